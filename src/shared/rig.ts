@@ -1,0 +1,122 @@
+import { z } from 'zod';
+
+/** A variable's name as typed in chat: lower case, starts with a letter. */
+export const VARIABLE_NAME = /^[a-z][a-z0-9_]{0,31}$/;
+/** An OSC address: starts with '/', no spaces and none of OSC's pattern characters. */
+export const OSC_ADDRESS = /^\/[^\s#*,?[\]{}]*$/;
+
+const finite = () => z.number().refine(Number.isFinite, 'expected a finite number');
+
+const port = z
+  .number()
+  .int('expected a whole port number')
+  .min(1, 'expected a UDP/TCP port between 1 and 65535')
+  .max(65535, 'expected a UDP/TCP port between 1 and 65535');
+
+export const OutputScaleSchema = z
+  .object({
+    min: finite(),
+    max: finite(),
+    unit: z.enum(['V', 'norm']),
+  })
+  .refine((out) => out.min !== out.max, { message: 'out.min and out.max must differ' });
+
+export const VariableSchema = z
+  .object({
+    name: z.string().regex(VARIABLE_NAME, 'expected a lower-case name like "hue" (letters, digits, _; max 32)'),
+    address: z.string().regex(OSC_ADDRESS, 'expected an OSC address like "/lzx/hue"'),
+    kind: z.enum(['float', 'int', 'bool', 'enum']),
+    /** Range in the variable's own units (chat values are checked against it). */
+    min: finite().default(0),
+    max: finite().default(1),
+    default: z.union([finite(), z.string()]).optional(),
+    /** Enum variables: the names a viewer may type; sent as their index scaled to `out`. */
+    values: z.array(z.string().regex(VARIABLE_NAME, 'expected a lower-case value name')).min(2).optional(),
+    /** How the value is sent: scaled linearly from [min, max] to [out.min, out.max]. */
+    out: OutputScaleSchema,
+    /** true: out-of-range values are clamped to the range; false: rejected with `out_of_range`. */
+    clamp: z.boolean().default(false),
+    /** Minimum time between two accepted changes of this variable, whoever sends them. */
+    cooldownMs: z.number().int().min(0).default(0),
+    /** This variable drives the loop-back probe's square wave. */
+    test: z.boolean().optional(),
+  })
+  .superRefine((variable, ctx) => {
+    if (variable.kind === 'enum') {
+      if (!variable.values) {
+        ctx.addIssue({ code: 'custom', path: ['values'], message: 'an enum variable needs "values": a list of at least 2 names' });
+        return;
+      }
+    } else if (variable.values) {
+      ctx.addIssue({ code: 'custom', path: ['values'], message: `"values" is only for enum variables, this one is ${variable.kind}` });
+    }
+    if (variable.kind === 'float' || variable.kind === 'int') {
+      if (!(variable.min < variable.max)) {
+        ctx.addIssue({ code: 'custom', path: ['max'], message: `expected max greater than min (${variable.min})` });
+      }
+      if (variable.kind === 'int' && (!Number.isInteger(variable.min) || !Number.isInteger(variable.max))) {
+        ctx.addIssue({ code: 'custom', path: ['min'], message: 'an int variable needs whole-number min and max' });
+      }
+    }
+    if (variable.default !== undefined) {
+      const isName = typeof variable.default === 'string';
+      if (variable.kind === 'enum' && isName && !variable.values?.includes(variable.default as string)) {
+        ctx.addIssue({ code: 'custom', path: ['default'], message: `expected one of ${variable.values?.join(', ')}` });
+      } else if (variable.kind !== 'enum' && isName) {
+        ctx.addIssue({ code: 'custom', path: ['default'], message: 'expected a number' });
+      } else if (!isName && (variable.kind === 'float' || variable.kind === 'int')) {
+        const value = variable.default as number;
+        if (value < variable.min || value > variable.max) {
+          ctx.addIssue({ code: 'custom', path: ['default'], message: `expected a value between ${variable.min} and ${variable.max}` });
+        }
+      }
+    }
+  });
+
+export const LimiterSchema = z.object({
+  /** Per-user token bucket: sustained messages per second and burst size. */
+  userRate: z.number().positive().default(2),
+  userBurst: z.number().int().min(1).default(5),
+  /** Global cap across every instance sharing the Redis: accepted changes per second and burst. */
+  globalRate: z.number().positive().default(2000),
+  globalBurst: z.number().int().min(1).default(200),
+});
+
+export const RigSchema = z
+  .object({
+    name: z.string().min(1, 'expected a rig name'),
+    description: z.string().optional(),
+    osc: z.object({
+      host: z.string().min(1).default('127.0.0.1'),
+      port,
+      /** Optional UDP port where cvlab listens for its own datagrams to time them on the wire. */
+      tapPort: port.optional(),
+      /** OSC bundle time tag is "immediately"; bundle only when a message sets several variables. */
+    }),
+    /** redis://… ; absent: an in-process memory store and limiter. */
+    redisUrl: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').optional(),
+    /** postgres://… ; absent: embedded database in the data folder. */
+    databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
+    serial: z
+      .object({
+        path: z.string().min(1),
+        baud: z.number().int().positive().default(115200),
+      })
+      .optional(),
+    limiter: LimiterSchema.default(LimiterSchema.parse({})),
+    variables: z.array(VariableSchema).min(1, 'expected at least one variable'),
+  })
+  .superRefine((rig, ctx) => {
+    const seen = new Map<string, number>();
+    rig.variables.forEach((variable, index) => {
+      const first = seen.get(variable.name);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['variables', index, 'name'], message: `"${variable.name}" is already variables[${first}]` });
+      } else seen.set(variable.name, index);
+    });
+  });
+
+export type RigConfig = z.output<typeof RigSchema>;
+export type RigInput = z.input<typeof RigSchema>;
+export type VariableConfig = z.output<typeof VariableSchema>;
+export type LimiterConfig = z.output<typeof LimiterSchema>;
