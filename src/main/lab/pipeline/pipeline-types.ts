@@ -1,3 +1,4 @@
+import type { Disposable } from '../../../shared/emitter';
 import type { AppliedChange, ChatMessage, Outcome } from '../../../shared/message';
 
 /**
@@ -17,9 +18,7 @@ export interface OutcomeRecord {
   readonly outcome: Outcome;
 }
 
-export interface Disposable {
-  dispose(): void;
-}
+export type { Disposable } from '../../../shared/emitter';
 
 /** The system under test, as the load lab, the CLI and the console see it. */
 export interface ChatPipeline {
@@ -28,14 +27,34 @@ export interface ChatPipeline {
   /** Datagram seen on the OSC tap: due time → arrival on the wire, ns. */
   onDidTap(listener: (e2eTapNs: number) => void): Disposable;
   /** A change accepted here, or published by another instance on the same Redis. */
-  onDidChangeState(listener: (change: AppliedChange & { origin: 'local' | 'remote'; publishedAtMs?: number }) => void): Disposable;
+  onDidChangeState(listener: (change: StateChangeEvent) => void): Disposable;
   /** Counters: how often the in-process limiter stood in for Redis, datagrams lost on the tap. */
   counters(): PipelineCounters;
+  /** One Redis PING round trip in ms; undefined with the memory store. */
+  roundTripMs(): Promise<number | undefined>;
+  /** Current value, version and writer of every variable. */
+  snapshot(): Promise<Record<string, { value: number; version: number; writer: string }>>;
+  /** Closes sockets and connections and removes the run's Redis keys. */
   close(): Promise<void>;
 }
 
+/** A state change seen by this instance. */
+export type StateChangeEvent = AppliedChange & {
+  readonly origin: 'local' | 'remote';
+  /** Remote changes: the publisher's instance and its publish time (Redis TIME, ms). */
+  readonly instanceId?: string;
+  readonly publishedAtMs?: number;
+  /** Wall-clock ms when this instance saw the change. */
+  readonly receivedAtMs: number;
+};
+
 export interface PipelineCounters {
+  /** Messages served by the in-process limiter because Redis failed. */
   limiterFallbacks: number;
+  redisErrors: number;
+  /** Datagrams seen on the tap, and sent datagrams it never saw. */
   tapMatched: number;
   tapUnmatched: number;
+  /** Messages that failed inside the pipeline (socket errors). */
+  failures: number;
 }
