@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import type { AlertFrame, AlertNotification } from '../../src/shared/alerts';
+import { AlertEvaluator } from '../../src/main/lab/alerts/alert-evaluator';
+
+// Frames every 100 ms; `p99` gives e2e.p99 in ms for each frame.
+function frames(p99s: readonly number[], startMs = 0): AlertFrame[] {
+  return p99s.map((p99, index) => ({
+    atMs: startMs + index * 100,
+    stages: { e2e: { p99 } },
+    outcomes: { accepted: 90, rate_limited_global: 10 },
+    redisRttMs: 0.4,
+    eventLoopDelayMs: 1.5,
+    heapUsedBytes: 50_000_000,
+  }));
+}
+
+function run(evaluator: AlertEvaluator, input: readonly AlertFrame[]): AlertNotification[] {
+  return input.flatMap((frame) => evaluator.evaluate(frame));
+}
+
+const slow = { id: 'e2e-slow', metric: 'e2e.p99', comparison: '>', threshold: 10, forMs: 500, keepFiringMs: 300, severity: 'critical' } as const;
+
+describe('AlertEvaluator', () => {
+  it('never fires when the condition lasts less than its `for`', () => {
+    const evaluator = new AlertEvaluator([slow]);
+    // Breached for 400 ms (5 frames, 0..400) twice, with a healthy frame between.
+    const out = run(evaluator, frames([20, 20, 20, 20, 20, 1, 20, 20, 20, 20, 20, 1, 1]));
+    expect(out).toEqual([]);
+    expect(evaluator.firing()).toEqual([]);
+  });
+
+  it('fires once and resolves once when the condition lasts longer, with a blip inside keepFiring', () => {
+    const evaluator = new AlertEvaluator([slow]);
+    // 0..1000 breached, one healthy frame at 1100 (shorter than keepFiring), breached again, then healthy.
+    const series = [...Array(11).fill(20), 1, 20, 20, 1, 1, 1, 1, 1, 1];
+    const out = run(evaluator, frames(series));
+    expect(out.map((n) => `${n.event.kind}@${n.event.kind === 'firing' ? n.event.firedAtMs : n.event.resolvedAtMs}`)).toEqual(['firing@500', 'resolved@1700']);
+    const [fired, resolved] = out;
+    expect(fired?.event.activeSinceMs).toBe(0);
+    expect(fired?.event.value).toBe(20);
+    expect(fired?.event.severity).toBe('critical');
+    expect(fired?.event.context).toMatchObject({ outcomes: { rate_limited_global: 10 }, redisRttMs: 0.4, eventLoopDelayMs: 1.5, heapUsedBytes: 50_000_000 });
+    expect(resolved?.event.alertId).toBe(fired?.event.alertId);
+    expect(resolved?.change).toBe('close');
+  });
+
+  it('fires on the first breached frame when `for` is 0, and treats a missing metric as no breach', () => {
+    const evaluator = new AlertEvaluator([{ id: 'rtt', metric: 'redis.rttMs', comparison: '>=', threshold: 2 }]);
+    expect(evaluator.evaluate({ atMs: 0 })).toEqual([]);
+    expect(evaluator.evaluate({ atMs: 100, redisRttMs: 2 }).map((n) => n.event.kind)).toEqual(['firing']);
+    expect(evaluator.evaluate({ atMs: 200 }).map((n) => n.event.kind)).toEqual(['resolved']);
+  });
+
+  it('groups correlated alerts instead of repeating them', () => {
+    const evaluator = new AlertEvaluator(
+      [
+        { id: 'e2e-slow', metric: 'e2e.p99', comparison: '>', threshold: 10, severity: 'warning' },
+        { id: 'global-limit', metric: 'outcomes.rate_limited_global.rate', comparison: '>', threshold: 0.05, severity: 'critical' },
+      ],
+      { groupWindowMs: 1_000 },
+    );
+    const first = evaluator.evaluate({ atMs: 0, stages: { e2e: { p99: 20 } }, outcomes: { accepted: 100 } });
+    const second = evaluator.evaluate({ atMs: 100, stages: { e2e: { p99: 20 } }, outcomes: { accepted: 80, rate_limited_global: 20 } });
+    expect(first.map((n) => n.change)).toEqual(['open']);
+    expect(second.map((n) => n.change)).toEqual(['join']);
+    expect(second[0]?.event.groupId).toBe(first[0]?.event.groupId);
+    expect(second[0]?.group).toMatchObject({ ruleIds: ['e2e-slow', 'global-limit'], activeCount: 2, highestSeverity: 'critical' });
+    // Both resolve: the last one closes the group.
+    const resolved = evaluator.evaluate({ atMs: 200, stages: { e2e: { p99: 1 } }, outcomes: { accepted: 100 } });
+    expect(resolved.map((n) => n.change)).toEqual(['resolve', 'close']);
+    // The same rule firing again within the window joins the same group: a repeat, not news.
+    const again = evaluator.evaluate({ atMs: 900, stages: { e2e: { p99: 30 } }, outcomes: { accepted: 100 } });
+    expect(again.map((n) => [n.change, n.event.groupId, n.group.firingCount])).toEqual([['join', first[0]?.event.groupId, 3]]);
+    evaluator.evaluate({ atMs: 1_000, stages: { e2e: { p99: 1 } }, outcomes: { accepted: 100 } });
+    // Past the window: a new group.
+    const later = evaluator.evaluate({ atMs: 5_000, stages: { e2e: { p99: 30 } }, outcomes: { accepted: 100 } });
+    expect(later[0]?.change).toBe('open');
+    expect(later[0]?.event.groupId).not.toBe(first[0]?.event.groupId);
+  });
+
+  it('resolves what still fires when the run ends', () => {
+    const evaluator = new AlertEvaluator([{ id: 'errors', metric: 'errors.rate', comparison: '>', threshold: 0.01 }]);
+    expect(evaluator.evaluate({ atMs: 0, outcomes: { accepted: 90, failed: 10 } })[0]?.event.value).toBeCloseTo(0.1);
+    const end = evaluator.resolveAll({ atMs: 50 });
+    expect(end.map((n) => [n.event.kind, n.change])).toEqual([['resolved', 'close']]);
+    expect(evaluator.firing()).toEqual([]);
+  });
+
+  it('refuses rules with a bad metric name or a duplicate id, naming the field', () => {
+    expect(() => new AlertEvaluator([{ id: 'x', metric: 'e2e p99', comparison: '>', threshold: 1 }])).toThrow(/\[0\]\.metric: expected a metric name/);
+    expect(
+      () =>
+        new AlertEvaluator([
+          { id: 'x', metric: 'e2e.p99', comparison: '>', threshold: 1 },
+          { id: 'x', metric: 'e2e.p50', comparison: '>', threshold: 1 },
+        ]),
+    ).toThrow(/rule id "x" is used twice/);
+  });
+});
