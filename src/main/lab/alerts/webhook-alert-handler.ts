@@ -1,4 +1,3 @@
-import type { AlertNotification } from '../../../shared/alerts';
 import type { AlertHandler } from './alert-handler';
 
 export interface WebhookAlertOptions {
