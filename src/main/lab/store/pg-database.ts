@@ -1,0 +1,63 @@
+import pg from 'pg';
+import type { Database, Queryable } from './database';
+
+export interface PgDatabaseOptions {
+  readonly connectionString: string;
+  /** Schema put first on the search_path of every connection (tests use a private one). */
+  readonly schema?: string;
+  readonly maxConnections?: number;
+}
+
+/** PostgreSQL through a `pg` pool. */
+export class PgDatabase implements Database {
+  readonly kind = 'pg' as const;
+  readonly pool: pg.Pool;
+
+  constructor(options: PgDatabaseOptions) {
+    this.pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.maxConnections ?? 4,
+      ...(options.schema ? { options: `-c search_path=${quoteIdentifier(options.schema)},public` } : {}),
+    });
+    // An idle client losing its server emits here; without a listener the process would die.
+    this.pool.on('error', () => undefined);
+  }
+
+  async query<Row extends object>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    const result = await this.pool.query(sql, params as unknown[]);
+    return result.rows as Row[];
+  }
+
+  async execute(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
+  async transaction<T>(work: (transaction: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work({
+        query: async <Row extends object>(sql: string, params: readonly unknown[] = []) => (await client.query(sql, params as unknown[])).rows as Row[],
+        execute: async (sql: string) => {
+          await client.query(sql);
+        },
+      });
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/** Quotes an SQL identifier (schema name) so any text is safe inside SQL. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

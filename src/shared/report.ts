@@ -1,0 +1,204 @@
+import { z } from 'zod';
+
+/**
+ * The report model: what a saved run looks like to the console, the CLI and the exports.
+ * Runtime-agnostic (no node:, no DOM). Times are wall-clock milliseconds; latencies are
+ * milliseconds (floating point) so every consumer reads the same unit.
+ */
+
+export const RUN_STATUSES = ['running', 'passed', 'failed', 'aborted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** One saved run as the run list shows it. */
+export interface RunListEntry {
+  readonly id: string;
+  readonly rig: string;
+  readonly scenario: string;
+  readonly status: RunStatus;
+  readonly startedAtMs: number;
+  readonly endedAtMs: number | null;
+  readonly intervalCount: number;
+  /** This run is the baseline of its rig and scenario. */
+  readonly baseline: boolean;
+  /** End-to-end p99 in ms when the run has a summary. */
+  readonly e2eP99Ms: number | null;
+}
+
+/** Filter for the run list; every field optional. */
+export const RunFilterSchema = z.object({
+  rig: z.string().min(1).optional(),
+  scenario: z.string().min(1).optional(),
+  status: z.enum(RUN_STATUSES).optional(),
+  /** Runs started at or after this wall-clock time. */
+  sinceMs: z.number().int().nonnegative().optional(),
+  limit: z.number().int().min(1).max(10_000).default(100),
+});
+export type RunFilter = z.input<typeof RunFilterSchema>;
+
+/** Where and on what the run was made. */
+export interface ReportEnvironment {
+  readonly node: string;
+  readonly electron: string | null;
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly os: string;
+  readonly arch: string;
+  readonly totalMemoryBytes: number;
+  readonly hostname: string;
+}
+
+/** Percentiles of one stage (validate, limit, …, e2e, tap) in ms, and how many samples they rest on. */
+export interface StagePercentiles {
+  readonly stage: string;
+  readonly count: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
+
+/** One interval of the series (100 ms by default), flattened for charts and CSV. */
+export interface ReportInterval {
+  readonly seq: number;
+  readonly atMs: number;
+  /** Per stage: p50/p95/p99/max in ms, count of samples in the interval. */
+  readonly stages: Readonly<Record<string, { p50: number; p95: number; p99: number; max: number; count: number }>>;
+  /** Messages processed per second during the interval. */
+  readonly throughput: number;
+  /** Outcome counts by code (`accepted`, rejection codes, `failed`). */
+  readonly outcomes: Readonly<Record<string, number>>;
+  readonly eventLoopDelayMs: number | null;
+  readonly cpuPercent: number | null;
+  readonly heapBytes: number | null;
+  readonly rssBytes: number | null;
+}
+
+/** A stage's full histogram, HdrHistogram compressed base64 (mergeable across instances). */
+export interface ReportHistogram {
+  readonly name: string;
+  readonly totalCount: number;
+  readonly encoded: string;
+  /** Value at quantile, ms, for the percentile-distribution chart. */
+  readonly curve: readonly { quantile: number; valueMs: number }[];
+}
+
+export interface ThresholdResult {
+  readonly expression: string;
+  readonly actual: number | null;
+  readonly passed: boolean;
+}
+
+export interface AlertEntry {
+  readonly atMs: number;
+  readonly severity: 'info' | 'warning' | 'critical';
+  readonly metric: string | null;
+  readonly message: string;
+}
+
+export interface LoopbackEntry {
+  readonly id: string;
+  readonly startedAtMs: number;
+  /** The loop-back summary as the probe module produced it. */
+  readonly summary: Readonly<Record<string, unknown>>;
+}
+
+/** Audit-log counters at the end of the run. */
+export interface AuditCounters {
+  readonly queued: number;
+  readonly written: number;
+  readonly spooled: number;
+  readonly replayed: number;
+  readonly dropped: number;
+}
+
+/** The whole report of one run: the single model behind HTML, JSON and CSV. */
+export interface RunReport {
+  readonly formatVersion: 1;
+  readonly generatedAtMs: number;
+  readonly run: RunListEntry;
+  readonly rig: Readonly<Record<string, unknown>> | null;
+  readonly scenario: Readonly<Record<string, unknown>> | null;
+  readonly environment: ReportEnvironment | null;
+  readonly summary: {
+    readonly durationMs: number | null;
+    readonly totals: Readonly<Record<string, number>>;
+    readonly stages: readonly StagePercentiles[];
+    /** The raw summary as the load engine wrote it. */
+    readonly raw: Readonly<Record<string, unknown>> | null;
+  };
+  readonly intervals: readonly ReportInterval[];
+  readonly histograms: readonly ReportHistogram[];
+  readonly thresholds: readonly ThresholdResult[];
+  readonly alerts: readonly AlertEntry[];
+  readonly loopback: readonly LoopbackEntry[];
+  readonly audit: AuditCounters | null;
+}
+
+export const COMPARISON_VERDICTS = ['regressed', 'improved', 'unchanged'] as const;
+export type ComparisonVerdict = (typeof COMPARISON_VERDICTS)[number];
+
+/** The statistical test behind a verdict. */
+export interface SignificanceTest {
+  readonly method: 'mann-whitney-u';
+  /** Which per-interval sample was compared, e.g. `e2e.p99`. */
+  readonly metric: string;
+  readonly samplesBaseline: number;
+  readonly samplesCandidate: number;
+  readonly u: number;
+  readonly z: number;
+  /** Two-sided p-value (normal approximation with tie correction). */
+  readonly pValue: number;
+  /** Cliff's delta in [-1, 1]: positive means the candidate is slower. */
+  readonly cliffsDelta: number;
+  /** Median of the candidate's samples over the baseline's. */
+  readonly medianRatio: number;
+  readonly alpha: number;
+  /** Smallest relative change that counts as practical, e.g. 0.05 for 5%. */
+  readonly minimumEffect: number;
+}
+
+export interface PercentileComparisonRow {
+  readonly stage: string;
+  readonly percentile: 'p50' | 'p90' | 'p95' | 'p99' | 'p999' | 'max';
+  readonly baselineMs: number | null;
+  readonly candidateMs: number | null;
+  /** candidate / baseline − 1; null when either is missing or the baseline is 0. */
+  readonly change: number | null;
+}
+
+/** A run compared with its baseline (or with another run). */
+export interface RunComparison {
+  readonly baseline: RunListEntry;
+  readonly candidate: RunListEntry;
+  readonly rows: readonly PercentileComparisonRow[];
+  readonly test: SignificanceTest;
+  readonly verdict: ComparisonVerdict;
+  /** Plain words: why the verdict is what it is. */
+  readonly reason: string;
+  /** Percentile curves of both runs' e2e histograms, for the overlay chart. */
+  readonly curves: {
+    readonly baseline: readonly { quantile: number; valueMs: number }[];
+    readonly candidate: readonly { quantile: number; valueMs: number }[];
+  };
+}
+
+export const TrendRequestSchema = z.object({
+  rig: z.string().min(1),
+  scenario: z.string().min(1),
+  stage: z.string().min(1).default('e2e'),
+  percentile: z.enum(['p50', 'p90', 'p95', 'p99', 'p999', 'max']).default('p99'),
+  limit: z.number().int().min(1).max(1000).default(20),
+});
+export type TrendRequest = z.input<typeof TrendRequestSchema>;
+
+/** One point of a trend: a run's chosen percentile. */
+export interface TrendPoint {
+  readonly runId: string;
+  readonly startedAtMs: number;
+  readonly status: RunStatus;
+  readonly valueMs: number | null;
+  readonly samples: number;
+  readonly baseline: boolean;
+}
