@@ -1,7 +1,23 @@
 #!/usr/bin/env node
 // The `cvlab` command line. Plain Node: it never loads Electron.
 import { Command } from 'commander';
+import { ValidationError } from '../shared/format-issues';
+import { registerDoctorCommand } from './cli/doctor';
+import { registerSendCommand } from './cli/send';
 
 const program = new Command();
-program.name('cvlab').description('Bench console for a chat-controlled LZX video synth').version('0.1.0');
-await program.parseAsync(process.argv);
+program
+  .name('cvlab')
+  .description('Bench console for a chat-controlled LZX video synth: run the chat→OSC pipeline under load and measure it')
+  .version('0.1.0');
+
+registerSendCommand(program);
+registerDoctorCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // Expected failures (bad files, missing services) get one plain message, not a stack trace.
+  console.error(error instanceof ValidationError ? error.message : `cvlab: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}

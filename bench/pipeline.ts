@@ -1,0 +1,154 @@
+// Pipeline benchmark: 100,000 messages through the memory store and through Redis, against the
+// floors measured in the same run (raw dgram send→receive, raw ioredis round trip).
+// Prints one JSON line. Targets (issue 2): memory e2e p50 ≤ 1.5× UDP floor and ≥ 100k msg/s;
+// Redis e2e p50 ≤ 1.3× (UDP floor + one round trip) and ≥ 30k msg/s.
+import { createSocket } from 'node:dgram';
+import * as hdr from 'hdr-histogram-js';
+import { Redis } from 'ioredis';
+import { Message, encode } from 'node-osc';
+import { RigSchema, type RigConfig } from '../src/shared/rig';
+import { STAGES } from '../src/shared/message';
+import { createPipeline } from '../src/main/lab/pipeline/chat-pipeline';
+import type { ChatPipeline } from '../src/main/lab/pipeline/pipeline-types';
+import { loadRig } from '../src/main/lab/rig-file';
+import { freePort } from '../test/setup/global-services';
+
+const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 100_000);
+const LATENCY_SAMPLES = Number(process.env['BENCH_LATENCY_SAMPLES'] ?? 5_000);
+const CONCURRENCY = 256;
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+const newHistogram = (): hdr.Histogram =>
+  hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: 3 });
+const us = (ns: number): number => Math.round(ns / 10) / 100;
+const summary = (histogram: hdr.Histogram): { p50: number; p99: number; n: number } => ({
+  p50: us(histogram.getValueAtPercentile(50)),
+  p99: us(histogram.getValueAtPercentile(99)),
+  n: histogram.totalCount,
+});
+
+const texts = ['hue=0.4', 'sat=80%', 'bright=0.25', 'zoom==-0.5', 'shape=sine', 'hue=0.1 sat=0.9', 'rotate=45', 'invert=on'];
+const message = (index: number): { user: string; text: string } => ({ user: `viewer${index % 50_000}`, text: texts[index % texts.length]! });
+
+/** The floor for the network part: a pre-encoded packet, send → receive on loopback, one at a time. */
+async function udpFloor(samples: number): Promise<hdr.Histogram> {
+  const port = await freePort();
+  const receiver = createSocket('udp4');
+  const sender = createSocket('udp4');
+  await new Promise<void>((resolve) => receiver.bind(port, '127.0.0.1', () => resolve()));
+  const packet = encode(new Message('/lzx/colorizer/hue', { type: 'f', value: 0.4 }));
+  const histogram = newHistogram();
+  for (let index = 0; index < samples + 500; index++) {
+    const started = process.hrtime.bigint();
+    await new Promise<void>((resolve) => {
+      receiver.once('message', () => {
+        if (index >= 500) histogram.recordValue(Number(process.hrtime.bigint() - started));
+        resolve();
+      });
+      sender.send(packet, port, '127.0.0.1');
+    });
+  }
+  receiver.close();
+  sender.close();
+  return histogram;
+}
+
+async function redisFloor(samples: number): Promise<hdr.Histogram> {
+  const redis = new Redis(REDIS_URL);
+  const histogram = newHistogram();
+  for (let index = 0; index < samples + 500; index++) {
+    const started = process.hrtime.bigint();
+    await redis.ping();
+    if (index >= 500) histogram.recordValue(Number(process.hrtime.bigint() - started));
+  }
+  redis.disconnect();
+  return histogram;
+}
+
+async function benchRig(): Promise<RigConfig> {
+  const demo = await loadRig();
+  // Limits high and cooldowns off: this measures the pipeline, not the limiter saying no.
+  return RigSchema.parse({
+    ...demo,
+    osc: { host: '127.0.0.1', port: await freePort(), tapPort: await freePort() },
+    limiter: { userRate: 1e9, userBurst: 1e9, globalRate: 1e9, globalBurst: 1e9 },
+    variables: demo.variables.map((variable) => ({ ...variable, cooldownMs: 0 })),
+  });
+}
+
+async function measure(redisUrl: string | null): Promise<Record<string, unknown>> {
+  const rig = await benchRig();
+  // Something must listen on the target, as the converter would.
+  const converter = createSocket('udp4');
+  await new Promise<void>((resolve) => converter.bind(rig.osc.port, '127.0.0.1', () => resolve()));
+  converter.on('message', () => undefined);
+  const pipeline: ChatPipeline = await createPipeline(rig, { namespace: `bench-${process.pid}-${redisUrl ? 'redis' : 'memory'}`, redisUrl });
+
+  // Latency: one message at a time, each awaited on the tap, like the UDP floor.
+  const stages = Object.fromEntries(STAGES.map((stage) => [stage, newHistogram()]));
+  let onTap: ((ns: number) => void) | undefined;
+  pipeline.onDidTap((ns) => onTap?.(ns));
+  for (let index = 0; index < LATENCY_SAMPLES + 500; index++) {
+    const tapped = new Promise<number>((resolve) => (onTap = resolve));
+    const outcome = await pipeline.process(message(index));
+    const tapNs = await tapped;
+    if (index < 500 || outcome.status !== 'accepted') continue;
+    for (const [stage, value] of Object.entries(outcome.timings)) if (value !== undefined) stages[stage]!.recordValue(Math.max(1, value));
+    stages['tap']!.recordValue(tapNs);
+  }
+  onTap = undefined;
+
+  // Throughput: all messages with a bounded number in flight (auto-pipelining shares round trips).
+  let accepted = 0;
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < MESSAGES) {
+        const outcome = await pipeline.process(message(next++));
+        if (outcome.status === 'accepted') accepted++;
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const counters = pipeline.counters();
+  await pipeline.close();
+  converter.close();
+  return {
+    throughputPerSecond: Math.round(MESSAGES / seconds),
+    accepted,
+    limiterFallbacks: counters.limiterFallbacks,
+    stagesUs: Object.fromEntries(Object.entries(stages).filter(([, histogram]) => histogram.totalCount > 0).map(([stage, histogram]) => [stage, summary(histogram)])),
+  };
+}
+
+const udp = await udpFloor(LATENCY_SAMPLES);
+const roundTrip = await redisFloor(LATENCY_SAMPLES);
+const memory = await measure(null);
+const redis = await measure(REDIS_URL);
+const tapP50 = (result: Record<string, unknown>): number => (result['stagesUs'] as Record<string, { p50: number }>)['tap']!.p50;
+const udpP50 = us(udp.getValueAtPercentile(50));
+const rttP50 = us(roundTrip.getValueAtPercentile(50));
+const ratios = {
+  memoryE2eTapP50VsUdpFloor: Math.round((tapP50(memory) / udpP50) * 100) / 100,
+  redisE2eTapP50VsUdpPlusRoundTrip: Math.round((tapP50(redis) / (udpP50 + rttP50)) * 100) / 100,
+};
+console.log(
+  JSON.stringify({
+    bench: 'pipeline',
+    messages: MESSAGES,
+    latencySamples: LATENCY_SAMPLES,
+    unit: 'µs',
+    floors: { udpSendReceive: summary(udp), redisRoundTrip: summary(roundTrip) },
+    memory,
+    redis,
+    ratios,
+    targets: {
+      memoryE2eP50Within1_5xUdp: ratios.memoryE2eTapP50VsUdpFloor <= 1.5,
+      memoryAtLeast100kPerSecond: (memory['throughputPerSecond'] as number) >= 100_000,
+      redisE2eP50Within1_3xUdpPlusRtt: ratios.redisE2eTapP50VsUdpPlusRoundTrip <= 1.3,
+      redisAtLeast30kPerSecond: (redis['throughputPerSecond'] as number) >= 30_000,
+    },
+  }),
+);
+process.exit(0);

@@ -1,0 +1,69 @@
+import type { Command } from 'commander';
+import type { Outcome } from '../../shared/message';
+import { createPipeline } from '../lab/pipeline/chat-pipeline';
+import { loadRig } from '../lab/rig-file';
+import { formatNs, formatTable } from './format';
+
+/** How long `send` waits for its datagram to show up on the tap. */
+const TAP_WAIT_MS = 200;
+
+/** Prints one outcome the way a technician reads it at the bench. */
+export function describeOutcome(outcome: Outcome, target: string, tapNs?: number): string {
+  const lines: string[] = [];
+  if (outcome.status === 'accepted') {
+    const { packet } = outcome;
+    lines.push(`accepted: ${outcome.changes.map((change) => `${change.variable}=${change.value} (v${change.version})`).join(', ')}`);
+    lines.push(`OSC ${packet.bundle ? `bundle of ${packet.messages.length} messages` : 'message'} → ${target} (${packet.bytes} bytes)`);
+    for (const message of packet.messages) {
+      lines.push(`  ${message.address}  ,${message.typeTags}  ${message.values.map((value) => (typeof value === 'number' ? value.toFixed(6) : value)).join(' ')}`);
+    }
+  } else if (outcome.status === 'rejected') {
+    lines.push(`rejected: ${outcome.rejection.code}`);
+    lines.push(`  ${outcome.rejection.detail}`);
+  } else {
+    lines.push(`failed: ${outcome.error}`);
+  }
+  const { timings } = outcome;
+  const rows: string[][] = [
+    ['validate', formatNs(timings.validate)],
+    ['limit', formatNs(timings.limit)],
+    ['store', timings.store === undefined && timings.limit !== undefined && outcome.status === 'accepted' ? 'in the limit round trip' : formatNs(timings.store)],
+    ['encode', formatNs(timings.encode)],
+    ['send', formatNs(timings.send)],
+    ['end-to-end (to kernel)', formatNs(timings.e2e)],
+  ];
+  if (tapNs !== undefined) rows.push(['end-to-end (on the wire, tap)', formatNs(tapNs)]);
+  lines.push('', formatTable(['stage', 'time'], rows));
+  return lines.join('\n');
+}
+
+export function registerSendCommand(program: Command): void {
+  program
+    .command('send')
+    .description('run one chat message through the pipeline and show the outcome, the OSC sent and each stage time')
+    .argument('<text>', 'the chat message, e.g. "hue=0.4 sat=80%"')
+    .option('--rig <file>', 'rig file (default: the built-in demo rig)')
+    .option('--user <name>', 'the viewer who sent it', 'bench')
+    .option('--redis <url>', 'use this Redis instead of the rig setting')
+    .action(async (text: string, options: { rig?: string; user: string; redis?: string }) => {
+      const rig = await loadRig(options.rig);
+      const pipeline = await createPipeline(rig, {
+        namespace: `console:${rig.name}`,
+        keepState: true,
+        ...(options.redis ? { redisUrl: options.redis } : {}),
+      });
+      let tapNs: number | undefined;
+      const tapped = new Promise<void>((resolve) => {
+        pipeline.onDidTap((ns) => {
+          tapNs = ns;
+          resolve();
+        });
+        setTimeout(resolve, TAP_WAIT_MS).unref();
+      });
+      const outcome = await pipeline.process({ user: options.user, text });
+      if (outcome.status === 'accepted' && rig.osc.tapPort !== undefined) await tapped;
+      await pipeline.close();
+      console.log(describeOutcome(outcome, `${rig.osc.host}:${rig.osc.port}`, tapNs));
+      process.exitCode = outcome.status === 'accepted' ? 0 : outcome.status === 'rejected' ? 2 : 1;
+    });
+}

@@ -1,0 +1,145 @@
+import { createSocket } from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { lookup } from 'node:dns/promises';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { RigConfig } from '../../shared/rig';
+
+/** One line of `cvlab doctor`: a part of the bench, OK or the reason in plain words. */
+export interface DoctorCheck {
+  readonly name: 'Redis' | 'PostgreSQL' | 'OSC target' | 'OSC tap' | 'Serial' | 'Electron';
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+const TIMEOUT_MS = 1500;
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** Resolves to true when nothing else has the UDP port (we could bind it ourselves). */
+function udpPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    socket.once('error', () => {
+      socket.close();
+      resolve(false);
+    });
+    socket.bind(port, host, () => socket.close(() => resolve(true)));
+  });
+}
+
+async function checkRedis(url: string | undefined): Promise<DoctorCheck> {
+  if (!url) return { name: 'Redis', ok: true, detail: 'not configured: the in-process memory store and limiter are used' };
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    const started = process.hrtime.bigint();
+    await redis.ping();
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const version = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? '?';
+    return { name: 'Redis', ok: true, detail: `${url} answers (Redis ${version}, round trip ${ms.toFixed(2)} ms)` };
+  } catch (error) {
+    return { name: 'Redis', ok: false, detail: `${url} does not answer (${(error as Error).message}); start redis-server or fix redisUrl in the rig` };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function checkPostgres(url: string | undefined): Promise<DoctorCheck> {
+  if (!url) return { name: 'PostgreSQL', ok: true, detail: 'not configured: the embedded database (PGlite) in the data folder is used' };
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: TIMEOUT_MS });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const result = await client.query<{ version: string }>('select version()');
+    const version = /PostgreSQL [\d.]+/.exec(result.rows[0]?.version ?? '')?.[0] ?? 'PostgreSQL';
+    return { name: 'PostgreSQL', ok: true, detail: `${redactPassword(url)} answers (${version})` };
+  } catch (error) {
+    return { name: 'PostgreSQL', ok: false, detail: `${redactPassword(url)} does not answer (${(error as Error).message}); start PostgreSQL or fix databaseUrl` };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function redactPassword(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+async function checkOscTarget(rig: RigConfig): Promise<DoctorCheck> {
+  const { host, port } = rig.osc;
+  if (isLoopback(host)) {
+    const free = await udpPortFree(port, host === 'localhost' ? '127.0.0.1' : host);
+    return free
+      ? { name: 'OSC target', ok: false, detail: `nothing listens on ${host}:${port}: start the converter or \`cvlab probe-emulator\` (messages are still sent and timed)` }
+      : { name: 'OSC target', ok: true, detail: `${host}:${port} has a listener` };
+  }
+  try {
+    const { address } = await lookup(host);
+    return { name: 'OSC target', ok: true, detail: `${host}:${port} resolves to ${address} (UDP cannot confirm a listener on another machine)` };
+  } catch {
+    return { name: 'OSC target', ok: false, detail: `cannot resolve ${host}: check osc.host in the rig` };
+  }
+}
+
+async function checkTap(rig: RigConfig): Promise<DoctorCheck> {
+  const port = rig.osc.tapPort;
+  if (port === undefined) return { name: 'OSC tap', ok: true, detail: 'not configured: end-to-end stops at the kernel hand-off' };
+  return (await udpPortFree(port))
+    ? { name: 'OSC tap', ok: true, detail: `127.0.0.1:${port} is free for the tap` }
+    : { name: 'OSC tap', ok: false, detail: `127.0.0.1:${port} is already in use: another cvlab running? change osc.tapPort` };
+}
+
+async function checkSerial(rig: RigConfig): Promise<DoctorCheck> {
+  let ports: { path: string }[] = [];
+  try {
+    const { SerialPort } = await import('serialport');
+    ports = await SerialPort.list();
+  } catch (error) {
+    return { name: 'Serial', ok: false, detail: `cannot list serial ports (${(error as Error).message})` };
+  }
+  const seen = ports.length ? `ports seen: ${ports.map((port) => port.path).join(', ')}` : 'no serial ports seen';
+  if (!rig.serial) return { name: 'Serial', ok: true, detail: `no probe configured; ${seen}` };
+  return existsSync(rig.serial.path)
+    ? { name: 'Serial', ok: true, detail: `${rig.serial.path} is present (${rig.serial.baud} baud); ${seen}` }
+    : { name: 'Serial', ok: false, detail: `no serial port at ${rig.serial.path}: is the probe plugged in? ${seen}` };
+}
+
+/** Where the Electron binary is, or why it is not there. */
+export function findElectronBinary(): { path?: string; reason?: string } {
+  try {
+    const binary = createRequire(import.meta.url)('electron') as unknown;
+    if (typeof binary === 'string' && existsSync(binary)) return { path: binary };
+    return { reason: 'the electron package is installed but its binary is missing' };
+  } catch (error) {
+    const message = (error as Error).message;
+    return {
+      reason: /Cannot find module/.test(message)
+        ? 'the electron package is not installed'
+        : "Electron's binary was not downloaded (no internet during npm install)",
+    };
+  }
+}
+
+function checkElectron(): DoctorCheck {
+  const found = findElectronBinary();
+  return found.path
+    ? { name: 'Electron', ok: true, detail: found.path }
+    : { name: 'Electron', ok: false, detail: `${found.reason}; the console runs in a browser with \`cvlab serve\`` };
+}
+
+/** Checks every part of the bench the rig names; never throws. */
+export async function runDoctor(rig: RigConfig): Promise<DoctorCheck[]> {
+  const databaseUrl = rig.databaseUrl ?? process.env['DATABASE_URL'];
+  return Promise.all([
+    checkRedis(rig.redisUrl),
+    checkPostgres(databaseUrl),
+    checkOscTarget(rig),
+    checkTap(rig),
+    checkSerial(rig),
+    Promise.resolve(checkElectron()),
+  ]);
+}
