@@ -1,0 +1,467 @@
+import type { Assignment, Rejection, ValidationResult } from '../../../shared/message';
+import { MAX_ASSIGNMENTS, MAX_MESSAGE_LENGTH, type RejectionCode } from '../../../shared/rejection';
+import type { RigConfig, VariableConfig } from '../../../shared/rig';
+import { isWholeKind, lowerBound, roundHalfAwayFromZero, upperBound } from './value-resolver';
+
+/** What the grammar needs of one variable, worked out once per rig so validate() only looks things up. */
+interface CompiledVariable {
+  readonly name: string;
+  readonly kind: VariableConfig['kind'];
+  readonly min: number;
+  readonly max: number;
+  readonly whole: boolean;
+  readonly clamp: boolean;
+  /** Lower-case words that stand for a value: min, mid, max, on, off (bool: true, false; enum: its value names). */
+  readonly words: ReadonlyMap<string, number>;
+  /** "0–1", "-1 to 1", "0–100%": how the range reads in a detail. */
+  readonly rangeText: string;
+  /** Plain words listing the forms this variable accepts. */
+  readonly expected: string;
+}
+
+/** One `name value` pair as written, before the name and value are checked. */
+interface WrittenAssignment {
+  readonly name: string;
+  /** undefined: the viewer gave no value. */
+  readonly value: string | undefined;
+  /** The name came right after `!` (so an unknown one is an unknown command). */
+  readonly command: boolean;
+  variable?: CompiledVariable;
+}
+
+// Control characters, invisible formatting (zero-width, bidi overrides, BOM), line and paragraph
+// separators, and unpaired surrogates (not characters at all). Compiled once.
+const BAD_CHARACTER = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+const CONTROL = /^\p{Cc}$/u;
+const FORMAT = /^\p{Cf}$/u;
+const LINE_SEPARATOR = /^\p{Zl}$/u;
+const PARAGRAPH_SEPARATOR = /^\p{Zp}$/u;
+/** A plain decimal: `4`, `0.4`, `.5`, `5.`, `1e-2`. No sign (handled apart), no hex, no `Infinity`, no `_`. */
+const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
+
+const EXCLAMATION = 0x21;
+const EQUALS = 0x3d;
+const PLUS = 0x2b;
+const MINUS = 0x2d;
+const PERCENT = 0x25;
+
+const FORMS = 'expected hue=0.4, !hue 0.4 or !set hue 0.4 (several: hue=0.4 sat=80%)';
+const QUOTE_LIMIT = 40;
+
+/**
+ * Checks chat text against the rig's variables and turns it into assignments, or into one typed
+ * rejection. Pure and allocation-light: everything about the rig is precompiled in the constructor.
+ * Never throws.
+ */
+export class MessageValidator {
+  private readonly variables = new Map<string, CompiledVariable>();
+  private readonly knownNames: string;
+
+  constructor(rig: RigConfig) {
+    for (const variable of rig.variables) this.variables.set(variable.name.toLowerCase(), compile(variable));
+    this.knownNames = [...this.variables.keys()].join(', ');
+  }
+
+  /** Validates one chat message: its assignments, or the first rejection in the documented order of checks. */
+  validate(text: string): ValidationResult {
+    if (typeof text !== 'string') return reject('empty', 'expected chat text');
+    let start = 0;
+    let end = text.length;
+    while (start < end && isTrimmable(text.charCodeAt(start))) start++;
+    while (end > start && isTrimmable(text.charCodeAt(end - 1))) end--;
+    if (start === end) return reject('empty', `the message is empty: ${FORMS}`);
+
+    // Each code point is one or two UTF-16 units, so only lengths between the limit and twice it need counting.
+    if (end - start > MAX_MESSAGE_LENGTH) {
+      const length = countCodePoints(text, start, end);
+      if (length > MAX_MESSAGE_LENGTH) {
+        return reject('too_long', `the message is ${length} characters long; at most ${MAX_MESSAGE_LENGTH} are allowed`);
+      }
+    }
+
+    const message = start === 0 && end === text.length ? text : text.slice(start, end);
+    const bad = BAD_CHARACTER.exec(message);
+    if (bad) return badCharacter(text, message, start, bad.index);
+
+    const tokens = splitTokens(message);
+    let index = 0;
+    let commandMode = false;
+    let firstIsCommand = false;
+    if (message.charCodeAt(0) === EXCLAMATION) {
+      commandMode = true;
+      const command = (tokens[0] ?? '').slice(1);
+      if (lowerAscii(command) === 'set') {
+        index = 1;
+        if (tokens.length === 1) return reject('bad_value', `"!set" needs a variable and a value, like !set hue 0.4`);
+      } else {
+        // `!hue 0.4 sat 80%` reads like `!set hue 0.4 sat 80%`; `!hue=0.4` like `hue=0.4`.
+        tokens[0] = command;
+        firstIsCommand = true;
+      }
+    } else if (message.indexOf('=') === -1) {
+      return reject('bad_value', `${quote(message)} is not a command: ${FORMS}`);
+    }
+
+    // Structure: which words are names and which are values. `name=value`, `name= value`,
+    // `name = value`, `name =value` everywhere; `name value` only after `!`.
+    const written: WrittenAssignment[] = [];
+    let structureProblem: string | undefined;
+    while (index < tokens.length) {
+      const command = firstIsCommand && index === 0;
+      const token = tokens[index++] as string;
+      const equals = token.indexOf('=');
+      let value: string | undefined;
+      if (equals >= 0) {
+        value = token.slice(equals + 1);
+        if (value === '') value = takeValue(tokens, index) ? tokens[index++] : undefined;
+        written.push({ name: token.slice(0, equals), value, command });
+        continue;
+      }
+      const next = tokens[index];
+      if (next === '=') {
+        index++;
+        value = takeValue(tokens, index) ? tokens[index++] : undefined;
+      } else if (next !== undefined && takeValue(tokens, index) && (commandMode || next.charCodeAt(0) === EQUALS)) {
+        value = next;
+        index++;
+      } else if (!commandMode) {
+        structureProblem ??= this.variables.has(lowerAscii(token))
+          ? `${token} needs "=" before its value: write ${token}=0.4 or !${token} 0.4`
+          : `${quote(token)} is not an assignment: ${FORMS}`;
+        continue;
+      }
+      written.push({ name: token, value, command });
+    }
+
+    if (written.length > MAX_ASSIGNMENTS) {
+      return reject('too_many', `the message sets ${written.length} values; at most ${MAX_ASSIGNMENTS} are allowed in one message`);
+    }
+    if (written.length === 0) return reject('bad_value', structureProblem ?? FORMS);
+
+    for (const assignment of written) {
+      const variable = this.variables.get(lowerAscii(assignment.name));
+      if (variable === undefined) return reject('unknown_variable', this.unknownDetail(assignment));
+      assignment.variable = variable;
+    }
+    if (structureProblem !== undefined) return reject('bad_value', structureProblem);
+
+    // Every bad value is reported before any out-of-range one, whatever their order in the message.
+    const assignments: Assignment[] = [];
+    let outOfRange: Rejection | undefined;
+    for (const { variable, value } of written) {
+      const parsed = parseValue(variable as CompiledVariable, value);
+      if ('code' in parsed) {
+        if (parsed.code === 'bad_value') return { ok: false, rejection: parsed };
+        outOfRange ??= parsed;
+        continue;
+      }
+      // The same variable twice: the last one wins, in the place of the first.
+      let replaced = false;
+      for (let slot = 0; slot < assignments.length; slot++) {
+        if ((assignments[slot] as Assignment).variable === parsed.variable) {
+          assignments[slot] = parsed;
+          replaced = true;
+          break;
+        }
+      }
+      if (!replaced) assignments.push(parsed);
+    }
+    if (outOfRange !== undefined) return { ok: false, rejection: outOfRange };
+    return { ok: true, assignments };
+  }
+
+  private unknownDetail(assignment: WrittenAssignment): string {
+    const name = assignment.name;
+    if (name === '') {
+      return assignment.command
+        ? `"!" must be followed directly by set or a variable name, like !hue 0.4`
+        : `a value has no variable name before "=": ${FORMS}`;
+    }
+    const what = assignment.command ? `${quote(`!${name}`)} is neither !set nor a variable` : `unknown variable ${quote(name)}`;
+    const suggestion = closestName(lowerAscii(name), [...this.variables.keys()]);
+    return suggestion !== undefined ? `${what}: did you mean ${suggestion}?` : `${what}; known variables: ${this.knownNames}`;
+  }
+}
+
+function reject(code: RejectionCode, detail: string): ValidationResult {
+  return { ok: false, rejection: { code, detail } };
+}
+
+function compile(variable: VariableConfig): CompiledVariable {
+  const min = lowerBound(variable);
+  const max = upperBound(variable);
+  const whole = isWholeKind(variable);
+  const middle = min / 2 + max / 2;
+  const mid = whole ? roundHalfAwayFromZero(middle) : middle;
+  const words = new Map<string, number>();
+  if (variable.kind === 'bool') {
+    for (const [word, value] of [['off', 0], ['false', 0], ['min', 0], ['on', 1], ['true', 1], ['max', 1]] as const) {
+      words.set(word, value);
+    }
+  } else {
+    words.set('min', min).set('off', min).set('mid', mid).set('max', max).set('on', max);
+  }
+  // An enum's own value names win over the generic words.
+  variable.values?.forEach((value, index) => words.set(value.toLowerCase(), index));
+
+  const rangeText = min < 0 ? `${min} to ${max}` : `${min}–${max}`;
+  const step = whole ? '1' : '0.5';
+  const negative = min < 0 ? `; -${step} is a change, write =-${step} to set a negative value` : '';
+  let expected: string;
+  switch (variable.kind) {
+    case 'bool':
+      expected = '0, 1, on, off, true or false';
+      break;
+    case 'enum':
+      expected = `one of ${variable.values?.join(', ') ?? ''}, an index ${rangeText}, or a step +1 or -1`;
+      break;
+    case 'int':
+      expected = `a whole number ${rangeText}, a percent like 80%, a change like +1 or -5%, or min, mid, max, on, off${negative}`;
+      break;
+    case 'float':
+      expected = `a number ${rangeText} like ${mid}, a percent like 80%, a change like +0.1 or -5%, or min, mid, max, on, off${negative}`;
+      break;
+  }
+  return { name: variable.name, kind: variable.kind, min, max, whole, clamp: variable.clamp, words, rangeText, expected };
+}
+
+/**
+ * One value as written → an Assignment, or the rejection (bad_value / out_of_range) it earns.
+ * A leading `+`/`-` always means a change; a leading `=` forces an absolute value (`=-0.5`).
+ */
+function parseValue(variable: CompiledVariable, raw: string | undefined): Assignment | Rejection {
+  const name = variable.name;
+  if (raw === undefined || raw === '' || raw === '=') {
+    return { code: 'bad_value', detail: `${name} needs a value: expected ${variable.expected}` };
+  }
+  let text = raw;
+  let forced = false;
+  if (text.charCodeAt(0) === EQUALS) {
+    forced = true;
+    text = text.slice(1);
+  }
+  const word = variable.words.get(lowerAscii(text));
+  if (word !== undefined) return { variable: name, spec: { kind: 'absolute', value: word }, raw };
+
+  let sign = 1;
+  let relative = false;
+  let body = text;
+  const first = text.charCodeAt(0);
+  if (first === PLUS || first === MINUS) {
+    sign = first === MINUS ? -1 : 1;
+    relative = !forced;
+    body = text.slice(1);
+  }
+  const percent = body.charCodeAt(body.length - 1) === PERCENT;
+  if (percent) body = body.slice(0, -1);
+  if (!DECIMAL.test(body)) {
+    return { code: 'bad_value', detail: `${name}=${shorten(raw)} is not a value ${name} takes: expected ${variable.expected}` };
+  }
+  const magnitude = Number(body);
+  if (!Number.isFinite(magnitude)) {
+    return { code: 'bad_value', detail: `${name}=${shorten(raw)} is too large a number: expected ${variable.expected}` };
+  }
+  const number = sign * magnitude + 0; // + 0 turns −0 into 0
+
+  if (variable.kind === 'bool') {
+    if (relative || percent || (number !== 0 && number !== 1)) {
+      return { code: 'bad_value', detail: `${name} is on or off, ${name}=${shorten(raw)} does not apply: expected ${variable.expected}` };
+    }
+    return { variable: name, spec: { kind: 'absolute', value: number }, raw };
+  }
+
+  if (relative) {
+    let delta: number;
+    if (percent) {
+      const fraction = number / 100;
+      delta = fraction * variable.max - fraction * variable.min;
+      if (variable.whole) delta = roundHalfAwayFromZero(delta);
+      if (!Number.isFinite(delta)) {
+        return { code: 'bad_value', detail: `${name}=${shorten(raw)} is too large a change: expected ${variable.expected}` };
+      }
+    } else {
+      if (variable.whole && !Number.isInteger(number)) return notWhole(variable, raw);
+      delta = number;
+    }
+    return { variable: name, spec: { kind: 'relative', delta }, raw };
+  }
+
+  let value: number;
+  let clamped = false;
+  if (percent) {
+    let fraction = number / 100;
+    if (number < 0 || number > 100) {
+      if (!variable.clamp) return outOfRange(variable, raw, '0–100%');
+      fraction = number < 0 ? 0 : 1;
+      clamped = true;
+    }
+    // Exact at both ends: 0% is min and 100% is max, with no rounding drift past them.
+    value = variable.min * (1 - fraction) + variable.max * fraction;
+    if (variable.whole) value = roundHalfAwayFromZero(value);
+    if (value < variable.min) value = variable.min;
+    else if (value > variable.max) value = variable.max;
+  } else {
+    if (variable.whole && !Number.isInteger(number)) return notWhole(variable, raw);
+    value = number;
+    if (value < variable.min || value > variable.max) {
+      if (!variable.clamp) return outOfRange(variable, raw, variable.rangeText);
+      value = value < variable.min ? variable.min : variable.max;
+      clamped = true;
+    }
+  }
+  return clamped
+    ? { variable: name, spec: { kind: 'absolute', value }, raw, clamped: true }
+    : { variable: name, spec: { kind: 'absolute', value }, raw };
+}
+
+function notWhole(variable: CompiledVariable, raw: string): Rejection {
+  const what = variable.kind === 'enum' ? `one of its value names or a whole index ${variable.rangeText}` : `a whole number ${variable.rangeText}`;
+  return { code: 'bad_value', detail: `${variable.name} expects ${what}, not ${shorten(raw)}` };
+}
+
+function outOfRange(variable: CompiledVariable, raw: string, rangeText: string): Rejection {
+  return { code: 'out_of_range', detail: `${variable.name}=${shorten(raw)} is outside ${rangeText} (${variable.name} does not clamp)` };
+}
+
+/** A value token may follow a name unless it is itself an assignment (`sat=1`). */
+function takeValue(tokens: readonly string[], index: number): boolean {
+  const next = tokens[index];
+  return next !== undefined && next.indexOf('=', 1) === -1;
+}
+
+/** Splits on runs of space separators (\p{Zs}); the text holds no other whitespace by now. */
+function splitTokens(message: string): string[] {
+  const tokens: string[] = [];
+  const length = message.length;
+  let index = 0;
+  while (index < length) {
+    while (index < length && isSpace(message.charCodeAt(index))) index++;
+    if (index >= length) break;
+    const start = index;
+    while (index < length && !isSpace(message.charCodeAt(index))) index++;
+    tokens.push(message.slice(start, index));
+  }
+  return tokens;
+}
+
+/** \p{Zs}: the space separators. */
+function isSpace(code: number): boolean {
+  if (code === 0x20) return true;
+  if (code < 0xa0) return false;
+  return (
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000
+  );
+}
+
+/**
+ * Surrounding whitespace that is trimmed: space separators and tab/LF/VT/FF/CR. Unlike
+ * String.prototype.trim, a BOM or a line/paragraph separator stays and is reported as bad_char.
+ */
+function isTrimmable(code: number): boolean {
+  return (code >= 0x09 && code <= 0x0d) || isSpace(code);
+}
+
+/** Lower-cases plain ASCII only, so no Unicode case folding (KELVIN SIGN → k) can forge a name. */
+function lowerAscii(text: string): string {
+  let upper = false;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code >= 0x80) return text;
+    if (code >= 0x41 && code <= 0x5a) upper = true;
+  }
+  return upper ? text.toLowerCase() : text;
+}
+
+/** Code points in text[start, end): a valid surrogate pair is one, a lone surrogate counts as one. */
+function countCodePoints(text: string, start: number, end: number): number {
+  let count = 0;
+  for (let index = start; index < end; index++) {
+    const code = text.charCodeAt(index);
+    if (code >= 0xd800 && code <= 0xdbff && index + 1 < end) {
+      const next = text.charCodeAt(index + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) index++;
+    }
+    count++;
+  }
+  return count;
+}
+
+function badCharacter(text: string, message: string, offset: number, index: number): ValidationResult {
+  const codePoint = message.codePointAt(index) ?? 0;
+  const character = String.fromCodePoint(codePoint);
+  const hex = codePoint.toString(16).toUpperCase().padStart(4, '0');
+  const position = countCodePoints(text, 0, offset + index) + 1;
+  let what: string;
+  if (CONTROL.test(character)) what = 'a control character';
+  else if (FORMAT.test(character)) what = 'an invisible formatting character';
+  else if (LINE_SEPARATOR.test(character)) what = 'a line separator';
+  else if (PARAGRAPH_SEPARATOR.test(character)) what = 'a paragraph separator';
+  else what = 'an unpaired surrogate (broken text encoding)';
+  return reject(
+    'bad_char',
+    `the message contains U+${hex}, ${what}, at character ${position}: only visible characters and spaces are allowed`,
+  );
+}
+
+/** Viewer text cut short, so a detail stays one readable line. */
+function shorten(text: string): string {
+  return text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text;
+}
+
+/** Viewer text quoted and cut short for a detail. */
+function quote(text: string): string {
+  return `"${shorten(text)}"`;
+}
+
+/**
+ * The known name an unknown one was obviously meant to be: the single closest by edit distance
+ * (a swap of two neighbours counts as one edit), at most 2 edits and less than half the word.
+ */
+function closestName(name: string, known: readonly string[]): string | undefined {
+  const limit = Math.min(2, Math.floor(name.length / 2));
+  if (limit === 0 || name.length > 64) return undefined;
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  let tie = false;
+  for (const candidate of known) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+      tie = false;
+    } else if (distance === bestDistance) {
+      tie = true;
+    }
+  }
+  return bestDistance <= limit && !tie ? best : undefined;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
+function editDistance(a: string, b: string): number {
+  const width = b.length + 1;
+  let before = new Array<number>(width).fill(0);
+  let previous = Array.from({ length: width }, (_, column) => column);
+  let current = new Array<number>(width).fill(0);
+  for (let row = 1; row <= a.length; row++) {
+    current[0] = row;
+    for (let column = 1; column < width; column++) {
+      const cost = a[row - 1] === b[column - 1] ? 0 : 1;
+      let distance = Math.min(
+        (previous[column] as number) + 1,
+        (current[column - 1] as number) + 1,
+        (previous[column - 1] as number) + cost,
+      );
+      if (row > 1 && column > 1 && a[row - 1] === b[column - 2] && a[row - 2] === b[column - 1]) {
+        distance = Math.min(distance, (before[column - 2] as number) + 1);
+      }
+      current[column] = distance;
+    }
+    [before, previous, current] = [previous, current, before];
+  }
+  return previous[width - 1] as number;
+}
