@@ -1,0 +1,174 @@
+import { performance } from 'node:perf_hooks';
+import type { Rejection } from '../../../shared/message';
+import type { LimiterConfig, VariableConfig } from '../../../shared/rig';
+
+/**
+ * One token bucket: `tokens` as they were at `atMs`. A missing bucket counts as full, so
+ * a bucket that has refilled completely can be forgotten (that is how memory stays bounded).
+ */
+export interface TokenBucket {
+  tokens: number;
+  atMs: number;
+}
+
+/**
+ * The token-bucket step shared by the in-process limiter and the Redis Lua script
+ * (redis-commit.lua.ts repeats these exact lines): refill at `rate` tokens/s up to `burst`,
+ * then take one token when there is one. Returns 0 when a token was taken, otherwise the
+ * milliseconds until the next token. `bucket` is updated in place either way.
+ */
+export function takeToken(bucket: TokenBucket, nowMs: number, rate: number, burst: number): number {
+  const elapsedMs = nowMs > bucket.atMs ? nowMs - bucket.atMs : 0;
+  const tokens = Math.min(burst, bucket.tokens + (elapsedMs * rate) / 1000);
+  bucket.atMs = nowMs;
+  if (tokens >= 1) {
+    bucket.tokens = tokens - 1;
+    return 0;
+  }
+  bucket.tokens = tokens;
+  return Math.max(1, Math.ceil(((1 - tokens) * 1000) / rate));
+}
+
+/** The limiter's verdict on one message, before it is put into words. */
+export type LimitDecision =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly code: 'rate_limited_user'; readonly waitMs: number }
+  | { readonly ok: false; readonly code: 'rate_limited_global'; readonly waitMs: number }
+  | {
+      readonly ok: false;
+      readonly code: 'cooldown';
+      readonly variable: string;
+      /** Time since the variable last changed. */
+      readonly sinceMs: number;
+      readonly cooldownMs: number;
+      readonly waitMs: number;
+    };
+
+const formatRate = (perSecond: number): string => String(Number(perSecond.toPrecision(6)));
+
+/** Puts a refusal of the limiter into plain words (the same text in memory and Redis mode). */
+export function describeLimit(
+  decision: Exclude<LimitDecision, { ok: true }>,
+  user: string,
+  limiter: LimiterConfig,
+): Rejection {
+  switch (decision.code) {
+    case 'rate_limited_user':
+      return {
+        code: decision.code,
+        detail:
+          `user "${user}" sent messages faster than the per-user limit of ${formatRate(limiter.userRate)}/s ` +
+          `with bursts of ${limiter.userBurst}; next message accepted in ${decision.waitMs} ms`,
+      };
+    case 'rate_limited_global':
+      return {
+        code: decision.code,
+        detail:
+          `the chat as a whole is over the global limit of ${formatRate(limiter.globalRate)} changes/s ` +
+          `with bursts of ${limiter.globalBurst}; next change possible in ${decision.waitMs} ms`,
+      };
+    case 'cooldown':
+      return {
+        code: decision.code,
+        detail:
+          `"${decision.variable}" changed ${Math.round(decision.sinceMs)} ms ago and may change at most once every ` +
+          `${decision.cooldownMs} ms; next change possible in ${decision.waitMs} ms`,
+      };
+  }
+}
+
+export interface HybridRateLimiterOptions {
+  /** Monotonic clock in milliseconds; tests inject their own. Default: performance.now. */
+  readonly now?: () => number;
+}
+
+/**
+ * The in-process HybridRateLimiter: a token bucket per user, one global token bucket and a
+ * minimum interval per variable. Used alone by the memory store and as the stand-in when
+ * Redis fails; the Redis store runs the same rules in one Lua script.
+ *
+ * Order: the user's bucket (every attempt that passes it costs a token, so spam costs the
+ * spammer), then the cooldown of each assigned variable, then the global bucket (taken only
+ * when the message is accepted, one token per accepted message).
+ */
+export class HybridRateLimiter {
+  private readonly users = new Map<string, TokenBucket>();
+  private readonly global: TokenBucket;
+  /** Last accepted change of each variable, on the limiter's clock. */
+  private readonly changedAt = new Map<string, number>();
+  private readonly cooldowns = new Map<string, number>();
+  private readonly now: () => number;
+  /** A user bucket untouched this long is full again, so forgetting it changes nothing. */
+  private readonly userRefillMs: number;
+  private lastSweepMs: number;
+
+  constructor(
+    private readonly limiter: LimiterConfig,
+    variables: readonly Pick<VariableConfig, 'name' | 'cooldownMs'>[],
+    options: HybridRateLimiterOptions = {},
+  ) {
+    this.now = options.now ?? (() => performance.now());
+    for (const variable of variables) {
+      if (variable.cooldownMs > 0) this.cooldowns.set(variable.name, variable.cooldownMs);
+    }
+    const start = this.now();
+    this.global = { tokens: limiter.globalBurst, atMs: start };
+    this.userRefillMs = Math.ceil((limiter.userBurst * 1000) / limiter.userRate);
+    this.lastSweepMs = start;
+  }
+
+  /**
+   * Decides one message from `user` that assigns `variables`; takes the tokens and records
+   * the change time of each variable when it is accepted.
+   */
+  check(user: string, variables: readonly string[]): LimitDecision {
+    const now = this.now();
+    if (now - this.lastSweepMs >= this.userRefillMs) this.sweep(now);
+
+    let bucket = this.users.get(user);
+    if (!bucket) {
+      bucket = { tokens: this.limiter.userBurst, atMs: now };
+      this.users.set(user, bucket);
+    }
+    const userWait = takeToken(bucket, now, this.limiter.userRate, this.limiter.userBurst);
+    if (userWait > 0) return { ok: false, code: 'rate_limited_user', waitMs: userWait };
+
+    for (const variable of variables) {
+      const cooldownMs = this.cooldowns.get(variable);
+      if (cooldownMs === undefined) continue;
+      const changedAt = this.changedAt.get(variable);
+      if (changedAt === undefined) continue;
+      const sinceMs = now - changedAt;
+      if (sinceMs < cooldownMs) {
+        return { ok: false, code: 'cooldown', variable, sinceMs, cooldownMs, waitMs: Math.max(1, Math.ceil(cooldownMs - sinceMs)) };
+      }
+    }
+
+    const globalWait = takeToken(this.global, now, this.limiter.globalRate, this.limiter.globalBurst);
+    if (globalWait > 0) return { ok: false, code: 'rate_limited_global', waitMs: globalWait };
+
+    for (const variable of variables) {
+      if (this.cooldowns.has(variable)) this.changedAt.set(variable, now);
+    }
+    return { ok: true };
+  }
+
+  /** Another instance changed `variable` just now: start its cooldown here too. */
+  noteChange(variable: string): void {
+    if (this.cooldowns.has(variable)) this.changedAt.set(variable, this.now());
+  }
+
+  /** How many user buckets are held in memory (full buckets are pruned). */
+  trackedUsers(): number {
+    return this.users.size;
+  }
+
+  /** Forgets every user bucket that has refilled completely (indistinguishable from a new one). */
+  private sweep(now: number): void {
+    this.lastSweepMs = now;
+    const { userRate, userBurst } = this.limiter;
+    for (const [user, bucket] of this.users) {
+      if (bucket.tokens + ((now - bucket.atMs) * userRate) / 1000 >= userBurst) this.users.delete(user);
+    }
+  }
+}

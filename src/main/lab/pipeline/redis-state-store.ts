@@ -1,0 +1,304 @@
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import type { AppliedChange, Assignment } from '../../../shared/message';
+import type { RigConfig, VariableConfig } from '../../../shared/rig';
+import { describeLimit, type LimitDecision } from './hybrid-rate-limiter';
+import { MemoryStateStore, unknownVariable } from './memory-state-store';
+import { REDIS_COMMIT_SCRIPT } from './redis-commit.lua';
+import type { CommitResult, RemoteChange, StateStore, StateStoreCounters, StateStoreOptions, VariableState } from './state-store';
+import { defaultValue, isWholeKind, lowerBound, upperBound } from './value-resolver';
+
+export interface RedisStateStoreOptions extends StateStoreOptions {
+  readonly redisUrl: string;
+  /** A command slower than this fails and the message falls back to the in-process limiter. Default 250 ms. */
+  readonly commandTimeoutMs?: number;
+  /** How long `connect` waits for Redis before starting in fallback mode. Default 2000 ms. */
+  readonly connectTimeoutMs?: number;
+}
+
+/** The Redis key names of one run; the `{namespace}` hash tag keeps them on one Cluster slot. */
+export interface NamespaceKeys {
+  readonly prefix: string;
+  readonly state: string;
+  readonly global: string;
+  readonly channel: string;
+  user(user: string): string;
+}
+
+/** Builds the key names of a namespace; refuses names that would break the hash tag. */
+export function namespaceKeys(namespace: string): NamespaceKeys {
+  if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(namespace)) {
+    throw new Error(`namespace "${namespace}" is not usable as a Redis key prefix: expected 1–100 letters, digits, '_', '.', ':' or '-'`);
+  }
+  const prefix = `cvlab:{${namespace}}:`;
+  return {
+    prefix,
+    state: `${prefix}state`,
+    global: `${prefix}global`,
+    channel: `${prefix}changes`,
+    user: (user) => `${prefix}u:${user}`,
+  };
+}
+
+const DEFAULT_KEY_TTL_MS = 10 * 60 * 1000;
+
+type CommitRedis = Redis & { cvlabCommit(...args: (string | number)[]): Promise<string[]> };
+
+interface PublishedMessage {
+  i: string;
+  t: string;
+  w: string;
+  c: [string, string, string][];
+}
+
+/** Reads one published change message; undefined when it is not one of ours. */
+function parsePublished(text: string): PublishedMessage | undefined {
+  try {
+    const message = JSON.parse(text) as Partial<PublishedMessage>;
+    if (typeof message.i !== 'string' || typeof message.t !== 'string' || typeof message.w !== 'string' || !Array.isArray(message.c)) return undefined;
+    return message as PublishedMessage;
+  } catch {
+    return undefined;
+  }
+}
+
+const sleep = (ms: number): Promise<'timeout'> =>
+  new Promise((resolve) => {
+    setTimeout(() => resolve('timeout'), ms).unref();
+  });
+
+/**
+ * The state store on Redis: the limiter and the state write run as ONE Lua script (one round
+ * trip, auto-pipelined with concurrent messages), each change is PUBLISHed for the other
+ * instances, and every key expires if the process dies. When Redis fails or is slow, the
+ * message goes through the in-process limiter and a memory mirror instead, and is counted.
+ */
+export class RedisStateStore implements StateStore {
+  readonly kind = 'redis' as const;
+  private readonly keys: NamespaceKeys;
+  private readonly mirror: MemoryStateStore;
+  private readonly variables = new Map<string, VariableConfig>();
+  /** Per variable: whole ('1'/'0'), min, max, default, cooldown ms, as the script reads them. */
+  private readonly variableArguments = new Map<string, readonly string[]>();
+  private readonly fixedArguments: readonly string[];
+  private readonly listeners = new Set<(change: RemoteChange) => void>();
+  private fallbacks = 0;
+  private redisErrors = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly rig: RigConfig,
+    private readonly options: RedisStateStoreOptions,
+    private readonly redis: CommitRedis,
+    private readonly subscriber: Redis,
+  ) {
+    this.keys = namespaceKeys(options.namespace);
+    this.mirror = new MemoryStateStore(rig);
+    for (const variable of rig.variables) {
+      this.variables.set(variable.name, variable);
+      this.variableArguments.set(variable.name, [
+        isWholeKind(variable) ? '1' : '0',
+        String(lowerBound(variable)),
+        String(upperBound(variable)),
+        String(defaultValue(variable)),
+        String(variable.cooldownMs),
+      ]);
+    }
+    const { limiter } = rig;
+    this.fixedArguments = [
+      options.instanceId,
+      this.keys.channel,
+      String(options.keyTtlMs ?? DEFAULT_KEY_TTL_MS),
+      String(limiter.userRate),
+      String(limiter.userBurst),
+      String(limiter.globalRate),
+      String(limiter.globalBurst),
+    ];
+    subscriber.on('message', (channel: string, text: string) => {
+      if (channel === this.keys.channel) this.receive(text);
+    });
+  }
+
+  /**
+   * Opens the command and subscriber connections. Does not fail when Redis is down: the store
+   * starts in fallback mode and moves to Redis once it answers.
+   */
+  static async connect(rig: RigConfig, options: RedisStateStoreOptions): Promise<RedisStateStore> {
+    namespaceKeys(options.namespace);
+    const connectTimeoutMs = options.connectTimeoutMs ?? 2000;
+    const redis = new Redis(options.redisUrl, {
+      lazyConnect: true,
+      enableAutoPipelining: true,
+      // Fail fast and fall back instead of queueing messages behind a dead connection.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs ?? 250,
+      connectTimeout: connectTimeoutMs,
+      retryStrategy: (attempt) => Math.min(attempt * 50, 1000),
+    }) as CommitRedis;
+    redis.defineCommand('cvlabCommit', { numberOfKeys: 3, lua: REDIS_COMMIT_SCRIPT });
+    // Connection errors are expected while Redis is down (commits fall back); failed commands are counted.
+    redis.on('error', () => undefined);
+    const subscriber = new Redis(options.redisUrl, {
+      lazyConnect: true,
+      // The subscription may wait for Redis to come back; it is never on a message's path.
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      connectTimeout: connectTimeoutMs,
+      retryStrategy: (attempt) => Math.min(attempt * 50, 1000),
+    });
+    subscriber.on('error', () => undefined);
+    const store = new RedisStateStore(rig, options, redis, subscriber);
+    const connected = await Promise.race([redis.connect().then(() => true, () => false), sleep(connectTimeoutMs)]);
+    // Subscribe before the first commit so no change of another instance is missed.
+    const subscription = subscriber.subscribe(store.keys.channel).catch(() => undefined);
+    if (connected === true) await Promise.race([subscription, sleep(connectTimeoutMs)]);
+    return store;
+  }
+
+  async commit(user: string, assignments: readonly Assignment[]): Promise<CommitResult> {
+    // The mirror refuses unknown variables in plain words without touching Redis.
+    if (unknownVariable(this.variables, assignments) !== undefined) return this.mirror.commitNow(user, assignments);
+    if (this.redis.status !== 'ready') return this.fallback(user, assignments);
+    const args: (string | number)[] = [this.keys.state, this.keys.user(user), this.keys.global, user, ...this.fixedArguments, assignments.length];
+    for (const assignment of assignments) {
+      const spec = assignment.spec;
+      const [whole, min, max, initial, cooldown] = this.variableArguments.get(assignment.variable) as readonly string[];
+      args.push(
+        assignment.variable,
+        spec.kind === 'relative' ? 'r' : 'a',
+        spec.kind === 'relative' ? spec.delta : spec.value,
+        whole as string,
+        min as string,
+        max as string,
+        initial as string,
+        cooldown as string,
+        this.mirror.versionOf(assignment.variable) + 1,
+      );
+    }
+    const start = process.hrtime.bigint();
+    let reply: string[];
+    try {
+      reply = await this.redis.cvlabCommit(...args);
+    } catch {
+      this.redisErrors++;
+      return this.fallback(user, assignments);
+    }
+    const limitNs = Number(process.hrtime.bigint() - start);
+    if (reply[0] !== '1') {
+      return { ok: false, rejection: describeLimit(this.decisionOf(reply), user, this.rig.limiter), limitNs };
+    }
+    const changes: AppliedChange[] = [];
+    for (let index = 2; index + 2 < reply.length; index += 3) {
+      changes.push({ variable: reply[index] as string, value: Number(reply[index + 1]), version: Number(reply[index + 2]), writer: user });
+    }
+    this.mirror.absorb(changes);
+    return { ok: true, changes, limitNs };
+  }
+
+  async snapshot(): Promise<Record<string, VariableState>> {
+    if (this.redis.status === 'ready') {
+      try {
+        const stored = await this.redis.hgetall(this.keys.state);
+        const changes: AppliedChange[] = [];
+        for (const [variable, raw] of Object.entries(stored)) {
+          const match = /^(\d+)\|[^|]+\|([^|]+)\|(.*)$/s.exec(raw);
+          if (match) changes.push({ variable, version: Number(match[1]), value: Number(match[2]), writer: match[3] as string });
+        }
+        this.mirror.absorb(changes);
+      } catch {
+        this.redisErrors++;
+      }
+    }
+    return this.mirror.snapshotNow();
+  }
+
+  onDidChange(listener: (change: RemoteChange) => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  counters(): StateStoreCounters {
+    return { fallbacks: this.fallbacks, redisErrors: this.redisErrors };
+  }
+
+  async roundTripMs(): Promise<number | undefined> {
+    if (this.redis.status !== 'ready') return undefined;
+    const start = performance.now();
+    try {
+      await this.redis.ping();
+      return performance.now() - start;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async close(options: { purge?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    if (options.purge && this.redis.status === 'ready') {
+      try {
+        await this.purge();
+      } catch {
+        // Redis went away: the keys still expire on their own (keyTtlMs).
+        this.redisErrors++;
+      }
+    }
+    await Promise.all([quit(this.redis), quit(this.subscriber)]);
+    await this.mirror.close();
+  }
+
+  /** Deletes every key of the namespace (and nothing else). */
+  private async purge(): Promise<void> {
+    const pattern = `${this.keys.prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (found.length > 0) await this.redis.unlink(...found);
+    } while (cursor !== '0');
+  }
+
+  private fallback(user: string, assignments: readonly Assignment[]): CommitResult {
+    this.fallbacks++;
+    return this.mirror.commitNow(user, assignments);
+  }
+
+  private decisionOf(reply: readonly string[]): Exclude<LimitDecision, { ok: true }> {
+    const code = reply[1];
+    const waitMs = Number(reply[2]);
+    if (code === 'cooldown') {
+      return { ok: false, code, waitMs, variable: reply[3] as string, sinceMs: Number(reply[4]), cooldownMs: Number(reply[5]) };
+    }
+    return { ok: false, code: code === 'rate_limited_global' ? code : 'rate_limited_user', waitMs };
+  }
+
+  private receive(text: string): void {
+    const message = parsePublished(text);
+    if (!message || message.i === this.options.instanceId) return;
+    const publishedAtMs = Number(message.t);
+    const changes: RemoteChange[] = message.c.map(([variable, value, version]) => ({
+      variable,
+      value: Number(value),
+      version: Number(version),
+      writer: message.w,
+      instanceId: message.i,
+      publishedAtMs,
+    }));
+    this.mirror.absorb(changes);
+    for (const listener of this.listeners) for (const change of changes) listener(change);
+  }
+}
+
+/** Closes a connection politely when it is up, at once otherwise. */
+async function quit(connection: Redis): Promise<void> {
+  if (connection.status === 'ready') {
+    try {
+      await Promise.race([connection.quit(), sleep(1000)]);
+    } catch {
+      // Falls through to disconnect.
+    }
+  }
+  connection.disconnect();
+}
