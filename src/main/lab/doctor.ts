@@ -94,7 +94,7 @@ async function checkTap(rig: RigConfig): Promise<DoctorCheck> {
 }
 
 async function checkSerial(rig: RigConfig): Promise<DoctorCheck> {
-  let ports: { path: string }[] = [];
+  let ports: { path: string }[];
   try {
     const { SerialPort } = await import('serialport');
     ports = await SerialPort.list();
