@@ -10,7 +10,7 @@ import { freePort, redisUrl } from '../setup/services';
 interface DecodedMessage {
   oscType: 'message';
   address: string;
-  args: { type?: string; value: unknown }[] | unknown[];
+  args: { value: number | string }[];
 }
 interface DecodedBundle {
   oscType: 'bundle';
@@ -82,14 +82,14 @@ describe.each([
     expect(decoded.oscType).toBe('message');
     expect(decoded.address).toBe('/lzx/dsg/zoom');
     // zoom: -1..1 mapped to -1..1 V.
-    expect(decoded.args[0]).toBeCloseTo(0.5, 6);
+    expect(decoded.args[0]?.value).toBeCloseTo(0.5, 6);
   });
 
   it('scales to the variable output range (speed 0..10 → ±1 V)', async () => {
     await pipeline.process({ user: 'bob', text: '!set speed 7.5' });
     const decoded = decode(await converter.next()) as DecodedMessage;
     expect(decoded.address).toBe('/lzx/ramp/speed');
-    expect(decoded.args[0]).toBeCloseTo(0.5, 6);
+    expect(decoded.args[0]?.value).toBeCloseTo(0.5, 6);
   });
 
   it('sends a multi-assignment message as one bundle', async () => {
@@ -102,7 +102,7 @@ describe.each([
       '/lzx/colorizer/saturation',
       '/lzx/ramp/shape',
     ]);
-    const values = decoded.elements.map((element) => element.args[0] as number);
+    const values = decoded.elements.map((element) => element.args[0]?.value as number);
     expect(values[0]).toBeCloseTo(0.4, 6);
     expect(values[1]).toBeCloseTo(0.8, 6);
     expect(values[2]).toBeCloseTo(2 / 3, 6); // sine is index 2 of 4 → 2/3 of 0..1 V
