@@ -34,6 +34,7 @@ export function describeOutcome(outcome: Outcome, target: string, tapNs?: number
   ];
   if (tapNs !== undefined) rows.push(['end-to-end (on the wire, tap)', formatNs(tapNs)]);
   lines.push('', formatTable(['stage', 'time'], rows));
+  lines.push('(one message in a fresh process: the times include start-up and JIT warm-up; `cvlab run` measures the steady state)');
   return lines.join('\n');
 }
 

@@ -119,7 +119,7 @@ export function findElectronBinary(): { path?: string; reason?: string } {
     return {
       reason: /Cannot find module/.test(message)
         ? 'the electron package is not installed'
-        : "Electron's binary was not downloaded (no internet during npm install)",
+        : "Electron's binary is not downloaded yet (`npm start` fetches it when the machine is online)",
     };
   }
 }
