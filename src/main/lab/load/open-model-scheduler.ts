@@ -1,0 +1,129 @@
+import type { ChatMessage, Outcome } from '../../../shared/message';
+import type { ArrivalPlan, Arrival } from './arrival-plan';
+import type { GeneratedMessage } from './traffic-generator';
+
+export interface SchedulerOptions {
+  readonly plan: ArrivalPlan;
+  /** Makes the message for an arrival (the traffic generator). */
+  readonly compose: (arrival: Arrival) => GeneratedMessage;
+  /** Hands one message to the system under test; must not throw (a throw counts as failed). */
+  readonly send: (message: ChatMessage) => Promise<Outcome>;
+  /** Called when a message starts: how late it started (actual − due, ns) and its due offset. */
+  readonly onStart?: (slipNs: number, dueOffsetNs: number) => void;
+  /** Called with each outcome and the message's due offset (ns after the run started). */
+  readonly onOutcome: (outcome: Outcome, dueOffsetNs: number, message: GeneratedMessage) => void;
+  /** A start later than this counts as not sent on time. Default 1 ms. */
+  readonly slipToleranceNs?: number;
+  /** Most messages started in one turn of the event loop before yielding. Default 256. */
+  readonly batchSize?: number;
+}
+
+/**
+ * Open-model scheduling: every message is started when it is due, whether or not earlier ones
+ * have finished (no coordinated omission), and its due time travels with it so end-to-end
+ * latency counts any queueing. Batches of due messages go out per event-loop turn, yielding
+ * with setImmediate in between; a setTimeout sleeps when the next message is far ahead.
+ */
+export class OpenModelScheduler {
+  sent = 0;
+  completed = 0;
+  late = 0;
+  private startNs = 0;
+  private pending: Arrival | undefined;
+  private stopped = false;
+  private finished = false;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private resolveDone: (() => void) | undefined;
+  private readonly done: Promise<void>;
+  private readonly slipToleranceNs: number;
+  private readonly batchSize: number;
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.slipToleranceNs = options.slipToleranceNs ?? 1_000_000;
+    this.batchSize = options.batchSize ?? 256;
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  get inFlight(): number {
+    return this.sent - this.completed;
+  }
+
+  /** The run's time zero, process.hrtime ns. */
+  get startedAtNs(): number {
+    return this.startNs;
+  }
+
+  /** Starts sending; resolves when every planned message has an outcome (or after stop()). */
+  run(startNs: number = Number(process.hrtime.bigint())): Promise<void> {
+    this.startNs = startNs;
+    this.pending = this.options.plan.next();
+    this.tick();
+    return this.done;
+  }
+
+  /** Sends nothing more; resolves when the messages already sent have their outcomes. */
+  stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer as NodeJS.Timeout);
+      clearImmediate(this.timer as NodeJS.Immediate);
+      this.timer = undefined;
+    }
+    this.maybeFinish();
+    return this.done;
+  }
+
+  private readonly tick = (): void => {
+    this.timer = undefined;
+    if (this.stopped) return this.maybeFinish();
+    const nowNs = Number(process.hrtime.bigint());
+    let started = 0;
+    while (this.pending && started < this.batchSize) {
+      const dueNs = this.startNs + this.pending.atNs;
+      if (dueNs > nowNs) break;
+      this.start(this.pending, dueNs);
+      started++;
+      this.pending = this.options.plan.next();
+    }
+    if (!this.pending) return this.maybeFinish();
+    const waitNs = this.startNs + this.pending.atNs - Number(process.hrtime.bigint());
+    // Timers fire a millisecond late or more; only sleep on one when the next message is far off.
+    if (started < this.batchSize && waitNs > 2_000_000) this.timer = setTimeout(this.tick, Math.floor(waitNs / 1e6) - 1);
+    else this.timer = setImmediate(this.tick);
+  };
+
+  private start(arrival: Arrival, dueNs: number): void {
+    const message = this.options.compose(arrival);
+    const actualNs = Number(process.hrtime.bigint());
+    const slipNs = actualNs - dueNs;
+    if (slipNs > this.slipToleranceNs) this.late++;
+    this.sent++;
+    this.options.onStart?.(slipNs, arrival.atNs);
+    let promise: Promise<Outcome>;
+    try {
+      promise = this.options.send({ user: message.user, text: message.text, dueNs: BigInt(Math.round(dueNs)) });
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    promise.then(
+      (outcome) => this.complete(outcome, arrival.atNs, message),
+      (error: unknown) => this.complete({ status: 'failed', error: `the pipeline threw: ${String(error)}`, timings: {} }, arrival.atNs, message),
+    );
+  }
+
+  private complete(outcome: Outcome, dueOffsetNs: number, message: GeneratedMessage): void {
+    this.completed++;
+    try {
+      this.options.onOutcome(outcome, dueOffsetNs, message);
+    } finally {
+      this.maybeFinish();
+    }
+  }
+
+  private maybeFinish(): void {
+    if (this.finished || this.inFlight > 0) return;
+    if (this.pending && !this.stopped) return;
+    this.finished = true;
+    this.resolveDone?.();
+  }
+}

@@ -1,0 +1,220 @@
+import { z } from 'zod';
+import { RigSchema } from './rig';
+import { ScenarioSchema, type MetricStage, type ThresholdUnit } from './scenario';
+
+/**
+ * A load run as the console, the CLI and the store see it. All times are in nanoseconds
+ * unless the name says otherwise (…Ms, …Bytes). Runtime-agnostic: plain data only.
+ */
+
+export type RunState = 'starting' | 'running' | 'stopping' | 'finished' | 'failed';
+
+/** Why a run ended. */
+export type RunStopReason = 'completed' | 'stopped' | 'aborted' | 'failed';
+
+export const RunOverridesSchema = z.object({
+  durationMs: z.number().positive().optional(),
+  /** Messages per second: the constant rate, or the peak a ramp is scaled to. */
+  rate: z.number().positive().optional(),
+  /** Viewer population (and the number of virtual users for that executor). */
+  users: z.number().int().positive().optional(),
+  seed: z.number().int().min(0).max(0xffffffff).optional(),
+});
+export type RunOverrides = z.output<typeof RunOverridesSchema>;
+
+/** What starts a run. The scenario and rig are parsed again at the border (input or parsed form). */
+export const RunStartOptionsSchema = z.object({
+  scenario: ScenarioSchema,
+  rig: RigSchema,
+  overrides: RunOverridesSchema.optional(),
+});
+export type RunStartOptions = z.input<typeof RunStartOptionsSchema>;
+
+/** The run now (or the last one). */
+export interface RunInfo {
+  readonly id: string;
+  readonly scenario: string;
+  readonly rig: string;
+  readonly state: RunState;
+  /** Wall clock, ISO 8601. */
+  readonly startedAt: string;
+  readonly plannedDurationMs: number;
+  /** Messages the plan holds (known ahead for every executor). */
+  readonly plannedMessages: number;
+  readonly seed: number;
+  readonly intervalMs: number;
+  /** Redis namespace of the run's keys; removed when the run ends. */
+  readonly namespace: string;
+  readonly store: 'memory' | 'redis';
+}
+
+/** A few times a second: how far the run is. */
+export interface RunProgress {
+  readonly runId: string;
+  readonly elapsedMs: number;
+  readonly plannedDurationMs: number;
+  /** 0..1 of the planned duration. */
+  readonly fraction: number;
+  readonly sent: number;
+  readonly completed: number;
+  readonly inFlight: number;
+  /** Completed messages per second over the last interval. */
+  readonly ratePerSecond: number;
+  /** End-to-end p99 over the run so far, ns. */
+  readonly e2eP99: number;
+  /** Messages sent later than the slip tolerance so far. */
+  readonly late: number;
+  /** Capacity search: the rate being held now. */
+  readonly stepRate?: number;
+}
+
+/** Latency statistics of one stage, ns, with the number of samples they rest on. */
+export interface StageStatistics {
+  readonly count: number;
+  readonly min: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+/** Per-interval statistics of one stage (ns). */
+export interface FrameStageStatistics {
+  readonly count: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface OutcomeCounts {
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly failed: number;
+  /** Rejections by their stable code, plus `failed` for pipeline failures. */
+  readonly byCode: Readonly<Record<string, number>>;
+}
+
+/** One interval (default 100 ms) of a run. */
+export interface RunFrame {
+  readonly runId: string;
+  /** 0, 1, 2, … */
+  readonly sequence: number;
+  /** End of the interval, ms since the run started. */
+  readonly atMs: number;
+  readonly intervalMs: number;
+  /** Messages started in the interval (by the scheduler). */
+  readonly sent: number;
+  /** Outcomes that came back in the interval. */
+  readonly completed: number;
+  /** Completed per second. */
+  readonly throughput: number;
+  readonly inFlight: number;
+  /** Started later than the slip tolerance, in this interval. */
+  readonly late: number;
+  readonly outcomes: OutcomeCounts;
+  readonly stages: Readonly<Partial<Record<MetricStage, FrameStageStatistics>>>;
+  readonly eventLoopDelay: { readonly p50: number; readonly p99: number; readonly max: number };
+  /** Of one core: 100 = one core busy for the whole interval. */
+  readonly cpuPercent: number;
+  readonly heapUsedBytes: number;
+  readonly rssBytes: number;
+  /** Last PING round trip to the run's Redis, ns (absent with the memory store). */
+  readonly redisRoundTrip?: number;
+  /** How often the in-process limiter stood in for Redis, cumulative. */
+  readonly limiterFallbacks: number;
+}
+
+/** One threshold judged against the figures it names. */
+export interface ThresholdVerdict {
+  readonly key: string;
+  readonly expression: string;
+  readonly unit: ThresholdUnit;
+  /** The measured value in `unit` (ns, 0..1, count, per second); absent when nothing was measured. */
+  readonly actual?: number;
+  readonly limit: number;
+  readonly passed: boolean;
+  /** How far past the limit, in `unit` (0 when passed). */
+  readonly excess: number;
+  /** actual / limit, when the limit is not 0. */
+  readonly ratio?: number;
+  /** Samples the figure rests on. */
+  readonly samples: number;
+}
+
+/** One rate of a capacity search. */
+export interface CapacityStep {
+  readonly rate: number;
+  readonly sent: number;
+  readonly completed: number;
+  readonly e2eP99: number;
+  readonly slipP99: number;
+  readonly achievedPerSecond: number;
+  readonly passed: boolean;
+  readonly thresholds: readonly ThresholdVerdict[];
+}
+
+export interface CapacityResult {
+  /** The highest rate whose thresholds held; absent when even the first step broke. */
+  readonly knee?: number;
+  /** The first rate that broke; absent when the search reached maxRate intact. */
+  readonly brokeAt?: number;
+  readonly steps: readonly CapacityStep[];
+}
+
+/** Soak: slope of heap after GC over time. */
+export interface LeakVerdict {
+  readonly leaking: boolean;
+  /** Least-squares slope, bytes per hour. */
+  readonly slopeBytesPerHour: number;
+  readonly toleranceBytesPerHour: number;
+  /** Fit quality 0..1: how well a straight line explains the heap series. */
+  readonly rSquared: number;
+  readonly samples: number;
+  /** forced-gc: heap measured after global.gc(); window-minimum: lowest heap of each window. */
+  readonly method: 'forced-gc' | 'window-minimum';
+  readonly firstHeapBytes?: number;
+  readonly lastHeapBytes?: number;
+}
+
+export interface ResourceSummary {
+  readonly cpuPercentMean: number;
+  readonly cpuPercentMax: number;
+  readonly rssMaxBytes: number;
+  readonly heapMaxBytes: number;
+  readonly eventLoopDelayP99: number;
+  readonly eventLoopDelayMax: number;
+}
+
+/** The whole run, at the end. */
+export interface RunSummary {
+  readonly run: RunInfo;
+  readonly endedAt: string;
+  readonly elapsedMs: number;
+  readonly stopReason: RunStopReason;
+  /** Plain words when the run failed or was aborted. */
+  readonly reason?: string;
+  readonly sent: number;
+  readonly completed: number;
+  /** Sent but never answered (sent − accepted − rejected − failed); 0 in a sound run. */
+  readonly unaccounted: number;
+  readonly outcomes: OutcomeCounts;
+  /** Completed per second over the elapsed time. */
+  readonly throughput: number;
+  readonly slip: { readonly toleranceNs: number; readonly late: number; readonly lateRate: number };
+  readonly stages: Readonly<Partial<Record<MetricStage, StageStatistics>>>;
+  /** Full histograms (HdrHistogram compressed base64, values in ns), mergeable across instances. */
+  readonly histograms: Readonly<Partial<Record<MetricStage, string>>>;
+  readonly thresholds: readonly ThresholdVerdict[];
+  /** Every threshold held (and, for a capacity search, a knee was found above minKnee; for a soak, no leak). */
+  readonly passed: boolean;
+  readonly resources: ResourceSummary;
+  readonly pipeline: { readonly limiterFallbacks: number; readonly tapMatched: number; readonly tapUnmatched: number };
+  readonly capacity?: CapacityResult;
+  readonly leak?: LeakVerdict;
+  /** Frames kept in memory (the most recent ones); the store keeps the full series. */
+  readonly framesKept: number;
+}

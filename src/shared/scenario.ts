@@ -1,0 +1,314 @@
+import { z } from 'zod';
+import { REJECTION_CODES } from './rejection';
+
+/**
+ * Load scenarios: what traffic to send, how fast, for how long, and what counts as passing.
+ * Executors are named as k6 names them. Runtime-agnostic: parsed here, run in src/main/lab/load.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Durations: "30s", "250ms", "2m", "1h", or a plain number of milliseconds.
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/;
+
+/** Parses "30s", "250ms", "2m", "1h" (or a number of ms) into milliseconds; undefined when malformed. */
+export function parseDurationMs(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
+  const match = DURATION_PATTERN.exec(value);
+  if (!match) return undefined;
+  return Number(match[1]) * (DURATION_UNITS_MS[match[2] ?? ''] ?? Number.NaN);
+}
+
+/** A duration written as "30s", "250ms", "2m", "1h" or a number of milliseconds; parsed to ms. */
+export const DurationSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const ms = parseDurationMs(value);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a positive duration like "30s", "250ms" or "2m", got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+// ---------------------------------------------------------------------------------------------
+// Thresholds: `{"e2e.p99": "<10ms", "errors.rate": "<1%"}` as in k6.
+
+/** Stages with a latency histogram (ns). `slip` is the scheduler's own lateness. */
+export const METRIC_STAGES = ['validate', 'limit', 'store', 'encode', 'send', 'e2e', 'tap', 'slip'] as const;
+export type MetricStage = (typeof METRIC_STAGES)[number];
+
+/** What a threshold measures, and in which unit its limit is written. */
+export type ThresholdMetric =
+  /** A latency statistic of a stage, in ns: `e2e.p99`, `validate.max`, `slip.p99.9`. */
+  | { readonly kind: 'latency'; readonly stage: MetricStage; readonly statistic: 'min' | 'max' | 'mean' | number }
+  /** Share of completed messages (0..1) or their count: `errors.rate`, `rejected.cooldown.rate`. */
+  | { readonly kind: 'outcome'; readonly outcome: 'errors' | 'accepted' | 'rejected' | 'late' | 'lost'; readonly code?: string; readonly aggregate: 'rate' | 'count' }
+  /** Completed messages per second over the run. */
+  | { readonly kind: 'throughput' }
+  /** Event-loop delay of the engine process, in ns: `eventloop.p99`, `eventloop.max`. */
+  | { readonly kind: 'eventloop'; readonly statistic: 'p99' | 'max' };
+
+export type ThresholdUnit = 'ns' | 'ratio' | 'count' | 'per_second';
+
+export interface ThresholdCondition {
+  readonly operator: '<' | '<=' | '>' | '>=';
+  /** The limit in the metric's unit: ns for times, 0..1 for rates, a plain number otherwise. */
+  readonly limit: number;
+}
+
+export interface CompiledThreshold {
+  /** As written in the scenario: `e2e.p99`. */
+  readonly key: string;
+  /** As written in the scenario: `<10ms`. */
+  readonly expression: string;
+  readonly metric: ThresholdMetric;
+  readonly unit: ThresholdUnit;
+  readonly condition: ThresholdCondition;
+}
+
+const TIME_UNITS_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9 };
+const OUTCOME_NAMES = ['errors', 'accepted', 'rejected', 'late', 'lost'] as const;
+
+/** Parses a threshold key such as `e2e.p99` or `rejected.rate_limited_user.rate`; a string is the error. */
+export function parseThresholdMetric(key: string): { metric: ThresholdMetric; unit: ThresholdUnit } | string {
+  const stageMatch = /^([a-z]+)\.(min|max|mean|p(\d{1,2}(?:\.\d+)?|100))$/.exec(key);
+  if (stageMatch && (METRIC_STAGES as readonly string[]).includes(stageMatch[1] ?? '')) {
+    const stage = stageMatch[1] as MetricStage;
+    const name = stageMatch[2] ?? '';
+    const statistic = name === 'min' || name === 'max' || name === 'mean' ? name : Number(stageMatch[3]);
+    return { metric: { kind: 'latency', stage, statistic }, unit: 'ns' };
+  }
+  if (key === 'throughput') return { metric: { kind: 'throughput' }, unit: 'per_second' };
+  if (key === 'eventloop.p99' || key === 'eventloop.max') {
+    return { metric: { kind: 'eventloop', statistic: key === 'eventloop.p99' ? 'p99' : 'max' }, unit: 'ns' };
+  }
+  const parts = key.split('.');
+  const outcome = parts[0] as (typeof OUTCOME_NAMES)[number];
+  const aggregate = parts[parts.length - 1];
+  if (OUTCOME_NAMES.includes(outcome) && (aggregate === 'rate' || aggregate === 'count') && parts.length <= 3) {
+    const code = parts.length === 3 ? parts[1] : undefined;
+    if (code !== undefined && (outcome !== 'rejected' || !(REJECTION_CODES as readonly string[]).includes(code))) {
+      return `unknown rejection code "${code}": expected rejected.<code>.rate with one of ${REJECTION_CODES.join(', ')}`;
+    }
+    if (outcome === 'lost' && aggregate === 'rate') return 'expected lost.count (lost messages are counted, not rated)';
+    return { metric: { kind: 'outcome', outcome, aggregate, ...(code ? { code } : {}) }, unit: aggregate === 'rate' ? 'ratio' : 'count' };
+  }
+  return (
+    `unknown threshold metric "${key}": expected <stage>.p99|p95|pNN|max|min|mean (stages ${METRIC_STAGES.join(', ')}), ` +
+    'errors.rate, rejected.rate, rejected.<code>.rate, accepted.rate, late.rate, lost.count, throughput, eventloop.p99'
+  );
+}
+
+/** Parses `<10ms`, `<=1%`, `>4500`, in the unit the metric needs; a string is the error. */
+export function parseThresholdCondition(expression: string, unit: ThresholdUnit): ThresholdCondition | string {
+  const match = /^\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(ns|us|µs|ms|s|%)?\s*$/i.exec(expression);
+  if (!match) return `expected a condition like "<10ms", "<1%" or ">=4500", got "${expression}"`;
+  const operator = match[1] as ThresholdCondition['operator'];
+  const number = Number(match[2]);
+  const suffix = match[3]?.toLowerCase();
+  if (unit === 'ns') {
+    if (!suffix || suffix === '%') return `expected a time with a unit (ns, us, ms, s) like "<10ms", got "${expression}"`;
+    return { operator, limit: number * (TIME_UNITS_NS[suffix] ?? Number.NaN) };
+  }
+  if (unit === 'ratio') {
+    if (suffix === '%') return { operator, limit: number / 100 };
+    if (suffix) return `expected a rate as a percentage like "<1%" (or a fraction like "<0.01"), got "${expression}"`;
+    if (number > 1) return `expected a fraction between 0 and 1 or a percentage like "<1%", got "${expression}"`;
+    return { operator, limit: number };
+  }
+  if (suffix) return `expected a plain number like ">=4500" (no unit), got "${expression}"`;
+  return { operator, limit: number };
+}
+
+/** Compiles one threshold entry; a string is the error. */
+export function compileThreshold(key: string, expression: string): CompiledThreshold | string {
+  const parsed = parseThresholdMetric(key);
+  if (typeof parsed === 'string') return parsed;
+  const condition = parseThresholdCondition(expression, parsed.unit);
+  if (typeof condition === 'string') return condition;
+  return { key, expression, metric: parsed.metric, unit: parsed.unit, condition };
+}
+
+/** Compiles every threshold of a (valid) scenario. */
+export function compileThresholds(thresholds: Readonly<Record<string, string>>): CompiledThreshold[] {
+  const compiled: CompiledThreshold[] = [];
+  for (const [key, expression] of Object.entries(thresholds)) {
+    const result = compileThreshold(key, expression);
+    if (typeof result === 'string') throw new Error(`threshold ${key}: ${result}`);
+    compiled.push(result);
+  }
+  return compiled;
+}
+
+export const ThresholdsSchema = z.record(z.string(), z.string()).superRefine((thresholds, ctx) => {
+  for (const [key, expression] of Object.entries(thresholds)) {
+    const result = compileThreshold(key, expression);
+    if (typeof result === 'string') ctx.addIssue({ code: 'custom', path: [key], message: result });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Executors (k6 vocabulary).
+
+const rate = () => z.number().positive('expected a rate above 0 messages per second').max(1_000_000, 'expected at most 1,000,000 messages per second');
+
+export const ConstantArrivalRateSchema = z.object({
+  type: z.literal('constant-arrival-rate'),
+  /** Messages per second, evenly spaced. */
+  rate: rate(),
+  duration: DurationSchema,
+});
+
+export const RampingStageSchema = z.object({
+  /** Rate reached at the end of the stage, changing linearly from the previous one. */
+  target: z.number().min(0, 'expected a target rate of 0 or more'),
+  duration: DurationSchema,
+});
+
+export const RampingArrivalRateSchema = z.object({
+  type: z.literal('ramping-arrival-rate'),
+  startRate: z.number().min(0).default(0),
+  stages: z.array(RampingStageSchema).min(1, 'expected at least one stage {target, duration}'),
+});
+
+export const ThinkTimeSchema = z
+  .object({
+    distribution: z.enum(['constant', 'uniform', 'exponential']).default('exponential'),
+    /** constant: the think time; exponential: its mean. */
+    meanMs: z.number().positive().default(1000),
+    /** uniform: lower bound; exponential: a floor no think time goes under. */
+    minMs: z.number().min(0).default(0),
+    /** uniform: upper bound; exponential: a ceiling. */
+    maxMs: z.number().positive().optional(),
+  })
+  .refine((think) => think.maxMs === undefined || think.maxMs > think.minMs, { message: 'expected maxMs greater than minMs', path: ['maxMs'] });
+
+export const VirtualUsersSchema = z.object({
+  type: z.literal('virtual-users'),
+  /** Simulated viewers, each typing on their own clock (they do not wait for the synth). */
+  users: z.number().int().min(1).max(100_000),
+  thinkTime: ThinkTimeSchema.default(ThinkTimeSchema.parse({})),
+  /** Users join evenly over rampUp and leave evenly over rampDown, inside `duration`. */
+  rampUp: DurationSchema.optional(),
+  rampDown: DurationSchema.optional(),
+  duration: DurationSchema,
+});
+
+export const BurstSchema = z.object({
+  type: z.literal('burst'),
+  /** K messages … */
+  messages: z.number().int().min(1).max(1_000_000),
+  /** … from M users … */
+  users: z.number().int().min(1).max(100_000),
+  /** … within T (due times uniformly random inside the window). */
+  window: DurationSchema,
+});
+
+export const ExecutorSchema = z.discriminatedUnion('type', [ConstantArrivalRateSchema, RampingArrivalRateSchema, VirtualUsersSchema, BurstSchema]);
+
+// ---------------------------------------------------------------------------------------------
+// Traffic model.
+
+/** What a generated message is meant to be: valid, multi-assignment, each invalid form, or spam. */
+export const MESSAGE_KINDS = ['valid', 'multi', 'spam', 'empty', 'too_long', 'too_many', 'bad_char', 'unknown_variable', 'bad_value', 'out_of_range'] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
+
+export const DEFAULT_MIX: Readonly<Record<MessageKind, number>> = {
+  valid: 80,
+  multi: 8,
+  spam: 4,
+  empty: 1,
+  too_long: 1,
+  too_many: 1,
+  bad_char: 1,
+  unknown_variable: 1,
+  bad_value: 1,
+  out_of_range: 2,
+};
+
+export const TrafficSchema = z.object({
+  /** Viewer population the generator draws senders from (virtual-users and burst bring their own). */
+  users: z.number().int().min(1).max(1_000_000).default(1000),
+  /** Zipf exponent of viewer activity: 0 = everyone equally chatty, 1 ≈ a few viewers dominate. */
+  userSkew: z.number().min(0).max(4).default(1),
+  /** Zipf exponent of variable popularity in the rig's order (first variable most popular). */
+  variableSkew: z.number().min(0).max(4).default(0.8),
+  /** Relative weights of message kinds; missing kinds weigh 0 when `mix` is given. */
+  mix: z
+    .partialRecord(z.enum(MESSAGE_KINDS), z.number().min(0, 'expected a weight of 0 or more'))
+    .default({ ...DEFAULT_MIX })
+    .refine((mix) => Object.values(mix).some((weight) => (weight ?? 0) > 0), { message: 'expected at least one message kind with a weight above 0' }),
+  /** Spam messages come from this many dedicated spammer accounts, so they trip the per-user limiter. */
+  spammers: z.number().int().min(1).max(1000).default(5),
+  /** Most assignments a multi-assignment message carries (at least 2). */
+  maxAssignments: z.number().int().min(2).max(8).default(4),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Stress (capacity search) and soak (leak detection).
+
+export const CapacitySearchSchema = z
+  .object({
+    startRate: rate(),
+    /** Added each step. */
+    stepRate: rate(),
+    maxRate: rate(),
+    /** How long each rate is held before its thresholds are judged. */
+    stepDuration: DurationSchema,
+    /** The run fails when the knee is below this rate. */
+    minKnee: z.number().min(0).optional(),
+  })
+  .refine((search) => search.maxRate >= search.startRate, { message: 'expected maxRate at or above startRate', path: ['maxRate'] });
+
+export const LeakDetectionSchema = z.object({
+  /** Heap samples: one per window (after a forced GC when --expose-gc, else the window's minimum). */
+  window: DurationSchema.default(10_000),
+  /** Growth of post-GC heap tolerated, in MiB per hour. */
+  toleranceMiBPerHour: z.number().min(0).default(16),
+});
+
+// ---------------------------------------------------------------------------------------------
+// The scenario.
+
+export const ScenarioSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected a short lower-case name like "sustained" (letters, digits, - and _)'),
+    description: z.string().default(''),
+    executor: ExecutorSchema,
+    traffic: TrafficSchema.default(TrafficSchema.parse({})),
+    thresholds: ThresholdsSchema.default({}),
+    /** Stop the run as soon as a threshold breaks (judged on the cumulative figures every interval). */
+    abortOnFail: z.boolean().default(false),
+    /** No abort is judged before this much of the run has passed (percentiles need samples). */
+    abortGrace: DurationSchema.default(1000),
+    /** Same seed, same messages. Absent: a seed is picked and reported. */
+    seed: z.number().int().min(0).max(0xffffffff).optional(),
+    /** Length of an interval frame. */
+    interval: DurationSchema.default(100).refine((ms) => ms >= 10 && ms <= 60_000, { message: 'expected an interval between 10ms and 60s' }),
+    /** A message later than this (actual send − due) counts as not sent on time. */
+    slipTolerance: DurationSchema.default(1),
+    capacitySearch: CapacitySearchSchema.optional(),
+    leakDetection: LeakDetectionSchema.optional(),
+  })
+  .superRefine((scenario, ctx) => {
+    if (scenario.capacitySearch && scenario.executor.type !== 'constant-arrival-rate') {
+      ctx.addIssue({ code: 'custom', path: ['capacitySearch'], message: 'a capacity search steps a constant-arrival-rate executor; use executor.type "constant-arrival-rate"' });
+    }
+    if (scenario.capacitySearch && Object.keys(scenario.thresholds).length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['thresholds'], message: 'a capacity search needs at least one threshold to find where the rate breaks' });
+    }
+    if (scenario.executor.type === 'virtual-users') {
+      const { rampUp = 0, rampDown = 0, duration } = scenario.executor;
+      if (rampUp + rampDown > duration) {
+        ctx.addIssue({ code: 'custom', path: ['executor', 'rampUp'], message: `expected rampUp + rampDown (${rampUp + rampDown} ms) within duration (${duration} ms)` });
+      }
+    }
+  });
+
+export type Scenario = z.output<typeof ScenarioSchema>;
+export type ScenarioInput = z.input<typeof ScenarioSchema>;
+export type Executor = z.output<typeof ExecutorSchema>;
+export type TrafficModel = z.output<typeof TrafficSchema>;
+export type ThinkTime = z.output<typeof ThinkTimeSchema>;
+export type CapacitySearch = z.output<typeof CapacitySearchSchema>;
+export type LeakDetection = z.output<typeof LeakDetectionSchema>;
