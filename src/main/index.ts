@@ -3,20 +3,17 @@
 import { app, BrowserWindow, session, shell } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bindLabToIpc } from './ipc';
+import { Lab } from './lab/lab';
+import { contentSecurityPolicy } from './lab/server/content-security-policy';
+import { createRunEngine } from './lab/server/run-engine';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join('; ');
+const rendererFile = join(here, '../renderer/index.html');
+const devServerUrl = !app.isPackaged ? process.env['ELECTRON_RENDERER_URL'] : undefined;
+// The page talks to the engine over IPC only: it may connect nowhere (the dev server's reload socket aside).
+const CONTENT_SECURITY_POLICY = contentSecurityPolicy(devServerUrl ? [new URL(devServerUrl).origin.replace(/^http/, 'ws')] : []);
 
 function createWindow(): BrowserWindow {
   const window = new BrowserWindow({
@@ -47,9 +44,8 @@ function createWindow(): BrowserWindow {
     return { action: 'deny' };
   });
 
-  const devServer = process.env['ELECTRON_RENDERER_URL'];
-  if (!app.isPackaged && devServer) void window.loadURL(devServer);
-  else void window.loadFile(join(here, '../renderer/index.html'));
+  if (devServerUrl) void window.loadURL(devServerUrl);
+  else void window.loadFile(rendererFile);
   return window;
 }
 
@@ -57,7 +53,7 @@ app.on('web-contents-created', (_event, contents) => {
   contents.on('will-attach-webview', (event) => event.preventDefault());
 });
 
-void app.whenReady().then(() => {
+void app.whenReady().then(async () => {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({
       responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] },
@@ -65,6 +61,9 @@ void app.whenReady().then(() => {
   });
   // The console asks for no device permissions (serial goes through the engine, not the page).
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  const lab = new Lab({ host: 'electron', version: app.getVersion(), runs: await createRunEngine() });
+  bindLabToIpc(lab, { rendererFile, ...(devServerUrl ? { devServerUrl } : {}) });
+  app.once('will-quit', () => void lab.dispose());
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();

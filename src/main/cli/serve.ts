@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Lab } from '../lab/lab';
+import { projectRoot } from '../lab/paths';
+import { LabServer } from '../lab/server/lab-server';
+import { createRunEngine } from '../lab/server/run-engine';
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** `cvlab serve`: the console in a browser, with the LabApi over an authenticated WebSocket. */
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the console to a browser (token in the printed URL); loopback only unless --host says otherwise')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'TCP port (0 picks a free one)', '5170')
+    .action(async (options: { host: string; port: string }) => {
+      const port = Number(options.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new Error(`--port ${options.port}: expected a whole number between 0 and 65535`);
+      }
+      const rendererDir = join(projectRoot(), 'out', 'renderer');
+      if (!existsSync(join(rendererDir, 'index.html'))) {
+        console.error(`The console is not built (no ${join(rendererDir, 'index.html')}): run \`npm run build\` first.`);
+        process.exitCode = 1;
+        return;
+      }
+      if (!LOOPBACK.has(options.host)) {
+        console.error(`Warning: listening on ${options.host}; anyone who can reach it and has the token can drive the bench.`);
+      }
+      const lab = new Lab({ host: 'serve', runs: await createRunEngine() });
+      let server: LabServer;
+      try {
+        server = await LabServer.start({ lab, rendererDir, host: options.host, port });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        const reason = code === 'EADDRINUSE' ? `port ${port} is in use (try --port 0)` : (error as Error).message;
+        console.error(`cvlab serve could not listen on ${options.host}:${port}: ${reason}`);
+        await lab.dispose();
+        process.exitCode = 1;
+        return;
+      }
+      console.log(`cvlab console: ${server.url}`);
+      const shutdown = (): void => {
+        void Promise.all([server.close(), lab.dispose()]).finally(() => process.exit(0));
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    });
+}

@@ -1,0 +1,223 @@
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, join, resolve, sep } from 'node:path';
+import { MAX_FRAME_DELIVERIES_PER_SECOND, type About, type LabApi, type LabFile, type OpenedDocument, type OpenedRig, type Unsubscribe } from '../../shared/api';
+import type { AlertEvent } from '../../shared/alerts';
+import { Emitter, type Event } from '../../shared/emitter';
+import { ValidationError } from '../../shared/format-issues';
+import type { RigConfig } from '../../shared/rig';
+import type { RunFrame, RunInfo, RunProgress, RunStartOptions, RunSummary } from '../../shared/run';
+import type { Scenario } from '../../shared/scenario';
+import { runDoctor, type DoctorCheck } from './doctor';
+import { writeJsonFile } from './json-file';
+import { demoRigPath, resourcePath } from './paths';
+import { loadRig, saveRig } from './rig-file';
+import { FrameBatcher } from './server/frame-batcher';
+
+/** What the Lab needs from the load engine (RunController has this shape). */
+export interface RunEngine {
+  start(options: RunStartOptions): Promise<RunInfo> | RunInfo;
+  stop(): Promise<RunSummary | undefined | null> | RunSummary | undefined | null;
+  current(): RunInfo | undefined | null;
+  readonly onDidRunProgress: Event<RunProgress>;
+  readonly onDidRunFrame: Event<RunFrame>;
+  readonly onDidFinishRun: Event<RunSummary>;
+}
+
+export interface LabOptions {
+  host: About['host'];
+  /** The user's own rigs and scenarios live under here; default $XDG_DATA_HOME/cvlab or ~/.local/share/cvlab. */
+  dataDir?: string;
+  /** The load engine; without one, starting a run says that runs are not available in this build. */
+  runs?: RunEngine;
+  version?: string;
+}
+
+/** The user's data folder: CVLAB_DATA_DIR, else $XDG_DATA_HOME/cvlab, else ~/.local/share/cvlab. */
+export function defaultLabDataDir(environment: NodeJS.ProcessEnv = process.env): string {
+  if (environment['CVLAB_DATA_DIR']) return environment['CVLAB_DATA_DIR'];
+  return join(environment['XDG_DATA_HOME'] || join(homedir(), '.local', 'share'), 'cvlab');
+}
+
+const toUnsubscribe = (disposable: { dispose(): void }): Unsubscribe => () => disposable.dispose();
+
+/**
+ * The one object implementing LabApi: the composition root. Each command delegates to an
+ * engine module; the same Lab serves Electron IPC and the `cvlab serve` WebSocket bridge.
+ */
+export class Lab implements LabApi {
+  private readonly dataDir: string;
+  private active: OpenedRig | undefined;
+  private last: RunSummary | null = null;
+  private readonly progressEmitter = new Emitter<RunProgress>();
+  private readonly framesEmitter = new Emitter<RunFrame[]>();
+  private readonly finishEmitter = new Emitter<RunSummary>();
+  private readonly alertEmitter = new Emitter<AlertEvent>();
+  private readonly batcher = new FrameBatcher<RunFrame>(MAX_FRAME_DELIVERIES_PER_SECOND, (frames) => this.framesEmitter.fire(frames));
+  private readonly engineSubscriptions: { dispose(): void }[] = [];
+
+  constructor(private readonly options: LabOptions) {
+    this.dataDir = options.dataDir ?? defaultLabDataDir();
+    const runs = options.runs;
+    if (runs) {
+      this.engineSubscriptions.push(
+        runs.onDidRunProgress((progress) => this.progressEmitter.fire(progress)),
+        runs.onDidRunFrame((frame) => this.batcher.push(frame)),
+        runs.onDidFinishRun((summary) => {
+          this.batcher.flush();
+          this.last = summary;
+          this.finishEmitter.fire(summary);
+        }),
+      );
+    }
+  }
+
+  readonly onDidRunProgress = (listener: (progress: RunProgress) => void): Unsubscribe => toUnsubscribe(this.progressEmitter.event(listener));
+  readonly onDidRunFrames = (listener: (frames: RunFrame[]) => void): Unsubscribe => toUnsubscribe(this.framesEmitter.event(listener));
+  readonly onDidFinishRun = (listener: (summary: RunSummary) => void): Unsubscribe => toUnsubscribe(this.finishEmitter.event(listener));
+  readonly onDidAlert = (listener: (alert: AlertEvent) => void): Unsubscribe => toUnsubscribe(this.alertEmitter.event(listener));
+
+  /** Versions and folders of this engine. */
+  async about(): Promise<About> {
+    return {
+      version: this.options.version ?? '0.1.0',
+      host: this.options.host,
+      node: process.versions.node,
+      platform: `${process.platform} ${process.arch}`,
+      resourcesDir: resourcePath(),
+      dataDir: this.dataDir,
+    };
+  }
+
+  /** Built-in rigs, then the user's own. */
+  listRigs(): Promise<LabFile[]> {
+    return this.listFiles('rigs');
+  }
+
+  /** One rig file as raw JSON (only from the built-in or the user's folder). */
+  readRig(path: string): Promise<OpenedDocument> {
+    return this.readDocument(path, 'rigs');
+  }
+
+  /** Saves a validated rig as the user's own file. */
+  async saveRig(name: string, rig: RigConfig): Promise<LabFile> {
+    const path = await this.userFile('rigs', name);
+    await saveRig(path, rig);
+    return { path, name: basename(path, '.json'), builtIn: false };
+  }
+
+  /** Makes `rig` the one runs and checks use. */
+  async useRig(rig: RigConfig, file: LabFile | null): Promise<OpenedRig> {
+    this.active = { rig, file };
+    return this.active;
+  }
+
+  /** The rig in use: the demo rig until another is chosen. */
+  async activeRig(): Promise<OpenedRig> {
+    if (!this.active) {
+      const path = demoRigPath();
+      this.active = { rig: await loadRig(path), file: { path, name: 'demo', builtIn: true } };
+    }
+    return this.active;
+  }
+
+  /** The doctor's checks for the rig in use. */
+  async checkRig(): Promise<DoctorCheck[]> {
+    const { rig } = await this.activeRig();
+    return runDoctor(rig);
+  }
+
+  listScenarios(): Promise<LabFile[]> {
+    return this.listFiles('scenarios');
+  }
+
+  readScenario(path: string): Promise<OpenedDocument> {
+    return this.readDocument(path, 'scenarios');
+  }
+
+  /** Saves a validated scenario as the user's own file. */
+  async saveScenario(name: string, scenario: Scenario): Promise<LabFile> {
+    const path = await this.userFile('scenarios', name);
+    await writeJsonFile(path, scenario);
+    return { path, name: basename(path, '.json'), builtIn: false };
+  }
+
+  /** Starts a run through the load engine. */
+  async startRun(options: RunStartOptions): Promise<RunInfo> {
+    return this.requireRuns().start(options);
+  }
+
+  /** Stops the run going on; null when none runs. */
+  async stopRun(): Promise<RunSummary | null> {
+    const runs = this.requireRuns();
+    if (!runs.current()) return null;
+    const summary = (await runs.stop()) ?? null;
+    if (summary) this.last = summary;
+    return summary;
+  }
+
+  async currentRun(): Promise<RunInfo | null> {
+    return this.options.runs?.current() ?? null;
+  }
+
+  async lastSummary(): Promise<RunSummary | null> {
+    return this.last;
+  }
+
+  /** Ends the engine's subscriptions (the app or the server is closing). */
+  async dispose(): Promise<void> {
+    if (this.options.runs?.current()) await this.options.runs.stop();
+    for (const subscription of this.engineSubscriptions) subscription.dispose();
+    this.batcher.dispose();
+  }
+
+  private requireRuns(): RunEngine {
+    if (!this.options.runs) throw new Error('Load runs are not available: this build of cvlab has no run engine.');
+    return this.options.runs;
+  }
+
+  private folders(kind: 'rigs' | 'scenarios'): { builtIn: string; user: string } {
+    return { builtIn: resourcePath(kind), user: join(this.dataDir, kind) };
+  }
+
+  private async listFiles(kind: 'rigs' | 'scenarios'): Promise<LabFile[]> {
+    const { builtIn, user } = this.folders(kind);
+    const list = async (folder: string, isBuiltIn: boolean): Promise<LabFile[]> => {
+      const names = await readdir(folder).catch(() => [] as string[]);
+      return names
+        .filter((name) => name.endsWith('.json'))
+        .sort()
+        .map((name) => ({ path: join(folder, name), name: basename(name, '.json'), builtIn: isBuiltIn }));
+    };
+    return [...(await list(builtIn, true)), ...(await list(user, false))];
+  }
+
+  /** Reads raw JSON from the built-in or the user's folder only: the page never names other files. */
+  private async readDocument(path: string, kind: 'rigs' | 'scenarios'): Promise<OpenedDocument> {
+    const { builtIn, user } = this.folders(kind);
+    const full = resolve(path);
+    const inside = (folder: string): boolean => full.startsWith(resolve(folder) + sep);
+    if (!inside(builtIn) && !inside(user)) {
+      throw new ValidationError(`${kind === 'rigs' ? 'Rig' : 'Scenario'} file ${path}`, [`expected a file in ${builtIn} or ${user}`]);
+    }
+    let text: string;
+    try {
+      text = await readFile(full, 'utf8');
+    } catch {
+      throw new ValidationError(`File ${path}`, ['cannot read it: no such file']);
+    }
+    let content: unknown;
+    try {
+      content = JSON.parse(text);
+    } catch (error) {
+      throw new ValidationError(`File ${path}`, [`not valid JSON: ${(error as Error).message}`]);
+    }
+    return { file: { path: full, name: basename(full, '.json'), builtIn: inside(builtIn) }, content };
+  }
+
+  private async userFile(kind: 'rigs' | 'scenarios', name: string): Promise<string> {
+    const folder = this.folders(kind).user;
+    await mkdir(folder, { recursive: true });
+    return join(folder, name.endsWith('.json') ? name : `${name}.json`);
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * The console's Content-Security-Policy. `connect` lists the only origins the page may talk to:
+ * none under Electron (IPC), the server's own ws:// origin under `cvlab serve`.
+ */
+export function contentSecurityPolicy(connect: readonly string[] = []): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    `connect-src ${connect.length ? connect.join(' ') : "'none'"}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}

@@ -1,0 +1,185 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, resolve, sep } from 'node:path';
+import { WebSocketServer } from 'ws';
+import { LAB_SOCKET_PATH, type LabApi } from '../../../shared/api';
+import { contentSecurityPolicy } from './content-security-policy';
+import { serveMetrics, type MetricsProvider } from './metrics-route';
+import { attachSocketBridge, type BridgeCounters } from './socket-bridge';
+
+export interface LabServerOptions {
+  lab: LabApi;
+  /** The built renderer (out/renderer). */
+  rendererDir: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Fixed token (tests); otherwise a fresh random one. */
+  token?: string;
+  metrics?: MetricsProvider;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+};
+
+const CSP_META = /<meta\s+http-equiv="Content-Security-Policy"\s+content="[^"]*"\s*\/?>/i;
+
+/**
+ * `cvlab serve`: the built console over HTTP and the LabApi over one WebSocket path.
+ * The socket needs the token from the printed URL and the server's own Origin; requests
+ * naming a foreign Host are refused (DNS rebinding).
+ */
+export class LabServer {
+  readonly counters: BridgeCounters = { messages: 0, bytes: 0, droppedEvents: 0 };
+  private readonly sockets = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
+  private readonly tokenBytes: Buffer;
+  private allowedHosts = new Set<string>();
+  private csp = contentSecurityPolicy();
+  private port = 0;
+
+  private constructor(
+    private readonly options: LabServerOptions,
+    private readonly server: Server,
+    readonly token: string,
+  ) {
+    this.tokenBytes = Buffer.from(token);
+  }
+
+  /** Starts listening; resolves once the port is bound. */
+  static async start(options: LabServerOptions): Promise<LabServer> {
+    const token = options.token ?? randomBytes(24).toString('base64url');
+    const server = createServer();
+    const labServer = new LabServer(options, server, token);
+    const host = options.host ?? '127.0.0.1';
+    await new Promise<void>((resolvePromise, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 5170, host, () => {
+        server.off('error', reject);
+        resolvePromise();
+      });
+    });
+    labServer.port = (server.address() as AddressInfo).port;
+    labServer.allowedHosts = new Set(hostNames(host).map((name) => `${name}:${labServer.port}`));
+    labServer.csp = contentSecurityPolicy([...labServer.allowedHosts].map((authority) => `ws://${authority}`));
+    server.on('request', (request, response) => void labServer.onRequest(request, response));
+    server.on('upgrade', (request, socket, head) => labServer.onUpgrade(request, socket, head));
+    return labServer;
+  }
+
+  /** The address to open in a browser, with the token after '#' so it never reaches a log or Referer. */
+  get url(): string {
+    const [authority] = this.allowedHosts;
+    return `http://${authority}/#token=${this.token}`;
+  }
+
+  get address(): { host: string; port: number } {
+    return { host: this.options.host ?? '127.0.0.1', port: this.port };
+  }
+
+  /** Connected browser consoles. */
+  get clientCount(): number {
+    return this.sockets.clients.size;
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.sockets.clients) client.terminate();
+    this.sockets.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolvePromise) => this.server.close(() => resolvePromise()));
+  }
+
+  private hostAllowed(request: IncomingMessage): boolean {
+    return this.allowedHosts.has((request.headers.host ?? '').toLowerCase());
+  }
+
+  private tokenMatches(candidate: string | null): boolean {
+    if (!candidate) return false;
+    const bytes = Buffer.from(candidate);
+    return bytes.length === this.tokenBytes.length && timingSafeEqual(bytes, this.tokenBytes);
+  }
+
+  private onUpgrade(request: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void {
+    const refuse = (status: number, reason: string): void => {
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}\n`);
+    };
+    const url = new URL(request.url ?? '/', 'http://cvlab.invalid');
+    if (url.pathname !== LAB_SOCKET_PATH) return refuse(404, 'Not Found');
+    if (!this.hostAllowed(request)) return refuse(403, 'Forbidden: unknown Host');
+    // Browsers always send Origin; it must be this server's own page. Tools without one need the token all the same.
+    const origin = request.headers.origin;
+    if (origin !== undefined && !this.allowedHosts.has(originAuthority(origin))) return refuse(403, 'Forbidden: foreign Origin');
+    if (!this.tokenMatches(url.searchParams.get('token'))) return refuse(401, 'Unauthorized: the token from the printed URL is required');
+    this.sockets.handleUpgrade(request, socket, head, (webSocket) => {
+      attachSocketBridge(webSocket, this.options.lab, this.counters);
+    });
+  }
+
+  private async onRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const headers = {
+      'Content-Security-Policy': this.csp,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+      'X-Frame-Options': 'DENY',
+    };
+    const fail = (status: number, text: string): void => {
+      response.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
+      response.end(`${text}\n`);
+    };
+    if (!this.hostAllowed(request)) return fail(403, 'Forbidden: unknown Host');
+    if (request.method !== 'GET' && request.method !== 'HEAD') return fail(405, 'Only GET and HEAD are served');
+    const url = new URL(request.url ?? '/', 'http://cvlab.invalid');
+    if (url.pathname === '/metrics') return serveMetrics(request, response, this.options.metrics);
+
+    const root = resolve(this.options.rendererDir);
+    const relative = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    const file = resolve(join(root, relative));
+    if (!file.startsWith(root + sep)) return fail(404, 'Not found');
+    let body: Buffer;
+    try {
+      body = await readFile(file);
+    } catch {
+      return fail(404, `Not found: ${url.pathname}`);
+    }
+    const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
+    if (extname(file) === '.html') {
+      // The page's own CSP meta must allow this server's socket: write the exact policy into it.
+      body = Buffer.from(body.toString('utf8').replace(CSP_META, `<meta http-equiv="Content-Security-Policy" content="${this.csp}" />`));
+    }
+    response.writeHead(200, {
+      ...headers,
+      'Content-Type': type,
+      'Content-Length': body.length,
+      'Cache-Control': extname(file) === '.html' ? 'no-store' : 'max-age=3600',
+    });
+    response.end(request.method === 'HEAD' ? undefined : body);
+  }
+}
+
+/** The names a browser may use for `host`: loopback has three spellings. */
+function hostNames(host: string): string[] {
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'];
+  if (host === '127.0.0.1' || host === 'localhost' || host === '::1') return loopback;
+  if (host === '0.0.0.0' || host === '::') return loopback; // other names of an any-address bind are not guessed
+  return [host.includes(':') ? `[${host}]` : host];
+}
+
+function originAuthority(origin: string): string {
+  try {
+    const url = new URL(origin);
+    return url.protocol === 'http:' ? url.host.toLowerCase() : '';
+  } catch {
+    return '';
+  }
+}

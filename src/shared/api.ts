@@ -1,0 +1,254 @@
+import { z } from 'zod';
+import { parseOrThrow } from './format-issues';
+import { AlertEventSchema } from './alerts';
+import { RigSchema } from './rig';
+import { RunStartOptionsSchema, type RunFrame, type RunInfo, type RunProgress, type RunSummary } from './run';
+import { ScenarioSchema } from './scenario';
+
+// The one contract between the console and the engine. Every command and event is declared
+// here once, as data, with its zod schemas. The Electron IPC binding, the preload's window.lab,
+// the WebSocket bridge and its browser client are all derived from these two lists, so adding
+// a method is one edit here; the compiler then asks `Lab` (src/main/lab/lab.ts) to serve it.
+
+/** A rig or scenario file the console can open. */
+export const LabFileSchema = z.object({
+  path: z.string(),
+  name: z.string(),
+  /** Shipped with cvlab (read-only); else the user's own, in the data folder. */
+  builtIn: z.boolean(),
+});
+export type LabFile = z.output<typeof LabFileSchema>;
+
+/** A plain file name the console saves under the user's data folder: no folders, no dots first. */
+export const FileNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/, 'expected a file name of letters, digits, space, "_", "-" or "." (max 64), without folders');
+
+export const JsonPathSchema = z.string().min(1, 'expected a file path').regex(/\.json$/i, 'expected a path to a .json file');
+
+export const DoctorCheckSchema = z.object({
+  name: z.enum(['Redis', 'PostgreSQL', 'OSC target', 'OSC tap', 'Serial', 'Electron']),
+  ok: z.boolean(),
+  detail: z.string(),
+});
+export type DoctorCheckResult = z.output<typeof DoctorCheckSchema>;
+
+export const AboutSchema = z.object({
+  version: z.string(),
+  /** Where the engine runs: inside Electron's main process, or `cvlab serve`. */
+  host: z.enum(['electron', 'serve']),
+  node: z.string(),
+  platform: z.string(),
+  resourcesDir: z.string(),
+  dataDir: z.string(),
+});
+export type About = z.output<typeof AboutSchema>;
+
+/** A rig as opened: where it came from, and the parsed configuration. */
+export const OpenedRigSchema = z.object({ file: LabFileSchema.nullable(), rig: RigSchema });
+export type OpenedRig = z.output<typeof OpenedRigSchema>;
+
+/** A raw JSON file as read: the console validates it against the matching schema to show errors inline. */
+export const OpenedDocumentSchema = z.object({ file: LabFileSchema, content: z.unknown() });
+export type OpenedDocument = z.output<typeof OpenedDocumentSchema>;
+
+// The engine's own result types are plain interfaces (src/shared/run.ts); they cross from the
+// trusted engine only, so they are carried as named opaque values rather than re-parsed.
+const RunInfoSchema = z.custom<RunInfo>().meta({ id: 'RunInfo' });
+const RunProgressSchema = z.custom<RunProgress>().meta({ id: 'RunProgress' });
+const RunFrameSchema = z.custom<RunFrame>().meta({ id: 'RunFrame' });
+const RunSummarySchema = z.custom<RunSummary>().meta({ id: 'RunSummary' });
+
+/** How many frame deliveries a second the console gets at most (DESIGN.md, Live data). */
+export const MAX_FRAME_DELIVERIES_PER_SECOND = 20;
+
+interface CommandSpec {
+  readonly doc: string;
+  readonly args: z.ZodTuple;
+  readonly result: z.ZodType;
+}
+
+interface EventSpec {
+  readonly doc: string;
+  readonly payload: z.ZodType;
+  /** Live data a slow client may miss (the next one supersedes it); never commands' replies. */
+  readonly lossy?: boolean;
+}
+
+/** Every command the console may call. Arguments are parsed with `args` at each border. */
+export const LAB_COMMANDS = {
+  about: {
+    doc: 'Versions and folders of the engine the console talks to.',
+    args: z.tuple([]),
+    result: AboutSchema,
+  },
+  listRigs: {
+    doc: 'Rig files: the built-in ones and the user\'s own.',
+    args: z.tuple([]),
+    result: z.array(LabFileSchema),
+  },
+  readRig: {
+    doc: 'Reads a rig file as raw JSON, so the console can show every invalid field inline.',
+    args: z.tuple([JsonPathSchema]),
+    result: OpenedDocumentSchema,
+  },
+  saveRig: {
+    doc: 'Validates and saves a rig under the user\'s data folder; returns the file written.',
+    args: z.tuple([FileNameSchema, RigSchema]),
+    result: LabFileSchema,
+  },
+  useRig: {
+    doc: 'Makes a validated rig the one runs and checks use.',
+    args: z.tuple([RigSchema, LabFileSchema.nullable()]),
+    result: OpenedRigSchema,
+  },
+  activeRig: {
+    doc: 'The rig runs use now (the demo rig until another is chosen).',
+    args: z.tuple([]),
+    result: OpenedRigSchema,
+  },
+  checkRig: {
+    doc: 'Doctor checks against the active rig: Redis, PostgreSQL, OSC target and tap, serial.',
+    args: z.tuple([]),
+    result: z.array(DoctorCheckSchema),
+  },
+  listScenarios: {
+    doc: 'Scenario files: the built-in ones and the user\'s own.',
+    args: z.tuple([]),
+    result: z.array(LabFileSchema),
+  },
+  readScenario: {
+    doc: 'Reads a scenario file as raw JSON for the editor.',
+    args: z.tuple([JsonPathSchema]),
+    result: OpenedDocumentSchema,
+  },
+  saveScenario: {
+    doc: 'Validates and saves a scenario under the user\'s data folder; returns the file written.',
+    args: z.tuple([FileNameSchema, ScenarioSchema]),
+    result: LabFileSchema,
+  },
+  startRun: {
+    doc: 'Starts a load run of a scenario against a rig; fails when one is already running.',
+    args: z.tuple([RunStartOptionsSchema]),
+    result: RunInfoSchema,
+  },
+  stopRun: {
+    doc: 'Stops the run now going on; resolves with its summary (null when nothing runs).',
+    args: z.tuple([]),
+    result: RunSummarySchema.nullable(),
+  },
+  currentRun: {
+    doc: 'The run going on now, or null.',
+    args: z.tuple([]),
+    result: RunInfoSchema.nullable(),
+  },
+  lastSummary: {
+    doc: 'The summary of the last finished run, or null.',
+    args: z.tuple([]),
+    result: RunSummarySchema.nullable(),
+  },
+} as const satisfies Record<string, CommandSpec>;
+
+/** Every event the engine pushes to the console. Names follow `onDid…`. */
+export const LAB_EVENTS = {
+  onDidRunProgress: {
+    doc: 'How far the run is, a few times a second.',
+    payload: RunProgressSchema,
+  },
+  onDidRunFrames: {
+    doc: 'Interval frames of the run, batched so the console gets at most 20 deliveries a second.',
+    payload: z.array(RunFrameSchema),
+    lossy: true,
+  },
+  onDidFinishRun: {
+    doc: 'The run ended: its summary and threshold verdicts.',
+    payload: RunSummarySchema,
+  },
+  onDidAlert: {
+    doc: 'An alert rule fired or resolved.',
+    payload: AlertEventSchema,
+  },
+} as const satisfies Record<string, EventSpec>;
+
+export type LabCommandName = keyof typeof LAB_COMMANDS;
+export type LabEventName = keyof typeof LAB_EVENTS;
+
+export const LAB_COMMAND_NAMES = Object.keys(LAB_COMMANDS) as LabCommandName[];
+export const LAB_EVENT_NAMES = Object.keys(LAB_EVENTS) as LabEventName[];
+
+export type LabCommandArgs<K extends LabCommandName> = z.output<(typeof LAB_COMMANDS)[K]['args']>;
+export type LabCommandResult<K extends LabCommandName> = z.output<(typeof LAB_COMMANDS)[K]['result']>;
+export type LabEventPayload<K extends LabEventName> = z.output<(typeof LAB_EVENTS)[K]['payload']>;
+
+/** Ends a subscription. */
+export type Unsubscribe = () => void;
+
+/** The console's view of the engine: one async function per command, one subscriber per event. */
+export type LabApi = {
+  [K in LabCommandName]: (...args: LabCommandArgs<K>) => Promise<LabCommandResult<K>>;
+} & {
+  [K in LabEventName]: (listener: (payload: LabEventPayload<K>) => void) => Unsubscribe;
+};
+
+/** The IPC channel of a command or event: one namespace, greppable. */
+export function labChannel(name: LabCommandName | LabEventName): string {
+  return `lab:${name}`;
+}
+
+/** Type guard: `name` is a command of the contract (own property, never the prototype's). */
+export function isLabCommand(name: unknown): name is LabCommandName {
+  return typeof name === 'string' && Object.hasOwn(LAB_COMMANDS, name);
+}
+
+/** Type guard: `name` is an event of the contract. */
+export function isLabEvent(name: unknown): name is LabEventName {
+  return typeof name === 'string' && Object.hasOwn(LAB_EVENTS, name);
+}
+
+/**
+ * Serves one call that crossed a border (IPC or WebSocket): checks the command exists,
+ * parses the arguments with its schema, and calls the engine. Errors name the bad field.
+ */
+export async function dispatchCommand(api: LabApi, name: unknown, args: unknown): Promise<unknown> {
+  if (!isLabCommand(name)) {
+    throw new Error(`Unknown command ${JSON.stringify(name)}: expected one of ${LAB_COMMAND_NAMES.join(', ')}.`);
+  }
+  const spec: CommandSpec = LAB_COMMANDS[name];
+  const parsed = parseOrThrow(spec.args, args, `The arguments of ${name}`) as unknown[];
+  const method = api[name] as (...values: unknown[]) => Promise<unknown>;
+  return method.apply(api, parsed);
+}
+
+/** How a proxy reaches the engine: Electron IPC in the preload, a WebSocket in a browser. */
+export interface LabTransport {
+  invoke(command: LabCommandName, args: unknown[]): Promise<unknown>;
+  listen(event: LabEventName, listener: (payload: unknown) => void): Unsubscribe;
+}
+
+/** Builds a LabApi whose every command and event goes through `transport`. */
+export function createLabProxy(transport: LabTransport): LabApi {
+  const proxy: Record<string, unknown> = {};
+  for (const name of LAB_COMMAND_NAMES) {
+    proxy[name] = (...args: unknown[]) => transport.invoke(name, args);
+  }
+  for (const name of LAB_EVENT_NAMES) {
+    proxy[name] = (listener: (payload: unknown) => void) => transport.listen(name, listener);
+  }
+  return proxy as LabApi;
+}
+
+/** The WebSocket frames between the browser console and `cvlab serve`. */
+export const WireRequestSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('call'), id: z.number().int().nonnegative(), command: z.string(), args: z.array(z.unknown()) }),
+  z.object({ type: z.literal('subscribe'), event: z.string() }),
+  z.object({ type: z.literal('unsubscribe'), event: z.string() }),
+]);
+export type WireRequest = z.output<typeof WireRequestSchema>;
+
+export type WireReply =
+  | { type: 'result'; id: number; value: unknown }
+  | { type: 'error'; id: number; message: string }
+  | { type: 'event'; event: LabEventName; payload: unknown };
+
+/** The WebSocket path of the LabApi bridge. */
+export const LAB_SOCKET_PATH = '/lab';
