@@ -67,10 +67,12 @@ async function redisFloor(samples: number): Promise<hdr.Histogram> {
 
 async function benchRig(): Promise<RigConfig> {
   const demo = await loadRig();
+  const port = await freePort();
   // Limits high and cooldowns off: this measures the pipeline, not the limiter saying no.
   return RigSchema.parse({
     ...demo,
-    osc: { host: '127.0.0.1', port: await freePort(), tapPort: await freePort() },
+    // The tap is the receiving end (the converter's place), as the UDP floor's receiver is.
+    osc: { host: '127.0.0.1', port, tapPort: port },
     limiter: { userRate: 1e9, userBurst: 1e9, globalRate: 1e9, globalBurst: 1e9 },
     variables: demo.variables.map((variable) => ({ ...variable, cooldownMs: 0 })),
   });
@@ -78,10 +80,6 @@ async function benchRig(): Promise<RigConfig> {
 
 async function measure(redisUrl: string | null): Promise<Record<string, unknown>> {
   const rig = await benchRig();
-  // Something must listen on the target, as the converter would.
-  const converter = createSocket('udp4');
-  await new Promise<void>((resolve) => converter.bind(rig.osc.port, '127.0.0.1', () => resolve()));
-  converter.on('message', () => undefined);
   const pipeline: ChatPipeline = await createPipeline(rig, { namespace: `bench-${process.pid}-${redisUrl ? 'redis' : 'memory'}`, redisUrl });
 
   // Latency: one message at a time, each awaited on the tap, like the UDP floor.
@@ -113,7 +111,6 @@ async function measure(redisUrl: string | null): Promise<Record<string, unknown>
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const counters = pipeline.counters();
   await pipeline.close();
-  converter.close();
   return {
     throughputPerSecond: Math.round(MESSAGES / seconds),
     accepted,

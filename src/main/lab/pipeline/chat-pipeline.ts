@@ -28,6 +28,7 @@ export interface PipelineOptions {
 }
 
 const now = (): bigint => process.hrtime.bigint();
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
 /**
  * The system under test: validate → limit → store → encode → send, each stage timed with
@@ -156,7 +157,10 @@ export async function createPipeline(rig: RigConfig, options: PipelineOptions): 
   });
   let output: OscOutput | undefined;
   try {
-    output = await OscOutput.open(rig, { mirrorToTap: useTap });
+    // When the target is this machine's tap port, the tap is the receiving end itself; otherwise
+    // every datagram is mirrored to the tap on loopback.
+    const tapIsTarget = rig.osc.tapPort === rig.osc.port && isLoopback(rig.osc.host);
+    output = await OscOutput.open(rig, { mirrorToTap: useTap && !tapIsTarget });
     const pipeline = new Pipeline(new MessageValidator(rig), store, output, options);
     if (useTap && rig.osc.tapPort !== undefined) {
       pipeline.attachTap(await OscTap.listen(rig.osc.tapPort, (ns) => pipeline.fireTap(ns)));

@@ -16,6 +16,12 @@ export interface EncodedPacket {
  */
 export class OscOutput {
   private readonly variables: ReadonlyMap<string, VariableConfig>;
+  /**
+   * Each variable's single-message packet as node-osc encodes it with a placeholder value. A
+   * one-variable message (the common case) copies it and writes the float32 into its last four
+   * bytes: the same bytes node-osc produces, without re-encoding the address on the hot path.
+   */
+  private readonly singleTemplates: ReadonlyMap<string, Buffer>;
   private closed = false;
 
   private constructor(
@@ -26,6 +32,11 @@ export class OscOutput {
     rig: RigConfig,
   ) {
     this.variables = new Map(rig.variables.map((variable) => [variable.name, variable]));
+    this.singleTemplates = new Map(
+      rig.variables
+        .filter((variable) => oscTypeTag(variable) === 'f')
+        .map((variable) => [variable.name, encode(new Message(variable.address, { type: 'f', value: 0 }))]),
+    );
   }
 
   /**
@@ -50,6 +61,19 @@ export class OscOutput {
 
   /** Encodes the changes as one OSC message, or one bundle for several. */
   encode(changes: readonly AppliedChange[]): EncodedPacket {
+    const only = changes.length === 1 ? changes[0]! : undefined;
+    const template = only && this.singleTemplates.get(only.variable);
+    if (only && template) {
+      const variable = this.variables.get(only.variable)!;
+      const value = scaleToOutput(variable, only.value);
+      const buffer = Buffer.allocUnsafe(template.length);
+      template.copy(buffer);
+      buffer.writeFloatBE(value, template.length - 4);
+      return {
+        buffer,
+        packet: { bundle: false, messages: [{ address: variable.address, typeTags: 'f', values: [value] }], bytes: buffer.length },
+      };
+    }
     const messages: { address: string; typeTags: string; values: number[] }[] = [];
     const oscMessages: Message[] = [];
     for (const change of changes) {
