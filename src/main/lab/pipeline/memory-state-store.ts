@@ -85,9 +85,12 @@ export class MemoryStateStore implements StateStore {
     }
   }
 
-  /** The last known version of a variable (0: never changed). */
-  versionOf(variable: string): number {
-    return this.state.get(variable)?.version ?? 0;
+  /** The last known value and version of a variable (its default at version 0 when never changed). */
+  stateOf(variable: string): { readonly value: number; readonly version: number } {
+    const stored = this.state.get(variable);
+    if (stored) return stored;
+    const config = this.variables.get(variable);
+    return { value: config ? defaultValue(config) : Number.NaN, version: 0 };
   }
 
   snapshotNow(): Record<string, VariableState> {

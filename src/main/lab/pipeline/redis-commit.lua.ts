@@ -10,7 +10,8 @@
  * ARGV[5] user rate /s     ARGV[6] user burst      ARGV[7] global rate /s    ARGV[8] global burst
  * ARGV[9] assignment count, then per assignment ASSIGNMENT_FIELDS values:
  *   variable, spec ('a' absolute | 'r' relative), number, whole (1: int/enum/bool), min, max,
- *   default value, cooldown ms, minimum version (the caller's last known version + 1)
+ *   value to start from when Redis has none (the default, or a value written while Redis was
+ *   away), cooldown ms, minimum version (the caller's last known version + 1)
  *
  * Returns {'0', code, waitMs, variable, sinceMs, cooldownMs} when refused, or
  * {'1', publishedAtMs, variable1, value1, version1, variable2, …} when accepted (all strings:
@@ -52,16 +53,6 @@ local function keep(key, tokens, rate, burst)
   local full = math.ceil((burst - tokens) * 1000 / rate) + 1000
   if full > ttl then full = ttl end
   redis.call('SET', key, fmt(tokens) .. '|' .. fmt(now), 'PX', full)
-end
-
--- Math.round() of JavaScript (nearest integer, halves up) mirrored by sign, never -0.
-local function roundHalfAwayFromZero(number)
-  local magnitude = number
-  if number < 0 then magnitude = -number end
-  local whole = math.floor(magnitude)
-  if magnitude - whole >= 0.5 then whole = whole + 1 end
-  if number < 0 then whole = -whole end
-  return whole + 0
 end
 
 local userRate = tonumber(ARGV[5])
@@ -122,20 +113,25 @@ for index = 1, count do
     version = state.version
   end
   -- Same steps as resolveValue(): absolute values arrive checked; relative ones add to the
-  -- current value, whole kinds round half away from zero, then the result stops at the bounds.
+  -- current value and stop at the bounds, whole kinds round half up and stay in bounds.
   local value = tonumber(ARGV[base + 2])
   if ARGV[base + 1] == 'r' then
     if current ~= current or current == math.huge or current == -math.huge then current = tonumber(ARGV[base + 6]) end
     local low = tonumber(ARGV[base + 4])
     local high = tonumber(ARGV[base + 5])
     local nextValue = current + value
-    if ARGV[base + 3] == '1' then
-      nextValue = roundHalfAwayFromZero(nextValue)
-    end
     if not (nextValue >= low) then
       nextValue = low
     elseif nextValue > high then
       nextValue = high
+    end
+    if ARGV[base + 3] == '1' then
+      nextValue = math.floor(nextValue + 0.5)
+      if nextValue < low then
+        nextValue = low
+      elseif nextValue > high then
+        nextValue = high
+      end
     end
     value = nextValue + 0
   end

@@ -6,14 +6,10 @@ import { describeLimit, type LimitDecision } from './hybrid-rate-limiter';
 import { MemoryStateStore, unknownVariable } from './memory-state-store';
 import { REDIS_COMMIT_SCRIPT } from './redis-commit.lua';
 import type { CommitResult, RemoteChange, StateStore, StateStoreCounters, StateStoreOptions, VariableState } from './state-store';
-import { defaultValue, isWholeKind, lowerBound, upperBound } from './value-resolver';
+import { isWholeKind, lowerBound, upperBound } from './value-resolver';
 
 export interface RedisStateStoreOptions extends StateStoreOptions {
   readonly redisUrl: string;
-  /** A command slower than this fails and the message falls back to the in-process limiter. Default 250 ms. */
-  readonly commandTimeoutMs?: number;
-  /** How long `connect` waits for Redis before starting in fallback mode. Default 2000 ms. */
-  readonly connectTimeoutMs?: number;
 }
 
 /** The Redis key names of one run; the `{namespace}` hash tag keeps them on one Cluster slot. */
@@ -78,7 +74,7 @@ export class RedisStateStore implements StateStore {
   private readonly keys: NamespaceKeys;
   private readonly mirror: MemoryStateStore;
   private readonly variables = new Map<string, VariableConfig>();
-  /** Per variable: whole ('1'/'0'), min, max, default, cooldown ms, as the script reads them. */
+  /** Per variable: whole ('1'/'0'), min, max, cooldown ms, as the script reads them. */
   private readonly variableArguments = new Map<string, readonly string[]>();
   private readonly fixedArguments: readonly string[];
   private readonly listeners = new Set<(change: RemoteChange) => void>();
@@ -100,7 +96,6 @@ export class RedisStateStore implements StateStore {
         isWholeKind(variable) ? '1' : '0',
         String(lowerBound(variable)),
         String(upperBound(variable)),
-        String(defaultValue(variable)),
         String(variable.cooldownMs),
       ]);
     }
@@ -163,7 +158,8 @@ export class RedisStateStore implements StateStore {
     const args: (string | number)[] = [this.keys.state, this.keys.user(user), this.keys.global, user, ...this.fixedArguments, assignments.length];
     for (const assignment of assignments) {
       const spec = assignment.spec;
-      const [whole, min, max, initial, cooldown] = this.variableArguments.get(assignment.variable) as readonly string[];
+      const [whole, min, max, cooldown] = this.variableArguments.get(assignment.variable) as readonly string[];
+      const known = this.mirror.stateOf(assignment.variable);
       args.push(
         assignment.variable,
         spec.kind === 'relative' ? 'r' : 'a',
@@ -171,9 +167,10 @@ export class RedisStateStore implements StateStore {
         whole as string,
         min as string,
         max as string,
-        initial as string,
+        // Used when Redis holds no value yet: the default, or what this instance wrote while Redis was away.
+        known.value,
         cooldown as string,
-        this.mirror.versionOf(assignment.variable) + 1,
+        known.version + 1,
       );
     }
     const start = process.hrtime.bigint();

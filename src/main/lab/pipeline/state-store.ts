@@ -66,6 +66,10 @@ export interface StateStoreOptions {
   readonly instanceId: string;
   /** Expiry of every Redis key, refreshed on write, so a dead process leaves nothing behind. Default 10 min. */
   readonly keyTtlMs?: number;
+  /** A Redis command slower than this fails and the message falls back to the in-process limiter. Default 250 ms. */
+  readonly commandTimeoutMs?: number;
+  /** How long creating a Redis store waits for Redis before starting in fallback mode. Default 2000 ms. */
+  readonly connectTimeoutMs?: number;
 }
 
 /** Creates the Redis store when a URL is given, the memory store otherwise. */
