@@ -1,0 +1,287 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { SerialPort } from 'serialport';
+import { ReadlineParser } from '@serialport/parser-readline';
+import { decode } from 'node-osc';
+import type { EdgeDirection, HostLine, ProbeLine } from '../../../shared/loopback';
+import { PseudoTerminalPair } from './pseudo-terminal-pair';
+import { formatProbeLine, parseHostLine } from './probe-protocol';
+import { runAt } from './run-at';
+
+// Plays the OSC-to-CV converter and the loop-back probe in software, so the loop-back page,
+// the CLI and the tests work with no hardware. OSC comes in on UDP; after the configured
+// converter delay (+ jitter) the emulated CV changes; a threshold crossing becomes an EDGE
+// line stamped by the emulated probe clock (host time · (1 + drift) + offset). Every line
+// crossing the emulated serial link waits serial delay + jitter, in order, both ways (a USB
+// serial link polls about once a millisecond). The emulator knows each edge's true time, and
+// reports it as ground truth.
+
+export interface ProbeEmulatorOptions {
+  /** UDP port the converter listens on (the rig's osc.port). */
+  oscPort: number;
+  oscHost?: string;
+  /** OSC address of the test variable; its float argument is the CV in volts. */
+  address: string;
+  /** Host-side path of the pseudo-terminal to create with socat. */
+  link?: string;
+  /** Open this existing serial path instead of creating a pseudo-terminal pair. */
+  serialPath?: string;
+  delayMs?: number;
+  jitterMs?: number;
+  serialDelayMs?: number;
+  serialJitterMs?: number;
+  clockOffsetS?: number;
+  driftPpm?: number;
+  /** Threshold before any ARM, mV. */
+  thresholdMv?: number;
+  hysteresisMv?: number;
+  firmware?: string;
+  adcBits?: number;
+  /** JSONL file that receives one ground-truth record per edge. */
+  truthFile?: string;
+  /** Random source in [0, 1); tests pass a seeded one. */
+  random?: () => number;
+}
+
+/** What really happened for one edge, in host monotonic time. */
+export interface EdgeTruth {
+  /** Count of edges the emulator emitted, from 0. */
+  index: number;
+  direction: EdgeDirection;
+  /** hrtime µs the OSC datagram was read. */
+  oscReceivedUs: number;
+  /** hrtime µs the emulated CV crossed the threshold (what the clock model should recover). */
+  edgeUs: number;
+  /** The converter delay applied to this edge (configured delay + its jitter), µs. */
+  delayUs: number;
+  /** The probe stamp written in the EDGE line. */
+  probeUs: number;
+  millivolts: number;
+}
+
+const nowNs = (): bigint => process.hrtime.bigint();
+const msToNs = (ms: number): bigint => BigInt(Math.round(ms * 1e6));
+
+/** A software converter + probe speaking the probe protocol on a pseudo-terminal. */
+export class ProbeEmulator {
+  private readonly options: Required<Omit<ProbeEmulatorOptions, 'link' | 'serialPath' | 'truthFile'>> &
+    Pick<ProbeEmulatorOptions, 'link' | 'serialPath' | 'truthFile'>;
+  private pair: PseudoTerminalPair | undefined;
+  private port: SerialPort | undefined;
+  private socket: Socket | undefined;
+  private millivolts = 0;
+  private level: 'low' | 'high' = 'low';
+  private armed = false;
+  private threshold: number;
+  private lastCvChangeNs = 0n;
+  private lastOutNs = 0n;
+  private lastInNs = 0n;
+  private edgeCount = 0;
+  private readonly edgeListeners = new Set<(truth: EdgeTruth) => void>();
+  /** Every edge emitted so far, in order. */
+  readonly truths: EdgeTruth[] = [];
+
+  constructor(options: ProbeEmulatorOptions) {
+    this.options = {
+      oscHost: '127.0.0.1',
+      delayMs: 2,
+      jitterMs: 0,
+      serialDelayMs: 0,
+      serialJitterMs: 0,
+      clockOffsetS: 0,
+      driftPpm: 0,
+      thresholdMv: 500,
+      hysteresisMv: 20,
+      firmware: 'emulator-1.0',
+      adcBits: 12,
+      random: Math.random,
+      ...options,
+    };
+    this.threshold = this.options.thresholdMv;
+    if (this.probeClock(nowNs()) < 0) {
+      throw new Error(`--clock-offset-s ${this.options.clockOffsetS} puts the emulated probe clock below zero: a probe's clock counts up from power-on, use a larger offset`);
+    }
+  }
+
+  /** The emulated probe clock at host hrtime `ns`, µs (what micros() would read). */
+  probeClock(ns: bigint): number {
+    const hostUs = Number(ns) / 1000;
+    return Math.floor(hostUs * (1 + this.options.driftPpm * 1e-6) + this.options.clockOffsetS * 1e6);
+  }
+
+  /** Starts UDP and serial; resolves with the path the host should open. */
+  async start(): Promise<{ hostPath: string; devicePath: string }> {
+    let devicePath: string;
+    let hostPath: string;
+    if (this.options.serialPath) {
+      devicePath = this.options.serialPath;
+      hostPath = '(the other end of ' + devicePath + ')';
+    } else {
+      hostPath = this.options.link ?? `/tmp/cvlab-probe-${process.pid}`;
+      devicePath = `${hostPath}.device`;
+      this.pair = await PseudoTerminalPair.open({ hostPath, devicePath });
+    }
+    if (this.options.truthFile) writeFileSync(this.options.truthFile, '');
+    await this.openSerial(devicePath);
+    await this.openUdp();
+    this.write({ kind: 'hello', firmware: this.options.firmware, adcBits: this.options.adcBits });
+    return { hostPath, devicePath };
+  }
+
+  /** socat's process id, so tests can pull the cable (kill it). */
+  get linkPid(): number | undefined {
+    return this.pair?.pid;
+  }
+
+  private async openSerial(path: string): Promise<void> {
+    const port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
+    await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(new Error(`emulator could not open ${path}: ${error.message}`)) : resolve())));
+    const parser = port.pipe(new ReadlineParser({ delimiter: '\n', encoding: 'latin1' }));
+    parser.on('data', (text: string) => this.receive(text));
+    port.on('error', () => undefined);
+    this.port = port;
+  }
+
+  private async openUdp(): Promise<void> {
+    const socket = createSocket('udp4');
+    socket.on('message', (buffer) => this.onOsc(buffer, nowNs()));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', (error: NodeJS.ErrnoException) =>
+        reject(new Error(error.code === 'EADDRINUSE' ? `UDP port ${this.options.oscPort} is in use: is another emulator or converter running?` : error.message)),
+      );
+      socket.bind(this.options.oscPort, this.options.oscHost, () => resolve());
+    });
+    socket.on('error', () => undefined);
+    this.socket = socket;
+  }
+
+  private onOsc(buffer: Buffer, receivedNs: bigint): void {
+    let packet: unknown;
+    try {
+      packet = decode(buffer);
+    } catch {
+      return; // not OSC: a real converter ignores it too
+    }
+    for (const volts of this.valuesFor(packet)) this.scheduleCv(volts, receivedNs);
+  }
+
+  private valuesFor(packet: unknown): number[] {
+    const node = packet as { oscType?: string; address?: string; args?: unknown[]; elements?: unknown[] };
+    if (node.oscType === 'bundle') return (node.elements ?? []).flatMap((element) => this.valuesFor(element));
+    if (node.address !== this.options.address) return [];
+    const first = node.args?.[0];
+    const value = typeof first === 'object' && first !== null ? (first as { value?: unknown }).value : first;
+    return typeof value === 'number' && Number.isFinite(value) ? [value] : [];
+  }
+
+  private scheduleCv(volts: number, receivedNs: bigint): void {
+    const jitter = this.options.jitterMs * this.options.random();
+    let applyNs = receivedNs + msToNs(this.options.delayMs + jitter);
+    // A converter updates its outputs in the order the messages came.
+    if (applyNs < this.lastCvChangeNs) applyNs = this.lastCvChangeNs;
+    this.lastCvChangeNs = applyNs;
+    runAt(applyNs, () => this.applyCv(Math.round(volts * 1000), receivedNs, applyNs));
+  }
+
+  private applyCv(millivolts: number, receivedNs: bigint, applyNs: bigint): void {
+    this.millivolts = millivolts;
+    const hysteresis = this.options.hysteresisMv;
+    let direction: EdgeDirection | undefined;
+    if (this.level === 'low' && millivolts >= this.threshold + hysteresis) direction = 'rise';
+    else if (this.level === 'high' && millivolts <= this.threshold - hysteresis) direction = 'fall';
+    if (!direction) return;
+    this.level = direction === 'rise' ? 'high' : 'low';
+    if (!this.armed) return;
+    // The edge is stamped at the moment the CV crossed, as the probe's ADC loop would.
+    const probeUs = this.probeClock(applyNs);
+    const truth: EdgeTruth = {
+      index: this.edgeCount,
+      direction,
+      oscReceivedUs: Number(receivedNs) / 1000,
+      edgeUs: Number(applyNs) / 1000,
+      delayUs: Number(applyNs - receivedNs) / 1000,
+      probeUs,
+      millivolts,
+    };
+    this.edgeCount += 1;
+    this.truths.push(truth);
+    if (this.options.truthFile) appendFileSync(this.options.truthFile, `${JSON.stringify(truth)}\n`);
+    for (const listener of this.edgeListeners) listener(truth);
+    this.write({ kind: 'edge', channel: 0, direction, probeUs, millivolts });
+  }
+
+  /** The serial link's delay for one line, kept in order (a UART never reorders bytes). */
+  private serialSlot(last: bigint): bigint {
+    const delay = this.options.serialDelayMs + this.options.serialJitterMs * this.options.random();
+    const at = nowNs() + msToNs(delay);
+    return at > last ? at : last;
+  }
+
+  private receive(text: string): void {
+    if (this.options.serialDelayMs === 0 && this.options.serialJitterMs === 0) {
+      this.handle(text);
+      return;
+    }
+    this.lastInNs = this.serialSlot(this.lastInNs);
+    runAt(this.lastInNs, () => this.handle(text));
+  }
+
+  private handle(text: string): void {
+    const parsed = parseHostLine(text);
+    if (parsed.kind !== 'line') return; // the firmware ignores what it cannot parse, too
+    const line: HostLine = parsed.line;
+    switch (line.kind) {
+      case 'ping':
+        this.write({ kind: 'pong', seq: line.seq, probeUs: this.probeClock(nowNs()) });
+        break;
+      case 'arm':
+        this.threshold = line.thresholdMv;
+        this.level = this.millivolts >= this.threshold ? 'high' : 'low';
+        this.armed = true;
+        this.write({ kind: 'ok', command: 'ARM' });
+        break;
+      case 'hello?':
+        this.write({ kind: 'hello', firmware: this.options.firmware, adcBits: this.options.adcBits });
+        break;
+    }
+  }
+
+  private write(line: ProbeLine): void {
+    this.writeRaw(formatProbeLine(line));
+  }
+
+  /** Puts raw text on the serial link, through the emulated delay (tests add noise with it). */
+  writeRaw(text: string): void {
+    const port = this.port;
+    if (!port) return;
+    if (this.options.serialDelayMs === 0 && this.options.serialJitterMs === 0) {
+      if (port.isOpen) port.write(text);
+      return;
+    }
+    this.lastOutNs = this.serialSlot(this.lastOutNs);
+    runAt(this.lastOutNs, () => {
+      if (port.isOpen) port.write(text);
+    });
+  }
+
+  /** Listens to each edge's ground truth as it is emitted. */
+  onDidEmitEdge(listener: (truth: EdgeTruth) => void): { dispose(): void } {
+    this.edgeListeners.add(listener);
+    return { dispose: () => this.edgeListeners.delete(listener) };
+  }
+
+  /** Stops socat (the host's port disappears), as pulling the USB cable would. */
+  async pullCable(): Promise<void> {
+    await this.pair?.close();
+  }
+
+  /** Closes UDP, serial and socat. */
+  async close(): Promise<void> {
+    this.socket?.close();
+    this.socket = undefined;
+    const port = this.port;
+    this.port = undefined;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    await this.pair?.close();
+  }
+}
