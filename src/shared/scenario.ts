@@ -71,7 +71,7 @@ const OUTCOME_NAMES = ['errors', 'accepted', 'rejected', 'late', 'lost'] as cons
 
 /** Parses a threshold key such as `e2e.p99` or `rejected.rate_limited_user.rate`; a string is the error. */
 export function parseThresholdMetric(key: string): { metric: ThresholdMetric; unit: ThresholdUnit } | string {
-  const stageMatch = /^([a-z]+)\.(min|max|mean|p(\d{1,2}(?:\.\d+)?|100))$/.exec(key);
+  const stageMatch = /^([a-z][a-z0-9]*)\.(min|max|mean|p(\d{1,2}(?:\.\d+)?|100))$/.exec(key);
   if (stageMatch && (METRIC_STAGES as readonly string[]).includes(stageMatch[1] ?? '')) {
     const stage = stageMatch[1] as MetricStage;
     const name = stageMatch[2] ?? '';
