@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { ValidationError } from '../shared/format-issues';
 import { registerDoctorCommand } from './cli/doctor';
 import { registerSendCommand } from './cli/send';
+import { registerServeCommand } from './cli/serve';
 
 const program = new Command();
 program
@@ -13,6 +14,7 @@ program
 
 registerSendCommand(program);
 registerDoctorCommand(program);
+registerServeCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { bindLabToIpc } from './ipc';
 import { Lab } from './lab/lab';
 import { contentSecurityPolicy } from './lab/server/content-security-policy';
-import { createRunEngine } from './lab/server/run-engine';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -61,7 +60,7 @@ void app.whenReady().then(async () => {
   });
   // The console asks for no device permissions (serial goes through the engine, not the page).
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  const lab = new Lab({ host: 'electron', version: app.getVersion(), runs: await createRunEngine() });
+  const lab = new Lab({ host: 'electron', version: app.getVersion() });
   bindLabToIpc(lab, { rendererFile, ...(devServerUrl ? { devServerUrl } : {}) });
   app.once('will-quit', () => void lab.dispose());
   createWindow();

@@ -142,6 +142,11 @@ export const LAB_COMMANDS = {
     args: z.tuple([]),
     result: RunInfoSchema.nullable(),
   },
+  runFrames: {
+    doc: 'The frames kept for the run going on, oldest first, so a console opened mid-run fills its scope.',
+    args: z.tuple([]),
+    result: z.array(RunFrameSchema),
+  },
   lastSummary: {
     doc: 'The summary of the last finished run, or null.',
     args: z.tuple([]),

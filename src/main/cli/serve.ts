@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { Lab } from '../lab/lab';
 import { projectRoot } from '../lab/paths';
 import { LabServer } from '../lab/server/lab-server';
-import { createRunEngine } from '../lab/server/run-engine';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -29,7 +28,7 @@ export function registerServeCommand(program: Command): void {
       if (!LOOPBACK.has(options.host)) {
         console.error(`Warning: listening on ${options.host}; anyone who can reach it and has the token can drive the bench.`);
       }
-      const lab = new Lab({ host: 'serve', runs: await createRunEngine() });
+      const lab = new Lab({ host: 'serve' });
       let server: LabServer;
       try {
         server = await LabServer.start({ lab, rendererDir, host: options.host, port });

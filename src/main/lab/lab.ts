@@ -11,6 +11,7 @@ import type { Scenario } from '../../shared/scenario';
 import { runDoctor, type DoctorCheck } from './doctor';
 import { writeJsonFile } from './json-file';
 import { demoRigPath, resourcePath } from './paths';
+import { RunController } from './load/run-controller';
 import { loadRig, saveRig } from './rig-file';
 import { FrameBatcher } from './server/frame-batcher';
 
@@ -19,6 +20,8 @@ export interface RunEngine {
   start(options: RunStartOptions): Promise<RunInfo> | RunInfo;
   stop(): Promise<RunSummary | undefined | null> | RunSummary | undefined | null;
   current(): RunInfo | undefined | null;
+  /** Frames kept for the run going on, oldest first (a console that opens mid-run starts from these). */
+  frames(): RunFrame[];
   readonly onDidRunProgress: Event<RunProgress>;
   readonly onDidRunFrame: Event<RunFrame>;
   readonly onDidFinishRun: Event<RunSummary>;
@@ -28,7 +31,7 @@ export interface LabOptions {
   host: About['host'];
   /** The user's own rigs and scenarios live under here; default $XDG_DATA_HOME/cvlab or ~/.local/share/cvlab. */
   dataDir?: string;
-  /** The load engine; without one, starting a run says that runs are not available in this build. */
+  /** The load engine; a RunController unless a test or benchmark hands in its own. */
   runs?: RunEngine;
   version?: string;
 }
@@ -56,20 +59,20 @@ export class Lab implements LabApi {
   private readonly batcher = new FrameBatcher<RunFrame>(MAX_FRAME_DELIVERIES_PER_SECOND, (frames) => this.framesEmitter.fire(frames));
   private readonly engineSubscriptions: { dispose(): void }[] = [];
 
+  private readonly runs: RunEngine;
+
   constructor(private readonly options: LabOptions) {
     this.dataDir = options.dataDir ?? defaultLabDataDir();
-    const runs = options.runs;
-    if (runs) {
-      this.engineSubscriptions.push(
-        runs.onDidRunProgress((progress) => this.progressEmitter.fire(progress)),
-        runs.onDidRunFrame((frame) => this.batcher.push(frame)),
-        runs.onDidFinishRun((summary) => {
-          this.batcher.flush();
-          this.last = summary;
-          this.finishEmitter.fire(summary);
-        }),
-      );
-    }
+    const runs = (this.runs = options.runs ?? new RunController());
+    this.engineSubscriptions.push(
+      runs.onDidRunProgress((progress) => this.progressEmitter.fire(progress)),
+      runs.onDidRunFrame((frame) => this.batcher.push(frame)),
+      runs.onDidFinishRun((summary) => {
+        this.batcher.flush();
+        this.last = summary;
+        this.finishEmitter.fire(summary);
+      }),
+    );
   }
 
   readonly onDidRunProgress = (listener: (progress: RunProgress) => void): Unsubscribe => toUnsubscribe(this.progressEmitter.event(listener));
@@ -144,20 +147,24 @@ export class Lab implements LabApi {
 
   /** Starts a run through the load engine. */
   async startRun(options: RunStartOptions): Promise<RunInfo> {
-    return this.requireRuns().start(options);
+    return this.runs.start(options);
   }
 
   /** Stops the run going on; null when none runs. */
   async stopRun(): Promise<RunSummary | null> {
-    const runs = this.requireRuns();
-    if (!runs.current()) return null;
-    const summary = (await runs.stop()) ?? null;
+    if (!this.runs.current()) return null;
+    const summary = (await this.runs.stop()) ?? null;
     if (summary) this.last = summary;
     return summary;
   }
 
   async currentRun(): Promise<RunInfo | null> {
-    return this.options.runs?.current() ?? null;
+    return this.runs.current() ?? null;
+  }
+
+  /** Frames of the run going on, oldest first. */
+  async runFrames(): Promise<RunFrame[]> {
+    return this.runs.frames();
   }
 
   async lastSummary(): Promise<RunSummary | null> {
@@ -166,14 +173,9 @@ export class Lab implements LabApi {
 
   /** Ends the engine's subscriptions (the app or the server is closing). */
   async dispose(): Promise<void> {
-    if (this.options.runs?.current()) await this.options.runs.stop();
+    if (this.runs.current()) await this.runs.stop();
     for (const subscription of this.engineSubscriptions) subscription.dispose();
     this.batcher.dispose();
-  }
-
-  private requireRuns(): RunEngine {
-    if (!this.options.runs) throw new Error('Load runs are not available: this build of cvlab has no run engine.');
-    return this.options.runs;
   }
 
   private folders(kind: 'rigs' | 'scenarios'): { builtIn: string; user: string } {
