@@ -95,6 +95,8 @@ export interface AlertEntry {
   readonly severity: 'info' | 'warning' | 'critical';
   readonly metric: string | null;
   readonly message: string;
+  /** When an alert-rule alert stopped firing. */
+  readonly resolvedAtMs?: number;
 }
 
 export interface LoopbackEntry {

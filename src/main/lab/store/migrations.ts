@@ -43,14 +43,17 @@ CREATE TABLE run_histograms (
   PRIMARY KEY (run_id, name)
 );
 
+-- alert_id: one firing episode of an alert rule; its firing and resolved events update one row.
 CREATE TABLE alerts (
-  id       bigserial PRIMARY KEY,
-  run_id   text REFERENCES runs (id) ON DELETE CASCADE,
-  at       timestamptz NOT NULL,
-  severity text NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
-  metric   text,
-  message  text NOT NULL,
-  detail   jsonb
+  id          bigserial PRIMARY KEY,
+  alert_id    text UNIQUE,
+  run_id      text REFERENCES runs (id) ON DELETE CASCADE,
+  at          timestamptz NOT NULL,
+  resolved_at timestamptz,
+  severity    text NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+  metric      text,
+  message     text NOT NULL,
+  detail      jsonb
 );
 CREATE INDEX alerts_run ON alerts (run_id, at);
 

@@ -29,9 +29,12 @@ export function defaultDataDir(environment: NodeJS.ProcessEnv = process.env): st
   return join(base, 'cvlab', 'db');
 }
 
-/** Picks the backend: pg when a database URL is named (option, then DATABASE_URL), else PGlite. */
+/**
+ * Picks the backend: pg when a database URL is named (the option, else DATABASE_URL unless a
+ * data folder was asked for explicitly), otherwise PGlite.
+ */
 export function createDatabase(options: StoreOptions): Database {
-  const url = options.databaseUrl ?? process.env['DATABASE_URL'];
+  const url = options.databaseUrl ?? (options.dataDir ? undefined : process.env['DATABASE_URL']);
   if (url) return new PgDatabase({ connectionString: url, ...(options.schema ? { schema: options.schema } : {}) });
   const dataDir = options.dataDir ?? defaultDataDir();
   return new PgliteDatabase(dataDir === 'memory' ? undefined : dataDir);

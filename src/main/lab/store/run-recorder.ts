@@ -1,0 +1,166 @@
+import type { Disposable, Event } from '../../../shared/emitter';
+import { Emitter } from '../../../shared/emitter';
+import type { ReportEnvironment, RunStatus } from '../../../shared/report';
+import type { RunFrame, RunInfo, RunSummary } from '../../../shared/run';
+import { IntervalRepository, type StoredInterval } from './interval-repository';
+import { RunRepository } from './run-repository';
+import type { Store } from './store';
+
+/** What the recorder listens to: the run controller, or anything shaped like it. */
+export interface RecordableRunSource {
+  readonly onDidStartRun?: Event<RunInfo>;
+  readonly onDidRunFrame: Event<RunFrame>;
+  readonly onDidFinishRun: Event<RunSummary>;
+}
+
+export interface RunRecorderOptions {
+  /** How often buffered frames and the heartbeat are written; at most 1000 so a crash loses ≤ 1 s. */
+  readonly flushIntervalMs?: number;
+  /** Saved with the run for its report (versions, CPU, OS). */
+  readonly environment?: ReportEnvironment | null;
+  /** The parsed rig and scenario, saved with the run so its report can show them. */
+  readonly details?: () => { rig?: unknown; scenario?: unknown };
+}
+
+/** The saved status of a finished run. */
+export function statusOfSummary(summary: RunSummary): Exclude<RunStatus, 'running'> {
+  if (summary.stopReason === 'aborted' || summary.stopReason === 'stopped') return 'aborted';
+  if (summary.stopReason === 'failed' || !summary.passed) return 'failed';
+  return 'passed';
+}
+
+/**
+ * Saves every run as it goes: the run row on start (`running`), frames in batches with a
+ * heartbeat at least every second, and on finish the summary, histograms and final status.
+ * A process that dies mid-run leaves the run `running` with a stale heartbeat; the next
+ * Store.open marks it aborted, intervals intact.
+ */
+export class RunRecorder {
+  private runId: string | undefined;
+  private started: Promise<void> | undefined;
+  private pending: StoredInterval[] = [];
+  private savedIntervals = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly errorEmitter = new Emitter<Error>();
+  private readonly flushIntervalMs: number;
+
+  /** A write failed (it is retried on the next flush); the console shows it, the run goes on. */
+  readonly onDidFail = this.errorEmitter.event;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: RunRecorderOptions = {},
+  ) {
+    this.flushIntervalMs = Math.min(options.flushIntervalMs ?? 500, 1000);
+  }
+
+  /** Follows a run controller: starts, frames and finishes are recorded as they happen. */
+  attach(source: RecordableRunSource): Disposable {
+    const subscriptions = [
+      source.onDidStartRun?.((info) => void this.start(info).catch((error: unknown) => this.fail(error))),
+      source.onDidRunFrame((frame) => this.frame(frame)),
+      source.onDidFinishRun((summary) => void this.finish(summary).catch((error: unknown) => this.fail(error))),
+    ];
+    return { dispose: () => subscriptions.forEach((subscription) => subscription?.dispose()) };
+  }
+
+  /** Saves the run as `running` and starts the periodic flush. */
+  start(info: RunInfo): Promise<void> {
+    if (this.runId === info.id && this.started) return this.started;
+    this.stopTimer();
+    this.runId = info.id;
+    this.pending = [];
+    this.savedIntervals = 0;
+    const details = this.options.details?.() ?? {};
+    this.started = this.store.runs.insert({
+      id: info.id,
+      rig: info.rig,
+      scenario: info.scenario,
+      startedAtMs: Date.parse(info.startedAt),
+      info: { ...info, ...(details.rig ? { rigConfig: details.rig } : {}), ...(details.scenario ? { scenarioConfig: details.scenario } : {}) },
+      environment: this.options.environment ?? null,
+    });
+    this.timer = setInterval(() => void this.flush().catch((error: unknown) => this.fail(error)), this.flushIntervalMs);
+    return this.started;
+  }
+
+  /** Buffers one frame; it reaches the database on the next flush. Never waits. */
+  frame(frame: RunFrame): void {
+    if (frame.runId !== this.runId) return;
+    this.pending.push({ seq: frame.sequence, atMs: Date.now(), frame: frame as unknown as Record<string, unknown> });
+  }
+
+  /** Writes buffered frames and the heartbeat now (one flush at a time, in order). */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.catch(() => undefined).then(() => this.writePending());
+    return this.flushing;
+  }
+
+  private async writePending(): Promise<void> {
+    const runId = this.runId;
+    if (!runId || !this.started) return;
+    await this.started;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      await this.store.database.transaction(async (transaction) => {
+        await new IntervalRepository(transaction).append(runId, batch);
+        await new RunRepository(transaction).heartbeat(runId, Date.now(), this.savedIntervals + batch.length);
+      });
+      this.savedIntervals += batch.length;
+    } catch (error) {
+      // Keep the frames for the next attempt, ahead of anything that came in meanwhile.
+      this.pending = batch.concat(this.pending);
+      throw error;
+    }
+  }
+
+  /** Writes the last frames, the summary, the histograms and the final status. */
+  async finish(summary: RunSummary): Promise<void> {
+    if (summary.run.id !== this.runId) return;
+    this.stopTimer();
+    await this.flush();
+    const histograms = Object.entries(summary.histograms).flatMap(([name, encoded]) =>
+      encoded ? [{ name, encoded, totalCount: summary.stages[name as keyof RunSummary['stages']]?.count ?? 0 }] : [],
+    );
+    await this.store.histograms.save(summary.run.id, histograms);
+    const { histograms: _histograms, ...rest } = summary;
+    const e2eP99 = summary.stages.e2e?.p99;
+    await this.store.runs.finish(summary.run.id, {
+      status: statusOfSummary(summary),
+      endedAtMs: Date.parse(summary.endedAt) || Date.now(),
+      summary: rest as unknown as Record<string, unknown>,
+      e2eP99Ms: e2eP99 === undefined ? null : e2eP99 / 1e6,
+      intervalCount: this.savedIntervals,
+    });
+    this.runId = undefined;
+    this.started = undefined;
+  }
+
+  /** Ctrl-C: saves what there is and marks the run aborted without waiting for a summary. */
+  async abort(): Promise<void> {
+    const runId = this.runId;
+    if (!runId) return;
+    this.stopTimer();
+    await this.flush().catch(() => undefined);
+    await this.store.runs.finish(runId, { status: 'aborted', endedAtMs: Date.now(), summary: null, e2eP99Ms: null, intervalCount: this.savedIntervals });
+    this.runId = undefined;
+    this.started = undefined;
+  }
+
+  /** Stops flushing (the run, if any, stays as saved). */
+  dispose(): void {
+    this.stopTimer();
+    this.errorEmitter.dispose();
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private fail(error: unknown): void {
+    this.errorEmitter.fire(error instanceof Error ? error : new Error(String(error)));
+  }
+}

@@ -1,0 +1,126 @@
+// RunRecorder against the real store: a whole run saved as it goes, and a run whose process is
+// SIGKILLed mid-run left saved as aborted with its intervals.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Emitter } from '../../src/shared/emitter';
+import type { RunFrame, RunInfo, RunSummary } from '../../src/shared/run';
+import { createSyntheticRun } from '../../src/main/lab/report/synthetic-run';
+import { quoteIdentifier } from '../../src/main/lab/store/pg-database';
+import { RunRecorder } from '../../src/main/lab/store/run-recorder';
+import { Store, type StoreOptions } from '../../src/main/lab/store/store';
+import { databaseUrl } from '../setup/services';
+
+const source = resolve(__dirname, '../../src');
+const folder = mkdtempSync(join(tmpdir(), 'cvlab-recorder-'));
+const schema = `cvlab_test_${Math.random().toString(36).slice(2, 10)}`;
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl() });
+  await client.connect();
+  await client.query(sql);
+  await client.end();
+}
+
+beforeAll(() => admin(`CREATE SCHEMA ${quoteIdentifier(schema)}`));
+afterAll(async () => {
+  await admin(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`);
+  rmSync(folder, { recursive: true, force: true });
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+describe('RunRecorder', () => {
+  it('saves a run as it goes and closes it with summary, histograms and status', async () => {
+    const store = await Store.open({ databaseUrl: databaseUrl(), schema });
+    const start = new Emitter<RunInfo>();
+    const frames = new Emitter<RunFrame>();
+    const finish = new Emitter<RunSummary>();
+    const recorder = new RunRecorder(store, { flushIntervalMs: 100 });
+    const errors: Error[] = [];
+    recorder.onDidFail((error) => errors.push(error));
+    const subscription = recorder.attach({ onDidStartRun: start.event, onDidRunFrame: frames.event, onDidFinishRun: finish.event });
+    const run = createSyntheticRun({ id: 'recorded', intervals: 12, messagesPerInterval: 50 });
+
+    start.fire(run.info);
+    for (const frame of run.frames.slice(0, 6)) frames.fire(frame);
+    await sleep(400);
+    // Written progressively: half the frames are in before the run ends.
+    expect(await store.intervals.count('recorded')).toBe(6);
+    expect((await store.runs.get('recorded'))?.status).toBe('running');
+
+    for (const frame of run.frames.slice(6)) frames.fire(frame);
+    await recorder.finish(run.summary);
+    const saved = await store.runs.get('recorded');
+    expect(saved).toMatchObject({ status: 'passed', intervalCount: 12, rig: 'demo', scenario: 'sustained' });
+    expect(saved?.e2eP99Ms).toBeCloseTo(run.summary.stages.e2e!.p99 / 1e6, 6);
+    expect(saved?.summary?.['histograms']).toBeUndefined();
+    expect((await store.histograms.list('recorded')).map((histogram) => histogram.name)).toEqual(['e2e', 'validate']);
+    expect(errors).toEqual([]);
+    subscription.dispose();
+    recorder.dispose();
+    await store.close();
+  });
+
+  const backends: [string, StoreOptions][] = [
+    ['PostgreSQL', { databaseUrl: databaseUrl(), schema }],
+    ['PGlite', { dataDir: join(folder, 'pglite') }],
+  ];
+
+  it.each(backends)('leaves a SIGKILLed run saved as aborted with its intervals (%s)', async (_name, options) => {
+    const child = join(folder, `child-${_name}.mts`);
+    writeFileSync(
+      child,
+      `import { Store } from ${JSON.stringify(join(source, 'main/lab/store/store.ts'))};
+import { RunRecorder } from ${JSON.stringify(join(source, 'main/lab/store/run-recorder.ts'))};
+import { createSyntheticRun } from ${JSON.stringify(join(source, 'main/lab/report/synthetic-run.ts'))};
+const store = await Store.open(${JSON.stringify(options)});
+const run = createSyntheticRun({ id: 'killed', intervals: 600, messagesPerInterval: 20 });
+const recorder = new RunRecorder(store);
+await recorder.start(run.info);
+let next = 0;
+setInterval(() => {
+  const frame = run.frames[next];
+  if (!frame) return;
+  recorder.frame(frame);
+  process.stdout.write('frame ' + next++ + '\\n');
+}, 100);
+`,
+    );
+    const process_ = spawn('npx', ['tsx', child], { detached: true, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DATABASE_URL: '' } });
+    let lastFrame = -1;
+    process_.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      for (const match of chunk.matchAll(/frame (\d+)/g)) lastFrame = Number(match[1]);
+    });
+    let running = true;
+    const exited = new Promise<void>((done) => process_.once('exit', () => done()));
+    void exited.then(() => (running = false));
+    for (let waited = 0; running && lastFrame < 25 && waited < 30_000; waited += 100) await sleep(100);
+    expect(lastFrame).toBeGreaterThanOrEqual(25);
+    // The whole process group: npx, tsx and the node running the recorder.
+    process.kill(-process_.pid!, 'SIGKILL');
+    await exited;
+    const killedAt = Date.now();
+    const framesSent = lastFrame + 1;
+
+    let store = await Store.open(options);
+    // Its heartbeat is fresh: not yet taken for dead.
+    const fresh = await store.runs.get('killed');
+    expect(fresh?.status).toBe('running');
+    await store.close();
+
+    await sleep(Math.max(0, (fresh?.heartbeatAtMs ?? killedAt) + 5_300 - Date.now()));
+    store = await Store.open(options);
+    const aborted = await store.runs.get('killed');
+    expect(aborted?.status).toBe('aborted');
+    const saved = await store.intervals.count('killed');
+    // At most the last second (10 frames of 100 ms) is lost.
+    expect(saved).toBeGreaterThanOrEqual(framesSent - 10);
+    expect(saved).toBeLessThanOrEqual(framesSent + 1);
+    expect((await store.runs.list({ status: 'aborted' })).map((run) => run.id)).toContain('killed');
+    await store.close();
+  }, 60_000);
+});
