@@ -184,7 +184,8 @@ export class TrafficGenerator {
     const beyond = span * (0.1 + random.next() * 2);
     let value = above ? variable.max + beyond : variable.min - beyond;
     if (variable.kind === 'int') value = Math.round(value);
-    const text = this.formatNumber(value);
+    // Two decimals at most: a beyond of ≥ 10% of the span cannot round back into the range.
+    const text = String(Number(value.toFixed(2)));
     return value < 0 ? `${variable.name}==${text}` : `${variable.name}=${text}`;
   }
 
