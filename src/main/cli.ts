@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { ValidationError } from '../shared/format-issues';
 import { registerDoctorCommand } from './cli/doctor';
+import { registerRunCommand } from './cli/run';
 import { registerSendCommand } from './cli/send';
 import { registerServeCommand } from './cli/serve';
 
@@ -15,6 +16,7 @@ program
 registerSendCommand(program);
 registerDoctorCommand(program);
 registerServeCommand(program);
+registerRunCommand(program);
 
 try {
   await program.parseAsync(process.argv);

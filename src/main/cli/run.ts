@@ -1,0 +1,221 @@
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { ValidationError } from '../../shared/format-issues';
+import type { RunOverrides, RunProgress, RunSummary, ThresholdVerdict } from '../../shared/run';
+import { METRIC_STAGES, parseDurationMs } from '../../shared/scenario';
+import { writeJsonFile } from '../lab/json-file';
+import { RunController } from '../lab/load/run-controller';
+import { loadScenario } from '../lab/load/scenario-file';
+import { loadRig } from '../lab/rig-file';
+import { formatNs, formatTable } from './format';
+
+interface RunCommandOptions {
+  rig?: string;
+  json?: string;
+  duration?: string;
+  rate?: string;
+  users?: string;
+  seed?: string;
+  redis?: string;
+}
+
+/** Reads the command line's overrides; each bad one is named. */
+export function parseRunOverrides(options: RunCommandOptions): RunOverrides {
+  const problems: string[] = [];
+  const overrides: { durationMs?: number; rate?: number; users?: number; seed?: number } = {};
+  if (options.duration !== undefined) {
+    const ms = parseDurationMs(options.duration);
+    if (ms === undefined || ms <= 0) problems.push(`--duration: expected a duration like 30s, 500ms or 2m, got "${options.duration}"`);
+    else overrides.durationMs = ms;
+  }
+  const number = (flag: string, text: string | undefined, whole: boolean, min: number): number | undefined => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!Number.isFinite(value) || value < min || (whole && !Number.isInteger(value))) {
+      problems.push(`--${flag}: expected ${whole ? 'a whole number' : 'a number'} of at least ${min}, got "${text}"`);
+      return undefined;
+    }
+    return value;
+  };
+  const rate = number('rate', options.rate, false, Number.MIN_VALUE);
+  const users = number('users', options.users, true, 1);
+  const seed = number('seed', options.seed, true, 0);
+  if (rate !== undefined) overrides.rate = rate;
+  if (users !== undefined) overrides.users = users;
+  if (seed !== undefined) overrides.seed = seed;
+  if (options.redis !== undefined && !/^rediss?:\/\//.test(options.redis)) problems.push(`--redis: expected a redis:// URL, got "${options.redis}"`);
+  if (problems.length > 0) throw new ValidationError('command line', problems);
+  return overrides;
+}
+
+/** A threshold's figure in its own unit, for people. */
+export function formatThresholdValue(verdict: ThresholdVerdict, value: number | undefined): string {
+  if (value === undefined) return 'no samples';
+  switch (verdict.unit) {
+    case 'ns':
+      return formatNs(value);
+    case 'ratio':
+      return `${(value * 100).toFixed(value < 0.01 ? 3 : 2)}%`;
+    case 'per_second':
+      return `${value.toFixed(0)} msg/s`;
+    case 'count':
+      return String(Math.round(value));
+  }
+}
+
+/** One line per broken threshold: which, the limit, the figure, by how much. */
+export function describeBrokenThreshold(verdict: ThresholdVerdict): string {
+  if (verdict.actual === undefined) return `threshold ${verdict.key} ${verdict.expression} FAILED: nothing was measured (0 samples)`;
+  const ratio = verdict.ratio !== undefined && verdict.ratio > 0 && Number.isFinite(verdict.ratio) ? ` (${verdict.ratio >= 1 ? `${verdict.ratio.toFixed(1)}×` : `${(verdict.ratio * 100).toFixed(0)}% of`} the limit)` : '';
+  return `threshold ${verdict.key} ${verdict.expression} FAILED: measured ${formatThresholdValue(verdict, verdict.actual)}, over the limit by ${formatThresholdValue(verdict, verdict.excess)}${ratio}, on ${verdict.samples} samples`;
+}
+
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+/** The end-of-run report printed on the terminal. */
+export function formatSummary(summary: RunSummary): string {
+  const out: string[] = [];
+  const { run } = summary;
+  out.push(`run ${run.id}: scenario "${run.scenario}" on rig "${run.rig}" (${run.store} store, seed ${run.seed}) — ${summary.stopReason}${summary.reason ? `: ${summary.reason}` : ''}`);
+  out.push(
+    `sent ${summary.sent} of ${run.plannedMessages} planned in ${(summary.elapsedMs / 1000).toFixed(2)} s — ${summary.throughput.toFixed(0)} msg/s; ` +
+      `accepted ${summary.outcomes.accepted}, rejected ${summary.outcomes.rejected}, failed ${summary.outcomes.failed}, unaccounted ${summary.unaccounted}`,
+  );
+  out.push(`late starts (slip > ${formatNs(summary.slip.toleranceNs)}): ${summary.slip.late} (${(summary.slip.lateRate * 100).toFixed(2)}%)`);
+  out.push('');
+  const rows = METRIC_STAGES.flatMap((stage) => {
+    const statistics = summary.stages[stage];
+    return statistics ? [[stage, String(statistics.count), formatNs(statistics.p50), formatNs(statistics.p95), formatNs(statistics.p99), formatNs(statistics.p999), formatNs(statistics.max)]] : [];
+  });
+  out.push(formatTable(['stage', 'samples', 'p50', 'p95', 'p99', 'p99.9', 'max'], rows));
+  const codes = Object.entries(summary.outcomes.byCode).sort((a, b) => b[1] - a[1]);
+  if (codes.length > 0) {
+    out.push('');
+    out.push(formatTable(['outcome', 'count', 'share'], codes.map(([code, count]) => [code, String(count), `${((count / Math.max(1, summary.completed)) * 100).toFixed(2)}%`])));
+  }
+  const resources = summary.resources;
+  out.push('');
+  out.push(
+    `CPU mean ${resources.cpuPercentMean.toFixed(0)}% (max ${resources.cpuPercentMax.toFixed(0)}%) of one core; RSS max ${mib(resources.rssMaxBytes)}; heap max ${mib(resources.heapMaxBytes)}; ` +
+      `event-loop delay p99 ${formatNs(resources.eventLoopDelayP99)}, max ${formatNs(resources.eventLoopDelayMax)}`,
+  );
+  if (summary.pipeline.limiterFallbacks > 0) out.push(`the in-process limiter stood in for Redis ${summary.pipeline.limiterFallbacks} times`);
+  if (summary.capacity) {
+    out.push('');
+    out.push(
+      formatTable(
+        ['rate', 'sent', 'achieved', 'e2e p99', 'slip p99', 'held'],
+        summary.capacity.steps.map((step) => [`${step.rate}/s`, String(step.sent), `${step.achievedPerSecond.toFixed(0)}/s`, formatNs(step.e2eP99), formatNs(step.slipP99), step.passed ? 'yes' : 'NO']),
+      ),
+    );
+    out.push(
+      summary.capacity.knee !== undefined
+        ? `knee: ${summary.capacity.knee} msg/s held${summary.capacity.brokeAt !== undefined ? `, ${summary.capacity.brokeAt} msg/s broke` : ' (the search reached its maximum rate intact)'}`
+        : `knee: none — even ${summary.capacity.brokeAt ?? 'the first'} msg/s broke a threshold`,
+    );
+  }
+  if (summary.leak) {
+    const leak = summary.leak;
+    out.push(
+      `heap after GC (${leak.method}, ${leak.samples} samples): slope ${mib(leak.slopeBytesPerHour)}/h, tolerance ${mib(leak.toleranceBytesPerHour)}/h, R² ${leak.rSquared.toFixed(2)} — ${leak.leaking ? 'LEAK SUSPECTED' : 'no leak'}`,
+    );
+  }
+  if (summary.thresholds.length > 0) {
+    out.push('');
+    out.push(
+      formatTable(
+        ['threshold', 'limit', 'measured', 'samples', 'verdict'],
+        summary.thresholds.map((verdict) => [verdict.key, verdict.expression, formatThresholdValue(verdict, verdict.actual), String(verdict.samples), verdict.passed ? 'pass' : 'FAIL']),
+      ),
+    );
+  }
+  const broken = summary.thresholds.filter((verdict) => !verdict.passed);
+  if (broken.length > 0 && !summary.capacity) {
+    out.push('');
+    for (const verdict of broken) out.push(describeBrokenThreshold(verdict));
+  }
+  out.push('');
+  out.push(summary.passed ? 'PASSED' : 'FAILED');
+  return out.join('\n');
+}
+
+function progressFields(progress: RunProgress): Record<string, string> {
+  return {
+    elapsed: `${(progress.elapsedMs / 1000).toFixed(1)}s`,
+    planned: `${(progress.plannedDurationMs / 1000).toFixed(0)}s`,
+    rate: progress.ratePerSecond.toFixed(0),
+    p99: formatNs(progress.e2eP99),
+    sent: String(progress.sent),
+    late: String(progress.late),
+    step: progress.stepRate !== undefined ? ` step ${progress.stepRate}/s` : '',
+  };
+}
+
+/** `cvlab run <scenario.json>`: one load run with a live progress bar and a summary; exit 1 when a threshold fails. */
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run a load scenario against the pipeline and report latency per stage; exit code 1 when a threshold fails')
+    .argument('<scenario>', 'scenario file (resources/scenarios/*.json)')
+    .option('--rig <file>', 'rig file (default: the built-in demo rig)')
+    .option('--json <file>', 'write the run summary (with histograms) as JSON to this file')
+    .option('--duration <time>', 'override the duration, e.g. 30s')
+    .option('--rate <msgPerSecond>', 'override the rate (messages per second)')
+    .option('--users <count>', 'override the number of simulated viewers')
+    .option('--seed <n>', 'override the traffic seed')
+    .option('--redis <url>', 'use this Redis for the limiter and state (default: the rig\'s, else in-process memory)')
+    .action(async (scenarioPath: string, options: RunCommandOptions) => {
+      const overrides = parseRunOverrides(options);
+      const [scenario, rig] = await Promise.all([loadScenario(scenarioPath), loadRig(options.rig)]);
+      const runRig = options.redis ? { ...rig, redisUrl: options.redis } : rig;
+      const controller = new RunController();
+      const info = await controller.start({ scenario, rig: runRig, overrides });
+      const finished = controller.finished();
+      const interactive = Boolean(process.stderr.isTTY);
+      console.error(`cvlab run ${info.id}: "${info.scenario}" on "${info.rig}", ${info.plannedMessages} messages over ${(info.plannedDurationMs / 1000).toFixed(1)} s, seed ${info.seed}, ${info.store} store`);
+
+      const bar = interactive
+        ? new cliProgress.SingleBar(
+            { format: ' {bar} {percentage}% | {elapsed}/{planned} | {rate} msg/s | e2e p99 {p99} | sent {sent} late {late}{step}', hideCursor: true, clearOnComplete: true },
+            cliProgress.Presets.shades_classic,
+          )
+        : undefined;
+      bar?.start(100, 0, progressFields({ runId: info.id, elapsedMs: 0, plannedDurationMs: info.plannedDurationMs, fraction: 0, sent: 0, completed: 0, inFlight: 0, ratePerSecond: 0, e2eP99: 0, late: 0 }));
+      let lastLineMs = 0;
+      const progressSubscription = controller.onDidRunProgress((progress) => {
+        const fields = progressFields(progress);
+        if (bar) bar.update(Math.round(progress.fraction * 100), fields);
+        else if (progress.elapsedMs - lastLineMs >= 1000) {
+          lastLineMs = progress.elapsedMs;
+          console.error(`${fields['elapsed']}/${fields['planned']}  ${fields['rate']} msg/s  e2e p99 ${fields['p99']}  sent ${fields['sent']}  late ${fields['late']}${fields['step']}`);
+        }
+      });
+
+      // First Ctrl-C: stop cleanly (in-flight messages finish, summary printed and written). Second: leave now.
+      let interrupted = false;
+      const onInterrupt = (): void => {
+        if (interrupted) process.exit(130);
+        interrupted = true;
+        console.error('\nstopping: waiting for messages in flight (Ctrl-C again to quit at once)');
+        void controller.stop();
+      };
+      process.on('SIGINT', onInterrupt);
+      process.on('SIGTERM', onInterrupt);
+      let summary: RunSummary | undefined;
+      try {
+        summary = await finished;
+      } finally {
+        process.off('SIGINT', onInterrupt);
+        process.off('SIGTERM', onInterrupt);
+        progressSubscription.dispose();
+        bar?.stop();
+      }
+      if (!summary) throw new Error('the run ended without a summary');
+      console.log(formatSummary(summary));
+      if (options.json) {
+        await writeJsonFile(options.json, summary);
+        console.error(`summary written to ${options.json}`);
+      }
+      process.exitCode = summary.passed ? 0 : 1;
+    });
+}
