@@ -1,0 +1,293 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { open, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import type { AuditCounters } from '../../../shared/report';
+import type { AuditRow } from '../store/audit-repository';
+import type { OutcomeRecord, OutcomeSink } from '../pipeline/pipeline-types';
+import type { AuditWriter } from './audit-writer';
+
+export interface AuditLogOptions {
+  readonly writer: AuditWriter;
+  /** The local append-only file (JSON lines) batches go to while the database is slow or down. */
+  readonly spoolPath: string;
+  /** Names this process's rows; with a sequence number it makes each row unique. */
+  readonly source?: string;
+  /** Records held in memory at most; beyond it a record is counted as dropped (should stay 0). */
+  readonly capacity?: number;
+  readonly batchSize?: number;
+  /** How often the queue is flushed when it has not filled a batch. */
+  readonly flushIntervalMs?: number;
+  /** A write slower than this is treated as a stall: the batch goes to the spool. */
+  readonly writeTimeoutMs?: number;
+  /** Wait between attempts to reach the database again while it is down. */
+  readonly retryIntervalMs?: number;
+}
+
+/** The audit log's counters, with what is waiting now. */
+export interface AuditLogCounters extends AuditCounters {
+  /** Records in memory, not yet written or spooled. */
+  readonly pending: number;
+  /** Spooled bytes not yet replayed (0 when the spool is empty). */
+  readonly spoolBacklogBytes: number;
+  readonly lastError: string | null;
+}
+
+/** One outcome flattened to its audit row. */
+export function auditRowOf(record: OutcomeRecord, source: string, seq: number): AuditRow {
+  const { outcome } = record;
+  const timings = outcome.timings;
+  return {
+    source,
+    seq,
+    atMs: record.atMs,
+    user: record.user,
+    text: record.text,
+    status: outcome.status,
+    code: outcome.status === 'rejected' ? outcome.rejection.code : outcome.status === 'failed' ? 'failed' : null,
+    detail: outcome.status === 'rejected' ? outcome.rejection.detail : outcome.status === 'failed' ? outcome.error : null,
+    changes: outcome.status === 'accepted' ? JSON.stringify(outcome.changes) : null,
+    validateNs: timings.validate ?? null,
+    limitNs: timings.limit ?? null,
+    storeNs: timings.store ?? null,
+    encodeNs: timings.encode ?? null,
+    sendNs: timings.send ?? null,
+    e2eNs: timings.e2e ?? null,
+  };
+}
+
+const SPOOL_READ_BYTES = 4 * 1024 * 1024;
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The pipeline's audit log: `record` only queues (the hot path never waits). A background pump
+ * writes batches to the database; when a write fails or stalls, the batch — and every later
+ * one, to keep the order — is appended to a local spool file (fsync'd per batch) and replayed
+ * in order once the database answers again. Rows carry (source, seq), so a replay never
+ * doubles a row whose first commit went unacknowledged.
+ */
+export class AuditLog implements OutcomeSink {
+  readonly source: string;
+  private queue: OutcomeRecord[] = [];
+  /** Rows that could go neither to the database nor to the spool; they go first next time. */
+  private held: AuditRow[] = [];
+  private sequence = 0;
+  private queuedCount = 0;
+  private writtenCount = 0;
+  private spooledCount = 0;
+  private replayedCount = 0;
+  private droppedCount = 0;
+  private lastError: string | null = null;
+  private spool: FileHandle | undefined;
+  private spoolBytes = 0;
+  private replayedBytes = 0;
+  private retryAtMs = 0;
+  private pumping: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private retention: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly ready: Promise<void>;
+  private readonly capacity: number;
+  private readonly batchSize: number;
+  private readonly writeTimeoutMs: number;
+  private readonly retryIntervalMs: number;
+
+  constructor(private readonly options: AuditLogOptions) {
+    this.source = options.source ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.capacity = options.capacity ?? 500_000;
+    this.batchSize = options.batchSize ?? 5_000;
+    this.writeTimeoutMs = options.writeTimeoutMs ?? 1_000;
+    this.retryIntervalMs = options.retryIntervalMs ?? 500;
+    this.ready = this.openSpool();
+    this.timer = setInterval(() => this.kick(), options.flushIntervalMs ?? 50);
+    this.timer.unref();
+  }
+
+  /** Queues one outcome and returns at once. */
+  record(entry: OutcomeRecord): void {
+    if (this.queue.length >= this.capacity || this.closed) {
+      this.droppedCount++;
+      return;
+    }
+    this.queue.push(entry);
+    this.queuedCount++;
+    if (this.queue.length === this.batchSize) setImmediate(() => this.kick());
+  }
+
+  /** Queued, written, spooled, replayed and dropped rows since this log opened. */
+  counters(): AuditLogCounters {
+    return {
+      queued: this.queuedCount,
+      written: this.writtenCount,
+      spooled: this.spooledCount,
+      replayed: this.replayedCount,
+      dropped: this.droppedCount,
+      pending: this.queue.length + this.held.length,
+      spoolBacklogBytes: this.spoolBytes - this.replayedBytes,
+      lastError: this.lastError,
+    };
+  }
+
+  /** Waits until everything queued and spooled is in the database, or the timeout passes; true when drained. */
+  async drain(timeoutMs = 30_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.pump();
+      if (this.queue.length + this.held.length === 0 && this.spoolBytes === this.replayedBytes) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, this.retryIntervalMs)));
+      this.retryAtMs = 0;
+    }
+  }
+
+  /** Retention: removes audit rows older than `olderThanMs`; returns how many went. */
+  cleanup(olderThanMs: number): Promise<number> {
+    return this.options.writer.deleteOlderThan(Date.now() - olderThanMs);
+  }
+
+  /** Runs `cleanup(maxAgeMs)` every `everyMs` until closed. */
+  startRetention(maxAgeMs: number, everyMs = 3_600_000): void {
+    if (this.retention) clearInterval(this.retention);
+    this.retention = setInterval(() => {
+      this.cleanup(maxAgeMs).catch((error: unknown) => this.noteError(error));
+    }, everyMs);
+    this.retention.unref();
+  }
+
+  /** Writes (or spools) what is queued and stops. Spooled rows stay in the file for the next start. */
+  async close(timeoutMs = 5_000): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.retention) clearInterval(this.retention);
+    await this.drain(timeoutMs);
+    this.closed = true;
+    await this.pumping;
+    while (this.queue.length + this.held.length > 0) await this.appendToSpool(this.takeBatch(this.batchSize));
+    await this.spool?.close();
+    this.spool = undefined;
+    await this.options.writer.close();
+  }
+
+  private kick(): void {
+    void this.pump();
+  }
+
+  /** One pump at a time, so batches reach the table (or the spool) in record order. */
+  private pump(): Promise<void> {
+    this.pumping ??= this.pumpOnce().finally(() => {
+      this.pumping = undefined;
+    });
+    return this.pumping;
+  }
+
+  private async pumpOnce(): Promise<void> {
+    await this.ready;
+    try {
+      for (;;) {
+        if (this.spoolBytes > this.replayedBytes) {
+          if (Date.now() >= this.retryAtMs) await this.replay();
+          // Until the spool is empty, new batches queue up behind it in the file.
+          if (this.spoolBytes > this.replayedBytes) {
+            if (this.queue.length + this.held.length === 0) return;
+            await this.appendToSpool(this.takeBatch(this.batchSize));
+            continue;
+          }
+        }
+        if (this.queue.length + this.held.length === 0) return;
+        const batch = this.takeBatch(this.batchSize);
+        try {
+          await withTimeout(this.options.writer.write(batch, false), this.writeTimeoutMs, 'an audit batch write');
+          this.writtenCount += batch.length;
+        } catch (error) {
+          this.noteError(error);
+          this.options.writer.reset?.();
+          this.retryAtMs = Date.now() + this.retryIntervalMs;
+          await this.appendToSpool(batch);
+        }
+      }
+    } catch (error) {
+      // The spool itself failed (disk full?): keep the message; rows stay queued in memory.
+      this.noteError(error);
+    }
+  }
+
+  private takeBatch(size: number): AuditRow[] {
+    if (this.held.length > 0) return this.held.splice(0, size);
+    const taken = this.queue.length <= size ? this.queue : this.queue.slice(0, size);
+    this.queue = taken === this.queue ? [] : this.queue.slice(size);
+    return taken.map((record) => auditRowOf(record, this.source, ++this.sequence));
+  }
+
+  private async openSpool(): Promise<void> {
+    mkdirSync(dirname(this.options.spoolPath), { recursive: true });
+    this.spool = await open(this.options.spoolPath, 'a+');
+    // Rows a previous process could not write are replayed first.
+    this.spoolBytes = (await stat(this.options.spoolPath)).size;
+  }
+
+  private async appendToSpool(rows: readonly AuditRow[]): Promise<void> {
+    if (!this.spool || rows.length === 0) return;
+    let text = '';
+    for (const row of rows) text += JSON.stringify(row) + '\n';
+    const bytes = Buffer.from(text);
+    try {
+      await this.spool.write(bytes, 0, bytes.length, this.spoolBytes);
+      await this.spool.sync();
+    } catch (error) {
+      // Hold the rows in memory, ahead of the queue: nothing is lost while memory lasts.
+      this.held = rows.concat(this.held);
+      throw error;
+    }
+    this.spoolBytes += bytes.length;
+    this.spooledCount += rows.length;
+  }
+
+  /** Replays the spool from where it stopped, batch by batch; stops at the first failure. */
+  private async replay(): Promise<void> {
+    if (!this.spool) return;
+    while (this.replayedBytes < this.spoolBytes) {
+      const length = Math.min(SPOOL_READ_BYTES, this.spoolBytes - this.replayedBytes);
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await this.spool.read(buffer, 0, length, this.replayedBytes);
+      const text = buffer.subarray(0, bytesRead).toString('utf8');
+      const end = text.lastIndexOf('\n') + 1;
+      if (end === 0) break;
+      const lines = text.slice(0, end).split('\n');
+      lines.pop();
+      const rows = lines.map((line) => JSON.parse(line) as AuditRow);
+      let offset = this.replayedBytes;
+      for (let start = 0; start < rows.length; start += this.batchSize) {
+        const batch = rows.slice(start, start + this.batchSize);
+        try {
+          await withTimeout(this.options.writer.write(batch, true), this.writeTimeoutMs, 'an audit replay');
+        } catch (error) {
+          this.noteError(error);
+          this.options.writer.reset?.();
+          this.retryAtMs = Date.now() + this.retryIntervalMs;
+          return;
+        }
+        for (const line of lines.slice(start, start + this.batchSize)) offset += Buffer.byteLength(line) + 1;
+        this.replayedBytes = offset;
+        this.replayedCount += batch.length;
+      }
+    }
+    if (this.replayedBytes === this.spoolBytes && this.spoolBytes > 0) {
+      // All replayed: start the file afresh so it does not grow without end.
+      await truncate(this.options.spoolPath, 0);
+      this.spoolBytes = 0;
+      this.replayedBytes = 0;
+    }
+    this.lastError = null;
+  }
+
+  private noteError(error: unknown): void {
+    this.lastError = error instanceof Error ? error.message : String(error);
+  }
+}

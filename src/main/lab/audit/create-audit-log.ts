@@ -1,0 +1,25 @@
+import { join } from 'node:path';
+import type { Store } from '../store/store';
+import { AuditLog, type AuditLogOptions } from './audit-log';
+import { PgCopyAuditWriter } from './pg-copy-audit-writer';
+import { QueryAuditWriter } from './query-audit-writer';
+
+export interface CreateAuditLogOptions extends Omit<AuditLogOptions, 'writer' | 'spoolPath'> {
+  /** postgres://… : batches go by COPY over a connection of their own. */
+  readonly databaseUrl?: string | undefined;
+  readonly schema?: string | undefined;
+  /** Without a database URL: the store (embedded PGlite) takes the batches as multi-row inserts. */
+  readonly store?: Store;
+  /** Folder of the spool file (`audit-spool.jsonl`). */
+  readonly spoolDir: string;
+}
+
+/** The audit log for this process: COPY into PostgreSQL when a URL is given, else inserts into the store. */
+export function createAuditLog(options: CreateAuditLogOptions): AuditLog {
+  const { databaseUrl, schema, store, spoolDir, ...rest } = options;
+  let writer;
+  if (databaseUrl) writer = new PgCopyAuditWriter({ connectionString: databaseUrl, ...(schema ? { schema } : {}) });
+  else if (store) writer = new QueryAuditWriter(store.database);
+  else throw new Error('The audit log needs a database: a postgres:// URL or an open store; got neither.');
+  return new AuditLog({ ...rest, writer, spoolPath: join(spoolDir, 'audit-spool.jsonl') });
+}
