@@ -28,18 +28,18 @@ export function parseRunOverrides(options: RunCommandOptions): RunOverrides {
     if (ms === undefined || ms <= 0) problems.push(`--duration: expected a duration like 30s, 500ms or 2m, got "${options.duration}"`);
     else overrides.durationMs = ms;
   }
-  const number = (flag: string, text: string | undefined, whole: boolean, min: number): number | undefined => {
+  const number = (flag: string, text: string | undefined, whole: boolean, min: number, expected: string): number | undefined => {
     if (text === undefined) return undefined;
     const value = Number(text);
-    if (!Number.isFinite(value) || value < min || (whole && !Number.isInteger(value))) {
-      problems.push(`--${flag}: expected ${whole ? 'a whole number' : 'a number'} of at least ${min}, got "${text}"`);
+    if (text.trim() === '' || !Number.isFinite(value) || value < min || (min === 0 && !whole && value === 0) || (whole && !Number.isInteger(value))) {
+      problems.push(`--${flag}: expected ${expected}, got "${text}"`);
       return undefined;
     }
     return value;
   };
-  const rate = number('rate', options.rate, false, Number.MIN_VALUE);
-  const users = number('users', options.users, true, 1);
-  const seed = number('seed', options.seed, true, 0);
+  const rate = number('rate', options.rate, false, 0, 'a rate above 0 (messages per second)');
+  const users = number('users', options.users, true, 1, 'a whole number of at least 1');
+  const seed = number('seed', options.seed, true, 0, 'a whole number of 0 or more');
   if (rate !== undefined) overrides.rate = rate;
   if (users !== undefined) overrides.users = users;
   if (seed !== undefined) overrides.seed = seed;
