@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { ValidationError } from '../shared/format-issues';
 import { registerDoctorCommand } from './cli/doctor';
+import { registerLoopbackCommands } from './cli/loopback';
 import { registerRunCommand } from './cli/run';
 import { registerSendCommand } from './cli/send';
 import { registerServeCommand } from './cli/serve';
@@ -17,6 +18,7 @@ registerSendCommand(program);
 registerDoctorCommand(program);
 registerServeCommand(program);
 registerRunCommand(program);
+registerLoopbackCommands(program);
 
 try {
   await program.parseAsync(process.argv);

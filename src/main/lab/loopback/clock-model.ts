@@ -42,6 +42,7 @@ interface Line {
 }
 
 const MIN_SPAN_FOR_DRIFT_US = 200_000;
+const MAX_DRIFT = 1000e-6;
 
 /** The fitted offset-and-drift model between a probe's clock and the host's. */
 export class ClockModel {
@@ -158,9 +159,11 @@ export class ClockModel {
     };
     let slope = 1;
     if (rough.spanUs >= MIN_SPAN_FOR_DRIFT_US) {
-      let left = rough.slope - 300e-6;
-      let right = rough.slope + 300e-6;
-      for (let step = 0; step < 80; step += 1) {
+      // Search all plausible crystals (±1000 ppm), not around the regression: under a loaded
+      // host the regression's slope can be far off, and the band needs no starting guess.
+      let left = 1 - MAX_DRIFT;
+      let right = 1 + MAX_DRIFT;
+      for (let step = 0; step < 100; step += 1) {
         const third = (right - left) / 3;
         const a = bounds(left + third);
         const b = bounds(right - third);

@@ -27,7 +27,7 @@ export class EdgeMatcher {
    */
   constructor(
     private readonly timeoutUs: number,
-    private readonly earlyToleranceUs = 500,
+    private readonly earlyToleranceUs = 2000,
   ) {}
 
   /** Records a level change that was just sent. */

@@ -207,13 +207,13 @@ export class ProbeEmulator {
     this.truths.push(truth);
     if (this.options.truthFile) appendFileSync(this.options.truthFile, `${JSON.stringify(truth)}\n`);
     for (const listener of this.edgeListeners) listener(truth);
-    this.write({ kind: 'edge', channel: 0, direction, probeUs, millivolts });
+    this.write({ kind: 'edge', channel: 0, direction, probeUs, millivolts }, applyNs);
   }
 
   /** The serial link's delay for one line, kept in order (a UART never reorders bytes). */
-  private serialSlot(last: bigint): bigint {
+  private serialSlot(last: bigint, fromNs: bigint): bigint {
     const delay = this.options.serialDelayMs + this.options.serialJitterMs * this.options.random();
-    const at = nowNs() + msToNs(delay);
+    const at = fromNs + msToNs(delay);
     return at > last ? at : last;
   }
 
@@ -222,43 +222,47 @@ export class ProbeEmulator {
       this.handle(text);
       return;
     }
-    this.lastInNs = this.serialSlot(this.lastInNs);
-    runAt(this.lastInNs, () => this.handle(text));
+    // The line reaches the emulated probe at its slot: the stamp and the reply start from the
+    // slot itself, not from when the event loop got round to it, so both legs of the link get
+    // the same delay model (a late callback would otherwise lengthen only the PING leg).
+    const slot = this.serialSlot(this.lastInNs, nowNs());
+    this.lastInNs = slot;
+    runAt(slot, () => this.handle(text, slot));
   }
 
-  private handle(text: string): void {
+  private handle(text: string, atNs = nowNs()): void {
     const parsed = parseHostLine(text);
     if (parsed.kind !== 'line') return; // the firmware ignores what it cannot parse, too
     const line: HostLine = parsed.line;
     switch (line.kind) {
       case 'ping':
-        this.write({ kind: 'pong', seq: line.seq, probeUs: this.probeClock(nowNs()) });
+        this.write({ kind: 'pong', seq: line.seq, probeUs: this.probeClock(atNs) }, atNs);
         break;
       case 'arm':
         this.threshold = line.thresholdMv;
         this.level = this.millivolts >= this.threshold ? 'high' : 'low';
         this.armed = true;
-        this.write({ kind: 'ok', command: 'ARM' });
+        this.write({ kind: 'ok', command: 'ARM' }, atNs);
         break;
       case 'hello?':
-        this.write({ kind: 'hello', firmware: this.options.firmware, adcBits: this.options.adcBits });
+        this.write({ kind: 'hello', firmware: this.options.firmware, adcBits: this.options.adcBits }, atNs);
         break;
     }
   }
 
-  private write(line: ProbeLine): void {
-    this.writeRaw(formatProbeLine(line));
+  private write(line: ProbeLine, fromNs?: bigint): void {
+    this.writeRaw(formatProbeLine(line), fromNs);
   }
 
   /** Puts raw text on the serial link, through the emulated delay (tests add noise with it). */
-  writeRaw(text: string): void {
+  writeRaw(text: string, fromNs = nowNs()): void {
     const port = this.port;
     if (!port) return;
     if (this.options.serialDelayMs === 0 && this.options.serialJitterMs === 0) {
       if (port.isOpen) port.write(text);
       return;
     }
-    this.lastOutNs = this.serialSlot(this.lastOutNs);
+    this.lastOutNs = this.serialSlot(this.lastOutNs, fromNs);
     runAt(this.lastOutNs, () => {
       if (port.isOpen) port.write(text);
     });

@@ -78,6 +78,9 @@ export class ProbeTransport {
   private parser: ReadlineParser | undefined;
   private chunkArrivalNs = 0n;
   private closingOnPurpose = false;
+  /** true between a successful handshake and the next close; only such a close is news to listeners. */
+  private established = false;
+  private handshakeClosed: ((reason: string) => void) | undefined;
   private helloInfo: ProbeHello | null = null;
   private readonly lineListeners = new Set<(line: ProbeLine, arrivalNs: bigint) => void>();
   private readonly closeListeners = new Set<(reason: string) => void>();
@@ -111,6 +114,7 @@ export class ProbeTransport {
     this.attach(port);
     try {
       this.helloInfo = await this.handshake();
+      this.established = true;
       return this.helloInfo;
     } catch (error) {
       await this.close();
@@ -138,9 +142,12 @@ export class ProbeTransport {
       if (parser.buffer.length > 0) this.counts.partial += 1;
       this.port = undefined;
       this.parser = undefined;
+      const established = this.established;
+      this.established = false;
       if (this.closingOnPurpose) return;
       const reason = error?.disconnected ? `serial port ${this.path} disappeared (unplugged or its pseudo-terminal closed)` : `serial port ${this.path} closed`;
-      for (const listener of this.closeListeners) listener(reason);
+      this.handshakeClosed?.(reason);
+      if (established) for (const listener of this.closeListeners) listener(reason);
     });
   }
 
@@ -162,17 +169,17 @@ export class ProbeTransport {
         clearTimeout(timer);
         clearInterval(resend);
         subscription.dispose();
-        closed.dispose();
+        this.handshakeClosed = undefined;
       };
       const subscription = this.onDidReceive((line) => {
         if (line.kind !== 'hello') return;
         finish();
         resolve({ firmware: line.firmware, adcBits: line.adcBits });
       });
-      const closed = this.onDidClose((reason) => {
+      this.handshakeClosed = (reason) => {
         finish();
         reject(new ProbeError('closed', `${reason} while waiting for HELLO`));
-      });
+      };
       const timer = setTimeout(() => {
         finish();
         const noise = this.counts.garbage + this.counts.partial + this.counts.oversized;
@@ -257,6 +264,7 @@ export class ProbeTransport {
     const port = this.port;
     if (!port) return;
     this.closingOnPurpose = true;
+    this.established = false;
     if (!port.isOpen) {
       this.port = undefined;
       return;
