@@ -75,7 +75,10 @@ export class MessageValidator {
     if (end - start > MAX_MESSAGE_LENGTH) {
       const length = countCodePoints(text, start, end);
       if (length > MAX_MESSAGE_LENGTH) {
-        return reject('too_long', `the message is ${length} characters long; at most ${MAX_MESSAGE_LENGTH} are allowed`);
+        return reject(
+          'too_long',
+          `the message is ${length} characters long; at most ${MAX_MESSAGE_LENGTH} are allowed`,
+        );
       }
     }
 
@@ -134,7 +137,10 @@ export class MessageValidator {
     }
 
     if (written.length > MAX_ASSIGNMENTS) {
-      return reject('too_many', `the message sets ${written.length} values; at most ${MAX_ASSIGNMENTS} are allowed in one message`);
+      return reject(
+        'too_many',
+        `the message sets ${written.length} values; at most ${MAX_ASSIGNMENTS} are allowed in one message`,
+      );
     }
     if (written.length === 0) return reject('bad_value', structureProblem ?? FORMS);
 
@@ -177,9 +183,13 @@ export class MessageValidator {
         ? `"!" must be followed directly by set or a variable name, like !hue 0.4`
         : `a value has no variable name before "=": ${FORMS}`;
     }
-    const what = assignment.command ? `${quote(`!${name}`)} is neither !set nor a variable` : `unknown variable ${quote(name)}`;
+    const what = assignment.command
+      ? `${quote(`!${name}`)} is neither !set nor a variable`
+      : `unknown variable ${quote(name)}`;
     const suggestion = closestName(lowerAscii(name), [...this.variables.keys()]);
-    return suggestion !== undefined ? `${what}: did you mean ${suggestion}?` : `${what}; known variables: ${this.knownNames}`;
+    return suggestion !== undefined
+      ? `${what}: did you mean ${suggestion}?`
+      : `${what}; known variables: ${this.knownNames}`;
   }
 }
 
@@ -188,14 +198,22 @@ function reject(code: RejectionCode, detail: string): ValidationResult {
 }
 
 function compile(variable: VariableConfig): CompiledVariable {
-  const min = lowerBound(variable);
-  const max = upperBound(variable);
+  // + 0: a rig bound written as -0 must not come back as a −0 value.
+  const min = lowerBound(variable) + 0;
+  const max = upperBound(variable) + 0;
   const whole = isWholeKind(variable);
   const middle = min / 2 + max / 2;
   const mid = whole ? roundHalfAwayFromZero(middle) : middle;
   const words = new Map<string, number>();
   if (variable.kind === 'bool') {
-    for (const [word, value] of [['off', 0], ['false', 0], ['min', 0], ['on', 1], ['true', 1], ['max', 1]] as const) {
+    for (const [word, value] of [
+      ['off', 0],
+      ['false', 0],
+      ['min', 0],
+      ['on', 1],
+      ['true', 1],
+      ['max', 1],
+    ] as const) {
       words.set(word, value);
     }
   } else {
@@ -222,7 +240,17 @@ function compile(variable: VariableConfig): CompiledVariable {
       expected = `a number ${rangeText} like ${mid}, a percent like 80%, a change like +0.1 or -5%, or min, mid, max, on, off${negative}`;
       break;
   }
-  return { name: variable.name, kind: variable.kind, min, max, whole, clamp: variable.clamp, words, rangeText, expected };
+  return {
+    name: variable.name,
+    kind: variable.kind,
+    min,
+    max,
+    whole,
+    clamp: variable.clamp,
+    words,
+    rangeText,
+    expected,
+  };
 }
 
 /**
@@ -255,17 +283,26 @@ function parseValue(variable: CompiledVariable, raw: string | undefined): Assign
   const percent = body.charCodeAt(body.length - 1) === PERCENT;
   if (percent) body = body.slice(0, -1);
   if (!DECIMAL.test(body)) {
-    return { code: 'bad_value', detail: `${name}=${shorten(raw)} is not a value ${name} takes: expected ${variable.expected}` };
+    return {
+      code: 'bad_value',
+      detail: `${name}=${shorten(raw)} is not a value ${name} takes: expected ${variable.expected}`,
+    };
   }
   const magnitude = Number(body);
   if (!Number.isFinite(magnitude)) {
-    return { code: 'bad_value', detail: `${name}=${shorten(raw)} is too large a number: expected ${variable.expected}` };
+    return {
+      code: 'bad_value',
+      detail: `${name}=${shorten(raw)} is too large a number: expected ${variable.expected}`,
+    };
   }
   const number = sign * magnitude + 0; // + 0 turns −0 into 0
 
   if (variable.kind === 'bool') {
     if (relative || percent || (number !== 0 && number !== 1)) {
-      return { code: 'bad_value', detail: `${name} is on or off, ${name}=${shorten(raw)} does not apply: expected ${variable.expected}` };
+      return {
+        code: 'bad_value',
+        detail: `${name} is on or off, ${name}=${shorten(raw)} does not apply: expected ${variable.expected}`,
+      };
     }
     return { variable: name, spec: { kind: 'absolute', value: number }, raw };
   }
@@ -277,7 +314,10 @@ function parseValue(variable: CompiledVariable, raw: string | undefined): Assign
       delta = fraction * variable.max - fraction * variable.min;
       if (variable.whole) delta = roundHalfAwayFromZero(delta);
       if (!Number.isFinite(delta)) {
-        return { code: 'bad_value', detail: `${name}=${shorten(raw)} is too large a change: expected ${variable.expected}` };
+        return {
+          code: 'bad_value',
+          detail: `${name}=${shorten(raw)} is too large a change: expected ${variable.expected}`,
+        };
       }
     } else {
       if (variable.whole && !Number.isInteger(number)) return notWhole(variable, raw);
@@ -315,12 +355,18 @@ function parseValue(variable: CompiledVariable, raw: string | undefined): Assign
 }
 
 function notWhole(variable: CompiledVariable, raw: string): Rejection {
-  const what = variable.kind === 'enum' ? `one of its value names or a whole index ${variable.rangeText}` : `a whole number ${variable.rangeText}`;
+  const what =
+    variable.kind === 'enum'
+      ? `one of its value names or a whole index ${variable.rangeText}`
+      : `a whole number ${variable.rangeText}`;
   return { code: 'bad_value', detail: `${variable.name} expects ${what}, not ${shorten(raw)}` };
 }
 
 function outOfRange(variable: CompiledVariable, raw: string, rangeText: string): Rejection {
-  return { code: 'out_of_range', detail: `${variable.name}=${shorten(raw)} is outside ${rangeText} (${variable.name} does not clamp)` };
+  return {
+    code: 'out_of_range',
+    detail: `${variable.name}=${shorten(raw)} is outside ${rangeText} (${variable.name} does not clamp)`,
+  };
 }
 
 /** A value token may follow a name unless it is itself an assignment (`sat=1`). */

@@ -13,16 +13,20 @@ export function scaleToOutput(variable: VariableConfig, value: number): number {
   } else {
     const min = lowerBound(variable);
     const max = upperBound(variable);
-    // Halves cannot overflow even for ranges near ±Number.MAX_VALUE.
-    const span = max / 2 - min / 2;
-    fraction = span > 0 ? (value / 2 - min / 2) / span : 0;
+    const span = max - min;
+    // A range wider than Number.MAX_VALUE is measured in halves, which cannot overflow.
+    if (Number.isFinite(span)) fraction = span > 0 ? (value - min) / span : 0;
+    else fraction = (value / 2 - min / 2) / (max / 2 - min / 2);
   }
   // NaN fails both comparisons and lands on out.min.
   if (!(fraction > 0)) fraction = 0;
   else if (fraction > 1) fraction = 1;
   const { min: outMin, max: outMax } = variable.out;
-  // This form is exact at both ends (0 → out.min, 1 → out.max), unlike outMin + fraction·(outMax − outMin).
-  const scaled = outMin * (1 - fraction) + outMax * fraction;
+  // out.min + fraction·span is monotonic in the fraction (a sweep never steps back), and exact at 0;
+  // 1 is exact by the special case. Spans too wide for a double are taken in halves.
+  const outSpan = outMax - outMin;
+  const offset = Number.isFinite(outSpan) ? fraction * outSpan : fraction * (outMax / 2 - outMin / 2) * 2;
+  const scaled = fraction === 1 ? outMax : outMin + offset;
   const low = outMin < outMax ? outMin : outMax;
   const high = outMin < outMax ? outMax : outMin;
   if (scaled < low) return low;
