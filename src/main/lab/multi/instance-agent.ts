@@ -1,0 +1,235 @@
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { hostname } from 'node:os';
+import { encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import { Redis } from 'ioredis';
+import { parseOrThrow } from '../../../shared/format-issues';
+import { RigSchema, type RigConfig } from '../../../shared/rig';
+import type { RunFrame, RunSummary } from '../../../shared/run';
+import { ScenarioSchema } from '../../../shared/scenario';
+import { RunController } from '../load/run-controller';
+import { createHistogram, initHistograms } from '../metrics/create-histogram';
+import type { MetricsExporter } from '../metrics-export/metrics-exporter';
+import { createPipeline, type PipelineOptions } from '../pipeline/chat-pipeline';
+import type { ChatPipeline } from '../pipeline/pipeline-types';
+import { ANNOUNCE_CHANNEL, controlChannel, parseAgentMessage, type AgentMessage, type AgentMessageOf, type InstanceShare } from './agent-protocol';
+import { localClockMs, measureRedisClock, type RedisClock } from './redis-clock';
+import { shareOfScenario } from './scenario-share';
+
+export interface InstanceAgentOptions {
+  /** This agent's link to Redis (possibly through a delay proxy). */
+  readonly redisUrl: string;
+  readonly agentId?: string;
+  /** Join only this run (local child instances); absent: join any run announced. */
+  readonly runId?: string;
+  /** Leave after one run. */
+  readonly once?: boolean;
+  /** How often the agent reports progress and its latest frame. Default 250 ms. */
+  readonly heartbeatMs?: number;
+  /** Outcomes and propagation also go to this exporter (for `/metrics`). */
+  readonly metrics?: MetricsExporter;
+  readonly log?: (line: string) => void;
+  /** Builds the pipeline (tests); the real one by default. */
+  readonly createPipeline?: (rig: RigConfig, options: PipelineOptions) => Promise<ChatPipeline>;
+}
+
+type Phase = 'idle' | 'joined' | 'running';
+
+/**
+ * One engine instance of a multi-instance run: listens for runs announced on Redis, joins,
+ * runs its share of the same scenario with the RunController at the agreed Redis time, and
+ * publishes heartbeats, frames and its result (with HdrHistograms as base64) for the console
+ * to merge. Local child instances and `cvlab agent` on other machines are the same code.
+ */
+export class InstanceAgent {
+  readonly agentId: string;
+  private phase: Phase = 'idle';
+  private runId: string | undefined;
+  private namespace: string | undefined;
+  private announcement: AgentMessageOf<'announce'> | undefined;
+  private controller: RunController | undefined;
+  private readonly finishedRuns: RunSummary[] = [];
+  private doneResolve: (() => void) | undefined;
+  private readonly donePromise: Promise<void>;
+  private closed = false;
+
+  private constructor(
+    private readonly options: InstanceAgentOptions,
+    private readonly commands: Redis,
+    private readonly subscriber: Redis,
+    private readonly clock: RedisClock,
+  ) {
+    this.agentId = options.agentId ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+    this.donePromise = new Promise((resolve) => (this.doneResolve = resolve));
+    subscriber.on('message', (channel: string, text: string) => {
+      const message = parseAgentMessage(text);
+      if (message) void this.receive(channel, message);
+    });
+  }
+
+  /** Connects to Redis, measures the clock offset to Redis TIME, and starts listening for runs. */
+  static async start(options: InstanceAgentOptions): Promise<InstanceAgent> {
+    const connection = { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5_000 } as const;
+    const commands = new Redis(options.redisUrl, connection);
+    const subscriber = new Redis(options.redisUrl, connection);
+    try {
+      await Promise.all([commands.connect(), subscriber.connect()]);
+    } catch (error) {
+      commands.disconnect();
+      subscriber.disconnect();
+      throw new Error(`the agent cannot reach Redis at ${options.redisUrl}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    const clock = await measureRedisClock(commands);
+    await initHistograms();
+    const agent = new InstanceAgent(options, commands, subscriber, clock);
+    await subscriber.subscribe(ANNOUNCE_CHANNEL);
+    agent.log(`agent ${agent.agentId} listening on ${ANNOUNCE_CHANNEL} (clock offset to Redis ${clock.offsetMs.toFixed(3)} ms ± ${(clock.roundTripMs / 2).toFixed(3)})`);
+    return agent;
+  }
+
+  /** Resolves when a `once` agent has finished its run (or the agent was closed). */
+  done(): Promise<void> {
+    return this.donePromise;
+  }
+
+  /** Summaries of the runs this agent took part in. */
+  runs(): readonly RunSummary[] {
+    return this.finishedRuns;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.controller?.stop();
+    this.subscriber.disconnect();
+    await this.commands.quit().catch(() => undefined);
+    this.commands.disconnect();
+    this.doneResolve?.();
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line);
+  }
+
+  private publish(channel: string, message: AgentMessage): Promise<unknown> {
+    return this.commands.publish(channel, JSON.stringify(message)).catch((error: unknown) => this.log(`publish failed: ${String(error)}`));
+  }
+
+  private async receive(channel: string, message: AgentMessage): Promise<void> {
+    if (message.type === 'announce' && channel === ANNOUNCE_CHANNEL) {
+      if (this.phase !== 'idle' || (this.options.runId && message.runId !== this.options.runId)) return;
+      this.phase = 'joined';
+      this.runId = message.runId;
+      this.namespace = message.namespace;
+      this.announcement = message;
+      await this.subscriber.subscribe(controlChannel(message.namespace));
+      await this.publish(controlChannel(message.namespace), { type: 'join', runId: message.runId, agentId: this.agentId, host: hostname(), pid: process.pid });
+      this.log(`joined run ${message.runId}`);
+      return;
+    }
+    if (message.runId !== this.runId) return;
+    if (message.type === 'assign' && this.phase === 'joined') {
+      const share = message.shares.find((candidate) => candidate.agentId === this.agentId);
+      if (!share) {
+        this.log(`run ${message.runId} has enough instances; waiting for the next one`);
+        await this.leave();
+        return;
+      }
+      this.phase = 'running';
+      const delayMs = Math.max(0, message.startAtMs - this.clock.offsetMs - localClockMs());
+      setTimeout(() => void this.runShare(share), delayMs);
+    } else if (message.type === 'abort') {
+      this.log(`run ${message.runId} aborted by the console: ${message.reason}`);
+      await this.controller?.stop();
+    }
+  }
+
+  private async leave(): Promise<void> {
+    if (this.namespace) await this.subscriber.unsubscribe(controlChannel(this.namespace)).catch(() => undefined);
+    this.phase = 'idle';
+    this.runId = undefined;
+    this.namespace = undefined;
+    this.announcement = undefined;
+  }
+
+  private async runShare(share: InstanceShare): Promise<void> {
+    const announcement = this.announcement;
+    const namespace = this.namespace;
+    const runId = this.runId;
+    if (!announcement || !namespace || !runId) return;
+    const channel = controlChannel(namespace);
+    let sink: UdpSocket | undefined;
+    let heartbeat: NodeJS.Timeout | undefined;
+    const propagation: Histogram = createHistogram();
+    let remoteChanges = 0;
+    try {
+      const scenario = shareOfScenario(parseOrThrow(ScenarioSchema, announcement.scenario, 'announced scenario'), share.index, share.count, announcement.seed);
+      let rig = parseOrThrow(RigSchema, announcement.rig, 'announced rig');
+      if (!share.sendsOsc) {
+        // Instances that do not drive the converter still encode and send, to a local sink, so every stage is timed alike.
+        sink = createSocket('udp4');
+        sink.on('message', () => undefined);
+        const bound = sink;
+        await new Promise<void>((resolve) => bound.bind(0, '127.0.0.1', () => resolve()));
+        rig = { ...rig, osc: { host: '127.0.0.1', port: bound.address().port } };
+      } else if (share.index !== 0) {
+        // One tap port per machine: only the first OSC sender listens on it.
+        const { tapPort: _tapPort, ...osc } = rig.osc;
+        rig = { ...rig, osc };
+      }
+      const factory = this.options.createPipeline ?? createPipeline;
+      const offsetMs = this.clock.offsetMs;
+      const metrics = this.options.metrics;
+      const controller = new RunController({
+        ...(metrics ? { sink: metrics } : {}),
+        createPipeline: async (pipelineRig, pipelineOptions) => {
+          // Every instance shares the run's namespace; the console removes its keys once all are done.
+          const pipeline = await factory(pipelineRig, { ...pipelineOptions, namespace, instanceId: this.agentId, redisUrl: this.options.redisUrl, keepState: true });
+          pipeline.onDidChangeState((change) => {
+            if (change.origin !== 'remote' || change.publishedAtMs === undefined || !Number.isFinite(change.publishedAtMs)) return;
+            // Measured against Redis time: this clock + its offset to Redis TIME − the publisher's Redis TIME.
+            const ns = Math.max(0, Math.round((localClockMs() + offsetMs - change.publishedAtMs) * 1e6));
+            propagation.recordValue(ns);
+            metrics?.observeStage('propagation', ns);
+            remoteChanges++;
+          });
+          return pipeline;
+        },
+      });
+      this.controller = controller;
+      let lastFrame: RunFrame | undefined;
+      let progress = { sent: 0, completed: 0 };
+      controller.onDidRunFrame((frame) => (lastFrame = frame));
+      controller.onDidRunProgress((update) => (progress = { sent: update.sent, completed: update.completed }));
+      await controller.start({ scenario, rig });
+      const finished = controller.finished();
+      heartbeat = setInterval(() => {
+        void this.publish(channel, { type: 'heartbeat', runId, agentId: this.agentId, sent: progress.sent, completed: progress.completed, ...(lastFrame ? { frame: lastFrame } : {}) });
+      }, this.options.heartbeatMs ?? 250);
+      const summary = await finished;
+      if (!summary) throw new Error('the run ended without a summary');
+      this.finishedRuns.push(summary);
+      await this.publish(channel, {
+        type: 'result',
+        runId,
+        agentId: this.agentId,
+        summary,
+        ...(propagation.totalCount > 0 ? { propagation: encodeIntoCompressedBase64(propagation) } : {}),
+        clock: { offsetMs: this.clock.offsetMs, roundTripMs: this.clock.roundTripMs },
+        remoteChanges,
+      });
+      this.log(`run ${runId}: share ${share.index + 1}/${share.count} done, ${summary.completed} messages`);
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      this.log(`run ${runId} failed here: ${text}`);
+      await this.publish(channel, { type: 'failed', runId, agentId: this.agentId, error: text });
+    } finally {
+      if (heartbeat) clearInterval(heartbeat);
+      propagation.destroy();
+      sink?.close();
+      this.controller = undefined;
+      await this.leave();
+      if (this.options.once) await this.close();
+    }
+  }
+}

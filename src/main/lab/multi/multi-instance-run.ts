@@ -1,0 +1,336 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
+import { Redis } from 'ioredis';
+import { parseOrThrow } from '../../../shared/format-issues';
+import type { RigConfig } from '../../../shared/rig';
+import type { RunFrame, RunInfo, RunSummary, StageStatistics } from '../../../shared/run';
+import type { Scenario } from '../../../shared/scenario';
+import { createArrivalPlan } from '../load/arrival-plan';
+import { initHistograms } from '../metrics/create-histogram';
+import { ANNOUNCE_CHANNEL, controlChannel, parseAgentMessage, type AgentMessage, type AgentMessageOf, type InstanceShare } from './agent-protocol';
+import { DelayProxy, type NetworkConditions } from './delay-proxy';
+import { mergeHistograms } from './merge-histograms';
+import { mergeRunSummaries, statisticsOf } from './merge-run-summaries';
+import { MultiInstanceConfigSchema, type MultiInstanceConfig } from './multi-instance-config';
+import type { RedisClock } from './redis-clock';
+
+/** One instance's own figures in a multi-instance run. */
+export interface InstanceResult {
+  readonly agentId: string;
+  readonly host: string;
+  readonly pid: number;
+  /** Started here as a child process (else a `cvlab agent` that joined). */
+  readonly local: boolean;
+  readonly share: InstanceShare;
+  readonly summary: RunSummary;
+  /** Publish on another instance → seen here, ns. */
+  readonly propagation?: StageStatistics;
+  readonly remoteChanges: number;
+  readonly clock: RedisClock;
+}
+
+/** An instance that stopped answering (or died) before handing in its result. */
+export interface LostInstance {
+  readonly agentId: string;
+  readonly local: boolean;
+  readonly reason: string;
+}
+
+/** A RunSummary of the whole run (merged figures) plus each instance's own and the propagation stage. */
+export interface MultiInstanceSummary extends RunSummary {
+  readonly perInstance: readonly InstanceResult[];
+  readonly lost: readonly LostInstance[];
+  /** Merged over every instance, ns. */
+  readonly propagation?: StageStatistics;
+  readonly propagationHistogram?: string;
+  readonly multiInstance: {
+    readonly instances: number;
+    readonly joined: number;
+    readonly oscFrom: 'one' | 'all';
+    readonly network: NetworkConditions;
+    readonly namespace: string;
+    /** Keys of the run's namespace removed at the end (instances keep them until every share is done). */
+    readonly keysRemoved: number;
+  };
+}
+
+export interface MultiInstanceRunOptions {
+  readonly scenario: Scenario;
+  readonly rig: RigConfig;
+  /** The shared Redis; default the rig's. */
+  readonly redisUrl?: string;
+  /** The scenario file's `multiInstance` block (input form; defaults fill the rest). */
+  readonly config?: unknown;
+  readonly log?: (line: string) => void;
+  /** Each instance's latest interval frame, as it arrives. */
+  readonly onFrame?: (agentId: string, frame: RunFrame) => void;
+  /** A local instance's child process has started (tests use it to kill one). */
+  readonly onInstanceStarted?: (agentId: string, child: ChildProcess) => void;
+  /** How a local instance is started; by default the agent entry of this build. */
+  readonly instanceCommand?: (agentId: string, runId: string, redisUrl: string) => { command: string; args: string[] };
+}
+
+interface Member {
+  readonly agentId: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly local: boolean;
+  share?: InstanceShare;
+  lastSeenMs: number;
+  result?: AgentMessageOf<'result'>;
+  lost?: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Under tsx the agent entry runs from source; the built CLI starts itself as `cvlab agent`. */
+function defaultInstanceCommand(agentId: string, runId: string, redisUrl: string): { command: string; args: string[] } {
+  const here = fileURLToPath(import.meta.url);
+  const options = ['--redis', redisUrl, '--agent-id', agentId, '--run-id', runId];
+  if (here.endsWith('.ts')) {
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    return { command: process.execPath, args: ['--import', tsx, join(dirname(here), 'agent-process.ts'), ...options] };
+  }
+  return { command: process.execPath, args: [process.argv[1] ?? '', 'agent', '--once', ...options] };
+}
+
+/** Deletes every key of a namespace (SCAN + UNLINK); returns how many there were. */
+export async function purgeNamespace(redis: Redis, namespace: string): Promise<number> {
+  const pattern = `cvlab:{${namespace.replace(/[*?[\]\\]/g, '\\$&')}}:*`;
+  let cursor = '0';
+  let removed = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) removed += await redis.unlink(...keys);
+  } while (cursor !== '0');
+  return removed;
+}
+
+/**
+ * Runs a scenario on several engine instances sharing one Redis: starts the local instances
+ * as child processes, announces the run (agents elsewhere may join), gives each its share and
+ * a common start in Redis time, collects heartbeats and results, reports an instance that dies
+ * while keeping the others' results, merges their HdrHistograms, and removes the run's keys.
+ */
+export async function runMultiInstance(options: MultiInstanceRunOptions): Promise<MultiInstanceSummary> {
+  const config: MultiInstanceConfig = parseOrThrow(MultiInstanceConfigSchema, options.config ?? {}, 'multiInstance');
+  const redisUrl = options.redisUrl ?? options.rig.redisUrl;
+  if (!redisUrl) throw new Error('a multi-instance run needs a shared Redis: give the rig a "redisUrl" or pass --redis <url>');
+  const log = options.log ?? (() => undefined);
+  await initHistograms();
+  const scenario = options.scenario;
+  const seed = scenario.seed ?? randomBytes(4).readUInt32LE(0);
+  const runId = `${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+  const namespace = `multi-${runId}`;
+  const channel = controlChannel(namespace);
+  const plannedDurationMs = createArrivalPlan(scenario.executor, seed).plannedDurationMs;
+  const localCount = Math.min(config.instances, config.localInstances ?? config.instances);
+
+  const commands = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  const subscriber = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  commands.on('error', () => undefined);
+  subscriber.on('error', () => undefined);
+  const members = new Map<string, Member>();
+  const children = new Map<string, ChildProcess>();
+  let proxy: DelayProxy | undefined;
+  let announcer: NodeJS.Timeout | undefined;
+  let watchdog: NodeJS.Timeout | undefined;
+  let assigned = false;
+  let wake: (() => void) | undefined;
+  const changed = (): void => wake?.();
+
+  const publish = (message: AgentMessage): Promise<number> => commands.publish(channel, JSON.stringify(message));
+  const markLost = (member: Member, reason: string): void => {
+    if (member.result || member.lost) return;
+    member.lost = reason;
+    log(`instance ${member.agentId} lost: ${reason}`);
+    changed();
+  };
+
+  subscriber.on('message', (_channel: string, text: string) => {
+    const message = parseAgentMessage(text);
+    if (!message || message.runId !== runId) return;
+    const now = Date.now();
+    if (message.type === 'join') {
+      if (members.has(message.agentId)) return;
+      members.set(message.agentId, { agentId: message.agentId, host: message.host, pid: message.pid, local: children.has(message.agentId), lastSeenMs: now });
+      log(`instance ${message.agentId} joined (${message.host}, pid ${message.pid})`);
+      changed();
+      return;
+    }
+    const member = members.get('agentId' in message ? message.agentId : '');
+    if (!member) return;
+    member.lastSeenMs = now;
+    if (message.type === 'heartbeat' && message.frame) options.onFrame?.(member.agentId, message.frame);
+    else if (message.type === 'result') {
+      member.result = message;
+      changed();
+    } else if (message.type === 'failed') markLost(member, `its run failed: ${message.error}`);
+  });
+
+  try {
+    await subscriber.subscribe(channel);
+    const network = config.network;
+    let agentRedisUrl = redisUrl;
+    if (network.delayMs > 0 || network.jitterMs > 0) {
+      const target = new URL(redisUrl);
+      proxy = await DelayProxy.listen({ targetHost: target.hostname, targetPort: Number(target.port || 6379), ...network });
+      agentRedisUrl = proxy.proxiedUrl(redisUrl);
+      log(`Redis link of local instances: +${network.delayMs} ms ± ${network.jitterMs} ms through ${agentRedisUrl}`);
+    }
+
+    const command = options.instanceCommand ?? defaultInstanceCommand;
+    for (let index = 0; index < localCount; index++) {
+      const agentId = `${runId}-i${index + 1}`;
+      const { command: executable, args } = command(agentId, runId, agentRedisUrl);
+      const child = spawn(executable, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      children.set(agentId, child);
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr = (stderr + chunk.toString()).slice(-2000);
+        for (const line of chunk.toString().split('\n')) if (line.trim()) log(`[${agentId}] ${line.trim()}`);
+      });
+      child.once('exit', (code, signal) => {
+        const member = members.get(agentId);
+        const how = signal ? `its process was killed (${signal})` : `its process exited with code ${code}`;
+        if (member) markLost(member, `${how} before handing in its result`);
+        else if (!assigned) log(`instance ${agentId} ended before joining: ${how}${stderr ? `\n${stderr.trim()}` : ''}`);
+        changed();
+      });
+      options.onInstanceStarted?.(agentId, child);
+    }
+
+    // Announce until enough instances have joined (announcements repeat, so late listeners hear one).
+    const announcement: AgentMessageOf<'announce'> = {
+      type: 'announce',
+      runId,
+      namespace,
+      scenario: JSON.parse(JSON.stringify(scenario)) as unknown,
+      rig: JSON.parse(JSON.stringify(options.rig)) as unknown,
+      seed,
+      instances: config.instances,
+      oscFrom: config.oscFrom,
+      network,
+    };
+    const announce = (): void => void commands.publish(ANNOUNCE_CHANNEL, JSON.stringify(announcement)).catch(() => undefined);
+    announce();
+    announcer = setInterval(announce, 250);
+    const joinDeadline = Date.now() + config.joinTimeout;
+    while (members.size < config.instances && Date.now() < joinDeadline) {
+      const exitedBeforeJoin = [...children.entries()].filter(([agentId, child]) => child.exitCode !== null && !members.has(agentId)).length;
+      if (exitedBeforeJoin > 0 && members.size + (localCount - children.size) === 0 && exitedBeforeJoin === localCount) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 100);
+      });
+    }
+    clearInterval(announcer);
+    announcer = undefined;
+    const joined = [...members.values()].slice(0, config.instances);
+    if (joined.length === 0) throw new Error(`no instance joined run ${runId} within ${config.joinTimeout} ms: check that the instances can reach Redis at ${agentRedisUrl}`);
+    if (joined.length < config.instances) log(`only ${joined.length} of ${config.instances} instances joined within ${config.joinTimeout} ms; running with them`);
+
+    // Local instances first, so the OSC sender is on this machine when oscFrom is "one".
+    joined.sort((a, b) => Number(b.local) - Number(a.local));
+    const shares = joined.map((member, index) => ({ agentId: member.agentId, index, count: joined.length, sendsOsc: config.oscFrom === 'all' || index === 0 }));
+    joined.forEach((member, index) => (member.share = shares[index]));
+    const [seconds, microseconds] = (await commands.time()) as [string | number, string | number];
+    const startAtMs = Number(seconds) * 1000 + Number(microseconds) / 1000 + config.startDelay;
+    await publish({ type: 'assign', runId, shares, startAtMs });
+    assigned = true;
+    const startedAt = new Date(Date.now() + config.startDelay).toISOString();
+    log(`run ${runId}: ${joined.length} instances, start in ${config.startDelay} ms, planned ${plannedDurationMs} ms`);
+
+    // Until every instance has handed in its result or is lost.
+    const graceMs = config.startDelay + 5_000;
+    const deadline = Date.now() + config.startDelay + plannedDurationMs + 30_000;
+    for (const member of joined) member.lastSeenMs = Date.now() + graceMs;
+    watchdog = setInterval(() => {
+      const now = Date.now();
+      for (const member of joined) {
+        if (now - member.lastSeenMs > config.heartbeatTimeout) markLost(member, `no heartbeat for ${now - member.lastSeenMs} ms (heartbeat timeout ${config.heartbeatTimeout} ms)`);
+        else if (now > deadline) markLost(member, `no result ${plannedDurationMs + 30_000} ms after the start`);
+      }
+    }, 100);
+    while (joined.some((member) => !member.result && !member.lost)) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 200);
+      });
+    }
+    clearInterval(watchdog);
+    watchdog = undefined;
+    // Every share is done: only now can the shared keys go.
+    const keysRemoved = await purgeNamespace(commands, namespace);
+
+    const done = joined.filter((member): member is Member & { result: AgentMessageOf<'result'>; share: InstanceShare } => Boolean(member.result && member.share));
+    const lost: LostInstance[] = joined.filter((member) => member.lost).map((member) => ({ agentId: member.agentId, local: member.local, reason: member.lost ?? '' }));
+    const propagation = mergeHistograms(done.map((member) => member.result.propagation));
+    const perInstance: InstanceResult[] = done.map((member) => {
+      const own = mergeHistograms([member.result.propagation]);
+      const figures = statisticsOf(own);
+      own.destroy();
+      return {
+        agentId: member.agentId,
+        host: member.host,
+        pid: member.pid,
+        local: member.local,
+        share: member.share,
+        summary: member.result.summary,
+        ...(figures ? { propagation: figures } : {}),
+        remoteChanges: member.result.remoteChanges,
+        clock: member.result.clock,
+      };
+    });
+    const first = done[0]?.result.summary.run;
+    const info: RunInfo = {
+      id: runId,
+      scenario: scenario.name,
+      rig: options.rig.name,
+      state: 'finished',
+      startedAt,
+      plannedDurationMs,
+      plannedMessages: done.reduce((total, member) => total + member.result.summary.run.plannedMessages, 0),
+      seed,
+      intervalMs: first?.intervalMs ?? scenario.interval,
+      namespace,
+      store: 'redis',
+    };
+    const lostNote = lost.length > 0 ? `${lost.length} of ${joined.length} instances were lost: ${lost.map((item) => `${item.agentId} (${item.reason})`).join(', ')}` : undefined;
+    const merged = mergeRunSummaries(
+      done.map((member) => member.result.summary),
+      scenario,
+      { run: info, ...(lostNote ? { extraFailure: lostNote } : {}) },
+    );
+    const propagationFigures = statisticsOf(propagation);
+    const summary: MultiInstanceSummary = {
+      ...merged,
+      perInstance,
+      lost,
+      ...(propagationFigures ? { propagation: propagationFigures, propagationHistogram: encodeIntoCompressedBase64(propagation) } : {}),
+      multiInstance: { instances: config.instances, joined: joined.length, oscFrom: config.oscFrom, network, namespace, keysRemoved },
+    };
+    propagation.destroy();
+    return summary;
+  } catch (error) {
+    await publish({ type: 'abort', runId, reason: error instanceof Error ? error.message : String(error) }).catch(() => undefined);
+    await purgeNamespace(commands, namespace).catch(() => undefined);
+    throw error;
+  } finally {
+    if (announcer) clearInterval(announcer);
+    if (watchdog) clearInterval(watchdog);
+    // Give local instances a moment to exit by themselves, then make sure.
+    const deadline = Date.now() + 2_000;
+    while ([...children.values()].some((child) => child.exitCode === null && child.signalCode === null) && Date.now() < deadline) await sleep(50);
+    for (const child of children.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await proxy?.close();
+    subscriber.disconnect();
+    await commands.quit().catch(() => undefined);
+    commands.disconnect();
+  }
+}
