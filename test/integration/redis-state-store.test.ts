@@ -204,7 +204,9 @@ describe('RedisStateStore against the real Redis', () => {
 
   it('gives every key a TTL and leaves no key of the namespace after close({ purge: true })', async () => {
     const namespace = newNamespace();
-    const store = await createStateStore(rigWith(GENEROUS), { redisUrl: redisUrl(), namespace, instanceId: 'a', keyTtlMs: 60_000 });
+    // Slow refill, so the buckets are still partly empty (and present) when the test looks.
+    const slow = { userRate: 0.01, userBurst: 5, globalRate: 0.1, globalBurst: 1000 };
+    const store = await createStateStore(rigWith(slow), { redisUrl: redisUrl(), namespace, instanceId: 'a', keyTtlMs: 60_000 });
     for (let index = 0; index < 50; index++) await store.commit(`viewer${index}`, [set('hue', index / 50)]);
     const keys = await keysOf(namespace);
     expect(keys).toContain(`cvlab:{${namespace}}:state`);
@@ -225,6 +227,18 @@ describe('RedisStateStore against the real Redis', () => {
     expect(await keysOf(namespace)).toEqual([]);
     expect(await admin.get(neighbour)).toBe('keep');
     await admin.unlink(neighbour);
+  });
+
+  it('lets a bucket expire as soon as it is full again', async () => {
+    const namespace = newNamespace();
+    const store = await open(rigWith({ userRate: 5, userBurst: 3, globalRate: 1000, globalBurst: 1000 }), { namespace });
+    expect((await store.commit('alice', [set('hue', 0.1)])).ok).toBe(true);
+    // One token taken at 5/s: full again within 200 ms, and so is its key gone.
+    const ttl = await admin.pttl(namespaceKeys(namespace).user('alice'));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(200);
+    await sleep(250);
+    expect(await admin.exists(namespaceKeys(namespace).user('alice'))).toBe(0);
   });
 
   it('falls back to the in-process limiter when Redis is unreachable, and never throws', async () => {

@@ -3,30 +3,31 @@ import type { Rejection } from '../../../shared/message';
 import type { LimiterConfig, VariableConfig } from '../../../shared/rig';
 
 /**
- * One token bucket: `tokens` as they were at `atMs`. A missing bucket counts as full, so
- * a bucket that has refilled completely can be forgotten (that is how memory stays bounded).
+ * One token bucket, kept as the moment it will be full again (GCRA's "theoretical arrival
+ * time"): one number instead of tokens + timestamp, and a bucket whose moment has passed is
+ * simply full, so it can be forgotten (in memory) or expire (in Redis).
  */
 export interface TokenBucket {
-  tokens: number;
-  atMs: number;
+  fullAtMs: number;
 }
+
+/** Tolerance for the rounding of large absolute timestamps (Redis TIME in ms): 1 µs. */
+export const TOKEN_SLACK_MS = 0.001;
 
 /**
  * The token-bucket step shared by the in-process limiter and the Redis Lua script
- * (redis-commit.lua.ts repeats these exact lines): refill at `rate` tokens/s up to `burst`,
- * then take one token when there is one. Returns 0 when a token was taken, otherwise the
- * milliseconds until the next token. `bucket` is updated in place either way.
+ * (redis-commit.lua.ts repeats these exact lines): the bucket refills at `rate` tokens/s up to
+ * `burst`; taking a token pushes its full-again moment 1/rate later. Returns 0 when a token was
+ * taken (and moves the bucket), otherwise the whole milliseconds until the next token (bucket
+ * untouched).
  */
 export function takeToken(bucket: TokenBucket, nowMs: number, rate: number, burst: number): number {
-  const elapsedMs = nowMs > bucket.atMs ? nowMs - bucket.atMs : 0;
-  const tokens = Math.min(burst, bucket.tokens + (elapsedMs * rate) / 1000);
-  bucket.atMs = nowMs;
-  if (tokens >= 1) {
-    bucket.tokens = tokens - 1;
-    return 0;
-  }
-  bucket.tokens = tokens;
-  return Math.max(1, Math.ceil(((1 - tokens) * 1000) / rate));
+  const intervalMs = 1000 / rate;
+  const nextFullAtMs = Math.max(bucket.fullAtMs, nowMs) + intervalMs;
+  const excessMs = nextFullAtMs - nowMs - burst * intervalMs;
+  if (excessMs > TOKEN_SLACK_MS) return Math.max(1, Math.ceil(excessMs));
+  bucket.fullAtMs = nextFullAtMs;
+  return 0;
 }
 
 /** The limiter's verdict on one message, before it is put into words. */
@@ -112,7 +113,7 @@ export class HybridRateLimiter {
       if (variable.cooldownMs > 0) this.cooldowns.set(variable.name, variable.cooldownMs);
     }
     const start = this.now();
-    this.global = { tokens: limiter.globalBurst, atMs: start };
+    this.global = { fullAtMs: start };
     this.userRefillMs = Math.ceil((limiter.userBurst * 1000) / limiter.userRate);
     this.lastSweepMs = start;
   }
@@ -127,7 +128,7 @@ export class HybridRateLimiter {
 
     let bucket = this.users.get(user);
     if (!bucket) {
-      bucket = { tokens: this.limiter.userBurst, atMs: now };
+      bucket = { fullAtMs: now };
       this.users.set(user, bucket);
     }
     const userWait = takeToken(bucket, now, this.limiter.userRate, this.limiter.userBurst);
@@ -166,9 +167,6 @@ export class HybridRateLimiter {
   /** Forgets every user bucket that has refilled completely (indistinguishable from a new one). */
   private sweep(now: number): void {
     this.lastSweepMs = now;
-    const { userRate, userBurst } = this.limiter;
-    for (const [user, bucket] of this.users) {
-      if (bucket.tokens + ((now - bucket.atMs) * userRate) / 1000 >= userBurst) this.users.delete(user);
-    }
+    for (const [user, bucket] of this.users) if (bucket.fullAtMs <= now) this.users.delete(user);
   }
 }

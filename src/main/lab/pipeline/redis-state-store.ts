@@ -38,20 +38,35 @@ export function namespaceKeys(namespace: string): NamespaceKeys {
 
 const DEFAULT_KEY_TTL_MS = 10 * 60 * 1000;
 
-type CommitRedis = Redis & { cvlabCommit(...args: (string | number)[]): Promise<string[]> };
+type CommitReply = (string | number)[];
 
+/** What the commit script needs to know about one variable, prepared once. */
+interface VariableArguments {
+  /** Value, version, time and writer field names in the state hash. */
+  readonly fields: readonly [string, string, string, string];
+  /** Whole ('1' | '0'), min, max. */
+  readonly bounds: readonly [string, string, string];
+  readonly cooldown: string;
+}
+type CommitRedis = Redis & { cvlabCommit(...args: (string | number)[]): Promise<CommitReply> };
+
+/** One message on the changes channel, as the commit script writes it. */
 interface PublishedMessage {
+  /** Instance id. */
   i: string;
-  t: string;
+  /** Writer (user). */
   w: string;
-  c: [string, string, string][];
+  /** Redis TIME: seconds, microseconds. */
+  t: [number, number];
+  /** Changes: variable, value as text, version. */
+  c: [string, string, number][];
 }
 
 /** Reads one published change message; undefined when it is not one of ours. */
 function parsePublished(text: string): PublishedMessage | undefined {
   try {
     const message = JSON.parse(text) as Partial<PublishedMessage>;
-    if (typeof message.i !== 'string' || typeof message.t !== 'string' || typeof message.w !== 'string' || !Array.isArray(message.c)) return undefined;
+    if (typeof message.i !== 'string' || typeof message.w !== 'string' || !Array.isArray(message.t) || !Array.isArray(message.c)) return undefined;
     return message as PublishedMessage;
   } catch {
     return undefined;
@@ -74,9 +89,12 @@ export class RedisStateStore implements StateStore {
   private readonly keys: NamespaceKeys;
   private readonly mirror: MemoryStateStore;
   private readonly variables = new Map<string, VariableConfig>();
-  /** Per variable: whole ('1'/'0'), min, max, cooldown ms, as the script reads them. */
-  private readonly variableArguments = new Map<string, readonly string[]>();
+  /** Per variable: its field names, then whole ('1'/'0'), min, max, as the script reads them. */
+  private readonly variableArguments = new Map<string, VariableArguments>();
+  /** ARGV[3..8] of the script: the same for every message. */
   private readonly fixedArguments: readonly string[];
+  /** Start of the published JSON, up to the writer. */
+  private readonly publishHead: string;
   private readonly listeners = new Set<(change: RemoteChange) => void>();
   private fallbacks = 0;
   private redisErrors = 0;
@@ -92,23 +110,22 @@ export class RedisStateStore implements StateStore {
     this.mirror = new MemoryStateStore(rig);
     for (const variable of rig.variables) {
       this.variables.set(variable.name, variable);
-      this.variableArguments.set(variable.name, [
-        isWholeKind(variable) ? '1' : '0',
-        String(lowerBound(variable)),
-        String(upperBound(variable)),
-        String(variable.cooldownMs),
-      ]);
+      this.variableArguments.set(variable.name, {
+        fields: [variable.name, `${variable.name}:v`, `${variable.name}:t`, `${variable.name}:w`],
+        bounds: [isWholeKind(variable) ? '1' : '0', String(lowerBound(variable)), String(upperBound(variable))],
+        cooldown: String(variable.cooldownMs),
+      });
     }
     const { limiter } = rig;
     this.fixedArguments = [
-      options.instanceId,
       this.keys.channel,
       String(options.keyTtlMs ?? DEFAULT_KEY_TTL_MS),
-      String(limiter.userRate),
+      String(1000 / limiter.userRate),
       String(limiter.userBurst),
-      String(limiter.globalRate),
+      String(1000 / limiter.globalRate),
       String(limiter.globalBurst),
     ];
+    this.publishHead = `{"i":${JSON.stringify(options.instanceId)},"w":`;
     subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.keys.channel) this.receive(text);
     });
@@ -155,26 +172,32 @@ export class RedisStateStore implements StateStore {
     // The mirror refuses unknown variables in plain words without touching Redis.
     if (unknownVariable(this.variables, assignments) !== undefined) return this.mirror.commitNow(user, assignments);
     if (this.redis.status !== 'ready') return this.fallback(user, assignments);
-    const args: (string | number)[] = [this.keys.state, this.keys.user(user), this.keys.global, user, ...this.fixedArguments, assignments.length];
+    const args: (string | number)[] = [
+      this.keys.state,
+      this.keys.user(user),
+      this.keys.global,
+      user,
+      this.publishHead + JSON.stringify(user),
+      ...this.fixedArguments,
+      assignments.length,
+    ];
     for (const assignment of assignments) {
       const spec = assignment.spec;
-      const [whole, min, max, cooldown] = this.variableArguments.get(assignment.variable) as readonly string[];
+      const variable = this.variableArguments.get(assignment.variable) as VariableArguments;
+      // Used when Redis holds no value yet: the default, or what this instance wrote while Redis was away.
       const known = this.mirror.stateOf(assignment.variable);
       args.push(
-        assignment.variable,
+        ...variable.fields,
         spec.kind === 'relative' ? 'r' : 'a',
         spec.kind === 'relative' ? spec.delta : spec.value,
-        whole as string,
-        min as string,
-        max as string,
-        // Used when Redis holds no value yet: the default, or what this instance wrote while Redis was away.
+        ...variable.bounds,
         known.value,
-        cooldown as string,
+        variable.cooldown,
         known.version + 1,
       );
     }
     const start = process.hrtime.bigint();
-    let reply: string[];
+    let reply: CommitReply;
     try {
       reply = await this.redis.cvlabCommit(...args);
     } catch {
@@ -182,12 +205,13 @@ export class RedisStateStore implements StateStore {
       return this.fallback(user, assignments);
     }
     const limitNs = Number(process.hrtime.bigint() - start);
-    if (reply[0] !== '1') {
+    if (reply[0] !== 1) {
       return { ok: false, rejection: describeLimit(this.decisionOf(reply), user, this.rig.limiter), limitNs };
     }
     const changes: AppliedChange[] = [];
-    for (let index = 2; index + 2 < reply.length; index += 3) {
-      changes.push({ variable: reply[index] as string, value: Number(reply[index + 1]), version: Number(reply[index + 2]), writer: user });
+    for (let index = 0; index < assignments.length; index++) {
+      const variable = (assignments[index] as Assignment).variable;
+      changes.push({ variable, value: Number(reply[3 + index * 2]), version: Number(reply[4 + index * 2]), writer: user });
     }
     this.mirror.absorb(changes);
     return { ok: true, changes, limitNs };
@@ -198,9 +222,11 @@ export class RedisStateStore implements StateStore {
       try {
         const stored = await this.redis.hgetall(this.keys.state);
         const changes: AppliedChange[] = [];
-        for (const [variable, raw] of Object.entries(stored)) {
-          const match = /^(\d+)\|[^|]+\|([^|]+)\|(.*)$/s.exec(raw);
-          if (match) changes.push({ variable, version: Number(match[1]), value: Number(match[2]), writer: match[3] as string });
+        for (const variable of this.variables.keys()) {
+          const value = stored[variable];
+          const version = stored[`${variable}:v`];
+          if (value === undefined || version === undefined) continue;
+          changes.push({ variable, value: Number(value), version: Number(version), writer: stored[`${variable}:w`] ?? '' });
         }
         this.mirror.absorb(changes);
       } catch {
@@ -262,11 +288,12 @@ export class RedisStateStore implements StateStore {
     return this.mirror.commitNow(user, assignments);
   }
 
-  private decisionOf(reply: readonly string[]): Exclude<LimitDecision, { ok: true }> {
+  private decisionOf(reply: CommitReply): Exclude<LimitDecision, { ok: true }> {
     const code = reply[1];
     const waitMs = Number(reply[2]);
     if (code === 'cooldown') {
-      return { ok: false, code, waitMs, variable: reply[3] as string, sinceMs: Number(reply[4]), cooldownMs: Number(reply[5]) };
+      const variable = String(reply[3]);
+      return { ok: false, code, waitMs, variable, sinceMs: Number(reply[4]), cooldownMs: this.variables.get(variable)?.cooldownMs ?? 0 };
     }
     return { ok: false, code: code === 'rate_limited_global' ? code : 'rate_limited_user', waitMs };
   }
@@ -274,7 +301,7 @@ export class RedisStateStore implements StateStore {
   private receive(text: string): void {
     const message = parsePublished(text);
     if (!message || message.i === this.options.instanceId) return;
-    const publishedAtMs = Number(message.t);
+    const publishedAtMs = Number(message.t[0]) * 1000 + Number(message.t[1]) / 1000;
     const changes: RemoteChange[] = message.c.map(([variable, value, version]) => ({
       variable,
       value: Number(value),
