@@ -84,10 +84,18 @@ export interface ReportHistogram {
   readonly curve: readonly { quantile: number; valueMs: number }[];
 }
 
+/** A scenario threshold judged at the end of the run. Latencies are converted to ms. */
 export interface ThresholdResult {
+  /** What is measured, e.g. `e2e.p99`, `errors.rate`. */
+  readonly key: string;
+  /** The condition as written, e.g. `<10ms`. */
   readonly expression: string;
+  /** `ms` for latencies, else the scenario's own unit (ratio, count, per second). */
+  readonly unit: string;
   readonly actual: number | null;
+  readonly limit: number;
   readonly passed: boolean;
+  readonly samples: number;
 }
 
 export interface AlertEntry {

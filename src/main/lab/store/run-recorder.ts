@@ -1,6 +1,6 @@
 import type { Disposable, Event } from '../../../shared/emitter';
 import { Emitter } from '../../../shared/emitter';
-import type { ReportEnvironment, RunStatus } from '../../../shared/report';
+import type { AuditCounters, ReportEnvironment, RunStatus } from '../../../shared/report';
 import type { RunFrame, RunInfo, RunSummary } from '../../../shared/run';
 import { IntervalRepository, type StoredInterval } from './interval-repository';
 import { RunRepository } from './run-repository';
@@ -20,6 +20,8 @@ export interface RunRecorderOptions {
   readonly environment?: ReportEnvironment | null;
   /** The parsed rig and scenario, saved with the run so its report can show them. */
   readonly details?: () => { rig?: unknown; scenario?: unknown };
+  /** The audit log's counters, saved with the summary so the report shows them. */
+  readonly auditCounters?: () => AuditCounters;
 }
 
 /** The saved status of a finished run. */
@@ -126,11 +128,12 @@ export class RunRecorder {
     );
     await this.store.histograms.save(summary.run.id, histograms);
     const { histograms: _histograms, ...rest } = summary;
+    const audit = this.options.auditCounters?.();
     const e2eP99 = summary.stages.e2e?.p99;
     await this.store.runs.finish(summary.run.id, {
       status: statusOfSummary(summary),
       endedAtMs: Date.parse(summary.endedAt) || Date.now(),
-      summary: rest as unknown as Record<string, unknown>,
+      summary: { ...rest, ...(audit ? { audit: { queued: audit.queued, written: audit.written, spooled: audit.spooled, replayed: audit.replayed, dropped: audit.dropped } } : {}) },
       e2eP99Ms: e2eP99 === undefined ? null : e2eP99 / 1e6,
       intervalCount: this.savedIntervals,
     });

@@ -1,0 +1,96 @@
+import type { ComparisonVerdict, PercentileComparisonRow, RunComparison, RunReport } from '../../../shared/report';
+import { mannWhitneyU, median } from './mann-whitney';
+
+export interface CompareOptions {
+  /** Stage whose per-interval samples are tested (default e2e). */
+  readonly stage?: string;
+  /** Which per-interval percentile is the sample (default p99). */
+  readonly statistic?: 'p50' | 'p95' | 'p99' | 'max';
+  /** Significance level of the test (default 0.01). */
+  readonly alpha?: number;
+  /** Smallest change of the median that matters in practice (default 0.05 = 5%). */
+  readonly minimumEffect?: number;
+  /** Smallest |Cliff's delta| that counts (default 0.147, "small" in Romano et al.). */
+  readonly minimumDelta?: number;
+  /** Fewer intervals than this on either side: no verdict but unchanged (default 10). */
+  readonly minimumSamples?: number;
+}
+
+const PERCENTILES = ['p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const;
+
+/** Per-interval samples of one stage statistic, from intervals that saw traffic. */
+export function intervalSamples(report: RunReport, stage: string, statistic: 'p50' | 'p95' | 'p99' | 'max'): number[] {
+  return report.intervals.flatMap((interval) => {
+    const stats = interval.stages[stage];
+    return stats && stats.count > 0 ? [stats[statistic]] : [];
+  });
+}
+
+/**
+ * Compares a candidate run with a baseline. The verdict rests on a Mann-Whitney U test of the
+ * per-interval p99 samples (not on a bare percentage): a change must be statistically
+ * significant AND larger than the minimum practical effect, both in median ratio and in
+ * Cliff's delta, so noise in a long run is not flagged as a regression.
+ */
+export function compareRuns(baseline: RunReport, candidate: RunReport, options: CompareOptions = {}): RunComparison {
+  const stage = options.stage ?? 'e2e';
+  const statistic = options.statistic ?? 'p99';
+  const alpha = options.alpha ?? 0.01;
+  const minimumEffect = options.minimumEffect ?? 0.05;
+  const minimumDelta = options.minimumDelta ?? 0.147;
+  const minimumSamples = options.minimumSamples ?? 10;
+
+  const before = intervalSamples(baseline, stage, statistic);
+  const after = intervalSamples(candidate, stage, statistic);
+  const enough = before.length >= minimumSamples && after.length >= minimumSamples;
+  const test = enough ? mannWhitneyU(before, after) : { u: 0, z: 0, pValue: 1, cliffsDelta: 0 };
+  const medianRatio = enough && median(before) > 0 ? median(after) / median(before) : 1;
+
+  let verdict: ComparisonVerdict = 'unchanged';
+  let reason: string;
+  const change = `${medianRatio >= 1 ? '+' : ''}${((medianRatio - 1) * 100).toFixed(1)}%`;
+  if (!enough) {
+    reason = `Too few intervals with ${stage} samples to test (${before.length} and ${after.length}; need ${minimumSamples} each).`;
+  } else if (test.pValue >= alpha) {
+    reason = `No significant difference in per-interval ${stage}.${statistic} (Mann-Whitney p = ${test.pValue.toPrecision(2)} ≥ ${alpha}; median ${change}).`;
+  } else if (Math.abs(medianRatio - 1) < minimumEffect || Math.abs(test.cliffsDelta) < minimumDelta) {
+    reason = `Significant but below the practical threshold: median ${change} (minimum ±${(minimumEffect * 100).toFixed(0)}%), Cliff's delta ${test.cliffsDelta.toFixed(2)}.`;
+  } else {
+    verdict = medianRatio > 1 ? 'regressed' : 'improved';
+    reason = `Per-interval ${stage}.${statistic} median ${change} (Mann-Whitney p = ${test.pValue.toExponential(1)}, Cliff's delta ${test.cliffsDelta.toFixed(2)}, ${before.length} vs ${after.length} intervals).`;
+  }
+
+  const rows: PercentileComparisonRow[] = [];
+  const stages = new Set([...baseline.summary.stages.map((row) => row.stage), ...candidate.summary.stages.map((row) => row.stage)]);
+  for (const name of stages) {
+    const left = baseline.summary.stages.find((row) => row.stage === name);
+    const right = candidate.summary.stages.find((row) => row.stage === name);
+    for (const percentile of PERCENTILES) {
+      const baselineMs = left ? left[percentile] : null;
+      const candidateMs = right ? right[percentile] : null;
+      rows.push({ stage: name, percentile, baselineMs, candidateMs, change: baselineMs && candidateMs !== null ? candidateMs / baselineMs - 1 : null });
+    }
+  }
+  const curve = (report: RunReport) => report.histograms.find((histogram) => histogram.name === stage)?.curve ?? [];
+  return {
+    baseline: baseline.run,
+    candidate: candidate.run,
+    rows,
+    test: {
+      method: 'mann-whitney-u',
+      metric: `${stage}.${statistic}`,
+      samplesBaseline: before.length,
+      samplesCandidate: after.length,
+      u: test.u,
+      z: test.z,
+      pValue: test.pValue,
+      cliffsDelta: test.cliffsDelta,
+      medianRatio,
+      alpha,
+      minimumEffect,
+    },
+    verdict,
+    reason,
+    curves: { baseline: curve(baseline), candidate: curve(candidate) },
+  };
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import type { RunReport } from '../../src/shared/report';
+import { compareRuns } from '../../src/main/lab/report/compare-runs';
+import { mannWhitneyU, median } from '../../src/main/lab/report/mann-whitney';
+import { assembleReport } from '../../src/main/lab/report/report-builder';
+import { createSyntheticRun, type SyntheticRunOptions } from '../../src/main/lab/report/synthetic-run';
+
+/** A report of a synthetic run, as it would come out of the store. */
+function syntheticReport(options: SyntheticRunOptions): RunReport {
+  const run = createSyntheticRun({ intervals: 120, messagesPerInterval: 150, ...options });
+  const { histograms, ...summary } = run.summary;
+  const startedAtMs = Date.parse(run.info.startedAt);
+  return assembleReport({
+    run: {
+      id: run.info.id, rig: 'demo', scenario: 'sustained', status: 'passed', startedAtMs, endedAtMs: startedAtMs + 12_000, intervalCount: 120,
+      baseline: false, e2eP99Ms: run.summary.stages.e2e!.p99 / 1e6, heartbeatAtMs: startedAtMs, info: { ...run.info }, environment: null,
+      summary: summary as unknown as Record<string, unknown>,
+    },
+    intervals: run.frames.map((frame) => ({ seq: frame.sequence, atMs: startedAtMs + frame.atMs, frame: frame as unknown as Record<string, unknown> })),
+    histograms: Object.entries(histograms).map(([name, encoded]) => ({ name, encoded: encoded!, totalCount: 1 })),
+    alerts: [],
+    loopback: [],
+  });
+}
+
+describe('mannWhitneyU', () => {
+  it('matches the textbook asymptotic result with continuity correction', () => {
+    const result = mannWhitneyU([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]);
+    expect(result.u).toBe(25);
+    expect(result.cliffsDelta).toBe(1);
+    // scipy.stats.mannwhitneyu(a, b, method='asymptotic') gives p = 0.01219
+    expect(result.pValue).toBeCloseTo(0.01219, 4);
+  });
+
+  it('handles ties with average ranks and finds no difference between equal samples', () => {
+    const result = mannWhitneyU([1, 2, 2, 3], [1, 2, 2, 3]);
+    expect(result.u).toBe(8);
+    expect(result.cliffsDelta).toBe(0);
+    expect(result.pValue).toBe(1);
+  });
+
+  it('refuses an empty sample in plain words', () => {
+    expect(() => mannWhitneyU([], [1])).toThrow(/two non-empty samples; got 0 and 1/);
+  });
+
+  it('computes medians', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+});
+
+describe('compareRuns on synthetic runs', () => {
+  const baseline = syntheticReport({ id: 'base', seed: 11 });
+
+  it('flags a 20% p99 shift as a regression', () => {
+    const comparison = compareRuns(baseline, syntheticReport({ id: 'slow', seed: 12, scale: 1.2 }));
+    expect(comparison.verdict).toBe('regressed');
+    expect(comparison.test.pValue).toBeLessThan(0.01);
+    expect(comparison.test.medianRatio).toBeGreaterThan(1.12);
+    expect(comparison.test.cliffsDelta).toBeGreaterThan(0.3);
+    const p99 = comparison.rows.find((row) => row.stage === 'e2e' && row.percentile === 'p99');
+    expect(p99?.change).toBeGreaterThan(0.1);
+    expect(comparison.reason).toMatch(/median \+\d+\.\d%/);
+  });
+
+  it('reports a 20% faster run as improved', () => {
+    expect(compareRuns(baseline, syntheticReport({ id: 'fast', seed: 13, scale: 0.8 })).verdict).toBe('improved');
+  });
+
+  it.each([1.02, 0.98, 1])('does not flag ±2%% noise (scale %s)', (scale) => {
+    const comparison = compareRuns(baseline, syntheticReport({ id: `noise-${scale}`, seed: 20 + Math.round(scale * 100), scale }));
+    expect(comparison.verdict).toBe('unchanged');
+  });
+
+  it('gives no verdict on too few intervals', () => {
+    const comparison = compareRuns(baseline, syntheticReport({ id: 'short', seed: 5, scale: 2, intervals: 4 }));
+    expect(comparison.verdict).toBe('unchanged');
+    expect(comparison.reason).toMatch(/Too few intervals/);
+  });
+
+  it('carries both runs’ percentile curves for the overlay chart', () => {
+    const comparison = compareRuns(baseline, syntheticReport({ id: 'slow', seed: 12, scale: 1.2 }));
+    expect(comparison.curves.baseline.length).toBeGreaterThan(10);
+    expect(comparison.curves.candidate.at(-1)!.valueMs).toBeGreaterThan(comparison.curves.baseline[0]!.valueMs);
+  });
+});
