@@ -56,10 +56,12 @@ const QUOTE_LIMIT = 40;
 export class MessageValidator {
   private readonly variables = new Map<string, CompiledVariable>();
   private readonly knownNames: string;
+  private readonly names: readonly string[];
 
   constructor(rig: RigConfig) {
     for (const variable of rig.variables) this.variables.set(variable.name.toLowerCase(), compile(variable));
-    this.knownNames = [...this.variables.keys()].join(', ');
+    this.names = [...this.variables.keys()];
+    this.knownNames = this.names.join(', ');
   }
 
   /** Validates one chat message: its assignments, or the first rejection in the documented order of checks. */
@@ -186,7 +188,7 @@ export class MessageValidator {
     const what = assignment.command
       ? `${quote(`!${name}`)} is neither !set nor a variable`
       : `unknown variable ${quote(name)}`;
-    const suggestion = closestName(lowerAscii(name), [...this.variables.keys()]);
+    const suggestion = closestName(lowerAscii(name), this.names);
     return suggestion !== undefined
       ? `${what}: did you mean ${suggestion}?`
       : `${what}; known variables: ${this.knownNames}`;
@@ -470,11 +472,13 @@ function quote(text: string): string {
  */
 function closestName(name: string, known: readonly string[]): string | undefined {
   const limit = Math.min(2, Math.floor(name.length / 2));
-  if (limit === 0 || name.length > 64) return undefined;
+  if (limit === 0 || name.length > MAX_SUGGESTION_LENGTH) return undefined;
   let best: string | undefined;
   let bestDistance = Infinity;
   let tie = false;
   for (const candidate of known) {
+    // The distance is at least the difference in length: such candidates can neither win nor tie.
+    if (Math.abs(candidate.length - name.length) > limit || candidate.length > MAX_SUGGESTION_LENGTH) continue;
     const distance = editDistance(name, candidate);
     if (distance < bestDistance) {
       best = candidate;
@@ -487,27 +491,37 @@ function closestName(name: string, known: readonly string[]): string | undefined
   return bestDistance <= limit && !tie ? best : undefined;
 }
 
+// Three rows of the edit-distance table, reused: validate() is synchronous, so one set serves all calls.
+const MAX_SUGGESTION_LENGTH = 64;
+const rows = [0, 1, 2].map(() => new Uint8Array(MAX_SUGGESTION_LENGTH + 1));
+
 /** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
 function editDistance(a: string, b: string): number {
   const width = b.length + 1;
-  let before = new Array<number>(width).fill(0);
-  let previous = Array.from({ length: width }, (_, column) => column);
-  let current = new Array<number>(width).fill(0);
+  let before = rows[0] as Uint8Array;
+  let previous = rows[1] as Uint8Array;
+  let current = rows[2] as Uint8Array;
+  for (let column = 0; column < width; column++) previous[column] = column;
   for (let row = 1; row <= a.length; row++) {
     current[0] = row;
+    const here = a.charCodeAt(row - 1);
     for (let column = 1; column < width; column++) {
-      const cost = a[row - 1] === b[column - 1] ? 0 : 1;
-      let distance = Math.min(
-        (previous[column] as number) + 1,
-        (current[column - 1] as number) + 1,
-        (previous[column - 1] as number) + cost,
-      );
-      if (row > 1 && column > 1 && a[row - 1] === b[column - 2] && a[row - 2] === b[column - 1]) {
-        distance = Math.min(distance, (before[column - 2] as number) + 1);
+      const there = b.charCodeAt(column - 1);
+      let distance = (previous[column - 1] as number) + (here === there ? 0 : 1);
+      const deletion = (previous[column] as number) + 1;
+      const insertion = (current[column - 1] as number) + 1;
+      if (deletion < distance) distance = deletion;
+      if (insertion < distance) distance = insertion;
+      if (row > 1 && column > 1 && here === b.charCodeAt(column - 2) && a.charCodeAt(row - 2) === there) {
+        const swap = (before[column - 2] as number) + 1;
+        if (swap < distance) distance = swap;
       }
       current[column] = distance;
     }
-    [before, previous, current] = [previous, current, before];
+    const spare = before;
+    before = previous;
+    previous = current;
+    current = spare;
   }
   return previous[width - 1] as number;
 }
