@@ -73,7 +73,7 @@ export class MessageValidator {
     while (end > start && isTrimmable(text.charCodeAt(end - 1))) end--;
     if (start === end) return reject('empty', `the message is empty: ${FORMS}`);
 
-    // Each code point is one or two UTF-16 units, so only lengths between the limit and twice it need counting.
+    // A code point is one or two UTF-16 units, so text of at most 256 units needs no counting.
     if (end - start > MAX_MESSAGE_LENGTH) {
       const length = countCodePoints(text, start, end);
       if (length > MAX_MESSAGE_LENGTH) {
