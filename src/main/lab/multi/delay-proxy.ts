@@ -81,19 +81,32 @@ export class DelayProxy {
   }
 
   private pipe(from: Socket, to: Socket): void {
+    // One FIFO per direction with one timer for its head: chunks leave strictly in arrival order.
+    const queue: { dueMs: number; chunk: Buffer }[] = [];
+    let timer: NodeJS.Timeout | undefined;
     let lastDueMs = 0;
+    const flush = (): void => {
+      timer = undefined;
+      const now = performance.now();
+      while (queue.length > 0 && (queue[0]?.dueMs ?? Infinity) <= now + 0.5) {
+        const next = queue.shift();
+        if (next && !to.destroyed) to.write(next.chunk);
+      }
+      const head = queue[0];
+      if (head) timer = setTimeout(flush, Math.max(0, head.dueMs - now));
+    };
     from.on('data', (chunk: Buffer) => {
       const { delayMs, jitterMs } = this.conditions;
-      const now = performance.now();
-      const dueMs = Math.max(now + delayMs + Math.random() * jitterMs, lastDueMs);
+      const dueMs = Math.max(performance.now() + delayMs + Math.random() * jitterMs, lastDueMs);
       lastDueMs = dueMs;
-      if (dueMs <= now) {
-        to.write(chunk);
-        return;
+      queue.push({ dueMs, chunk });
+      if (queue.length === 1 && timer === undefined) {
+        if (delayMs === 0 && jitterMs === 0) flush();
+        else timer = setTimeout(flush, dueMs - performance.now());
       }
-      setTimeout(() => {
-        if (!to.destroyed) to.write(chunk);
-      }, dueMs - now);
+    });
+    from.on('close', () => {
+      if (timer) clearTimeout(timer);
     });
   }
 }

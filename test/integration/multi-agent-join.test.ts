@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { RigSchema } from '../../src/shared/rig';
+import { ScenarioSchema } from '../../src/shared/scenario';
+import { InstanceAgent } from '../../src/main/lab/multi/instance-agent';
+import { runMultiInstance } from '../../src/main/lab/multi/multi-instance-run';
+import { redisUrl } from '../setup/services';
+
+const demo = JSON.parse(readFileSync(new URL('../../resources/rigs/demo.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+
+describe('an agent elsewhere', () => {
+  it('joins a run announced on Redis, runs its share of the same scenario and seed, and its result is merged', async () => {
+    // Stands for `cvlab agent --redis <url>` on another machine: it was not started by the run.
+    const agent = await InstanceAgent.start({ redisUrl: redisUrl(), agentId: 'remote-agent', once: true });
+    try {
+      const rig = RigSchema.parse({ ...demo, osc: { host: '127.0.0.1', port: 9 }, redisUrl: redisUrl() });
+      const scenario = ScenarioSchema.parse({ name: 'multi-join', executor: { type: 'constant-arrival-rate', rate: 200, duration: '1s' }, seed: 99 });
+      const summary = await runMultiInstance({ scenario, rig, config: { instances: 2, localInstances: 1, network: { delayMs: 2, jitterMs: 1 } } });
+      await agent.done();
+      const remote = summary.perInstance.find((part) => part.agentId === 'remote-agent');
+      expect(remote?.local).toBe(false);
+      expect(summary.perInstance.map((part) => part.share.index).sort()).toEqual([0, 1]);
+      // The local child sends OSC; the agent's share runs against a sink.
+      expect(summary.perInstance.find((part) => part.local)?.share.sendsOsc).toBe(true);
+      expect(remote?.share.sendsOsc).toBe(false);
+      expect(remote?.summary.run.seed).not.toBe(summary.run.seed);
+      expect(summary.sent).toBe(200);
+      expect(agent.runs()).toHaveLength(1);
+      expect(summary.multiInstance.network).toEqual({ delayMs: 2, jitterMs: 1 });
+      expect(summary.lost).toEqual([]);
+    } finally {
+      await agent.close();
+    }
+  }, 60_000);
+});
