@@ -1,8 +1,79 @@
+import { useEffect } from 'react';
+import { AlertsPage } from './pages/AlertsPage';
+import { LoopbackPage } from './pages/LoopbackPage';
+import { ReportsPage } from './pages/ReportsPage';
+import { RigPage } from './pages/RigPage';
+import { RunPage } from './pages/RunPage';
+import { ScenariosPage } from './pages/ScenariosPage';
+import { PAGES, SessionProvider, useSession, type Page } from './session';
+
+const TITLES: Record<Page, string> = { rig: 'Rig', scenarios: 'Scenarios', run: 'Run', loopback: 'Loop-back', reports: 'Reports', alerts: 'Alerts' };
+
+function Shell(): React.JSX.Element {
+  const { page, navigate, connection, runtime, rig, run, alerts, progress } = useSession();
+
+  // Alt+1…6 switches pages from anywhere.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent): void => {
+      if (!event.altKey) return;
+      const target = PAGES[Number(event.key) - 1];
+      if (target) {
+        event.preventDefault();
+        navigate(target);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [navigate]);
+
+  const firing = alerts.filter((alert) => alert.kind === 'firing').length;
+  return (
+    <div className="shell">
+      <nav className="nav" aria-label="pages">
+        <div className="brand">
+          cv<span>lab</span>
+        </div>
+        <ul>
+          {PAGES.map((name, index) => (
+            <li key={name}>
+              <button type="button" className={page === name ? 'active' : ''} aria-current={page === name ? 'page' : undefined} onClick={() => navigate(name)} title={`Alt+${index + 1}`}>
+                <span className="nav-key">{index + 1}</span>
+                {TITLES[name]}
+                {name === 'run' && run && <span className="led live" aria-label="running" />}
+                {name === 'alerts' && firing > 0 && <span className="badge bad">{firing}</span>}
+              </button>
+            </li>
+          ))}
+        </ul>
+        <div className="nav-foot">
+          <div className={`connection ${connection}`} data-testid="connection">
+            <span className="led" aria-hidden="true" /> {runtime === 'electron' ? 'engine' : 'cvlab serve'} {connection === 'open' ? 'connected' : connection}
+          </div>
+          <div className="dim">rig: {rig?.rig.name ?? '…'}</div>
+          {run && <div className="dim">run: {progress ? `${Math.round(progress.fraction * 100)} %` : 'starting'}</div>}
+        </div>
+      </nav>
+      <main className="content">
+        {/* Pages stay mounted so the scope keeps its charts; hidden pages draw nothing. */}
+        {PAGES.map((name) => (
+          <div key={name} className="page-frame" hidden={page !== name} data-page={name}>
+            {name === 'rig' && <RigPage />}
+            {name === 'scenarios' && <ScenariosPage />}
+            {name === 'run' && <RunPage />}
+            {name === 'loopback' && <LoopbackPage />}
+            {name === 'reports' && <ReportsPage />}
+            {name === 'alerts' && <AlertsPage />}
+          </div>
+        ))}
+      </main>
+    </div>
+  );
+}
+
 export function App(): React.JSX.Element {
   return (
-    <main style={{ fontFamily: 'system-ui', background: '#0b0d10', color: '#e8eef5', minHeight: '100vh', padding: 32 }}>
-      <h1>cvlab</h1>
-      <p>The console is on its way. The engine runs from the command line: cvlab send, cvlab doctor.</p>
-    </main>
+    <SessionProvider>
+      <Shell />
+    </SessionProvider>
   );
 }

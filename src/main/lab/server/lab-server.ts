@@ -155,7 +155,9 @@ export class LabServer {
     const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
     if (extname(file) === '.html') {
       // The page's own CSP meta must allow this server's socket: write the exact policy into it.
-      body = Buffer.from(body.toString('utf8').replace(CSP_META, `<meta http-equiv="Content-Security-Policy" content="${this.csp}" />`));
+      // frame-ancestors is ignored in a <meta> (the header carries it).
+      const metaPolicy = this.csp.replace(/;\s*frame-ancestors [^;]*/, '');
+      body = Buffer.from(body.toString('utf8').replace(CSP_META, `<meta http-equiv="Content-Security-Policy" content="${metaPolicy}" />`));
     }
     response.writeHead(200, {
       ...headers,
@@ -167,9 +169,10 @@ export class LabServer {
   }
 }
 
-/** The names a browser may use for `host`: loopback has three spellings. */
+/** The names a browser may use for `host`: loopback has two. */
 function hostNames(host: string): string[] {
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'];
+  // IPv6 loopback is left out: the server binds IPv4, and CSP cannot name an IPv6 ws: source.
+  const loopback = ['127.0.0.1', 'localhost'];
   if (host === '127.0.0.1' || host === 'localhost' || host === '::1') return loopback;
   if (host === '0.0.0.0' || host === '::') return loopback; // other names of an any-address bind are not guessed
   return [host.includes(':') ? `[${host}]` : host];

@@ -1,0 +1,148 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { DoctorCheckResult, LabFile } from '../../../shared/api';
+import { RigSchema } from '../../../shared/rig';
+import { DocumentForm, ProblemList, problemsByPath } from '../components/DocumentForm';
+import { JsonEditor } from '../components/JsonEditor';
+import { messageOf, useSession } from '../session';
+
+const FORM_OPTIONS = {
+  choices: { kind: ['float', 'int', 'bool', 'enum'], unit: ['V', 'norm'] },
+  hints: { tapPort: 'where cvlab listens for its own datagrams', cooldownMs: 'min time between changes', userRate: 'messages/s per viewer' },
+};
+
+const CHECK_INTERVAL_MS = 5000;
+
+/** Rig: load, edit, validate and save; live connection status from the doctor's checks. */
+export function RigPage(): React.JSX.Element {
+  const { lab, rig, setRig, page } = useSession();
+  const [files, setFiles] = useState<LabFile[]>([]);
+  // What the technician edits; until they open or change something, the rig in use.
+  const [editing, setEditing] = useState<{ draft: unknown; file: LabFile | null } | null>(null);
+  const draft = editing ? editing.draft : (rig?.rig ?? null);
+  const file = editing ? editing.file : (rig?.file ?? null);
+  const setDraft = (next: unknown): void => setEditing({ draft: next, file });
+  const setFile = (next: LabFile | null): void => setEditing({ draft, file: next });
+  const [checks, setChecks] = useState<DoctorCheckResult[] | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const [typedName, setSaveName] = useState<string | null>(null);
+  const saveName = typedName ?? (file?.builtIn ? `my-${file.name}` : (file?.name ?? ''));
+  const [raw, setRaw] = useState(false);
+  const problems = useMemo(() => problemsByPath(RigSchema, draft), [draft]);
+  const valid = draft !== null && problems.size === 0;
+  const dirty = rig !== null && draft !== null && JSON.stringify(draft) !== JSON.stringify(rig.rig);
+
+  useEffect(() => {
+    lab.listRigs().then(setFiles, (error: unknown) => setMessage(messageOf(error)));
+  }, [lab]);
+
+  const check = useCallback(() => {
+    lab.checkRig().then(setChecks, (error: unknown) => setMessage(messageOf(error)));
+  }, [lab]);
+
+  // Live status while the page is open.
+  useEffect(() => {
+    if (page !== 'rig') return;
+    check();
+    const timer = setInterval(check, CHECK_INTERVAL_MS);
+    return () => clearInterval(timer);
+  }, [page, check, rig]);
+
+  const open = async (target: LabFile): Promise<void> => {
+    try {
+      const opened = await lab.readRig(target.path);
+      setEditing({ draft: opened.content, file: opened.file });
+      setSaveName(null);
+      setMessage(null);
+    } catch (error) {
+      setMessage(messageOf(error));
+    }
+  };
+
+  const use = async (): Promise<void> => {
+    const parsed = RigSchema.safeParse(draft);
+    if (!parsed.success) return;
+    try {
+      setRig(await lab.useRig(parsed.data, file));
+      setMessage(`Runs now use rig "${parsed.data.name}".`);
+      check();
+    } catch (error) {
+      setMessage(messageOf(error));
+    }
+  };
+
+  const save = async (): Promise<void> => {
+    const parsed = RigSchema.safeParse(draft);
+    if (!parsed.success) return;
+    try {
+      const saved = await lab.saveRig(saveName, parsed.data);
+      setFile(saved);
+      setMessage(`Saved ${saved.path}`);
+      setFiles(await lab.listRigs());
+    } catch (error) {
+      setMessage(messageOf(error));
+    }
+  };
+
+  return (
+    <div className="page page-rig">
+      <aside className="file-list" aria-label="rig files">
+        <h2>Rigs</h2>
+        <ul>
+          {files.map((entry) => (
+            <li key={entry.path}>
+              <button type="button" className={file?.path === entry.path ? 'selected' : ''} onClick={() => void open(entry)} title={entry.path}>
+                {entry.name} <span className="badge">{entry.builtIn ? 'built-in' : 'mine'}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+        <h2>Status</h2>
+        <ul className="status-list" aria-label="connection status">
+          {(checks ?? []).map((result) => (
+            <li key={result.name} className={result.ok ? 'ok' : 'bad'} title={result.detail}>
+              <span className="led" aria-hidden="true" />
+              <span className="status-name">{result.name}</span>
+              <span className="status-detail">{result.detail}</span>
+            </li>
+          ))}
+          {!checks && <li className="dim">checking…</li>}
+        </ul>
+        <button type="button" className="button-small" onClick={check}>
+          Check now
+        </button>
+      </aside>
+      <section className="editor">
+        <header className="editor-header">
+          <div>
+            <h2>
+              {String((draft as { name?: unknown } | null)?.name ?? 'rig')}
+              <span className={`badge ${valid ? 'ok' : 'bad'}`}>{valid ? 'valid' : `${problems.size} problem${problems.size === 1 ? '' : 's'}`}</span>
+              {rig && !dirty && file?.path === rig.file?.path && <span className="badge">in use</span>}
+            </h2>
+            <div className="dim">{file ? file.path : 'not saved'}</div>
+          </div>
+          <div className="editor-actions">
+            <button type="button" onClick={() => setRaw(!raw)} aria-pressed={raw}>
+              {raw ? 'Form' : 'JSON'}
+            </button>
+            <input aria-label="save as file name" value={saveName} placeholder="file name" onChange={(event) => setSaveName(event.target.value)} />
+            <button type="button" disabled={!valid || !saveName} onClick={() => void save()}>
+              Save
+            </button>
+            <button type="button" className="primary" disabled={!valid} onClick={() => void use()}>
+              Use this rig
+            </button>
+          </div>
+        </header>
+        {message && <div className="notice">{message}</div>}
+        {!valid && draft !== null && <ProblemList problems={problems} />}
+        {draft !== null &&
+          (raw ? (
+            <JsonEditor key={file?.path ?? 'draft'} label="rig JSON" draft={draft} onChange={setDraft} />
+          ) : (
+            <DocumentForm draft={draft} problems={problems} onChange={setDraft} {...FORM_OPTIONS} />
+          ))}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,174 @@
+import type { RunSummary, ThresholdVerdict } from '../../../shared/run';
+import type { ThresholdUnit } from '../../../shared/scenario';
+
+const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip'] as const;
+
+/** Unit conversion for display only; every figure comes computed from the engine. */
+function ms(ns: number | undefined): string {
+  if (ns === undefined || Number.isNaN(ns)) return '–';
+  const value = ns / 1e6;
+  return value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(2) : value.toFixed(3);
+}
+
+function inUnit(value: number | undefined, unit: ThresholdUnit): string {
+  if (value === undefined) return '–';
+  if (unit === 'ns') return `${ms(value)} ms`;
+  if (unit === 'ratio') return `${(value * 100).toFixed(2)} %`;
+  if (unit === 'per_second') return `${value.toFixed(0)} /s`;
+  return String(value);
+}
+
+function Verdict({ verdict }: { verdict: ThresholdVerdict }): React.JSX.Element {
+  return (
+    <tr className={verdict.passed ? 'ok' : 'bad'}>
+      <td>
+        <code>{verdict.key}</code>
+      </td>
+      <td>
+        <code>{verdict.expression}</code>
+      </td>
+      <td className="numeric">{inUnit(verdict.actual, verdict.unit)}</td>
+      <td className="numeric">{verdict.samples.toLocaleString()}</td>
+      <td className="verdict">{verdict.passed ? 'PASS' : 'FAIL'}</td>
+    </tr>
+  );
+}
+
+/** The end of a run: pass/fail, threshold verdicts, stage percentiles, outcomes by code. */
+export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX.Element {
+  const codes = Object.entries(summary.outcomes.byCode).sort((a, b) => b[1] - a[1]);
+  return (
+    <section className="summary" aria-label="run summary">
+      <header className="summary-header">
+        <div className={`summary-verdict ${summary.passed ? 'ok' : 'bad'}`} data-testid="run-verdict">
+          {summary.passed ? 'PASSED' : 'FAILED'}
+        </div>
+        <div className="summary-facts">
+          <div>
+            <span className="label">scenario</span> {summary.run.scenario} · <span className="label">rig</span> {summary.run.rig} · <span className="label">seed</span>{' '}
+            <code>{summary.run.seed}</code>
+          </div>
+          <div>
+            <span className="label">ended</span> {summary.stopReason}
+            {summary.reason ? ` — ${summary.reason}` : ''} after {(summary.elapsedMs / 1000).toFixed(1)} s · {summary.sent.toLocaleString()} sent ·{' '}
+            {summary.completed.toLocaleString()} completed · {summary.throughput.toFixed(0)} /s
+            {summary.unaccounted > 0 ? ` · ${summary.unaccounted} unaccounted` : ''}
+          </div>
+        </div>
+      </header>
+      <div className="summary-grid">
+        <table className="data-table">
+          <caption>Thresholds</caption>
+          <thead>
+            <tr>
+              <th>metric</th>
+              <th>limit</th>
+              <th>measured</th>
+              <th>samples</th>
+              <th>verdict</th>
+            </tr>
+          </thead>
+          <tbody>
+            {summary.thresholds.map((verdict) => (
+              <Verdict key={verdict.key} verdict={verdict} />
+            ))}
+            {summary.thresholds.length === 0 && (
+              <tr>
+                <td colSpan={5} className="dim">
+                  This scenario sets no thresholds.
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+        <table className="data-table">
+          <caption>Stages (ms)</caption>
+          <thead>
+            <tr>
+              <th>stage</th>
+              <th>p50</th>
+              <th>p95</th>
+              <th>p99</th>
+              <th>p99.9</th>
+              <th>max</th>
+              <th>samples</th>
+            </tr>
+          </thead>
+          <tbody>
+            {STAGE_ORDER.map((stage) => {
+              const statistics = summary.stages[stage];
+              if (!statistics || statistics.count === 0) return null;
+              return (
+                <tr key={stage}>
+                  <td>{stage}</td>
+                  <td className="numeric">{ms(statistics.p50)}</td>
+                  <td className="numeric">{ms(statistics.p95)}</td>
+                  <td className="numeric">{ms(statistics.p99)}</td>
+                  <td className="numeric">{ms(statistics.p999)}</td>
+                  <td className="numeric">{ms(statistics.max)}</td>
+                  <td className="numeric">{statistics.count.toLocaleString()}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+        <table className="data-table">
+          <caption>Outcomes</caption>
+          <tbody>
+            <tr className="ok">
+              <td>accepted</td>
+              <td className="numeric">{summary.outcomes.accepted.toLocaleString()}</td>
+            </tr>
+            {codes.map(([code, count]) => (
+              <tr key={code}>
+                <td>{code}</td>
+                <td className="numeric">{count.toLocaleString()}</td>
+              </tr>
+            ))}
+            <tr>
+              <td>late (slip &gt; {ms(summary.slip.toleranceNs)} ms)</td>
+              <td className="numeric">{summary.slip.late.toLocaleString()}</td>
+            </tr>
+          </tbody>
+        </table>
+        <table className="data-table">
+          <caption>Engine</caption>
+          <tbody>
+            <tr>
+              <td>CPU mean / max</td>
+              <td className="numeric">
+                {summary.resources.cpuPercentMean.toFixed(0)} / {summary.resources.cpuPercentMax.toFixed(0)} %
+              </td>
+            </tr>
+            <tr>
+              <td>event-loop delay p99 / max</td>
+              <td className="numeric">
+                {ms(summary.resources.eventLoopDelayP99)} / {ms(summary.resources.eventLoopDelayMax)} ms
+              </td>
+            </tr>
+            <tr>
+              <td>heap max</td>
+              <td className="numeric">{(summary.resources.heapMaxBytes / 1048576).toFixed(0)} MiB</td>
+            </tr>
+            <tr>
+              <td>limiter fallbacks</td>
+              <td className="numeric">{summary.pipeline.limiterFallbacks}</td>
+            </tr>
+            {summary.capacity && (
+              <tr>
+                <td>capacity knee</td>
+                <td className="numeric">{summary.capacity.knee !== undefined ? `${summary.capacity.knee} /s` : 'none'}</td>
+              </tr>
+            )}
+            {summary.leak && (
+              <tr className={summary.leak.leaking ? 'bad' : 'ok'}>
+                <td>heap slope</td>
+                <td className="numeric">{(summary.leak.slopeBytesPerHour / 1048576).toFixed(1)} MiB/h</td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,107 @@
+import type { RunFrame } from '../../../shared/run';
+import { REJECTION_CODES } from '../../../shared/rejection';
+import { RingBuffer } from './ring-buffer';
+
+/** Ten minutes of 100 ms frames: the longest timebase at the default interval. */
+export const SCOPE_CAPACITY = 6000;
+
+export const LATENCY_STAGES = ['validate', 'limit', 'store', 'encode', 'send', 'tap'] as const;
+export const OUTCOME_SERIES = ['accepted', ...REJECTION_CODES, 'failed'] as const;
+
+const NS_PER_MS = 1e6;
+const BYTES_PER_MIB = 1024 * 1024;
+
+/** Every trace the scope can draw, each a fixed-size ring. Values already in display units (ms, /s, %, MiB). */
+export type SeriesKey =
+  | 'time'
+  | 'e2eP50'
+  | 'e2eP99'
+  | 'e2eMax'
+  | `stage:${(typeof LATENCY_STAGES)[number]}`
+  | 'throughput'
+  | `outcome:${(typeof OUTCOME_SERIES)[number]}`
+  | 'loopP99'
+  | 'loopMax'
+  | 'cpu'
+  | 'heap'
+  | 'rss';
+
+/**
+ * The scope's data, outside React: frames go into ring buffers as they arrive, and the
+ * charts' animation loop reads them when `version` moved. Only unit conversion happens here;
+ * every statistic comes computed from the engine.
+ */
+export class FrameStore {
+  readonly series = new Map<SeriesKey, RingBuffer>();
+  /** Bumped on every change; the drawing loop compares it to what it drew last. */
+  version = 0;
+  runId: string | undefined;
+  lastSequence = -1;
+  /** Frames received, for the console benchmark. */
+  received = 0;
+
+  constructor(readonly capacity = SCOPE_CAPACITY) {
+    const keys: SeriesKey[] = [
+      'time',
+      'e2eP50',
+      'e2eP99',
+      'e2eMax',
+      ...LATENCY_STAGES.map((stage) => `stage:${stage}` as const),
+      'throughput',
+      ...OUTCOME_SERIES.map((outcome) => `outcome:${outcome}` as const),
+      'loopP99',
+      'loopMax',
+      'cpu',
+      'heap',
+      'rss',
+    ];
+    for (const key of keys) this.series.set(key, new RingBuffer(capacity));
+  }
+
+  ring(key: SeriesKey): RingBuffer {
+    const ring = this.series.get(key);
+    if (!ring) throw new Error(`the scope has no series "${key}"`);
+    return ring;
+  }
+
+  get length(): number {
+    return this.ring('time').length;
+  }
+
+  /** Appends frames in order; a frame of another run starts the traces afresh. */
+  ingest(frames: readonly RunFrame[]): void {
+    for (const frame of frames) {
+      if (frame.runId !== this.runId) this.reset(frame.runId);
+      if (frame.sequence <= this.lastSequence) continue; // a replayed frame (console opened mid-run)
+      this.lastSequence = frame.sequence;
+      this.received++;
+      const push = (key: SeriesKey, value: number | undefined): void => this.ring(key).push(value ?? Number.NaN);
+      const e2e = frame.stages.e2e;
+      push('time', frame.atMs / 1000);
+      push('e2eP50', e2e && e2e.count > 0 ? e2e.p50 / NS_PER_MS : undefined);
+      push('e2eP99', e2e && e2e.count > 0 ? e2e.p99 / NS_PER_MS : undefined);
+      push('e2eMax', e2e && e2e.count > 0 ? e2e.max / NS_PER_MS : undefined);
+      for (const stage of LATENCY_STAGES) {
+        const statistics = frame.stages[stage];
+        push(`stage:${stage}`, statistics && statistics.count > 0 ? statistics.p99 / NS_PER_MS : undefined);
+      }
+      push('throughput', frame.throughput);
+      push('outcome:accepted', frame.outcomes.accepted);
+      push('outcome:failed', frame.outcomes.failed);
+      for (const code of REJECTION_CODES) push(`outcome:${code}`, frame.outcomes.byCode[code] ?? 0);
+      push('loopP99', frame.eventLoopDelay.p99 / NS_PER_MS);
+      push('loopMax', frame.eventLoopDelay.max / NS_PER_MS);
+      push('cpu', frame.cpuPercent);
+      push('heap', frame.heapUsedBytes / BYTES_PER_MIB);
+      push('rss', frame.rssBytes / BYTES_PER_MIB);
+    }
+    this.version++;
+  }
+
+  reset(runId: string | undefined): void {
+    for (const ring of this.series.values()) ring.clear();
+    this.runId = runId;
+    this.lastSequence = -1;
+    this.version++;
+  }
+}

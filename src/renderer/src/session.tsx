@@ -1,0 +1,185 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import type { LabApi, LabFile, OpenedRig } from '../../shared/api';
+import type { AlertEvent } from '../../shared/alerts';
+import type { RunInfo, RunProgress, RunSummary } from '../../shared/run';
+import { ScenarioSchema } from '../../shared/scenario';
+import { connectLab, type LabConnection } from './lab/lab-client';
+import type { ConnectionState } from './lab/socket-transport';
+import { scenarioDraft } from './scenario-draft';
+import { FrameStore } from './scope/frame-store';
+
+export const PAGES = ['rig', 'scenarios', 'run', 'loopback', 'reports', 'alerts'] as const;
+export type Page = (typeof PAGES)[number];
+
+/** The scenario being edited: where it came from and the technician's draft (maybe invalid). */
+export interface ScenarioDraft {
+  file: LabFile | null;
+  draft: unknown;
+}
+
+interface Session {
+  lab: LabApi;
+  runtime: LabConnection['runtime'];
+  connection: ConnectionState;
+  store: FrameStore;
+  page: Page;
+  navigate(page: Page): void;
+  rig: OpenedRig | null;
+  setRig(rig: OpenedRig): void;
+  scenario: ScenarioDraft;
+  setScenario(scenario: ScenarioDraft): void;
+  run: RunInfo | null;
+  progress: RunProgress | null;
+  summary: RunSummary | null;
+  alerts: AlertEvent[];
+  /** Starts the draft scenario on the active rig; errors come back as plain words. */
+  startRun(): Promise<void>;
+  stopRun(): Promise<void>;
+  runError: string | null;
+}
+
+const SessionContext = createContext<Session | null>(null);
+
+/** The console's session: the LabApi connection, what the technician chose, and the low-rate run state. */
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error('useSession() outside <SessionProvider>');
+  return session;
+}
+
+const DEFAULT_SCENARIO = { name: 'sustained', executor: { type: 'constant-arrival-rate', rate: 500, duration: '20s' }, thresholds: { 'e2e.p99': '<10ms' } };
+
+export function SessionProvider({ children }: { children: React.ReactNode }): React.JSX.Element {
+  const [connection] = useState(connectLab);
+  const lab = connection.lab;
+  // One store for the session: frames are written into it outside React.
+  const [store] = useState(() => new FrameStore());
+  const [state, setState] = useState<ConnectionState>(connection.state());
+  const [page, setPage] = useState<Page>(() => pageFromHash() ?? 'run');
+  const [rig, setRig] = useState<OpenedRig | null>(null);
+  const [scenario, setScenario] = useState<ScenarioDraft>({ file: null, draft: DEFAULT_SCENARIO });
+  const [run, setRun] = useState<RunInfo | null>(null);
+  const [progress, setProgress] = useState<RunProgress | null>(null);
+  const [summary, setSummary] = useState<RunSummary | null>(null);
+  const [alerts, setAlerts] = useState<AlertEvent[]>([]);
+  const [runError, setRunError] = useState<string | null>(null);
+
+  useEffect(() => connection.onDidChangeState(setState), [connection]);
+
+  // Live data: frames go straight into the store (never React state); the rest is low-rate.
+  useEffect(() => {
+    const subscriptions = [
+      lab.onDidRunFrames((frames) => store.ingest(frames)),
+      lab.onDidRunProgress((value) => setProgress(value)),
+      lab.onDidFinishRun((value) => {
+        setSummary(value);
+        setRun(null);
+      }),
+      lab.onDidAlert((alert) => setAlerts((list) => [alert, ...list].slice(0, 500))),
+    ];
+    return () => subscriptions.forEach((unsubscribe) => unsubscribe());
+  }, [lab, store]);
+
+  // What the engine holds now: rig, run in progress (and its frames), last summary, a scenario to start from.
+  useEffect(() => {
+    if (state !== 'open') return;
+    let cancelled = false;
+    void (async () => {
+      const [active, current, last, scenarios] = await Promise.all([lab.activeRig(), lab.currentRun(), lab.lastSummary(), lab.listScenarios()]);
+      if (cancelled) return;
+      setRig((existing) => existing ?? active);
+      setRun(current);
+      setSummary((existing) => existing ?? last);
+      if (current) store.ingest(await lab.runFrames());
+      const preferred = scenarios.find((file) => file.name === 'burst') ?? scenarios[0];
+      if (preferred) {
+        const opened = await lab.readScenario(preferred.path);
+        if (!cancelled) setScenario((existing) => (existing.file ? existing : { file: opened.file, draft: scenarioDraft(opened.content) }));
+      }
+    })().catch((error: unknown) => setRunError(messageOf(error)));
+    return () => {
+      cancelled = true;
+    };
+  }, [lab, state, store]);
+
+  const navigate = useCallback((next: Page) => {
+    setPage(next);
+    history.replaceState(null, '', `${location.pathname}${location.search}${tokenHash()}&page=${next}`);
+  }, []);
+
+  const startRun = useCallback(async () => {
+    setRunError(null);
+    const parsed = ScenarioSchema.safeParse(scenario.draft);
+    if (!parsed.success) {
+      setRunError('The scenario has invalid fields: fix them on the Scenarios page.');
+      return;
+    }
+    if (!rig) {
+      setRunError('No rig is loaded yet.');
+      return;
+    }
+    try {
+      const info = await lab.startRun({ scenario: parsed.data, rig: rig.rig });
+      store.reset(info.id);
+      setSummary(null);
+      setProgress(null);
+      setRun(info);
+      navigate('run');
+    } catch (error) {
+      setRunError(messageOf(error));
+    }
+  }, [lab, navigate, rig, scenario.draft, store]);
+
+  const stopRun = useCallback(async () => {
+    try {
+      const result = await lab.stopRun();
+      if (result) setSummary(result);
+      setRun(null);
+    } catch (error) {
+      setRunError(messageOf(error));
+    }
+  }, [lab]);
+
+  const value = useMemo<Session>(
+    () => ({
+      lab,
+      runtime: connection.runtime,
+      connection: state,
+      store,
+      page,
+      navigate,
+      rig,
+      setRig,
+      scenario,
+      setScenario,
+      run,
+      progress,
+      summary,
+      alerts,
+      startRun,
+      stopRun,
+      runError,
+    }),
+    [lab, connection.runtime, state, store, page, navigate, rig, scenario, run, progress, summary, alerts, startRun, stopRun, runError],
+  );
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+/** An error's plain words (the engine's ValidationError lists each bad field on its own line). */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function hashParameters(): URLSearchParams {
+  return new URLSearchParams(location.hash.replace(/^#/, ''));
+}
+
+function tokenHash(): string {
+  const token = hashParameters().get('token');
+  return token ? `#token=${token}` : '#';
+}
+
+function pageFromHash(): Page | undefined {
+  const page = hashParameters().get('page');
+  return (PAGES as readonly string[]).includes(page ?? '') ? (page as Page) : undefined;
+}
