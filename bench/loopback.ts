@@ -1,0 +1,99 @@
+// Loop-back accuracy: configured converter delay vs what the loop-back run measures, through the
+// clock model and by host arrival, with 1 ms of serial jitter each way. The emulator runs in its
+// own process and reports each edge's true time; prints one JSON line.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { EmulatorChild } from '../src/main/lab/loopback/emulator-child';
+import { LoopbackSession } from '../src/main/lab/loopback/loopback-session';
+import { RigSchema } from '../src/shared/rig';
+
+const DELAYS_MS = [0.5, 2, 8];
+const EDGES = Number(process.env['LOOPBACK_BENCH_EDGES'] ?? 200);
+const RATE_HZ = 20;
+const SERIAL_JITTER_MS = 1;
+const CLOCK = { clockOffsetS: 1800, driftPpm: 60 };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+function percentile(values: number[], fraction: number): number {
+  const sorted = [...values].sort((left, right) => left - right);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))] ?? Number.NaN;
+}
+
+const round = (value: number): number => Math.round(value * 10) / 10;
+
+const folder = mkdtempSync(join(tmpdir(), 'cvlab-bench-loopback-'));
+const rows = [];
+try {
+  for (const delayMs of DELAYS_MS) {
+    const oscPort = await freePort();
+    const emulator = await EmulatorChild.start({ oscPort, address: '/lzx/proc/invert', link: join(folder, `probe-${delayMs}`), delayMs, serialJitterMs: SERIAL_JITTER_MS, ...CLOCK });
+    const rig = RigSchema.parse({
+      name: 'bench',
+      osc: { host: '127.0.0.1', port: oscPort },
+      variables: [{ name: 'invert', address: '/lzx/proc/invert', kind: 'bool', out: { min: 0, max: 1, unit: 'V' }, test: true }],
+    });
+    const session = new LoopbackSession({ rig, path: emulator.hostPath, autoReconnect: false });
+    try {
+      await session.connect();
+      const result = await session.run({ edges: EDGES, rateHz: RATE_HZ });
+      await new Promise((resolve) => setTimeout(resolve, 100)); // last truths over the pipe
+      const truthByStamp = new Map(emulator.truths.map((truth) => [truth.probeUs, truth]));
+      const clockErrors: number[] = [];
+      const arrivalErrors: number[] = [];
+      const measured: number[] = [];
+      for (const edge of result.edges) {
+        const truth = edge.probeUs === null ? undefined : truthByStamp.get(edge.probeUs);
+        if (!truth || edge.latencyUs === null || edge.arrivalLatencyUs === null) continue;
+        const trueLatency = truth.edgeUs - (result.epochHostUs + edge.sentUs);
+        clockErrors.push(edge.latencyUs - trueLatency);
+        arrivalErrors.push(edge.arrivalLatencyUs - trueLatency);
+        measured.push(edge.latencyUs);
+      }
+      const absClock = clockErrors.map(Math.abs);
+      const absArrival = arrivalErrors.map(Math.abs);
+      rows.push({
+        delayMs,
+        edges: clockErrors.length,
+        misses: result.misses,
+        spurious: result.spurious,
+        measuredP50Ms: round(percentile(measured, 0.5) / 100) / 10,
+        clockErrorP50Us: round(percentile(absClock, 0.5)),
+        clockErrorP99Us: round(percentile(absClock, 0.99)),
+        arrivalErrorP50Us: round(percentile(absArrival, 0.5)),
+        arrivalErrorP99Us: round(percentile(absArrival, 0.99)),
+        arrivalOverClockP50: round(percentile(absArrival, 0.5) / Math.max(1, percentile(absClock, 0.5))),
+        fit: { driftPpm: round(result.clock?.driftPpm ?? Number.NaN), residualUs: round(result.clock?.residualUs ?? Number.NaN), boundUs: round(result.clock?.boundUs ?? Number.NaN) },
+      });
+    } finally {
+      await session.close();
+      await emulator.close();
+    }
+  }
+} finally {
+  rmSync(folder, { recursive: true, force: true });
+}
+const worstP50 = Math.max(...rows.map((row) => row.clockErrorP50Us));
+const worstP99 = Math.max(...rows.map((row) => row.clockErrorP99Us));
+process.stdout.write(
+  `${JSON.stringify({
+    bench: 'loopback',
+    serialJitterMs: SERIAL_JITTER_MS,
+    clock: CLOCK,
+    edgesPerDelay: EDGES,
+    rateHz: RATE_HZ,
+    rows,
+    targets: { clockErrorP50Us: 50, clockErrorP99Us: 150, metP50: worstP50 <= 50, metP99: worstP99 <= 150 },
+  })}\n`,
+);

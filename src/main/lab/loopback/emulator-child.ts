@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { EdgeTruth, ProbeEmulatorOptions } from './probe-emulator';
+
+// Runs the probe emulator in its own Node process, as `cvlab probe-emulator` does at the bench,
+// so its event loop and thread pool do not share time with the host being measured. The child
+// reports its pseudo-terminal and every edge's ground truth as JSON lines on stdout.
+
+const emulatorModule = fileURLToPath(new URL('./probe-emulator.ts', import.meta.url));
+
+/** A probe emulator in a child process, with its ground truth streamed back. */
+export class EmulatorChild {
+  readonly truths: EdgeTruth[] = [];
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly hostPath: string,
+    readonly linkPid: number,
+  ) {}
+
+  /** Starts the child (through tsx, which runs the TypeScript source) and waits for its port. */
+  static start(options: Omit<ProbeEmulatorOptions, 'random' | 'truthFile'>): Promise<EmulatorChild> {
+    const code = [
+      `const { ProbeEmulator } = await import(${JSON.stringify(emulatorModule)});`,
+      `const emulator = new ProbeEmulator(${JSON.stringify(options)});`,
+      'const started = await emulator.start();',
+      'emulator.onDidEmitEdge((truth) => process.stdout.write(JSON.stringify({ truth }) + "\\n"));',
+      'process.stdout.write(JSON.stringify({ hostPath: started.hostPath, linkPid: emulator.linkPid }) + "\\n");',
+      'process.on("SIGTERM", () => emulator.close().then(() => process.exit(0)));',
+    ].join('\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let errors = '';
+    child.stderr?.on('data', (text: Buffer) => (errors += text.toString()));
+    return new Promise((resolve, reject) => {
+      let instance: EmulatorChild | undefined;
+      const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+      lines.on('line', (line) => {
+        const message = JSON.parse(line) as { truth?: EdgeTruth; hostPath?: string; linkPid?: number };
+        if (message.truth) instance?.truths.push(message.truth);
+        else if (message.hostPath && message.linkPid) {
+          instance = new EmulatorChild(child, message.hostPath, message.linkPid);
+          resolve(instance);
+        }
+      });
+      child.once('exit', (code) => {
+        if (!instance) reject(new Error(`the emulator process exited (code ${code}) before it was ready: ${errors.trim()}`));
+      });
+    });
+  }
+
+  /** Stops the child (and its socat). */
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    await gone;
+  }
+}
