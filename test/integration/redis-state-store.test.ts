@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, Socket, type Server } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Assignment } from '../../src/shared/message';
@@ -261,28 +261,15 @@ describe('RedisStateStore against the real Redis', () => {
 
   it('goes back to Redis once it answers again, keeping versions increasing', async () => {
     const port = await freePort();
-    const target = new URL(redisUrl());
     const namespace = newNamespace();
     const store = await createStateStore(rigWith(GENEROUS), { redisUrl: `redis://127.0.0.1:${port}`, namespace, instanceId: 'patient', connectTimeoutMs: 300 });
     opened.push(store);
     expect(await store.commit('alice', [set('hue', 0.1)])).toMatchObject({ ok: true, changes: [{ version: 1 }] });
     expect(store.counters().fallbacks).toBe(1);
-    // Redis "comes back": a plain TCP relay to the real Redis starts listening on that port.
-    const sockets = new Set<Socket>();
-    const relay: Server = createServer((client) => {
-      const upstream = new (client.constructor as typeof Socket)();
-      upstream.connect(Number(target.port || 6379), target.hostname);
-      client.pipe(upstream).pipe(client);
-      for (const socket of [client, upstream]) {
-        sockets.add(socket);
-        socket.on('error', () => socket.destroy());
-        socket.on('close', () => sockets.delete(socket));
-      }
-    });
-    await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
+    // Redis "comes back": a TCP relay to the real Redis starts listening on that port.
+    const relay = await Relay.listen(port);
     try {
-      for (let attempt = 0; attempt < 60 && (await store.roundTripMs()) === undefined; attempt++) await sleep(50);
-      expect(await store.roundTripMs()).toBeGreaterThan(0);
+      await untilRedisAnswers(store);
       const result = await store.commit('bob', [add('hue', 0.2)]);
       expect(store.counters().fallbacks).toBe(1);
       expect(result).toMatchObject({ ok: true, changes: [{ version: 2 }] });
@@ -290,8 +277,90 @@ describe('RedisStateStore against the real Redis', () => {
       expect(await keysOf(namespace)).toContain(`cvlab:{${namespace}}:state`);
     } finally {
       await store.close({ purge: true });
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => relay.close(() => resolve()));
+      await relay.close();
+    }
+  });
+
+  it('falls back at once when Redis is slow, and counts the failed command', async () => {
+    const port = await freePort();
+    const relay = await Relay.listen(port);
+    try {
+      const store = await createStateStore(rigWith(GENEROUS), { redisUrl: `redis://127.0.0.1:${port}`, namespace: newNamespace(), instanceId: 'hurried', commandTimeoutMs: 100 });
+      opened.push(store);
+      await untilRedisAnswers(store);
+      expect((await store.commit('alice', [set('hue', 0.1)])).ok).toBe(true);
+      expect(store.counters()).toEqual({ fallbacks: 0, redisErrors: 0 });
+      // Redis stops answering (bytes held back, as on a congested link).
+      relay.stall();
+      const started = performance.now();
+      const result = await store.commit('bob', [add('hue', 0.2)]);
+      const waitedMs = performance.now() - started;
+      expect(result).toMatchObject({ ok: true, changes: [{ version: 2 }] });
+      if (result.ok) expect(result.changes[0]?.value).toBeCloseTo(0.3, 12);
+      expect(store.counters()).toEqual({ fallbacks: 1, redisErrors: 1 });
+      // Bounded by the command timeout, not by Redis: a generous margin for a busy machine.
+      expect(waitedMs).toBeLessThan(2000);
+      relay.resume();
+    } finally {
+      await Promise.all(opened.splice(0).map((store) => store.close({ purge: true })));
+      await relay.close();
     }
   });
 });
+
+/** Polls until the store's PING round trip succeeds (Redis reconnects in the background). */
+async function untilRedisAnswers(store: StateStore): Promise<void> {
+  for (let attempt = 0; attempt < 100 && (await store.roundTripMs()) === undefined; attempt++) await sleep(50);
+  expect(await store.roundTripMs()).toBeGreaterThan(0);
+}
+
+/** A TCP relay to the real Redis that can hold its traffic back, to play a slow or returning Redis. */
+class Relay {
+  private readonly sockets = new Set<Socket>();
+  private stalled = false;
+  private readonly held: (() => void)[] = [];
+
+  private constructor(private readonly server: Server) {}
+
+  static async listen(port: number): Promise<Relay> {
+    const target = new URL(redisUrl());
+    const server = createServer();
+    const relay = new Relay(server);
+    server.on('connection', (client) => {
+      const upstream = new Socket();
+      upstream.connect(Number(target.port || 6379), target.hostname);
+      relay.forward(client, upstream);
+      relay.forward(upstream, client);
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return relay;
+  }
+
+  stall(): void {
+    this.stalled = true;
+  }
+
+  resume(): void {
+    this.stalled = false;
+    for (const send of this.held.splice(0)) send();
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private forward(from: Socket, to: Socket): void {
+    this.sockets.add(from);
+    from.on('error', () => from.destroy());
+    from.on('close', () => {
+      this.sockets.delete(from);
+      to.destroy();
+    });
+    from.on('data', (chunk: Buffer) => {
+      const send = (): void => void to.write(chunk);
+      if (this.stalled) this.held.push(send);
+      else send();
+    });
+  }
+}
