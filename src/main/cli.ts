@@ -2,6 +2,7 @@
 // The `cvlab` command line. Plain Node: it never loads Electron.
 import { Command } from 'commander';
 import { ValidationError } from '../shared/format-issues';
+import { registerAgentCommand } from './cli/agent';
 import { registerDoctorCommand } from './cli/doctor';
 import { registerLoopbackCommands } from './cli/loopback';
 import { registerRunCommand } from './cli/run';
@@ -19,6 +20,7 @@ registerDoctorCommand(program);
 registerServeCommand(program);
 registerRunCommand(program);
 registerLoopbackCommands(program);
+registerAgentCommand(program);
 
 try {
   await program.parseAsync(process.argv);
