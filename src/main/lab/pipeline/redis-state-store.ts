@@ -119,7 +119,8 @@ export class RedisStateStore implements StateStore {
     const { limiter } = rig;
     this.fixedArguments = [
       this.keys.channel,
-      String(options.keyTtlMs ?? DEFAULT_KEY_TTL_MS),
+      // PEXPIRE takes whole milliseconds; under a second would expire keys mid-run.
+      String(Math.max(1000, Math.round(options.keyTtlMs ?? DEFAULT_KEY_TTL_MS))),
       String(1000 / limiter.userRate),
       String(limiter.userBurst),
       String(1000 / limiter.globalRate),
@@ -172,6 +173,7 @@ export class RedisStateStore implements StateStore {
     // The mirror refuses unknown variables in plain words without touching Redis.
     if (unknownVariable(this.variables, assignments) !== undefined) return this.mirror.commitNow(user, assignments);
     if (this.redis.status !== 'ready') return this.fallback(user, assignments);
+    const start = process.hrtime.bigint();
     const args: (string | number)[] = [
       this.keys.state,
       this.keys.user(user),
@@ -196,13 +198,12 @@ export class RedisStateStore implements StateStore {
         known.version + 1,
       );
     }
-    const start = process.hrtime.bigint();
     let reply: CommitReply;
     try {
       reply = await this.redis.cvlabCommit(...args);
     } catch {
       this.redisErrors++;
-      return this.fallback(user, assignments);
+      return this.fallback(user, assignments, Number(process.hrtime.bigint() - start));
     }
     const limitNs = Number(process.hrtime.bigint() - start);
     if (reply[0] !== 1) {
@@ -283,9 +284,11 @@ export class RedisStateStore implements StateStore {
     } while (cursor !== '0');
   }
 
-  private fallback(user: string, assignments: readonly Assignment[]): CommitResult {
+  /** Decides the message in process; `lostNs` (a failed Redis attempt) counts toward the limit stage. */
+  private fallback(user: string, assignments: readonly Assignment[], lostNs = 0): CommitResult {
     this.fallbacks++;
-    return this.mirror.commitNow(user, assignments);
+    const result = this.mirror.commitNow(user, assignments);
+    return lostNs === 0 ? result : { ...result, limitNs: result.limitNs + lostNs };
   }
 
   private decisionOf(reply: CommitReply): Exclude<LimitDecision, { ok: true }> {
