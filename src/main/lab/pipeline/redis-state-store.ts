@@ -302,6 +302,8 @@ export class RedisStateStore implements StateStore {
   }
 
   private receive(text: string): void {
+    // Our own changes come back on the channel too: skip them before parsing.
+    if (text.startsWith(this.publishHead)) return;
     const message = parsePublished(text);
     if (!message || message.i === this.options.instanceId) return;
     const publishedAtMs = Number(message.t[0]) * 1000 + Number(message.t[1]) / 1000;
