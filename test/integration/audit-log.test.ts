@@ -90,6 +90,19 @@ describe.each([
     await second.close();
   });
 
+  it('keeps a NUL character that chat spam can carry (PostgreSQL text cannot hold it raw)', async () => {
+    const log = new AuditLog({ writer: writer(), spoolPath: join(folder, `${name}-nul.jsonl`), source: `${name}-nul` });
+    const spam = outcome(1);
+    log.record({ ...spam, user: 'nul\u0000user', text: 'hue=0.1\u0000' });
+    log.record({ ...outcome(2), outcome: { ...(outcome(2).outcome as Extract<OutcomeRecord['outcome'], { status: 'accepted' }>), changes: [{ variable: 'hue', value: 1, version: 1, writer: 'a\u0000b' }] } });
+    expect(await log.drain()).toBe(true);
+    const rows = await store().database.query<{ user_name: string; text: string; changes: unknown }>('SELECT user_name, text, changes FROM audit_messages WHERE source = $1 ORDER BY seq', [`${name}-nul`]);
+    expect(rows.map((row) => row.text)).toEqual(['hue=0.1\\u0000', 'hue=0.2']);
+    expect(rows[0]?.user_name).toBe('nul\\u0000user');
+    expect(rows[1]?.changes).toEqual([{ variable: 'hue', value: 1, version: 1, writer: 'a\\u0000b' }]);
+    await log.close();
+  });
+
   it('retention removes old rows only', async () => {
     const log = new AuditLog({ writer: writer(), spoolPath: join(folder, `${name}-3.jsonl`), source: `${name}-3` });
     const old = outcome(1);

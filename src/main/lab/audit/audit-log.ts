@@ -34,6 +34,21 @@ export interface AuditLogCounters extends AuditCounters {
   readonly lastError: string | null;
 }
 
+/** PostgreSQL text cannot hold U+0000 (chat spam can): it is kept visibly as the escape `\u0000`. */
+function storable(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\\u0000') : text;
+}
+
+/** JSON for jsonb, which refuses the escape \u0000 too: strings inside are made storable first. */
+function storableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'string' ? storable(inner) : inner));
+}
+
+/** A row read back from a spool written by an older version, made storable the same way. */
+function storableRow(row: AuditRow): AuditRow {
+  return { ...row, user: storable(row.user), text: storable(row.text), detail: row.detail === null ? null : storable(row.detail), changes: row.changes === null ? null : storableJson(JSON.parse(row.changes)) };
+}
+
 /** One outcome flattened to its audit row. */
 export function auditRowOf(record: OutcomeRecord, source: string, seq: number): AuditRow {
   const { outcome } = record;
@@ -42,12 +57,12 @@ export function auditRowOf(record: OutcomeRecord, source: string, seq: number): 
     source,
     seq,
     atMs: record.atMs,
-    user: record.user,
-    text: record.text,
+    user: storable(record.user),
+    text: storable(record.text),
     status: outcome.status,
     code: outcome.status === 'rejected' ? outcome.rejection.code : outcome.status === 'failed' ? 'failed' : null,
-    detail: outcome.status === 'rejected' ? outcome.rejection.detail : outcome.status === 'failed' ? outcome.error : null,
-    changes: outcome.status === 'accepted' ? JSON.stringify(outcome.changes) : null,
+    detail: outcome.status === 'rejected' ? storable(outcome.rejection.detail) : outcome.status === 'failed' ? storable(outcome.error) : null,
+    changes: outcome.status === 'accepted' ? storableJson(outcome.changes) : null,
     validateNs: timings.validate ?? null,
     limitNs: timings.limit ?? null,
     storeNs: timings.store ?? null,
@@ -261,7 +276,7 @@ export class AuditLog implements OutcomeSink {
       if (end === 0) break;
       const lines = text.slice(0, end).split('\n');
       lines.pop();
-      const rows = lines.map((line) => JSON.parse(line) as AuditRow);
+      const rows = lines.map((line) => storableRow(JSON.parse(line) as AuditRow));
       let offset = this.replayedBytes;
       for (let start = 0; start < rows.length; start += this.batchSize) {
         const batch = rows.slice(start, start + this.batchSize);

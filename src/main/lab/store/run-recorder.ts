@@ -41,6 +41,7 @@ export class RunRecorder {
   private runId: string | undefined;
   private started: Promise<void> | undefined;
   private pending: StoredInterval[] = [];
+  private early: (StoredInterval & { runId: string })[] = [];
   private savedIntervals = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -72,7 +73,8 @@ export class RunRecorder {
     if (this.runId === info.id && this.started) return this.started;
     this.stopTimer();
     this.runId = info.id;
-    this.pending = [];
+    this.pending = this.early.filter((frame) => frame.runId === info.id).map(({ runId: _runId, ...frame }) => frame);
+    this.early = [];
     this.savedIntervals = 0;
     const details = this.options.details?.() ?? {};
     this.started = this.store.runs.insert({
@@ -89,7 +91,11 @@ export class RunRecorder {
 
   /** Buffers one frame; it reaches the database on the next flush. Never waits. */
   frame(frame: RunFrame): void {
-    if (frame.runId !== this.runId) return;
+    if (frame.runId !== this.runId) {
+      // A frame can come before start() is called with the RunInfo that controller.start returned.
+      if (this.early.length < 1_000) this.early.push({ seq: frame.sequence, atMs: Date.now(), frame: frame as unknown as Record<string, unknown>, runId: frame.runId });
+      return;
+    }
     this.pending.push({ seq: frame.sequence, atMs: Date.now(), frame: frame as unknown as Record<string, unknown> });
   }
 

@@ -1,0 +1,211 @@
+import type { RunComparison, RunReport } from '../../../shared/report';
+import { escapeHtml, formatNumber, lineChart, type ChartSeries } from './svg-chart';
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+
+const STYLE = `
+:root { color-scheme: light; }
+body { font: 13px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1b1f24; margin: 24px auto; max-width: 980px; padding: 0 16px; }
+h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 15px; margin: 22px 0 8px; border-bottom: 1px solid #d0d7de; padding-bottom: 3px; }
+.meta { color: #57606a; } .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-weight: 600; font-size: 12px; }
+.passed, .improved { background: #dafbe1; color: #116329; } .failed, .regressed { background: #ffebe9; color: #a40e26; }
+.aborted, .running { background: #fff8c5; color: #7d4e00; } .unchanged { background: #ddf4ff; color: #0550ae; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0; font-variant-numeric: tabular-nums; }
+th, td { border-bottom: 1px solid #eaeef2; padding: 3px 8px; text-align: right; } th { background: #f6f8fa; font-weight: 600; }
+th:first-child, td:first-child { text-align: left; }
+.chart { width: 100%; height: auto; display: block; margin: 6px 0 14px; }
+.chart-title { font-size: 13px; font-weight: 600; fill: #1b1f24; } .tick, .legend { font-size: 10px; fill: #57606a; } .axis { font-size: 11px; fill: #1b1f24; }
+.grid { stroke: #eaeef2; stroke-width: 1; } .frame { fill: none; stroke: #8c959f; stroke-width: 1; }
+pre { background: #f6f8fa; padding: 8px; overflow-x: auto; font-size: 11px; white-space: pre-wrap; word-break: break-word; }
+.grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 4px 24px; }
+.note { color: #57606a; font-size: 12px; }
+@page { size: A4; margin: 12mm; }
+@media print {
+  body { margin: 0; max-width: none; padding: 0; font-size: 10.5px; }
+  section, .chart, table { break-inside: avoid; page-break-inside: avoid; }
+  h2 { break-after: avoid; }
+  a { color: inherit; text-decoration: none; }
+}
+`;
+
+const time = (ms: number | null): string => (ms === null ? '–' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'));
+const ms = (value: number | null | undefined): string => (value === null || value === undefined ? '–' : `${formatNumber(value)}`);
+
+/** The "nines" axis of a percentile chart: 0 → 0%, 1 → 90%, 2 → 99%, …; the maximum sits just past the last nine. */
+function ninesX(quantile: number): number {
+  return quantile >= 1 ? 5.25 : -Math.log10(1 - quantile);
+}
+const NINES_TICKS = [
+  { value: 0, label: '0%' },
+  { value: 1, label: '90%' },
+  { value: 2, label: '99%' },
+  { value: 3, label: '99.9%' },
+  { value: 4, label: '99.99%' },
+  { value: 5, label: '99.999%' },
+  { value: 5.25, label: 'max' },
+];
+
+function percentileChart(title: string, series: readonly { name: string; curve: readonly { quantile: number; valueMs: number }[]; dashed?: boolean }[]): string {
+  return lineChart({
+    title,
+    xLabel: 'percentile',
+    yLabel: 'latency (ms)',
+    xTicks: NINES_TICKS,
+    series: series.map((entry, index) => ({
+      name: entry.name,
+      color: COLORS[index % COLORS.length]!,
+      points: entry.curve.map((point) => [ninesX(point.quantile), point.valueMs] as const),
+      ...(entry.dashed ? { dashed: true } : {}),
+    })),
+  });
+}
+
+function latencyOverTime(report: RunReport, stage: string): string {
+  const start = report.run.startedAtMs;
+  const pick = (key: 'p50' | 'p95' | 'p99' | 'max'): ChartSeries['points'] =>
+    report.intervals.flatMap((interval) => {
+      const stats = interval.stages[stage];
+      return stats && stats.count > 0 ? [[(interval.atMs - start) / 1000, stats[key]] as const] : [];
+    });
+  return lineChart({
+    title: `${stage} latency over time`,
+    xLabel: 'seconds since start',
+    yLabel: 'latency (ms)',
+    series: [
+      { name: 'p50', color: COLORS[0]!, points: pick('p50') },
+      { name: 'p95', color: COLORS[2]!, points: pick('p95') },
+      { name: 'p99', color: COLORS[1]!, points: pick('p99') },
+      { name: 'max', color: COLORS[4]!, points: pick('max'), dashed: true },
+    ],
+  });
+}
+
+function seriesOverTime(report: RunReport, title: string, yLabel: string, lines: readonly { name: string; value: (interval: RunReport['intervals'][number]) => number | null }[]): string {
+  const start = report.run.startedAtMs;
+  return lineChart({
+    title,
+    xLabel: 'seconds since start',
+    yLabel,
+    series: lines.map((line, index) => ({
+      name: line.name,
+      color: COLORS[(index * 3) % COLORS.length]!,
+      points: report.intervals.flatMap((interval) => {
+        const value = line.value(interval);
+        return value === null ? [] : [[(interval.atMs - start) / 1000, value] as const];
+      }),
+    })),
+  });
+}
+
+function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  return `<table><thead><tr>${headers.map((header) => `<th>${escapeHtml(header)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((row) => `<tr>${row.map((cell) => `<td>${cell}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
+/** The comparison block: verdict, test figures, side-by-side percentiles and overlaid curves. */
+export function renderComparisonSection(comparison: RunComparison): string {
+  const { test } = comparison;
+  const rows = comparison.rows.map((row) => [
+    escapeHtml(`${row.stage} ${row.percentile}`),
+    ms(row.baselineMs),
+    ms(row.candidateMs),
+    row.change === null ? '–' : `${row.change >= 0 ? '+' : ''}${(row.change * 100).toFixed(1)}%`,
+  ]);
+  return `<section class="comparison"><h2>Comparison with ${escapeHtml(comparison.baseline.id)}${comparison.baseline.baseline ? ' (baseline)' : ''}</h2>
+<p><span class="badge ${comparison.verdict}">${comparison.verdict}</span> ${escapeHtml(comparison.reason)}</p>
+<p class="note">Mann-Whitney U on per-interval ${escapeHtml(test.metric)}: U = ${formatNumber(test.u)}, z = ${test.z.toFixed(2)}, p = ${test.pValue.toPrecision(3)} (α = ${test.alpha}),
+Cliff's delta = ${test.cliffsDelta.toFixed(3)}, median ratio = ${test.medianRatio.toFixed(3)} (practical threshold ±${(test.minimumEffect * 100).toFixed(0)}%), ${test.samplesBaseline} vs ${test.samplesCandidate} intervals.</p>
+${percentileChart('Percentile distribution: baseline vs this run', [
+  { name: `${comparison.baseline.id} (baseline)`, curve: comparison.curves.baseline, dashed: true },
+  { name: comparison.candidate.id, curve: comparison.curves.candidate },
+])}
+${table(['stage / percentile (ms)', comparison.baseline.id, comparison.candidate.id, 'change'], rows)}
+</section>`;
+}
+
+/**
+ * The run's report as one self-contained HTML page: styles and SVG charts inline, no script,
+ * no external resource, so it opens offline and prints on A4.
+ */
+export function renderReportHtml(report: RunReport, comparison?: RunComparison): string {
+  const { run } = report;
+  const title = `cvlab report — ${run.rig} / ${run.scenario}`;
+  const stages = report.summary.stages;
+  const stageRows = stages.map((row) => [escapeHtml(row.stage), String(row.count), ms(row.p50), ms(row.p90), ms(row.p95), ms(row.p99), ms(row.p999), ms(row.max)]);
+  const totals = Object.entries(report.summary.totals).map(([key, value]) => [escapeHtml(key), formatNumber(value)]);
+  const thresholdRows = report.thresholds.map((threshold) => [
+    escapeHtml(`${threshold.key} ${threshold.expression}`),
+    threshold.actual === null ? '–' : `${formatNumber(threshold.actual)} ${escapeHtml(threshold.unit)}`,
+    `${formatNumber(threshold.limit)} ${escapeHtml(threshold.unit)}`,
+    String(threshold.samples),
+    `<span class="badge ${threshold.passed ? 'passed' : 'failed'}">${threshold.passed ? 'passed' : 'failed'}</span>`,
+  ]);
+  const hasStage = (stage: string): boolean => report.intervals.some((interval) => (interval.stages[stage]?.count ?? 0) > 0);
+  const latencyStage = hasStage('e2e') ? 'e2e' : (stages[0]?.stage ?? 'e2e');
+  const environment = report.environment;
+
+  const sections: string[] = [];
+  sections.push(`<header><h1>${escapeHtml(title)}</h1>
+<div class="meta">Run <b>${escapeHtml(run.id)}</b> · <span class="badge ${run.status}">${run.status}</span>${run.baseline ? ' · <span class="badge unchanged">baseline</span>' : ''}
+ · started ${time(run.startedAtMs)} · ${report.summary.durationMs === null ? 'duration unknown' : `${formatNumber(report.summary.durationMs / 1000)} s`} · ${run.intervalCount} intervals</div></header>`);
+  if (comparison) sections.push(renderComparisonSection(comparison));
+  sections.push(`<section><h2>Summary</h2>${
+    stageRows.length
+      ? table(['stage (ms)', 'samples', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'], stageRows)
+      : '<p class="note">No summary: the run did not finish (percentiles come from its merged histograms, which an aborted run never wrote). The interval series below is complete up to the abort.</p>'
+  }${totals.length ? `<div class="grid2">${table(['total', 'value'], totals)}</div>` : ''}</section>`);
+  if (thresholdRows.length) sections.push(`<section><h2>Thresholds</h2>${table(['threshold', 'measured', 'limit', 'samples', 'verdict'], thresholdRows)}</section>`);
+  if (report.intervals.length) {
+    sections.push(`<section><h2>Latency over time</h2>${latencyOverTime(report, latencyStage)}</section>`);
+  }
+  if (report.histograms.length) {
+    sections.push(`<section><h2>Percentile distribution</h2>${percentileChart(
+      'Latency by percentile (from the full histograms)',
+      report.histograms.filter((histogram) => histogram.curve.length > 0).map((histogram) => ({ name: histogram.name, curve: histogram.curve })),
+    )}</section>`);
+  }
+  if (report.intervals.length) {
+    sections.push(`<section><h2>Throughput and resources</h2>${seriesOverTime(report, 'Throughput', 'messages / s', [{ name: 'completed / s', value: (interval) => interval.throughput }])}${seriesOverTime(
+      report,
+      'CPU and event loop',
+      'percent · ms',
+      [
+        { name: 'CPU % of one core', value: (interval) => interval.cpuPercent },
+        { name: 'event-loop delay p99 (ms)', value: (interval) => interval.eventLoopDelayMs },
+      ],
+    )}</section>`);
+  }
+  if (report.alerts.length) {
+    sections.push(`<section><h2>Alerts</h2>${table(
+      ['time', 'severity', 'metric', 'message'],
+      report.alerts.map((alert) => [time(alert.atMs), escapeHtml(alert.severity), escapeHtml(alert.metric ?? '–'), escapeHtml(alert.message)]),
+    )}</section>`);
+  }
+  if (report.loopback.length) {
+    sections.push(`<section><h2>Hardware loop-back</h2>${report.loopback
+      .map((entry) => `<h3>${escapeHtml(entry.id)} · ${time(entry.startedAtMs)}</h3>${table(['figure', 'value'], Object.entries(entry.summary).map(([key, value]) => [escapeHtml(key), escapeHtml(typeof value === 'number' ? formatNumber(value) : JSON.stringify(value))]))}`)
+      .join('')}</section>`);
+  }
+  if (report.audit) {
+    const audit = report.audit;
+    sections.push(`<section><h2>Audit log</h2>${table(['queued', 'written', 'spooled', 'replayed', 'dropped'], [[audit.queued, audit.written, audit.spooled, audit.replayed, audit.dropped].map(String)])}</section>`);
+  }
+  sections.push(`<section><h2>Environment</h2>${
+    environment
+      ? table(['', ''], [
+          ['Node', escapeHtml(environment.node)],
+          ['Electron', escapeHtml(environment.electron ?? '– (command line)')],
+          ['CPU', `${escapeHtml(environment.cpuModel)} × ${environment.cores}`],
+          ['OS', `${escapeHtml(environment.os)} (${escapeHtml(environment.arch)})`],
+          ['Memory', `${formatNumber(environment.totalMemoryBytes / 2 ** 30)} GiB`],
+          ['Host', escapeHtml(environment.hostname)],
+        ])
+      : '<p class="note">Not recorded.</p>'
+  }</section>`);
+  if (report.rig || report.scenario) {
+    sections.push(`<section><h2>Rig and scenario</h2><div class="grid2"><pre>${escapeHtml(JSON.stringify(report.rig, null, 2))}</pre><pre>${escapeHtml(JSON.stringify(report.scenario, null, 2))}</pre></div></section>`);
+  }
+  sections.push(`<footer class="note">Generated ${time(report.generatedAtMs)} by cvlab. Percentiles rest on the sample counts shown; histograms are HdrHistogram (3 significant digits).</footer>`);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>${sections.join('\n')}</body></html>\n`;
+}
