@@ -5,6 +5,7 @@ import { ValidationError } from '../shared/format-issues';
 import { registerAgentCommand } from './cli/agent';
 import { registerDoctorCommand } from './cli/doctor';
 import { registerLoopbackCommands } from './cli/loopback';
+import { registerReportCommands } from './cli/report';
 import { registerRunCommand } from './cli/run';
 import { registerSendCommand } from './cli/send';
 import { registerServeCommand } from './cli/serve';
@@ -21,6 +22,7 @@ registerServeCommand(program);
 registerRunCommand(program);
 registerLoopbackCommands(program);
 registerAgentCommand(program);
+registerReportCommands(program);
 
 try {
   await program.parseAsync(process.argv);
