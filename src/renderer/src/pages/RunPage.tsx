@@ -1,4 +1,5 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { ScenarioSchema } from '../../../shared/scenario';
 import { LATENCY_STAGES, OUTCOME_SERIES, type FrameStore } from '../scope/frame-store';
 import { ScopeChart, formatValue, type TraceSpec } from '../scope/ScopeChart';
 import { createScopeView, formatTimebase, TIMEBASES_SECONDS, type ScopeView } from '../scope/scope-view';
@@ -76,6 +77,7 @@ export function RunPage(): React.JSX.Element {
   const [fixedText, setFixedText] = useState('20');
   const [cursors, setCursors] = useState<[number | null, number | null]>([null, null]);
   const [stopping, setStopping] = useState(false);
+  const scenarioValid = useMemo(() => ScenarioSchema.safeParse(scenario.draft).success, [scenario.draft]);
 
   // The charts read the view in their animation loop; React state only mirrors the choices for the controls.
   useEffect(() => {
@@ -115,7 +117,9 @@ export function RunPage(): React.JSX.Element {
     const onKey = (event: KeyboardEvent): void => {
       const target = event.target as HTMLElement | null;
       if (target && (target.tagName === 'INPUT' || target.tagName === 'SELECT' || target.tagName === 'TEXTAREA')) return;
-      if (event.ctrlKey && event.key === 'Enter') void startRun();
+      if (event.ctrlKey && event.key === 'Enter') {
+        if (scenarioValid) void startRun();
+      }
       else if (event.ctrlKey && event.key === '.') void stop();
       else if (event.key === ' ' && !event.ctrlKey && target?.tagName !== 'BUTTON') setPaused((value) => !value);
       else if (event.key === '[') stepTimebase(-1);
@@ -127,7 +131,7 @@ export function RunPage(): React.JSX.Element {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [page, startRun, stop, stepTimebase, fixedText]);
+  }, [page, startRun, stop, stepTimebase, fixedText, scenarioValid]);
 
   const [a, b] = cursors;
   const deltaT = a !== null && b !== null ? b - a : null;
@@ -151,7 +155,13 @@ export function RunPage(): React.JSX.Element {
               {stopping ? 'Stopping…' : 'Stop'}
             </button>
           ) : (
-            <button type="button" className="primary" onClick={() => void startRun()} title="Start (Ctrl+Enter)">
+            <button
+              type="button"
+              className="primary"
+              onClick={() => void startRun()}
+              disabled={!scenarioValid || !rig}
+              title={scenarioValid ? 'Start (Ctrl+Enter)' : 'The scenario has invalid fields: fix them on the Scenarios page'}
+            >
               Start
             </button>
           )}
