@@ -97,3 +97,40 @@ describe('AlertEvaluator', () => {
     ).toThrow(/rule id "x" is used twice/);
   });
 });
+
+describe('alertFrameOf', () => {
+  it('reads a RunFrame in milliseconds, with outcome codes and counters', async () => {
+    const { alertFrameOf } = await import('../../src/main/lab/alerts/alert-frame-of');
+    const { readAlertMetric } = await import('../../src/shared/alerts');
+    const frame = alertFrameOf(
+      {
+        runId: 'r',
+        sequence: 3,
+        atMs: 400,
+        intervalMs: 100,
+        sent: 100,
+        completed: 100,
+        throughput: 1000,
+        inFlight: 0,
+        late: 0,
+        outcomes: { accepted: 90, rejected: 8, failed: 2, byCode: { cooldown: 8, failed: 2 } },
+        stages: { e2e: { count: 90, p50: 1_000_000, p95: 4_000_000, p99: 12_500_000, max: 20_000_000 } },
+        eventLoopDelay: { p50: 1_000_000, p99: 3_000_000, max: 5_000_000 },
+        cpuPercent: 50,
+        heapUsedBytes: 1000,
+        rssBytes: 2000,
+        redisRoundTrip: 400_000,
+        limiterFallbacks: 7,
+      },
+      1_000,
+    );
+    expect(frame.atMs).toBe(1_400);
+    expect(readAlertMetric(frame, 'e2e.p99')).toBe(12.5);
+    expect(readAlertMetric(frame, 'errors.rate')).toBeCloseTo(0.02);
+    expect(readAlertMetric(frame, 'rejected.rate')).toBeCloseTo(0.08);
+    expect(readAlertMetric(frame, 'outcomes.cooldown')).toBe(8);
+    expect(readAlertMetric(frame, 'redis.rttMs')).toBe(0.4);
+    expect(readAlertMetric(frame, 'eventLoop.delayMs')).toBe(3);
+    expect(readAlertMetric(frame, 'limiter.fallbacks')).toBe(7);
+  });
+});

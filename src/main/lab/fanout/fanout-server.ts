@@ -47,6 +47,9 @@ export interface FanoutCounters {
   readonly disconnected: number;
 }
 
+/** How often a slow client is checked for having caught up. */
+const DRAIN_CHECK_MS = 5;
+
 /** High-resolution wall clock, comparable across processes on one machine. */
 export const fanoutClock = (): number => performance.timeOrigin + performance.now();
 
@@ -54,6 +57,8 @@ class Subscriber {
   /** Latest unsent change per variable while the client is slow (coalesce policy). */
   readonly pending = new Map<string, Buffer>();
   slowSinceMs: number | undefined;
+  /** While the client is slow: checks whether it has caught up. */
+  drainTimer: NodeJS.Timeout | undefined;
   constructor(
     readonly socket: WebSocket,
     /** Variables this client asked for (`?variables=hue,sat`); undefined: all of them. */
@@ -130,7 +135,10 @@ export class FanoutServer {
 
   /** Closes every connection and the listening socket. */
   async close(): Promise<void> {
-    for (const subscriber of this.subscribers) subscriber.socket.terminate();
+    for (const subscriber of this.subscribers) {
+      this.stopWatching(subscriber);
+      subscriber.socket.terminate();
+    }
     this.subscribers.clear();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     this.http.closeAllConnections();
@@ -150,7 +158,10 @@ export class FanoutServer {
     this.wss.handleUpgrade(request, socket, head, (webSocket) => {
       const subscriber = new Subscriber(webSocket, variables);
       this.subscribers.add(subscriber);
-      webSocket.on('close', () => this.subscribers.delete(subscriber));
+      webSocket.on('close', () => {
+        this.subscribers.delete(subscriber);
+        this.stopWatching(subscriber);
+      });
       webSocket.on('error', () => webSocket.terminate());
     });
   }
@@ -171,6 +182,7 @@ export class FanoutServer {
       this.counts.dropped += subscriber.pending.size + 1;
       subscriber.pending.clear();
       this.subscribers.delete(subscriber);
+      this.stopWatching(subscriber);
       socket.terminate();
       return;
     }
@@ -179,6 +191,8 @@ export class FanoutServer {
       return;
     }
     if (subscriber.pending.has(variable)) this.counts.coalesced++;
+    // Only slow clients are watched; the common path sends without a completion callback.
+    subscriber.drainTimer ??= setInterval(() => this.drain(subscriber), DRAIN_CHECK_MS);
     // Re-inserting moves the variable to the end, so pending changes go out in the order of their latest update.
     subscriber.pending.delete(variable);
     subscriber.pending.set(variable, frame);
@@ -186,16 +200,33 @@ export class FanoutServer {
 
   private send(subscriber: Subscriber, frame: Buffer): void {
     this.counts.sent++;
-    // The callback runs once the frame is written out: the moment to send what was held back.
-    subscriber.socket.send(frame, { binary: false }, () => this.drain(subscriber));
+    subscriber.socket.send(frame, { binary: false });
   }
 
+  /** Sends what was held back for a slow client once its buffer is under the bound again. */
   private drain(subscriber: Subscriber): void {
-    if (subscriber.pending.size === 0 || subscriber.socket.bufferedAmount > this.maxBufferedBytes) return;
-    if (subscriber.socket.readyState !== subscriber.socket.OPEN) return;
+    const socket = subscriber.socket;
+    if (socket.readyState !== socket.OPEN || subscriber.pending.size === 0) return this.stopWatching(subscriber);
+    if (socket.bufferedAmount > this.maxBufferedBytes) {
+      if (this.disconnectSlowAfterMs > 0 && subscriber.slowSinceMs !== undefined && Date.now() - subscriber.slowSinceMs > this.disconnectSlowAfterMs) {
+        this.counts.disconnected++;
+        this.counts.dropped += subscriber.pending.size;
+        subscriber.pending.clear();
+        this.subscribers.delete(subscriber);
+        this.stopWatching(subscriber);
+        socket.terminate();
+      }
+      return;
+    }
     const frames = [...subscriber.pending.values()];
     subscriber.pending.clear();
     subscriber.slowSinceMs = undefined;
+    this.stopWatching(subscriber);
     for (const frame of frames) this.send(subscriber, frame);
+  }
+
+  private stopWatching(subscriber: Subscriber): void {
+    if (subscriber.drainTimer) clearInterval(subscriber.drainTimer);
+    subscriber.drainTimer = undefined;
   }
 }

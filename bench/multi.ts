@@ -1,0 +1,202 @@
+// Multi-instance benchmark: propagation between instances against a raw ioredis
+// publish→subscribe floor, throughput with 1, 2 and 4 instances, the global cap error, and
+// fan-out to 1,000 WebSocket subscribers against a raw `ws` broadcast floor, all in one run.
+// Prints one JSON line. Targets (issue 7): propagation p50 ≤ 1.2× the pub/sub floor; global
+// cap error ≤ 1%; fan-out p99 to 1,000 subscribers < 10 ms and ≤ 1.2× the broadcast floor.
+import { cpus, loadavg } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Histogram } from 'hdr-histogram-js';
+import { Redis } from 'ioredis';
+import { WebSocketServer } from 'ws';
+import { RigSchema, type RigConfig } from '../src/shared/rig';
+import { ScenarioSchema } from '../src/shared/scenario';
+import { createHistogram, initHistograms } from '../src/main/lab/metrics/create-histogram';
+import { createPipeline } from '../src/main/lab/pipeline/chat-pipeline';
+import { loadRig } from '../src/main/lab/rig-file';
+import { FanoutServer, fanoutClock } from '../src/main/lab/fanout/fanout-server';
+import { RemoteSubscriberPool } from '../src/main/lab/fanout/remote-subscriber-pool';
+import { mergeHistograms } from '../src/main/lab/multi/merge-histograms';
+import { runMultiInstance } from '../src/main/lab/multi/multi-instance-run';
+import { localClockMs, measureRedisClock } from '../src/main/lab/multi/redis-clock';
+
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const PROPAGATION_SAMPLES = Number(process.env['BENCH_PROPAGATION_SAMPLES'] ?? 2_000);
+const SUBSCRIBERS = Number(process.env['BENCH_SUBSCRIBERS'] ?? 1_000);
+const FANOUT_CHANGES = Number(process.env['BENCH_FANOUT_CHANGES'] ?? 150);
+const THROUGHPUT_RATE = Number(process.env['BENCH_THROUGHPUT_RATE'] ?? 8_000);
+
+const ms = (ns: number): number => Math.round(ns / 1e3) / 1e3;
+const figures = (histogram: Histogram): { p50: number; p99: number; n: number } => ({
+  p50: ms(histogram.getValueAtPercentile(50)),
+  p99: ms(histogram.getValueAtPercentile(99)),
+  n: histogram.totalCount,
+});
+const ratio = (a: number, b: number): number => (b > 0 ? Math.round((a / b) * 100) / 100 : 0);
+const sleep = (time: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, time));
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** Floor: one ioredis PUBLISH at a time, stamped by the sender, received by a subscriber in the same process. */
+async function pubSubFloor(): Promise<Histogram> {
+  const publisher = new Redis(REDIS_URL);
+  const subscriber = new Redis(REDIS_URL);
+  const channel = `cvlab:{bench-${randomBytes(4).toString('hex')}}:floor`;
+  await subscriber.subscribe(channel);
+  const histogram = createHistogram();
+  let received: (() => void) | undefined;
+  subscriber.on('message', (_channel: string, text: string) => {
+    histogram.recordValue(Math.max(1, Math.round((localClockMs() - Number(text)) * 1e6)));
+    received?.();
+  });
+  for (let index = 0; index < PROPAGATION_SAMPLES; index++) {
+    const arrived = new Promise<void>((resolve) => (received = resolve));
+    await publisher.publish(channel, String(localClockMs()));
+    await arrived;
+  }
+  subscriber.disconnect();
+  publisher.disconnect();
+  return histogram;
+}
+
+/** cvlab: a change accepted on instance A, seen by instance B, timed as the agents time it (against Redis TIME). */
+async function pipelinePropagation(rig: RigConfig): Promise<Histogram> {
+  const namespace = `bench-${randomBytes(4).toString('hex')}`;
+  const open = { ...rig, redisUrl: REDIS_URL, limiter: { userRate: 1e6, userBurst: 1e6, globalRate: 1e6, globalBurst: 1e6 }, variables: rig.variables.map((variable) => ({ ...variable, cooldownMs: 0 })) };
+  const a = await createPipeline(open, { namespace, instanceId: 'a', tap: false });
+  const b = await createPipeline(open, { namespace, instanceId: 'b', tap: false });
+  const clockConnection = new Redis(REDIS_URL);
+  const clock = await measureRedisClock(clockConnection);
+  clockConnection.disconnect();
+  const histogram = createHistogram();
+  let received: (() => void) | undefined;
+  b.onDidChangeState((change) => {
+    if (change.origin !== 'remote' || change.publishedAtMs === undefined) return;
+    histogram.recordValue(Math.max(1, Math.round((localClockMs() + clock.offsetMs - change.publishedAtMs) * 1e6)));
+    received?.();
+  });
+  for (let index = 0; index < PROPAGATION_SAMPLES; index++) {
+    const arrived = new Promise<void>((resolve) => (received = resolve));
+    const outcome = await a.process({ user: `viewer${index}`, text: `hue=${(index % 100) / 100}` });
+    if (outcome.status === 'accepted') await Promise.race([arrived, sleep(1_000)]);
+  }
+  await Promise.all([a.close(), b.close()]);
+  return histogram;
+}
+
+/** Fan-out to subscribers in a separate process: cvlab's FanoutServer, or a bare `ws` broadcast (the floor). */
+async function fanout(kind: 'cvlab' | 'floor'): Promise<Histogram> {
+  let publish: (text: string) => void;
+  let url: string;
+  let close: () => Promise<void>;
+  if (kind === 'cvlab') {
+    const server = await FanoutServer.listen({ maxClients: SUBSCRIBERS + 10 });
+    url = server.url;
+    let version = 0;
+    publish = () => server.publish({ variable: 'hue', value: 0.5, version: ++version, writer: 'bench' });
+    close = () => server.close();
+  } else {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    const address = wss.address() as { port: number };
+    url = `ws://127.0.0.1:${address.port}/`;
+    publish = (text) => {
+      for (const client of wss.clients) client.send(text);
+    };
+    close = () => new Promise<void>((resolve) => {
+      for (const client of wss.clients) client.terminate();
+      wss.close(() => resolve());
+    });
+  }
+  const pool = await RemoteSubscriberPool.connect(url, SUBSCRIBERS);
+  try {
+    for (let index = 1; index <= FANOUT_CHANGES; index++) {
+      publish(JSON.stringify({ variable: 'hue', value: 0.5, version: index, writer: 'bench', acceptedAtMs: fanoutClock() }));
+      await sleep(10);
+    }
+    await pool.waitForReceived(FANOUT_CHANGES);
+    const report = await pool.report();
+    return mergeHistograms([report.histogram]);
+  } finally {
+    await pool.close();
+    await close();
+  }
+}
+
+async function main(): Promise<void> {
+  await initHistograms();
+  const rig = await loadRig();
+  const machine = { cpus: cpus().length, loadBefore: loadavg()[0] };
+
+  log('propagation: raw pub/sub floor and cvlab, interleaved');
+  const floorParts: Histogram[] = [];
+  const cvlabParts: Histogram[] = [];
+  for (let round = 0; round < 2; round++) {
+    floorParts.push(await pubSubFloor());
+    cvlabParts.push(await pipelinePropagation(rig));
+  }
+  const floor = createHistogram();
+  const cvlab = createHistogram();
+  for (const part of floorParts) floor.add(part);
+  for (const part of cvlabParts) cvlab.add(part);
+
+  const openRig = RigSchema.parse({ ...rig, osc: { host: '127.0.0.1', port: 9 }, redisUrl: REDIS_URL, limiter: { userRate: 1e6, userBurst: 1_000_000, globalRate: 1e6, globalBurst: 1_000_000 } });
+  const throughputScenario = ScenarioSchema.parse({ name: 'bench-throughput', executor: { type: 'constant-arrival-rate', rate: THROUGHPUT_RATE, duration: '3s' }, traffic: { users: 5000, mix: { valid: 100 } }, seed: 3 });
+  const throughput: Record<string, number> = {};
+  let multiProcessPropagation: ReturnType<typeof figures> | undefined;
+  for (const instances of [1, 2, 4]) {
+    log(`throughput: ${instances} instance(s) offered ${THROUGHPUT_RATE} msg/s`);
+    const summary = await runMultiInstance({ scenario: throughputScenario, rig: openRig, config: { instances } });
+    throughput[String(instances)] = Math.round(summary.completed / (summary.elapsedMs / 1000));
+    if (instances === 2 && summary.propagationHistogram) {
+      const merged = mergeHistograms([summary.propagationHistogram]);
+      multiProcessPropagation = figures(merged);
+      merged.destroy();
+    }
+  }
+
+  log('global cap: 3 instances against a burst-only cap of 300');
+  const capRig = RigSchema.parse({ ...openRig, limiter: { userRate: 1000, userBurst: 1000, globalRate: 1, globalBurst: 300 }, variables: rig.variables.map((variable) => ({ ...variable, cooldownMs: 0 })) });
+  const capScenario = ScenarioSchema.parse({ name: 'bench-cap', executor: { type: 'constant-arrival-rate', rate: 600, duration: '2s' }, traffic: { users: 300, mix: { valid: 100 } }, seed: 4 });
+  const capped = await runMultiInstance({ scenario: capScenario, rig: capRig, config: { instances: 3 } });
+  const capAllowed = 300 + Math.ceil((capped.elapsedMs + 1000) / 1000);
+  const capError = Math.max(0, capped.outcomes.accepted - capAllowed) / capAllowed;
+
+  log(`fan-out: ${SUBSCRIBERS} subscribers in a separate process, raw ws floor and cvlab, interleaved`);
+  const fanoutFloor = createHistogram();
+  const fanoutCvlab = createHistogram();
+  for (let round = 0; round < 2; round++) {
+    const f = await fanout('floor');
+    fanoutFloor.add(f);
+    f.destroy();
+    const c = await fanout('cvlab');
+    fanoutCvlab.add(c);
+    c.destroy();
+  }
+
+  const propagation = { floor: figures(floor), cvlab: figures(cvlab), ratioP50: ratio(cvlab.getValueAtPercentile(50), floor.getValueAtPercentile(50)), ratioP99: ratio(cvlab.getValueAtPercentile(99), floor.getValueAtPercentile(99)), betweenProcesses: multiProcessPropagation };
+  const fan = {
+    subscribers: SUBSCRIBERS,
+    floor: figures(fanoutFloor),
+    cvlab: figures(fanoutCvlab),
+    ratioP50: ratio(fanoutCvlab.getValueAtPercentile(50), fanoutFloor.getValueAtPercentile(50)),
+    ratioP99: ratio(fanoutCvlab.getValueAtPercentile(99), fanoutFloor.getValueAtPercentile(99)),
+  };
+  const result = {
+    bench: 'multi',
+    unit: 'ms',
+    propagation,
+    throughput: { offered: THROUGHPUT_RATE, perSecond: throughput, scaling2: ratio(throughput['2'] ?? 0, throughput['1'] ?? 0), scaling4: ratio(throughput['4'] ?? 0, throughput['1'] ?? 0) },
+    globalCap: { allowed: capAllowed, accepted: capped.outcomes.accepted, error: Math.round(capError * 10_000) / 10_000 },
+    fanout: fan,
+    targets: {
+      propagationP50WithinFloor: propagation.ratioP50 <= 1.2,
+      globalCapErrorWithin1Percent: capError <= 0.01,
+      fanoutP99Under10ms: fan.cvlab.p99 < 10,
+      fanoutP99WithinFloor: fan.ratioP99 <= 1.2,
+    },
+    machine: { ...machine, loadAfter: loadavg()[0] },
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+await main();
+process.exit(0);

@@ -1,0 +1,97 @@
+import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
+import { parseOrThrow } from '../../../shared/format-issues';
+import type { RigConfig } from '../../../shared/rig';
+import type { RunSummary, StageStatistics } from '../../../shared/run';
+import type { Scenario } from '../../../shared/scenario';
+import { RunController } from '../load/run-controller';
+import { initHistograms } from '../metrics/create-histogram';
+import { createPipeline } from '../pipeline/chat-pipeline';
+import { mergeHistograms } from '../multi/merge-histograms';
+import { statisticsOf } from '../multi/merge-run-summaries';
+import { attachFanout } from './attach-fanout';
+import { FanoutScalingConfigSchema } from './fanout-scaling-config';
+import { FanoutServer, type FanoutCounters } from './fanout-server';
+import { FanoutSubscriberPool } from './fanout-subscriber-pool';
+import { RemoteSubscriberPool, type RemoteSubscriberReport } from './remote-subscriber-pool';
+
+/** A run with the fan-out stage: the run's own figures plus fan-out latency (accepted → received by each subscriber). */
+export interface FanoutScalingSummary extends RunSummary {
+  readonly fanout: {
+    readonly subscribers: number;
+    readonly stalledSubscribers: number;
+    /** Accepted → received, every (subscriber, change) pair of the subscribers that read, ns. */
+    readonly latency?: StageStatistics;
+    readonly latencyHistogram?: string;
+    readonly counters: FanoutCounters;
+    /** Subscribers that missed a change or saw one out of order (0 in a sound run without drops). */
+    readonly subscribersWithGaps: number;
+    readonly subscribersOutOfOrder: number;
+  };
+}
+
+/**
+ * The `websocket-scaling` scenario: the pipeline runs the scenario with the fan-out stage
+ * attached while N simulated subscribers on loopback (some stalled, if asked) receive every
+ * accepted change; fan-out latency is measured as its own stage.
+ */
+export async function runFanoutScaling(options: { scenario: Scenario; rig: RigConfig; config?: unknown }): Promise<FanoutScalingSummary> {
+  const config = parseOrThrow(FanoutScalingConfigSchema, options.config ?? {}, 'fanout');
+  await initHistograms();
+  const server = await FanoutServer.listen({ maxClients: config.maxClients, maxBufferedBytes: config.maxBufferedBytes, slowPolicy: config.slowPolicy });
+  // Subscribers read in a process of their own where the build allows, so they do not slow the pipeline they measure.
+  const remote = RemoteSubscriberPool.available() ? await RemoteSubscriberPool.connect(server.url, config.subscribers, config.stalledSubscribers) : undefined;
+  const local: FanoutSubscriberPool[] = [];
+  try {
+    if (!remote) {
+      if (config.stalledSubscribers > 0) {
+        const stalled = await FanoutSubscriberPool.connect(server.url, config.stalledSubscribers);
+        local.push(stalled);
+        for (let index = 0; index < stalled.size; index++) stalled.stall(index);
+      }
+      local.push(await FanoutSubscriberPool.connect(server.url, config.subscribers));
+    }
+    const controller = new RunController({
+      createPipeline: async (rig, pipelineOptions) => {
+        const pipeline = await createPipeline(rig, pipelineOptions);
+        attachFanout(pipeline, server, { remote: config.remote });
+        return pipeline;
+      },
+    });
+    await controller.start({ scenario: options.scenario, rig: options.rig });
+    const summary = await controller.finished();
+    if (!summary) throw new Error('the run ended without a summary');
+    // Changes still on their way to subscribers when the run ended.
+    const accepted = server.counters().published;
+    let report: RemoteSubscriberReport;
+    if (remote) {
+      await remote.waitForReceived(accepted).catch(() => undefined);
+      report = await remote.report();
+    } else {
+      const pool = local.at(-1) as FanoutSubscriberPool;
+      await pool.waitForReceived(accepted, 5_000).catch(() => undefined);
+      report = {
+        ...(pool.histogram.totalCount > 0 ? { histogram: encodeIntoCompressedBase64(pool.histogram) } : {}),
+        received: pool.tallies.map((tally) => tally.received),
+        gaps: pool.tallies.filter((tally) => tally.gaps > 0).length,
+        outOfOrder: pool.tallies.filter((tally) => tally.outOfOrder > 0).length,
+      };
+    }
+    const histogram = mergeHistograms([report.histogram]);
+    const latency = statisticsOf(histogram);
+    histogram.destroy();
+    return {
+      ...summary,
+      fanout: {
+        subscribers: config.subscribers,
+        stalledSubscribers: config.stalledSubscribers,
+        ...(latency && report.histogram ? { latency, latencyHistogram: report.histogram } : {}),
+        counters: server.counters(),
+        subscribersWithGaps: Math.max(report.gaps, report.received.filter((count) => count < accepted).length),
+        subscribersOutOfOrder: report.outOfOrder,
+      },
+    };
+  } finally {
+    await Promise.all([...local.map((pool) => pool.close()), remote?.close()]);
+    await server.close();
+  }
+}
