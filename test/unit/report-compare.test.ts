@@ -72,6 +72,18 @@ describe('compareRuns on synthetic runs', () => {
     expect(comparison.verdict).toBe('unchanged');
   });
 
+  it('calls it inconclusive when the whole-run p99 contradicts the per-interval samples', () => {
+    const slow = syntheticReport({ id: 'slow', seed: 12, scale: 1.2 });
+    const basePercentile = baseline.summary.stages.find((row) => row.stage === 'e2e')!;
+    const contradicting: RunReport = {
+      ...slow,
+      summary: { ...slow.summary, stages: slow.summary.stages.map((row) => (row.stage === 'e2e' ? { ...row, p99: basePercentile.p99 * 0.5 } : row)) },
+    };
+    const comparison = compareRuns(baseline, contradicting);
+    expect(comparison.verdict).toBe('unchanged');
+    expect(comparison.reason).toMatch(/Inconclusive/);
+  });
+
   it('gives no verdict on too few intervals', () => {
     const comparison = compareRuns(baseline, syntheticReport({ id: 'short', seed: 5, scale: 2, intervals: 4 }));
     expect(comparison.verdict).toBe('unchanged');

@@ -27,10 +27,24 @@ export function intervalSamples(report: RunReport, stage: string, statistic: 'p5
 }
 
 /**
+ * True when the whole-run percentile (from the merged histograms) moved beyond the minimum
+ * effect in the direction opposite to the per-interval medians: the two disagree, so the
+ * runs are too noisy for a verdict.
+ */
+function overallDisagrees(baseline: RunReport, candidate: RunReport, stage: string, statistic: 'p50' | 'p95' | 'p99' | 'max', medianRatio: number, minimumEffect: number): boolean {
+  const before = baseline.summary.stages.find((row) => row.stage === stage)?.[statistic];
+  const after = candidate.summary.stages.find((row) => row.stage === stage)?.[statistic];
+  if (!before || after === undefined) return false;
+  const overall = after / before;
+  return (medianRatio > 1 && overall < 1 - minimumEffect) || (medianRatio < 1 && overall > 1 + minimumEffect);
+}
+
+/**
  * Compares a candidate run with a baseline. The verdict rests on a Mann-Whitney U test of the
  * per-interval p99 samples (not on a bare percentage): a change must be statistically
  * significant AND larger than the minimum practical effect, both in median ratio and in
- * Cliff's delta, so noise in a long run is not flagged as a regression.
+ * Cliff's delta, so noise in a long run is not flagged as a regression; and the whole-run
+ * percentile must not contradict it.
  */
 export function compareRuns(baseline: RunReport, candidate: RunReport, options: CompareOptions = {}): RunComparison {
   const stage = options.stage ?? 'e2e';
@@ -55,6 +69,8 @@ export function compareRuns(baseline: RunReport, candidate: RunReport, options: 
     reason = `No significant difference in per-interval ${stage}.${statistic} (Mann-Whitney p = ${test.pValue.toPrecision(2)} ≥ ${alpha}; median ${change}).`;
   } else if (Math.abs(medianRatio - 1) < minimumEffect || Math.abs(test.cliffsDelta) < minimumDelta) {
     reason = `Significant but below the practical threshold: median ${change} (minimum ±${(minimumEffect * 100).toFixed(0)}%), Cliff's delta ${test.cliffsDelta.toFixed(2)}.`;
+  } else if (overallDisagrees(baseline, candidate, stage, statistic, medianRatio, minimumEffect)) {
+    reason = `Inconclusive: per-interval ${stage}.${statistic} median ${change} (p = ${test.pValue.toExponential(1)}), but the whole-run ${stage} ${statistic} moved the other way; rerun both to settle it.`;
   } else {
     verdict = medianRatio > 1 ? 'regressed' : 'improved';
     reason = `Per-interval ${stage}.${statistic} median ${change} (Mann-Whitney p = ${test.pValue.toExponential(1)}, Cliff's delta ${test.cliffsDelta.toFixed(2)}, ${before.length} vs ${after.length} intervals).`;
