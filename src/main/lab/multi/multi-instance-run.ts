@@ -7,8 +7,9 @@ import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import { Redis } from 'ioredis';
 import { parseOrThrow } from '../../../shared/format-issues';
 import type { RigConfig } from '../../../shared/rig';
-import type { RunFrame, RunInfo, RunSummary, StageStatistics } from '../../../shared/run';
+import { RunOverridesSchema, type RunFrame, type RunInfo, type RunOverrides, type RunSummary, type StageStatistics } from '../../../shared/run';
 import type { Scenario } from '../../../shared/scenario';
+import { applyOverrides } from '../load/apply-overrides';
 import { createArrivalPlan } from '../load/arrival-plan';
 import { initHistograms } from '../metrics/create-histogram';
 import { ANNOUNCE_CHANNEL, controlChannel, parseAgentMessage, type AgentMessage, type AgentMessageOf, type InstanceShare } from './agent-protocol';
@@ -61,8 +62,10 @@ export interface MultiInstanceSummary extends RunSummary {
 export interface MultiInstanceRunOptions {
   readonly scenario: Scenario;
   readonly rig: RigConfig;
-  /** The shared Redis; default the rig's. */
+  /** The shared Redis; default the rig's, else $REDIS_URL, else the local redis://127.0.0.1:6379. */
   readonly redisUrl?: string;
+  /** Command-line overrides (duration, rate, users, seed), applied before the shares are cut. */
+  readonly overrides?: RunOverrides;
   /** The scenario file's `multiInstance` block (input form; defaults fill the rest). */
   readonly config?: unknown;
   readonly log?: (line: string) => void;
@@ -119,11 +122,11 @@ export async function purgeNamespace(redis: Redis, namespace: string): Promise<n
  */
 export async function runMultiInstance(options: MultiInstanceRunOptions): Promise<MultiInstanceSummary> {
   const config: MultiInstanceConfig = parseOrThrow(MultiInstanceConfigSchema, options.config ?? {}, 'multiInstance');
-  const redisUrl = options.redisUrl ?? options.rig.redisUrl;
-  if (!redisUrl) throw new Error('a multi-instance run needs a shared Redis: give the rig a "redisUrl" or pass --redis <url>');
+  // Several instances cannot share an in-process store: without a Redis in the rig, the local one is used.
+  const redisUrl = options.redisUrl ?? options.rig.redisUrl ?? process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
   const log = options.log ?? (() => undefined);
   await initHistograms();
-  const scenario = options.scenario;
+  const scenario = options.overrides ? applyOverrides(options.scenario, parseOrThrow(RunOverridesSchema, options.overrides, 'run overrides')) : options.scenario;
   const seed = scenario.seed ?? randomBytes(4).readUInt32LE(0);
   const runId = `${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
   const namespace = `multi-${runId}`;
@@ -131,6 +134,7 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
   const plannedDurationMs = createArrivalPlan(scenario.executor, seed).plannedDurationMs;
   const localCount = Math.min(config.instances, config.localInstances ?? config.instances);
 
+  log(`multi-instance run ${runId}: ${config.instances} instances on Redis ${redisUrl}, namespace ${namespace}`);
   const commands = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
   const subscriber = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
   commands.on('error', () => undefined);
