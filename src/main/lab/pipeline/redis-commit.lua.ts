@@ -1,35 +1,41 @@
+import type { RigConfig } from '../../../shared/rig';
+import { isWholeKind, lowerBound, upperBound } from './value-resolver';
+
 /**
  * The Redis half of the HybridRateLimiter and the state write, as ONE script so a message
  * costs one round trip. It repeats `takeToken` (hybrid-rate-limiter.ts) and `resolveValue`
  * (value-resolver.ts) step for step; the unit and integration tests hold the two to the same
- * results. Time is Redis TIME, shared by every instance. Kept lean (few redis.call, numbers
- * handed to Redis to format) because it runs once per chat message.
+ * results. Time is Redis TIME, shared by every instance.
+ *
+ * It runs once per chat message, so it is kept lean: the rig's limits and variables are written
+ * into the script as constants (RIG_LINE below, filled by `redisCommitScript`) instead of being
+ * sent with every call, numbers are handed to Redis to format, and nothing is JSON-encoded.
+ * The script depends on the rig only, never on the run, so Redis caches one script per rig.
  *
  * KEYS[1] state hash     fields <variable> value, <variable>:v version, <variable>:t changed at (ms), <variable>:w writer
  * KEYS[2] user bucket    string: the ms at which the bucket is full again; expires then
  * KEYS[3] global bucket  the same, for everyone together
- * ARGV[1] user      ARGV[2] head of the published JSON: {"i":<instance id>,"w":<user>
- * ARGV[3] changes channel   ARGV[4] key ttl ms
- * ARGV[5] user token interval ms (1000/rate)    ARGV[6] user burst
- * ARGV[7] global token interval ms              ARGV[8] global burst
- * ARGV[9] assignment count, then per assignment ASSIGNMENT_FIELDS values:
- *   variable, its ':v', ':t' and ':w' field names (built once in JavaScript: string building is
- *   the dearest thing a script does), spec ('a' absolute | 'r' relative), number as written,
- *   whole (1: int/enum/bool), min, max, value to start from when Redis has none (the default,
- *   or a value written while Redis was away), cooldown ms, minimum version (the caller's last
- *   known version + 1)
+ * ARGV[1] user   ARGV[2] head of the published JSON: {"i":<instance id>,"w":<user>
+ * ARGV[3] changes channel   ARGV[4] key ttl ms   ARGV[5] assignment count, then per assignment
+ *   ASSIGNMENT_FIELDS values: variable, spec ('a' absolute | 'r' relative), number as written,
+ *   value to start from when Redis has none (the default, or a value written while Redis was
+ *   away), minimum version (the caller's last known version + 1)
  *
  * Returns {0, code, waitMs, variable, sinceMs} when refused, or
  * {1, seconds, microseconds, value1, version1, value2, version2, …} when accepted
  * (values as text: Redis would truncate a Lua number reply to an integer).
  * Publishes {"i":…,"w":…,"t":[seconds,microseconds],"c":[[variable,"value",version],…]}.
  */
-export const ASSIGNMENT_FIELDS = 12;
+export const ASSIGNMENT_FIELDS = 5;
+
+/** The line of REDIS_COMMIT_SCRIPT that `redisCommitScript` replaces with the rig's constants. */
+export const RIG_LINE = '-- rig constants --';
 
 export const REDIS_COMMIT_SCRIPT = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
 local ttl = tonumber(ARGV[4])
+${RIG_LINE}
 
 -- Same steps as takeToken(): 0 when a token was taken, else the ms until the next one.
 local function take(key, interval, burst)
@@ -48,34 +54,35 @@ local function take(key, interval, burst)
   return 0
 end
 
-local wait = take(KEYS[2], tonumber(ARGV[5]), tonumber(ARGV[6]))
+local wait = take(KEYS[2], USER_INTERVAL, USER_BURST)
 if wait > 0 then
   return {0, 'rate_limited_user', wait, '', 0}
 end
 
-local count = tonumber(ARGV[9])
+local count = tonumber(ARGV[5])
 local fields = {}
 for index = 1, count do
-  local base = 10 + (index - 1) * ${ASSIGNMENT_FIELDS}
-  fields[#fields + 1] = ARGV[base]
-  fields[#fields + 1] = ARGV[base + 1]
-  fields[#fields + 1] = ARGV[base + 2]
+  local name = ARGV[6 + (index - 1) * ${ASSIGNMENT_FIELDS}]
+  local _, _, _, _, versionField, timeField = variable(name)
+  fields[#fields + 1] = name
+  fields[#fields + 1] = versionField
+  fields[#fields + 1] = timeField
 end
 local stored = redis.call('HMGET', KEYS[1], unpack(fields))
 
 for index = 1, count do
-  local base = 10 + (index - 1) * ${ASSIGNMENT_FIELDS}
-  local cooldown = tonumber(ARGV[base + 10])
+  local name = ARGV[6 + (index - 1) * ${ASSIGNMENT_FIELDS}]
+  local _, _, _, cooldown = variable(name)
   local changedAt = tonumber(stored[index * 3])
   if cooldown > 0 and changedAt then
     local since = now - changedAt
     if since < cooldown then
-      return {0, 'cooldown', math.max(1, math.ceil(cooldown - since)), ARGV[base], math.floor(since + 0.5)}
+      return {0, 'cooldown', math.max(1, math.ceil(cooldown - since)), name, math.floor(since + 0.5)}
     end
   end
 end
 
-wait = take(KEYS[3], tonumber(ARGV[7]), tonumber(ARGV[8]))
+wait = take(KEYS[3], GLOBAL_INTERVAL, GLOBAL_BURST)
 if wait > 0 then
   return {0, 'rate_limited_global', wait, '', 0}
 end
@@ -86,30 +93,29 @@ local writes = {}
 local latestValue = {}
 local latestVersion = {}
 for index = 1, count do
-  local base = 10 + (index - 1) * ${ASSIGNMENT_FIELDS}
+  local base = 6 + (index - 1) * ${ASSIGNMENT_FIELDS}
   local name = ARGV[base]
-  local current = tonumber(stored[index * 3 - 2]) or tonumber(ARGV[base + 9])
+  local whole, low, high, _, versionField, timeField, writerField = variable(name)
+  local current = tonumber(stored[index * 3 - 2]) or tonumber(ARGV[base + 3])
   local version = tonumber(stored[index * 3 - 1]) or 0
   -- A message may name a variable twice: the second assignment builds on the first.
   if latestVersion[name] then
     current = latestValue[name]
     version = latestVersion[name]
   end
-  local valueText = ARGV[base + 5]
+  local valueText = ARGV[base + 2]
   local value = tonumber(valueText)
-  if ARGV[base + 4] == 'r' then
+  if ARGV[base + 1] == 'r' then
     -- Same steps as resolveValue(): add to the current value and stop at the bounds; whole
     -- kinds round half up and stay in bounds.
-    if current ~= current or current == math.huge or current == -math.huge then current = tonumber(ARGV[base + 9]) end
-    local low = tonumber(ARGV[base + 7])
-    local high = tonumber(ARGV[base + 8])
+    if current ~= current or current == math.huge or current == -math.huge then current = tonumber(ARGV[base + 3]) end
     local nextValue = current + value
     if not (nextValue >= low) then
       nextValue = low
     elseif nextValue > high then
       nextValue = high
     end
-    if ARGV[base + 6] == '1' then
+    if whole then
       nextValue = math.floor(nextValue + 0.5)
       if nextValue < low then
         nextValue = low
@@ -120,16 +126,16 @@ for index = 1, count do
     value = nextValue + 0
     valueText = string.format('%.17g', value)
   end
-  version = math.max(version + 1, tonumber(ARGV[base + 11]))
+  version = math.max(version + 1, tonumber(ARGV[base + 4]))
   latestValue[name] = value
   latestVersion[name] = version
   writes[#writes + 1] = name
   writes[#writes + 1] = valueText
-  writes[#writes + 1] = ARGV[base + 1]
+  writes[#writes + 1] = versionField
   writes[#writes + 1] = version
-  writes[#writes + 1] = ARGV[base + 2]
+  writes[#writes + 1] = timeField
   writes[#writes + 1] = now
-  writes[#writes + 1] = ARGV[base + 3]
+  writes[#writes + 1] = writerField
   writes[#writes + 1] = ARGV[1]
   result[#result + 1] = valueText
   result[#result + 1] = version
@@ -140,3 +146,43 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PUBLISH', ARGV[3], ARGV[2] .. ',"t":[' .. time[1] .. ',' .. time[2] .. '],"c":[' .. table.concat(published, ',') .. ']}')
 return result
 `;
+
+/** A number as Lua source: JavaScript's shortest round-trip form reads back to the same double. */
+const luaNumber = (value: number): string => {
+  if (!Number.isFinite(value)) throw new Error(`expected a finite number for the commit script, got ${value}`);
+  return String(value);
+};
+
+/**
+ * The commit script for one rig: REDIS_COMMIT_SCRIPT with the limiter settings and a lookup of
+ * each variable (whole, min, max, cooldown ms and its hash field names) written in as constants.
+ * Variable names are `[a-z][a-z0-9_]*` (RigSchema), so they are safe inside Lua strings.
+ */
+export function redisCommitScript(rig: RigConfig): string {
+  const { limiter } = rig;
+  const lines = [
+    `local USER_INTERVAL = ${luaNumber(1000 / limiter.userRate)}`,
+    `local USER_BURST = ${luaNumber(limiter.userBurst)}`,
+    `local GLOBAL_INTERVAL = ${luaNumber(1000 / limiter.globalRate)}`,
+    `local GLOBAL_BURST = ${luaNumber(limiter.globalBurst)}`,
+    // Returns whole, min, max, cooldown ms, version/time/writer field names; constants are interned once.
+    'local function variable(name)',
+    ...rig.variables.map((entry) => {
+      const name = entry.name;
+      if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`variable name "${name}" cannot go into the commit script: expected [a-z][a-z0-9_]*`);
+      const values = [
+        isWholeKind(entry) ? 'true' : 'false',
+        luaNumber(lowerBound(entry)),
+        luaNumber(upperBound(entry)),
+        luaNumber(entry.cooldownMs),
+        `'${name}:v'`,
+        `'${name}:t'`,
+        `'${name}:w'`,
+      ];
+      return `  if name == '${name}' then return ${values.join(', ')} end`;
+    }),
+    `  error('the rig has no variable ' .. tostring(name))`,
+    'end',
+  ];
+  return REDIS_COMMIT_SCRIPT.replace(RIG_LINE, lines.join('\n'));
+}

@@ -4,9 +4,8 @@ import type { AppliedChange, Assignment } from '../../../shared/message';
 import type { RigConfig, VariableConfig } from '../../../shared/rig';
 import { describeLimit, type LimitDecision } from './hybrid-rate-limiter';
 import { MemoryStateStore, unknownVariable } from './memory-state-store';
-import { REDIS_COMMIT_SCRIPT } from './redis-commit.lua';
+import { redisCommitScript } from './redis-commit.lua';
 import type { CommitResult, RemoteChange, StateStore, StateStoreCounters, StateStoreOptions, VariableState } from './state-store';
-import { isWholeKind, lowerBound, upperBound } from './value-resolver';
 
 export interface RedisStateStoreOptions extends StateStoreOptions {
   readonly redisUrl: string;
@@ -40,14 +39,6 @@ const DEFAULT_KEY_TTL_MS = 10 * 60 * 1000;
 
 type CommitReply = (string | number)[];
 
-/** What the commit script needs to know about one variable, prepared once. */
-interface VariableArguments {
-  /** Value, version, time and writer field names in the state hash. */
-  readonly fields: readonly [string, string, string, string];
-  /** Whole ('1' | '0'), min, max. */
-  readonly bounds: readonly [string, string, string];
-  readonly cooldown: string;
-}
 type CommitRedis = Redis & { cvlabCommit(...args: (string | number)[]): Promise<CommitReply> };
 
 /** One message on the changes channel, as the commit script writes it. */
@@ -89,10 +80,8 @@ export class RedisStateStore implements StateStore {
   private readonly keys: NamespaceKeys;
   private readonly mirror: MemoryStateStore;
   private readonly variables = new Map<string, VariableConfig>();
-  /** Per variable: its field names, then whole ('1'/'0'), min, max, as the script reads them. */
-  private readonly variableArguments = new Map<string, VariableArguments>();
-  /** ARGV[3..8] of the script: the same for every message. */
-  private readonly fixedArguments: readonly string[];
+  /** ARGV[4] of the commit script: key expiry, whole ms. */
+  private readonly keyTtl: string;
   /** Start of the published JSON, up to the writer. */
   private readonly publishHead: string;
   private readonly listeners = new Set<(change: RemoteChange) => void>();
@@ -108,24 +97,9 @@ export class RedisStateStore implements StateStore {
   ) {
     this.keys = namespaceKeys(options.namespace);
     this.mirror = new MemoryStateStore(rig);
-    for (const variable of rig.variables) {
-      this.variables.set(variable.name, variable);
-      this.variableArguments.set(variable.name, {
-        fields: [variable.name, `${variable.name}:v`, `${variable.name}:t`, `${variable.name}:w`],
-        bounds: [isWholeKind(variable) ? '1' : '0', String(lowerBound(variable)), String(upperBound(variable))],
-        cooldown: String(variable.cooldownMs),
-      });
-    }
-    const { limiter } = rig;
-    this.fixedArguments = [
-      this.keys.channel,
-      // PEXPIRE takes whole milliseconds; under a second would expire keys mid-run.
-      String(Math.max(1000, Math.round(options.keyTtlMs ?? DEFAULT_KEY_TTL_MS))),
-      String(1000 / limiter.userRate),
-      String(limiter.userBurst),
-      String(1000 / limiter.globalRate),
-      String(limiter.globalBurst),
-    ];
+    for (const variable of rig.variables) this.variables.set(variable.name, variable);
+    // PEXPIRE takes whole milliseconds; under a second would expire keys mid-run.
+    this.keyTtl = String(Math.max(1000, Math.round(options.keyTtlMs ?? DEFAULT_KEY_TTL_MS)));
     this.publishHead = `{"i":${JSON.stringify(options.instanceId)},"w":`;
     subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.keys.channel) this.receive(text);
@@ -149,7 +123,7 @@ export class RedisStateStore implements StateStore {
       connectTimeout: connectTimeoutMs,
       retryStrategy: (attempt) => Math.min(attempt * 50, 1000),
     }) as CommitRedis;
-    redis.defineCommand('cvlabCommit', { numberOfKeys: 3, lua: REDIS_COMMIT_SCRIPT });
+    redis.defineCommand('cvlabCommit', { numberOfKeys: 3, lua: redisCommitScript(rig) });
     // Connection errors are expected while Redis is down (commits fall back); failed commands are counted.
     redis.on('error', () => undefined);
     const subscriber = new Redis(options.redisUrl, {
@@ -180,23 +154,16 @@ export class RedisStateStore implements StateStore {
       this.keys.global,
       user,
       this.publishHead + JSON.stringify(user),
-      ...this.fixedArguments,
+      this.keys.channel,
+      this.keyTtl,
       assignments.length,
     ];
     for (const assignment of assignments) {
       const spec = assignment.spec;
-      const variable = this.variableArguments.get(assignment.variable) as VariableArguments;
       // Used when Redis holds no value yet: the default, or what this instance wrote while Redis was away.
       const known = this.mirror.stateOf(assignment.variable);
-      args.push(
-        ...variable.fields,
-        spec.kind === 'relative' ? 'r' : 'a',
-        spec.kind === 'relative' ? spec.delta : spec.value,
-        ...variable.bounds,
-        known.value,
-        variable.cooldown,
-        known.version + 1,
-      );
+      if (spec.kind === 'relative') args.push(assignment.variable, 'r', spec.delta, known.value, known.version + 1);
+      else args.push(assignment.variable, 'a', spec.value, known.value, known.version + 1);
     }
     let reply: CommitReply;
     try {
