@@ -33,7 +33,7 @@ const ms = (value: number | null | undefined): string => (value === null || valu
 
 /** The "nines" axis of a percentile chart: 0 → 0%, 1 → 90%, 2 → 99%, …; the maximum sits just past the last nine. */
 function ninesX(quantile: number): number {
-  return quantile >= 1 ? 5.25 : -Math.log10(1 - quantile);
+  return quantile >= 1 ? 5.6 : -Math.log10(1 - quantile);
 }
 const NINES_TICKS = [
   { value: 0, label: '0%' },
@@ -42,7 +42,7 @@ const NINES_TICKS = [
   { value: 3, label: '99.9%' },
   { value: 4, label: '99.99%' },
   { value: 5, label: '99.999%' },
-  { value: 5.25, label: 'max' },
+  { value: 5.6, label: 'max' },
 ];
 
 function percentileChart(title: string, series: readonly { name: string; curve: readonly { quantile: number; valueMs: number }[]; dashed?: boolean }[]): string {

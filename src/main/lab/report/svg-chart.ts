@@ -88,10 +88,11 @@ export function lineChart(options: ChartOptions): string {
     const d = series.points.map(([x, y], index) => `${index ? 'L' : 'M'}${scaleX(x).toFixed(1)} ${scaleY(y).toFixed(1)}`).join('');
     parts.push(`<path d="${d}" fill="none" stroke="${series.color}" stroke-width="1.6"${series.dashed ? ' stroke-dasharray="5 3"' : ''}><title>${escapeHtml(series.name)}</title></path>`);
   }
-  let legendX = margin.left + 8;
+  // The legend sits in the title row, clear of the lines.
+  let legendX = margin.left + options.title.length * 7.2 + 24;
   for (const series of options.series) {
-    parts.push(`<line x1="${legendX}" x2="${legendX + 16}" y1="${margin.top + 10}" y2="${margin.top + 10}" stroke="${series.color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
-    parts.push(`<text x="${legendX + 20}" y="${margin.top + 10}" class="legend" dominant-baseline="middle">${escapeHtml(series.name)}</text>`);
+    parts.push(`<line x1="${legendX}" x2="${legendX + 16}" y1="12" y2="12" stroke="${series.color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
+    parts.push(`<text x="${legendX + 20}" y="12" class="legend" dominant-baseline="middle">${escapeHtml(series.name)}</text>`);
     legendX += 30 + series.name.length * 6.5;
   }
   parts.push('</svg>');
