@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import type { RunReport } from '../../src/shared/report';
+import { percentileCurve } from '../../src/main/lab/report/histogram-curve';
+import { renderIntervalsCsv } from '../../src/main/lab/report/render-csv';
+import { renderReportHtml } from '../../src/main/lab/report/render-html';
+import { assembleReport, intervalOfFrame } from '../../src/main/lab/report/report-builder';
+import { escapeHtml, lineChart } from '../../src/main/lab/report/svg-chart';
+import { createSyntheticRun } from '../../src/main/lab/report/synthetic-run';
+
+function report(overrides: { status?: RunReport['run']['status']; withSummary?: boolean } = {}): RunReport {
+  const run = createSyntheticRun({ id: 'render', intervals: 30, messagesPerInterval: 40, startedAtMs: Date.UTC(2026, 0, 2, 3, 4, 5) });
+  const { histograms, ...summary } = run.summary;
+  const startedAtMs = Date.parse(run.info.startedAt);
+  return assembleReport({
+    run: {
+      id: 'render', rig: 'demo <rig>', scenario: 'burst & co', status: overrides.status ?? 'passed', startedAtMs, endedAtMs: startedAtMs + 3_000, intervalCount: 30,
+      baseline: false, e2eP99Ms: 1, heartbeatAtMs: startedAtMs, info: { rigConfig: { name: 'demo <rig>' } }, environment: null,
+      summary: overrides.withSummary === false ? null : (summary as unknown as Record<string, unknown>),
+    },
+    intervals: run.frames.map((frame) => ({ seq: frame.sequence, atMs: 0, frame: frame as unknown as Record<string, unknown> })),
+    histograms: overrides.withSummary === false ? [] : Object.entries(histograms).map(([name, encoded]) => ({ name, encoded: encoded!, totalCount: 1 })),
+    alerts: [{ atMs: startedAtMs + 500, severity: 'critical', metric: null, message: '<script>alert(1)</script>' }],
+    loopback: [{ id: 'loop-1', startedAtMs, summary: { p50Ms: 1.25, missedEdges: 0 } }],
+  });
+}
+
+describe('report model', () => {
+  it('converts frames (ns, ms since start) to intervals (ms, wall clock)', () => {
+    const run = createSyntheticRun({ id: 'x', intervals: 2, messagesPerInterval: 10 });
+    const interval = intervalOfFrame({ seq: 1, atMs: 0, frame: run.frames[1] as unknown as Record<string, unknown> }, 1_000_000);
+    expect(interval.atMs).toBe(1_000_000 + 200);
+    expect(interval.stages['e2e']!.p99).toBeCloseTo(run.frames[1]!.stages.e2e!.p99 / 1e6, 9);
+    // 5% of the ten messages are rejected as out_of_range (rounded to 1).
+    expect(interval.outcomes).toEqual({ accepted: 9, failed: 0, out_of_range: 1 });
+    expect(interval.eventLoopDelayMs).toBeGreaterThan(0);
+  });
+
+  it('takes stage percentiles from the summary in ms, in pipeline order, with sample counts', () => {
+    const model = report();
+    expect(model.summary.stages.map((row) => row.stage)).toEqual(['validate', 'e2e']);
+    expect(model.summary.stages[1]!.count).toBe(1_200);
+    expect(model.summary.stages[1]!.p50).toBeGreaterThan(1);
+    expect(model.summary.stages[1]!.p50).toBeLessThan(3);
+    expect(model.thresholds[0]).toMatchObject({ key: 'e2e.p99', unit: 'ms', limit: 10, passed: true });
+  });
+
+  it('draws percentile curves from the histograms, rising to the maximum', () => {
+    const run = createSyntheticRun({ id: 'curve', intervals: 5, messagesPerInterval: 100 });
+    const curve = percentileCurve(run.summary.histograms.e2e!);
+    expect(curve[0]!.quantile).toBe(0);
+    expect(curve.at(-1)!.quantile).toBe(1);
+    for (let index = 1; index < curve.length; index++) expect(curve[index]!.valueMs).toBeGreaterThanOrEqual(curve[index - 1]!.valueMs);
+    expect(curve.at(-1)!.valueMs).toBeCloseTo(run.summary.stages.e2e!.max / 1e6, 2);
+  });
+});
+
+describe('HTML', () => {
+  const html = renderReportHtml(report());
+
+  it('is one self-contained page: inline style, inline SVG, no script and no external resource', () => {
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).toContain('<style>');
+    expect(html).toContain('@page { size: A4');
+    expect(html).not.toMatch(/<script|<link|src=|href="http|url\(/i);
+    expect(html.match(/<svg class="chart"/g)?.length).toBeGreaterThanOrEqual(4);
+    expect(html).toMatch(/<path d="M[\d.]+ [\d.]+L/);
+  });
+
+  it('escapes what came from outside', () => {
+    expect(html).toContain('demo &lt;rig&gt; / burst &amp; co');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).not.toContain('<script>alert(1)');
+  });
+
+  it('shows loop-back results, and explains a missing summary for an aborted run', () => {
+    expect(html).toContain('Hardware loop-back');
+    expect(html).toContain('missedEdges');
+    const aborted = renderReportHtml(report({ status: 'aborted', withSummary: false }));
+    expect(aborted).toContain('<span class="badge aborted">aborted</span>');
+    expect(aborted).toContain('the run did not finish');
+    expect(aborted).toContain('e2e latency over time');
+  });
+
+  it('draws a chart even with a single point and without data', () => {
+    expect(lineChart({ title: 'one', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', color: '#000', points: [[1, 1]] }] })).toContain('<path d="M');
+    expect(lineChart({ title: 'none', xLabel: 'x', yLabel: 'y', series: [] })).toContain('<svg');
+    expect(escapeHtml(`"'&<>`)).toBe('&quot;&#39;&amp;&lt;&gt;');
+  });
+});
+
+describe('CSV', () => {
+  it('has one row per interval and a column per stage statistic and outcome code', () => {
+    const csv = renderIntervalsCsv(report());
+    const lines = csv.trimEnd().split('\n');
+    expect(lines).toHaveLength(31);
+    const header = lines[0]!.split(',');
+    expect(header.slice(0, 4)).toEqual(['seq', 'time_utc', 'seconds', 'throughput_per_s']);
+    expect(header).toEqual(expect.arrayContaining(['e2e_p99_ms', 'e2e_count', 'outcome_accepted', 'outcome_out_of_range', 'cpu_percent']));
+    const first = lines[1]!.split(',');
+    expect(first[0]).toBe('0');
+    expect(first[1]).toBe('2026-01-02T03:04:05.100Z');
+    expect(Number(first[header.indexOf('e2e_count')])).toBe(40);
+  });
+});
