@@ -99,8 +99,11 @@ export class HybridRateLimiter {
   private readonly changedAt = new Map<string, number>();
   private readonly cooldowns = new Map<string, number>();
   private readonly now: () => number;
-  /** A user bucket untouched this long is full again, so forgetting it changes nothing. */
-  private readonly userRefillMs: number;
+  /**
+   * How often full user buckets are forgotten: the time an emptied bucket takes to refill,
+   * held between 1 s (a sweep walks every bucket) and 10 s (memory comes back soon enough).
+   */
+  private readonly sweepEveryMs: number;
   private lastSweepMs: number;
 
   constructor(
@@ -114,7 +117,7 @@ export class HybridRateLimiter {
     }
     const start = this.now();
     this.global = { fullAtMs: start };
-    this.userRefillMs = Math.ceil((limiter.userBurst * 1000) / limiter.userRate);
+    this.sweepEveryMs = Math.min(10_000, Math.max(1000, (limiter.userBurst * 1000) / limiter.userRate));
     this.lastSweepMs = start;
   }
 
@@ -124,7 +127,7 @@ export class HybridRateLimiter {
    */
   check(user: string, variables: readonly string[]): LimitDecision {
     const now = this.now();
-    if (now - this.lastSweepMs >= this.userRefillMs) this.sweep(now);
+    if (now - this.lastSweepMs >= this.sweepEveryMs) this.sweep(now);
 
     let bucket = this.users.get(user);
     if (!bucket) {
