@@ -41,7 +41,7 @@ export class MemoryStateStore implements StateStore {
   }
 
   /** The commit itself, synchronous: limiter, then resolve and write each assignment. */
-  commitNow(user: string, assignments: readonly Assignment[], minimumVersions?: ReadonlyMap<string, number>): CommitResult {
+  commitNow(user: string, assignments: readonly Assignment[]): CommitResult {
     const unknown = unknownVariable(this.variables, assignments);
     if (unknown !== undefined) {
       return { ok: false, rejection: { code: 'unknown_variable', detail: `the rig has no variable "${unknown}"` }, limitNs: 0 };
@@ -61,7 +61,7 @@ export class MemoryStateStore implements StateStore {
       const stored = this.state.get(variable.name);
       const current = stored ? stored.value : defaultValue(variable);
       const value = resolveValue(variable, assignment.spec, current);
-      const version = Math.max((stored?.version ?? 0) + 1, minimumVersions?.get(variable.name) ?? 0);
+      const version = (stored?.version ?? 0) + 1;
       if (stored) {
         stored.value = value;
         stored.version = version;
