@@ -24,6 +24,8 @@ const PROPAGATION_SAMPLES = Number(process.env['BENCH_PROPAGATION_SAMPLES'] ?? 2
 const SUBSCRIBERS = Number(process.env['BENCH_SUBSCRIBERS'] ?? 1_000);
 const FANOUT_CHANGES = Number(process.env['BENCH_FANOUT_CHANGES'] ?? 150);
 const THROUGHPUT_RATE = Number(process.env['BENCH_THROUGHPUT_RATE'] ?? 8_000);
+/** Parts to run (comma list of propagation, throughput, cap, fanout); all by default. */
+const PARTS = new Set((process.env['BENCH_PARTS'] ?? 'propagation,throughput,cap,fanout').split(','));
 
 const ms = (ns: number): number => Math.round(ns / 1e3) / 1e3;
 const figures = (histogram: Histogram): { p50: number; p99: number; n: number } => ({
@@ -129,7 +131,7 @@ async function main(): Promise<void> {
   log('propagation: raw pub/sub floor and cvlab, interleaved');
   const floorParts: Histogram[] = [];
   const cvlabParts: Histogram[] = [];
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < 2 && PARTS.has('propagation'); round++) {
     floorParts.push(await pubSubFloor());
     cvlabParts.push(await pipelinePropagation(rig));
   }
@@ -142,7 +144,7 @@ async function main(): Promise<void> {
   const throughputScenario = ScenarioSchema.parse({ name: 'bench-throughput', executor: { type: 'constant-arrival-rate', rate: THROUGHPUT_RATE, duration: '3s' }, traffic: { users: 5000, mix: { valid: 100 } }, seed: 3 });
   const throughput: Record<string, number> = {};
   let multiProcessPropagation: ReturnType<typeof figures> | undefined;
-  for (const instances of [1, 2, 4]) {
+  for (const instances of PARTS.has('throughput') ? [1, 2, 4] : []) {
     log(`throughput: ${instances} instance(s) offered ${THROUGHPUT_RATE} msg/s`);
     const summary = await runMultiInstance({ scenario: throughputScenario, rig: openRig, config: { instances } });
     throughput[String(instances)] = Math.round(summary.completed / (summary.elapsedMs / 1000));
@@ -153,17 +155,18 @@ async function main(): Promise<void> {
     }
   }
 
-  log('global cap: 3 instances against a burst-only cap of 300');
+  if (PARTS.has('cap')) log('global cap: 3 instances against a burst-only cap of 300');
   const capRig = RigSchema.parse({ ...openRig, limiter: { userRate: 1000, userBurst: 1000, globalRate: 1, globalBurst: 300 }, variables: rig.variables.map((variable) => ({ ...variable, cooldownMs: 0 })) });
   const capScenario = ScenarioSchema.parse({ name: 'bench-cap', executor: { type: 'constant-arrival-rate', rate: 600, duration: '2s' }, traffic: { users: 300, mix: { valid: 100 } }, seed: 4 });
-  const capped = await runMultiInstance({ scenario: capScenario, rig: capRig, config: { instances: 3 } });
-  const capAllowed = 300 + Math.ceil((capped.elapsedMs + 1000) / 1000);
-  const capError = Math.max(0, capped.outcomes.accepted - capAllowed) / capAllowed;
+  const capped = PARTS.has('cap') ? await runMultiInstance({ scenario: capScenario, rig: capRig, config: { instances: 3 } }) : undefined;
+  const capAllowed = 300 + Math.ceil(((capped?.elapsedMs ?? 0) + 1000) / 1000);
+  const capAccepted = capped?.outcomes.accepted ?? 0;
+  const capError = Math.max(0, capAccepted - capAllowed) / capAllowed;
 
   log(`fan-out: ${SUBSCRIBERS} subscribers in a separate process, raw ws floor and cvlab, interleaved`);
   const fanoutFloor = createHistogram();
   const fanoutCvlab = createHistogram();
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < 2 && PARTS.has('fanout'); round++) {
     const f = await fanout('floor');
     fanoutFloor.add(f);
     f.destroy();
@@ -185,7 +188,7 @@ async function main(): Promise<void> {
     unit: 'ms',
     propagation,
     throughput: { offered: THROUGHPUT_RATE, perSecond: throughput, scaling2: ratio(throughput['2'] ?? 0, throughput['1'] ?? 0), scaling4: ratio(throughput['4'] ?? 0, throughput['1'] ?? 0) },
-    globalCap: { allowed: capAllowed, accepted: capped.outcomes.accepted, error: Math.round(capError * 10_000) / 10_000 },
+    globalCap: { allowed: capAllowed, accepted: capAccepted, error: Math.round(capError * 10_000) / 10_000 },
     fanout: fan,
     targets: {
       propagationP50WithinFloor: propagation.ratioP50 <= 1.2,
