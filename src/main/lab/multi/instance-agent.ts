@@ -57,7 +57,7 @@ export class InstanceAgent {
     private readonly options: InstanceAgentOptions,
     private readonly commands: Redis,
     private readonly subscriber: Redis,
-    private readonly clock: RedisClock,
+    private clock: RedisClock,
   ) {
     this.agentId = options.agentId ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
     this.donePromise = new Promise((resolve) => (this.doneResolve = resolve));
@@ -122,6 +122,8 @@ export class InstanceAgent {
       this.runId = message.runId;
       this.namespace = message.namespace;
       this.announcement = message;
+      // A long-lived agent's clock drifts: measure its offset to Redis TIME again for each run.
+      this.clock = await measureRedisClock(this.commands).catch(() => this.clock);
       await this.subscriber.subscribe(controlChannel(message.namespace));
       await this.publish(controlChannel(message.namespace), { type: 'join', runId: message.runId, agentId: this.agentId, host: hostname(), pid: process.pid });
       this.log(`joined run ${message.runId}`);
