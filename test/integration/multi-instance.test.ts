@@ -61,7 +61,8 @@ describe('three instances on one Redis', () => {
     expect(summary.stages.e2e?.count).toBe(summary.perInstance.reduce((total, part) => total + (part.summary.stages.e2e?.count ?? 0), 0));
     // Each instance saw the others' accepted changes; propagation is a stage of its own.
     expect(summary.propagation?.count).toBe(summary.perInstance.reduce((total, part) => total + part.remoteChanges, 0));
-    // (An instance that finishes first stops listening, so the last few changes of a slower one may arrive after it left.)
+    // (An instance listens on after its share only until the others go quiet, and a change the in-process
+    // fallback limiter accepted while Redis was slow is never published: a few may be missing.)
     for (const part of summary.perInstance) {
       const others = summary.outcomes.accepted - part.summary.outcomes.accepted;
       expect(part.remoteChanges).toBeLessThanOrEqual(others);

@@ -35,6 +35,11 @@ export interface InstanceAgentOptions {
 
 type Phase = 'idle' | 'joined' | 'running';
 
+/** After its share, an instance listens on until no change of another has come for this long… */
+const LINGER_QUIET_MS = 300;
+/** …but no longer than this. */
+const LINGER_MAX_MS = 3_000;
+
 /**
  * One engine instance of a multi-instance run: listens for runs announced on Redis, joins,
  * runs its share of the same scenario with the RunController at the agreed Redis time, and
@@ -187,14 +192,23 @@ export class InstanceAgent {
         createPipeline: async (pipelineRig, pipelineOptions) => {
           // Every instance shares the run's namespace; the console removes its keys once all are done.
           const pipeline = await factory(pipelineRig, { ...pipelineOptions, namespace, instanceId: this.agentId, redisUrl: this.options.redisUrl, keepState: true });
+          let lastRemoteAtMs = Date.now();
           pipeline.onDidChangeState((change) => {
             if (change.origin !== 'remote' || change.publishedAtMs === undefined || !Number.isFinite(change.publishedAtMs)) return;
+            lastRemoteAtMs = Date.now();
             // Measured against Redis time: this clock + its offset to Redis TIME − the publisher's Redis TIME.
             const ns = Math.max(0, Math.round((localClockMs() + offsetMs - change.publishedAtMs) * 1e6));
             propagation.recordValue(ns);
             metrics?.observeStage('propagation', ns);
             remoteChanges++;
           });
+          // The others may still be sending when this share ends: keep listening until they go quiet (bounded).
+          const close = pipeline.close.bind(pipeline);
+          pipeline.close = async () => {
+            const deadline = Date.now() + LINGER_MAX_MS;
+            while (Date.now() - lastRemoteAtMs < LINGER_QUIET_MS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+            return close();
+          };
           return pipeline;
         },
       });
