@@ -1,18 +1,15 @@
 // Electron main process: app lifecycle and one locked-down window. Everything else lives in
 // src/main/lab, which runs the same without Electron (cvlab run / cvlab serve).
-import { app, BrowserWindow, session, shell } from 'electron';
+import { app, BrowserWindow, session } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bindLabToIpc } from './ipc';
 import { Lab } from './lab/lab';
-import { contentSecurityPolicy } from './lab/server/content-security-policy';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 const rendererFile = join(here, '../renderer/index.html');
 const devServerUrl = !app.isPackaged ? process.env['ELECTRON_RENDERER_URL'] : undefined;
-// The page talks to the engine over IPC only: it may connect nowhere (the dev server's reload socket aside).
-const CONTENT_SECURITY_POLICY = contentSecurityPolicy(devServerUrl ? [new URL(devServerUrl).origin.replace(/^http/, 'ws')] : []);
 
 function createWindow(): BrowserWindow {
   const window = new BrowserWindow({
@@ -24,6 +21,8 @@ function createWindow(): BrowserWindow {
     webPreferences: {
       preload: join(here, '../preload/index.cjs'),
       contextIsolation: true,
+      // Middle-click opens no new window (Electronegativity AUXCLICK_JS_CHECK).
+      disableBlinkFeatures: 'Auxclick',
       sandbox: true,
       nodeIntegration: false,
       nodeIntegrationInWorker: false,
@@ -36,12 +35,10 @@ function createWindow(): BrowserWindow {
   });
   window.once('ready-to-show', () => window.show());
 
-  // No navigation away from the console and no new windows; links open in the system browser.
+  // No navigation away from the console and no new windows: the console links nowhere.
   window.webContents.on('will-navigate', (event) => event.preventDefault());
-  window.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
+  window.webContents.on('will-redirect', (event) => event.preventDefault());
+  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
 
   if (devServerUrl) void window.loadURL(devServerUrl);
   else void window.loadFile(rendererFile);
@@ -53,11 +50,21 @@ app.on('web-contents-created', (_event, contents) => {
 });
 
 void app.whenReady().then(async () => {
-  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-    callback({
-      responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] },
+  // The dev server needs its reload socket; the built console gets the strict policy on every response.
+  // The page talks to the engine over IPC only, so it may connect nowhere. Written out literally so
+  // Electronegativity can read it; a unit test keeps it equal to contentSecurityPolicy().
+  if (!devServerUrl) {
+    session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+      callback({
+        responseHeaders: {
+          ...details.responseHeaders,
+          'Content-Security-Policy': [
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
+          ],
+        },
+      });
     });
-  });
+  }
   // The console asks for no device permissions (serial goes through the engine, not the page).
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   const lab = new Lab({ host: 'electron', version: app.getVersion() });

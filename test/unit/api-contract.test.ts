@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -12,6 +13,7 @@ import {
   type LabCommandName,
   type LabEventName,
 } from '../../src/shared/api';
+import { contentSecurityPolicy } from '../../src/main/lab/server/content-security-policy';
 
 const jsonSchema = (schema: z.ZodType): unknown => z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' });
 
@@ -79,5 +81,20 @@ describe('the LabApi contract', () => {
       await dispatchCommand(api, 'readScenario', ['/data/burst.json']);
       expect(served).toEqual([['readScenario', '/data/burst.json']]);
     });
+  });
+});
+
+describe("the console's Content-Security-Policy", () => {
+  it('is the same in the Electron shell, the page and cvlab serve (no connections, no inline code)', () => {
+    const policy = contentSecurityPolicy();
+    expect(policy).toContain("connect-src 'none'");
+    expect(policy).not.toContain('unsafe-');
+    expect(readFileSync(new URL('../../src/main/index.ts', import.meta.url), 'utf8')).toContain(`"${policy}"`);
+    const page = readFileSync(new URL('../../src/renderer/index.html', import.meta.url), 'utf8');
+    expect(page).toContain(policy.replace(/; frame-ancestors 'none'/, ''));
+  });
+
+  it('lets cvlab serve pages connect to the server\'s own socket only', () => {
+    expect(contentSecurityPolicy(['ws://127.0.0.1:5170'])).toContain('connect-src ws://127.0.0.1:5170;');
   });
 });
