@@ -3,7 +3,9 @@
 // fan-out to 1,000 WebSocket subscribers against a raw `ws` broadcast floor, all in one run.
 // Prints one JSON line. Targets (issue 7): propagation p50 ≤ 1.2× the pub/sub floor; global
 // cap error ≤ 1%; fan-out p99 to 1,000 subscribers < 10 ms and ≤ 1.2× the broadcast floor.
+import { fork } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import type { Histogram } from 'hdr-histogram-js';
 import { Redis } from 'ioredis';
@@ -59,12 +61,60 @@ async function pubSubFloor(): Promise<Histogram> {
   return histogram;
 }
 
-/** cvlab: a change accepted on instance A, seen by instance B, timed as the agents time it (against Redis TIME). */
+/**
+ * Second floor, timed exactly as cvlab's propagation is: a bare Lua PUBLISH stamped with Redis
+ * TIME, received in the same process, measured against Redis time through the clock offset.
+ */
+async function redisTimeFloor(): Promise<Histogram> {
+  const publisher = new Redis(REDIS_URL);
+  const subscriber = new Redis(REDIS_URL);
+  const channel = `cvlab:{bench-${randomBytes(4).toString('hex')}}:floor`;
+  await subscriber.subscribe(channel);
+  const clock = await measureRedisClock(publisher);
+  const histogram = createHistogram();
+  let received: (() => void) | undefined;
+  subscriber.on('message', (_channel: string, text: string) => {
+    const [seconds, microseconds] = text.split(':');
+    const publishedAtMs = Number(seconds) * 1000 + Number(microseconds) / 1000;
+    histogram.recordValue(Math.max(1, Math.round((localClockMs() + clock.offsetMs - publishedAtMs) * 1e6)));
+    received?.();
+  });
+  const script = "local t = redis.call('TIME') redis.call('PUBLISH', KEYS[1], t[1] .. ':' .. t[2]) return 1";
+  for (let index = 0; index < PROPAGATION_SAMPLES; index++) {
+    const arrived = new Promise<void>((resolve) => (received = resolve));
+    await publisher.eval(script, 1, channel);
+    await arrived;
+  }
+  subscriber.disconnect();
+  publisher.disconnect();
+  return histogram;
+}
+
+const openLimiter = (rig: RigConfig): RigConfig => ({
+  ...rig,
+  redisUrl: REDIS_URL,
+  limiter: { userRate: 1e6, userBurst: 1e6, globalRate: 1e6, globalBurst: 1e6 },
+  variables: rig.variables.map((variable) => ({ ...variable, cooldownMs: 0 })),
+});
+
+/** Child role: instance A of the propagation measurement, processing one message per request from the parent. */
+async function publisherInstance(namespace: string): Promise<void> {
+  const rig = await loadRig();
+  const pipeline = await createPipeline(openLimiter({ ...rig, osc: { host: '127.0.0.1', port: 9 } }), { namespace, instanceId: 'a', tap: false, keepState: true });
+  process.on('message', (message: { index: number } | { close: true }) => {
+    if ('close' in message) return void pipeline.close().then(() => process.exit(0));
+    void pipeline.process({ user: `viewer${message.index}`, text: `hue=${(message.index % 100) / 100}` }).then((outcome) => process.send?.({ status: outcome.status }));
+  });
+  process.send?.({ ready: true });
+}
+
+/** cvlab: a change accepted on instance A (its own process), seen by instance B here, timed as the agents time it (against Redis TIME). */
 async function pipelinePropagation(rig: RigConfig): Promise<Histogram> {
   const namespace = `bench-${randomBytes(4).toString('hex')}`;
-  const open = { ...rig, redisUrl: REDIS_URL, limiter: { userRate: 1e6, userBurst: 1e6, globalRate: 1e6, globalBurst: 1e6 }, variables: rig.variables.map((variable) => ({ ...variable, cooldownMs: 0 })) };
-  const a = await createPipeline(open, { namespace, instanceId: 'a', tap: false });
-  const b = await createPipeline(open, { namespace, instanceId: 'b', tap: false });
+  const b = await createPipeline(openLimiter({ ...rig, osc: { host: '127.0.0.1', port: 9 } }), { namespace, instanceId: 'b', tap: false });
+  const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, BENCH_ROLE: 'publisher', BENCH_NAMESPACE: namespace }, execArgv: process.execArgv });
+  const reply = (): Promise<Record<string, unknown>> => new Promise((resolve) => child.once('message', (message: Record<string, unknown>) => resolve(message)));
+  await reply();
   const clockConnection = new Redis(REDIS_URL);
   const clock = await measureRedisClock(clockConnection);
   clockConnection.disconnect();
@@ -77,10 +127,13 @@ async function pipelinePropagation(rig: RigConfig): Promise<Histogram> {
   });
   for (let index = 0; index < PROPAGATION_SAMPLES; index++) {
     const arrived = new Promise<void>((resolve) => (received = resolve));
-    const outcome = await a.process({ user: `viewer${index}`, text: `hue=${(index % 100) / 100}` });
-    if (outcome.status === 'accepted') await Promise.race([arrived, sleep(1_000)]);
+    const done = reply();
+    child.send({ index });
+    if ((await done)['status'] === 'accepted') await Promise.race([arrived, sleep(1_000)]);
   }
-  await Promise.all([a.close(), b.close()]);
+  child.send({ close: true });
+  await new Promise((resolve) => child.once('exit', resolve));
+  await b.close();
   return histogram;
 }
 
@@ -130,14 +183,18 @@ async function main(): Promise<void> {
 
   log('propagation: raw pub/sub floor and cvlab, interleaved');
   const floorParts: Histogram[] = [];
+  const timedFloorParts: Histogram[] = [];
   const cvlabParts: Histogram[] = [];
   for (let round = 0; round < 2 && PARTS.has('propagation'); round++) {
     floorParts.push(await pubSubFloor());
+    timedFloorParts.push(await redisTimeFloor());
     cvlabParts.push(await pipelinePropagation(rig));
   }
   const floor = createHistogram();
   const cvlab = createHistogram();
+  const timedFloor = createHistogram();
   for (const part of floorParts) floor.add(part);
+  for (const part of timedFloorParts) timedFloor.add(part);
   for (const part of cvlabParts) cvlab.add(part);
 
   const openRig = RigSchema.parse({ ...rig, osc: { host: '127.0.0.1', port: 9 }, redisUrl: REDIS_URL, limiter: { userRate: 1e6, userBurst: 1_000_000, globalRate: 1e6, globalBurst: 1_000_000 } });
@@ -175,7 +232,15 @@ async function main(): Promise<void> {
     c.destroy();
   }
 
-  const propagation = { floor: figures(floor), cvlab: figures(cvlab), ratioP50: ratio(cvlab.getValueAtPercentile(50), floor.getValueAtPercentile(50)), ratioP99: ratio(cvlab.getValueAtPercentile(99), floor.getValueAtPercentile(99)), betweenProcesses: multiProcessPropagation };
+  const propagation = {
+    floor: figures(floor),
+    cvlab: figures(cvlab),
+    ratioP50: ratio(cvlab.getValueAtPercentile(50), floor.getValueAtPercentile(50)),
+    ratioP99: ratio(cvlab.getValueAtPercentile(99), floor.getValueAtPercentile(99)),
+    redisTimeFloor: figures(timedFloor),
+    ratioP50RedisTimeFloor: ratio(cvlab.getValueAtPercentile(50), timedFloor.getValueAtPercentile(50)),
+    betweenProcesses: multiProcessPropagation,
+  };
   const fan = {
     subscribers: SUBSCRIBERS,
     floor: figures(fanoutFloor),
@@ -201,5 +266,8 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-await main();
-process.exit(0);
+if (process.env['BENCH_ROLE'] === 'publisher') await publisherInstance(process.env['BENCH_NAMESPACE'] ?? 'bench');
+else {
+  await main();
+  process.exit(0);
+}
