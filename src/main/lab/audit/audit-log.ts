@@ -41,7 +41,9 @@ function storable(text: string): string {
 
 /** JSON for jsonb, which refuses the escape \u0000 too: strings inside are made storable first. */
 function storableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'string' ? storable(inner) : inner));
+  const json = JSON.stringify(value);
+  // The replacer pass is slow; only text that carries a NUL needs it.
+  return json.includes('\\u0000') ? JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'string' ? storable(inner) : inner)) : json;
 }
 
 /** A row read back from a spool written by an older version, made storable the same way. */
@@ -72,7 +74,8 @@ export function auditRowOf(record: OutcomeRecord, source: string, seq: number): 
   };
 }
 
-const SPOOL_READ_BYTES = 4 * 1024 * 1024;
+// Small chunks: parsing a chunk blocks the event loop, so keep each one to a few milliseconds.
+const SPOOL_READ_BYTES = 256 * 1024;
 
 function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -118,7 +121,7 @@ export class AuditLog implements OutcomeSink {
   constructor(private readonly options: AuditLogOptions) {
     this.source = options.source ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.capacity = options.capacity ?? 500_000;
-    this.batchSize = options.batchSize ?? 5_000;
+    this.batchSize = options.batchSize ?? 2_000;
     this.writeTimeoutMs = options.writeTimeoutMs ?? 1_000;
     this.retryIntervalMs = options.retryIntervalMs ?? 500;
     this.ready = this.openSpool();
@@ -216,6 +219,8 @@ export class AuditLog implements OutcomeSink {
           }
         }
         if (this.queue.length + this.held.length === 0) return;
+        // Converting a batch is synchronous work: let the hot path run between batches.
+        await new Promise((resolve) => setImmediate(resolve));
         const batch = this.takeBatch(this.batchSize);
         try {
           await withTimeout(this.options.writer.write(batch, false), this.writeTimeoutMs, 'an audit batch write');
@@ -276,6 +281,7 @@ export class AuditLog implements OutcomeSink {
       if (end === 0) break;
       const lines = text.slice(0, end).split('\n');
       lines.pop();
+      await new Promise((resolve) => setImmediate(resolve));
       const rows = lines.map((line) => storableRow(JSON.parse(line) as AuditRow));
       let offset = this.replayedBytes;
       for (let start = 0; start < rows.length; start += this.batchSize) {

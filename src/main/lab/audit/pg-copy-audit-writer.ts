@@ -12,10 +12,14 @@ export interface PgCopyAuditWriterOptions {
   readonly statementTimeoutMs?: number;
 }
 
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+
 /** Escapes one value for COPY's text format: backslash, tab, newline and carriage return. */
 function copyField(value: string | number | null): string {
   if (value === null) return '\\N';
   if (typeof value === 'number') return String(Math.round(value));
+  // Most chat text needs no escaping: test once before the slower replace.
+  if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/[\\\t\n\r]/g, (character) => (character === '\\' ? '\\\\' : character === '\t' ? '\\t' : character === '\n' ? '\\n' : '\\r'));
 }
 
