@@ -111,6 +111,13 @@ describe.each([
     await log.drain();
     expect(await log.cleanup(7 * 86_400_000)).toBeGreaterThanOrEqual(1);
     expect(await store().audit.count(`${name}-3`)).toBe(1);
+    // The retention job does the same on its own, on an interval.
+    log.record({ ...old, atMs: Date.now() - 10 * 86_400_000 });
+    await log.drain();
+    expect(await store().audit.count(`${name}-3`)).toBe(2);
+    log.startRetention(7 * 86_400_000, 50);
+    for (let waited = 0; waited < 5_000 && (await store().audit.count(`${name}-3`)) > 1; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await store().audit.count(`${name}-3`)).toBe(1);
     await log.close();
   });
 });
