@@ -5,12 +5,13 @@ import { ReportsPage } from './pages/ReportsPage';
 import { RigPage } from './pages/RigPage';
 import { RunPage } from './pages/RunPage';
 import { ScenariosPage } from './pages/ScenariosPage';
-import { PAGES, SessionProvider, useSession, type Page } from './session';
+import { PAGES, SessionProvider, useRunProgress, useSession, type Page } from './session';
 
 const TITLES: Record<Page, string> = { rig: 'Rig', scenarios: 'Scenarios', run: 'Run', loopback: 'Loop-back', reports: 'Reports', alerts: 'Alerts' };
 
 function Shell(): React.JSX.Element {
-  const { page, navigate, connection, runtime, rig, run, alerts, progress } = useSession();
+  const { page, navigate, connection, runtime, rig, run, alerts } = useSession();
+  const progress = useRunProgress();
 
   // Alt+1…6 switches pages from anywhere.
   useEffect(() => {

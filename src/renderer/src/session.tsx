@@ -29,7 +29,6 @@ interface Session {
   scenario: ScenarioDraft;
   setScenario(scenario: ScenarioDraft): void;
   run: RunInfo | null;
-  progress: RunProgress | null;
   summary: RunSummary | null;
   alerts: AlertEvent[];
   /** Starts the draft scenario on the active rig; errors come back as plain words. */
@@ -39,6 +38,13 @@ interface Session {
 }
 
 const SessionContext = createContext<Session | null>(null);
+// Progress changes a few times a second: its own context, so only what shows it re-renders.
+const ProgressContext = createContext<RunProgress | null>(null);
+
+/** How far the run is (a few updates a second). */
+export function useRunProgress(): RunProgress | null {
+  return useContext(ProgressContext);
+}
 
 /** The console's session: the LabApi connection, what the technician chose, and the low-rate run state. */
 export function useSession(): Session {
@@ -153,16 +159,19 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       scenario,
       setScenario,
       run,
-      progress,
       summary,
       alerts,
       startRun,
       stopRun,
       runError,
     }),
-    [lab, connection.runtime, state, store, page, navigate, rig, scenario, run, progress, summary, alerts, startRun, stopRun, runError],
+    [lab, connection.runtime, state, store, page, navigate, rig, scenario, run, summary, alerts, startRun, stopRun, runError],
   );
-  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+  return (
+    <SessionContext.Provider value={value}>
+      <ProgressContext.Provider value={progress}>{children}</ProgressContext.Provider>
+    </SessionContext.Provider>
+  );
 }
 
 /** An error's plain words (the engine's ValidationError lists each bad field on its own line). */

@@ -40,7 +40,7 @@ const CSP_META = /<meta\s+http-equiv="Content-Security-Policy"\s+content="[^"]*"
  * naming a foreign Host are refused (DNS rebinding).
  */
 export class LabServer {
-  readonly counters: BridgeCounters = { messages: 0, bytes: 0, droppedEvents: 0 };
+  readonly counters: BridgeCounters = { messages: 0, bytes: 0, events: {}, droppedEvents: 0 };
   private readonly sockets = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
   private readonly tokenBytes: Buffer;
   private allowedHosts = new Set<string>();

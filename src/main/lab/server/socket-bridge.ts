@@ -18,6 +18,8 @@ const LOSSY_BACKLOG_BYTES = 2 * 1024 * 1024;
 export interface BridgeCounters {
   messages: number;
   bytes: number;
+  /** Event messages sent, by event name (the live frames are `onDidRunFrames`). */
+  events: Record<string, number>;
   droppedEvents: number;
 }
 
@@ -48,6 +50,7 @@ export function attachSocketBridge(socket: WebSocket, lab: LabApi, counters: Bri
           counters.droppedEvents++;
           return;
         }
+        counters.events[event] = (counters.events[event] ?? 0) + 1;
         send({ type: 'event', event, payload });
       }),
     );

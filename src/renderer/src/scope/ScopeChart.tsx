@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef } from 'react';
+import { memo, useEffect, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { FrameStore, SeriesKey } from './frame-store';
@@ -27,6 +27,8 @@ interface ScopeChartProps {
   /** A click on the chart places a cursor at that run time (seconds). */
   onPlaceCursor?: (seconds: number, which: 0 | 1) => void;
   className?: string;
+  /** Side panels redraw at most this often (ms): each redraw costs the browser, and engine CPU is shared. */
+  minRedrawMs?: number;
 }
 
 const AXIS = { stroke: '#9fb0c2', grid: { stroke: '#1b232d', width: 1 }, ticks: { stroke: '#2a3644', width: 1 }, font: '12px "JetBrains Mono", "DejaVu Sans Mono", monospace' };
@@ -37,7 +39,7 @@ const CURSOR_COLORS = ['#f5f7fa', '#67e8f9'] as const;
  * setData from a requestAnimationFrame loop over the store's ring buffers, only when the data
  * or the view changed. Nothing here passes frames through React state.
  */
-export function ScopeChart({ store, view, title, unit, traces, height, targetLine, followsFixedScale, onPlaceCursor, className }: ScopeChartProps): React.JSX.Element {
+export const ScopeChart = memo(function ScopeChart({ store, view, title, unit, traces, height, targetLine, followsFixedScale, onPlaceCursor, className, minRedrawMs = 0 }: ScopeChartProps): React.JSX.Element {
   const containerRef = useRef<HTMLDivElement>(null);
   const chartRef = useRef<uPlot | null>(null);
   const placeRef = useRef(onPlaceCursor);
@@ -96,7 +98,8 @@ export function ScopeChart({ store, view, title, unit, traces, height, targetLin
     let frozen = false;
     let frozenEnd = 0;
     let animation = 0;
-    const tick = (): void => {
+    let drawnAt = 0;
+    const tick = (now: number): void => {
       animation = requestAnimationFrame(tick);
       const view = viewRef.current;
       if (container.offsetParent === null) return; // page hidden: nothing to draw
@@ -114,6 +117,8 @@ export function ScopeChart({ store, view, title, unit, traces, height, targetLin
         return;
       }
       if (!frozen && store.version === drawnVersion && !changedView) return;
+      if (!changedView && !frozen && now - drawnAt < minRedrawMs) return;
+      drawnAt = now;
       frozen = false;
       const time = store.ring('time');
       chart.batch(() => {
@@ -133,7 +138,7 @@ export function ScopeChart({ store, view, title, unit, traces, height, targetLin
       chart.destroy();
       chartRef.current = null;
     };
-  }, [options, store, view, traces, height, followsFixedScale]);
+  }, [options, store, view, traces, height, followsFixedScale, minRedrawMs]);
 
   return (
     <section className={`scope-panel ${className ?? ''}`} aria-label={title}>
@@ -141,7 +146,7 @@ export function ScopeChart({ store, view, title, unit, traces, height, targetLin
       <div ref={containerRef} className="scope-canvas" />
     </section>
   );
-}
+});
 
 /** The visible window [end − timebase, end] and the y range: fixed, or the top of what is on screen. */
 function applyScales(chart: uPlot, view: ScopeView, end: number, followsFixedScale: boolean): void {
