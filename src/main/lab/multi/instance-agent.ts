@@ -143,8 +143,8 @@ export class InstanceAgent {
         return;
       }
       this.phase = 'running';
-      const delayMs = Math.max(0, message.startAtMs - this.clock.offsetMs - localClockMs());
-      setTimeout(() => void this.runShare(share), delayMs);
+      // Prepared now (connections, subscription), started at the common Redis time.
+      void this.runShare(share, message.startAtMs - this.clock.offsetMs);
     } else if (message.type === 'abort') {
       this.log(`run ${message.runId} aborted by the console: ${message.reason}`);
       await this.controller?.stop();
@@ -159,7 +159,7 @@ export class InstanceAgent {
     this.announcement = undefined;
   }
 
-  private async runShare(share: InstanceShare): Promise<void> {
+  private async runShare(share: InstanceShare, startAtLocalMs: number): Promise<void> {
     const announcement = this.announcement;
     const namespace = this.namespace;
     const runId = this.runId;
@@ -187,36 +187,36 @@ export class InstanceAgent {
       const factory = this.options.createPipeline ?? createPipeline;
       const offsetMs = this.clock.offsetMs;
       const metrics = this.options.metrics;
-      const controller = new RunController({
-        ...(metrics ? { sink: metrics } : {}),
-        createPipeline: async (pipelineRig, pipelineOptions) => {
-          // Every instance shares the run's namespace; the console removes its keys once all are done.
-          const pipeline = await factory(pipelineRig, { ...pipelineOptions, namespace, instanceId: this.agentId, redisUrl: this.options.redisUrl, keepState: true });
-          let lastRemoteAtMs = Date.now();
-          pipeline.onDidChangeState((change) => {
-            if (change.origin !== 'remote' || change.publishedAtMs === undefined || !Number.isFinite(change.publishedAtMs)) return;
-            lastRemoteAtMs = Date.now();
-            // Measured against Redis time: this clock + its offset to Redis TIME − the publisher's Redis TIME.
-            const ns = Math.max(0, Math.round((localClockMs() + offsetMs - change.publishedAtMs) * 1e6));
-            propagation.recordValue(ns);
-            metrics?.observeStage('propagation', ns);
-            remoteChanges++;
-          });
-          // The others may still be sending when this share ends: keep listening until they go quiet (bounded).
-          const close = pipeline.close.bind(pipeline);
-          pipeline.close = async () => {
-            const deadline = Date.now() + LINGER_MAX_MS;
-            while (Date.now() - lastRemoteAtMs < LINGER_QUIET_MS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-            return close();
-          };
-          return pipeline;
-        },
+      // The pipeline is built before the common start, so every instance is subscribed to the
+      // others' changes before the first message of any of them.
+      const pipeline = await factory(rig, { namespace, instanceId: this.agentId, redisUrl: this.options.redisUrl, keepState: true, ...(metrics ? { sink: metrics } : {}) });
+      let lastRemoteAtMs = Date.now();
+      pipeline.onDidChangeState((change) => {
+        if (change.origin !== 'remote' || change.publishedAtMs === undefined || !Number.isFinite(change.publishedAtMs)) return;
+        lastRemoteAtMs = Date.now();
+        // Measured against Redis time: this clock + its offset to Redis TIME − the publisher's Redis TIME.
+        const ns = Math.max(0, Math.round((localClockMs() + offsetMs - change.publishedAtMs) * 1e6));
+        propagation.recordValue(ns);
+        metrics?.observeStage('propagation', ns);
+        remoteChanges++;
       });
+      // The others may still be sending when this share ends: keep listening until they go quiet (bounded).
+      const close = pipeline.close.bind(pipeline);
+      pipeline.close = async () => {
+        const deadline = Date.now() + LINGER_MAX_MS;
+        while (Date.now() - lastRemoteAtMs < LINGER_QUIET_MS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+        return close();
+      };
+      // Every instance shares the run's namespace; the console removes its keys once all are done.
+      const controller = new RunController({ createPipeline: async () => pipeline });
       this.controller = controller;
       let lastFrame: RunFrame | undefined;
       let progress = { sent: 0, completed: 0 };
       controller.onDidRunFrame((frame) => (lastFrame = frame));
       controller.onDidRunProgress((update) => (progress = { sent: update.sent, completed: update.completed }));
+      const waitMs = startAtLocalMs - localClockMs();
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+      else if (waitMs < -50) this.log(`run ${runId}: this instance was ready ${(-waitMs).toFixed(0)} ms after the common start`);
       await controller.start({ scenario, rig });
       const finished = controller.finished();
       heartbeat = setInterval(() => {
