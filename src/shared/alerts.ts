@@ -182,3 +182,15 @@ export function alertContextOf(frame: AlertFrame): AlertContext {
     ...(frame.heapUsedBytes !== undefined && { heapUsedBytes: frame.heapUsedBytes }),
   };
 }
+
+/**
+ * Rules a run watches when its scenario names none: the 10 ms promise, errors, Redis and the
+ * event loop (the usual causes), the limiter falling back to in-process.
+ */
+export const DEFAULT_ALERT_RULES: readonly AlertRuleInput[] = [
+  { id: 'e2e-slow', name: 'End-to-end p99 over 10 ms', metric: 'e2e.p99', comparison: '>', threshold: 10, forMs: 1_000, keepFiringMs: 1_000, severity: 'critical' },
+  { id: 'errors', name: 'Pipeline errors over 1%', metric: 'errors.rate', comparison: '>', threshold: 0.01, forMs: 500, keepFiringMs: 1_000, severity: 'critical' },
+  { id: 'redis-slow', name: 'Redis round trip over 5 ms', metric: 'redis.rttMs', comparison: '>', threshold: 5, forMs: 1_000, keepFiringMs: 1_000, severity: 'warning' },
+  { id: 'event-loop', name: 'Event-loop delay over 20 ms', metric: 'eventLoop.delayMs', comparison: '>', threshold: 20, forMs: 500, keepFiringMs: 1_000, severity: 'warning' },
+  { id: 'global-limit', name: 'Over 20% refused by the global cap', metric: 'outcomes.rate_limited_global.rate', comparison: '>', threshold: 0.2, forMs: 1_000, keepFiringMs: 2_000, severity: 'info' },
+];

@@ -134,3 +134,13 @@ describe('alertFrameOf', () => {
     expect(readAlertMetric(frame, 'limiter.fallbacks')).toBe(7);
   });
 });
+
+describe('default rules', () => {
+  it('are valid rules on metrics a frame carries', async () => {
+    const { DEFAULT_ALERT_RULES, readAlertMetric } = await import('../../src/shared/alerts');
+    const evaluator = new AlertEvaluator(DEFAULT_ALERT_RULES);
+    const frame: AlertFrame = { atMs: 0, stages: { e2e: { p99: 1 } }, outcomes: { accepted: 1 }, redisRttMs: 0.2, eventLoopDelayMs: 1 };
+    for (const rule of DEFAULT_ALERT_RULES) expect(readAlertMetric(frame, rule.metric)).toBeDefined();
+    expect(evaluator.evaluate(frame)).toEqual([]);
+  });
+});
