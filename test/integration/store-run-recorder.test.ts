@@ -55,6 +55,8 @@ describe('RunRecorder', () => {
     expect((await store.runs.get('recorded'))?.status).toBe('running');
 
     for (const frame of run.frames.slice(6)) frames.fire(frame);
+    // The controller's finish event starts the write; the caller awaits the same one.
+    finish.fire(run.summary);
     await recorder.finish(run.summary);
     const saved = await store.runs.get('recorded');
     expect(saved).toMatchObject({ status: 'passed', intervalCount: 12, rig: 'demo', scenario: 'sustained' });

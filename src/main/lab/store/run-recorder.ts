@@ -42,6 +42,7 @@ export class RunRecorder {
   private started: Promise<void> | undefined;
   private pending: StoredInterval[] = [];
   private early: (StoredInterval & { runId: string })[] = [];
+  private finishing: { runId: string; done: Promise<void> } | undefined;
   private savedIntervals = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -124,9 +125,19 @@ export class RunRecorder {
     }
   }
 
-  /** Writes the last frames, the summary, the histograms and the final status. */
-  async finish(summary: RunSummary): Promise<void> {
-    if (summary.run.id !== this.runId) return;
+  /**
+   * Writes the last frames, the summary, the histograms and the final status. Called twice for
+   * one run (by attach() and by the caller), both get the same promise.
+   */
+  finish(summary: RunSummary): Promise<void> {
+    if (this.finishing?.runId === summary.run.id) return this.finishing.done;
+    if (summary.run.id !== this.runId) return Promise.resolve();
+    const done = this.writeFinish(summary);
+    this.finishing = { runId: summary.run.id, done };
+    return done;
+  }
+
+  private async writeFinish(summary: RunSummary): Promise<void> {
     this.stopTimer();
     await this.flush();
     const histograms = Object.entries(summary.histograms).flatMap(([name, encoded]) =>
