@@ -1,7 +1,7 @@
 import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import { parseOrThrow } from '../../../shared/format-issues';
 import type { RigConfig } from '../../../shared/rig';
-import type { RunSummary, StageStatistics } from '../../../shared/run';
+import type { RunOverrides, RunSummary, StageStatistics } from '../../../shared/run';
 import type { Scenario } from '../../../shared/scenario';
 import { RunController } from '../load/run-controller';
 import { initHistograms } from '../metrics/create-histogram';
@@ -34,7 +34,7 @@ export interface FanoutScalingSummary extends RunSummary {
  * attached while N simulated subscribers on loopback (some stalled, if asked) receive every
  * accepted change; fan-out latency is measured as its own stage.
  */
-export async function runFanoutScaling(options: { scenario: Scenario; rig: RigConfig; config?: unknown }): Promise<FanoutScalingSummary> {
+export async function runFanoutScaling(options: { scenario: Scenario; rig: RigConfig; config?: unknown; overrides?: RunOverrides }): Promise<FanoutScalingSummary> {
   const config = parseOrThrow(FanoutScalingConfigSchema, options.config ?? {}, 'fanout');
   await initHistograms();
   const server = await FanoutServer.listen({ maxClients: config.maxClients, maxBufferedBytes: config.maxBufferedBytes, slowPolicy: config.slowPolicy });
@@ -57,7 +57,7 @@ export async function runFanoutScaling(options: { scenario: Scenario; rig: RigCo
         return pipeline;
       },
     });
-    await controller.start({ scenario: options.scenario, rig: options.rig });
+    await controller.start({ scenario: options.scenario, rig: options.rig, ...(options.overrides ? { overrides: options.overrides } : {}) });
     const summary = await controller.finished();
     if (!summary) throw new Error('the run ended without a summary');
     // Changes still on their way to subscribers when the run ended.
