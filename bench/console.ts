@@ -63,7 +63,8 @@ async function measuredPipeline(...args: Parameters<typeof createPipeline>): Pro
 }
 
 const runs = new RunController({ createPipeline: measuredPipeline });
-const lab = new Lab({ host: 'serve', runs, dataDir: join(ROOT, 'artifacts', 'bench-data') });
+// Runs are not saved here: the figures are the console's cost, not the store's.
+const lab = new Lab({ host: 'serve', runs, stores: null, dataDir: join(ROOT, 'artifacts', 'bench-data') });
 const server = await LabServer.start({ lab, rendererDir: join(ROOT, 'out', 'renderer'), port: 0 });
 const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseOrThrow } from './format-issues';
 import { AlertEventSchema } from './alerts';
+import { RunFilterSchema, TrendRequestSchema, type RunComparison, type RunListEntry, type RunReport, type TrendPoint } from './report';
 import { RigSchema } from './rig';
 import { RunStartOptionsSchema, type RunFrame, type RunInfo, type RunProgress, type RunSummary } from './run';
 import { ScenarioSchema } from './scenario';
@@ -58,6 +59,19 @@ const RunInfoSchema = z.custom<RunInfo>().meta({ id: 'RunInfo' });
 const RunProgressSchema = z.custom<RunProgress>().meta({ id: 'RunProgress' });
 const RunFrameSchema = z.custom<RunFrame>().meta({ id: 'RunFrame' });
 const RunSummarySchema = z.custom<RunSummary>().meta({ id: 'RunSummary' });
+const RunListEntrySchema = z.custom<RunListEntry>().meta({ id: 'RunListEntry' });
+const RunReportSchema = z.custom<RunReport>().meta({ id: 'RunReport' });
+const RunComparisonSchema = z.custom<RunComparison>().meta({ id: 'RunComparison' });
+const TrendPointSchema = z.custom<TrendPoint>().meta({ id: 'TrendPoint' });
+
+/** A saved run's id as the store names it, or `latest`. */
+export const RunIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'expected a run id like "20260101120000-a1b2c3" or "latest"');
+
+export const ReportFormatSchema = z.enum(['html', 'json', 'csv']);
+
+/** An export, ready to save: the console offers it as a download. */
+export const ReportExportSchema = z.object({ fileName: z.string(), mimeType: z.string(), text: z.string() });
+export type ReportExport = z.output<typeof ReportExportSchema>;
 
 /** How many frame deliveries a second the console gets at most (DESIGN.md, Live data). */
 export const MAX_FRAME_DELIVERIES_PER_SECOND = 20;
@@ -151,6 +165,36 @@ export const LAB_COMMANDS = {
     doc: 'The summary of the last finished run, or null.',
     args: z.tuple([]),
     result: RunSummarySchema.nullable(),
+  },
+  listReports: {
+    doc: 'Saved runs, newest first, filtered by rig, scenario, status or time.',
+    args: z.tuple([RunFilterSchema]),
+    result: z.array(RunListEntrySchema),
+  },
+  openReport: {
+    doc: 'The report of one saved run: summary, stages, thresholds, intervals, histograms.',
+    args: z.tuple([RunIdSchema]),
+    result: RunReportSchema,
+  },
+  exportReport: {
+    doc: 'A saved run as self-contained HTML, JSON or CSV text.',
+    args: z.tuple([RunIdSchema, ReportFormatSchema]),
+    result: ReportExportSchema,
+  },
+  markBaseline: {
+    doc: 'Marks a saved run as the baseline of its rig and scenario.',
+    args: z.tuple([RunIdSchema]),
+    result: z.object({ runId: z.string(), rig: z.string(), scenario: z.string() }),
+  },
+  compareReports: {
+    doc: 'Compares a run with another one, or with its baseline when the second id is null.',
+    args: z.tuple([RunIdSchema, RunIdSchema.nullable()]),
+    result: RunComparisonSchema,
+  },
+  reportTrend: {
+    doc: 'One percentile of one stage over the last runs of a rig and scenario, oldest first.',
+    args: z.tuple([TrendRequestSchema]),
+    result: z.array(TrendPointSchema),
   },
 } as const satisfies Record<string, CommandSpec>;
 

@@ -1,7 +1,7 @@
 // Drives the real console in Debian's Chromium against a real `cvlab serve` (built output,
 // real engine, demo rig on loopback). Needs /usr/bin/chromium (apt-get install chromium).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,9 +19,13 @@ let consoleUrl: URL;
 
 /** Starts `node out/main/cli.js serve` on a free port and resolves with the URL it prints. */
 async function startServe(port: number): Promise<URL> {
+  // Its own data folder and an embedded database (no DATABASE_URL), emptied before each test run.
+  const dataDir = join(ROOT, 'artifacts', 'e2e-data');
+  rmSync(dataDir, { recursive: true, force: true });
+  const { DATABASE_URL: _databaseUrl, ...environment } = process.env;
   const child = spawn(process.execPath, [join(ROOT, 'out/main/cli.js'), 'serve', '--port', String(port)], {
     cwd: ROOT,
-    env: { ...process.env, CVLAB_DATA_DIR: join(ROOT, 'artifacts', 'e2e-data') },
+    env: { ...environment, CVLAB_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server = child;
@@ -98,8 +102,9 @@ describe('the console in a browser', () => {
   it('runs the burst scenario with a moving scope, pauses, resumes, stops and shows the summary', async () => {
     const run = page.locator('[data-page=run]');
     await page.locator('[data-page=scenarios]').getByRole('button', { name: 'Start run' }).click();
-    await expect.poll(() => run.isVisible()).toBe(true);
-    await expect.poll(() => run.getByRole('progressbar').textContent(), { timeout: 10_000 }).toMatch(/sent/);
+    // The first run opens the embedded database before it starts.
+    await expect.poll(() => run.isVisible(), { timeout: 20_000 }).toBe(true);
+    await expect.poll(() => run.getByRole('progressbar').textContent(), { timeout: 20_000 }).toMatch(/sent/);
 
     const first = await scopeImage();
     await page.waitForTimeout(1500);
@@ -128,6 +133,19 @@ describe('the console in a browser', () => {
     expect(await summary.textContent()).toContain('stopped');
     expect(await summary.getByRole('table').first().textContent()).toContain('e2e.p99');
   }, 90_000);
+
+  it('lists the run on the Reports page, opens its report and marks it as the baseline', async () => {
+    await page.keyboard.press('Alt+5');
+    const reports = page.locator('[data-page=reports]');
+    const row = reports.getByLabel('saved runs').locator('tbody tr', { hasText: 'burst' }).first();
+    await row.waitFor({ timeout: 15_000 });
+    await row.click();
+    const report = reports.getByLabel('report');
+    await report.getByRole('heading', { name: /burst on demo/ }).waitFor({ timeout: 10_000 });
+    expect(await report.getByRole('table').first().textContent()).toContain('e2e');
+    await report.getByRole('button', { name: 'Mark baseline' }).click();
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('baseline');
+  }, 60_000);
 
   it('refuses a WebSocket without the token, in the browser and from a tool', async () => {
     // A string, so the browser's own WebSocket is used (not the ws import of this file).

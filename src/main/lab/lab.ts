@@ -1,7 +1,17 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
-import { MAX_FRAME_DELIVERIES_PER_SECOND, type About, type LabApi, type LabFile, type OpenedDocument, type OpenedRig, type Unsubscribe } from '../../shared/api';
+import {
+  MAX_FRAME_DELIVERIES_PER_SECOND,
+  type About,
+  type LabApi,
+  type LabFile,
+  type OpenedDocument,
+  type OpenedRig,
+  type ReportExport,
+  type Unsubscribe,
+} from '../../shared/api';
+import type { RunComparison, RunFilter, RunListEntry, RunReport, TrendPoint, TrendRequest } from '../../shared/report';
 import type { AlertEvent } from '../../shared/alerts';
 import { Emitter, type Event } from '../../shared/emitter';
 import { ValidationError } from '../../shared/format-issues';
@@ -12,6 +22,10 @@ import { runDoctor, type DoctorCheck } from './doctor';
 import { writeJsonFile } from './json-file';
 import { demoRigPath, resourcePath } from './paths';
 import { RunController } from './load/run-controller';
+import { captureEnvironment } from './report/capture-environment';
+import { ReportService } from './report/report-service';
+import { RunRecorder } from './store/run-recorder';
+import { StoreProvider } from './store/store-provider';
 import { loadRig, saveRig } from './rig-file';
 import { FrameBatcher } from './server/frame-batcher';
 
@@ -33,6 +47,11 @@ export interface LabOptions {
   dataDir?: string;
   /** The load engine; a RunController unless a test or benchmark hands in its own. */
   runs?: RunEngine;
+  /**
+   * Where runs are saved and reports come from: by default the same database `cvlab run` uses
+   * (DATABASE_URL, else PGlite in the data folder). null: runs are not saved (benchmarks).
+   */
+  stores?: StoreProvider | null;
   version?: string;
 }
 
@@ -60,10 +79,17 @@ export class Lab implements LabApi {
   private readonly engineSubscriptions: { dispose(): void }[] = [];
 
   private readonly runs: RunEngine;
+  private readonly stores: StoreProvider | null;
+  private readonly reports: ReportService | null;
+  private recorder: Promise<RunRecorder | null> | undefined;
 
   constructor(private readonly options: LabOptions) {
     this.dataDir = options.dataDir ?? defaultLabDataDir();
     const runs = (this.runs = options.runs ?? new RunController());
+    // CVLAB_DATA_DIR (tests) keeps the database beside the user's files; otherwise the CLI's default.
+    this.stores =
+      options.stores === undefined ? new StoreProvider(options.dataDir || process.env['CVLAB_DATA_DIR'] ? { dataDir: join(this.dataDir, 'db') } : {}) : options.stores;
+    this.reports = this.stores ? new ReportService(this.stores) : null;
     this.engineSubscriptions.push(
       runs.onDidRunProgress((progress) => this.progressEmitter.fire(progress)),
       runs.onDidRunFrame((frame) => this.batcher.push(frame)),
@@ -147,7 +173,75 @@ export class Lab implements LabApi {
 
   /** Starts a run through the load engine. */
   async startRun(options: RunStartOptions): Promise<RunInfo> {
-    return this.runs.start(options);
+    const recorder = await this.runRecorder();
+    const info = await this.runs.start(options);
+    if (recorder) {
+      this.recordedDetails = { rig: options.rig, scenario: options.scenario };
+      void recorder.start(info).catch((error: unknown) => console.error(`cvlab: saving run ${info.id} failed: ${(error as Error).message}`));
+    }
+    return info;
+  }
+
+  private recordedDetails: { rig?: unknown; scenario?: unknown } = {};
+
+  /** The recorder that saves every run for the Reports page; null when saving is off or the store cannot open. */
+  private runRecorder(): Promise<RunRecorder | null> {
+    const stores = this.stores;
+    if (!stores) return Promise.resolve(null);
+    this.recorder ??= stores.get().then(
+      (store) => {
+        const recorder = new RunRecorder(store, { environment: captureEnvironment(), details: () => this.recordedDetails });
+        recorder.onDidFail((error) => console.error(`cvlab: saving a run failed: ${error.message}`));
+        this.engineSubscriptions.push(recorder.attach(this.runs));
+        return recorder;
+      },
+      (error: unknown) => {
+        // Runs still go; they are just not saved. The next run tries again.
+        console.error(`cvlab: the run store did not open, runs are not saved: ${(error as Error).message}`);
+        this.recorder = undefined;
+        return null;
+      },
+    );
+    return this.recorder;
+  }
+
+  private requireReports(): ReportService {
+    if (!this.reports) throw new Error('Reports are off in this engine (runs are not saved).');
+    return this.reports;
+  }
+
+  /** Saved runs, newest first. */
+  async listReports(filter: RunFilter): Promise<RunListEntry[]> {
+    return this.requireReports().listRuns(filter);
+  }
+
+  /** The report of one saved run. */
+  async openReport(id: string): Promise<RunReport> {
+    return this.requireReports().getReport(id);
+  }
+
+  /** A saved run as HTML, JSON or CSV text. */
+  async exportReport(id: string, format: 'html' | 'json' | 'csv'): Promise<ReportExport> {
+    const reports = this.requireReports();
+    const runId = await reports.resolveRunId(id);
+    if (format === 'html') return { fileName: `cvlab-${runId}.html`, mimeType: 'text/html', text: await reports.exportHtml(runId) };
+    if (format === 'json') return { fileName: `cvlab-${runId}.json`, mimeType: 'application/json', text: await reports.exportJson(runId) };
+    return { fileName: `cvlab-${runId}-intervals.csv`, mimeType: 'text/csv', text: await reports.exportCsv(runId) };
+  }
+
+  /** Marks a saved run as its rig and scenario's baseline. */
+  markBaseline(id: string): Promise<{ runId: string; rig: string; scenario: string }> {
+    return this.requireReports().markBaseline(id);
+  }
+
+  /** Compares a run with another, or with its baseline. */
+  compareReports(candidateId: string, baselineId: string | null): Promise<RunComparison> {
+    return this.requireReports().compare(candidateId, baselineId ?? undefined);
+  }
+
+  /** One stage percentile over the last runs of a rig and scenario. */
+  reportTrend(request: TrendRequest): Promise<TrendPoint[]> {
+    return this.requireReports().trend(request);
   }
 
   /** Stops the run going on; null when none runs. */
@@ -174,8 +268,11 @@ export class Lab implements LabApi {
   /** Ends the engine's subscriptions (the app or the server is closing). */
   async dispose(): Promise<void> {
     if (this.runs.current()) await this.runs.stop();
+    const recorder = await this.recorder;
+    await recorder?.flush().catch(() => undefined);
     for (const subscription of this.engineSubscriptions) subscription.dispose();
     this.batcher.dispose();
+    await this.stores?.close();
   }
 
   private folders(kind: 'rigs' | 'scenarios'): { builtIn: string; user: string } {

@@ -35,6 +35,8 @@ interface Session {
   startRun(): Promise<void>;
   stopRun(): Promise<void>;
   runError: string | null;
+  /** A start was asked for and the engine has not answered yet (the first run opens the store). */
+  starting: boolean;
 }
 
 const SessionContext = createContext<Session | null>(null);
@@ -69,6 +71,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
   const [summary, setSummary] = useState<RunSummary | null>(null);
   const [alerts, setAlerts] = useState<AlertEvent[]>([]);
   const [runError, setRunError] = useState<string | null>(null);
+  const [starting, setStarting] = useState(false);
 
   useEffect(() => connection.onDidChangeState(setState), [connection]);
 
@@ -124,6 +127,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       setRunError('No rig is loaded yet.');
       return;
     }
+    setStarting(true);
     try {
       const info = await lab.startRun({ scenario: parsed.data, rig: rig.rig });
       store.reset(info.id);
@@ -133,6 +137,8 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       navigate('run');
     } catch (error) {
       setRunError(messageOf(error));
+    } finally {
+      setStarting(false);
     }
   }, [lab, navigate, rig, scenario.draft, store]);
 
@@ -164,8 +170,9 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       startRun,
       stopRun,
       runError,
+      starting,
     }),
-    [lab, connection.runtime, state, store, page, navigate, rig, scenario, run, summary, alerts, startRun, stopRun, runError],
+    [lab, connection.runtime, state, store, page, navigate, rig, scenario, run, summary, alerts, startRun, stopRun, runError, starting],
   );
   return (
     <SessionContext.Provider value={value}>

@@ -71,7 +71,7 @@ function Numeral({ store, label, series, unit, paused, accent }: { store: FrameS
 
 /** Run: start and stop, progress, the live scope, and the summary at the end. */
 export function RunPage(): React.JSX.Element {
-  const { store, run, summary, startRun, stopRun, runError, scenario, rig, page } = useSession();
+  const { store, run, summary, startRun, stopRun, runError, scenario, rig, page, starting } = useSession();
   const progress = useRunProgress();
   // The scope's view is a plain object the charts' animation loops read; it never re-renders anything.
   const viewRef = useRef<ScopeView>(createScopeView());
@@ -163,10 +163,10 @@ export function RunPage(): React.JSX.Element {
               type="button"
               className="primary"
               onClick={() => void startRun()}
-              disabled={!scenarioValid || !rig}
+              disabled={!scenarioValid || !rig || starting}
               title={scenarioValid ? 'Start (Ctrl+Enter)' : 'The scenario has invalid fields: fix them on the Scenarios page'}
             >
-              Start
+              {starting ? 'Starting…' : 'Start'}
             </button>
           )}
           <button type="button" onClick={() => setPaused(!paused)} aria-pressed={paused} title="Freeze the traces; the run goes on (Space)">

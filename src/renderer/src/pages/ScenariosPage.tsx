@@ -27,7 +27,7 @@ const FORM_OPTIONS = {
 
 /** Scenarios: built-in and the user's own, every parameter editable with its problems inline. */
 export function ScenariosPage(): React.JSX.Element {
-  const { lab, scenario, setScenario, startRun, run, runError, rig } = useSession();
+  const { lab, scenario, setScenario, startRun, run, runError, rig, starting } = useSession();
   const [files, setFiles] = useState<LabFile[]>([]);
   const [message, setMessage] = useState<string | null>(null);
   const [saveName, setSaveName] = useState('');
@@ -118,8 +118,8 @@ export function ScenariosPage(): React.JSX.Element {
             <button type="button" disabled={!valid || !saveName} onClick={() => void save()}>
               Save
             </button>
-            <button type="button" className="primary" disabled={!valid || run !== null} onClick={() => void startRun()} title={valid ? 'Start a run of this scenario (Ctrl+Enter)' : 'Fix the problems first'}>
-              Start run
+            <button type="button" className="primary" disabled={!valid || run !== null || starting} onClick={() => void startRun()} title={valid ? 'Start a run of this scenario' : 'Fix the problems first'}>
+              {starting ? 'Starting…' : 'Start run'}
             </button>
           </div>
         </header>
