@@ -6,7 +6,7 @@ import { ReportService } from '../lab/report/report-service';
 import { StoreProvider } from '../lab/store/store-provider';
 import { formatTable } from './format';
 
-interface StoreFlags {
+export interface StoreFlags {
   dataDir?: string;
   databaseUrl?: string;
 }
@@ -24,7 +24,8 @@ async function withService<T>(flags: StoreFlags, work: (service: ReportService) 
   }
 }
 
-function storeOptions(command: Command): Command {
+/** Adds --data-dir and --database-url, shared by every command that opens the store. */
+export function storeOptions(command: Command): Command {
   return command
     .option('--data-dir <dir>', 'embedded database folder (default: $XDG_DATA_HOME/cvlab/db)')
     .option('--database-url <url>', 'PostgreSQL to use instead of the embedded database (default: $DATABASE_URL)');

@@ -7,10 +7,29 @@ import { writeJsonFile } from '../lab/json-file';
 import { RunController } from '../lab/load/run-controller';
 import { loadScenario } from '../lab/load/scenario-file';
 import { loadRig } from '../lab/rig-file';
+import { createAuditLog } from '../lab/audit/create-audit-log';
+import type { AuditLog } from '../lab/audit/audit-log';
+import { captureEnvironment } from '../lab/report/capture-environment';
+import { ReportService } from '../lab/report/report-service';
+import { RunRecorder } from '../lab/store/run-recorder';
+import { defaultDataDir } from '../lab/store/store';
+import { StoreProvider } from '../lab/store/store-provider';
 import { formatNs, formatTable } from './format';
+import { formatComparison, storeOptions, type StoreFlags } from './report';
+import { formatFanout, formatMultiInstance } from './format-multi';
+import { readMultiInstanceConfig } from '../lab/multi/multi-instance-config';
+import { runMultiInstance } from '../lab/multi/multi-instance-run';
+import { readFanoutScalingConfig } from '../lab/fanout/fanout-scaling-config';
+import { runFanoutScaling } from '../lab/fanout/fanout-scaling-run';
+import { dirname, join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 
-interface RunCommandOptions {
+interface RunCommandOptions extends StoreFlags {
   rig?: string;
+  report?: string;
+  baseline?: boolean;
+  save: boolean;
+  audit?: boolean;
   json?: string;
   duration?: string;
   rate?: string;
@@ -25,13 +44,26 @@ export function parseRunOverrides(options: RunCommandOptions): RunOverrides {
   const overrides: { durationMs?: number; rate?: number; users?: number; seed?: number } = {};
   if (options.duration !== undefined) {
     const ms = parseDurationMs(options.duration);
-    if (ms === undefined || ms <= 0) problems.push(`--duration: expected a duration like 30s, 500ms or 2m, got "${options.duration}"`);
+    if (ms === undefined || ms <= 0)
+      problems.push(`--duration: expected a duration like 30s, 500ms or 2m, got "${options.duration}"`);
     else overrides.durationMs = ms;
   }
-  const number = (flag: string, text: string | undefined, whole: boolean, min: number, expected: string): number | undefined => {
+  const number = (
+    flag: string,
+    text: string | undefined,
+    whole: boolean,
+    min: number,
+    expected: string,
+  ): number | undefined => {
     if (text === undefined) return undefined;
     const value = Number(text);
-    if (text.trim() === '' || !Number.isFinite(value) || value < min || (min === 0 && !whole && value === 0) || (whole && !Number.isInteger(value))) {
+    if (
+      text.trim() === '' ||
+      !Number.isFinite(value) ||
+      value < min ||
+      (min === 0 && !whole && value === 0) ||
+      (whole && !Number.isInteger(value))
+    ) {
       problems.push(`--${flag}: expected ${expected}, got "${text}"`);
       return undefined;
     }
@@ -43,7 +75,8 @@ export function parseRunOverrides(options: RunCommandOptions): RunOverrides {
   if (rate !== undefined) overrides.rate = rate;
   if (users !== undefined) overrides.users = users;
   if (seed !== undefined) overrides.seed = seed;
-  if (options.redis !== undefined && !/^rediss?:\/\//.test(options.redis)) problems.push(`--redis: expected a redis:// URL, got "${options.redis}"`);
+  if (options.redis !== undefined && !/^rediss?:\/\//.test(options.redis))
+    problems.push(`--redis: expected a redis:// URL, got "${options.redis}"`);
   if (problems.length > 0) throw new ValidationError('command line', problems);
   return overrides;
 }
@@ -65,8 +98,12 @@ export function formatThresholdValue(verdict: ThresholdVerdict, value: number | 
 
 /** One line per broken threshold: which, the limit, the figure, by how much. */
 export function describeBrokenThreshold(verdict: ThresholdVerdict): string {
-  if (verdict.actual === undefined) return `threshold ${verdict.key} ${verdict.expression} FAILED: nothing was measured (0 samples)`;
-  const ratio = verdict.ratio !== undefined && verdict.ratio > 0 && Number.isFinite(verdict.ratio) ? ` (${verdict.ratio >= 1 ? `${verdict.ratio.toFixed(1)}×` : `${(verdict.ratio * 100).toFixed(0)}% of`} the limit)` : '';
+  if (verdict.actual === undefined)
+    return `threshold ${verdict.key} ${verdict.expression} FAILED: nothing was measured (0 samples)`;
+  const ratio =
+    verdict.ratio !== undefined && verdict.ratio > 0 && Number.isFinite(verdict.ratio)
+      ? ` (${verdict.ratio >= 1 ? `${verdict.ratio.toFixed(1)}×` : `${(verdict.ratio * 100).toFixed(0)}% of`} the limit)`
+      : '';
   return `threshold ${verdict.key} ${verdict.expression} FAILED: measured ${formatThresholdValue(verdict, verdict.actual)}, over the limit by ${formatThresholdValue(verdict, verdict.excess)}${ratio}, on ${verdict.samples} samples`;
 }
 
@@ -76,22 +113,47 @@ const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 export function formatSummary(summary: RunSummary): string {
   const out: string[] = [];
   const { run } = summary;
-  out.push(`run ${run.id}: scenario "${run.scenario}" on rig "${run.rig}" (${run.store} store, seed ${run.seed}) — ${summary.stopReason}${summary.reason ? `: ${summary.reason}` : ''}`);
+  out.push(
+    `run ${run.id}: scenario "${run.scenario}" on rig "${run.rig}" (${run.store} store, seed ${run.seed}) — ${summary.stopReason}${summary.reason ? `: ${summary.reason}` : ''}`,
+  );
   out.push(
     `sent ${summary.sent} of ${run.plannedMessages} planned in ${(summary.elapsedMs / 1000).toFixed(2)} s — ${summary.throughput.toFixed(0)} msg/s; ` +
       `accepted ${summary.outcomes.accepted}, rejected ${summary.outcomes.rejected}, failed ${summary.outcomes.failed}, unaccounted ${summary.unaccounted}`,
   );
-  out.push(`late starts (slip > ${formatNs(summary.slip.toleranceNs)}): ${summary.slip.late} (${(summary.slip.lateRate * 100).toFixed(2)}%)`);
+  out.push(
+    `late starts (slip > ${formatNs(summary.slip.toleranceNs)}): ${summary.slip.late} (${(summary.slip.lateRate * 100).toFixed(2)}%)`,
+  );
   out.push('');
   const rows = METRIC_STAGES.flatMap((stage) => {
     const statistics = summary.stages[stage];
-    return statistics ? [[stage, String(statistics.count), formatNs(statistics.p50), formatNs(statistics.p95), formatNs(statistics.p99), formatNs(statistics.p999), formatNs(statistics.max)]] : [];
+    return statistics
+      ? [
+          [
+            stage,
+            String(statistics.count),
+            formatNs(statistics.p50),
+            formatNs(statistics.p95),
+            formatNs(statistics.p99),
+            formatNs(statistics.p999),
+            formatNs(statistics.max),
+          ],
+        ]
+      : [];
   });
   out.push(formatTable(['stage', 'samples', 'p50', 'p95', 'p99', 'p99.9', 'max'], rows));
   const codes = Object.entries(summary.outcomes.byCode).sort((a, b) => b[1] - a[1]);
   if (codes.length > 0) {
     out.push('');
-    out.push(formatTable(['outcome', 'count', 'share'], codes.map(([code, count]) => [code, String(count), `${((count / Math.max(1, summary.completed)) * 100).toFixed(2)}%`])));
+    out.push(
+      formatTable(
+        ['outcome', 'count', 'share'],
+        codes.map(([code, count]) => [
+          code,
+          String(count),
+          `${((count / Math.max(1, summary.completed)) * 100).toFixed(2)}%`,
+        ]),
+      ),
+    );
   }
   const resources = summary.resources;
   out.push('');
@@ -99,13 +161,21 @@ export function formatSummary(summary: RunSummary): string {
     `CPU mean ${resources.cpuPercentMean.toFixed(0)}% (max ${resources.cpuPercentMax.toFixed(0)}%) of one core; RSS max ${mib(resources.rssMaxBytes)}; heap max ${mib(resources.heapMaxBytes)}; ` +
       `event-loop delay p99 ${formatNs(resources.eventLoopDelayP99)}, max ${formatNs(resources.eventLoopDelayMax)}`,
   );
-  if (summary.pipeline.limiterFallbacks > 0) out.push(`the in-process limiter stood in for Redis ${summary.pipeline.limiterFallbacks} times`);
+  if (summary.pipeline.limiterFallbacks > 0)
+    out.push(`the in-process limiter stood in for Redis ${summary.pipeline.limiterFallbacks} times`);
   if (summary.capacity) {
     out.push('');
     out.push(
       formatTable(
         ['rate', 'sent', 'achieved', 'e2e p99', 'slip p99', 'held'],
-        summary.capacity.steps.map((step) => [`${step.rate}/s`, String(step.sent), `${step.achievedPerSecond.toFixed(0)}/s`, formatNs(step.e2eP99), formatNs(step.slipP99), step.passed ? 'yes' : 'NO']),
+        summary.capacity.steps.map((step) => [
+          `${step.rate}/s`,
+          String(step.sent),
+          `${step.achievedPerSecond.toFixed(0)}/s`,
+          formatNs(step.e2eP99),
+          formatNs(step.slipP99),
+          step.passed ? 'yes' : 'NO',
+        ]),
       ),
     );
     out.push(
@@ -125,7 +195,13 @@ export function formatSummary(summary: RunSummary): string {
     out.push(
       formatTable(
         ['threshold', 'limit', 'measured', 'samples', 'verdict'],
-        summary.thresholds.map((verdict) => [verdict.key, verdict.expression, formatThresholdValue(verdict, verdict.actual), String(verdict.samples), verdict.passed ? 'pass' : 'FAIL']),
+        summary.thresholds.map((verdict) => [
+          verdict.key,
+          verdict.expression,
+          formatThresholdValue(verdict, verdict.actual),
+          String(verdict.samples),
+          verdict.passed ? 'pass' : 'FAIL',
+        ]),
       ),
     );
   }
@@ -153,9 +229,10 @@ function progressFields(progress: RunProgress): Record<string, string> {
 
 /** `cvlab run <scenario.json>`: one load run with a live progress bar and a summary; exit 1 when a threshold fails. */
 export function registerRunCommand(program: Command): void {
-  program
-    .command('run')
-    .description('run a load scenario against the pipeline and report latency per stage; exit code 1 when a threshold fails')
+  storeOptions(program.command('run'))
+    .description(
+      'run a load scenario against the pipeline and report latency per stage; exit code 1 when a threshold fails',
+    )
     .argument('<scenario>', 'scenario file (resources/scenarios/*.json)')
     .option('--rig <file>', 'rig file (default: the built-in demo rig)')
     .option('--json <file>', 'write the run summary (with histograms) as JSON to this file')
@@ -163,31 +240,116 @@ export function registerRunCommand(program: Command): void {
     .option('--rate <msgPerSecond>', 'override the rate (messages per second)')
     .option('--users <count>', 'override the number of simulated viewers')
     .option('--seed <n>', 'override the traffic seed')
-    .option('--redis <url>', 'use this Redis for the limiter and state (default: the rig\'s, else in-process memory)')
+    .option('--redis <url>', "use this Redis for the limiter and state (default: the rig's, else in-process memory)")
+    .option('--report <file>', 'write the self-contained HTML report of this run at the end')
+    .option('--baseline', 'compare with the baseline of this rig and scenario; exit 1 on a regression')
+    .option(
+      '--audit',
+      'log every outcome to the database (default: on with PostgreSQL, off with the embedded database)',
+    )
+    .option('--no-save', 'do not save the run (no database is opened)')
     .action(async (scenarioPath: string, options: RunCommandOptions) => {
       const overrides = parseRunOverrides(options);
+      if (!options.save && (options.report || options.baseline)) {
+        throw new ValidationError('command line', ['--report and --baseline need the saved run: leave out --no-save']);
+      }
       const [scenario, rig] = await Promise.all([loadScenario(scenarioPath), loadRig(options.rig)]);
       const runRig = options.redis ? { ...rig, redisUrl: options.redis } : rig;
-      const controller = new RunController();
+      // Scenarios that need more than one engine: several instances over Redis, or WebSocket fan-out.
+      const multiInstance = await readMultiInstanceConfig(scenarioPath);
+      if (multiInstance) {
+        const summary = await runMultiInstance({
+          scenario,
+          rig: runRig,
+          config: multiInstance,
+          overrides,
+          ...(options.redis ? { redisUrl: options.redis } : {}),
+          log: (line) => console.error(line),
+        });
+        console.log(formatSummary(summary));
+        console.log('');
+        console.log(formatMultiInstance(summary));
+        if (options.json) await writeJsonFile(options.json, summary);
+        process.exitCode = summary.passed ? 0 : 1;
+        return;
+      }
+      const fanout = await readFanoutScalingConfig(scenarioPath);
+      if (fanout) {
+        const summary = await runFanoutScaling({ scenario, rig: runRig, config: fanout, overrides });
+        console.log(formatSummary(summary));
+        console.log('');
+        console.log(formatFanout(summary));
+        if (options.json) await writeJsonFile(options.json, summary);
+        process.exitCode = summary.passed ? 0 : 1;
+        return;
+      }
+      const databaseUrl =
+        options.databaseUrl ?? rig.databaseUrl ?? (options.dataDir ? undefined : process.env['DATABASE_URL']);
+      const stores = options.save ? new StoreProvider({ databaseUrl, dataDir: options.dataDir }) : undefined;
+      const store = await stores?.get();
+      // The embedded database runs on this thread: auditing into it would load the system under test.
+      let audit: AuditLog | undefined;
+      if (store && (options.audit ?? Boolean(databaseUrl))) {
+        audit = createAuditLog({
+          databaseUrl,
+          store,
+          spoolDir: join(dirname(options.dataDir ?? defaultDataDir()), 'spool'),
+        });
+      }
+      const controller = new RunController(audit ? { sink: audit } : {});
+      const recorder = store
+        ? new RunRecorder(store, {
+            environment: captureEnvironment(),
+            details: () => ({ rig: runRig, scenario }),
+            ...(audit ? { auditCounters: () => audit.counters() } : {}),
+          })
+        : undefined;
+      const recording = recorder?.attach(controller);
+      recorder?.onDidFail((error) => console.error(`saving the run: ${error.message} (retrying; the run goes on)`));
       const info = await controller.start({ scenario, rig: runRig, overrides });
+      const saved = recorder?.start(info);
       const finished = controller.finished();
       const interactive = Boolean(process.stderr.isTTY);
-      console.error(`cvlab run ${info.id}: "${info.scenario}" on "${info.rig}", ${info.plannedMessages} messages over ${(info.plannedDurationMs / 1000).toFixed(1)} s, seed ${info.seed}, ${info.store} store`);
+      console.error(
+        `cvlab run ${info.id}: "${info.scenario}" on "${info.rig}", ${info.plannedMessages} messages over ${(info.plannedDurationMs / 1000).toFixed(1)} s, seed ${info.seed}, ${info.store} store`,
+      );
 
       const bar = interactive
         ? new cliProgress.SingleBar(
-            { format: ' {bar} {percentage}% | {elapsed}/{planned} | {rate} msg/s | e2e p99 {p99} | sent {sent} late {late}{step}', hideCursor: true, clearOnComplete: true },
+            {
+              format:
+                ' {bar} {percentage}% | {elapsed}/{planned} | {rate} msg/s | e2e p99 {p99} | sent {sent} late {late}{step}',
+              hideCursor: true,
+              clearOnComplete: true,
+            },
             cliProgress.Presets.shades_classic,
           )
         : undefined;
-      bar?.start(100, 0, progressFields({ runId: info.id, elapsedMs: 0, plannedDurationMs: info.plannedDurationMs, fraction: 0, sent: 0, completed: 0, inFlight: 0, ratePerSecond: 0, e2eP99: 0, late: 0 }));
+      bar?.start(
+        100,
+        0,
+        progressFields({
+          runId: info.id,
+          elapsedMs: 0,
+          plannedDurationMs: info.plannedDurationMs,
+          fraction: 0,
+          sent: 0,
+          completed: 0,
+          inFlight: 0,
+          ratePerSecond: 0,
+          e2eP99: 0,
+          late: 0,
+        }),
+      );
       let lastLineMs = 0;
       const progressSubscription = controller.onDidRunProgress((progress) => {
         const fields = progressFields(progress);
         if (bar) bar.update(Math.round(progress.fraction * 100), fields);
         else if (progress.elapsedMs - lastLineMs >= 1000) {
           lastLineMs = progress.elapsedMs;
-          console.error(`${fields['elapsed']}/${fields['planned']}  ${fields['rate']} msg/s  e2e p99 ${fields['p99']}  sent ${fields['sent']}  late ${fields['late']}${fields['step']}`);
+          console.error(
+            `${fields['elapsed']}/${fields['planned']}  ${fields['rate']} msg/s  e2e p99 ${fields['p99']}  sent ${fields['sent']}  late ${fields['late']}${fields['step']}`,
+          );
         }
       });
 
@@ -217,5 +379,32 @@ export function registerRunCommand(program: Command): void {
         console.error(`summary written to ${options.json}`);
       }
       process.exitCode = summary.passed ? 0 : 1;
+      if (stores && recorder) {
+        await audit?.drain(10_000);
+        await saved;
+        await recorder.finish(summary);
+        recording?.dispose();
+        console.error(`saved as run ${info.id} (cvlab report ${info.id} --html report.html)`);
+        const reports = new ReportService(stores);
+        if (options.report) {
+          await writeFile(options.report, await reports.exportHtml(info.id));
+          console.error(`report written to ${options.report}`);
+        }
+        if (options.baseline) {
+          const baseline = await reports.baselineFor(info.id);
+          if (baseline === undefined) {
+            console.log(
+              `\nno baseline is marked for rig "${info.rig}" and scenario "${info.scenario}" yet: mark this run with \`cvlab baseline ${info.id}\``,
+            );
+          } else {
+            const comparison = await reports.compare(info.id);
+            console.log('');
+            console.log(formatComparison(comparison));
+            if (comparison.verdict === 'regressed') process.exitCode = 1;
+          }
+        }
+        await audit?.close();
+        await stores.close();
+      }
     });
 }

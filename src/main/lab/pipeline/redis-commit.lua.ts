@@ -143,7 +143,9 @@ for index = 1, count do
 end
 redis.call('HSET', KEYS[1], unpack(writes))
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('PUBLISH', ARGV[3], ARGV[2] .. ',"t":[' .. time[1] .. ',' .. time[2] .. '],"c":[' .. table.concat(published, ',') .. ']}')
+-- Stamped now, not at the script's start: propagation is measured from the publish itself.
+local publishedAt = redis.call('TIME')
+redis.call('PUBLISH', ARGV[3], ARGV[2] .. ',"t":[' .. publishedAt[1] .. ',' .. publishedAt[2] .. '],"c":[' .. table.concat(published, ',') .. ']}')
 return result
 `;
 

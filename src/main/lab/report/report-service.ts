@@ -69,6 +69,12 @@ export class ReportService {
     return { runId, ...(await (await this.stores.get()).baselines.mark(runId)) };
   }
 
+  /** The baseline run id of a run's rig and scenario, if one is marked. */
+  async baselineFor(idOrLatest: string): Promise<string | undefined> {
+    const candidate = await this.getReport(idOrLatest);
+    return (await (await this.stores.get()).baselines.get(candidate.run.rig, candidate.run.scenario)) ?? undefined;
+  }
+
   /**
    * Compares a run with another one, or (without `baselineId`) with the baseline of its rig
    * and scenario; throws in plain words when there is none to compare with.
