@@ -115,7 +115,7 @@ export class RedisStateStore implements StateStore {
     const connectTimeoutMs = options.connectTimeoutMs ?? 2000;
     const redis = new Redis(options.redisUrl, {
       lazyConnect: true,
-      enableAutoPipelining: true,
+      enableAutoPipelining: false,
       // Fail fast and fall back instead of queueing messages behind a dead connection.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
