@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseOrThrow } from './format-issues';
 import { AlertEventSchema } from './alerts';
+import { ClockFitSchema, LoopbackOptionsSchema, ProbePortSchema, type LoopbackEdge, type LoopbackProgress, type LoopbackResult } from './loopback';
 import { RunFilterSchema, TrendRequestSchema, type RunComparison, type RunListEntry, type RunReport, type TrendPoint } from './report';
 import { RigSchema } from './rig';
 import { RunStartOptionsSchema, type RunFrame, type RunInfo, type RunProgress, type RunSummary } from './run';
@@ -63,6 +64,28 @@ const RunListEntrySchema = z.custom<RunListEntry>().meta({ id: 'RunListEntry' })
 const RunReportSchema = z.custom<RunReport>().meta({ id: 'RunReport' });
 const RunComparisonSchema = z.custom<RunComparison>().meta({ id: 'RunComparison' });
 const TrendPointSchema = z.custom<TrendPoint>().meta({ id: 'TrendPoint' });
+
+const LoopbackProgressSchema = z.custom<LoopbackProgress>().meta({ id: 'LoopbackProgress' });
+const LoopbackEdgeSchema = z.custom<LoopbackEdge>().meta({ id: 'LoopbackEdge' });
+const LoopbackResultSchema = z.custom<LoopbackResult>().meta({ id: 'LoopbackResult' });
+
+/** Matched clock-model latencies counted into equal bins by the engine, for the histogram. */
+export const LatencyHistogramSchema = z.object({ startUs: z.number(), binUs: z.number(), counts: z.array(z.number()) });
+export type LatencyHistogram = z.output<typeof LatencyHistogramSchema>;
+
+/** The end of a loop-back run: its result and histogram, or why it failed. */
+export const LoopbackOutcomeSchema = z.union([
+  z.object({ ok: z.literal(true), result: LoopbackResultSchema, histogram: LatencyHistogramSchema }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+export type LoopbackOutcome = z.output<typeof LoopbackOutcomeSchema>;
+
+export const ProbeStateSchema = z.object({
+  state: z.enum(['closed', 'connected', 'disconnected', 'reconnecting']),
+  path: z.string().nullable(),
+  detail: z.string(),
+});
+export type ProbeState = z.output<typeof ProbeStateSchema>;
 
 /** A saved run's id as the store names it, or `latest`. */
 export const RunIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'expected a run id like "20260101120000-a1b2c3" or "latest"');
@@ -196,6 +219,36 @@ export const LAB_COMMANDS = {
     args: z.tuple([TrendRequestSchema]),
     result: z.array(TrendPointSchema),
   },
+  listProbePorts: {
+    doc: 'Serial ports a loop-back probe may sit on.',
+    args: z.tuple([]),
+    result: z.array(ProbePortSchema),
+  },
+  connectProbe: {
+    doc: 'Opens the probe on a serial port and waits for its HELLO.',
+    args: z.tuple([z.string().min(1, 'expected a serial port path')]),
+    result: ProbeStateSchema,
+  },
+  disconnectProbe: {
+    doc: 'Closes the probe\'s serial port.',
+    args: z.tuple([]),
+    result: ProbeStateSchema,
+  },
+  calibrateProbe: {
+    doc: 'Fits the probe clock to the host clock from PING/PONG exchanges.',
+    args: z.tuple([]),
+    result: ClockFitSchema,
+  },
+  startLoopback: {
+    doc: 'Starts the square wave on the rig\'s test variable; edges, progress and the outcome come as events.',
+    args: z.tuple([LoopbackOptionsSchema]),
+    result: z.object({ total: z.number() }),
+  },
+  stopLoopback: {
+    doc: 'Stops the loop-back run going on (its outcome still comes).',
+    args: z.tuple([]),
+    result: z.void(),
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 /** Every event the engine pushes to the console. Names follow `onDid…`. */
@@ -212,6 +265,23 @@ export const LAB_EVENTS = {
   onDidFinishRun: {
     doc: 'The run ended: its summary and threshold verdicts.',
     payload: RunSummarySchema,
+  },
+  onDidChangeProbe: {
+    doc: 'The probe connected, dropped, reconnected or was closed.',
+    payload: ProbeStateSchema,
+  },
+  onDidLoopbackProgress: {
+    doc: 'How far the loop-back run is.',
+    payload: LoopbackProgressSchema,
+  },
+  onDidLoopbackEdges: {
+    doc: 'Edges sent and matched, batched to at most 20 deliveries a second.',
+    payload: z.array(LoopbackEdgeSchema),
+    lossy: true,
+  },
+  onDidFinishLoopback: {
+    doc: 'The loop-back run ended: result and histogram, or the reason it failed.',
+    payload: LoopbackOutcomeSchema,
   },
   onDidAlert: {
     doc: 'An alert rule fired or resolved.',

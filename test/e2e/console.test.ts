@@ -1,7 +1,7 @@
 // Drives the real console in Debian's Chromium against a real `cvlab serve` (built output,
 // real engine, demo rig on loopback). Needs /usr/bin/chromium (apt-get install chromium).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,10 @@ const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 let server: ChildProcess | undefined;
+let emulator: ChildProcess | undefined;
+let oscPort: number;
+let tapPort: number;
+const probeLink = `/tmp/cvlab-e2e-probe-${process.pid}`;
 let browser: Browser | undefined;
 let page: Page;
 let consoleUrl: URL;
@@ -30,6 +34,12 @@ async function startServe(port: number): Promise<URL> {
   });
   server = child;
   let output = '';
+  // Everything the server says goes to a log beside the screenshot, for when a step fails.
+  mkdirSync(join(ROOT, 'artifacts'), { recursive: true });
+  const log = join(ROOT, 'artifacts', 'e2e-serve.log');
+  writeFileSync(log, '');
+  child.stdout.on('data', (chunk: Buffer) => appendFileSync(log, chunk));
+  child.stderr.on('data', (chunk: Buffer) => appendFileSync(log, chunk));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`cvlab serve printed no URL within 20 s:\n${output}`)), 20_000);
     const read = (chunk: Buffer): void => {
@@ -57,6 +67,13 @@ beforeAll(async () => {
   const build = spawnSync('npx', ['electron-vite', 'build'], { cwd: ROOT, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`electron-vite build failed:\n${build.stdout}\n${build.stderr}`);
   consoleUrl = await startServe(await freePort());
+  // The demo rig is pointed at free ports, where the probe emulator plays converter and probe.
+  oscPort = await freePort();
+  tapPort = await freePort();
+  emulator = spawn(process.execPath, [join(ROOT, 'out/main/cli.js'), 'probe-emulator', '--osc-port', String(oscPort), '--link', probeLink, '--jitter-ms', '0.3'], {
+    cwd: ROOT,
+    stdio: 'ignore',
+  });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
   await page.goto(consoleUrl.href);
@@ -66,6 +83,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   server?.kill('SIGTERM');
+  emulator?.kill('SIGTERM');
 });
 
 describe('the console in a browser', () => {
@@ -74,6 +92,11 @@ describe('the console in a browser', () => {
     const rigPage = page.locator('[data-page=rig]');
     await rigPage.getByRole('button', { name: /^demo/ }).click();
     await expect.poll(() => rigPage.locator('h2 .badge').first().textContent()).toBe('valid');
+    await rigPage.locator('input[data-path="osc.port"]').fill('0');
+    expect(await rigPage.locator('.form-field.invalid .field-problem').first().textContent()).toMatch(/port between 1 and 65535/);
+    expect(await rigPage.getByRole('button', { name: 'Use this rig' }).isDisabled()).toBe(true);
+    await rigPage.locator('input[data-path="osc.port"]').fill(String(oscPort));
+    await rigPage.locator('input[data-path="osc.tapPort"]').fill(String(tapPort));
     await rigPage.getByRole('button', { name: 'Use this rig' }).click();
     await expect.poll(() => rigPage.locator('.notice').textContent()).toContain('Runs now use rig "demo"');
     await expect.poll(() => rigPage.getByLabel('connection status').locator('li').count(), { timeout: 10_000 }).toBe(6);
@@ -138,13 +161,37 @@ describe('the console in a browser', () => {
     await page.keyboard.press('Alt+5');
     const reports = page.locator('[data-page=reports]');
     const row = reports.getByLabel('saved runs').locator('tbody tr', { hasText: 'burst' }).first();
-    await row.waitFor({ timeout: 15_000 });
+    // The run is saved as it goes; ask again until the list has it.
+    await expect
+      .poll(
+        async () => {
+          await reports.getByRole('button', { name: 'Refresh' }).click();
+          return row.count();
+        },
+        { timeout: 20_000, intervals: [500] },
+      )
+      .toBe(1);
     await row.click();
     const report = reports.getByLabel('report');
     await report.getByRole('heading', { name: /burst on demo/ }).waitFor({ timeout: 10_000 });
     expect(await report.getByRole('table').first().textContent()).toContain('e2e');
     await report.getByRole('button', { name: 'Mark baseline' }).click();
     await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('baseline');
+  }, 60_000);
+
+  it('measures the loop-back through the probe emulator: connect, calibrate, run, histogram', async () => {
+    await page.keyboard.press('Alt+4');
+    const loopback = page.locator('[data-page=loopback]');
+    await loopback.getByLabel('probe serial port').fill(probeLink);
+    await loopback.getByRole('button', { name: 'Connect' }).click();
+    await expect.poll(() => loopback.getByTestId('probe-state').textContent(), { timeout: 10_000 }).toContain('connected: emulator');
+    await loopback.getByRole('button', { name: 'Calibrate' }).click();
+    await loopback.getByLabel('clock fit').waitFor({ timeout: 10_000 });
+    await loopback.locator('label', { hasText: 'edges' }).locator('input').fill('60');
+    await loopback.getByRole('button', { name: 'Run' }).click();
+    await loopback.getByLabel('latency histogram').waitFor({ timeout: 30_000 });
+    expect(await loopback.getByRole('progressbar').textContent()).toMatch(/60\/60 sent · 60 matched · 0 missed/);
+    expect(await loopback.getByRole('table', { name: 'Latency' }).textContent()).toContain('clock model');
   }, 60_000);
 
   it('refuses a WebSocket without the token, in the browser and from a tool', async () => {
