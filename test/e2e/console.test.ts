@@ -168,7 +168,7 @@ describe('the console in a browser', () => {
           await reports.getByRole('button', { name: 'Refresh' }).click();
           return row.count();
         },
-        { timeout: 20_000, intervals: [500] },
+        { timeout: 20_000, interval: 500 },
       )
       .toBe(1);
     await row.click();
