@@ -2,6 +2,7 @@
 // floors measured in the same run (raw dgram send→receive, raw ioredis round trip).
 // Prints one JSON line. Targets (issue 2): memory e2e p50 ≤ 1.5× UDP floor and ≥ 100k msg/s;
 // Redis e2e p50 ≤ 1.3× (UDP floor + one round trip) and ≥ 30k msg/s.
+import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import * as hdr from 'hdr-histogram-js';
 import { Redis } from 'ioredis';
@@ -65,6 +66,26 @@ async function redisFloor(samples: number): Promise<hdr.Histogram> {
   return histogram;
 }
 
+/** A converter stand-in in its own process: counts the datagrams it receives. */
+async function startUdpSink(): Promise<{ port: number; stop: () => Promise<number> }> {
+  const port = await freePort();
+  const code = `const s=require('node:dgram').createSocket({type:'udp4',recvBufferSize:8<<20});let n=0;s.on('message',()=>n++);s.bind(${port},'127.0.0.1',()=>process.stdout.write('ready\\n'));process.stdin.on('end',()=>{process.stdout.write(n+'\\n');process.exit(0)});process.stdin.resume();`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  while (!output.includes('ready')) await new Promise((resolve) => setTimeout(resolve, 10));
+  return {
+    port,
+    stop: async () => {
+      // Let the last datagrams land before asking for the count.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      child.stdin.end();
+      await new Promise((resolve) => child.once('exit', resolve));
+      return Number(output.trim().split('\n').at(-1));
+    },
+  };
+}
+
 async function benchRig(): Promise<RigConfig> {
   const demo = await loadRig();
   const port = await freePort();
@@ -96,25 +117,38 @@ async function measure(redisUrl: string | null): Promise<Record<string, unknown>
   }
   onTap = undefined;
 
-  // Throughput: all messages with a bounded number in flight (auto-pipelining shares round trips).
+  // Throughput: a second pipeline without the tap sends to a converter stand-in in another
+  // process (as the converter is another device), with a bounded number of messages in flight.
+  // Every 1,024 messages the loop yields, as a bot reading chat from sockets would.
+  const sink = await startUdpSink();
+  const throughputPipeline = await createPipeline(
+    RigSchema.parse({ ...rig, osc: { host: '127.0.0.1', port: sink.port } }),
+    { namespace: `bench-${process.pid}-${redisUrl ? 'redis' : 'memory'}-throughput`, redisUrl, tap: false },
+  );
   let accepted = 0;
   let next = 0;
   const started = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < MESSAGES) {
-        const outcome = await pipeline.process(message(next++));
+        const index = next++;
+        if (index % 1024 === 0) await new Promise((resolve) => setImmediate(resolve));
+        const outcome = await throughputPipeline.process(message(index));
         if (outcome.status === 'accepted') accepted++;
       }
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const throughputCounters = throughputPipeline.counters();
+  await throughputPipeline.close();
+  const received = await sink.stop();
   const counters = pipeline.counters();
   await pipeline.close();
   return {
     throughputPerSecond: Math.round(MESSAGES / seconds),
     accepted,
-    limiterFallbacks: counters.limiterFallbacks,
+    receivedByConverter: received,
+    limiterFallbacks: counters.limiterFallbacks + throughputCounters.limiterFallbacks,
     stagesUs: Object.fromEntries(Object.entries(stages).filter(([, histogram]) => histogram.totalCount > 0).map(([stage, histogram]) => [stage, summary(histogram)])),
   };
 }
