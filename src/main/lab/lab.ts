@@ -16,7 +16,7 @@ import {
 } from '../../shared/api';
 import type { ClockFit, LoopbackEdge, LoopbackOptionsInput, LoopbackProgress, LoopbackResult, ProbePort } from '../../shared/loopback';
 import type { RunComparison, RunFilter, RunListEntry, RunReport, TrendPoint, TrendRequest } from '../../shared/report';
-import type { AlertEvent } from '../../shared/alerts';
+import { DEFAULT_ALERT_RULES, type AlertEvent } from '../../shared/alerts';
 import { Emitter, type Event } from '../../shared/emitter';
 import { ValidationError } from '../../shared/format-issues';
 import type { RigConfig } from '../../shared/rig';
@@ -25,6 +25,9 @@ import type { Scenario } from '../../shared/scenario';
 import { runDoctor, type DoctorCheck } from './doctor';
 import { writeJsonFile } from './json-file';
 import { demoRigPath, resourcePath } from './paths';
+import { AlertMonitor } from './alerts/alert-monitor';
+import { createConsoleAlertHandler } from './alerts/console-alert-handler';
+import { watchRunAlerts } from './alerts/watch-run-alerts';
 import { RunController } from './load/run-controller';
 import { LoopbackSession } from './loopback/loopback-session';
 import { listProbePorts } from './loopback/probe-transport';
@@ -271,6 +274,9 @@ export class Lab implements LabApi {
   async startRun(options: RunStartOptions): Promise<RunInfo> {
     const recorder = await this.runRecorder();
     const info = await this.runs.start(options);
+    // The default alert rules watch every console run; each firing and resolve reaches the Alerts page.
+    const monitor = new AlertMonitor({ rules: DEFAULT_ALERT_RULES, handlers: [createConsoleAlertHandler((notification) => this.alertEmitter.fire(notification.event))], idPrefix: info.id });
+    watchRunAlerts(this.runs, monitor);
     if (recorder) {
       this.recordedDetails = { rig: options.rig, scenario: options.scenario };
       void recorder.start(info).catch((error: unknown) => console.error(`cvlab: saving run ${info.id} failed: ${(error as Error).message}`));

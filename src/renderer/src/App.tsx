@@ -27,7 +27,8 @@ function Shell(): React.JSX.Element {
     return () => window.removeEventListener('keydown', onKey);
   }, [navigate]);
 
-  const firing = alerts.filter((alert) => alert.kind === 'firing').length;
+  const resolved = new Set(alerts.filter((alert) => alert.kind === 'resolved').map((alert) => alert.alertId));
+  const firing = alerts.filter((alert) => alert.kind === 'firing' && !resolved.has(alert.alertId)).length;
   return (
     <div className="shell">
       <nav className="nav" aria-label="pages">

@@ -22,11 +22,13 @@ const STAGE_COLORS = ['#9be564', '#4cc9f0', '#c77dff', '#ffc247', '#ff8c42', '#f
 const STAGE_TRACES: TraceSpec[] = LATENCY_STAGES.map((stage, index) => ({ key: `stage:${stage}`, label: stage, color: STAGE_COLORS[index] ?? '#fff' }));
 const THROUGHPUT_TRACES: TraceSpec[] = [{ key: 'throughput', label: 'completed', color: '#9be564', width: 2 }];
 const OUTCOME_COLORS: Record<string, string> = { accepted: '#9be564', failed: '#ff3b3b', rate_limited_user: '#ffc247', rate_limited_global: '#ff8c42', cooldown: '#c77dff' };
+// Grammar rejections are rare and steady; they start hidden (click the legend to show one).
 const OUTCOME_TRACES: TraceSpec[] = OUTCOME_SERIES.map((outcome) => ({
   key: `outcome:${outcome}`,
   label: outcome.replace(/_/g, ' '),
-  color: OUTCOME_COLORS[outcome] ?? '#6c7a89',
-  width: outcome === 'accepted' ? 2 : 1,
+  color: OUTCOME_COLORS[outcome] ?? '#8a99aa',
+  width: outcome === 'accepted' ? 2 : 1.25,
+  hidden: !(outcome in OUTCOME_COLORS),
 }));
 const LOOP_TRACES: TraceSpec[] = [
   { key: 'loopP99', label: 'p99', color: '#ffc247', width: 2 },
@@ -37,6 +39,12 @@ const MEMORY_TRACES: TraceSpec[] = [
   { key: 'heap', label: 'heap', color: '#c77dff', width: 2 },
   { key: 'rss', label: 'rss', color: '#6c7a89', width: 1 },
 ];
+
+/** The smallest timebase that shows a whole run of `plannedMs` (10 min at most). */
+function fitTimebase(plannedMs: number | undefined): number {
+  if (!plannedMs) return 30;
+  return TIMEBASES_SECONDS.find((seconds) => seconds * 1000 >= plannedMs) ?? TIMEBASES_SECONDS[TIMEBASES_SECONDS.length - 1] ?? 600;
+}
 
 /** The value of a series at the frame nearest to `seconds` (a lookup for the cursor readout). */
 function valueAt(store: FrameStore, key: 'e2eP99', seconds: number): number {
@@ -75,7 +83,10 @@ export function RunPage(): React.JSX.Element {
   const progress = useRunProgress();
   // The scope's view is a plain object the charts' animation loops read; it never re-renders anything.
   const viewRef = useRef<ScopeView>(createScopeView());
-  const [windowSeconds, setWindowSeconds] = useState(30);
+  // 'fit': the smallest timebase that holds the whole planned run.
+  const [timebase, setTimebase] = useState<number | 'fit'>('fit');
+  const plannedMs = run?.plannedDurationMs ?? summary?.run.plannedDurationMs;
+  const windowSeconds = timebase === 'fit' ? fitTimebase(plannedMs) : timebase;
   const [paused, setPaused] = useState(false);
   const [fixedMax, setFixedMax] = useState<number | null>(null);
   const [fixedText, setFixedText] = useState('20');
@@ -103,12 +114,13 @@ export function RunPage(): React.JSX.Element {
     });
   }, []);
 
-  const stepTimebase = useCallback((direction: 1 | -1) => {
-    setWindowSeconds((current) => {
-      const index = TIMEBASES_SECONDS.indexOf(current as (typeof TIMEBASES_SECONDS)[number]);
-      return TIMEBASES_SECONDS[Math.min(TIMEBASES_SECONDS.length - 1, Math.max(0, index + direction))] ?? current;
-    });
-  }, []);
+  const stepTimebase = useCallback(
+    (direction: 1 | -1) => {
+      const index = TIMEBASES_SECONDS.indexOf(windowSeconds as (typeof TIMEBASES_SECONDS)[number]);
+      setTimebase(TIMEBASES_SECONDS[Math.min(TIMEBASES_SECONDS.length - 1, Math.max(0, index + direction))] ?? windowSeconds);
+    },
+    [windowSeconds],
+  );
 
   const stop = useCallback(async () => {
     setStopping(true);
@@ -210,7 +222,8 @@ export function RunPage(): React.JSX.Element {
       <div className="scope-controls" role="toolbar" aria-label="scope controls">
         <label>
           timebase
-          <select value={windowSeconds} onChange={(event) => setWindowSeconds(Number(event.target.value))} aria-label="timebase per screen">
+          <select value={String(timebase)} onChange={(event) => setTimebase(event.target.value === 'fit' ? 'fit' : Number(event.target.value))} aria-label="timebase per screen">
+            <option value="fit">fit run ({formatTimebase(fitTimebase(plannedMs))})</option>
             {TIMEBASES_SECONDS.map((seconds) => (
               <option key={seconds} value={seconds}>
                 {formatTimebase(seconds)}

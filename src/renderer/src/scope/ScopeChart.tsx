@@ -10,6 +10,8 @@ export interface TraceSpec {
   color: string;
   width?: number;
   dash?: number[];
+  /** Off until the technician clicks it in the legend (rare codes). */
+  hidden?: boolean;
 }
 
 interface ScopeChartProps {
@@ -65,6 +67,7 @@ export const ScopeChart = memo(function ScopeChart({ store, view, title, unit, t
           width: trace.width ?? 1.5,
           ...(trace.dash ? { dash: trace.dash } : {}),
           points: { show: false },
+          show: trace.hidden !== true,
           value: (_u: uPlot, value: number | null) => (value == null || Number.isNaN(value) ? '–' : `${formatValue(value)}${unit ? ` ${unit}` : ''}`),
         })),
       ],
@@ -192,10 +195,13 @@ function drawOverlays(u: uPlot, targetLine: number | undefined, unit: string, cu
       ctx.lineTo(bbox.left + bbox.width, y);
       ctx.stroke();
       ctx.setLineDash([]);
-      ctx.fillText(`target ${targetLine} ${unit}`, bbox.left + 6 * devicePixelRatio, y - 5 * devicePixelRatio);
+      ctx.textAlign = 'right';
+      ctx.fillText(`${targetLine} ${unit} target`, bbox.left + bbox.width - 6 * devicePixelRatio, y - 6 * devicePixelRatio);
     } else {
-      ctx.fillText(`▲ target ${targetLine} ${unit} above scale`, bbox.left + 6 * devicePixelRatio, bbox.top + 14 * devicePixelRatio);
+      ctx.textAlign = 'right';
+      ctx.fillText(`▲ ${targetLine} ${unit} target above scale`, bbox.left + bbox.width - 6 * devicePixelRatio, bbox.top + 14 * devicePixelRatio);
     }
+    ctx.textAlign = 'left';
   }
   cursors.forEach((at, which) => {
     if (at == null) return;
