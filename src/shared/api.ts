@@ -96,6 +96,9 @@ export const ReportFormatSchema = z.enum(['html', 'json', 'csv']);
 export const ReportExportSchema = z.object({ fileName: z.string(), mimeType: z.string(), text: z.string() });
 export type ReportExport = z.output<typeof ReportExportSchema>;
 
+/** Most frames one runFrames call returns: each reply stays small, so the engine never stalls on one. */
+export const MAX_FRAMES_PER_CALL = 100;
+
 /** How many frame deliveries a second the console gets at most (DESIGN.md, Live data). */
 export const MAX_FRAME_DELIVERIES_PER_SECOND = 20;
 
@@ -180,8 +183,8 @@ export const LAB_COMMANDS = {
     result: RunInfoSchema.nullable(),
   },
   runFrames: {
-    doc: 'The frames kept for the run going on, oldest first, so a console opened mid-run fills its scope.',
-    args: z.tuple([]),
+    doc: 'Frames kept for the run going on after a sequence number, oldest first, at most `count` (a console opened mid-run fills its scope in small pieces).',
+    args: z.tuple([z.number().int().min(-1), z.number().int().min(1).max(MAX_FRAMES_PER_CALL)]),
     result: z.array(RunFrameSchema),
   },
   lastSummary: {

@@ -358,9 +358,11 @@ export class Lab implements LabApi {
     return this.runs.current() ?? null;
   }
 
-  /** Frames of the run going on, oldest first. */
-  async runFrames(): Promise<RunFrame[]> {
-    return this.runs.frames();
+  /** Frames of the run going on with a sequence above `after`, oldest first, at most `count`. */
+  async runFrames(after: number, count: number): Promise<RunFrame[]> {
+    const frames = this.runs.frames();
+    const start = frames.findIndex((frame) => frame.sequence > after);
+    return start < 0 ? [] : frames.slice(start, start + count);
   }
 
   async lastSummary(): Promise<RunSummary | null> {

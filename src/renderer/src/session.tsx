@@ -1,11 +1,13 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
-import type { LabApi, LabFile, OpenedRig } from '../../shared/api';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
+import { MAX_FRAMES_PER_CALL, type LabApi, type LabFile, type OpenedRig } from '../../shared/api';
+import type { RunFrame } from '../../shared/run';
 import type { AlertEvent } from '../../shared/alerts';
 import type { RunInfo, RunProgress, RunSummary } from '../../shared/run';
 import { ScenarioSchema } from '../../shared/scenario';
 import { connectLab, type LabConnection } from './lab/lab-client';
 import type { ConnectionState } from './lab/socket-transport';
 import { scenarioDraft } from './scenario-draft';
+import { FrameClock } from './scope/frame-clock';
 import { FrameStore } from './scope/frame-store';
 
 export const PAGES = ['rig', 'scenarios', 'run', 'loopback', 'reports', 'alerts'] as const;
@@ -22,6 +24,8 @@ interface Session {
   runtime: LabConnection['runtime'];
   connection: ConnectionState;
   store: FrameStore;
+  /** The one animation-frame scheduler of the scope. */
+  clock: FrameClock;
   page: Page;
   navigate(page: Page): void;
   rig: OpenedRig | null;
@@ -62,6 +66,8 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
   const lab = connection.lab;
   // One store for the session: frames are written into it outside React.
   const [store] = useState(() => new FrameStore());
+  const [clock] = useState(() => new FrameClock());
+  useEffect(() => store.onDidChange(() => clock.request()), [store, clock]);
   const [state, setState] = useState<ConnectionState>(connection.state());
   const [page, setPage] = useState<Page>(() => pageFromHash() ?? 'run');
   const [rig, setRig] = useState<OpenedRig | null>(null);
@@ -76,9 +82,15 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
   useEffect(() => connection.onDidChangeState(setState), [connection]);
 
   // Live data: frames go straight into the store (never React state); the rest is low-rate.
+  // While the frames kept before this console opened are fetched, live ones wait behind them.
+  const replayRef = useRef<{ active: boolean; waiting: RunFrame[] }>({ active: false, waiting: [] });
   useEffect(() => {
     const subscriptions = [
-      lab.onDidRunFrames((frames) => store.ingest(frames)),
+      lab.onDidRunFrames((frames) => {
+        const replay = replayRef.current;
+        if (replay.active) replay.waiting.push(...frames);
+        else store.ingest(frames);
+      }),
       lab.onDidRunProgress((value) => setProgress(value)),
       lab.onDidFinishRun((value) => {
         setSummary(value);
@@ -99,7 +111,22 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       setRig((existing) => existing ?? active);
       setRun(current);
       setSummary((existing) => existing ?? last);
-      if (current) store.ingest(await lab.runFrames());
+      if (current) {
+        const replay = replayRef.current;
+        replay.active = true;
+        try {
+          for (let after = -1; ; ) {
+            const chunk = await lab.runFrames(after, MAX_FRAMES_PER_CALL);
+            store.ingest(chunk);
+            const last = chunk.at(-1);
+            if (!last || chunk.length < MAX_FRAMES_PER_CALL) break;
+            after = last.sequence;
+          }
+        } finally {
+          replay.active = false;
+          store.ingest(replay.waiting.splice(0));
+        }
+      }
       const preferred = scenarios.find((file) => file.name === 'burst') ?? scenarios[0];
       if (preferred) {
         const opened = await lab.readScenario(preferred.path);
@@ -158,6 +185,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       runtime: connection.runtime,
       connection: state,
       store,
+      clock,
       page,
       navigate,
       rig,
@@ -172,7 +200,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       runError,
       starting,
     }),
-    [lab, connection.runtime, state, store, page, navigate, rig, scenario, run, summary, alerts, startRun, stopRun, runError, starting],
+    [lab, connection.runtime, state, store, clock, page, navigate, rig, scenario, run, summary, alerts, startRun, stopRun, runError, starting],
   );
   return (
     <SessionContext.Provider value={value}>

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ScenarioSchema } from '../../../shared/scenario';
+import type { FrameClock } from '../scope/frame-clock';
 import { LATENCY_STAGES, OUTCOME_SERIES, type FrameStore } from '../scope/frame-store';
 import { ScopeChart, formatValue, type TraceSpec } from '../scope/ScopeChart';
 import { createScopeView, formatTimebase, TIMEBASES_SECONDS, type ScopeView } from '../scope/scope-view';
@@ -62,8 +63,8 @@ function valueAt(store: FrameStore, key: 'e2eP99', seconds: number): number {
   return best < 0 ? Number.NaN : (values[best] ?? Number.NaN);
 }
 
-function Numeral({ store, label, series, unit, paused, accent }: { store: FrameStore; label: string; series: 'e2eP50' | 'e2eP99' | 'e2eMax' | 'throughput' | 'cpu' | 'heap'; unit: string; paused: boolean; accent?: string }): React.JSX.Element {
-  const ref = useLiveReadout<HTMLSpanElement>(store, series, paused);
+function Numeral({ store, clock, label, series, unit, paused, accent }: { store: FrameStore; clock: FrameClock; label: string; series: 'e2eP50' | 'e2eP99' | 'e2eMax' | 'throughput' | 'cpu' | 'heap'; unit: string; paused: boolean; accent?: string }): React.JSX.Element {
+  const ref = useLiveReadout<HTMLSpanElement>(store, clock, series, paused);
   return (
     <div className="numeral">
       <div className="numeral-label">{label}</div>
@@ -79,7 +80,7 @@ function Numeral({ store, label, series, unit, paused, accent }: { store: FrameS
 
 /** Run: start and stop, progress, the live scope, and the summary at the end. */
 export function RunPage(): React.JSX.Element {
-  const { store, run, summary, startRun, stopRun, runError, scenario, rig, page, starting } = useSession();
+  const { store, clock, run, summary, startRun, stopRun, runError, scenario, rig, page, starting } = useSession();
   const progress = useRunProgress();
   // The scope's view is a plain object the charts' animation loops read; it never re-renders anything.
   const viewRef = useRef<ScopeView>(createScopeView());
@@ -102,7 +103,8 @@ export function RunPage(): React.JSX.Element {
     view.fixedMaxMs = fixedMax;
     view.cursors = cursors;
     view.revision++;
-  }, [windowSeconds, paused, fixedMax, cursors]);
+    clock.request();
+  }, [windowSeconds, paused, fixedMax, cursors, clock, page]);
 
   const placeCursor = useCallback((seconds: number, which: 0 | 1) => {
     setCursors((current) => {
@@ -204,9 +206,9 @@ export function RunPage(): React.JSX.Element {
       {summary && !run && <RunSummaryPanel summary={summary} />}
 
       <div className="numerals">
-        <Numeral store={store} label="e2e p50" series="e2eP50" unit="ms" paused={paused} accent="#4cc9f0" />
-        <Numeral store={store} label="e2e p99" series="e2eP99" unit="ms" paused={paused} accent="#ffc247" />
-        <Numeral store={store} label="e2e max" series="e2eMax" unit="ms" paused={paused} accent="#ff5fa2" />
+        <Numeral store={store} clock={clock} label="e2e p50" series="e2eP50" unit="ms" paused={paused} accent="#4cc9f0" />
+        <Numeral store={store} clock={clock} label="e2e p99" series="e2eP99" unit="ms" paused={paused} accent="#ffc247" />
+        <Numeral store={store} clock={clock} label="e2e max" series="e2eMax" unit="ms" paused={paused} accent="#ff5fa2" />
         <div className="numeral">
           <div className="numeral-label">run p99</div>
           <div className="numeral-value">
@@ -214,9 +216,9 @@ export function RunPage(): React.JSX.Element {
             <span className="numeral-unit">ms</span>
           </div>
         </div>
-        <Numeral store={store} label="throughput" series="throughput" unit="/s" paused={paused} />
-        <Numeral store={store} label="cpu" series="cpu" unit="%" paused={paused} />
-        <Numeral store={store} label="heap" series="heap" unit="MiB" paused={paused} />
+        <Numeral store={store} clock={clock} label="throughput" series="throughput" unit="/s" paused={paused} />
+        <Numeral store={store} clock={clock} label="cpu" series="cpu" unit="%" paused={paused} />
+        <Numeral store={store} clock={clock} label="heap" series="heap" unit="MiB" paused={paused} />
       </div>
 
       <div className="scope-controls" role="toolbar" aria-label="scope controls">
@@ -266,6 +268,7 @@ export function RunPage(): React.JSX.Element {
         <ScopeChart
           className="scope-main"
           store={store}
+          clock={clock}
           view={viewRef}
           title="End-to-end latency (due → kernel)"
           unit="ms"
@@ -276,12 +279,12 @@ export function RunPage(): React.JSX.Element {
           onPlaceCursor={placeCursor}
         />
         <div className="scope-grid">
-          <ScopeChart store={store} view={viewRef} title="Stage p99" unit="ms" traces={STAGE_TRACES} height={150} minRedrawMs={SIDE_PANEL_REDRAW_MS} onPlaceCursor={placeCursor} />
-          <ScopeChart store={store} view={viewRef} title="Throughput" unit="/s" traces={THROUGHPUT_TRACES} height={150} minRedrawMs={SIDE_PANEL_REDRAW_MS} onPlaceCursor={placeCursor} />
-          <ScopeChart store={store} view={viewRef} title="Outcomes per interval" unit="" traces={OUTCOME_TRACES} height={150} minRedrawMs={SIDE_PANEL_REDRAW_MS} onPlaceCursor={placeCursor} />
-          <ScopeChart store={store} view={viewRef} title="Event-loop delay" unit="ms" traces={LOOP_TRACES} height={150} minRedrawMs={SIDE_PANEL_REDRAW_MS} onPlaceCursor={placeCursor} />
-          <ScopeChart store={store} view={viewRef} title="CPU (100 % = one core)" unit="%" traces={CPU_TRACES} height={150} minRedrawMs={SIDE_PANEL_REDRAW_MS} onPlaceCursor={placeCursor} />
-          <ScopeChart store={store} view={viewRef} title="Memory" unit="MiB" traces={MEMORY_TRACES} height={150} minRedrawMs={SIDE_PANEL_REDRAW_MS} onPlaceCursor={placeCursor} />
+          <ScopeChart store={store} clock={clock} view={viewRef} title="Stage p99" unit="ms" traces={STAGE_TRACES} height={150} minRedrawMs={SIDE_PANEL_REDRAW_MS} onPlaceCursor={placeCursor} />
+          <ScopeChart store={store} clock={clock} view={viewRef} title="Throughput" unit="/s" traces={THROUGHPUT_TRACES} height={150} minRedrawMs={SIDE_PANEL_REDRAW_MS} onPlaceCursor={placeCursor} />
+          <ScopeChart store={store} clock={clock} view={viewRef} title="Outcomes per interval" unit="" traces={OUTCOME_TRACES} height={150} minRedrawMs={SIDE_PANEL_REDRAW_MS} onPlaceCursor={placeCursor} />
+          <ScopeChart store={store} clock={clock} view={viewRef} title="Event-loop delay" unit="ms" traces={LOOP_TRACES} height={150} minRedrawMs={SIDE_PANEL_REDRAW_MS} onPlaceCursor={placeCursor} />
+          <ScopeChart store={store} clock={clock} view={viewRef} title="CPU (100 % = one core)" unit="%" traces={CPU_TRACES} height={150} minRedrawMs={SIDE_PANEL_REDRAW_MS} onPlaceCursor={placeCursor} />
+          <ScopeChart store={store} clock={clock} view={viewRef} title="Memory" unit="MiB" traces={MEMORY_TRACES} height={150} minRedrawMs={SIDE_PANEL_REDRAW_MS} onPlaceCursor={placeCursor} />
         </div>
       </div>
 

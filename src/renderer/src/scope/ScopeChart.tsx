@@ -1,6 +1,7 @@
 import { memo, useEffect, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import type { FrameClock } from './frame-clock';
 import type { FrameStore, SeriesKey } from './frame-store';
 import type { ScopeView } from './scope-view';
 
@@ -16,6 +17,7 @@ export interface TraceSpec {
 
 interface ScopeChartProps {
   store: FrameStore;
+  clock: FrameClock;
   /** What the technician chose; read by the animation loop, never during render. */
   view: React.RefObject<ScopeView>;
   title: string;
@@ -38,10 +40,10 @@ const CURSOR_COLORS = ['#f5f7fa', '#67e8f9'] as const;
 
 /**
  * One scope trace panel. uPlot is created once per mount and kept in a ref; data goes in by
- * setData from a requestAnimationFrame loop over the store's ring buffers, only when the data
- * or the view changed. Nothing here passes frames through React state.
+ * setData on the shared animation frame, from the store's ring buffers, only when the data or
+ * the view changed. Nothing here passes frames through React state.
  */
-export const ScopeChart = memo(function ScopeChart({ store, view, title, unit, traces, height, targetLine, followsFixedScale, onPlaceCursor, className, minRedrawMs = 0 }: ScopeChartProps): React.JSX.Element {
+export const ScopeChart = memo(function ScopeChart({ store, clock, view, title, unit, traces, height, targetLine, followsFixedScale, onPlaceCursor, className, minRedrawMs = 0 }: ScopeChartProps): React.JSX.Element {
   const containerRef = useRef<HTMLDivElement>(null);
   const chartRef = useRef<uPlot | null>(null);
   const placeRef = useRef(onPlaceCursor);
@@ -93,17 +95,18 @@ export const ScopeChart = memo(function ScopeChart({ store, view, title, unit, t
     };
     chart.over.addEventListener('click', onClick);
 
-    const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(200, container.clientWidth), height }));
+    const resize = new ResizeObserver(() => {
+      chart.setSize({ width: Math.max(200, container.clientWidth), height });
+      clock.request();
+    });
     resize.observe(container);
 
     let drawnVersion = -1;
     let drawnRevision = -1;
     let frozen = false;
     let frozenEnd = 0;
-    let animation = 0;
     let drawnAt = 0;
     const tick = (now: number): void => {
-      animation = requestAnimationFrame(tick);
       const view = viewRef.current;
       if (container.offsetParent === null) return; // page hidden: nothing to draw
       const changedView = view.revision !== drawnRevision;
@@ -120,7 +123,10 @@ export const ScopeChart = memo(function ScopeChart({ store, view, title, unit, t
         return;
       }
       if (!frozen && store.version === drawnVersion && !changedView) return;
-      if (!changedView && !frozen && now - drawnAt < minRedrawMs) return;
+      if (!changedView && !frozen && now - drawnAt < minRedrawMs) {
+        clock.requestLater(minRedrawMs - (now - drawnAt));
+        return;
+      }
       drawnAt = now;
       frozen = false;
       const time = store.ring('time');
@@ -132,16 +138,16 @@ export const ScopeChart = memo(function ScopeChart({ store, view, title, unit, t
       drawnVersion = store.version;
       drawnRevision = view.revision;
     };
-    animation = requestAnimationFrame(tick);
+    const unsubscribe = clock.subscribe(tick);
 
     return () => {
-      cancelAnimationFrame(animation);
+      unsubscribe();
       resize.disconnect();
       chart.over.removeEventListener('click', onClick);
       chart.destroy();
       chartRef.current = null;
     };
-  }, [options, store, view, traces, height, followsFixedScale, minRedrawMs]);
+  }, [options, store, clock, view, traces, height, followsFixedScale, minRedrawMs]);
 
   return (
     <section className={`scope-panel ${className ?? ''}`} aria-label={title}>

@@ -39,6 +39,18 @@ export class FrameStore {
   lastSequence = -1;
   /** Frames received, for the console benchmark. */
   received = 0;
+  private readonly listeners = new Set<() => void>();
+
+  /** Called after every change (the frame clock asks for a drawing frame). */
+  onDidChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    this.version++;
+    for (const listener of this.listeners) listener();
+  }
 
   constructor(readonly capacity = SCOPE_CAPACITY) {
     const keys: SeriesKey[] = [
@@ -95,13 +107,13 @@ export class FrameStore {
       push('heap', frame.heapUsedBytes / BYTES_PER_MIB);
       push('rss', frame.rssBytes / BYTES_PER_MIB);
     }
-    this.version++;
+    this.changed();
   }
 
   reset(runId: string | undefined): void {
     for (const ring of this.series.values()) ring.clear();
     this.runId = runId;
     this.lastSequence = -1;
-    this.version++;
+    this.changed();
   }
 }
