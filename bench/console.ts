@@ -28,13 +28,22 @@ const BLOCK_MS = (DURATION_MS - WARMUP_MS) / BLOCKS;
  */
 const RATE = Number(process.env['BENCH_RATE'] ?? 1000);
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 type Phase = 'warmup' | 'attached' | 'detached';
 const sleep = (delayMs: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, delayMs));
 const ATTACH_SETTLE_MS = 1000;
 
-const newHistogram = (): hdr.Histogram => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: 3 });
+const newHistogram = (): hdr.Histogram =>
+  hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: 3 });
 const ms = (ns: number): number => Math.round(ns / 1e3) / 1e3;
 
 if (!existsSync(join(ROOT, 'out', 'renderer', 'index.html'))) {
@@ -43,7 +52,10 @@ if (!existsSync(join(ROOT, 'out', 'renderer', 'index.html'))) {
 }
 
 await hdr.initWebAssembly().catch(() => undefined);
-const histograms: Record<Exclude<Phase, 'warmup'>, hdr.Histogram> = { attached: newHistogram(), detached: newHistogram() };
+const histograms: Record<Exclude<Phase, 'warmup'>, hdr.Histogram> = {
+  attached: newHistogram(),
+  detached: newHistogram(),
+};
 let phase: Phase = 'warmup';
 
 /** The real pipeline, with each outcome's own e2e timing recorded into the current phase's histogram. */
@@ -131,10 +143,15 @@ async function attach(): Promise<Page> {
 }
 
 async function readTiming(page: Page): Promise<PageTiming> {
-  return (await page.evaluate('({ frames: window.cvlabTiming.frames, spanMs: window.cvlabTiming.last - window.cvlabTiming.first, longestMs: window.cvlabTiming.longest })')) as PageTiming;
+  return (await page.evaluate(
+    '({ frames: window.cvlabTiming.frames, spanMs: window.cvlabTiming.last - window.cvlabTiming.first, longestMs: window.cvlabTiming.longest })',
+  )) as PageTiming;
 }
 
-const scenario = JSON.parse(readFileSync(join(ROOT, 'resources', 'scenarios', 'sustained.json'), 'utf8')) as Record<string, unknown>;
+const scenario = JSON.parse(readFileSync(join(ROOT, 'resources', 'scenarios', 'sustained.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
 const rig = await loadRig();
 
 // The console is open before the run starts; detaching freezes it (Chrome's page lifecycle:
@@ -147,7 +164,11 @@ const setAttached = async (attached: boolean): Promise<void> => {
 };
 
 const finished = new Promise<RunSummary>((resolve) => lab.onDidFinishRun(resolve));
-const info = await lab.startRun({ scenario: scenario as never, rig, overrides: { durationMs: DURATION_MS, rate: RATE } });
+const info = await lab.startRun({
+  scenario: scenario as never,
+  rig,
+  overrides: { durationMs: DURATION_MS, rate: RATE },
+});
 
 const timings: PageTiming[] = [];
 let attachedMs = 0;
@@ -167,7 +188,12 @@ for (let block = 0; block < BLOCKS; block++) {
   if (attached) await page.evaluate('window.cvlabTiming.frames = 0; window.cvlabTiming.longest = 0;');
   phase = attached ? 'attached' : 'detached';
   if (!attached) continue;
-  const before = { bytes: server.counters.bytes, messages: server.counters.messages, frames: server.counters.events['onDidRunFrames'] ?? 0, cpu: treeCpuSeconds(browserPid) };
+  const before = {
+    bytes: server.counters.bytes,
+    messages: server.counters.messages,
+    frames: server.counters.events['onDidRunFrames'] ?? 0,
+    cpu: treeCpuSeconds(browserPid),
+  };
   const startedAt = performance.now();
   await until(start + BLOCK_MS - 5);
   phase = 'warmup';

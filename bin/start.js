@@ -16,7 +16,11 @@ function findElectron() {
     if (typeof binary === 'string' && existsSync(binary)) return { binary };
     return { reason: 'the electron package is installed but its binary is missing' };
   } catch (error) {
-    return { reason: /Cannot find module/.test(String(error)) ? 'the electron package is not installed' : 'its download did not happen during npm install' };
+    return {
+      reason: /Cannot find module/.test(String(error))
+        ? 'the electron package is not installed'
+        : 'its download did not happen during npm install',
+    };
   }
 }
 
@@ -29,8 +33,13 @@ function fail(line) {
 function ensureBuilt() {
   const needed = ['out/main/index.js', 'out/main/cli.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
   if (needed.every((file) => existsSync(`${root}/${file}`))) return;
-  const build = spawnSync(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (build.status !== 0) fail(`cvlab could not be built (npm run build failed): ${(build.stderr || '').trim().split('\n').at(-1) ?? ''}`);
+  const build = spawnSync(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
+  if (build.status !== 0)
+    fail(`cvlab could not be built (npm run build failed): ${(build.stderr || '').trim().split('\n').at(-1) ?? ''}`);
 }
 
 /** Opens `url` in the desktop's browser when there is a desktop; never fails the start. */
@@ -38,7 +47,11 @@ function openBrowser(url) {
   const hasDisplay = process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
   if (!hasDisplay) return;
   const [command, args] =
-    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '', url]]
+        : ['xdg-open', [url]];
   const child = spawn(command, args, { stdio: 'ignore', detached: true });
   child.on('error', () => undefined);
   child.unref();
@@ -51,7 +64,10 @@ if (electron.binary) {
   child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 0)));
 } else {
   const port = process.env.CVLAB_PORT ?? '5170';
-  const serve = spawn(process.execPath, [`${root}/out/main/cli.js`, 'serve', '--port', port], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const serve = spawn(process.execPath, [`${root}/out/main/cli.js`, 'serve', '--port', port], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let said = false;
   let errors = '';
   serve.stdout.on('data', (chunk) => {
@@ -59,7 +75,9 @@ if (electron.binary) {
     const match = /cvlab console: (\S+)/.exec(text);
     if (match && !said) {
       said = true;
-      console.log(`Electron's binary is not installed (${electron.reason}); serving the console in your browser instead: ${match[1]}`);
+      console.log(
+        `Electron's binary is not installed (${electron.reason}); serving the console in your browser instead: ${match[1]}`,
+      );
       openBrowser(match[1]);
       return;
     }
@@ -69,9 +87,14 @@ if (electron.binary) {
     errors += chunk.toString();
     if (said) process.stderr.write(chunk);
   });
-  serve.on('error', (error) => fail(`Electron's binary is not installed and cvlab serve could not start: ${error.message}`));
+  serve.on('error', (error) =>
+    fail(`Electron's binary is not installed and cvlab serve could not start: ${error.message}`),
+  );
   serve.on('exit', (code) => {
-    if (!said) fail(`Electron's binary is not installed (${electron.reason}) and cvlab serve failed: ${errors.trim().split('\n').at(-1) ?? `exit ${code}`}`);
+    if (!said)
+      fail(
+        `Electron's binary is not installed (${electron.reason}) and cvlab serve failed: ${errors.trim().split('\n').at(-1) ?? `exit ${code}`}`,
+      );
     process.exit(code ?? 0);
   });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => serve.kill(signal));

@@ -29,11 +29,20 @@ if (!existsSync(join(input, 'main', 'index.js'))) {
 mkdirSync(join(root, 'artifacts'), { recursive: true });
 rmSync(output, { force: true });
 
-const electronVersion = JSON.parse(readFileSync(join(root, 'node_modules', 'electron', 'package.json'), 'utf8')).version;
+const electronVersion = JSON.parse(
+  readFileSync(join(root, 'node_modules', 'electron', 'package.json'), 'utf8'),
+).version;
 const runner = require('@doyensec/electronegativity');
 const run = runner.default ?? runner;
 const result = await run(
-  { input, output, isSarif: true, isRelative: true, electronVersionOverride: electronVersion, excludeFromScan: REVIEWED },
+  {
+    input,
+    output,
+    isSarif: true,
+    isRelative: true,
+    electronVersionOverride: electronVersion,
+    excludeFromScan: REVIEWED,
+  },
   false,
 );
 
@@ -59,19 +68,29 @@ function onlyReviewedCsp(finding) {
   if (finding.ruleId !== 'CSP_GLOBAL_CHECK') return false;
   const location = finding.locations?.[0]?.physicalLocation;
   const issue = (result?.issues ?? []).find(
-    (candidate) => candidate.id === 'CSP_GLOBAL_CHECK' && candidate.file === location?.artifactLocation?.uri && Math.max(1, candidate.location?.line ?? 1) === location?.region?.startLine,
+    (candidate) =>
+      candidate.id === 'CSP_GLOBAL_CHECK' &&
+      candidate.file === location?.artifactLocation?.uri &&
+      Math.max(1, candidate.location?.line ?? 1) === location?.region?.startLine,
   );
   if (!issue?.sample) return false;
   const csp = require('@doyensec/csp-evaluator');
   const weaknesses = new csp.CspEvaluator(new csp.CspParser(issue.sample).csp, csp.Version.CSP3)
     .evaluate()
     .filter((weakness) => weakness.severity <= csp.severities.MEDIUM_MAYBE);
-  return weaknesses.length > 0 && weaknesses.every((weakness) => REVIEWED_CSP.some((known) => known.directive === weakness.directive && known.value === weakness.value));
+  return (
+    weaknesses.length > 0 &&
+    weaknesses.every((weakness) =>
+      REVIEWED_CSP.some((known) => known.directive === weakness.directive && known.value === weakness.value),
+    )
+  );
 }
 
 const findings = reported.filter((finding) => {
   if (!onlyReviewedCsp(finding)) return true;
-  console.log(`reviewed ${finding.ruleId} at ${finding.locations?.[0]?.physicalLocation?.artifactLocation?.uri}: only script-src 'self' (the console's own bundle)`);
+  console.log(
+    `reviewed ${finding.ruleId} at ${finding.locations?.[0]?.physicalLocation?.artifactLocation?.uri}: only script-src 'self' (the console's own bundle)`,
+  );
   return false;
 });
 for (const finding of findings) {

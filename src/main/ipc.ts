@@ -3,7 +3,14 @@
 // the command's zod schema. Raw ipcMain.handle appears nowhere else.
 import { BrowserWindow, ipcMain, type IpcMainInvokeEvent } from 'electron';
 import { pathToFileURL } from 'node:url';
-import { dispatchCommand, labChannel, LAB_COMMAND_NAMES, LAB_EVENT_NAMES, type LabApi, type Unsubscribe } from '../shared/api';
+import {
+  dispatchCommand,
+  labChannel,
+  LAB_COMMAND_NAMES,
+  LAB_EVENT_NAMES,
+  type LabApi,
+  type Unsubscribe,
+} from '../shared/api';
 
 export interface IpcBindingOptions {
   /** The built renderer's index.html: file:// calls must come from exactly this page. */
@@ -34,7 +41,9 @@ export function bindLabToIpc(lab: LabApi, options: IpcBindingOptions): Unsubscri
   const handle = (channel: string, serve: (args: unknown[]) => Promise<unknown>): void => {
     ipcMain.handle(channel, async (event, ...args: unknown[]) => {
       if (!isTrustedSender(event)) {
-        throw new Error(`Refused ${channel}: the call came from ${event.senderFrame?.url ?? 'an unknown frame'}, not the cvlab console.`);
+        throw new Error(
+          `Refused ${channel}: the call came from ${event.senderFrame?.url ?? 'an unknown frame'}, not the cvlab console.`,
+        );
       }
       return serve(args);
     });

@@ -1,8 +1,22 @@
 import { z } from 'zod';
 import { parseOrThrow } from './format-issues';
 import { AlertEventSchema } from './alerts';
-import { ClockFitSchema, LoopbackOptionsSchema, ProbePortSchema, type LoopbackEdge, type LoopbackProgress, type LoopbackResult } from './loopback';
-import { RunFilterSchema, TrendRequestSchema, type RunComparison, type RunListEntry, type RunReport, type TrendPoint } from './report';
+import {
+  ClockFitSchema,
+  LoopbackOptionsSchema,
+  ProbePortSchema,
+  type LoopbackEdge,
+  type LoopbackProgress,
+  type LoopbackResult,
+} from './loopback';
+import {
+  RunFilterSchema,
+  TrendRequestSchema,
+  type RunComparison,
+  type RunListEntry,
+  type RunReport,
+  type TrendPoint,
+} from './report';
 import { RigSchema } from './rig';
 import { RunStartOptionsSchema, type RunFrame, type RunInfo, type RunProgress, type RunSummary } from './run';
 import { ScenarioSchema } from './scenario';
@@ -24,9 +38,15 @@ export type LabFile = z.output<typeof LabFileSchema>;
 /** A plain file name the console saves under the user's data folder: no folders, no dots first. */
 export const FileNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/, 'expected a file name of letters, digits, space, "_", "-" or "." (max 64), without folders');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/,
+    'expected a file name of letters, digits, space, "_", "-" or "." (max 64), without folders',
+  );
 
-export const JsonPathSchema = z.string().min(1, 'expected a file path').regex(/\.json$/i, 'expected a path to a .json file');
+export const JsonPathSchema = z
+  .string()
+  .min(1, 'expected a file path')
+  .regex(/\.json$/i, 'expected a path to a .json file');
 
 export const DoctorCheckSchema = z.object({
   name: z.enum(['Redis', 'PostgreSQL', 'OSC target', 'OSC tap', 'Serial', 'Electron']),
@@ -88,7 +108,9 @@ export const ProbeStateSchema = z.object({
 export type ProbeState = z.output<typeof ProbeStateSchema>;
 
 /** A saved run's id as the store names it, or `latest`. */
-export const RunIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'expected a run id like "20260101120000-a1b2c3" or "latest"');
+export const RunIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'expected a run id like "20260101120000-a1b2c3" or "latest"');
 
 export const ReportFormatSchema = z.enum(['html', 'json', 'csv']);
 
@@ -123,7 +145,7 @@ export const LAB_COMMANDS = {
     result: AboutSchema,
   },
   listRigs: {
-    doc: 'Rig files: the built-in ones and the user\'s own.',
+    doc: "Rig files: the built-in ones and the user's own.",
     args: z.tuple([]),
     result: z.array(LabFileSchema),
   },
@@ -133,7 +155,7 @@ export const LAB_COMMANDS = {
     result: OpenedDocumentSchema,
   },
   saveRig: {
-    doc: 'Validates and saves a rig under the user\'s data folder; returns the file written.',
+    doc: "Validates and saves a rig under the user's data folder; returns the file written.",
     args: z.tuple([FileNameSchema, RigSchema]),
     result: LabFileSchema,
   },
@@ -153,7 +175,7 @@ export const LAB_COMMANDS = {
     result: z.array(DoctorCheckSchema),
   },
   listScenarios: {
-    doc: 'Scenario files: the built-in ones and the user\'s own.',
+    doc: "Scenario files: the built-in ones and the user's own.",
     args: z.tuple([]),
     result: z.array(LabFileSchema),
   },
@@ -163,7 +185,7 @@ export const LAB_COMMANDS = {
     result: OpenedDocumentSchema,
   },
   saveScenario: {
-    doc: 'Validates and saves a scenario under the user\'s data folder; returns the file written.',
+    doc: "Validates and saves a scenario under the user's data folder; returns the file written.",
     args: z.tuple([FileNameSchema, ScenarioSchema]),
     result: LabFileSchema,
   },
@@ -233,7 +255,7 @@ export const LAB_COMMANDS = {
     result: ProbeStateSchema,
   },
   disconnectProbe: {
-    doc: 'Closes the probe\'s serial port.',
+    doc: "Closes the probe's serial port.",
     args: z.tuple([]),
     result: ProbeStateSchema,
   },
@@ -243,7 +265,7 @@ export const LAB_COMMANDS = {
     result: ClockFitSchema,
   },
   startLoopback: {
-    doc: 'Starts the square wave on the rig\'s test variable; edges, progress and the outcome come as events.',
+    doc: "Starts the square wave on the rig's test variable; edges, progress and the outcome come as events.",
     args: z.tuple([LoopbackOptionsSchema]),
     result: z.object({ total: z.number() }),
   },
@@ -361,7 +383,12 @@ export function createLabProxy(transport: LabTransport): LabApi {
 
 /** The WebSocket frames between the browser console and `cvlab serve`. */
 export const WireRequestSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('call'), id: z.number().int().nonnegative(), command: z.string(), args: z.array(z.unknown()) }),
+  z.object({
+    type: z.literal('call'),
+    id: z.number().int().nonnegative(),
+    command: z.string(),
+    args: z.array(z.unknown()),
+  }),
   z.object({ type: z.literal('subscribe'), event: z.string() }),
   z.object({ type: z.literal('unsubscribe'), event: z.string() }),
 ]);

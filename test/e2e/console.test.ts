@@ -10,7 +10,15 @@ import { freePort } from '../setup/services';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 let server: ChildProcess | undefined;
 let emulator: ChildProcess | undefined;
@@ -59,21 +67,38 @@ async function startServe(port: number): Promise<URL> {
 /** The main scope canvas as an image, to see whether the traces moved. */
 function scopeImage(): Promise<string> {
   // The node project has no DOM types: describe the one method used.
-  return page.locator('[data-page=run] .scope-main canvas').first().evaluate((canvas) => (canvas as unknown as { toDataURL(): string }).toDataURL());
+  return page
+    .locator('[data-page=run] .scope-main canvas')
+    .first()
+    .evaluate((canvas) => (canvas as unknown as { toDataURL(): string }).toDataURL());
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH).`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`No Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH).`);
   const build = spawnSync('npx', ['electron-vite', 'build'], { cwd: ROOT, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`electron-vite build failed:\n${build.stdout}\n${build.stderr}`);
   consoleUrl = await startServe(await freePort());
   // The demo rig is pointed at free ports, where the probe emulator plays converter and probe.
   oscPort = await freePort();
   tapPort = await freePort();
-  emulator = spawn(process.execPath, [join(ROOT, 'out/main/cli.js'), 'probe-emulator', '--osc-port', String(oscPort), '--link', probeLink, '--jitter-ms', '0.3'], {
-    cwd: ROOT,
-    stdio: 'ignore',
-  });
+  emulator = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'out/main/cli.js'),
+      'probe-emulator',
+      '--osc-port',
+      String(oscPort),
+      '--link',
+      probeLink,
+      '--jitter-ms',
+      '0.3',
+    ],
+    {
+      cwd: ROOT,
+      stdio: 'ignore',
+    },
+  );
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
   await page.goto(consoleUrl.href);
@@ -93,7 +118,9 @@ describe('the console in a browser', () => {
     await rigPage.getByRole('button', { name: /^demo/ }).click();
     await expect.poll(() => rigPage.locator('h2 .badge').first().textContent()).toBe('valid');
     await rigPage.locator('input[data-path="osc.port"]').fill('0');
-    expect(await rigPage.locator('.form-field.invalid .field-problem').first().textContent()).toMatch(/port between 1 and 65535/);
+    expect(await rigPage.locator('.form-field.invalid .field-problem').first().textContent()).toMatch(
+      /port between 1 and 65535/,
+    );
     expect(await rigPage.getByRole('button', { name: 'Use this rig' }).isDisabled()).toBe(true);
     await rigPage.locator('input[data-path="osc.port"]').fill(String(oscPort));
     await rigPage.locator('input[data-path="osc.tapPort"]').fill(String(tapPort));
@@ -110,11 +137,17 @@ describe('the console in a browser', () => {
     const messages = scenarios.locator('input[data-path="executor.messages"]');
     await expect.poll(() => messages.inputValue()).not.toBe('');
     await messages.fill('-5');
-    const field = scenarios.locator('.form-field.invalid', { has: page.locator('input[data-path="executor.messages"]') });
-    expect(await field.locator('.field-problem').textContent({ timeout: 5000 })).toMatch(/>=\s*1|at least 1|too small/i);
+    const field = scenarios.locator('.form-field.invalid', {
+      has: page.locator('input[data-path="executor.messages"]'),
+    });
+    expect(await field.locator('.field-problem').textContent({ timeout: 5000 })).toMatch(
+      />=\s*1|at least 1|too small/i,
+    );
     expect(await scenarios.getByRole('button', { name: 'Start run' }).isDisabled()).toBe(true);
     await page.keyboard.press('Alt+3');
-    expect(await page.locator('[data-page=run]').getByRole('button', { name: 'Start', exact: true }).isDisabled()).toBe(true);
+    expect(await page.locator('[data-page=run]').getByRole('button', { name: 'Start', exact: true }).isDisabled()).toBe(
+      true,
+    );
     await page.keyboard.press('Alt+2');
     // Long enough a burst to watch: 4000 messages spread over 12 s.
     await messages.fill('4000');
@@ -184,7 +217,9 @@ describe('the console in a browser', () => {
     const loopback = page.locator('[data-page=loopback]');
     await loopback.getByLabel('probe serial port').fill(probeLink);
     await loopback.getByRole('button', { name: 'Connect' }).click();
-    await expect.poll(() => loopback.getByTestId('probe-state').textContent(), { timeout: 10_000 }).toContain('connected: emulator');
+    await expect
+      .poll(() => loopback.getByTestId('probe-state').textContent(), { timeout: 10_000 })
+      .toContain('connected: emulator');
     await loopback.getByRole('button', { name: 'Calibrate' }).click();
     await loopback.getByLabel('clock fit').waitFor({ timeout: 10_000 });
     await loopback.locator('label', { hasText: 'edges' }).locator('input').fill('60');

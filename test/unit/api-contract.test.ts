@@ -21,9 +21,14 @@ describe('the LabApi contract', () => {
   it('lists its channels and schemas (review any change to this snapshot)', () => {
     const contract = {
       commands: Object.fromEntries(
-        LAB_COMMAND_NAMES.map((name) => [labChannel(name), { args: jsonSchema(LAB_COMMANDS[name].args), result: jsonSchema(LAB_COMMANDS[name].result) }]),
+        LAB_COMMAND_NAMES.map((name) => [
+          labChannel(name),
+          { args: jsonSchema(LAB_COMMANDS[name].args), result: jsonSchema(LAB_COMMANDS[name].result) },
+        ]),
       ),
-      events: Object.fromEntries(LAB_EVENT_NAMES.map((name) => [labChannel(name), { payload: jsonSchema(LAB_EVENTS[name].payload) }])),
+      events: Object.fromEntries(
+        LAB_EVENT_NAMES.map((name) => [labChannel(name), { payload: jsonSchema(LAB_EVENTS[name].payload) }]),
+      ),
     };
     expect(contract).toMatchSnapshot();
   });
@@ -70,8 +75,12 @@ describe('the LabApi contract', () => {
     });
 
     it('names the bad argument and what was expected', async () => {
-      await expect(dispatchCommand(api, 'readRig', [42])).rejects.toThrow(/The arguments of readRig is not valid[\s\S]*\[0\]/);
-      await expect(dispatchCommand(api, 'readRig', ['/etc/passwd'])).rejects.toThrow(/expected a path to a \.json file/);
+      await expect(dispatchCommand(api, 'readRig', [42])).rejects.toThrow(
+        /The arguments of readRig is not valid[\s\S]*\[0\]/,
+      );
+      await expect(dispatchCommand(api, 'readRig', ['/etc/passwd'])).rejects.toThrow(
+        /expected a path to a \.json file/,
+      );
       await expect(dispatchCommand(api, 'saveScenario', ['../escape', {}])).rejects.toThrow(/without folders/);
       await expect(dispatchCommand(api, 'about', ['extra'])).rejects.toThrow(/about/);
     });
@@ -94,7 +103,7 @@ describe("the console's Content-Security-Policy", () => {
     expect(page).toContain(policy.replace(/; frame-ancestors 'none'/, ''));
   });
 
-  it('lets cvlab serve pages connect to the server\'s own socket only', () => {
+  it("lets cvlab serve pages connect to the server's own socket only", () => {
     expect(contentSecurityPolicy(['ws://127.0.0.1:5170'])).toContain('connect-src ws://127.0.0.1:5170;');
   });
 });

@@ -12,7 +12,9 @@ interface RingBufferShape {
   clear(): void;
 }
 const modulePath = '../../src/renderer/src/scope/ring-buffer';
-const { RingBuffer } = (await import(/* @vite-ignore */ modulePath)) as { RingBuffer: new (capacity: number) => RingBufferShape };
+const { RingBuffer } = (await import(/* @vite-ignore */ modulePath)) as {
+  RingBuffer: new (capacity: number) => RingBufferShape;
+};
 
 describe('RingBuffer', () => {
   it('hands out what was pushed, oldest first, before it is full', () => {
@@ -41,11 +43,15 @@ describe('RingBuffer', () => {
 
   it('matches the tail of a plain array for any sequence of pushes', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 50 }), fc.array(fc.double({ noNaN: true }), { maxLength: 300 }), (capacity, values) => {
-        const ring = new RingBuffer(capacity);
-        for (const value of values) ring.push(value);
-        expect([...ring.view()]).toEqual(values.slice(-capacity));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.array(fc.double({ noNaN: true }), { maxLength: 300 }),
+        (capacity, values) => {
+          const ring = new RingBuffer(capacity);
+          for (const value of values) ring.push(value);
+          expect([...ring.view()]).toEqual(values.slice(-capacity));
+        },
+      ),
     );
   });
 

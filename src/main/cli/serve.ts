@@ -11,7 +11,9 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('serve the console to a browser (token in the printed URL); loopback only unless --host says otherwise')
+    .description(
+      'serve the console to a browser (token in the printed URL); loopback only unless --host says otherwise',
+    )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port (0 picks a free one)', '5170')
     .action(async (options: { host: string; port: string }) => {
@@ -26,7 +28,9 @@ export function registerServeCommand(program: Command): void {
         return;
       }
       if (!LOOPBACK.has(options.host)) {
-        console.error(`Warning: listening on ${options.host}; anyone who can reach it and has the token can drive the bench.`);
+        console.error(
+          `Warning: listening on ${options.host}; anyone who can reach it and has the token can drive the bench.`,
+        );
       }
       const lab = new Lab({ host: 'serve' });
       let server: LabServer;

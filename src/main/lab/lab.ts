@@ -14,7 +14,14 @@ import {
   type ReportExport,
   type Unsubscribe,
 } from '../../shared/api';
-import type { ClockFit, LoopbackEdge, LoopbackOptionsInput, LoopbackProgress, LoopbackResult, ProbePort } from '../../shared/loopback';
+import type {
+  ClockFit,
+  LoopbackEdge,
+  LoopbackOptionsInput,
+  LoopbackProgress,
+  LoopbackResult,
+  ProbePort,
+} from '../../shared/loopback';
 import type { RunComparison, RunFilter, RunListEntry, RunReport, TrendPoint, TrendRequest } from '../../shared/report';
 import { DEFAULT_ALERT_RULES, type AlertEvent } from '../../shared/alerts';
 import { Emitter, type Event } from '../../shared/emitter';
@@ -70,7 +77,10 @@ export function defaultLabDataDir(environment: NodeJS.ProcessEnv = process.env):
   return join(environment['XDG_DATA_HOME'] || join(homedir(), '.local', 'share'), 'cvlab');
 }
 
-const toUnsubscribe = (disposable: { dispose(): void }): Unsubscribe => () => disposable.dispose();
+const toUnsubscribe =
+  (disposable: { dispose(): void }): Unsubscribe =>
+  () =>
+    disposable.dispose();
 
 /**
  * The one object implementing LabApi: the composition root. Each command delegates to an
@@ -88,10 +98,14 @@ export class Lab implements LabApi {
   private readonly loopbackProgressEmitter = new Emitter<LoopbackProgress>();
   private readonly loopbackEdgesEmitter = new Emitter<LoopbackEdge[]>();
   private readonly loopbackFinishEmitter = new Emitter<LoopbackOutcome>();
-  private readonly edgeBatcher = new FrameBatcher<LoopbackEdge>(MAX_FRAME_DELIVERIES_PER_SECOND, (edges) => this.loopbackEdgesEmitter.fire(edges));
+  private readonly edgeBatcher = new FrameBatcher<LoopbackEdge>(MAX_FRAME_DELIVERIES_PER_SECOND, (edges) =>
+    this.loopbackEdgesEmitter.fire(edges),
+  );
   private probe: { session: LoopbackSession; subscriptions: { dispose(): void }[] } | undefined;
   private loopbackRunning = false;
-  private readonly batcher = new FrameBatcher<RunFrame>(MAX_FRAME_DELIVERIES_PER_SECOND, (frames) => this.framesEmitter.fire(frames));
+  private readonly batcher = new FrameBatcher<RunFrame>(MAX_FRAME_DELIVERIES_PER_SECOND, (frames) =>
+    this.framesEmitter.fire(frames),
+  );
   private readonly engineSubscriptions: { dispose(): void }[] = [];
 
   private readonly runs: RunEngine;
@@ -104,7 +118,11 @@ export class Lab implements LabApi {
     const runs = (this.runs = options.runs ?? new RunController());
     // CVLAB_DATA_DIR (tests) keeps the database beside the user's files; otherwise the CLI's default.
     this.stores =
-      options.stores === undefined ? new StoreProvider(options.dataDir || process.env['CVLAB_DATA_DIR'] ? { dataDir: join(this.dataDir, 'db') } : {}) : options.stores;
+      options.stores === undefined
+        ? new StoreProvider(
+            options.dataDir || process.env['CVLAB_DATA_DIR'] ? { dataDir: join(this.dataDir, 'db') } : {},
+          )
+        : options.stores;
     this.reports = this.stores ? new ReportService(this.stores) : null;
     this.engineSubscriptions.push(
       runs.onDidRunProgress((progress) => this.progressEmitter.fire(progress)),
@@ -117,14 +135,22 @@ export class Lab implements LabApi {
     );
   }
 
-  readonly onDidRunProgress = (listener: (progress: RunProgress) => void): Unsubscribe => toUnsubscribe(this.progressEmitter.event(listener));
-  readonly onDidRunFrames = (listener: (frames: RunFrame[]) => void): Unsubscribe => toUnsubscribe(this.framesEmitter.event(listener));
-  readonly onDidFinishRun = (listener: (summary: RunSummary) => void): Unsubscribe => toUnsubscribe(this.finishEmitter.event(listener));
-  readonly onDidAlert = (listener: (alert: AlertEvent) => void): Unsubscribe => toUnsubscribe(this.alertEmitter.event(listener));
-  readonly onDidChangeProbe = (listener: (state: ProbeState) => void): Unsubscribe => toUnsubscribe(this.probeEmitter.event(listener));
-  readonly onDidLoopbackProgress = (listener: (progress: LoopbackProgress) => void): Unsubscribe => toUnsubscribe(this.loopbackProgressEmitter.event(listener));
-  readonly onDidLoopbackEdges = (listener: (edges: LoopbackEdge[]) => void): Unsubscribe => toUnsubscribe(this.loopbackEdgesEmitter.event(listener));
-  readonly onDidFinishLoopback = (listener: (outcome: LoopbackOutcome) => void): Unsubscribe => toUnsubscribe(this.loopbackFinishEmitter.event(listener));
+  readonly onDidRunProgress = (listener: (progress: RunProgress) => void): Unsubscribe =>
+    toUnsubscribe(this.progressEmitter.event(listener));
+  readonly onDidRunFrames = (listener: (frames: RunFrame[]) => void): Unsubscribe =>
+    toUnsubscribe(this.framesEmitter.event(listener));
+  readonly onDidFinishRun = (listener: (summary: RunSummary) => void): Unsubscribe =>
+    toUnsubscribe(this.finishEmitter.event(listener));
+  readonly onDidAlert = (listener: (alert: AlertEvent) => void): Unsubscribe =>
+    toUnsubscribe(this.alertEmitter.event(listener));
+  readonly onDidChangeProbe = (listener: (state: ProbeState) => void): Unsubscribe =>
+    toUnsubscribe(this.probeEmitter.event(listener));
+  readonly onDidLoopbackProgress = (listener: (progress: LoopbackProgress) => void): Unsubscribe =>
+    toUnsubscribe(this.loopbackProgressEmitter.event(listener));
+  readonly onDidLoopbackEdges = (listener: (edges: LoopbackEdge[]) => void): Unsubscribe =>
+    toUnsubscribe(this.loopbackEdgesEmitter.event(listener));
+  readonly onDidFinishLoopback = (listener: (outcome: LoopbackOutcome) => void): Unsubscribe =>
+    toUnsubscribe(this.loopbackFinishEmitter.event(listener));
 
   /** Serial ports a probe may sit on. */
   listProbePorts(): Promise<ProbePort[]> {
@@ -138,7 +164,12 @@ export class Lab implements LabApi {
     const session = new LoopbackSession({ rig, path, ...(rig.serial?.baud ? { baudRate: rig.serial.baud } : {}) });
     const subscriptions = [
       session.onDidChangeConnection((state) =>
-        this.probeEmitter.fire({ state: state.state, path, detail: state.state === 'connected' ? `${state.hello.firmware}, ${state.hello.adcBits}-bit ADC` : state.reason }),
+        this.probeEmitter.fire({
+          state: state.state,
+          path,
+          detail:
+            state.state === 'connected' ? `${state.hello.firmware}, ${state.hello.adcBits}-bit ADC` : state.reason,
+        }),
       ),
       session.onDidProgress((progress) => this.loopbackProgressEmitter.fire(progress)),
       session.onDidEdge((edge) => this.edgeBatcher.push(edge)),
@@ -171,18 +202,21 @@ export class Lab implements LabApi {
     const session = this.requireProbe();
     if (this.loopbackRunning) throw new Error('A loop-back run is already going on: stop it first.');
     this.loopbackRunning = true;
-    session.run(options).then(
-      (result) => {
-        this.edgeBatcher.flush();
-        this.loopbackFinishEmitter.fire({ ok: true, result, histogram: latencyHistogram(result) });
-      },
-      (error: unknown) => {
-        this.edgeBatcher.flush();
-        this.loopbackFinishEmitter.fire({ ok: false, error: error instanceof Error ? error.message : String(error) });
-      },
-    ).finally(() => {
-      this.loopbackRunning = false;
-    });
+    session
+      .run(options)
+      .then(
+        (result) => {
+          this.edgeBatcher.flush();
+          this.loopbackFinishEmitter.fire({ ok: true, result, histogram: latencyHistogram(result) });
+        },
+        (error: unknown) => {
+          this.edgeBatcher.flush();
+          this.loopbackFinishEmitter.fire({ ok: false, error: error instanceof Error ? error.message : String(error) });
+        },
+      )
+      .finally(() => {
+        this.loopbackRunning = false;
+      });
     return { total: options.edges ?? 200 };
   }
 
@@ -275,11 +309,17 @@ export class Lab implements LabApi {
     const recorder = await this.runRecorder();
     const info = await this.runs.start(options);
     // The default alert rules watch every console run; each firing and resolve reaches the Alerts page.
-    const monitor = new AlertMonitor({ rules: DEFAULT_ALERT_RULES, handlers: [createConsoleAlertHandler((notification) => this.alertEmitter.fire(notification.event))], idPrefix: info.id });
+    const monitor = new AlertMonitor({
+      rules: DEFAULT_ALERT_RULES,
+      handlers: [createConsoleAlertHandler((notification) => this.alertEmitter.fire(notification.event))],
+      idPrefix: info.id,
+    });
     watchRunAlerts(this.runs, monitor);
     if (recorder) {
       this.recordedDetails = { rig: options.rig, scenario: options.scenario };
-      void recorder.start(info).catch((error: unknown) => console.error(`cvlab: saving run ${info.id} failed: ${(error as Error).message}`));
+      void recorder
+        .start(info)
+        .catch((error: unknown) => console.error(`cvlab: saving run ${info.id} failed: ${(error as Error).message}`));
     }
     return info;
   }
@@ -292,7 +332,10 @@ export class Lab implements LabApi {
     if (!stores) return Promise.resolve(null);
     this.recorder ??= stores.get().then(
       (store) => {
-        const recorder = new RunRecorder(store, { environment: captureEnvironment(), details: () => this.recordedDetails });
+        const recorder = new RunRecorder(store, {
+          environment: captureEnvironment(),
+          details: () => this.recordedDetails,
+        });
         recorder.onDidFail((error) => console.error(`cvlab: saving a run failed: ${error.message}`));
         this.engineSubscriptions.push(recorder.attach(this.runs));
         return recorder;
@@ -326,8 +369,10 @@ export class Lab implements LabApi {
   async exportReport(id: string, format: 'html' | 'json' | 'csv'): Promise<ReportExport> {
     const reports = this.requireReports();
     const runId = await reports.resolveRunId(id);
-    if (format === 'html') return { fileName: `cvlab-${runId}.html`, mimeType: 'text/html', text: await reports.exportHtml(runId) };
-    if (format === 'json') return { fileName: `cvlab-${runId}.json`, mimeType: 'application/json', text: await reports.exportJson(runId) };
+    if (format === 'html')
+      return { fileName: `cvlab-${runId}.html`, mimeType: 'text/html', text: await reports.exportHtml(runId) };
+    if (format === 'json')
+      return { fileName: `cvlab-${runId}.json`, mimeType: 'application/json', text: await reports.exportJson(runId) };
     return { fileName: `cvlab-${runId}-intervals.csv`, mimeType: 'text/csv', text: await reports.exportCsv(runId) };
   }
 
@@ -403,7 +448,9 @@ export class Lab implements LabApi {
     const full = resolve(path);
     const inside = (folder: string): boolean => full.startsWith(resolve(folder) + sep);
     if (!inside(builtIn) && !inside(user)) {
-      throw new ValidationError(`${kind === 'rigs' ? 'Rig' : 'Scenario'} file ${path}`, [`expected a file in ${builtIn} or ${user}`]);
+      throw new ValidationError(`${kind === 'rigs' ? 'Rig' : 'Scenario'} file ${path}`, [
+        `expected a file in ${builtIn} or ${user}`,
+      ]);
     }
     let text: string;
     try {
@@ -431,7 +478,9 @@ const HISTOGRAM_BINS = 40;
 
 /** Counts the matched clock-model latencies into equal bins (engine side: the console only draws them). */
 export function latencyHistogram(result: LoopbackResult): LatencyHistogram {
-  const values = result.edges.flatMap((edge) => (edge.status === 'matched' && edge.latencyUs !== null ? [edge.latencyUs] : []));
+  const values = result.edges.flatMap((edge) =>
+    edge.status === 'matched' && edge.latencyUs !== null ? [edge.latencyUs] : [],
+  );
   if (values.length === 0) return { startUs: 0, binUs: 0, counts: [] };
   const low = Math.min(...values);
   const high = Math.max(...values);

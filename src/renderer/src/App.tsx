@@ -7,7 +7,14 @@ import { RunPage } from './pages/RunPage';
 import { ScenariosPage } from './pages/ScenariosPage';
 import { PAGES, SessionProvider, useRunProgress, useSession, type Page } from './session';
 
-const TITLES: Record<Page, string> = { rig: 'Rig', scenarios: 'Scenarios', run: 'Run', loopback: 'Loop-back', reports: 'Reports', alerts: 'Alerts' };
+const TITLES: Record<Page, string> = {
+  rig: 'Rig',
+  scenarios: 'Scenarios',
+  run: 'Run',
+  loopback: 'Loop-back',
+  reports: 'Reports',
+  alerts: 'Alerts',
+};
 
 function Shell(): React.JSX.Element {
   const { page, navigate, connection, runtime, rig, run, alerts } = useSession();
@@ -38,7 +45,13 @@ function Shell(): React.JSX.Element {
         <ul>
           {PAGES.map((name, index) => (
             <li key={name}>
-              <button type="button" className={page === name ? 'active' : ''} aria-current={page === name ? 'page' : undefined} onClick={() => navigate(name)} title={`Alt+${index + 1}`}>
+              <button
+                type="button"
+                className={page === name ? 'active' : ''}
+                aria-current={page === name ? 'page' : undefined}
+                onClick={() => navigate(name)}
+                title={`Alt+${index + 1}`}
+              >
                 <span className="nav-key">{index + 1}</span>
                 {TITLES[name]}
                 {name === 'run' && run && <span className="led live" aria-label="running" />}
@@ -49,7 +62,8 @@ function Shell(): React.JSX.Element {
         </ul>
         <div className="nav-foot">
           <div className={`connection ${connection}`} data-testid="connection">
-            <span className="led" aria-hidden="true" /> {runtime === 'electron' ? 'engine' : 'cvlab serve'} {connection === 'open' ? 'connected' : connection}
+            <span className="led" aria-hidden="true" /> {runtime === 'electron' ? 'engine' : 'cvlab serve'}{' '}
+            {connection === 'open' ? 'connected' : connection}
           </div>
           <div className="dim">rig: {rig?.rig.name ?? '…'}</div>
           {run && <div className="dim">run: {progress ? `${Math.round(progress.fraction * 100)} %` : 'starting'}</div>}

@@ -59,7 +59,11 @@ export function useSession(): Session {
   return session;
 }
 
-const DEFAULT_SCENARIO = { name: 'sustained', executor: { type: 'constant-arrival-rate', rate: 500, duration: '20s' }, thresholds: { 'e2e.p99': '<10ms' } };
+const DEFAULT_SCENARIO = {
+  name: 'sustained',
+  executor: { type: 'constant-arrival-rate', rate: 500, duration: '20s' },
+  thresholds: { 'e2e.p99': '<10ms' },
+};
 
 export function SessionProvider({ children }: { children: React.ReactNode }): React.JSX.Element {
   const [connection] = useState(connectLab);
@@ -106,7 +110,12 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
     if (state !== 'open') return;
     let cancelled = false;
     void (async () => {
-      const [active, current, last, scenarios] = await Promise.all([lab.activeRig(), lab.currentRun(), lab.lastSummary(), lab.listScenarios()]);
+      const [active, current, last, scenarios] = await Promise.all([
+        lab.activeRig(),
+        lab.currentRun(),
+        lab.lastSummary(),
+        lab.listScenarios(),
+      ]);
       if (cancelled) return;
       setRig((existing) => existing ?? active);
       setRun(current);
@@ -115,7 +124,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
         const replay = replayRef.current;
         replay.active = true;
         try {
-          for (let after = -1; ; ) {
+          for (let after = -1; ;) {
             const chunk = await lab.runFrames(after, MAX_FRAMES_PER_CALL);
             store.ingest(chunk);
             const last = chunk.at(-1);
@@ -130,7 +139,10 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       const preferred = scenarios.find((file) => file.name === 'burst') ?? scenarios[0];
       if (preferred) {
         const opened = await lab.readScenario(preferred.path);
-        if (!cancelled) setScenario((existing) => (existing.file ? existing : { file: opened.file, draft: scenarioDraft(opened.content) }));
+        if (!cancelled)
+          setScenario((existing) =>
+            existing.file ? existing : { file: opened.file, draft: scenarioDraft(opened.content) },
+          );
       }
     })().catch((error: unknown) => setRunError(messageOf(error)));
     return () => {
@@ -200,7 +212,24 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       runError,
       starting,
     }),
-    [lab, connection.runtime, state, store, clock, page, navigate, rig, scenario, run, summary, alerts, startRun, stopRun, runError, starting],
+    [
+      lab,
+      connection.runtime,
+      state,
+      store,
+      clock,
+      page,
+      navigate,
+      rig,
+      scenario,
+      run,
+      summary,
+      alerts,
+      startRun,
+      stopRun,
+      runError,
+      starting,
+    ],
   );
   return (
     <SessionContext.Provider value={value}>

@@ -117,8 +117,10 @@ export class LabServer {
     if (!this.hostAllowed(request)) return refuse(403, 'Forbidden: unknown Host');
     // Browsers always send Origin; it must be this server's own page. Tools without one need the token all the same.
     const origin = request.headers.origin;
-    if (origin !== undefined && !this.allowedHosts.has(originAuthority(origin))) return refuse(403, 'Forbidden: foreign Origin');
-    if (!this.tokenMatches(url.searchParams.get('token'))) return refuse(401, 'Unauthorized: the token from the printed URL is required');
+    if (origin !== undefined && !this.allowedHosts.has(originAuthority(origin)))
+      return refuse(403, 'Forbidden: foreign Origin');
+    if (!this.tokenMatches(url.searchParams.get('token')))
+      return refuse(401, 'Unauthorized: the token from the printed URL is required');
     this.sockets.handleUpgrade(request, socket, head, (webSocket) => {
       attachSocketBridge(webSocket, this.options.lab, this.counters);
     });
@@ -157,7 +159,11 @@ export class LabServer {
       // The page's own CSP meta must allow this server's socket: write the exact policy into it.
       // frame-ancestors is ignored in a <meta> (the header carries it).
       const metaPolicy = this.csp.replace(/;\s*frame-ancestors [^;]*/, '');
-      body = Buffer.from(body.toString('utf8').replace(CSP_META, `<meta http-equiv="Content-Security-Policy" content="${metaPolicy}" />`));
+      body = Buffer.from(
+        body
+          .toString('utf8')
+          .replace(CSP_META, `<meta http-equiv="Content-Security-Policy" content="${metaPolicy}" />`),
+      );
     }
     response.writeHead(200, {
       ...headers,

@@ -7,7 +7,11 @@ export interface MetricsProvider {
 }
 
 /** Serves GET /metrics from `provider`, or says plainly that no metrics are registered yet. */
-export async function serveMetrics(_request: IncomingMessage, response: ServerResponse, provider: MetricsProvider | undefined): Promise<void> {
+export async function serveMetrics(
+  _request: IncomingMessage,
+  response: ServerResponse,
+  provider: MetricsProvider | undefined,
+): Promise<void> {
   if (!provider) {
     response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
     response.end('No metrics provider is registered in this cvlab serve.\n');

@@ -77,7 +77,8 @@ export function attachSocketBridge(socket: WebSocket, lab: LabApi, counters: Bri
     if (message.type === 'call') {
       dispatchCommand(lab, message.command, message.args).then(
         (value) => send({ type: 'result', id: message.id, value }),
-        (error: unknown) => send({ type: 'error', id: message.id, message: error instanceof Error ? error.message : String(error) }),
+        (error: unknown) =>
+          send({ type: 'error', id: message.id, message: error instanceof Error ? error.message : String(error) }),
       );
     } else if (!isLabEvent(message.event)) {
       socket.close(1008, `unknown event ${message.event}`.slice(0, 120));

@@ -56,10 +56,24 @@ interface DocumentFormProps extends DocumentFormOptions {
  * name. Numbers stay numbers while they parse; anything else is kept as typed so the schema,
  * not the form, says what is wrong with it.
  */
-export function DocumentForm({ draft, problems, onChange, skip = [], ...options }: DocumentFormProps): React.JSX.Element {
+export function DocumentForm({
+  draft,
+  problems,
+  onChange,
+  skip = [],
+  ...options
+}: DocumentFormProps): React.JSX.Element {
   const shown = new Set<string>();
   const body = (
-    <ValueEditor value={draft} path={[]} problems={problems} shown={shown} options={options} skip={skip} onChange={(path, next) => onChange(setIn(draft, path, next))} />
+    <ValueEditor
+      value={draft}
+      path={[]}
+      problems={problems}
+      shown={shown}
+      options={options}
+      skip={skip}
+      onChange={(path, next) => onChange(setIn(draft, path, next))}
+    />
   );
   return <div className="document-form">{body}</div>;
 }
@@ -75,14 +89,37 @@ interface EditorProps {
 }
 
 function ValueEditor({ value, path, problems, shown, options, skip = [], onChange }: EditorProps): React.JSX.Element {
-  if (Array.isArray(value)) return <ArrayEditor value={value} path={path} problems={problems} shown={shown} options={options} onChange={onChange} />;
+  if (Array.isArray(value))
+    return (
+      <ArrayEditor value={value} path={path} problems={problems} shown={shown} options={options} onChange={onChange} />
+    );
   if (value !== null && typeof value === 'object') {
-    return <ObjectEditor value={value as Record<string, unknown>} path={path} problems={problems} shown={shown} options={options} skip={skip} onChange={onChange} />;
+    return (
+      <ObjectEditor
+        value={value as Record<string, unknown>}
+        path={path}
+        problems={problems}
+        shown={shown}
+        options={options}
+        skip={skip}
+        onChange={onChange}
+      />
+    );
   }
-  return <FieldEditor value={value} path={path} problems={problems} shown={shown} options={options} onChange={onChange} />;
+  return (
+    <FieldEditor value={value} path={path} problems={problems} shown={shown} options={options} onChange={onChange} />
+  );
 }
 
-function ObjectEditor({ value, path, problems, shown, options, skip = [], onChange }: EditorProps & { value: Record<string, unknown> }): React.JSX.Element {
+function ObjectEditor({
+  value,
+  path,
+  problems,
+  shown,
+  options,
+  skip = [],
+  onChange,
+}: EditorProps & { value: Record<string, unknown> }): React.JSX.Element {
   const key = formatPath(path);
   const open = options.openRecords?.includes(String(path.at(-1) ?? ''));
   const [newKey, setNewKey] = useState('');
@@ -100,29 +137,60 @@ function ObjectEditor({ value, path, problems, shown, options, skip = [], onChan
           <div className="form-group form-general">
             <div className="form-group-title">general</div>
             {plain.map(([name, child]) => (
-              <ValueEditor key={name} value={child} path={[name]} problems={problems} shown={shown} options={options} onChange={onChange} />
+              <ValueEditor
+                key={name}
+                value={child}
+                path={[name]}
+                problems={problems}
+                shown={shown}
+                options={options}
+                onChange={onChange}
+              />
             ))}
           </div>
         )}
         {entries
           .filter((entry) => !isPlain(entry))
           .map(([name, child]) => (
-            <ValueEditor key={name} value={child} path={[name]} problems={problems} shown={shown} options={options} onChange={onChange} />
+            <ValueEditor
+              key={name}
+              value={child}
+              path={[name]}
+              problems={problems}
+              shown={shown}
+              options={options}
+              onChange={onChange}
+            />
           ))}
       </div>
     );
   }
   const index = path.at(-1);
-  const title = typeof index === 'number' ? `${humanize(String(path.at(-2))).replace(/s$/, '')} ${index + 1}${typeof value['name'] === 'string' ? ` · ${value['name']}` : ''}` : humanize(String(index));
+  const title =
+    typeof index === 'number'
+      ? `${humanize(String(path.at(-2))).replace(/s$/, '')} ${index + 1}${typeof value['name'] === 'string' ? ` · ${value['name']}` : ''}`
+      : humanize(String(index));
   return (
     <div className="form-group">
       <div className="form-group-title">{title}</div>
       {own && <FieldProblems problems={own} />}
       {entries.map(([name, child]) => (
         <div key={name} className="form-entry">
-          <ValueEditor value={child} path={[...path, name]} problems={problems} shown={shown} options={options} onChange={onChange} />
+          <ValueEditor
+            value={child}
+            path={[...path, name]}
+            problems={problems}
+            shown={shown}
+            options={options}
+            onChange={onChange}
+          />
           {open && (
-            <button type="button" className="button-small" onClick={() => onChange([...path, name], undefined)} aria-label={`remove ${name}`}>
+            <button
+              type="button"
+              className="button-small"
+              onClick={() => onChange([...path, name], undefined)}
+              aria-label={`remove ${name}`}
+            >
               remove
             </button>
           )}
@@ -130,7 +198,12 @@ function ObjectEditor({ value, path, problems, shown, options, skip = [], onChan
       ))}
       {open && (
         <div className="form-add">
-          <input value={newKey} placeholder="e.g. e2e.p99" aria-label={`new ${humanize(String(path.at(-1)))} key`} onChange={(event) => setNewKey(event.target.value)} />
+          <input
+            value={newKey}
+            placeholder="e.g. e2e.p99"
+            aria-label={`new ${humanize(String(path.at(-1)))} key`}
+            onChange={(event) => setNewKey(event.target.value)}
+          />
           <button
             type="button"
             className="button-small"
@@ -148,7 +221,14 @@ function ObjectEditor({ value, path, problems, shown, options, skip = [], onChan
   );
 }
 
-function ArrayEditor({ value, path, problems, shown, options, onChange }: EditorProps & { value: unknown[] }): React.JSX.Element {
+function ArrayEditor({
+  value,
+  path,
+  problems,
+  shown,
+  options,
+  onChange,
+}: EditorProps & { value: unknown[] }): React.JSX.Element {
   const key = formatPath(path);
   const own = problems.get(key);
   if (own) shown.add(key);
@@ -160,13 +240,33 @@ function ArrayEditor({ value, path, problems, shown, options, onChange }: Editor
       {own && <FieldProblems problems={own} />}
       {value.map((item, index) => (
         <div key={index} className="form-array-item">
-          <ValueEditor value={item} path={[...path, index]} problems={problems} shown={shown} options={options} onChange={onChange} />
-          <button type="button" className="button-small" onClick={() => onChange(path, value.filter((_item, at) => at !== index))}>
+          <ValueEditor
+            value={item}
+            path={[...path, index]}
+            problems={problems}
+            shown={shown}
+            options={options}
+            onChange={onChange}
+          />
+          <button
+            type="button"
+            className="button-small"
+            onClick={() =>
+              onChange(
+                path,
+                value.filter((_item, at) => at !== index),
+              )
+            }
+          >
             remove {humanize(String(path.at(-1))).replace(/s$/, '')} {index + 1}
           </button>
         </div>
       ))}
-      <button type="button" className="button-small" onClick={() => onChange(path, [...value, structuredClone(value.at(-1) ?? {})])}>
+      <button
+        type="button"
+        className="button-small"
+        onClick={() => onChange(path, [...value, structuredClone(value.at(-1) ?? {})])}
+      >
         add
       </button>
     </div>
@@ -181,17 +281,22 @@ function FieldEditor({ value, path, problems, shown, options, onChange }: Editor
   if (own) shown.add(key);
   const choices = options.choices?.[name];
   const template = options.templates?.[name];
-  const label = typeof path.at(-1) === 'number' ? `${humanize(String(path.at(-2)))} ${Number(path.at(-1)) + 1}` : humanize(name);
+  const label =
+    typeof path.at(-1) === 'number' ? `${humanize(String(path.at(-2)))} ${Number(path.at(-1)) + 1}` : humanize(name);
   let input: React.JSX.Element;
   if (typeof value === 'boolean') {
-    input = <input id={id} type="checkbox" checked={value} onChange={(event) => onChange(path, event.target.checked)} />;
+    input = (
+      <input id={id} type="checkbox" checked={value} onChange={(event) => onChange(path, event.target.checked)} />
+    );
   } else if (choices) {
     input = (
       <select
         id={id}
         value={String(value)}
         aria-invalid={own ? true : undefined}
-        onChange={(event) => (template ? onChange(path.slice(0, -1), template(event.target.value)) : onChange(path, event.target.value))}
+        onChange={(event) =>
+          template ? onChange(path.slice(0, -1), template(event.target.value)) : onChange(path, event.target.value)
+        }
       >
         {!choices.includes(String(value)) && <option value={String(value)}>{String(value)}</option>}
         {choices.map((choice) => (

@@ -1,7 +1,15 @@
 import { useState } from 'react';
 
 /** The whole document as JSON text, for fields the form cannot add (optional sections). */
-export function JsonEditor({ draft, onChange, label }: { draft: unknown; onChange(draft: unknown): void; label: string }): React.JSX.Element {
+export function JsonEditor({
+  draft,
+  onChange,
+  label,
+}: {
+  draft: unknown;
+  onChange(draft: unknown): void;
+  label: string;
+}): React.JSX.Element {
   const [text, setText] = useState(() => JSON.stringify(draft, null, 2));
   const [problem, setProblem] = useState<string | null>(null);
   return (

@@ -1,4 +1,10 @@
-import { LAB_SOCKET_PATH, type LabEventName, type LabTransport, type WireReply, type WireRequest } from '../../../shared/api';
+import {
+  LAB_SOCKET_PATH,
+  type LabEventName,
+  type LabTransport,
+  type WireReply,
+  type WireRequest,
+} from '../../../shared/api';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -85,7 +91,9 @@ export class SocketTransport implements LabTransport {
       const waiting = new Set(this.queued.map((request) => (request.type === 'call' ? request.id : -1)));
       for (const [id, call] of this.pending) {
         if (waiting.has(id)) continue;
-        call.reject(new Error('The connection to cvlab serve closed before the reply came; check the result once it reconnects.'));
+        call.reject(
+          new Error('The connection to cvlab serve closed before the reply came; check the result once it reconnects.'),
+        );
         this.pending.delete(id);
       }
       this.setState('closed');

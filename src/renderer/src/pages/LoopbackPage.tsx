@@ -1,7 +1,13 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import type { LoopbackOutcome, ProbeState } from '../../../shared/api';
-import { LoopbackOptionsSchema, type ClockFit, type LoopbackEdge, type LoopbackProgress, type ProbePort } from '../../../shared/loopback';
+import {
+  LoopbackOptionsSchema,
+  type ClockFit,
+  type LoopbackEdge,
+  type LoopbackProgress,
+  type ProbePort,
+} from '../../../shared/loopback';
 import { problemsByPath } from '../components/DocumentForm';
 import { messageOf, useSession } from '../session';
 
@@ -10,32 +16,66 @@ const KEPT_EDGES = 2000;
 /** Seconds of the square wave on screen. */
 const TRACE_SECONDS = 2;
 
-const us = (value: number | null | undefined): string => (value === null || value === undefined ? '–' : value >= 1000 ? `${(value / 1000).toFixed(2)} ms` : `${value.toFixed(0)} µs`);
+const us = (value: number | null | undefined): string =>
+  value === null || value === undefined
+    ? '–'
+    : value >= 1000
+      ? `${(value / 1000).toFixed(2)} ms`
+      : `${value.toFixed(0)} µs`;
 
 /** The sent square wave and the level the probe saw, edges marked; drawn from a ref in an animation loop. */
-function EdgeTrace({ edges, version }: { edges: React.RefObject<LoopbackEdge[]>; version: React.RefObject<number> }): React.JSX.Element {
+function EdgeTrace({
+  edges,
+  version,
+}: {
+  edges: React.RefObject<LoopbackEdge[]>;
+  version: React.RefObject<number>;
+}): React.JSX.Element {
   const containerRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const container = containerRef.current;
     if (!container) return;
-    const axis = { stroke: '#9fb0c2', grid: { stroke: '#1b232d', width: 1 }, font: '12px "DejaVu Sans Mono", monospace' };
+    const axis = {
+      stroke: '#9fb0c2',
+      grid: { stroke: '#1b232d', width: 1 },
+      font: '12px "DejaVu Sans Mono", monospace',
+    };
     const chart = new uPlot(
       {
         width: Math.max(300, container.clientWidth),
         height: 220,
         legend: { show: true },
         scales: { x: { time: false }, y: { auto: false, range: [-0.15, 1.25] } },
-        axes: [{ ...axis, values: (_u, splits) => splits.map((value) => `${value.toFixed(2)} s`) }, { ...axis, values: (_u, splits) => splits.map((value) => (value === 0 ? 'low' : value === 1 ? 'high' : '')) }],
+        axes: [
+          { ...axis, values: (_u, splits) => splits.map((value) => `${value.toFixed(2)} s`) },
+          { ...axis, values: (_u, splits) => splits.map((value) => (value === 0 ? 'low' : value === 1 ? 'high' : '')) },
+        ],
         series: [
           { label: 't', value: (_u, value) => (value == null ? '–' : `${value.toFixed(3)} s`) },
-          { label: 'sent (OSC)', stroke: '#4cc9f0', width: 2, paths: uPlot.paths.stepped?.({ align: 1 }), spanGaps: true, points: { show: false } },
-          { label: 'seen by probe', stroke: '#ffc247', width: 2, paths: uPlot.paths.stepped?.({ align: 1 }), spanGaps: true, points: { show: true, size: 7, fill: '#ffc247' } },
+          {
+            label: 'sent (OSC)',
+            stroke: '#4cc9f0',
+            width: 2,
+            paths: uPlot.paths.stepped?.({ align: 1 }),
+            spanGaps: true,
+            points: { show: false },
+          },
+          {
+            label: 'seen by probe',
+            stroke: '#ffc247',
+            width: 2,
+            paths: uPlot.paths.stepped?.({ align: 1 }),
+            spanGaps: true,
+            points: { show: true, size: 7, fill: '#ffc247' },
+          },
         ],
       },
       [[], [], []],
       container,
     );
-    const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(300, container.clientWidth), height: 220 }));
+    const resize = new ResizeObserver(() =>
+      chart.setSize({ width: Math.max(300, container.clientWidth), height: 220 }),
+    );
     resize.observe(container);
     let drawn = -1;
     let animation = 0;
@@ -53,7 +93,10 @@ function EdgeTrace({ edges, version }: { edges: React.RefObject<LoopbackEdge[]>;
       points.sort((a, b) => a.t - b.t);
       const end = points.at(-1)?.t ?? TRACE_SECONDS;
       chart.batch(() => {
-        chart.setData([points.map((point) => point.t), points.map((point) => point.sent), points.map((point) => point.seen)], false);
+        chart.setData(
+          [points.map((point) => point.t), points.map((point) => point.sent), points.map((point) => point.seen)],
+          false,
+        );
         chart.setScale('x', { min: Math.max(0, end - TRACE_SECONDS), max: Math.max(end, TRACE_SECONDS) });
       });
     };
@@ -142,7 +185,10 @@ export function LoopbackPage(): React.JSX.Element {
       <header className="run-bar">
         <div className="run-title">
           <h2>Loop-back</h2>
-          <div className="dim">OSC out → converter → CV → probe → serial back. Rig {rig?.rig.name ?? '…'}; the test variable drives the square wave.</div>
+          <div className="dim">
+            OSC out → converter → CV → probe → serial back. Rig {rig?.rig.name ?? '…'}; the test variable drives the
+            square wave.
+          </div>
         </div>
       </header>
       {message && <div className="notice bad">{message}</div>}
@@ -150,7 +196,13 @@ export function LoopbackPage(): React.JSX.Element {
       <div className="loopback-controls">
         <label>
           port
-          <input list="probe-ports" value={path} onChange={(event) => setPath(event.target.value)} aria-label="probe serial port" placeholder="/dev/ttyACM0" />
+          <input
+            list="probe-ports"
+            value={path}
+            onChange={(event) => setPath(event.target.value)}
+            aria-label="probe serial port"
+            placeholder="/dev/ttyACM0"
+          />
           <datalist id="probe-ports">
             {ports.map((port) => (
               <option key={port.path} value={port.path}>
@@ -160,27 +212,53 @@ export function LoopbackPage(): React.JSX.Element {
           </datalist>
         </label>
         {connected ? (
-          <button type="button" onClick={() => void act('disconnect', async () => setProbe(await lab.disconnectProbe()))} disabled={running}>
+          <button
+            type="button"
+            onClick={() => void act('disconnect', async () => setProbe(await lab.disconnectProbe()))}
+            disabled={running}
+          >
             Disconnect
           </button>
         ) : (
-          <button type="button" className="primary" disabled={!path || busy !== null} onClick={() => void act('connect', async () => setProbe(await lab.connectProbe(path)))}>
+          <button
+            type="button"
+            className="primary"
+            disabled={!path || busy !== null}
+            onClick={() => void act('connect', async () => setProbe(await lab.connectProbe(path)))}
+          >
             {busy === 'connect' ? 'Connecting…' : 'Connect'}
           </button>
         )}
-        <span className={`connection ${connected ? 'open' : probe.state === 'reconnecting' ? 'connecting' : 'closed'}`} data-testid="probe-state">
+        <span
+          className={`connection ${connected ? 'open' : probe.state === 'reconnecting' ? 'connecting' : 'closed'}`}
+          data-testid="probe-state"
+        >
           <span className="led" aria-hidden="true" /> {probe.state}: {probe.detail}
         </span>
-        <button type="button" disabled={!connected || running || busy !== null} onClick={() => void act('calibrate', async () => setFit(await lab.calibrateProbe()))}>
+        <button
+          type="button"
+          disabled={!connected || running || busy !== null}
+          onClick={() => void act('calibrate', async () => setFit(await lab.calibrateProbe()))}
+        >
           {busy === 'calibrate' ? 'Calibrating…' : 'Calibrate'}
         </button>
         <label className={fieldProblem('edges') ? 'invalid' : ''}>
           edges
-          <input className="narrow" value={String(options['edges'] ?? '')} aria-invalid={fieldProblem('edges') ? true : undefined} onChange={(event) => setOptions({ ...options, edges: Number(event.target.value) || event.target.value })} />
+          <input
+            className="narrow"
+            value={String(options['edges'] ?? '')}
+            aria-invalid={fieldProblem('edges') ? true : undefined}
+            onChange={(event) => setOptions({ ...options, edges: Number(event.target.value) || event.target.value })}
+          />
         </label>
         <label>
           rate
-          <input className="narrow" value={String(options['rateHz'] ?? '')} aria-invalid={fieldProblem('rateHz') ? true : undefined} onChange={(event) => setOptions({ ...options, rateHz: Number(event.target.value) || event.target.value })} />
+          <input
+            className="narrow"
+            value={String(options['rateHz'] ?? '')}
+            aria-invalid={fieldProblem('rateHz') ? true : undefined}
+            onChange={(event) => setOptions({ ...options, rateHz: Number(event.target.value) || event.target.value })}
+          />
           Hz
         </label>
         {running ? (
@@ -244,10 +322,22 @@ export function LoopbackPage(): React.JSX.Element {
       )}
 
       {(progress || running) && (
-        <div className="progress" role="progressbar" aria-label="loop-back progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={progress ? Math.round((progress.sent / Math.max(1, progress.total)) * 100) : 0}>
-          <div className="progress-fill" style={{ width: `${progress ? (progress.sent / Math.max(1, progress.total)) * 100 : 0}%` }} />
+        <div
+          className="progress"
+          role="progressbar"
+          aria-label="loop-back progress"
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={progress ? Math.round((progress.sent / Math.max(1, progress.total)) * 100) : 0}
+        >
+          <div
+            className="progress-fill"
+            style={{ width: `${progress ? (progress.sent / Math.max(1, progress.total)) * 100 : 0}%` }}
+          />
           <div className="progress-text">
-            {progress ? `${progress.phase} · ${progress.sent}/${progress.total} sent · ${progress.matched} matched · ${progress.misses} missed · ${progress.spurious} spurious` : 'starting…'}
+            {progress
+              ? `${progress.phase} · ${progress.sent}/${progress.total} sent · ${progress.matched} matched · ${progress.misses} missed · ${progress.spurious} spurious`
+              : 'starting…'}
           </div>
         </div>
       )}
@@ -315,11 +405,17 @@ export function LoopbackPage(): React.JSX.Element {
           {histogram && histogram.counts.length > 0 && (
             <figure className="histogram" aria-label="latency histogram">
               <figcaption className="label">
-                latency histogram (clock model), {us(histogram.startUs)} – {us(histogram.startUs + histogram.binUs * histogram.counts.length)}
+                latency histogram (clock model), {us(histogram.startUs)} –{' '}
+                {us(histogram.startUs + histogram.binUs * histogram.counts.length)}
               </figcaption>
               <div className="histogram-bars">
                 {histogram.counts.map((count, index) => (
-                  <span key={index} className="histogram-bar" style={{ height: `${(count / tallest) * 100}%` }} title={`${us(histogram.startUs + index * histogram.binUs)}: ${count}`} />
+                  <span
+                    key={index}
+                    className="histogram-bar"
+                    style={{ height: `${(count / tallest) * 100}%` }}
+                    title={`${us(histogram.startUs + index * histogram.binUs)}: ${count}`}
+                  />
                 ))}
               </div>
             </figure>

@@ -2,8 +2,10 @@ import { useCallback, useEffect, useState } from 'react';
 import type { RunComparison, RunListEntry, RunReport, TrendPoint } from '../../../shared/report';
 import { messageOf, useSession } from '../session';
 
-const number = (value: number | null | undefined, digits = 2): string => (value === null || value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits));
-const when = (ms: number): string => new Date(ms).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+const number = (value: number | null | undefined, digits = 2): string =>
+  value === null || value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits);
+/** "2026-11-26 19:10:59": sortable, 24-hour, the same on every bench. */
+const when = (ms: number): string => new Date(ms).toLocaleString('sv-SE');
 
 /** Offers text as a file download (the engine wrote it; the page only hands it to the browser). */
 function download(fileName: string, mimeType: string, text: string): void {
@@ -41,7 +43,15 @@ export function ReportsPage(): React.JSX.Element {
     try {
       const opened = await lab.openReport(id);
       setReport(opened);
-      setTrend(await lab.reportTrend({ rig: opened.run.rig, scenario: opened.run.scenario, stage: 'e2e', percentile: 'p99', limit: 20 }));
+      setTrend(
+        await lab.reportTrend({
+          rig: opened.run.rig,
+          scenario: opened.run.scenario,
+          stage: 'e2e',
+          percentile: 'p99',
+          limit: 20,
+        }),
+      );
     } catch (error) {
       setReport(null);
       setMessage(messageOf(error));
@@ -67,61 +77,66 @@ export function ReportsPage(): React.JSX.Element {
       </header>
       {message && <div className="notice bad">{message}</div>}
       <div className="reports-layout">
-        <table className="data-table run-list" aria-label="saved runs">
-          <thead>
-            <tr>
-              <th>started</th>
-              <th>scenario</th>
-              <th>rig</th>
-              <th>status</th>
-              <th>e2e p99 ms</th>
-              <th aria-label="baseline" />
-            </tr>
-          </thead>
-          <tbody>
-            {(runs ?? []).map((run) => (
-              <tr
-                key={run.id}
-                className={`${run.status === 'passed' ? 'ok' : run.status === 'running' ? '' : 'bad'} ${selected === run.id ? 'selected' : ''}`}
-                tabIndex={0}
-                aria-selected={selected === run.id}
-                onClick={() => void open(run.id)}
-                onKeyDown={(event) => {
-                  if (event.key === 'Enter' || event.key === ' ') {
-                    event.preventDefault();
-                    void open(run.id);
-                  }
-                }}
-              >
-                <td className="numeric">{when(run.startedAtMs)}</td>
-                <td>{run.scenario}</td>
-                <td>{run.rig}</td>
-                <td className="verdict">{run.status}</td>
-                <td className="numeric">{number(run.e2eP99Ms)}</td>
-                <td>{run.baseline ? '★ baseline' : ''}</td>
-              </tr>
-            ))}
-            {runs?.length === 0 && (
+        <div className="run-list">
+          <table className="data-table" aria-label="saved runs">
+            <thead>
               <tr>
-                <td colSpan={6} className="dim">
-                  No saved runs yet: every run started here or with `cvlab run` is saved.
-                </td>
+                <th>started</th>
+                <th>scenario</th>
+                <th>rig</th>
+                <th>status</th>
+                <th>e2e p99 ms</th>
+                <th aria-label="baseline" />
               </tr>
-            )}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {(runs ?? []).map((run) => (
+                <tr
+                  key={run.id}
+                  className={`${run.status === 'passed' ? 'ok' : run.status === 'running' ? '' : 'bad'} ${selected === run.id ? 'selected' : ''}`}
+                  tabIndex={0}
+                  aria-selected={selected === run.id}
+                  onClick={() => void open(run.id)}
+                  onKeyDown={(event) => {
+                    if (event.key === 'Enter' || event.key === ' ') {
+                      event.preventDefault();
+                      void open(run.id);
+                    }
+                  }}
+                >
+                  <td className="numeric">{when(run.startedAtMs)}</td>
+                  <td>{run.scenario}</td>
+                  <td>{run.rig}</td>
+                  <td className="verdict">{run.status}</td>
+                  <td className="numeric">{number(run.e2eP99Ms)}</td>
+                  <td>{run.baseline ? '★ baseline' : ''}</td>
+                </tr>
+              ))}
+              {runs?.length === 0 && (
+                <tr>
+                  <td colSpan={6} className="dim">
+                    No saved runs yet: every run started here or with `cvlab run` is saved.
+                  </td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+        </div>
 
         {report && (
           <section className="report" aria-label="report">
             <header className="editor-header">
               <div>
                 <h2>
-                  {report.run.scenario} on {report.run.rig} <span className={`badge ${report.run.status === 'passed' ? 'ok' : 'bad'}`}>{report.run.status}</span>
+                  {report.run.scenario} on {report.run.rig}{' '}
+                  <span className={`badge ${report.run.status === 'passed' ? 'ok' : 'bad'}`}>{report.run.status}</span>
                   {report.run.baseline && <span className="badge">baseline</span>}
                 </h2>
                 <div className="dim">
                   {report.run.id} · {when(report.run.startedAtMs)} · {report.intervals.length} intervals
-                  {report.environment ? ` · ${report.environment.cpuModel} ×${report.environment.cores}, ${report.environment.os}` : ''}
+                  {report.environment
+                    ? ` · ${report.environment.cpuModel} ×${report.environment.cores}, ${report.environment.os}`
+                    : ''}
                 </div>
               </div>
               <div className="editor-actions">
@@ -152,26 +167,35 @@ export function ReportsPage(): React.JSX.Element {
                 >
                   Mark baseline
                 </button>
-                <button type="button" className="primary" onClick={() => void act(async () => setComparison(await lab.compareReports(report.run.id, null)))}>
+                <button
+                  type="button"
+                  className="primary"
+                  onClick={() => void act(async () => setComparison(await lab.compareReports(report.run.id, null)))}
+                >
                   Compare with baseline
                 </button>
               </div>
             </header>
 
             {comparison && (
-              <div className={`comparison ${comparison.verdict === 'regressed' ? 'bad' : comparison.verdict === 'improved' ? 'ok' : ''}`} aria-label="comparison">
+              <div
+                className={`comparison ${comparison.verdict === 'regressed' ? 'bad' : comparison.verdict === 'improved' ? 'ok' : ''}`}
+                aria-label="comparison"
+              >
                 <div className="comparison-verdict">{comparison.verdict.toUpperCase()}</div>
                 <div>
                   <div>{comparison.reason}</div>
                   <div className="dim">
-                    {comparison.test.method} on {comparison.test.metric}: p = {comparison.test.pValue.toPrecision(3)}, Cliff&apos;s δ = {comparison.test.cliffsDelta.toFixed(3)}, median ×
-                    {comparison.test.medianRatio.toFixed(3)} ({comparison.test.samplesBaseline} vs {comparison.test.samplesCandidate} intervals) against {comparison.baseline.id}
+                    {comparison.test.method} on {comparison.test.metric}: p = {comparison.test.pValue.toPrecision(3)},
+                    Cliff&apos;s δ = {comparison.test.cliffsDelta.toFixed(3)}, median ×
+                    {comparison.test.medianRatio.toFixed(3)} ({comparison.test.samplesBaseline} vs{' '}
+                    {comparison.test.samplesCandidate} intervals) against {comparison.baseline.id}
                   </div>
                 </div>
               </div>
             )}
 
-            <div className="summary-grid">
+            <div className="summary-grid report-grid">
               <table className="data-table">
                 <caption>Stages (ms)</caption>
                 <thead>
@@ -229,12 +253,19 @@ export function ReportsPage(): React.JSX.Element {
                   </thead>
                   <tbody>
                     {comparison.rows.map((row) => (
-                      <tr key={`${row.stage}-${row.percentile}`} className={row.change !== null && row.change > 0.05 ? 'bad' : ''}>
+                      <tr
+                        key={`${row.stage}-${row.percentile}`}
+                        className={row.change !== null && row.change > 0.05 ? 'bad' : ''}
+                      >
                         <td>{row.stage}</td>
                         <td>{row.percentile}</td>
                         <td className="numeric">{number(row.baselineMs, 3)}</td>
                         <td className="numeric">{number(row.candidateMs, 3)}</td>
-                        <td className="numeric">{row.change === null ? '–' : `${row.change >= 0 ? '+' : ''}${(row.change * 100).toFixed(1)} %`}</td>
+                        <td className="numeric">
+                          {row.change === null
+                            ? '–'
+                            : `${row.change >= 0 ? '+' : ''}${(row.change * 100).toFixed(1)} %`}
+                        </td>
                       </tr>
                     ))}
                   </tbody>
@@ -248,8 +279,13 @@ export function ReportsPage(): React.JSX.Element {
                       <tr key={point.runId} className={point.runId === report.run.id ? 'selected' : ''}>
                         <td className="numeric">{when(point.startedAtMs)}</td>
                         <td className="numeric">{number(point.valueMs)}</td>
-                        <td>
-                          <span className="bar" style={{ width: `${Math.min(100, ((point.valueMs ?? 0) / Math.max(...trend.map((entry) => entry.valueMs ?? 0), 1e-9)) * 100)}%` }} />
+                        <td className="bar-cell">
+                          <span
+                            className="bar"
+                            style={{
+                              width: `${Math.min(100, ((point.valueMs ?? 0) / Math.max(...trend.map((entry) => entry.valueMs ?? 0), 1e-9)) * 100)}%`,
+                            }}
+                          />
                         </td>
                         <td>{point.baseline ? '★' : ''}</td>
                       </tr>

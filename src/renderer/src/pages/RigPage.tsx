@@ -7,7 +7,11 @@ import { messageOf, useSession } from '../session';
 
 const FORM_OPTIONS = {
   choices: { kind: ['float', 'int', 'bool', 'enum'], unit: ['V', 'norm'] },
-  hints: { tapPort: 'where cvlab listens for its own datagrams', cooldownMs: 'min time between changes', userRate: 'messages/s per viewer' },
+  hints: {
+    tapPort: 'where cvlab listens for its own datagrams',
+    cooldownMs: 'min time between changes',
+    userRate: 'messages/s per viewer',
+  },
 };
 
 const CHECK_INTERVAL_MS = 5000;
@@ -90,7 +94,12 @@ export function RigPage(): React.JSX.Element {
         <ul>
           {files.map((entry) => (
             <li key={entry.path}>
-              <button type="button" className={file?.path === entry.path ? 'selected' : ''} onClick={() => void open(entry)} title={entry.path}>
+              <button
+                type="button"
+                className={file?.path === entry.path ? 'selected' : ''}
+                onClick={() => void open(entry)}
+                title={entry.path}
+              >
                 {entry.name} <span className="badge">{entry.builtIn ? 'built-in' : 'mine'}</span>
               </button>
             </li>
@@ -116,7 +125,9 @@ export function RigPage(): React.JSX.Element {
           <div>
             <h2>
               {String((draft as { name?: unknown } | null)?.name ?? 'rig')}
-              <span className={`badge ${valid ? 'ok' : 'bad'}`}>{valid ? 'valid' : `${problems.size} problem${problems.size === 1 ? '' : 's'}`}</span>
+              <span className={`badge ${valid ? 'ok' : 'bad'}`}>
+                {valid ? 'valid' : `${problems.size} problem${problems.size === 1 ? '' : 's'}`}
+              </span>
               {rig && !dirty && file?.path === rig.file?.path && <span className="badge">in use</span>}
             </h2>
             <div className="dim">{file ? file.path : 'not saved'}</div>
@@ -125,7 +136,12 @@ export function RigPage(): React.JSX.Element {
             <button type="button" onClick={() => setRaw(!raw)} aria-pressed={raw}>
               {raw ? 'Form' : 'JSON'}
             </button>
-            <input aria-label="save as file name" value={saveName} placeholder="file name" onChange={(event) => setSaveName(event.target.value)} />
+            <input
+              aria-label="save as file name"
+              value={saveName}
+              placeholder="file name"
+              onChange={(event) => setSaveName(event.target.value)}
+            />
             <button type="button" disabled={!valid || !saveName} onClick={() => void save()}>
               Save
             </button>

@@ -20,9 +20,19 @@ const E2E_TRACES: TraceSpec[] = [
   { key: 'e2eMax', label: 'max', color: '#ff5fa2', width: 1, dash: [4, 3] },
 ];
 const STAGE_COLORS = ['#9be564', '#4cc9f0', '#c77dff', '#ffc247', '#ff8c42', '#f5f7fa'];
-const STAGE_TRACES: TraceSpec[] = LATENCY_STAGES.map((stage, index) => ({ key: `stage:${stage}`, label: stage, color: STAGE_COLORS[index] ?? '#fff' }));
+const STAGE_TRACES: TraceSpec[] = LATENCY_STAGES.map((stage, index) => ({
+  key: `stage:${stage}`,
+  label: stage,
+  color: STAGE_COLORS[index] ?? '#fff',
+}));
 const THROUGHPUT_TRACES: TraceSpec[] = [{ key: 'throughput', label: 'completed', color: '#9be564', width: 2 }];
-const OUTCOME_COLORS: Record<string, string> = { accepted: '#9be564', failed: '#ff3b3b', rate_limited_user: '#ffc247', rate_limited_global: '#ff8c42', cooldown: '#c77dff' };
+const OUTCOME_COLORS: Record<string, string> = {
+  accepted: '#9be564',
+  failed: '#ff3b3b',
+  rate_limited_user: '#ffc247',
+  rate_limited_global: '#ff8c42',
+  cooldown: '#c77dff',
+};
 // Grammar rejections are rare and steady; they start hidden (click the legend to show one).
 const OUTCOME_TRACES: TraceSpec[] = OUTCOME_SERIES.map((outcome) => ({
   key: `outcome:${outcome}`,
@@ -44,7 +54,11 @@ const MEMORY_TRACES: TraceSpec[] = [
 /** The smallest timebase that shows a whole run of `plannedMs` (10 min at most). */
 function fitTimebase(plannedMs: number | undefined): number {
   if (!plannedMs) return 30;
-  return TIMEBASES_SECONDS.find((seconds) => seconds * 1000 >= plannedMs) ?? TIMEBASES_SECONDS[TIMEBASES_SECONDS.length - 1] ?? 600;
+  return (
+    TIMEBASES_SECONDS.find((seconds) => seconds * 1000 >= plannedMs) ??
+    TIMEBASES_SECONDS[TIMEBASES_SECONDS.length - 1] ??
+    600
+  );
 }
 
 /** The value of a series at the frame nearest to `seconds` (a lookup for the cursor readout). */
@@ -63,7 +77,23 @@ function valueAt(store: FrameStore, key: 'e2eP99', seconds: number): number {
   return best < 0 ? Number.NaN : (values[best] ?? Number.NaN);
 }
 
-function Numeral({ store, clock, label, series, unit, paused, accent }: { store: FrameStore; clock: FrameClock; label: string; series: 'e2eP50' | 'e2eP99' | 'e2eMax' | 'throughput' | 'cpu' | 'heap'; unit: string; paused: boolean; accent?: string }): React.JSX.Element {
+function Numeral({
+  store,
+  clock,
+  label,
+  series,
+  unit,
+  paused,
+  accent,
+}: {
+  store: FrameStore;
+  clock: FrameClock;
+  label: string;
+  series: 'e2eP50' | 'e2eP99' | 'e2eMax' | 'throughput' | 'cpu' | 'heap';
+  unit: string;
+  paused: boolean;
+  accent?: string;
+}): React.JSX.Element {
   const ref = useLiveReadout<HTMLSpanElement>(store, clock, series, paused);
   return (
     <div className="numeral">
@@ -119,7 +149,9 @@ export function RunPage(): React.JSX.Element {
   const stepTimebase = useCallback(
     (direction: 1 | -1) => {
       const index = TIMEBASES_SECONDS.indexOf(windowSeconds as (typeof TIMEBASES_SECONDS)[number]);
-      setTimebase(TIMEBASES_SECONDS[Math.min(TIMEBASES_SECONDS.length - 1, Math.max(0, index + direction))] ?? windowSeconds);
+      setTimebase(
+        TIMEBASES_SECONDS[Math.min(TIMEBASES_SECONDS.length - 1, Math.max(0, index + direction))] ?? windowSeconds,
+      );
     },
     [windowSeconds],
   );
@@ -134,16 +166,17 @@ export function RunPage(): React.JSX.Element {
     if (page !== 'run') return;
     const onKey = (event: KeyboardEvent): void => {
       const target = event.target as HTMLElement | null;
-      if (target && (target.tagName === 'INPUT' || target.tagName === 'SELECT' || target.tagName === 'TEXTAREA')) return;
+      if (target && (target.tagName === 'INPUT' || target.tagName === 'SELECT' || target.tagName === 'TEXTAREA'))
+        return;
       if (event.ctrlKey && event.key === 'Enter') {
         if (scenarioValid) void startRun();
-      }
-      else if (event.ctrlKey && event.key === '.') void stop();
+      } else if (event.ctrlKey && event.key === '.') void stop();
       else if (event.key === ' ' && !event.ctrlKey && target?.tagName !== 'BUTTON') setPaused((value) => !value);
       else if (event.key === '[') stepTimebase(-1);
       else if (event.key === ']') stepTimebase(1);
       else if (event.key === 'c' && !event.ctrlKey) setCursors([null, null]);
-      else if (event.key === 'y' && !event.ctrlKey) setFixedMax((value) => (value === null ? Number(fixedText) || 20 : null));
+      else if (event.key === 'y' && !event.ctrlKey)
+        setFixedMax((value) => (value === null ? Number(fixedText) || 20 : null));
       else return;
       event.preventDefault();
     };
@@ -155,7 +188,8 @@ export function RunPage(): React.JSX.Element {
   const deltaT = a !== null && b !== null ? b - a : null;
   const deltaLatency = a !== null && b !== null ? valueAt(store, 'e2eP99', b) - valueAt(store, 'e2eP99', a) : null;
   const scenarioName = String((scenario.draft as { name?: unknown } | null)?.name ?? '');
-  const fraction = progress && run && progress.runId === run.id ? Math.min(1, progress.fraction) : run ? 0 : summary ? 1 : 0;
+  const fraction =
+    progress && run && progress.runId === run.id ? Math.min(1, progress.fraction) : run ? 0 : summary ? 1 : 0;
 
   return (
     <div className="page page-run">
@@ -163,13 +197,26 @@ export function RunPage(): React.JSX.Element {
         <div className="run-title">
           <h2>{run ? run.scenario : summary ? summary.run.scenario : scenarioName || 'no scenario'}</h2>
           <div className="dim">
-            rig {run?.rig ?? rig?.rig.name ?? '…'} · seed <code data-testid="run-seed">{run ? run.seed : summary ? summary.run.seed : ((scenario.draft as { seed?: number } | null)?.seed ?? 'random')}</code>
+            rig {run?.rig ?? rig?.rig.name ?? '…'} · seed{' '}
+            <code data-testid="run-seed">
+              {run
+                ? run.seed
+                : summary
+                  ? summary.run.seed
+                  : ((scenario.draft as { seed?: number } | null)?.seed ?? 'random')}
+            </code>
             {run && ` · ${run.store} store · ${run.plannedMessages.toLocaleString()} messages planned`}
           </div>
         </div>
         <div className="run-actions">
           {run ? (
-            <button type="button" className="danger" onClick={() => void stop()} disabled={stopping} title="Stop the run (Ctrl+.)">
+            <button
+              type="button"
+              className="danger"
+              onClick={() => void stop()}
+              disabled={stopping}
+              title="Stop the run (Ctrl+.)"
+            >
               {stopping ? 'Stopping…' : 'Stop'}
             </button>
           ) : (
@@ -178,19 +225,33 @@ export function RunPage(): React.JSX.Element {
               className="primary"
               onClick={() => void startRun()}
               disabled={!scenarioValid || !rig || starting}
-              title={scenarioValid ? 'Start (Ctrl+Enter)' : 'The scenario has invalid fields: fix them on the Scenarios page'}
+              title={
+                scenarioValid ? 'Start (Ctrl+Enter)' : 'The scenario has invalid fields: fix them on the Scenarios page'
+              }
             >
               {starting ? 'Starting…' : 'Start'}
             </button>
           )}
-          <button type="button" onClick={() => setPaused(!paused)} aria-pressed={paused} title="Freeze the traces; the run goes on (Space)">
+          <button
+            type="button"
+            onClick={() => setPaused(!paused)}
+            aria-pressed={paused}
+            title="Freeze the traces; the run goes on (Space)"
+          >
             {paused ? 'Resume' : 'Pause'}
           </button>
         </div>
       </header>
       {runError && <div className="notice bad">{runError}</div>}
 
-      <div className="progress" role="progressbar" aria-label="run progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(fraction * 100)}>
+      <div
+        className="progress"
+        role="progressbar"
+        aria-label="run progress"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(fraction * 100)}
+      >
         <div className="progress-fill" style={{ width: `${fraction * 100}%` }} />
         <div className="progress-text">
           {progress && run && progress.runId === run.id
@@ -206,9 +267,33 @@ export function RunPage(): React.JSX.Element {
       {summary && !run && <RunSummaryPanel summary={summary} />}
 
       <div className="numerals">
-        <Numeral store={store} clock={clock} label="e2e p50" series="e2eP50" unit="ms" paused={paused} accent="#4cc9f0" />
-        <Numeral store={store} clock={clock} label="e2e p99" series="e2eP99" unit="ms" paused={paused} accent="#ffc247" />
-        <Numeral store={store} clock={clock} label="e2e max" series="e2eMax" unit="ms" paused={paused} accent="#ff5fa2" />
+        <Numeral
+          store={store}
+          clock={clock}
+          label="e2e p50"
+          series="e2eP50"
+          unit="ms"
+          paused={paused}
+          accent="#4cc9f0"
+        />
+        <Numeral
+          store={store}
+          clock={clock}
+          label="e2e p99"
+          series="e2eP99"
+          unit="ms"
+          paused={paused}
+          accent="#ffc247"
+        />
+        <Numeral
+          store={store}
+          clock={clock}
+          label="e2e max"
+          series="e2eMax"
+          unit="ms"
+          paused={paused}
+          accent="#ff5fa2"
+        />
         <div className="numeral">
           <div className="numeral-label">run p99</div>
           <div className="numeral-value">
@@ -224,7 +309,11 @@ export function RunPage(): React.JSX.Element {
       <div className="scope-controls" role="toolbar" aria-label="scope controls">
         <label>
           timebase
-          <select value={String(timebase)} onChange={(event) => setTimebase(event.target.value === 'fit' ? 'fit' : Number(event.target.value))} aria-label="timebase per screen">
+          <select
+            value={String(timebase)}
+            onChange={(event) => setTimebase(event.target.value === 'fit' ? 'fit' : Number(event.target.value))}
+            aria-label="timebase per screen"
+          >
             <option value="fit">fit run ({formatTimebase(fitTimebase(plannedMs))})</option>
             {TIMEBASES_SECONDS.map((seconds) => (
               <option key={seconds} value={seconds}>
@@ -234,7 +323,11 @@ export function RunPage(): React.JSX.Element {
           </select>
         </label>
         <label>
-          <input type="checkbox" checked={fixedMax === null} onChange={(event) => setFixedMax(event.target.checked ? null : Number(fixedText) || 20)} />
+          <input
+            type="checkbox"
+            checked={fixedMax === null}
+            onChange={(event) => setFixedMax(event.target.checked ? null : Number(fixedText) || 20)}
+          />
           auto y
         </label>
         <label>
@@ -256,8 +349,18 @@ export function RunPage(): React.JSX.Element {
           <span className="cursor-a">A {a !== null ? `${a.toFixed(2)} s` : '–'}</span>
           <span className="cursor-b">B {b !== null ? `${b.toFixed(2)} s` : '–'}</span>
           <span>Δt {deltaT !== null ? `${deltaT.toFixed(2)} s` : '–'}</span>
-          <span>Δp99 {deltaLatency !== null && !Number.isNaN(deltaLatency) ? `${deltaLatency >= 0 ? '+' : ''}${formatValue(deltaLatency)} ms` : '–'}</span>
-          <button type="button" className="button-small" onClick={() => setCursors([null, null])} disabled={a === null && b === null}>
+          <span>
+            Δp99{' '}
+            {deltaLatency !== null && !Number.isNaN(deltaLatency)
+              ? `${deltaLatency >= 0 ? '+' : ''}${formatValue(deltaLatency)} ms`
+              : '–'}
+          </span>
+          <button
+            type="button"
+            className="button-small"
+            onClick={() => setCursors([null, null])}
+            disabled={a === null && b === null}
+          >
             clear
           </button>
         </div>
@@ -279,17 +382,79 @@ export function RunPage(): React.JSX.Element {
           onPlaceCursor={placeCursor}
         />
         <div className="scope-grid">
-          <ScopeChart store={store} clock={clock} view={viewRef} title="Stage p99" unit="ms" traces={STAGE_TRACES} height={150} minRedrawMs={SIDE_PANEL_REDRAW_MS} onPlaceCursor={placeCursor} />
-          <ScopeChart store={store} clock={clock} view={viewRef} title="Throughput" unit="/s" traces={THROUGHPUT_TRACES} height={150} minRedrawMs={SIDE_PANEL_REDRAW_MS} onPlaceCursor={placeCursor} />
-          <ScopeChart store={store} clock={clock} view={viewRef} title="Outcomes per interval" unit="" traces={OUTCOME_TRACES} height={150} minRedrawMs={SIDE_PANEL_REDRAW_MS} onPlaceCursor={placeCursor} />
-          <ScopeChart store={store} clock={clock} view={viewRef} title="Event-loop delay" unit="ms" traces={LOOP_TRACES} height={150} minRedrawMs={SIDE_PANEL_REDRAW_MS} onPlaceCursor={placeCursor} />
-          <ScopeChart store={store} clock={clock} view={viewRef} title="CPU (100 % = one core)" unit="%" traces={CPU_TRACES} height={150} minRedrawMs={SIDE_PANEL_REDRAW_MS} onPlaceCursor={placeCursor} />
-          <ScopeChart store={store} clock={clock} view={viewRef} title="Memory" unit="MiB" traces={MEMORY_TRACES} height={150} minRedrawMs={SIDE_PANEL_REDRAW_MS} onPlaceCursor={placeCursor} />
+          <ScopeChart
+            store={store}
+            clock={clock}
+            view={viewRef}
+            title="Stage p99"
+            unit="ms"
+            traces={STAGE_TRACES}
+            height={150}
+            minRedrawMs={SIDE_PANEL_REDRAW_MS}
+            onPlaceCursor={placeCursor}
+          />
+          <ScopeChart
+            store={store}
+            clock={clock}
+            view={viewRef}
+            title="Throughput"
+            unit="/s"
+            traces={THROUGHPUT_TRACES}
+            height={150}
+            minRedrawMs={SIDE_PANEL_REDRAW_MS}
+            onPlaceCursor={placeCursor}
+          />
+          <ScopeChart
+            store={store}
+            clock={clock}
+            view={viewRef}
+            title="Outcomes per interval"
+            unit=""
+            traces={OUTCOME_TRACES}
+            height={150}
+            minRedrawMs={SIDE_PANEL_REDRAW_MS}
+            onPlaceCursor={placeCursor}
+          />
+          <ScopeChart
+            store={store}
+            clock={clock}
+            view={viewRef}
+            title="Event-loop delay"
+            unit="ms"
+            traces={LOOP_TRACES}
+            height={150}
+            minRedrawMs={SIDE_PANEL_REDRAW_MS}
+            onPlaceCursor={placeCursor}
+          />
+          <ScopeChart
+            store={store}
+            clock={clock}
+            view={viewRef}
+            title="CPU (100 % = one core)"
+            unit="%"
+            traces={CPU_TRACES}
+            height={150}
+            minRedrawMs={SIDE_PANEL_REDRAW_MS}
+            onPlaceCursor={placeCursor}
+          />
+          <ScopeChart
+            store={store}
+            clock={clock}
+            view={viewRef}
+            title="Memory"
+            unit="MiB"
+            traces={MEMORY_TRACES}
+            height={150}
+            minRedrawMs={SIDE_PANEL_REDRAW_MS}
+            onPlaceCursor={placeCursor}
+          />
         </div>
       </div>
 
       <footer className="key-help" aria-label="keyboard">
-        <kbd>Ctrl</kbd>+<kbd>Enter</kbd> start · <kbd>Ctrl</kbd>+<kbd>.</kbd> stop · <kbd>Space</kbd> pause · <kbd>[</kbd> <kbd>]</kbd> timebase · <kbd>y</kbd> auto/fixed y · click / shift-click: cursor A / B · <kbd>c</kbd> clear cursors
+        <kbd>Ctrl</kbd>+<kbd>Enter</kbd> start · <kbd>Ctrl</kbd>+<kbd>.</kbd> stop · <kbd>Space</kbd> pause ·{' '}
+        <kbd>[</kbd> <kbd>]</kbd> timebase · <kbd>y</kbd> auto/fixed y · click / shift-click: cursor A / B ·{' '}
+        <kbd>c</kbd> clear cursors
       </footer>
     </div>
   );

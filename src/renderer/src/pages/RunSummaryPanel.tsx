@@ -45,13 +45,14 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
         </div>
         <div className="summary-facts">
           <div>
-            <span className="label">scenario</span> {summary.run.scenario} · <span className="label">rig</span> {summary.run.rig} · <span className="label">seed</span>{' '}
-            <code>{summary.run.seed}</code>
+            <span className="label">scenario</span> {summary.run.scenario} · <span className="label">rig</span>{' '}
+            {summary.run.rig} · <span className="label">seed</span> <code>{summary.run.seed}</code>
           </div>
           <div>
             <span className="label">ended</span> {summary.stopReason}
-            {summary.reason ? ` — ${summary.reason}` : ''} after {(summary.elapsedMs / 1000).toFixed(1)} s · {summary.sent.toLocaleString()} sent ·{' '}
-            {summary.completed.toLocaleString()} completed · {summary.throughput.toFixed(0)} /s
+            {summary.reason ? ` — ${summary.reason}` : ''} after {(summary.elapsedMs / 1000).toFixed(1)} s ·{' '}
+            {summary.sent.toLocaleString()} sent · {summary.completed.toLocaleString()} completed ·{' '}
+            {summary.throughput.toFixed(0)} /s
             {summary.unaccounted > 0 ? ` · ${summary.unaccounted} unaccounted` : ''}
           </div>
         </div>
@@ -157,7 +158,9 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
             {summary.capacity && (
               <tr>
                 <td>capacity knee</td>
-                <td className="numeric">{summary.capacity.knee !== undefined ? `${summary.capacity.knee} /s` : 'none'}</td>
+                <td className="numeric">
+                  {summary.capacity.knee !== undefined ? `${summary.capacity.knee} /s` : 'none'}
+                </td>
               </tr>
             )}
             {summary.leak && (

@@ -8,8 +8,20 @@ import { messageOf, useSession } from '../session';
 
 const EXECUTOR_TEMPLATES: Record<string, unknown> = {
   'constant-arrival-rate': { type: 'constant-arrival-rate', rate: 500, duration: '20s' },
-  'ramping-arrival-rate': { type: 'ramping-arrival-rate', startRate: 0, stages: [{ target: 1000, duration: '10s' }, { target: 1000, duration: '10s' }] },
-  'virtual-users': { type: 'virtual-users', users: 1000, duration: '30s', thinkTime: { distribution: 'exponential', meanMs: 1000, minMs: 0 } },
+  'ramping-arrival-rate': {
+    type: 'ramping-arrival-rate',
+    startRate: 0,
+    stages: [
+      { target: 1000, duration: '10s' },
+      { target: 1000, duration: '10s' },
+    ],
+  },
+  'virtual-users': {
+    type: 'virtual-users',
+    users: 1000,
+    duration: '30s',
+    thinkTime: { distribution: 'exponential', meanMs: 1000, minMs: 0 },
+  },
   burst: { type: 'burst', messages: 2000, users: 1000, window: '2s' },
 };
 
@@ -70,7 +82,12 @@ export function ScenariosPage(): React.JSX.Element {
         <ul>
           {files.map((file) => (
             <li key={file.path}>
-              <button type="button" className={scenario.file?.path === file.path ? 'selected' : ''} onClick={() => void open(file)} title={file.path}>
+              <button
+                type="button"
+                className={scenario.file?.path === file.path ? 'selected' : ''}
+                onClick={() => void open(file)}
+                title={file.path}
+              >
                 {file.name} <span className="badge">{file.builtIn ? 'built-in' : 'mine'}</span>
               </button>
             </li>
@@ -83,7 +100,9 @@ export function ScenariosPage(): React.JSX.Element {
           <div>
             <h2>
               {String((scenario.draft as { name?: unknown } | null)?.name ?? 'scenario')}
-              <span className={`badge ${valid ? 'ok' : 'bad'}`}>{valid ? 'valid' : `${problems.size} problem${problems.size === 1 ? '' : 's'}`}</span>
+              <span className={`badge ${valid ? 'ok' : 'bad'}`}>
+                {valid ? 'valid' : `${problems.size} problem${problems.size === 1 ? '' : 's'}`}
+              </span>
             </h2>
             <div className="dim">
               {scenario.file ? scenario.file.path : 'not saved'} · rig {rig?.rig.name ?? '…'}
@@ -114,11 +133,22 @@ export function ScenariosPage(): React.JSX.Element {
             <button type="button" onClick={() => setRaw(!raw)} aria-pressed={raw}>
               {raw ? 'Form' : 'JSON'}
             </button>
-            <input aria-label="save as file name" value={saveName} placeholder="file name" onChange={(event) => setSaveName(event.target.value)} />
+            <input
+              aria-label="save as file name"
+              value={saveName}
+              placeholder="file name"
+              onChange={(event) => setSaveName(event.target.value)}
+            />
             <button type="button" disabled={!valid || !saveName} onClick={() => void save()}>
               Save
             </button>
-            <button type="button" className="primary" disabled={!valid || run !== null || starting} onClick={() => void startRun()} title={valid ? 'Start a run of this scenario' : 'Fix the problems first'}>
+            <button
+              type="button"
+              className="primary"
+              disabled={!valid || run !== null || starting}
+              onClick={() => void startRun()}
+              title={valid ? 'Start a run of this scenario' : 'Fix the problems first'}
+            >
               {starting ? 'Starting…' : 'Start run'}
             </button>
           </div>
@@ -127,9 +157,20 @@ export function ScenariosPage(): React.JSX.Element {
         {runError && <div className="notice bad">{runError}</div>}
         {!valid && <ProblemList problems={problems} />}
         {raw ? (
-          <JsonEditor key={scenario.file?.path ?? 'draft'} label="scenario JSON" draft={scenario.draft} onChange={(draft) => setScenario({ ...scenario, draft })} />
+          <JsonEditor
+            key={scenario.file?.path ?? 'draft'}
+            label="scenario JSON"
+            draft={scenario.draft}
+            onChange={(draft) => setScenario({ ...scenario, draft })}
+          />
         ) : (
-          <DocumentForm draft={scenario.draft} problems={problems} skip={['seed']} onChange={(draft) => setScenario({ ...scenario, draft })} {...FORM_OPTIONS} />
+          <DocumentForm
+            draft={scenario.draft}
+            problems={problems}
+            skip={['seed']}
+            onChange={(draft) => setScenario({ ...scenario, draft })}
+            {...FORM_OPTIONS}
+          />
         )}
       </section>
     </div>

@@ -35,7 +35,12 @@ interface ScopeChartProps {
   minRedrawMs?: number;
 }
 
-const AXIS = { stroke: '#9fb0c2', grid: { stroke: '#1b232d', width: 1 }, ticks: { stroke: '#2a3644', width: 1 }, font: '12px "JetBrains Mono", "DejaVu Sans Mono", monospace' };
+const AXIS = {
+  stroke: '#9fb0c2',
+  grid: { stroke: '#1b232d', width: 1 },
+  ticks: { stroke: '#2a3644', width: 1 },
+  font: '12px "JetBrains Mono", "DejaVu Sans Mono", monospace',
+};
 const CURSOR_COLORS = ['#f5f7fa', '#67e8f9'] as const;
 
 /**
@@ -43,7 +48,20 @@ const CURSOR_COLORS = ['#f5f7fa', '#67e8f9'] as const;
  * setData on the shared animation frame, from the store's ring buffers, only when the data or
  * the view changed. Nothing here passes frames through React state.
  */
-export const ScopeChart = memo(function ScopeChart({ store, clock, view, title, unit, traces, height, targetLine, followsFixedScale, onPlaceCursor, className, minRedrawMs = 0 }: ScopeChartProps): React.JSX.Element {
+export const ScopeChart = memo(function ScopeChart({
+  store,
+  clock,
+  view,
+  title,
+  unit,
+  traces,
+  height,
+  targetLine,
+  followsFixedScale,
+  onPlaceCursor,
+  className,
+  minRedrawMs = 0,
+}: ScopeChartProps): React.JSX.Element {
   const containerRef = useRef<HTMLDivElement>(null);
   const chartRef = useRef<uPlot | null>(null);
   const placeRef = useRef(onPlaceCursor);
@@ -59,7 +77,11 @@ export const ScopeChart = memo(function ScopeChart({ store, clock, view, title, 
       scales: { x: { time: false }, y: { auto: false } },
       axes: [
         { ...AXIS, values: (_u, splits) => splits.map((value) => `${trimNumber(value)} s`) },
-        { ...AXIS, size: 64, values: (_u, splits) => splits.map((value) => `${trimNumber(value)}${unit ? ` ${unit}` : ''}`) },
+        {
+          ...AXIS,
+          size: 64,
+          values: (_u, splits) => splits.map((value) => `${trimNumber(value)}${unit ? ` ${unit}` : ''}`),
+        },
       ],
       series: [
         { label: 't', value: (_u, value) => (value == null ? '–' : `${value.toFixed(1)} s`) },
@@ -70,7 +92,8 @@ export const ScopeChart = memo(function ScopeChart({ store, clock, view, title, 
           ...(trace.dash ? { dash: trace.dash } : {}),
           points: { show: false },
           show: trace.hidden !== true,
-          value: (_u: uPlot, value: number | null) => (value == null || Number.isNaN(value) ? '–' : `${formatValue(value)}${unit ? ` ${unit}` : ''}`),
+          value: (_u: uPlot, value: number | null) =>
+            value == null || Number.isNaN(value) ? '–' : `${formatValue(value)}${unit ? ` ${unit}` : ''}`,
         })),
       ],
       hooks: {
@@ -114,7 +137,13 @@ export const ScopeChart = memo(function ScopeChart({ store, clock, view, title, 
         if (frozen && !changedView) return;
         if (!frozen) {
           // Copy once: the live views are windows into rings that keep moving underneath.
-          chart.setData([store.ring('time').view().slice(), ...traces.map((trace) => store.ring(trace.key).view().slice())] as uPlot.AlignedData, false);
+          chart.setData(
+            [
+              store.ring('time').view().slice(),
+              ...traces.map((trace) => store.ring(trace.key).view().slice()),
+            ] as uPlot.AlignedData,
+            false,
+          );
           frozenEnd = store.ring('time').last();
           frozen = true;
         }
@@ -131,7 +160,10 @@ export const ScopeChart = memo(function ScopeChart({ store, clock, view, title, 
       frozen = false;
       const time = store.ring('time');
       chart.batch(() => {
-        chart.setData([time.view(), ...traces.map((trace) => store.ring(trace.key).view())] as uPlot.AlignedData, false);
+        chart.setData(
+          [time.view(), ...traces.map((trace) => store.ring(trace.key).view())] as uPlot.AlignedData,
+          false,
+        );
         const end = time.length ? Math.max(time.last(), view.windowSeconds) : view.windowSeconds;
         applyScales(chart, view, end, followsFixedScale === true);
       });
@@ -181,7 +213,12 @@ function applyScales(chart: uPlot, view: ScopeView, end: number, followsFixedSca
 }
 
 /** The 10 ms target line (or a marker when it is above the scale) and cursors A and B. */
-function drawOverlays(u: uPlot, targetLine: number | undefined, unit: string, cursors: readonly (number | null)[]): void {
+function drawOverlays(
+  u: uPlot,
+  targetLine: number | undefined,
+  unit: string,
+  cursors: readonly (number | null)[],
+): void {
   const { ctx, bbox } = u;
   ctx.save();
   // uPlot leaves its axis text settings on the context; set ours.
@@ -202,10 +239,18 @@ function drawOverlays(u: uPlot, targetLine: number | undefined, unit: string, cu
       ctx.stroke();
       ctx.setLineDash([]);
       ctx.textAlign = 'right';
-      ctx.fillText(`${targetLine} ${unit} target`, bbox.left + bbox.width - 6 * devicePixelRatio, y - 6 * devicePixelRatio);
+      ctx.fillText(
+        `${targetLine} ${unit} target`,
+        bbox.left + bbox.width - 6 * devicePixelRatio,
+        y - 6 * devicePixelRatio,
+      );
     } else {
       ctx.textAlign = 'right';
-      ctx.fillText(`▲ ${targetLine} ${unit} target above scale`, bbox.left + bbox.width - 6 * devicePixelRatio, bbox.top + 14 * devicePixelRatio);
+      ctx.fillText(
+        `▲ ${targetLine} ${unit} target above scale`,
+        bbox.left + bbox.width - 6 * devicePixelRatio,
+        bbox.top + 14 * devicePixelRatio,
+      );
     }
     ctx.textAlign = 'left';
   }

@@ -9,7 +9,8 @@ export class RingBuffer {
   private count = 0;
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`RingBuffer capacity must be a whole number above 0, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new Error(`RingBuffer capacity must be a whole number above 0, got ${capacity}`);
     this.values = new Float64Array(capacity * 2);
   }
 

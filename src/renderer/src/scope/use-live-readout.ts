@@ -7,7 +7,12 @@ import { formatValue } from './ScopeChart';
  * Writes the latest value of a series into an element on the shared animation frame, so the big
  * numerals follow the frames without a React render per frame.
  */
-export function useLiveReadout<T extends HTMLElement>(store: FrameStore, clock: FrameClock, key: SeriesKey, paused: boolean): React.RefObject<T | null> {
+export function useLiveReadout<T extends HTMLElement>(
+  store: FrameStore,
+  clock: FrameClock,
+  key: SeriesKey,
+  paused: boolean,
+): React.RefObject<T | null> {
   const ref = useRef<T>(null);
   useEffect(() => {
     let drawn = -1;
