@@ -181,6 +181,12 @@ describe('the console in a browser', () => {
     await page.waitForTimeout(800);
     expect(await scopeImage()).not.toBe(frozen);
 
+    // Cursors from the keyboard: A on the newest frame, B a second later; the readout shows Δt.
+    await page.keyboard.press('a');
+    await page.waitForTimeout(1100);
+    await page.keyboard.press('b');
+    await expect.poll(() => run.getByTestId('cursor-readout').textContent()).toMatch(/Δt [1-9]\.\d\d s/);
+
     await run.getByRole('button', { name: 'Stop' }).click();
     const verdict = run.getByTestId('run-verdict');
     await expect.poll(() => verdict.count(), { timeout: 20_000 }).toBe(1);

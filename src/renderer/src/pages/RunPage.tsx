@@ -136,11 +136,11 @@ export function RunPage(): React.JSX.Element {
     clock.request();
   }, [windowSeconds, paused, fixedMax, cursors, clock, page]);
 
-  const placeCursor = useCallback((seconds: number, which: 0 | 1) => {
+  const placeCursor = useCallback((seconds: number, which: 0 | 1, exactly = false) => {
     setCursors((current) => {
       const next: [number | null, number | null] = [...current];
-      // A plain click fills A, then B; shift-click always moves B.
-      const slot = which === 1 || (current[0] !== null && current[1] === null) ? 1 : 0;
+      // A plain click fills A, then B; shift-click (or the b key) always moves B.
+      const slot = exactly ? which : which === 1 || (current[0] !== null && current[1] === null) ? 1 : 0;
       next[slot] = seconds;
       return next;
     });
@@ -175,14 +175,18 @@ export function RunPage(): React.JSX.Element {
       else if (event.key === '[') stepTimebase(-1);
       else if (event.key === ']') stepTimebase(1);
       else if (event.key === 'c' && !event.ctrlKey) setCursors([null, null]);
-      else if (event.key === 'y' && !event.ctrlKey)
+      else if ((event.key === 'a' || event.key === 'b') && !event.ctrlKey) {
+        // From the keyboard a cursor lands on the newest frame on screen.
+        const latest = store.ring('time').last();
+        if (!Number.isNaN(latest)) placeCursor(latest, event.key === 'a' ? 0 : 1, true);
+      } else if (event.key === 'y' && !event.ctrlKey)
         setFixedMax((value) => (value === null ? Number(fixedText) || 20 : null));
       else return;
       event.preventDefault();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [page, startRun, stop, stepTimebase, fixedText, scenarioValid]);
+  }, [page, startRun, stop, stepTimebase, fixedText, scenarioValid, store, placeCursor]);
 
   const [a, b] = cursors;
   const deltaT = a !== null && b !== null ? b - a : null;
