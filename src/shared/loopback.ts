@@ -74,8 +74,11 @@ export const LoopbackOptionsSchema = z.object({
   calibrationMs: z.number().int().min(100).max(60_000).default(1500),
   /** Time between PINGs while calibrating. */
   calibrationPingIntervalMs: z.number().positive().max(1000).default(10),
-  /** Time between PINGs during the run; they keep the clock fit fresh (re-synchronisation). */
-  runPingIntervalMs: z.number().positive().max(10_000).default(40),
+  /**
+   * About the time between PINGs during the run, placed between the sends; they carry the clock
+   * fit across the run, so each edge is mapped by interpolation, not extrapolation.
+   */
+  runPingIntervalMs: z.number().positive().max(10_000).default(20),
   /** Time the level is held low before ARM, so the probe starts from a known state. */
   settleMs: z.number().int().min(0).max(10_000).default(150),
   /** How long to wait for HELLO after opening the port. */

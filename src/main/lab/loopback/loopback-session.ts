@@ -269,7 +269,9 @@ export class LoopbackSession {
       else if (!this.stopRequested) throw new ProbeError('no-answer', `the probe on ${this.path} answered no PING during calibration`);
 
       progress('running');
-      startPinging(options.runPingIntervalMs);
+      // During the sends the PINGs go in the middle of the gaps between them (below), where the
+      // link and both ends are quiet, rather than on a timer that collides with the edges.
+      clearInterval(pinger.timer);
       const refit = setInterval(() => {
         const fit = this.clock.fit();
         if (fit) this.emitFit(fit);
@@ -278,9 +280,19 @@ export class LoopbackSession {
       try {
         const halfPeriodNs = BigInt(Math.round(1e9 / options.rateHz / 2));
         const firstNs = process.hrtime.bigint() + 5_000_000n;
+        const pingGaps = pingGapPlan(Number(halfPeriodNs) / 1e6, options.runPingIntervalMs);
         for (let index = 0; index < options.edges && !this.stopRequested; index += 1) {
           // Sends are due on a fixed grid, so a late one does not push the rest back.
-          await waitUntil(firstNs + halfPeriodNs * BigInt(index));
+          const dueNs = firstNs + halfPeriodNs * BigInt(index);
+          if (index > 0 && (index - 1) % pingGaps.everyGaps === 0) {
+            for (let slot = 0; slot < pingGaps.perGap && !this.stopRequested; slot += 1) {
+              // A PING's send is stamped, so a coarse timer is precise enough to place it.
+              const pingNs = dueNs - halfPeriodNs + (halfPeriodNs * BigInt(2 * slot + 1)) / BigInt(2 * pingGaps.perGap);
+              await sleep(Math.max(0, Number(pingNs - process.hrtime.bigint()) / 1e6));
+              this.ping();
+            }
+          }
+          await waitUntil(dueNs);
           if (this.stopRequested) break;
           const direction = index % 2 === 0 ? 'rise' : 'fall';
           const sent = sender.send(direction === 'rise' ? 'high' : 'low');
@@ -303,6 +315,7 @@ export class LoopbackSession {
         }
         // Wait for the last edges, and keep PINGing past them so the fit brackets every edge.
         progress('draining');
+        startPinging(options.runPingIntervalMs);
         const drainUntil = process.hrtime.bigint() + BigInt(Math.round(options.timeoutMs * 1e6));
         while (!this.stopRequested && matcher.waiting > 0 && process.hrtime.bigint() < drainUntil) await sleep(5);
         if (!this.stopRequested) await this.interruptibleSleep(Math.max(200, options.runPingIntervalMs * 5));
@@ -415,6 +428,12 @@ export class LoopbackSession {
     this.lineSubscription.dispose();
     await this.transport.close();
   }
+}
+
+/** How the run's PINGs fill the gaps between sends: `perGap` in every `everyGaps`-th gap, about one per `intervalMs`. */
+export function pingGapPlan(gapMs: number, intervalMs: number): { perGap: number; everyGaps: number } {
+  if (gapMs >= intervalMs) return { perGap: Math.max(1, Math.floor(gapMs / intervalMs)), everyGaps: 1 };
+  return { perGap: 1, everyGaps: Math.ceil(intervalMs / gapMs) };
 }
 
 /** The rig's loop-back test variable (the one marked `"test": true`). */

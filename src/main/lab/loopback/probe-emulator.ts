@@ -4,9 +4,11 @@ import { SerialPort } from 'serialport';
 import { ReadlineParser } from '@serialport/parser-readline';
 import { decode } from 'node-osc';
 import type { EdgeDirection, HostLine, ProbeLine } from '../../../shared/loopback';
+import { ArrivalStamper } from './arrival-stamper';
 import { PseudoTerminalPair } from './pseudo-terminal-pair';
 import { formatProbeLine, parseHostLine } from './probe-protocol';
-import { runAt } from './run-at';
+import { Timeline } from './timeline';
+import { writeNow } from './write-now';
 
 // Plays the OSC-to-CV converter and the loop-back probe in software, so the loop-back page,
 // the CLI and the tests work with no hardware. OSC comes in on UDP; after the configured
@@ -77,6 +79,7 @@ export class ProbeEmulator {
   private lastOutNs = 0n;
   private lastInNs = 0n;
   private edgeCount = 0;
+  private readonly timeline = new Timeline();
   private readonly edgeListeners = new Set<(truth: EdgeTruth) => void>();
   /** Every edge emitted so far, in order. */
   readonly truths: EdgeTruth[] = [];
@@ -136,8 +139,14 @@ export class ProbeEmulator {
   private async openSerial(path: string): Promise<void> {
     const port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
     await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(new Error(`emulator could not open ${path}: ${error.message}`)) : resolve())));
-    const parser = port.pipe(new ReadlineParser({ delimiter: '\n', encoding: 'latin1' }));
-    parser.on('data', (text: string) => this.receive(text));
+    // A probe sees a line when its bytes land, not after a thread-pool read: stamp it so.
+    const parser = new ReadlineParser({ delimiter: '\n', encoding: 'latin1' });
+    const stamper = new ArrivalStamper(port);
+    port.on('data', (chunk: Buffer) => {
+      stamper.chunk();
+      parser.write(chunk);
+    });
+    parser.on('data', (text: string) => this.receive(text, stamper.line()));
     port.on('error', () => undefined);
     this.port = port;
   }
@@ -180,7 +189,7 @@ export class ProbeEmulator {
     // A converter updates its outputs in the order the messages came.
     if (applyNs < this.lastCvChangeNs) applyNs = this.lastCvChangeNs;
     this.lastCvChangeNs = applyNs;
-    runAt(applyNs, () => this.applyCv(Math.round(volts * 1000), receivedNs, applyNs));
+    this.timeline.at(applyNs, () => this.applyCv(Math.round(volts * 1000), receivedNs, applyNs));
   }
 
   private applyCv(millivolts: number, receivedNs: bigint, applyNs: bigint): void {
@@ -217,20 +226,20 @@ export class ProbeEmulator {
     return at > last ? at : last;
   }
 
-  private receive(text: string): void {
+  private receive(text: string, arrivalNs: bigint): void {
     if (this.options.serialDelayMs === 0 && this.options.serialJitterMs === 0) {
-      this.handle(text);
+      this.handle(text, arrivalNs);
       return;
     }
     // The line reaches the emulated probe at its slot: the stamp and the reply start from the
     // slot itself, not from when the event loop got round to it, so both legs of the link get
     // the same delay model (a late callback would otherwise lengthen only the PING leg).
-    const slot = this.serialSlot(this.lastInNs, nowNs());
+    const slot = this.serialSlot(this.lastInNs, arrivalNs);
     this.lastInNs = slot;
-    runAt(slot, () => this.handle(text, slot));
+    this.timeline.at(slot, () => this.handle(text, slot));
   }
 
-  private handle(text: string, atNs = nowNs()): void {
+  private handle(text: string, atNs: bigint): void {
     const parsed = parseHostLine(text);
     if (parsed.kind !== 'line') return; // the firmware ignores what it cannot parse, too
     const line: HostLine = parsed.line;
@@ -259,12 +268,12 @@ export class ProbeEmulator {
     const port = this.port;
     if (!port) return;
     if (this.options.serialDelayMs === 0 && this.options.serialJitterMs === 0) {
-      if (port.isOpen) port.write(text);
+      if (port.isOpen) writeNow(port, text);
       return;
     }
     this.lastOutNs = this.serialSlot(this.lastOutNs, fromNs);
-    runAt(this.lastOutNs, () => {
-      if (port.isOpen) port.write(text);
+    this.timeline.at(this.lastOutNs, () => {
+      if (port.isOpen) writeNow(port, text);
     });
   }
 
@@ -281,6 +290,7 @@ export class ProbeEmulator {
 
   /** Closes UDP, serial and socat. */
   async close(): Promise<void> {
+    this.timeline.clear();
     this.socket?.close();
     this.socket = undefined;
     const port = this.port;

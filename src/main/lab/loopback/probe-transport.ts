@@ -2,13 +2,15 @@ import { access } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
 import { ReadlineParser } from '@serialport/parser-readline';
 import type { HostLine, LineCounts, ProbeLine, ProbePort } from '../../../shared/loopback';
+import { ArrivalStamper } from './arrival-stamper';
 import { ProbeError } from './probe-error';
 import { formatHostLine, parseProbeLine } from './probe-protocol';
+import { writeNow } from './write-now';
 
 // The serial link to a probe: open by path and baud, HELLO handshake, timed lines both ways.
 // serialport does the I/O (the maintained Node serial library, native binding per platform);
-// its ReadlineParser splits lines. Arrival time is taken when the chunk comes off the port,
-// before parsing, so the parser's cost is not counted as serial latency.
+// its ReadlineParser splits lines. Arrival time is when the port became readable (ArrivalStamper),
+// before the thread-pool read and the parsing, so neither is counted as serial latency.
 
 export interface ProbeHello {
   firmware: string;
@@ -76,7 +78,6 @@ export class ProbeTransport {
   private readonly helloTimeoutMs: number;
   private port: SerialPort | undefined;
   private parser: ReadlineParser | undefined;
-  private chunkArrivalNs = 0n;
   private closingOnPurpose = false;
   /** true between a successful handshake and the next close; only such a close is news to listeners. */
   private established = false;
@@ -127,15 +128,16 @@ export class ProbeTransport {
     this.port = port;
     this.parser = parser;
     this.closingOnPurpose = false;
+    const stamper = new ArrivalStamper(port);
     port.on('data', (chunk: Buffer) => {
-      this.chunkArrivalNs = process.hrtime.bigint();
+      stamper.chunk();
       parser.write(chunk);
       if (parser.buffer.length > RUNAWAY_BYTES) {
         parser.buffer = Buffer.alloc(0);
         this.counts.oversized += 1;
       }
     });
-    parser.on('data', (text: string) => this.receive(text, this.chunkArrivalNs));
+    parser.on('data', (text: string) => this.receive(text, stamper.line()));
     // Errors after open surface as 'close' (disconnected) or failed writes; keep them from crashing the process.
     port.on('error', () => undefined);
     port.on('close', (error: (Error & { disconnected?: boolean }) | null) => {
@@ -208,9 +210,7 @@ export class ProbeTransport {
   send(line: HostLine): bigint {
     const port = this.port;
     if (!port?.isOpen) throw new ProbeError('not-connected', `serial port ${this.path} is not open`);
-    const at = process.hrtime.bigint();
-    port.write(formatHostLine(line));
-    return at;
+    return writeNow(port, formatHostLine(line));
   }
 
   /** Writes raw bytes (tests use it to put noise on the wire). */
