@@ -41,6 +41,8 @@ const CHROMIUM_ARGS = [
 type Phase = 'warmup' | 'attached' | 'detached';
 const sleep = (delayMs: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, delayMs));
 const ATTACH_SETTLE_MS = 1000;
+/** After each freeze or wake, Chrome's lifecycle change and the queued catch-up are left out. */
+const TOGGLE_SETTLE_MS = 300;
 
 const newHistogram = (): hdr.Histogram =>
   hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: 3 });
@@ -183,8 +185,9 @@ for (let block = 0; block < BLOCKS; block++) {
   const start = WARMUP_MS + block * BLOCK_MS;
   await until(start);
   const attached = block % 2 === 1;
-  phase = 'warmup'; // the toggle itself counts as neither
+  phase = 'warmup'; // the toggle and its settling count as neither (the same for both conditions)
   await setAttached(attached);
+  await sleep(TOGGLE_SETTLE_MS);
   if (attached) await page.evaluate('window.cvlabTiming.frames = 0; window.cvlabTiming.longest = 0;');
   phase = attached ? 'attached' : 'detached';
   if (!attached) continue;

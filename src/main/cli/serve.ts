@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Lab } from '../lab/lab';
 import { projectRoot } from '../lab/paths';
 import { LabServer } from '../lab/server/lab-server';
+import { createMetricsProvider } from '../lab/server/metrics-route';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -35,7 +36,8 @@ export function registerServeCommand(program: Command): void {
       const lab = new Lab({ host: 'serve' });
       let server: LabServer;
       try {
-        server = await LabServer.start({ lab, rendererDir, host: options.host, port });
+        const metrics = createMetricsProvider(lab);
+        server = await LabServer.start({ lab, rendererDir, host: options.host, port, ...(metrics ? { metrics } : {}) });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         const reason = code === 'EADDRINUSE' ? `port ${port} is in use (try --port 0)` : (error as Error).message;
