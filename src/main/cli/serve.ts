@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { Lab } from '../lab/lab';
 import { projectRoot } from '../lab/paths';
 import { LabServer } from '../lab/server/lab-server';
-import { createMetricsProvider } from '../lab/server/metrics-route';
+import { RunController } from '../lab/load/run-controller';
+import { MetricsExporter } from '../lab/metrics-export/metrics-exporter';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -33,11 +34,12 @@ export function registerServeCommand(program: Command): void {
           `Warning: listening on ${options.host}; anyone who can reach it and has the token can drive the bench.`,
         );
       }
-      const lab = new Lab({ host: 'serve' });
+      // /metrics: every outcome of the console's runs counted by prom-client.
+      const metrics = new MetricsExporter({ defaultLabels: { instance: 'serve' } });
+      const lab = new Lab({ host: 'serve', runs: new RunController({ sink: metrics }) });
       let server: LabServer;
       try {
-        const metrics = createMetricsProvider(lab);
-        server = await LabServer.start({ lab, rendererDir, host: options.host, port, ...(metrics ? { metrics } : {}) });
+        server = await LabServer.start({ lab, rendererDir, host: options.host, port, metrics });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         const reason = code === 'EADDRINUSE' ? `port ${port} is in use (try --port 0)` : (error as Error).message;

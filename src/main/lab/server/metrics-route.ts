@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LabApi } from '../../../shared/api';
 
 /** Produces the Prometheus text exposition for /metrics (prom-client's registry fits here). */
 export interface MetricsProvider {
@@ -26,12 +25,4 @@ export async function serveMetrics(
     response.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
     response.end(`Collecting metrics failed: ${error instanceof Error ? error.message : String(error)}\n`);
   }
-}
-
-/**
- * The /metrics hook of `cvlab serve`: returns the provider for this engine (prom-client's
- * registry fed from the Lab's events). Until one is written, /metrics answers 404 in plain words.
- */
-export function createMetricsProvider(_lab: LabApi): MetricsProvider | undefined {
-  return undefined;
 }
