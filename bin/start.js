@@ -57,8 +57,27 @@ function openBrowser(url) {
   child.unref();
 }
 
+/**
+ * npm install does not run Electron's download script (it would fail on an offline bench), so
+ * the first start fetches the binary when the package is there without it.
+ */
+function fetchElectronBinary() {
+  let installer;
+  try {
+    installer = require.resolve('electron/install.js');
+  } catch {
+    return;
+  }
+  spawnSync(process.execPath, [installer], { cwd: root, stdio: 'ignore', timeout: 300_000 });
+}
+
 ensureBuilt();
-const electron = findElectron();
+let electron = findElectron();
+if (!electron.binary && electron.reason !== 'the electron package is not installed' && !process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) {
+  fetchElectronBinary();
+  electron = findElectron();
+  if (!electron.binary) electron = { reason: 'it could not be downloaded: is this machine offline?' };
+}
 if (electron.binary) {
   const child = spawn(electron.binary, ['.', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
   child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 0)));
