@@ -22,6 +22,10 @@ export class EmulatorChild {
   /** Starts the child (through tsx, which runs the TypeScript source) and waits for its port. */
   static start(options: Omit<ProbeEmulatorOptions, 'random' | 'truthFile'>): Promise<EmulatorChild> {
     const code = [
+      // It plays hardware that has a CPU of its own: ask for a better share of this one (socat,
+      // the cable, inherits it), so a busy host delays the emulated probe less. Not allowed
+      // without privileges, and then it runs at the normal priority.
+      'try { (await import("node:os")).setPriority(-10); } catch {}',
       `const { ProbeEmulator } = await import(${JSON.stringify(emulatorModule)});`,
       `const emulator = new ProbeEmulator(${JSON.stringify(options)});`,
       'const started = await emulator.start();',
