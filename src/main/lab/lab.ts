@@ -34,6 +34,7 @@ import { writeJsonFile } from './json-file';
 import { demoRigPath, resourcePath } from './paths';
 import { AlertMonitor } from './alerts/alert-monitor';
 import { createConsoleAlertHandler } from './alerts/console-alert-handler';
+import { createStoreAlertHandler } from './alerts/store-alert-handler';
 import { watchRunAlerts } from './alerts/watch-run-alerts';
 import { RunController } from './load/run-controller';
 import { LoopbackSession } from './loopback/loopback-session';
@@ -311,7 +312,13 @@ export class Lab implements LabApi {
     // The default alert rules watch every console run; each firing and resolve reaches the Alerts page.
     const monitor = new AlertMonitor({
       rules: DEFAULT_ALERT_RULES,
-      handlers: [createConsoleAlertHandler((notification) => this.alertEmitter.fire(notification.event))],
+      handlers: [
+        createConsoleAlertHandler((notification) => this.alertEmitter.fire(notification.event)),
+        // Saved with the run, so its report shows what fired and what coincided with it.
+        ...(this.stores
+          ? [createStoreAlertHandler(async (event) => (await this.stores!.get()).alerts.saveEvent(info.id, event))]
+          : []),
+      ],
       idPrefix: info.id,
     });
     watchRunAlerts(this.runs, monitor);
