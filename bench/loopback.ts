@@ -69,6 +69,8 @@ try {
         misses: result.misses,
         spurious: result.spurious,
         measuredP50Ms: round(percentile(measured, 0.5) / 100) / 10,
+        // Signed median: a one-sided error (one leg of the link slower) shows here, not in |error|.
+        clockBiasP50Us: round(percentile(clockErrors, 0.5)),
         clockErrorP50Us: round(percentile(absClock, 0.5)),
         clockErrorP99Us: round(percentile(absClock, 0.99)),
         arrivalErrorP50Us: round(percentile(absArrival, 0.5)),

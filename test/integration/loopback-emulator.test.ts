@@ -83,6 +83,10 @@ describe('loop-back against the emulator', () => {
       expect(result.misses).toBe(0);
       expect(result.spurious).toBe(0);
       expect(result.clock?.offsetUs).toBeDefined();
+      // The truth is the very instant the EDGE line's stamp was read from the probe clock.
+      for (const truth of emulator.truths) {
+        expect(truth.probeUs).toBe(Math.floor(truth.edgeUs * (1 + clock.driftPpm * 1e-6) + clock.clockOffsetS * 1e6));
+      }
       const { clock: clockErrors, truthLatency } = errors(result, emulator.truths);
       expect(clockErrors).toHaveLength(RUN.edges);
       const absolute = clockErrors.map(Math.abs);
