@@ -30,9 +30,14 @@ describe('Timeline', () => {
     const timeline = new Timeline();
     const ranAt: bigint[] = [];
     const target = process.hrtime.bigint() + 4_000_000n;
-    timeline.at(target, () => ranAt.push(process.hrtime.bigint()));
+    const first = new Promise<void>((resolve) =>
+      timeline.at(target, () => {
+        ranAt.push(process.hrtime.bigint());
+        resolve();
+      }),
+    );
     timeline.at(target + 50_000_000n, () => ranAt.push(0n));
-    await new Promise((resolve) => setTimeout(resolve, 15));
+    await first;
     timeline.clear();
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(ranAt).toHaveLength(1);
