@@ -21,6 +21,11 @@ import { readMultiInstanceConfig } from '../lab/multi/multi-instance-config';
 import { runMultiInstance } from '../lab/multi/multi-instance-run';
 import { readFanoutScalingConfig } from '../lab/fanout/fanout-scaling-config';
 import { runFanoutScaling } from '../lab/fanout/fanout-scaling-run';
+import { AlertMonitor } from '../lab/alerts/alert-monitor';
+import { readAlertRules } from '../lab/alerts/read-alert-rules';
+import { createStoreAlertHandler } from '../lab/alerts/store-alert-handler';
+import { createTerminalAlertHandler } from '../lab/alerts/terminal-alert-handler';
+import { watchRunAlerts } from '../lab/alerts/watch-run-alerts';
 import { dirname, join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 
@@ -306,8 +311,21 @@ export function registerRunCommand(program: Command): void {
         : undefined;
       const recording = recorder?.attach(controller);
       recorder?.onDidFail((error) => console.error(`saving the run: ${error.message} (retrying; the run goes on)`));
+      const alertRules = await readAlertRules(scenarioPath);
       const info = await controller.start({ scenario, rig: runRig, overrides });
       const saved = recorder?.start(info);
+      // Alerts print as they fire and resolve, and are saved with the run.
+      const alerts = watchRunAlerts(
+        controller,
+        new AlertMonitor({
+          rules: alertRules,
+          handlers: [
+            createTerminalAlertHandler({ color: Boolean(process.stderr.isTTY) }),
+            ...(store ? [createStoreAlertHandler((event) => store.alerts.saveEvent(info.id, event))] : []),
+          ],
+          idPrefix: info.id,
+        }),
+      );
       const finished = controller.finished();
       const interactive = Boolean(process.stderr.isTTY);
       console.error(
@@ -379,6 +397,7 @@ export function registerRunCommand(program: Command): void {
         console.error(`summary written to ${options.json}`);
       }
       process.exitCode = summary.passed ? 0 : 1;
+      await alerts.done;
       if (stores && recorder) {
         await audit?.drain(10_000);
         await saved;
