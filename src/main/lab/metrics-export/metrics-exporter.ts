@@ -132,7 +132,9 @@ export class MetricsExporter implements OutcomeSink {
   }
 
   /** The text for `/metrics`. */
-  metrics(): Promise<string> {
-    return this.registry.metrics();
+  async metrics(): Promise<string> {
+    // prom-client writes a not-a-number sample as "Nan" (an event-loop gauge before its first
+    // sample); the text format spells it "NaN" and strict scrapers refuse anything else.
+    return (await this.registry.metrics()).replace(/ Nan$/gm, ' NaN');
   }
 }
