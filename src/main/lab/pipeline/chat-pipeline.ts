@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Emitter } from '../../../shared/emitter';
 import type { ChatMessage, Outcome, StageTimings } from '../../../shared/message';
 import type { RigConfig } from '../../../shared/rig';
+import { MemoryStateStore } from './memory-state-store';
 import { MessageValidator } from './message-validator';
 import { OscOutput } from './osc-output';
 import { OscTap } from './osc-tap';
@@ -40,6 +41,7 @@ class Pipeline implements ChatPipeline {
   private readonly remoteSubscription: Disposable;
   private tap: OscTap | undefined;
   private failures = 0;
+  private readonly memoryStore: MemoryStateStore | undefined;
 
   constructor(
     private readonly validator: MessageValidator,
@@ -47,6 +49,7 @@ class Pipeline implements ChatPipeline {
     private readonly output: OscOutput,
     private readonly options: PipelineOptions,
   ) {
+    this.memoryStore = store instanceof MemoryStateStore ? store : undefined;
     this.remoteSubscription = store.onDidChange((change) =>
       this.changeEmitter.fire({ ...change, origin: 'remote', receivedAtMs: Date.now() }),
     );
@@ -75,7 +78,10 @@ class Pipeline implements ChatPipeline {
         outcome = { status: 'rejected', rejection: validation.rejection, timings };
       } else {
         if (hook) await hook('limit');
-        const commit = await this.store.commit(message.user, validation.assignments);
+        // The memory store answers at once: no promise on the hot path.
+        const commit = this.memoryStore
+          ? this.memoryStore.commitNow(message.user, validation.assignments)
+          : await this.store.commit(message.user, validation.assignments);
         timings.limit = commit.limitNs;
         if (!commit.ok) {
           outcome = { status: 'rejected', rejection: commit.rejection, timings };
