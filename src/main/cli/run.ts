@@ -5,6 +5,7 @@ import type { RunOverrides, RunProgress, RunSummary, ThresholdVerdict } from '..
 import { METRIC_STAGES, parseDurationMs } from '../../shared/scenario';
 import { writeJsonFile } from '../lab/json-file';
 import { RunController } from '../lab/load/run-controller';
+import { DEFAULT_WARM_UP_MESSAGES } from '../lab/load/warm-up';
 import { loadScenario } from '../lab/load/scenario-file';
 import { loadRig } from '../lab/rig-file';
 import { createAuditLog } from '../lab/audit/create-audit-log';
@@ -329,7 +330,7 @@ export function registerRunCommand(program: Command): void {
       const finished = controller.finished();
       const interactive = Boolean(process.stderr.isTTY);
       console.error(
-        `cvlab run ${info.id}: "${info.scenario}" on "${info.rig}", ${info.plannedMessages} messages over ${(info.plannedDurationMs / 1000).toFixed(1)} s, seed ${info.seed}, ${info.store} store`,
+        `cvlab run ${info.id}: "${info.scenario}" on "${info.rig}", ${info.plannedMessages} messages over ${(info.plannedDurationMs / 1000).toFixed(1)} s, seed ${info.seed}, ${info.store} store (after a warm-up of ${DEFAULT_WARM_UP_MESSAGES} uncounted messages through a throwaway pipeline)`,
       );
 
       const bar = interactive

@@ -30,6 +30,7 @@ import { applyOverrides } from './apply-overrides';
 import { createArrivalPlan, type ArrivalPlan } from './arrival-plan';
 import { OpenModelScheduler } from './open-model-scheduler';
 import { TrafficGenerator } from './traffic-generator';
+import { DEFAULT_WARM_UP_MESSAGES, warmUp } from './warm-up';
 
 /** Builds the system under test; the real pipeline by default (a no-op one in the generator benchmark). */
 export type PipelineFactory = (rig: RigConfig, options: PipelineOptions) => Promise<ChatPipeline>;
@@ -46,6 +47,8 @@ export interface RunControllerOptions {
   readonly progressIntervalMs?: number;
   /** How long stop() waits for messages already sent before counting them unaccounted (default 10 s). */
   readonly drainTimeoutMs?: number;
+  /** Messages through a throwaway pipeline before the run, not counted (default 2000; 0: none). */
+  readonly warmUpMessages?: number;
 }
 
 /** A capacity-search step while it runs: its own window, judged once its messages are back. */
@@ -123,6 +126,7 @@ export class RunController {
     const id = `${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
     const namespace = `run-${id}`;
     const factory = this.options.createPipeline ?? createPipeline;
+    await warmUp(rig, scenario, seed, this.options.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES, factory);
     const pipeline = await factory(rig, {
       namespace,
       instanceId: id,

@@ -48,7 +48,7 @@ parentPort.on('message', async (request) => {
 `;
 
 /** Nice value of the database process (19 is the lowest priority). */
-const BACKGROUND_PRIORITY = 15;
+const BACKGROUND_PRIORITY = 19;
 
 interface Reply {
   id: number;
