@@ -126,7 +126,8 @@ export class RunController {
     const id = `${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
     const namespace = `run-${id}`;
     const factory = this.options.createPipeline ?? createPipeline;
-    await warmUp(rig, scenario, seed, this.options.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES, factory);
+    // Always the real pipeline: an injected factory may share sockets with the measured run.
+    await warmUp(rig, scenario, seed, this.options.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES);
     const pipeline = await factory(rig, {
       namespace,
       instanceId: id,

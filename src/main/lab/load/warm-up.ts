@@ -2,8 +2,7 @@ import { createSocket } from 'node:dgram';
 import type { RigConfig } from '../../../shared/rig';
 import type { Scenario } from '../../../shared/scenario';
 import { RunMetrics } from '../metrics/run-metrics';
-import type { ChatPipeline } from '../pipeline/pipeline-types';
-import type { PipelineOptions } from '../pipeline/chat-pipeline';
+import { createPipeline } from '../pipeline/chat-pipeline';
 import { TrafficGenerator } from './traffic-generator';
 
 /** Messages sent through the throwaway pipeline before a run (JIT warm-up). */
@@ -23,7 +22,6 @@ export async function warmUp(
   scenario: Scenario,
   seed: number,
   messages: number,
-  createPipeline: (rig: RigConfig, options: PipelineOptions) => Promise<ChatPipeline>,
 ): Promise<void> {
   if (messages <= 0) return;
   const sink = createSocket('udp4');
