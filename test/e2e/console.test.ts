@@ -1,7 +1,7 @@
 // Drives the real console in Debian's Chromium against a real `cvlab serve` (built output,
 // real engine, demo rig on loopback). Needs /usr/bin/chromium (apt-get install chromium).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,7 +96,12 @@ beforeAll(async () => {
     ],
     {
       cwd: ROOT,
-      stdio: 'ignore',
+      // Its own words land beside the serve log, for a failure's post-mortem.
+      stdio: [
+        'ignore',
+        openSync(join(ROOT, 'artifacts/e2e-emulator.log'), 'w'),
+        openSync(join(ROOT, 'artifacts/e2e-emulator.log'), 'a'),
+      ],
     },
   );
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -221,11 +226,17 @@ describe('the console in a browser', () => {
   it('measures the loop-back through the probe emulator: connect, calibrate, run, histogram', async () => {
     await page.keyboard.press('Alt+4');
     const loopback = page.locator('[data-page=loopback]');
+    // The page fills in the first port it finds once the list comes back; type after that.
+    await loopback.locator('input[data-ports-listed="true"]').waitFor({ timeout: 10_000 });
     await loopback.getByLabel('probe serial port').fill(probeLink);
     await loopback.getByRole('button', { name: 'Connect' }).click();
-    await expect
-      .poll(() => loopback.getByTestId('probe-state').textContent(), { timeout: 10_000 })
-      .toContain('connected: emulator');
+    try {
+      await expect
+        .poll(() => loopback.getByTestId('probe-state').textContent(), { timeout: 10_000 })
+        .toContain('connected: emulator');
+    } catch (error) {
+      throw new Error(`the probe never connected; the page said: ${await loopback.textContent()}`, { cause: error });
+    }
     await loopback.getByRole('button', { name: 'Calibrate' }).click();
     await loopback.getByLabel('clock fit').waitFor({ timeout: 10_000 });
     await loopback.locator('label', { hasText: 'edges' }).locator('input').fill('60');

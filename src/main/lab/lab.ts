@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
@@ -193,6 +194,26 @@ export class Lab implements LabApi {
     return state;
   }
 
+  /**
+   * Keeps a loop-back result with the load run going on (or the last one), so that run's report
+   * shows the hardware latency beside the pipeline's.
+   */
+  private async saveLoopback(result: object, startedAtMs: number): Promise<void> {
+    if (!this.stores) return;
+    try {
+      const store = await this.stores.get();
+      await store.loopback.save({
+        id: `loopback-${startedAtMs}-${randomBytes(3).toString('hex')}`,
+        runId: this.runs.current()?.id ?? this.last?.run.id ?? null,
+        rig: this.active?.rig.name ?? 'unknown',
+        startedAtMs,
+        summary: result as Record<string, unknown>,
+      });
+    } catch (error) {
+      console.error(`cvlab: saving the loop-back result failed: ${(error as Error).message}`);
+    }
+  }
+
   /** Fits the probe clock to the host's. */
   calibrateProbe(): Promise<ClockFit> {
     return this.requireProbe().calibrate();
@@ -203,12 +224,14 @@ export class Lab implements LabApi {
     const session = this.requireProbe();
     if (this.loopbackRunning) throw new Error('A loop-back run is already going on: stop it first.');
     this.loopbackRunning = true;
+    const startedAtMs = Date.now();
     session
       .run(options)
       .then(
         (result) => {
           this.edgeBatcher.flush();
           this.loopbackFinishEmitter.fire({ ok: true, result, histogram: latencyHistogram(result) });
+          void this.saveLoopback(result, startedAtMs);
         },
         (error: unknown) => {
           this.edgeBatcher.flush();

@@ -151,14 +151,21 @@ export function LoopbackPage(): React.JSX.Element {
     return () => subscriptions.forEach((unsubscribe) => unsubscribe());
   }, [lab]);
 
+  // Set once the port list came back: it may fill in the port field.
+  const [portsListed, setPortsListed] = useState(false);
+
   useEffect(() => {
     if (page !== 'loopback') return;
     lab.listProbePorts().then(
       (list) => {
         setPorts(list);
         setPath((current) => current || rig?.rig.serial?.path || list[0]?.path || '');
+        setPortsListed(true);
       },
-      (error: unknown) => setMessage(messageOf(error)),
+      (error: unknown) => {
+        setMessage(messageOf(error));
+        setPortsListed(true);
+      },
     );
   }, [lab, page, rig]);
 
@@ -201,6 +208,7 @@ export function LoopbackPage(): React.JSX.Element {
             value={path}
             onChange={(event) => setPath(event.target.value)}
             aria-label="probe serial port"
+            data-ports-listed={portsListed}
             placeholder="/dev/ttyACM0"
           />
           <datalist id="probe-ports">
