@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
-import { RigSchema, type RigConfig } from '../../shared/rig';
-import { parseOrThrow } from '../../shared/format-issues';
+import { loadRig } from '../lab/rig-file';
+import { StoreProvider } from '../lab/store/store-provider';
+import { storeOptions, type StoreFlags } from './report';
 import type { LatencyStats, LoopbackResult } from '../../shared/loopback';
 import { LoopbackSession, testVariable } from '../lab/loopback/loopback-session';
 import { ProbeEmulator } from '../lab/loopback/probe-emulator';
@@ -10,32 +11,46 @@ import { ProbeError } from '../lab/loopback/probe-error';
 
 // `cvlab loopback` (measure through a probe) and `cvlab probe-emulator` (play converter + probe).
 
-const DEFAULT_RIG = 'resources/rigs/demo.json';
-
 function number(name: string, options: { min?: number; integer?: boolean } = {}): (value: string) => number {
   return (value) => {
     const parsed = Number(value);
-    if (!Number.isFinite(parsed) || (options.integer && !Number.isInteger(parsed)) || (options.min !== undefined && parsed < options.min)) {
-      throw new InvalidArgumentError(`${name} expects ${options.integer ? 'a whole number' : 'a number'}${options.min !== undefined ? ` ≥ ${options.min}` : ''}, got "${value}"`);
+    if (
+      !Number.isFinite(parsed) ||
+      (options.integer && !Number.isInteger(parsed)) ||
+      (options.min !== undefined && parsed < options.min)
+    ) {
+      throw new InvalidArgumentError(
+        `${name} expects ${options.integer ? 'a whole number' : 'a number'}${options.min !== undefined ? ` ≥ ${options.min}` : ''}, got "${value}"`,
+      );
     }
     return parsed;
   };
 }
 
-function loadRig(file: string): RigConfig {
-  let text: string;
+/** Keeps a result in the store (partial results too: nothing measured is lost). */
+async function saveResult(result: LoopbackResult, rig: string, options: StoreFlags & { run?: string }): Promise<void> {
+  const stores = new StoreProvider({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
   try {
-    text = readFileSync(resolve(file), 'utf8');
-  } catch {
-    throw new Error(`cannot read rig file ${file}: check the path`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
+    const store = await stores.get();
+    let runId: string | null = null;
+    if (options.run === 'latest') runId = (await store.runs.list({ limit: 1 }))[0]?.id ?? null;
+    else if (options.run) runId = options.run;
+    const id = `loopback-${Date.now()}-${randomBytes(3).toString('hex')}`;
+    await store.loopback.save({
+      id,
+      runId,
+      rig,
+      startedAtMs: Date.parse(result.startedAt),
+      summary: result as unknown as Record<string, unknown>,
+    });
+    process.stderr.write(`saved as ${id}${runId ? ` with run ${runId}` : ''}\n`);
   } catch (error) {
-    throw new Error(`rig file ${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    process.stderr.write(
+      `cvlab loopback: the result could not be saved (${(error as Error).message}); it is printed above${options.run ? '' : ' and in --json when given'}\n`,
+    );
+  } finally {
+    await stores.close();
   }
-  return parseOrThrow(RigSchema, json, `rig file ${file}`);
 }
 
 const us = (value: number): string => `${(value / 1000).toFixed(3)} ms`;
@@ -48,7 +63,9 @@ function statsLine(label: string, stats: LatencyStats | null): string {
 /** Plain-text summary of a loop-back run, as the CLI prints it. */
 export function formatLoopbackResult(result: LoopbackResult): string {
   const lines: string[] = [];
-  lines.push(`loop-back on ${result.port} → ${result.variable} (${result.address}), threshold ${result.thresholdMv} mV, ${result.options.rateHz} Hz`);
+  lines.push(
+    `loop-back on ${result.port} → ${result.variable} (${result.address}), threshold ${result.thresholdMv} mV, ${result.options.rateHz} Hz`,
+  );
   if (result.probe) lines.push(`probe: firmware ${result.probe.firmware}, ${result.probe.adcBits}-bit ADC`);
   const clock = result.clock;
   lines.push(
@@ -59,79 +76,137 @@ export function formatLoopbackResult(result: LoopbackResult): string {
   lines.push(statsLine('latency (clock model)', result.latency));
   lines.push(statsLine('latency (host arrival)', result.arrivalLatency));
   lines.push(`  note: ${result.arrivalErrorNote}`);
-  lines.push(`edges: ${result.sent} sent, ${result.matched} matched, ${result.misses} missed, ${result.spurious} spurious`);
+  lines.push(
+    `edges: ${result.sent} sent, ${result.matched} matched, ${result.misses} missed, ${result.spurious} spurious`,
+  );
   const bad = result.lines;
-  lines.push(`lines: ${bad.good} good, ${bad.garbage} garbage, ${bad.partial} partial, ${bad.oversized} oversized, ${bad.outOfOrder} out of order`);
+  lines.push(
+    `lines: ${bad.good} good, ${bad.garbage} garbage, ${bad.partial} partial, ${bad.oversized} oversized, ${bad.outOfOrder} out of order`,
+  );
   if (result.stopReason) lines.push(`stopped early: ${result.stopReason}`);
   return lines.join('\n');
 }
 
 /** Adds `cvlab loopback` and `cvlab probe-emulator` to the command line. */
 export function registerLoopbackCommands(program: Command): void {
-  program
-    .command('loopback')
+  storeOptions(program.command('loopback'))
     .description('measure OSC → CV latency through the loop-back probe (or the emulator)')
-    .option('--serial <path>', 'serial port of the probe (default: the rig\'s serial.path)')
+    .option('--serial <path>', "serial port of the probe (default: the rig's serial.path)")
     .option('--baud <rate>', 'baud rate', number('--baud', { min: 1, integer: true }), 115200)
-    .option('--rig <file>', 'rig file', DEFAULT_RIG)
-    .option('--edges <n>', 'edges to send (rise and fall each count)', number('--edges', { min: 2, integer: true }), 200)
+    .option('--rig <file>', 'rig file (default: the built-in demo rig)')
+    .option(
+      '--edges <n>',
+      'edges to send (rise and fall each count)',
+      number('--edges', { min: 2, integer: true }),
+      200,
+    )
     .option('--rate <hz>', 'square-wave frequency, Hz', number('--rate', { min: 0.01 }), 20)
-    .option('--threshold-mv <mV>', 'probe threshold (default: middle of the test variable\'s output range)', number('--threshold-mv', { integer: true }))
-    .option('--timeout-ms <ms>', 'an edge not seen this long after its send is a miss', number('--timeout-ms', { min: 1 }), 250)
+    .option(
+      '--threshold-mv <mV>',
+      "probe threshold (default: middle of the test variable's output range)",
+      number('--threshold-mv', { integer: true }),
+    )
+    .option(
+      '--timeout-ms <ms>',
+      'an edge not seen this long after its send is a miss',
+      number('--timeout-ms', { min: 1 }),
+      250,
+    )
     .option('--json <file>', 'also write the full result as JSON')
-    .action(async (options: { serial?: string; baud: number; rig: string; edges: number; rate: number; thresholdMv?: number; timeoutMs: number; json?: string }) => {
-      const rig = loadRig(options.rig);
-      testVariable(rig);
-      const session = new LoopbackSession({ rig, ...(options.serial ? { path: options.serial } : {}), baudRate: options.baud, autoReconnect: false });
-      let result: LoopbackResult;
-      try {
-        const hello = await session.connect();
-        process.stderr.write(`probe on ${session.path}: firmware ${hello.firmware}, ${hello.adcBits}-bit ADC; calibrating and sending ${options.edges} edges…\n`);
-        process.once('SIGINT', () => session.stop('interrupted (Ctrl-C)'));
-        result = await session.run({
-          edges: options.edges,
-          rateHz: options.rate,
-          timeoutMs: options.timeoutMs,
-          ...(options.thresholdMv !== undefined ? { thresholdMv: options.thresholdMv } : {}),
+    .option('--run <id>', 'keep the result with this saved load run ("latest": the newest), so its report shows it')
+    .option('--no-save', 'do not save the result')
+    .action(
+      async (
+        options: StoreFlags & {
+          serial?: string;
+          baud: number;
+          rig?: string;
+          edges: number;
+          rate: number;
+          thresholdMv?: number;
+          timeoutMs: number;
+          json?: string;
+          run?: string;
+          save: boolean;
+        },
+      ) => {
+        const rig = await loadRig(options.rig);
+        testVariable(rig);
+        const session = new LoopbackSession({
+          rig,
+          ...(options.serial ? { path: options.serial } : {}),
+          baudRate: options.baud,
+          autoReconnect: false,
         });
-      } catch (error) {
-        await session.close();
-        if (error instanceof ProbeError) {
-          process.stderr.write(`cvlab loopback: ${error.message}\n`);
-          process.exitCode = 2;
-          return;
+        let result: LoopbackResult;
+        try {
+          const hello = await session.connect();
+          process.stderr.write(
+            `probe on ${session.path}: firmware ${hello.firmware}, ${hello.adcBits}-bit ADC; calibrating and sending ${options.edges} edges…\n`,
+          );
+          process.once('SIGINT', () => session.stop('interrupted (Ctrl-C)'));
+          result = await session.run({
+            edges: options.edges,
+            rateHz: options.rate,
+            timeoutMs: options.timeoutMs,
+            ...(options.thresholdMv !== undefined ? { thresholdMv: options.thresholdMv } : {}),
+          });
+        } catch (error) {
+          await session.close();
+          if (error instanceof ProbeError) {
+            process.stderr.write(`cvlab loopback: ${error.message}\n`);
+            process.exitCode = 2;
+            return;
+          }
+          throw error;
         }
-        throw error;
-      }
-      await session.close();
-      process.stdout.write(`${formatLoopbackResult(result)}\n`);
-      if (options.json) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
-      if (!result.complete) {
-        process.stderr.write(`cvlab loopback: ${result.stopReason}\n`);
-        process.exitCode = 1;
-      } else if (result.matched === 0) {
-        process.stderr.write('cvlab loopback: the probe answered but saw no edge: check the wiring, the threshold and that the converter receives OSC\n');
-        process.exitCode = 1;
-      }
-    });
+        await session.close();
+        process.stdout.write(`${formatLoopbackResult(result)}\n`);
+        if (options.json) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
+        if (options.save) await saveResult(result, rig.name, options);
+        if (!result.complete) {
+          process.stderr.write(`cvlab loopback: ${result.stopReason}\n`);
+          process.exitCode = 1;
+        } else if (result.matched === 0) {
+          process.stderr.write(
+            'cvlab loopback: the probe answered but saw no edge: check the wiring, the threshold and that the converter receives OSC\n',
+          );
+          process.exitCode = 1;
+        }
+      },
+    );
 
   program
     .command('probe-emulator')
     .description('play the OSC-to-CV converter and the loop-back probe in software, on a pseudo-terminal')
-    .option('--rig <file>', 'rig file (its OSC port and test variable)', DEFAULT_RIG)
-    .option('--osc-port <port>', 'UDP port to listen on (default: the rig\'s osc.port)', number('--osc-port', { min: 1, integer: true }))
+    .option('--rig <file>', 'rig file (its OSC port and test variable; default: the built-in demo rig)')
+    .option(
+      '--osc-port <port>',
+      "UDP port to listen on (default: the rig's osc.port)",
+      number('--osc-port', { min: 1, integer: true }),
+    )
     .option('--link <path>', 'host-side path of the pseudo-terminal', '/tmp/cvlab-probe')
     .option('--delay-ms <ms>', 'converter delay', number('--delay-ms', { min: 0 }), 2)
     .option('--jitter-ms <ms>', 'converter jitter (uniform, added to the delay)', number('--jitter-ms', { min: 0 }), 0)
     .option('--serial-delay-ms <ms>', 'serial link delay, each way', number('--serial-delay-ms', { min: 0 }), 0)
-    .option('--serial-jitter-ms <ms>', 'serial link jitter, each way (uniform; USB polls about every 1 ms)', number('--serial-jitter-ms', { min: 0 }), 0)
+    .option(
+      '--serial-jitter-ms <ms>',
+      'serial link jitter, each way (uniform; USB polls about every 1 ms)',
+      number('--serial-jitter-ms', { min: 0 }),
+      0,
+    )
     .option('--clock-offset-s <s>', 'probe clock offset from the host clock', number('--clock-offset-s'), 0)
     .option('--drift-ppm <ppm>', 'probe clock drift', number('--drift-ppm'), 0)
-    .option('--threshold-mv <mV>', 'threshold until the host sends ARM', number('--threshold-mv', { integer: true }), 500)
-    .option('--truth <file>', 'write each edge\'s ground truth as JSON lines')
+    .option(
+      '--threshold-mv <mV>',
+      'threshold until the host sends ARM',
+      number('--threshold-mv', { integer: true }),
+      500,
+    )
+    .option('--truth <file>', "write each edge's ground truth as JSON lines")
     .action(
       async (options: {
-        rig: string;
+        rig?: string;
         oscPort?: number;
         link: string;
         delayMs: number;
@@ -143,7 +218,7 @@ export function registerLoopbackCommands(program: Command): void {
         thresholdMv: number;
         truth?: string;
       }) => {
-        const rig = loadRig(options.rig);
+        const rig = await loadRig(options.rig);
         const variable = testVariable(rig);
         const emulator = new ProbeEmulator({
           oscPort: options.oscPort ?? rig.osc.port,
@@ -159,8 +234,10 @@ export function registerLoopbackCommands(program: Command): void {
           ...(options.truth ? { truthFile: options.truth } : {}),
         });
         const { hostPath } = await emulator.start();
-        process.stdout.write(`probe emulator: OSC ${variable.address} on udp ${options.oscPort ?? rig.osc.port}, delay ${options.delayMs} ms; serial port for the host: ${hostPath}\n`);
-        process.stdout.write(`run: cvlab loopback --serial ${hostPath}${options.rig === DEFAULT_RIG ? '' : ` --rig ${options.rig}`}\n`);
+        process.stdout.write(
+          `probe emulator: OSC ${variable.address} on udp ${options.oscPort ?? rig.osc.port}, delay ${options.delayMs} ms; serial port for the host: ${hostPath}\n`,
+        );
+        process.stdout.write(`run: cvlab loopback --serial ${hostPath}${options.rig ? ` --rig ${options.rig}` : ''}\n`);
         await new Promise<void>((done) => {
           const stop = (): void => done();
           process.once('SIGINT', stop);
