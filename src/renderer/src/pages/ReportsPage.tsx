@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { RunComparison, RunListEntry, RunReport, TrendPoint } from '../../../shared/report';
 import { messageOf, useSession } from '../session';
+import { StageTable } from '../components/StageTable';
 
 const number = (value: number | null | undefined, digits = 2): string =>
   value === null || value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits);
@@ -196,33 +197,19 @@ export function ReportsPage(): React.JSX.Element {
             )}
 
             <div className="summary-grid report-grid">
-              <table className="data-table">
-                <caption>Stages (ms)</caption>
-                <thead>
-                  <tr>
-                    <th>stage</th>
-                    <th>p50</th>
-                    <th>p95</th>
-                    <th>p99</th>
-                    <th>p99.9</th>
-                    <th>max</th>
-                    <th>samples</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {report.summary.stages.map((stage) => (
-                    <tr key={stage.stage}>
-                      <td>{stage.stage}</td>
-                      <td className="numeric">{number(stage.p50, 3)}</td>
-                      <td className="numeric">{number(stage.p95, 3)}</td>
-                      <td className="numeric">{number(stage.p99, 3)}</td>
-                      <td className="numeric">{number(stage.p999, 3)}</td>
-                      <td className="numeric">{number(stage.max, 3)}</td>
-                      <td className="numeric">{stage.count.toLocaleString()}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <StageTable
+                rows={report.summary.stages.map((stage) => ({
+                  stage: stage.stage,
+                  values: [
+                    number(stage.p50, 3),
+                    number(stage.p95, 3),
+                    number(stage.p99, 3),
+                    number(stage.p999, 3),
+                    number(stage.max, 3),
+                  ],
+                  count: stage.count,
+                }))}
+              />
               <table className="data-table">
                 <caption>Thresholds</caption>
                 <tbody>

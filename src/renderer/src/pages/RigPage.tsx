@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { DoctorCheckResult, LabFile } from '../../../shared/api';
 import { RigSchema } from '../../../shared/rig';
 import { DocumentForm, ProblemList, problemsByPath } from '../components/DocumentForm';
+import { FileButtons } from '../components/FileButtons';
 import { JsonEditor } from '../components/JsonEditor';
 import { messageOf, useSession } from '../session';
 
@@ -91,20 +92,7 @@ export function RigPage(): React.JSX.Element {
     <div className="page page-rig">
       <aside className="file-list" aria-label="rig files">
         <h2>Rigs</h2>
-        <ul>
-          {files.map((entry) => (
-            <li key={entry.path}>
-              <button
-                type="button"
-                className={file?.path === entry.path ? 'selected' : ''}
-                onClick={() => void open(entry)}
-                title={entry.path}
-              >
-                {entry.name} <span className="badge">{entry.builtIn ? 'built-in' : 'mine'}</span>
-              </button>
-            </li>
-          ))}
-        </ul>
+        <FileButtons files={files} selectedPath={file?.path} onOpen={(entry) => void open(entry)} />
         <h2>Status</h2>
         <ul className="status-list" aria-label="connection status">
           {(checks ?? []).map((result) => (

@@ -1,5 +1,6 @@
 import type { RunSummary, ThresholdVerdict } from '../../../shared/run';
 import type { ThresholdUnit } from '../../../shared/scenario';
+import { StageTable } from '../components/StageTable';
 
 const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip'] as const;
 
@@ -82,37 +83,14 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
             )}
           </tbody>
         </table>
-        <table className="data-table">
-          <caption>Stages (ms)</caption>
-          <thead>
-            <tr>
-              <th>stage</th>
-              <th>p50</th>
-              <th>p95</th>
-              <th>p99</th>
-              <th>p99.9</th>
-              <th>max</th>
-              <th>samples</th>
-            </tr>
-          </thead>
-          <tbody>
-            {STAGE_ORDER.map((stage) => {
-              const statistics = summary.stages[stage];
-              if (!statistics || statistics.count === 0) return null;
-              return (
-                <tr key={stage}>
-                  <td>{stage}</td>
-                  <td className="numeric">{ms(statistics.p50)}</td>
-                  <td className="numeric">{ms(statistics.p95)}</td>
-                  <td className="numeric">{ms(statistics.p99)}</td>
-                  <td className="numeric">{ms(statistics.p999)}</td>
-                  <td className="numeric">{ms(statistics.max)}</td>
-                  <td className="numeric">{statistics.count.toLocaleString()}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <StageTable
+          rows={STAGE_ORDER.flatMap((stage) => {
+            const statistics = summary.stages[stage];
+            if (!statistics || statistics.count === 0) return [];
+            const { p50, p95, p99, p999, max, count } = statistics;
+            return [{ stage, values: [ms(p50), ms(p95), ms(p99), ms(p999), ms(max)] as const, count }];
+          })}
+        />
         <table className="data-table">
           <caption>Outcomes</caption>
           <tbody>

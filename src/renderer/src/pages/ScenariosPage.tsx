@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { LabFile } from '../../../shared/api';
 import { ScenarioSchema } from '../../../shared/scenario';
 import { DocumentForm, ProblemList, problemsByPath } from '../components/DocumentForm';
+import { FileButtons } from '../components/FileButtons';
 import { JsonEditor } from '../components/JsonEditor';
 import { scenarioDraft } from '../scenario-draft';
 import { messageOf, useSession } from '../session';
@@ -79,21 +80,12 @@ export function ScenariosPage(): React.JSX.Element {
     <div className="page page-scenarios">
       <aside className="file-list" aria-label="scenario files">
         <h2>Scenarios</h2>
-        <ul>
-          {files.map((file) => (
-            <li key={file.path}>
-              <button
-                type="button"
-                className={scenario.file?.path === file.path ? 'selected' : ''}
-                onClick={() => void open(file)}
-                title={file.path}
-              >
-                {file.name} <span className="badge">{file.builtIn ? 'built-in' : 'mine'}</span>
-              </button>
-            </li>
-          ))}
-          {files.length === 0 && <li className="dim">No scenario files yet.</li>}
-        </ul>
+        <FileButtons
+          files={files}
+          selectedPath={scenario.file?.path}
+          onOpen={(file) => void open(file)}
+          emptyText="No scenario files yet."
+        />
       </aside>
       <section className="editor">
         <header className="editor-header">
