@@ -15,6 +15,7 @@ import type { ChatPipeline } from '../src/main/lab/pipeline/pipeline-types';
 import { loadRig } from '../src/main/lab/rig-file';
 import { LabServer } from '../src/main/lab/server/lab-server';
 import type { RunSummary } from '../src/shared/run';
+import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from '../test/setup/chromium';
 
 const ROOT = join(import.meta.dirname, '..');
 const DURATION_MS = Number(process.env['BENCH_DURATION_MS'] ?? 20_000);
@@ -27,16 +28,6 @@ const BLOCK_MS = (DURATION_MS - WARMUP_MS) / BLOCKS;
  * without any console, which hides what the console costs; 1,000/s keeps the engine in its linear range.
  */
 const RATE = Number(process.env['BENCH_RATE'] ?? 1000);
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 type Phase = 'warmup' | 'attached' | 'detached';
 const sleep = (delayMs: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, delayMs));

@@ -7,18 +7,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { freePort } from '../setup/services';
+import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from '../setup/chromium';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 let server: ChildProcess | undefined;
 let emulator: ChildProcess | undefined;

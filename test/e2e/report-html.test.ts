@@ -10,6 +10,7 @@ import { ReportService } from '../../src/main/lab/report/report-service';
 import { createSyntheticRun } from '../../src/main/lab/report/synthetic-run';
 import { RunRecorder } from '../../src/main/lab/store/run-recorder';
 import { Store } from '../../src/main/lab/store/store';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../setup/chromium';
 
 const artifacts = resolve(__dirname, '../../artifacts');
 let browser: Browser;
@@ -18,8 +19,8 @@ let store: Store;
 beforeAll(async () => {
   store = await Store.open({ dataDir: 'memory' });
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
   });
 }, 60_000);
 
@@ -30,7 +31,10 @@ afterAll(async () => {
 
 async function save(id: string, scale: number, seed: number, startedAtMs: number): Promise<void> {
   const run = createSyntheticRun({ id, scale, seed, startedAtMs, intervals: 150, messagesPerInterval: 120 });
-  const recorder = new RunRecorder(store, { environment: captureEnvironment(), details: () => ({ rig: { name: 'demo' }, scenario: { name: 'sustained' } }) });
+  const recorder = new RunRecorder(store, {
+    environment: captureEnvironment(),
+    details: () => ({ rig: { name: 'demo' }, scenario: { name: 'sustained' } }),
+  });
   await recorder.start(run.info);
   for (const frame of run.frames) recorder.frame(frame);
   await recorder.finish(run.summary);
@@ -41,7 +45,12 @@ it('shows its charts in Chromium, loads nothing from the network and prints on A
   const now = Date.now();
   await save('e2e-baseline', 1, 3, now - 60_000);
   await save('e2e-candidate', 1.25, 4, now - 30_000);
-  await store.alerts.add('e2e-candidate', { atMs: now - 29_000, severity: 'warning', metric: 'e2e.p99', message: 'e2e p99 above 5 ms for 2 s' });
+  await store.alerts.add('e2e-candidate', {
+    atMs: now - 29_000,
+    severity: 'warning',
+    metric: 'e2e.p99',
+    message: 'e2e p99 above 5 ms for 2 s',
+  });
   const service = new ReportService({ get: async () => store });
   await service.markBaseline('e2e-baseline');
   const html = await service.exportHtml('latest');
@@ -59,12 +68,18 @@ it('shows its charts in Chromium, loads nothing from the network and prints on A
   const charts = await page.$$eval('svg.chart', (svgs) =>
     svgs.map((svg) => ({
       title: svg.getAttribute('aria-label'),
-      paths: [...svg.querySelectorAll('path')].filter((path) => (path.getAttribute('d') ?? '').split('L').length > 5).length,
+      paths: [...svg.querySelectorAll('path')].filter((path) => (path.getAttribute('d') ?? '').split('L').length > 5)
+        .length,
       width: svg.getBoundingClientRect().width,
     })),
   );
   expect(charts.map((chart) => chart.title)).toEqual(
-    expect.arrayContaining(['Percentile distribution: baseline vs this run', 'e2e latency over time', 'Latency by percentile (from the full histograms)', 'Throughput']),
+    expect.arrayContaining([
+      'Percentile distribution: baseline vs this run',
+      'e2e latency over time',
+      'Latency by percentile (from the full histograms)',
+      'Throughput',
+    ]),
   );
   for (const chart of charts) {
     expect(chart.paths, `chart "${chart.title}" has drawn lines`).toBeGreaterThan(0);
