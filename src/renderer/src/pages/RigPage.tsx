@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { DoctorCheckResult, LabFile } from '../../../shared/api';
 import { RigSchema } from '../../../shared/rig';
 import { DocumentForm, ProblemList, problemsByPath } from '../components/DocumentForm';
+import { EditorActions } from '../components/EditorActions';
 import { FileButtons } from '../components/FileButtons';
 import { JsonEditor } from '../components/JsonEditor';
 import { messageOf, useSession } from '../session';
@@ -120,23 +121,18 @@ export function RigPage(): React.JSX.Element {
             </h2>
             <div className="dim">{file ? file.path : 'not saved'}</div>
           </div>
-          <div className="editor-actions">
-            <button type="button" onClick={() => setRaw(!raw)} aria-pressed={raw}>
-              {raw ? 'Form' : 'JSON'}
-            </button>
-            <input
-              aria-label="save as file name"
-              value={saveName}
-              placeholder="file name"
-              onChange={(event) => setSaveName(event.target.value)}
-            />
-            <button type="button" disabled={!valid || !saveName} onClick={() => void save()}>
-              Save
-            </button>
+          <EditorActions
+            raw={raw}
+            onToggleRaw={() => setRaw(!raw)}
+            saveName={saveName}
+            onSaveNameChange={setSaveName}
+            valid={valid}
+            onSave={() => void save()}
+          >
             <button type="button" className="primary" disabled={!valid} onClick={() => void use()}>
               Use this rig
             </button>
-          </div>
+          </EditorActions>
         </header>
         {message && <div className="notice">{message}</div>}
         {!valid && draft !== null && <ProblemList problems={problems} />}

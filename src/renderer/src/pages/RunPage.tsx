@@ -51,6 +51,16 @@ const MEMORY_TRACES: TraceSpec[] = [
   { key: 'rss', label: 'rss', color: '#6c7a89', width: 1 },
 ];
 
+/** The smaller scopes under the main one, left to right. */
+const SIDE_PANELS: readonly { title: string; unit: string; traces: TraceSpec[] }[] = [
+  { title: 'Stage p99', unit: 'ms', traces: STAGE_TRACES },
+  { title: 'Throughput', unit: '/s', traces: THROUGHPUT_TRACES },
+  { title: 'Outcomes per interval', unit: '', traces: OUTCOME_TRACES },
+  { title: 'Event-loop delay', unit: 'ms', traces: LOOP_TRACES },
+  { title: 'CPU (100 % = one core)', unit: '%', traces: CPU_TRACES },
+  { title: 'Memory', unit: 'MiB', traces: MEMORY_TRACES },
+];
+
 /** The smallest timebase that shows a whole run of `plannedMs` (10 min at most). */
 function fitTimebase(plannedMs: number | undefined): number {
   if (!plannedMs) return 30;
@@ -386,72 +396,20 @@ export function RunPage(): React.JSX.Element {
           onPlaceCursor={placeCursor}
         />
         <div className="scope-grid">
-          <ScopeChart
-            store={store}
-            clock={clock}
-            view={viewRef}
-            title="Stage p99"
-            unit="ms"
-            traces={STAGE_TRACES}
-            height={150}
-            minRedrawMs={SIDE_PANEL_REDRAW_MS}
-            onPlaceCursor={placeCursor}
-          />
-          <ScopeChart
-            store={store}
-            clock={clock}
-            view={viewRef}
-            title="Throughput"
-            unit="/s"
-            traces={THROUGHPUT_TRACES}
-            height={150}
-            minRedrawMs={SIDE_PANEL_REDRAW_MS}
-            onPlaceCursor={placeCursor}
-          />
-          <ScopeChart
-            store={store}
-            clock={clock}
-            view={viewRef}
-            title="Outcomes per interval"
-            unit=""
-            traces={OUTCOME_TRACES}
-            height={150}
-            minRedrawMs={SIDE_PANEL_REDRAW_MS}
-            onPlaceCursor={placeCursor}
-          />
-          <ScopeChart
-            store={store}
-            clock={clock}
-            view={viewRef}
-            title="Event-loop delay"
-            unit="ms"
-            traces={LOOP_TRACES}
-            height={150}
-            minRedrawMs={SIDE_PANEL_REDRAW_MS}
-            onPlaceCursor={placeCursor}
-          />
-          <ScopeChart
-            store={store}
-            clock={clock}
-            view={viewRef}
-            title="CPU (100 % = one core)"
-            unit="%"
-            traces={CPU_TRACES}
-            height={150}
-            minRedrawMs={SIDE_PANEL_REDRAW_MS}
-            onPlaceCursor={placeCursor}
-          />
-          <ScopeChart
-            store={store}
-            clock={clock}
-            view={viewRef}
-            title="Memory"
-            unit="MiB"
-            traces={MEMORY_TRACES}
-            height={150}
-            minRedrawMs={SIDE_PANEL_REDRAW_MS}
-            onPlaceCursor={placeCursor}
-          />
+          {SIDE_PANELS.map((panel) => (
+            <ScopeChart
+              key={panel.title}
+              store={store}
+              clock={clock}
+              view={viewRef}
+              title={panel.title}
+              unit={panel.unit}
+              traces={panel.traces}
+              height={150}
+              minRedrawMs={SIDE_PANEL_REDRAW_MS}
+              onPlaceCursor={placeCursor}
+            />
+          ))}
         </div>
       </div>
 

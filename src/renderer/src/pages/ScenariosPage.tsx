@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { LabFile } from '../../../shared/api';
 import { ScenarioSchema } from '../../../shared/scenario';
 import { DocumentForm, ProblemList, problemsByPath } from '../components/DocumentForm';
+import { EditorActions } from '../components/EditorActions';
 import { FileButtons } from '../components/FileButtons';
 import { JsonEditor } from '../components/JsonEditor';
 import { scenarioDraft } from '../scenario-draft';
@@ -121,19 +122,14 @@ export function ScenariosPage(): React.JSX.Element {
               </div>
             )}
           </div>
-          <div className="editor-actions">
-            <button type="button" onClick={() => setRaw(!raw)} aria-pressed={raw}>
-              {raw ? 'Form' : 'JSON'}
-            </button>
-            <input
-              aria-label="save as file name"
-              value={saveName}
-              placeholder="file name"
-              onChange={(event) => setSaveName(event.target.value)}
-            />
-            <button type="button" disabled={!valid || !saveName} onClick={() => void save()}>
-              Save
-            </button>
+          <EditorActions
+            raw={raw}
+            onToggleRaw={() => setRaw(!raw)}
+            saveName={saveName}
+            onSaveNameChange={setSaveName}
+            valid={valid}
+            onSave={() => void save()}
+          >
             <button
               type="button"
               className="primary"
@@ -143,7 +139,7 @@ export function ScenariosPage(): React.JSX.Element {
             >
               {starting ? 'Starting…' : 'Start run'}
             </button>
-          </div>
+          </EditorActions>
         </header>
         {message && <div className="notice">{message}</div>}
         {runError && <div className="notice bad">{runError}</div>}
