@@ -7,7 +7,7 @@ import { RunController } from '../load/run-controller';
 import { initHistograms } from '../metrics/create-histogram';
 import { createPipeline } from '../pipeline/chat-pipeline';
 import { mergeHistograms } from '../multi/merge-histograms';
-import { statisticsOf } from '../multi/merge-run-summaries';
+import { statisticsOf } from '../metrics/histogram-statistics';
 import { attachFanout } from './attach-fanout';
 import { FanoutScalingConfigSchema } from './fanout-scaling-config';
 import { FanoutServer, type FanoutCounters } from './fanout-server';

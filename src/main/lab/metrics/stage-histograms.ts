@@ -1,4 +1,5 @@
 import { encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import { statisticsOf } from './histogram-statistics';
 import type { FrameStageStatistics, StageStatistics } from '../../../shared/run';
 import { METRIC_STAGES, type MetricStage } from '../../../shared/scenario';
 import { createHistogram } from './create-histogram';
@@ -26,19 +27,7 @@ export class StageHistograms {
 
   /** Full statistics of a stage, or undefined when it has no samples. */
   statistics(stage: MetricStage): StageStatistics | undefined {
-    const histogram = this.get(stage);
-    if (histogram.totalCount === 0) return undefined;
-    return {
-      count: histogram.totalCount,
-      min: histogram.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : Math.min(histogram.minNonZeroValue, histogram.getValueAtPercentile(0)),
-      p50: histogram.getValueAtPercentile(50),
-      p90: histogram.getValueAtPercentile(90),
-      p95: histogram.getValueAtPercentile(95),
-      p99: histogram.getValueAtPercentile(99),
-      p999: histogram.getValueAtPercentile(99.9),
-      max: histogram.maxValue,
-      mean: histogram.mean,
-    };
+    return statisticsOf(this.get(stage));
   }
 
   /** The few figures an interval frame carries. */

@@ -1,4 +1,3 @@
-import type { Histogram } from 'hdr-histogram-js';
 import type { RunSummary, StageStatistics } from '../../../shared/run';
 import { compileThresholds, METRIC_STAGES, type Scenario } from '../../../shared/scenario';
 import { decodeHistogram } from '../metrics/create-histogram';
@@ -6,28 +5,16 @@ import { OutcomeTally } from '../metrics/outcome-tally';
 import { StageHistograms } from '../metrics/stage-histograms';
 import { evaluateThresholds } from '../metrics/thresholds';
 
-/** Statistics of one histogram (ns), or undefined when it has no samples. */
-export function statisticsOf(histogram: Histogram): StageStatistics | undefined {
-  if (histogram.totalCount === 0) return undefined;
-  return {
-    count: histogram.totalCount,
-    min: histogram.getValueAtPercentile(0),
-    p50: histogram.getValueAtPercentile(50),
-    p90: histogram.getValueAtPercentile(90),
-    p95: histogram.getValueAtPercentile(95),
-    p99: histogram.getValueAtPercentile(99),
-    p999: histogram.getValueAtPercentile(99.9),
-    max: histogram.maxValue,
-    mean: histogram.mean,
-  };
-}
-
 /**
  * One run's figures from the summaries of its instances: counts are added, histograms merged
  * bucket by bucket (percentiles never averaged), thresholds judged again on the merged figures.
  * `base` supplies the run identity (id, namespace, seed) of the whole run.
  */
-export function mergeRunSummaries(parts: readonly RunSummary[], scenario: Scenario, base: Pick<RunSummary, 'run'> & { readonly extraFailure?: string }): RunSummary {
+export function mergeRunSummaries(
+  parts: readonly RunSummary[],
+  scenario: Scenario,
+  base: Pick<RunSummary, 'run'> & { readonly extraFailure?: string },
+): RunSummary {
   const stages = new StageHistograms();
   const tally = new OutcomeTally();
   try {
@@ -42,10 +29,12 @@ export function mergeRunSummaries(parts: readonly RunSummary[], scenario: Scenar
       tally.accepted += part.outcomes.accepted;
       tally.rejected += part.outcomes.rejected;
       tally.failed += part.outcomes.failed;
-      for (const [code, count] of Object.entries(part.outcomes.byCode)) tally.byCode.set(code, (tally.byCode.get(code) ?? 0) + count);
+      for (const [code, count] of Object.entries(part.outcomes.byCode))
+        tally.byCode.set(code, (tally.byCode.get(code) ?? 0) + count);
     }
     const sum = (pick: (part: RunSummary) => number): number => parts.reduce((total, part) => total + pick(part), 0);
-    const max = (pick: (part: RunSummary) => number): number => parts.reduce((most, part) => Math.max(most, pick(part)), 0);
+    const max = (pick: (part: RunSummary) => number): number =>
+      parts.reduce((most, part) => Math.max(most, pick(part)), 0);
     const elapsedMs = max((part) => part.elapsedMs);
     const sent = sum((part) => part.sent);
     const completed = sum((part) => part.completed);
@@ -66,13 +55,25 @@ export function mergeRunSummaries(parts: readonly RunSummary[], scenario: Scenar
     }
     const unaccounted = sum((part) => part.unaccounted);
     const failedParts = parts.filter((part) => part.stopReason === 'failed' || part.stopReason === 'aborted');
-    const passed = parts.length > 0 && !base.extraFailure && failedParts.length === 0 && unaccounted === 0 && thresholds.every((verdict) => verdict.passed);
-    const reasons = [base.extraFailure, ...failedParts.map((part) => part.reason)].filter((reason): reason is string => Boolean(reason));
+    const passed =
+      parts.length > 0 &&
+      !base.extraFailure &&
+      failedParts.length === 0 &&
+      unaccounted === 0 &&
+      thresholds.every((verdict) => verdict.passed);
+    const reasons = [base.extraFailure, ...failedParts.map((part) => part.reason)].filter((reason): reason is string =>
+      Boolean(reason),
+    );
     return {
       run: base.run,
       endedAt: new Date().toISOString(),
       elapsedMs,
-      stopReason: failedParts.length > 0 ? 'failed' : parts.every((part) => part.stopReason === 'completed') ? 'completed' : 'stopped',
+      stopReason:
+        failedParts.length > 0
+          ? 'failed'
+          : parts.every((part) => part.stopReason === 'completed')
+            ? 'completed'
+            : 'stopped',
       ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
       sent,
       completed,

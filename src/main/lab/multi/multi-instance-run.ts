@@ -15,7 +15,8 @@ import { initHistograms } from '../metrics/create-histogram';
 import { ANNOUNCE_CHANNEL, controlChannel, parseAgentMessage, type AgentMessage, type AgentMessageOf, type InstanceShare } from './agent-protocol';
 import { DelayProxy, type NetworkConditions } from './delay-proxy';
 import { mergeHistograms } from './merge-histograms';
-import { mergeRunSummaries, statisticsOf } from './merge-run-summaries';
+import { statisticsOf } from '../metrics/histogram-statistics';
+import { mergeRunSummaries } from './merge-run-summaries';
 import { MultiInstanceConfigSchema, type MultiInstanceConfig } from './multi-instance-config';
 import type { RedisClock } from './redis-clock';
 

@@ -1,7 +1,8 @@
 import * as hdr from 'hdr-histogram-js';
-import type { RunFrame, RunInfo, RunSummary, StageStatistics } from '../../../shared/run';
+import type { RunFrame, RunInfo, RunSummary } from '../../../shared/run';
 import { SeededRandom } from '../load/seeded-random';
 import { createHistogram } from '../metrics/create-histogram';
+import { statisticsOf } from '../metrics/histogram-statistics';
 
 export interface SyntheticRunOptions {
   readonly id: string;
@@ -21,20 +22,6 @@ export interface SyntheticRun {
   readonly info: RunInfo;
   readonly frames: RunFrame[];
   readonly summary: RunSummary;
-}
-
-function statisticsOf(histogram: hdr.Histogram): StageStatistics {
-  return {
-    count: histogram.totalCount,
-    min: histogram.minNonZeroValue,
-    p50: histogram.getValueAtPercentile(50),
-    p90: histogram.getValueAtPercentile(90),
-    p95: histogram.getValueAtPercentile(95),
-    p99: histogram.getValueAtPercentile(99),
-    p999: histogram.getValueAtPercentile(99.9),
-    max: histogram.maxValue,
-    mean: histogram.mean,
-  };
 }
 
 /**
@@ -90,9 +77,20 @@ export function createSyntheticRun(options: SyntheticRunOptions): SyntheticRun {
       throughput: perInterval * 10,
       inFlight: 0,
       late: 0,
-      outcomes: { accepted: perInterval - rejectedNow, rejected: rejectedNow, failed: 0, byCode: { out_of_range: rejectedNow } },
+      outcomes: {
+        accepted: perInterval - rejectedNow,
+        rejected: rejectedNow,
+        failed: 0,
+        byCode: { out_of_range: rejectedNow },
+      },
       stages: {
-        e2e: { count: interval.totalCount, p50: interval.getValueAtPercentile(50), p95: interval.getValueAtPercentile(95), p99: interval.getValueAtPercentile(99), max: interval.maxValue },
+        e2e: {
+          count: interval.totalCount,
+          p50: interval.getValueAtPercentile(50),
+          p95: interval.getValueAtPercentile(95),
+          p99: interval.getValueAtPercentile(99),
+          max: interval.maxValue,
+        },
       },
       eventLoopDelay: { p50: 20_000, p99: 200_000 + random.next() * 100_000, max: 400_000 },
       cpuPercent: 40 + random.next() * 10,
@@ -102,7 +100,7 @@ export function createSyntheticRun(options: SyntheticRunOptions): SyntheticRun {
     });
     interval.destroy();
   }
-  const e2e = statisticsOf(total);
+  const e2e = statisticsOf(total)!;
   const summary: RunSummary = {
     run: info,
     endedAt: new Date(startedAtMs + intervals * 100).toISOString(),
@@ -114,13 +112,30 @@ export function createSyntheticRun(options: SyntheticRunOptions): SyntheticRun {
     outcomes: { accepted, rejected, failed: 0, byCode: { out_of_range: rejected } },
     throughput: perInterval * 10,
     slip: { toleranceNs: 1e6, late: 0, lateRate: 0 },
-    stages: { e2e, validate: statisticsOf(validateTotal) },
+    stages: { e2e, validate: statisticsOf(validateTotal)! },
     histograms: { e2e: hdr.encodeIntoCompressedBase64(total), validate: hdr.encodeIntoCompressedBase64(validateTotal) },
     thresholds: [
-      { key: 'e2e.p99', expression: '<10ms', unit: 'ns', actual: e2e.p99, limit: 10e6, passed: e2e.p99 < 10e6, excess: Math.max(0, e2e.p99 - 10e6), ratio: e2e.p99 / 10e6, samples: e2e.count },
+      {
+        key: 'e2e.p99',
+        expression: '<10ms',
+        unit: 'ns',
+        actual: e2e.p99,
+        limit: 10e6,
+        passed: e2e.p99 < 10e6,
+        excess: Math.max(0, e2e.p99 - 10e6),
+        ratio: e2e.p99 / 10e6,
+        samples: e2e.count,
+      },
     ],
     passed: e2e.p99 < 10e6,
-    resources: { cpuPercentMean: 45, cpuPercentMax: 50, rssMaxBytes: 150e6, heapMaxBytes: 61e6, eventLoopDelayP99: 300_000, eventLoopDelayMax: 400_000 },
+    resources: {
+      cpuPercentMean: 45,
+      cpuPercentMax: 50,
+      rssMaxBytes: 150e6,
+      heapMaxBytes: 61e6,
+      eventLoopDelayP99: 300_000,
+      eventLoopDelayMax: 400_000,
+    },
     pipeline: { limiterFallbacks: 0, tapMatched: 0, tapUnmatched: 0 },
     framesKept: intervals,
   };
