@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `cvlab` command line. Plain Node: it never loads Electron.
 import { Command } from 'commander';
+import { EXIT_CODES, ServiceUnreachableError } from '../shared/exit-codes';
 import { ValidationError } from '../shared/format-issues';
 import { registerAgentCommand } from './cli/agent';
 import { registerDoctorCommand } from './cli/doctor';
@@ -29,5 +30,10 @@ try {
 } catch (error) {
   // Expected failures (bad files, missing services) get one plain message, not a stack trace.
   console.error(error instanceof ValidationError ? error.message : `cvlab: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
+  process.exitCode =
+    error instanceof ValidationError
+      ? EXIT_CODES.badInput
+      : error instanceof ServiceUnreachableError
+        ? EXIT_CODES.serviceUnreachable
+        : EXIT_CODES.failed;
 }

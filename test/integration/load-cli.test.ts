@@ -74,7 +74,7 @@ describe('cvlab run', () => {
 
   it('names each bad flag', async () => {
     const result = await cvlab(['resources/scenarios/burst.json', '--rig', rigPath, '--duration', 'soon', '--users', '0']);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--duration: expected a duration/);
     expect(result.stderr).toMatch(/--users: expected a whole number of at least 1/);
   });
