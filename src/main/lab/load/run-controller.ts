@@ -64,6 +64,13 @@ export interface RunControllerOptions {
   readonly warmUpMessages?: number;
 }
 
+/** One interval's full histograms on the host, readable only while the listener runs (benchmarks merge them). */
+export interface RecordedInterval {
+  readonly frame: RunFrame;
+  /** The interval's histogram of a stage (ns); copy or add it, do not keep it. */
+  histogram(stage: MetricStage): Histogram;
+}
+
 /** A capacity-search step while it runs: its own window, judged once its messages are back. */
 interface StepState {
   readonly rate: number;
@@ -138,6 +145,7 @@ export class RunController {
   private readonly progressEmitter = new Emitter<RunProgress>();
   private readonly frameEmitter = new Emitter<RunFrame>();
   private readonly finishEmitter = new Emitter<RunSummary>();
+  private readonly intervalEmitter = new Emitter<RecordedInterval>();
 
   /** How far the run is, a few times a second. */
   readonly onDidRunProgress: Event<RunProgress> = this.progressEmitter.event;
@@ -145,6 +153,8 @@ export class RunController {
   readonly onDidRunFrame: Event<RunFrame> = this.frameEmitter.event;
   /** The run ended (completed, stopped, aborted or failed), with its summary. */
   readonly onDidFinishRun: Event<RunSummary> = this.finishEmitter.event;
+  /** With each frame, the interval's full histograms (merge them across intervals; never average percentiles). */
+  readonly onDidRecordInterval: Event<RecordedInterval> = this.intervalEmitter.event;
 
   constructor(private readonly options: RunControllerOptions = {}) {}
 
@@ -419,6 +429,7 @@ export class RunController {
       ...(snapshot.redisRoundTripNs !== undefined ? { redisRoundTrip: snapshot.redisRoundTripNs } : {}),
       limiterFallbacks: snapshot.counters.limiterFallbacks,
     };
+    if (this.intervalEmitter.hasListeners) this.intervalEmitter.fire({ frame, histogram: (stage) => window.stages.get(stage) });
     window.reset();
     run.frames.push(frame);
     this.frameEmitter.fire(frame);
