@@ -68,6 +68,10 @@ export interface RunProgress {
   readonly late: number;
   /** Capacity search: the rate being held now. */
   readonly stepRate?: number;
+  /** The in-process limiter has stood in for Redis during this run (degraded: limits are per process). */
+  readonly degraded?: boolean;
+  /** How often it did, so far. */
+  readonly limiterFallbacks?: number;
 }
 
 /** Latency statistics of one stage, ns, with the number of samples they rest on. */
@@ -187,8 +191,12 @@ export interface LeakVerdict {
 }
 
 export interface ResourceSummary {
+  /** Percent of one core; with several processes, summed over them (see `processes`). */
   readonly cpuPercentMean: number;
+  /** Interval maximum; with several processes, the sum of each one's maximum (an upper bound). */
   readonly cpuPercentMax: number;
+  /** Processes the CPU figures are summed over (absent: one). */
+  readonly processes?: number;
   readonly rssMaxBytes: number;
   readonly heapMaxBytes: number;
   /** The measured engine's thread (ns). */
