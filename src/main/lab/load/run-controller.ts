@@ -54,6 +54,11 @@ export interface RunControllerOptions {
   readonly pipelineModule?: string;
   /** Where outcomes go (the audit log): fed on this thread from the engine's per-interval batches. */
   readonly sink?: OutcomeSink;
+  /**
+   * Asked as each run starts: does the sink take this run's outcomes? When not, the engine
+   * collects no audit rows at all (default: whenever a sink is given).
+   */
+  readonly wantsOutcomes?: () => boolean;
   /** Frames kept in memory for late subscribers (default 600: one minute at 100 ms). */
   readonly framesKept?: number;
   /** How often progress is reported (default 250 ms). */
@@ -193,7 +198,7 @@ export class RunController {
       runId: id,
       namespace,
       ...(this.options.pipelineModule ? { pipelineModule: this.options.pipelineModule } : {}),
-      audit: this.options.sink !== undefined,
+      audit: this.options.sink !== undefined && (this.options.wantsOutcomes?.() ?? true),
       warmUpMessages: this.options.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES,
       drainTimeoutMs: this.options.drainTimeoutMs ?? 10_000,
     };
@@ -250,7 +255,7 @@ export class RunController {
       plan,
       engine,
       tap,
-      audit: this.options.sink ? new AuditBatchReader(rig, Date.now() - monotonicNs() / 1e6) : undefined,
+      audit: request.audit ? new AuditBatchReader(rig, Date.now() - monotonicNs() / 1e6) : undefined,
       metrics,
       sampler: new ResourceSampler(),
       thresholds,
