@@ -210,7 +210,9 @@ export class RunService {
     this.engineOwned = options.engine === undefined;
     // The audit log of the run going on takes each outcome after the hot path; none between runs.
     const sink: OutcomeSink = { record: (entry) => this.auditSink?.record(entry) };
-    this.engine = options.engine ?? new RunController({ sink, ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}) });
+    this.engine =
+      options.engine ??
+      new RunController({ sink, wantsOutcomes: () => this.auditSink !== undefined, ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}) });
     this.metrics.bind({ auditQueueDepth: () => (this.active?.audit ? this.active.audit.counters().pending : 0) });
   }
 
