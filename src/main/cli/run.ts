@@ -9,6 +9,7 @@ import { DEFAULT_WARM_UP_MESSAGES } from '../lab/load/warm-up';
 import { loadScenario } from '../lab/load/scenario-file';
 import { loadRig } from '../lab/rig-file';
 import { createAuditLog } from '../lab/audit/create-audit-log';
+import { ServiceUnreachableError } from '../../shared/exit-codes';
 import type { AuditLog } from '../lab/audit/audit-log';
 import { captureEnvironment } from '../lab/report/capture-environment';
 import { ReportService } from '../lab/report/report-service';
@@ -401,9 +402,20 @@ export function registerRunCommand(program: Command): void {
       await alerts.done;
       if (stores && recorder) {
         await audit?.drain(10_000);
-        await saved;
-        await recorder.finish(summary);
+        await saved?.catch(() => undefined);
+        const outcome = await recorder.finish(summary);
         recording?.dispose();
+        if (!outcome.saved) {
+          // The run is measured and kept on disk; only the database is missing: exit 3, not 1.
+          console.error(
+            `the run's result could not be saved: ${outcome.error.message}. ${outcome.journalPath ? `It is kept in ${outcome.journalPath} and is written the next time cvlab opens this database.` : 'It is in the summary above and in --json when given.'}`,
+          );
+          await audit?.close();
+          await stores.close().catch(() => undefined);
+          throw outcome.error instanceof ServiceUnreachableError
+            ? outcome.error
+            : new ServiceUnreachableError('the database', outcome.error.message);
+        }
         console.error(`saved as run ${info.id} (cvlab report ${info.id} --html report.html)`);
         const reports = new ReportService(stores);
         if (options.report) {
