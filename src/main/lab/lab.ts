@@ -8,6 +8,7 @@ import {
   type LabFile,
   type OpenedDocument,
   type OpenedRig,
+  type LoopbackState,
   type ProbeState,
   type ReportExport,
   type Unsubscribe,
@@ -135,6 +136,9 @@ export class Lab implements LabApi {
   readonly onDidLoopbackEdges = this.loopback.onDidLoopbackEdges;
   readonly onDidFinishLoopback = this.loopback.onDidFinishLoopback;
 
+  loopbackState(): Promise<LoopbackState> {
+    return this.loopback.loopbackState();
+  }
   /** Serial ports a probe may sit on. */
   listProbePorts(): Promise<ProbePort[]> {
     return this.loopback.listProbePorts();
