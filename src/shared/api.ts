@@ -205,9 +205,14 @@ export const LAB_COMMANDS = {
     result: RunInfoSchema.nullable(),
   },
   runFrames: {
-    doc: 'Frames kept for the run going on after a sequence number, oldest first, at most `count` (a console opened mid-run fills its scope in small pieces).',
+    doc: 'Frames kept for the run going on (with none, the last finished run) after a sequence number, oldest first, at most `count` (a console that attaches fills its scope in small pieces).',
     args: z.tuple([z.number().int().min(-1), z.number().int().min(1).max(MAX_FRAMES_PER_CALL)]),
     result: z.array(RunFrameSchema),
+  },
+  listAlerts: {
+    doc: 'Alert events (firing and resolved) of the current and the last run, oldest first.',
+    args: z.tuple([]),
+    result: z.array(AlertEventSchema),
   },
   lastSummary: {
     doc: 'The summary of the last finished run, or null.',
@@ -401,3 +406,6 @@ export type WireReply =
 
 /** The WebSocket path of the LabApi bridge. */
 export const LAB_SOCKET_PATH = '/lab';
+
+/** The close code `cvlab serve` ends a browser's socket with when its token is wrong or missing. */
+export const TOKEN_REFUSED_CLOSE_CODE = 4401;

@@ -46,6 +46,10 @@ import { RunRecorder } from './store/run-recorder';
 import { StoreProvider } from './store/store-provider';
 import { loadRig, saveRig } from './rig-file';
 import { FrameBatcher } from './server/frame-batcher';
+import { FrameRing } from './metrics/frame-ring';
+
+/** Frames kept for a console that attaches: ten minutes of 100 ms frames, the scope's longest timebase. */
+const KEPT_FRAMES = 6000;
 
 /** What the Lab needs from the load engine (RunController has this shape). */
 export interface RunEngine {
@@ -109,6 +113,12 @@ export class Lab implements LabApi {
     this.framesEmitter.fire(frames),
   );
   private readonly engineSubscriptions: { dispose(): void }[] = [];
+  /** The current run's frames, or the last run's once it ended (each frame names its run). */
+  private keptFrames = new FrameRing<RunFrame>(KEPT_FRAMES);
+  private keptFramesRunId: string | undefined;
+  /** Alert events of the last run and of the current one. */
+  private previousRunAlerts: AlertEvent[] = [];
+  private currentRunAlerts: AlertEvent[] = [];
 
   private readonly runs: RunEngine;
   private readonly stores: StoreProvider | null;
@@ -128,7 +138,14 @@ export class Lab implements LabApi {
     this.reports = this.stores ? new ReportService(this.stores) : null;
     this.engineSubscriptions.push(
       runs.onDidRunProgress((progress) => this.progressEmitter.fire(progress)),
-      runs.onDidRunFrame((frame) => this.batcher.push(frame)),
+      runs.onDidRunFrame((frame) => {
+        if (frame.runId !== this.keptFramesRunId) {
+          this.keptFrames = new FrameRing<RunFrame>(KEPT_FRAMES);
+          this.keptFramesRunId = frame.runId;
+        }
+        this.keptFrames.push(frame);
+        this.batcher.push(frame);
+      }),
       runs.onDidFinishRun((summary) => {
         this.batcher.flush();
         this.last = summary;
@@ -332,11 +349,17 @@ export class Lab implements LabApi {
   async startRun(options: RunStartOptions): Promise<RunInfo> {
     const recorder = await this.runRecorder();
     const info = await this.runs.start(options);
+    const alerts: AlertEvent[] = [];
+    this.previousRunAlerts = this.currentRunAlerts;
+    this.currentRunAlerts = alerts;
     // The default alert rules watch every console run; each firing and resolve reaches the Alerts page.
     const monitor = new AlertMonitor({
       rules: DEFAULT_ALERT_RULES,
       handlers: [
-        createConsoleAlertHandler((notification) => this.alertEmitter.fire(notification.event)),
+        createConsoleAlertHandler((notification) => {
+          alerts.push(notification.event);
+          this.alertEmitter.fire(notification.event);
+        }),
         // Saved with the run, so its report shows what fired and what coincided with it.
         ...(this.stores
           ? [createStoreAlertHandler(async (event) => (await this.stores!.get()).alerts.saveEvent(info.id, event))]
@@ -433,11 +456,16 @@ export class Lab implements LabApi {
     return this.runs.current() ?? null;
   }
 
-  /** Frames of the run going on with a sequence above `after`, oldest first, at most `count`. */
+  /** Frames of the run going on (else the last one) with a sequence above `after`, oldest first, at most `count`. */
   async runFrames(after: number, count: number): Promise<RunFrame[]> {
-    const frames = this.runs.frames();
+    const frames = this.keptFrames.toArray();
     const start = frames.findIndex((frame) => frame.sequence > after);
     return start < 0 ? [] : frames.slice(start, start + count);
+  }
+
+  /** Alert events (firing and resolved) of the last run and of the current one, oldest first. */
+  async listAlerts(): Promise<AlertEvent[]> {
+    return [...this.previousRunAlerts, ...this.currentRunAlerts];
   }
 
   async lastSummary(): Promise<RunSummary | null> {
