@@ -425,3 +425,6 @@ export type WireReply =
 
 /** The WebSocket path of the LabApi bridge. */
 export const LAB_SOCKET_PATH = '/lab';
+
+/** The close code `cvlab serve` ends a browser's socket with when its token is wrong or missing. */
+export const TOKEN_REFUSED_CLOSE_CODE = 4401;
