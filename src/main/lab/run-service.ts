@@ -553,6 +553,8 @@ export class RunService {
     this.history.finish(session.info.id);
     if (this.active === session) this.active = undefined;
     this.auditSink = undefined;
+    // The last run's alerts and summary are there for the console from the moment it hears of the end.
+    this.last = { summary, saved: false, alerts: [...session.alerts] };
     this.finishEmitter.fire(summary);
     let saved = false;
     let saveError: string | undefined;
