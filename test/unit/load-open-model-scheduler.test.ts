@@ -79,4 +79,27 @@ describe('open-model scheduler', () => {
     await scheduler.run();
     expect(scheduler.late).toBeGreaterThanOrEqual(40);
   });
+
+  it('takes outcomes from a callback send, at once or later, each counted once even when the send throws after answering', async () => {
+    let calls = 0;
+    const seen: number[] = [];
+    const scheduler = new OpenModelScheduler({
+      plan: new SegmentedArrivals([{ startRate: 2000, endRate: 2000, durationMs: 100 }]),
+      compose: () => ({ user: 'viewer-1', text: 'hue=0.5', kind: 'valid' }),
+      send: () => Promise.reject(new Error('the callback form is preferred')),
+      sendWith: (_message, done) => {
+        const call = ++calls;
+        if (call % 3 === 0) setTimeout(() => done(accepted), 5);
+        else done(accepted);
+        if (call % 5 === 0) throw new Error('after answering');
+      },
+      onOutcome: (outcome) => seen.push(outcome.status === 'accepted' ? 1 : 0),
+    });
+    await scheduler.run();
+    expect(scheduler.sent).toBe(200);
+    expect(scheduler.completed).toBe(200);
+    expect(seen).toHaveLength(200);
+    // A send that threw before its (late) answer is failed, and the late answer is ignored: calls 15, 30, … 195.
+    expect(seen.filter((value) => value === 0)).toHaveLength(13);
+  });
 });

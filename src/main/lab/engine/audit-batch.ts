@@ -77,7 +77,8 @@ export class AuditBatchWriter {
       records[base + STATUS] = ACCEPTED;
       records[base + CODE] = -1;
       records[base + DETAIL_BYTES] = 0;
-      packetBytes = outcome.packet.bytes;
+      // The pipeline may carry the datagram and decode `packet` only when read: take the length, not the decoding.
+      packetBytes = (outcome as { readonly datagram?: Uint8Array }).datagram?.length ?? outcome.packet.bytes;
       for (const change of outcome.changes) this.addChange(change);
       changeCount = outcome.changes.length;
     } else if (outcome.status === 'rejected') {

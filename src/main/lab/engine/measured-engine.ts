@@ -1,7 +1,7 @@
 import { getHeapStatistics } from 'node:v8';
 import type { TransferListItem } from 'node:worker_threads';
 import type { Histogram } from 'hdr-histogram-js';
-import type { Outcome } from '../../../shared/message';
+import type { ChatMessage, Outcome } from '../../../shared/message';
 import { METRIC_STAGES, type MetricStage } from '../../../shared/scenario';
 import { createArrivalPlan, type ArrivalPlan } from '../load/arrival-plan';
 import { OpenModelScheduler } from '../load/open-model-scheduler';
@@ -19,6 +19,11 @@ import { TapRingWriter } from './tap-ring';
 
 /** Builds the system under test inside the engine's thread. */
 export type EnginePipelineFactory = (rig: EngineStartRequest['rig'], options: PipelineOptions) => Promise<ChatPipeline>;
+
+/** A pipeline that can answer through a callback (valid during the call) instead of a Promise. */
+interface CallbackPipeline {
+  processWith(message: ChatMessage, done: (outcome: Outcome) => void): void;
+}
 
 /** Where the engine's events go: the host's port (worker) or a direct call (in-thread mode). */
 export type EnginePost = (event: EngineEvent, transfer: TransferListItem[]) => void;
@@ -122,10 +127,13 @@ export class MeasuredEngine {
     this.stepNs = plan.steps?.durationNs ?? 0;
     this.audit = request.audit ? new AuditBatchWriter(request.rig) : undefined;
     const audit = this.audit;
+    const processWith = (pipeline as Partial<CallbackPipeline>).processWith;
     this.scheduler = new OpenModelScheduler({
       plan,
       compose: (arrival) => generator.next(arrival.user),
       send: (message) => pipeline.process(message),
+      // The pipeline's callback form where it has one: no Promise per message on the memory path.
+      ...(processWith ? { sendWith: (message: ChatMessage, done: (outcome: Outcome) => void) => processWith.call(pipeline, message, done) } : {}),
       slipToleranceNs,
       onStart: (slipNs, dueOffsetNs) => this.windowOf(dueOffsetNs).recordStart(slipNs, slipNs > slipToleranceNs),
       onOutcome: (outcome: Outcome, dueOffsetNs: number, message: GeneratedMessage) => {
