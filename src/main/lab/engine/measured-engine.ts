@@ -173,7 +173,7 @@ export class MeasuredEngine {
     this.loop.start();
     const startNs = monotonicNs();
     this.post({ type: 'started', startNs, threadId, plannedMessages: this.plan.plannedMessages, plannedDurationMs: this.plan.plannedDurationMs }, []);
-    this.timer = setInterval(() => this.snapshot(false), this.request.scenario.interval);
+    this.scheduleSnapshot(startNs, 1);
     this.scheduler.run(startNs).then(
       () => {
         if (!this.stopping) this.post({ type: 'completed' }, []);
@@ -198,7 +198,8 @@ export class MeasuredEngine {
       new Promise<boolean>((resolve) => (timeout = setTimeout(() => resolve(false), this.request.drainTimeoutMs))),
     ]);
     clearTimeout(timeout);
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     this.snapshot(true, drained);
     this.loop.stop();
     this.tapSubscription.dispose();
@@ -210,6 +211,24 @@ export class MeasuredEngine {
       closeError = String(error);
     }
     this.post({ type: 'closed', ...(closeError !== undefined ? { closeError } : {}) }, []);
+  }
+
+  /**
+   * Snapshots on the run's own time grid (start + k·interval), not every interval after the
+   * last one fired: a late timer does not push every later snapshot back. A snapshot later than
+   * a whole interval covers the intervals it missed.
+   */
+  private scheduleSnapshot(startNs: number, index: number): void {
+    const intervalNs = this.request.scenario.interval * 1e6;
+    const nowNs = monotonicNs();
+    let next = index;
+    while (startNs + next * intervalNs <= nowNs - intervalNs) next++;
+    const waitMs = Math.max(0, (startNs + next * intervalNs - nowNs) / 1e6);
+    this.timer = setTimeout(() => {
+      if (this.stopping) return;
+      this.snapshot(false);
+      this.scheduleSnapshot(startNs, next + 1);
+    }, waitMs);
   }
 
   /** Messages count toward the capacity step they were due in. */
