@@ -153,7 +153,17 @@ export class MeasuredEngine {
     await initHistograms();
     const { rig, scenario, seed } = request;
     // Always the real pipeline: an injected factory may share sockets with the measured run.
-    await warmUp(rig, scenario, seed, request.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES);
+    // The engine's own recording (and audit rows, when asked) warm up with the pipeline.
+    const warmWindow = new EngineWindow();
+    const warmAudit = request.audit ? new AuditBatchWriter(rig) : undefined;
+    await warmUp(rig, scenario, seed, request.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES, (outcome, user, text) => {
+      warmWindow.recordStart(0, false);
+      warmWindow.recordOutcome(outcome);
+      warmAudit?.add(user, text, outcome, monotonicNs());
+    });
+    warmWindow.take(0, []);
+    warmAudit?.take();
+    warmWindow.destroy();
     const tap = request.tapRing ? new TapRingWriter(request.tapRing) : undefined;
     const build = factory ?? (await pipelineFactoryOf(request));
     const pipeline = await build(rig, {
