@@ -83,6 +83,8 @@ export interface RunOutcome {
   readonly saved: boolean;
   /** Why it was not saved, in plain words, when saving was asked for and failed. */
   readonly saveError?: string;
+  /** Where the summary waits for the database when it could not be written (written on the next open). */
+  readonly journalPath?: string;
   readonly alerts: readonly AlertEvent[];
 }
 
@@ -558,11 +560,16 @@ export class RunService {
     this.finishEmitter.fire(summary);
     let saved = false;
     let saveError: string | undefined;
+    let journalPath: string | undefined;
     try {
       await session.audit?.drain(10_000);
       if (session.recorder) {
-        await session.recorder.finish(summary);
-        saved = true;
+        const finished = await session.recorder.finish(summary);
+        saved = finished.saved;
+        if (!finished.saved) {
+          saveError = finished.error.message;
+          if (finished.journalPath) journalPath = finished.journalPath;
+        }
       }
     } catch (error) {
       saveError = error instanceof Error ? error.message : String(error);
@@ -571,7 +578,7 @@ export class RunService {
       session.recorder?.dispose();
       await session.audit?.close().catch(() => undefined);
     }
-    const outcome: RunOutcome = { summary, saved, ...(saveError ? { saveError } : {}), alerts: [...session.alerts] };
+    const outcome: RunOutcome = { summary, saved, ...(saveError ? { saveError } : {}), ...(journalPath ? { journalPath } : {}), alerts: [...session.alerts] };
     this.last = outcome;
     return outcome;
   }

@@ -14,7 +14,7 @@ import type { ChatPipeline, Disposable } from '../pipeline/pipeline-types';
 import { AuditBatchWriter } from './audit-batch';
 import { FAILED_CODE_INDEX, OUTCOME_CODES, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type WindowSnapshot } from './engine-protocol';
 import { encodeForTransfer, transferableOf } from './histogram-transfer';
-import { monotonicNs } from './monotonic-clock';
+import { monotonicNs } from '../pipeline/monotonic-clock';
 import { TapRingWriter } from './tap-ring';
 
 /** Builds the system under test inside the engine's thread. */

@@ -1,5 +1,5 @@
 import type { ChatMessage, Outcome } from '../../../shared/message';
-import { monotonicNs } from '../engine/monotonic-clock';
+import { monotonicNs } from '../pipeline/monotonic-clock';
 import type { ArrivalPlan, Arrival } from './arrival-plan';
 import type { GeneratedMessage } from './traffic-generator';
 

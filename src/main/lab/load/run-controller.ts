@@ -23,7 +23,7 @@ import { AuditBatchReader } from '../engine/audit-batch';
 import type { EngineEvent, EngineSnapshot, EngineStartRequest, LoopDelay, WindowSnapshot } from '../engine/engine-protocol';
 import { startEngineThread, startInThreadEngine, type EngineLink } from '../engine/engine-thread';
 import { decodeTransferred } from '../engine/histogram-transfer';
-import { monotonicNs } from '../engine/monotonic-clock';
+import { monotonicNs } from '../pipeline/monotonic-clock';
 import { RingOscTap } from '../engine/ring-osc-tap';
 import { createTapRingBuffer } from '../engine/tap-ring';
 import { initHistograms } from '../metrics/create-histogram';

@@ -3,6 +3,7 @@ import {
   MAX_FRAME_DELIVERIES_PER_SECOND,
   type LatencyHistogram,
   type LoopbackOutcome,
+  type LoopbackState,
   type OpenedRig,
   type ProbeState,
   type Unsubscribe,
@@ -19,7 +20,7 @@ import type {
 import { FrameBatcher } from '../server/frame-batcher';
 import type { StoreProvider } from '../store/store-provider';
 import { LoopbackSession } from './loopback-session';
-import { listProbePorts } from './probe-transport';
+import { discoverProbePorts } from './port-discovery';
 
 /** What the loop-back service needs from the Lab that hosts it. */
 export interface LoopbackServiceHost {
@@ -50,8 +51,18 @@ export class LoopbackService {
   );
   private probe: { session: LoopbackSession; subscriptions: { dispose(): void }[] } | undefined;
   private running = false;
+  private probeState: ProbeState = { state: 'closed', path: null, detail: 'no probe open' };
+  private last: LoopbackOutcome | null = null;
 
-  constructor(private readonly host: LoopbackServiceHost) {}
+  constructor(private readonly host: LoopbackServiceHost) {
+    // Kept here, not in a console: a reloaded page asks loopbackState() and starts from it.
+    this.probeEmitter.event((state) => (this.probeState = state));
+  }
+
+  /** The probe connection, whether a run is going on, and the last outcome. */
+  async loopbackState(): Promise<LoopbackState> {
+    return { probe: { ...this.probeState }, running: this.running, last: this.last };
+  }
 
   readonly onDidChangeProbe = (listener: (state: ProbeState) => void): Unsubscribe =>
     toUnsubscribe(this.probeEmitter.event(listener));
@@ -62,9 +73,10 @@ export class LoopbackService {
   readonly onDidFinishLoopback = (listener: (outcome: LoopbackOutcome) => void): Unsubscribe =>
     toUnsubscribe(this.finishEmitter.event(listener));
 
-  /** Serial ports a probe may sit on. */
-  listProbePorts(): Promise<ProbePort[]> {
-    return listProbePorts();
+  /** Serial ports and running emulators, with the probes that answered HELLO. */
+  async listProbePorts(): Promise<ProbePort[]> {
+    const baud = (await this.host.activeRig().catch(() => undefined))?.rig.serial?.baud;
+    return discoverProbePorts({ skip: this.probe ? [this.probe.session.path] : [], ...(baud ? { baudRate: baud } : {}) });
   }
 
   /** Opens the probe on `path` with the active rig's test variable. */
@@ -78,7 +90,7 @@ export class LoopbackService {
           state: state.state,
           path,
           detail:
-            state.state === 'connected' ? `${state.hello.firmware}, ${state.hello.adcBits}-bit ADC` : state.reason,
+            state.state === 'connected' ? describeHello(state.hello) : state.reason,
         }),
       ),
       session.onDidProgress((progress) => this.progressEmitter.fire(progress)),
@@ -87,7 +99,9 @@ export class LoopbackService {
     this.probe = { session, subscriptions };
     try {
       const hello = await session.connect();
-      return { state: 'connected', path, detail: `${hello.firmware}, ${hello.adcBits}-bit ADC` };
+      const state: ProbeState = { state: 'connected', path, detail: describeHello(hello) };
+      this.probeState = state;
+      return state;
     } catch (error) {
       await this.closeProbe();
       throw error;
@@ -118,18 +132,22 @@ export class LoopbackService {
       .then(
         (result) => {
           this.edgeBatcher.flush();
-          this.finishEmitter.fire({ ok: true, result, histogram: latencyHistogram(result) });
+          this.running = false;
+          this.finish({ ok: true, result, histogram: latencyHistogram(result) });
           void this.saveLoopback(result, startedAtMs);
         },
         (error: unknown) => {
           this.edgeBatcher.flush();
-          this.finishEmitter.fire({ ok: false, error: error instanceof Error ? error.message : String(error) });
+          this.running = false;
+          this.finish({ ok: false, error: error instanceof Error ? error.message : String(error) });
         },
-      )
-      .finally(() => {
-        this.running = false;
-      });
+      );
     return { total: options.edges ?? 200 };
+  }
+
+  private finish(outcome: LoopbackOutcome): void {
+    this.last = outcome;
+    this.finishEmitter.fire(outcome);
   }
 
   /** Stops the loop-back run going on. */
@@ -180,21 +198,29 @@ export class LoopbackService {
   }
 }
 
-const HISTOGRAM_BINS = 40;
+/** "firmware 1.1.0, 12-bit ADC, uart": the HELLO in a few words (the console shows it as is). */
+function describeHello(hello: { firmware: string; adcBits: number; link?: string }): string {
+  return `${hello.firmware}, ${hello.adcBits}-bit ADC${hello.link ? `, ${hello.link} link` : ''}`;
+}
 
-/** Counts the matched clock-model latencies into equal bins (engine side: the console only draws them). */
+/** Bins per factor of ten: 20 gives steps of about 12 %, fine enough to see a 2.0 vs 2.2 ms split. */
+const BINS_PER_DECADE = 20;
+
+/**
+ * Counts the matched clock-model latencies into log-spaced bins (engine side: the console only
+ * draws them). Bounds sit on a fixed grid (10^(k/20) µs), so two runs' histograms line up.
+ */
 export function latencyHistogram(result: LoopbackResult): LatencyHistogram {
   const values = result.edges.flatMap((edge) =>
     edge.status === 'matched' && edge.latencyUs !== null ? [edge.latencyUs] : [],
   );
-  if (values.length === 0) return { startUs: 0, binUs: 0, counts: [] };
-  const low = Math.min(...values);
-  const high = Math.max(...values);
-  const binUs = high > low ? (high - low) / HISTOGRAM_BINS : 1;
-  const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
-  for (const value of values) {
-    const index = Math.min(HISTOGRAM_BINS - 1, Math.floor((value - low) / binUs));
-    counts[index] = (counts[index] ?? 0) + 1;
-  }
-  return { startUs: low, binUs, counts };
+  if (values.length === 0) return { boundsUs: [], counts: [] };
+  // A latency at or below 1 µs (clock error around a zero delay) goes in the first bin.
+  const step = (value: number): number => Math.floor(Math.log10(Math.max(1, value)) * BINS_PER_DECADE);
+  const low = Math.min(...values.map(step));
+  const high = Math.max(...values.map(step));
+  const counts = new Array<number>(high - low + 1).fill(0);
+  for (const value of values) counts[step(value) - low] = (counts[step(value) - low] ?? 0) + 1;
+  const boundsUs = Array.from({ length: counts.length + 1 }, (_, index) => 10 ** ((low + index) / BINS_PER_DECADE));
+  return { boundsUs, counts };
 }

@@ -131,8 +131,9 @@ export class HybridRateLimiter {
    * array may be longer); takes the tokens and records the change time of each variable when
    * it is accepted.
    */
-  check(user: string, variables: readonly string[], count = variables.length): LimitDecision {
-    const now = this.now();
+  check(user: string, variables: readonly string[], count = variables.length, nowMs?: number): LimitDecision {
+    // `nowMs`: a reading of the limiter's clock the caller already took (performance.now() ms).
+    const now = nowMs ?? this.now();
     if (now - this.lastSweepMs >= this.sweepEveryMs) this.sweep(now);
 
     let bucket = this.users.get(user);
