@@ -101,7 +101,7 @@ describe('RunController against the real pipeline', () => {
           close: pipeline.close.bind(pipeline),
           process: async (message) => {
             const outcome = await pipeline.process(message);
-            if (outcome.timings.e2e !== undefined) observed.push({ dueNs: Number(message.dueNs), e2e: outcome.timings.e2e });
+            if (outcome.timings.e2e !== undefined) observed.push({ dueNs: message.dueAtNs ?? Number(message.dueNs), e2e: outcome.timings.e2e });
             return outcome;
           },
         };

@@ -20,11 +20,6 @@ import { TapRingWriter } from './tap-ring';
 /** Builds the system under test inside the engine's thread. */
 export type EnginePipelineFactory = (rig: EngineStartRequest['rig'], options: PipelineOptions) => Promise<ChatPipeline>;
 
-/** A pipeline that can answer through a callback (valid during the call) instead of a Promise. */
-interface CallbackPipeline {
-  processWith(message: ChatMessage, done: (outcome: Outcome) => void): void;
-}
-
 /** Where the engine's events go: the host's port (worker) or a direct call (in-thread mode). */
 export type EnginePost = (event: EngineEvent, transfer: TransferListItem[]) => void;
 
@@ -127,7 +122,7 @@ export class MeasuredEngine {
     this.stepNs = plan.steps?.durationNs ?? 0;
     this.audit = request.audit ? new AuditBatchWriter(request.rig) : undefined;
     const audit = this.audit;
-    const processWith = (pipeline as Partial<CallbackPipeline>).processWith;
+    const processWith = pipeline.processWith;
     this.scheduler = new OpenModelScheduler({
       plan,
       compose: (arrival) => generator.next(arrival.user),

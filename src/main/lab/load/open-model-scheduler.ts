@@ -126,8 +126,7 @@ export class OpenModelScheduler {
     const slot = this.freeSlots.pop() ?? new InFlightSlot(this);
     slot.dueOffsetNs = arrival.atNs;
     slot.message = message;
-    // The message contract carries its due time as a BigInt: the one left per message.
-    const chat: ChatMessage = { user: message.user, text: message.text, dueNs: BigInt(Math.round(dueNs)) };
+    const chat: ChatMessage = { user: message.user, text: message.text, dueAtNs: dueNs };
     const sendWith = this.options.sendWith;
     if (sendWith) {
       try {
