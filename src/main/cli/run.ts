@@ -77,6 +77,8 @@ export function parseRunOverrides(options: RunCommandOptions): RunOverrides {
   if (seed !== undefined) overrides.seed = seed;
   if (options.redis !== undefined && !/^rediss?:\/\//.test(options.redis))
     problems.push(`--redis: expected a redis:// URL, got "${options.redis}"`);
+  if (options.databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^/]/.test(options.databaseUrl))
+    problems.push(`--database-url: expected a postgres://user@host:port/database URL, got "${options.databaseUrl}"`);
   if (problems.length > 0) throw new ValidationError('command line', problems);
   return overrides;
 }
@@ -256,6 +258,16 @@ export function registerRunCommand(program: Command): void {
       'log every outcome to the database (default: on with PostgreSQL, off with the embedded database)',
     )
     .option('--no-save', 'do not save the run (no database is opened)')
+    .addHelpText(
+      'after',
+      `
+Exit codes:
+  0  the run passed: every threshold held (and, with --baseline, no regression)
+  1  a threshold broke, or --baseline found a regression
+  2  bad input: a flag, the rig or the scenario file (each bad field is named)
+  3  a service you named did not answer: Redis (rig redisUrl, --redis) or PostgreSQL
+     (rig databaseUrl, --database-url, DATABASE_URL), or the run could not be saved to it`,
+    )
     .action(async (scenarioPath: string, options: RunCommandOptions) => {
       const overrides = parseRunOverrides(options);
       if (!options.save && (options.report || options.baseline)) {
@@ -385,7 +397,8 @@ export function registerRunCommand(program: Command): void {
         try {
           if (!outcome.saved) {
             console.error(`the run was NOT saved${outcome.saveError ? `: ${outcome.saveError}` : ''}`);
-            if (options.report || options.baseline) process.exitCode = EXIT_CODES.failed;
+            // A sound run whose database did not answer at the end: a service problem, not a failed measurement.
+            if (summary.passed) process.exitCode = EXIT_CODES.serviceUnreachable;
             return;
           }
           console.error(`saved as run ${info.id} (cvlab report ${info.id} --html report.html)`);
