@@ -46,6 +46,8 @@ export interface RunInfo {
   /** Redis namespace of the run's keys; removed when the run ends. */
   readonly namespace: string;
   readonly store: 'memory' | 'redis';
+  /** The thread the measured engine runs on (worker_threads threadId; the host's own in in-thread mode). */
+  readonly engineThreadId?: number;
 }
 
 /** A few times a second: how far the run is. */
@@ -121,9 +123,13 @@ export interface RunFrame {
   readonly late: number;
   readonly outcomes: OutcomeCounts;
   readonly stages: Readonly<Partial<Record<MetricStage, FrameStageStatistics>>>;
+  /** The measured engine's thread's event-loop delay (ns). */
   readonly eventLoopDelay: { readonly p50: number; readonly p99: number; readonly max: number };
+  /** The host thread's (frames, saving, UI, IPC, the OSC tap), ns. */
+  readonly hostEventLoopDelay?: { readonly p50: number; readonly p99: number; readonly max: number };
   /** Of one core: 100 = one core busy for the whole interval. */
   readonly cpuPercent: number;
+  /** The engine thread's heap; RSS and CPU are the whole process's. */
   readonly heapUsedBytes: number;
   readonly rssBytes: number;
   /** Last PING round trip to the run's Redis, ns (absent with the memory store). */
@@ -193,8 +199,12 @@ export interface ResourceSummary {
   readonly processes?: number;
   readonly rssMaxBytes: number;
   readonly heapMaxBytes: number;
+  /** The measured engine's thread (ns). */
   readonly eventLoopDelayP99: number;
   readonly eventLoopDelayMax: number;
+  /** The host thread's (ns). */
+  readonly hostEventLoopDelayP99?: number;
+  readonly hostEventLoopDelayMax?: number;
 }
 
 /** The whole run, at the end. */

@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { EXIT_CODES } from '../../shared/exit-codes';
+import { EXIT_CODES, ServiceUnreachableError } from '../../shared/exit-codes';
 import { ValidationError } from '../../shared/format-issues';
 import type { RunOverrides, RunProgress, RunSummary, ThresholdVerdict } from '../../shared/run';
 import { METRIC_STAGES, parseDurationMs } from '../../shared/scenario';
@@ -396,9 +396,12 @@ Exit codes:
       if (stores) {
         try {
           if (!outcome.saved) {
-            console.error(`the run was NOT saved${outcome.saveError ? `: ${outcome.saveError}` : ''}`);
-            // A sound run whose database did not answer at the end: a service problem, not a failed measurement.
-            if (summary.passed) process.exitCode = EXIT_CODES.serviceUnreachable;
+            // The run is measured; only the database is missing: its summary waits in the journal (exit 3, not 1).
+            console.error(
+              `the run's result could not be saved${outcome.saveError ? `: ${outcome.saveError}` : ''}. ${outcome.journalPath ? `It is kept in ${outcome.journalPath} and is written the next time cvlab opens this database.` : 'It is in the summary above and in --json when given.'}`,
+            );
+            // A broken threshold is still the run's verdict (exit 1); a sound run that could not be saved exits 3.
+            if (summary.passed) throw new ServiceUnreachableError('the database', outcome.saveError ?? 'the run could not be saved');
             return;
           }
           console.error(`saved as run ${info.id} (cvlab report ${info.id} --html report.html)`);

@@ -83,6 +83,8 @@ export interface RunOutcome {
   readonly saved: boolean;
   /** Why it was not saved, in plain words, when saving was asked for and failed. */
   readonly saveError?: string;
+  /** Where the summary waits for the database when it could not be written (written on the next open). */
+  readonly journalPath?: string;
   readonly alerts: readonly AlertEvent[];
 }
 
@@ -210,7 +212,9 @@ export class RunService {
     this.engineOwned = options.engine === undefined;
     // The audit log of the run going on takes each outcome after the hot path; none between runs.
     const sink: OutcomeSink = { record: (entry) => this.auditSink?.record(entry) };
-    this.engine = options.engine ?? new RunController({ sink, ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}) });
+    this.engine =
+      options.engine ??
+      new RunController({ sink, wantsOutcomes: () => this.auditSink !== undefined, ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}) });
     this.metrics.bind({ auditQueueDepth: () => (this.active?.audit ? this.active.audit.counters().pending : 0) });
   }
 
@@ -556,11 +560,16 @@ export class RunService {
     this.finishEmitter.fire(summary);
     let saved = false;
     let saveError: string | undefined;
+    let journalPath: string | undefined;
     try {
       await session.audit?.drain(10_000);
       if (session.recorder) {
-        await session.recorder.finish(summary);
-        saved = true;
+        const finished = await session.recorder.finish(summary);
+        saved = finished.saved;
+        if (!finished.saved) {
+          saveError = finished.error.message;
+          if (finished.journalPath) journalPath = finished.journalPath;
+        }
       }
     } catch (error) {
       saveError = error instanceof Error ? error.message : String(error);
@@ -569,7 +578,7 @@ export class RunService {
       session.recorder?.dispose();
       await session.audit?.close().catch(() => undefined);
     }
-    const outcome: RunOutcome = { summary, saved, ...(saveError ? { saveError } : {}), alerts: [...session.alerts] };
+    const outcome: RunOutcome = { summary, saved, ...(saveError ? { saveError } : {}), ...(journalPath ? { journalPath } : {}), alerts: [...session.alerts] };
     this.last = outcome;
     return outcome;
   }

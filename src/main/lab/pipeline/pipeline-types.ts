@@ -38,6 +38,14 @@ export interface ChatPipeline {
   close(): Promise<void>;
 }
 
+/** Told of each datagram before it is sent, so arrivals on the OSC tap can be timed from due time. */
+export interface DatagramTap {
+  expect(dueNs: bigint, buffer: Buffer): void;
+  readonly matched: number;
+  readonly unmatched: number;
+  close(): Promise<void>;
+}
+
 /** A state change seen by this instance. */
 export type StateChangeEvent = AppliedChange & {
   readonly origin: 'local' | 'remote';
