@@ -107,7 +107,8 @@ interface Session {
   readonly store: Store | undefined;
   readonly recorder: RunRecorder | undefined;
   readonly audit: AuditLog | undefined;
-  readonly monitor: AlertMonitor;
+  /** Made once the run has its id (alert ids carry it: the store keys alerts by id). */
+  monitor: AlertMonitor | undefined;
   readonly alerts: AlertEvent[];
   readonly startedAtMs: number;
   readonly subscriptions: { dispose(): void }[];
@@ -250,21 +251,22 @@ export class RunService {
     });
     const alerts: AlertEvent[] = [];
     const rules = scenario.alerts ?? parseOrThrow(AlertRulesSchema, DEFAULT_ALERT_RULES, 'default alert rules');
-    // The run's id is known once the engine has started it; alerts come only after that.
-    const started: { session?: Session } = {};
-    const monitor = new AlertMonitor({
-      rules,
-      handlers: [
-        createConsoleAlertHandler((notification) => {
-          alerts.push(notification.event);
-          this.alertEmitter.fire(notification);
-        }),
-        ...(store ? [createStoreAlertHandler((event) => store.alerts.saveEvent(started.session?.info.id ?? '', event))] : []),
-      ],
-      onHandlerFailure: (failure) => this.log(`alert handler ${failure.handler} failed: ${failure.error}`),
-    });
+    const createMonitor = (runId: string): AlertMonitor =>
+      new AlertMonitor({
+        rules,
+        handlers: [
+          createConsoleAlertHandler((notification) => {
+            alerts.push(notification.event);
+            this.alertEmitter.fire(notification);
+          }),
+          // Saved with the run, so its report shows what fired and what coincided with it.
+          ...(store ? [createStoreAlertHandler((event) => store.alerts.saveEvent(runId, event))] : []),
+        ],
+        idPrefix: runId,
+        onHandlerFailure: (failure) => this.log(`alert handler ${failure.handler} failed: ${failure.error}`),
+      });
 
-    const base = { kind, scenario, rig, store, recorder, audit, monitor, alerts, startedAtMs: Date.now(), subscriptions: [] as { dispose(): void }[], degraded: false, limiterFallbacks: 0, finished: false };
+    const base = { kind, scenario, rig, store, recorder, audit, monitor: undefined, alerts, startedAtMs: Date.now(), subscriptions: [] as { dispose(): void }[], degraded: false, limiterFallbacks: 0, finished: false };
     let session: Session;
     try {
       if (kind === 'single') session = await this.startSingle(base, scenario, rig, audit);
@@ -275,7 +277,7 @@ export class RunService {
       this.auditSink = undefined;
       throw error;
     }
-    started.session = session;
+    session.monitor ??= createMonitor(session.info.id);
     this.history.start(session.info.id);
     const saving = recorder?.start(session.info).catch((error: unknown) => {
       this.log(`saving run ${session.info.id} failed: ${(error as Error).message}`);
@@ -529,7 +531,7 @@ export class RunService {
     this.history.push(frame);
     this.metrics.observeFrame(frame);
     session.recorder?.frame(frame);
-    session.monitor.observe(alertFrameOf(frame, session.startedAtMs));
+    session.monitor?.observe(alertFrameOf(frame, session.startedAtMs));
     if (frame.limiterFallbacks > session.limiterFallbacks) {
       session.limiterFallbacks = frame.limiterFallbacks;
       if (!session.degraded) {
@@ -551,7 +553,7 @@ export class RunService {
     for (const subscription of session.subscriptions) subscription.dispose();
     const summary = judgeLimiterThreshold(engineSummary);
     const lastFrame = this.history.all().at(-1);
-    await session.monitor.finish({ atMs: session.startedAtMs + (lastFrame?.atMs ?? Date.now() - session.startedAtMs) });
+    await session.monitor?.finish({ atMs: session.startedAtMs + (lastFrame?.atMs ?? Date.now() - session.startedAtMs) });
     this.history.finish(session.info.id);
     if (this.active === session) this.active = undefined;
     this.auditSink = undefined;
