@@ -234,7 +234,10 @@ export class RunService {
     const store = options.save === false ? undefined : await this.openStore();
     let audit: AuditLog | undefined;
     // The embedded database runs on this thread: auditing into it is opt-in, it would load the system under test.
-    if (store && kind === 'single' && this.engineOwned && (options.audit ?? Boolean(this.options.databaseUrl))) {
+    const auditWanted = options.audit ?? Boolean(this.options.databaseUrl);
+    // Instances of a multi-instance run are processes of their own: their outcomes never pass here.
+    if (auditWanted && options.audit && kind === 'multi-instance') this.log('the audit log covers runs in this process; a multi-instance run is not audited (its instances are processes of their own)');
+    if (store && kind !== 'multi-instance' && (kind === 'fanout' || this.engineOwned) && auditWanted) {
       if (!this.options.spoolDir) throw new Error('the audit log needs a spool folder (RunServiceOptions.spoolDir)');
       audit = createAuditLog({ databaseUrl: this.options.databaseUrl, store, spoolDir: this.options.spoolDir });
     }
@@ -270,7 +273,7 @@ export class RunService {
     let session: Session;
     try {
       if (kind === 'single') session = await this.startSingle(base, scenario, rig, audit);
-      else if (kind === 'fanout') session = await this.startFanout(base, scenario, rig);
+      else if (kind === 'fanout') session = await this.startFanout(base, scenario, rig, audit);
       else session = this.startMultiInstance(base, scenario, rig, redisUrl as string);
     } catch (error) {
       await audit?.close().catch(() => undefined);
@@ -379,7 +382,7 @@ export class RunService {
     return session;
   }
 
-  private async startFanout(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig): Promise<Session> {
+  private async startFanout(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined): Promise<Session> {
     let resolveInfo: (info: RunInfo) => void = () => undefined;
     let rejectInfo: (error: unknown) => void = () => undefined;
     const started = new Promise<RunInfo>((resolve, reject) => ((resolveInfo = resolve), (rejectInfo = reject)));
@@ -389,6 +392,7 @@ export class RunService {
     const running = runFanoutScaling({
       scenario,
       rig,
+      ...(audit ? { sink: audit } : {}),
       onController: (engine) => {
         controller = engine;
         subscriptions.push(
