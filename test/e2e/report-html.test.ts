@@ -7,7 +7,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { captureEnvironment } from '../../src/main/lab/report/capture-environment';
 import { ReportService } from '../../src/main/lab/report/report-service';
-import { createSyntheticRun } from '../../src/main/lab/report/synthetic-run';
+import { createSyntheticRun } from '../fixtures/synthetic-run';
 import { RunRecorder } from '../../src/main/lab/store/run-recorder';
 import { Store } from '../../src/main/lab/store/store';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../setup/chromium';

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceUnreachableError } from '../../src/shared/exit-codes';
 import type { RunSummary } from '../../src/shared/run';
-import { createSyntheticRun } from '../../src/main/lab/report/synthetic-run';
+import { createSyntheticRun } from '../fixtures/synthetic-run';
 import { PgDatabase } from '../../src/main/lab/store/pg-database';
 import { RunRecorder } from '../../src/main/lab/store/run-recorder';
 import { Store } from '../../src/main/lab/store/store';

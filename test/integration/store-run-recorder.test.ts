@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emitter } from '../../src/shared/emitter';
 import type { RunFrame, RunInfo, RunSummary } from '../../src/shared/run';
-import { createSyntheticRun } from '../../src/main/lab/report/synthetic-run';
+import { createSyntheticRun } from '../fixtures/synthetic-run';
 import { quoteIdentifier } from '../../src/main/lab/store/pg-database';
 import { RunRecorder } from '../../src/main/lab/store/run-recorder';
 import { Store, type StoreOptions } from '../../src/main/lab/store/store';
@@ -80,7 +80,7 @@ describe('RunRecorder', () => {
       child,
       `import { Store } from ${JSON.stringify(join(source, 'main/lab/store/store.ts'))};
 import { RunRecorder } from ${JSON.stringify(join(source, 'main/lab/store/run-recorder.ts'))};
-import { createSyntheticRun } from ${JSON.stringify(join(source, 'main/lab/report/synthetic-run.ts'))};
+import { createSyntheticRun } from ${JSON.stringify(resolve(__dirname, '../fixtures/synthetic-run.ts'))};
 const store = await Store.open(${JSON.stringify(options)});
 const run = createSyntheticRun({ id: 'killed', intervals: 600, messagesPerInterval: 20 });
 const recorder = new RunRecorder(store);

@@ -77,6 +77,8 @@ export function parseRunOverrides(options: RunCommandOptions): RunOverrides {
   if (seed !== undefined) overrides.seed = seed;
   if (options.redis !== undefined && !/^rediss?:\/\//.test(options.redis))
     problems.push(`--redis: expected a redis:// URL, got "${options.redis}"`);
+  if (options.databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^/]/.test(options.databaseUrl))
+    problems.push(`--database-url: expected a postgres://user@host:port/database URL, got "${options.databaseUrl}"`);
   if (problems.length > 0) throw new ValidationError('command line', problems);
   return overrides;
 }
@@ -256,6 +258,16 @@ export function registerRunCommand(program: Command): void {
       'log every outcome to the database (default: on with PostgreSQL, off with the embedded database)',
     )
     .option('--no-save', 'do not save the run (no database is opened)')
+    .addHelpText(
+      'after',
+      `
+Exit codes:
+  0  the run passed: every threshold held (and, with --baseline, no regression)
+  1  a threshold broke, or --baseline found a regression
+  2  bad input: a flag, the rig or the scenario file (each bad field is named)
+  3  a service you named did not answer: Redis (rig redisUrl, --redis) or PostgreSQL
+     (rig databaseUrl, --database-url, DATABASE_URL), or the run could not be saved to it`,
+    )
     .action(async (scenarioPath: string, options: RunCommandOptions) => {
       const overrides = parseRunOverrides(options);
       if (!options.save && (options.report || options.baseline)) {
@@ -388,7 +400,9 @@ export function registerRunCommand(program: Command): void {
             console.error(
               `the run's result could not be saved${outcome.saveError ? `: ${outcome.saveError}` : ''}. ${outcome.journalPath ? `It is kept in ${outcome.journalPath} and is written the next time cvlab opens this database.` : 'It is in the summary above and in --json when given.'}`,
             );
-            throw new ServiceUnreachableError('the database', outcome.saveError ?? 'the run could not be saved');
+            // A broken threshold is still the run's verdict (exit 1); a sound run that could not be saved exits 3.
+            if (summary.passed) throw new ServiceUnreachableError('the database', outcome.saveError ?? 'the run could not be saved');
+            return;
           }
           console.error(`saved as run ${info.id} (cvlab report ${info.id} --html report.html)`);
           const reports = new ReportService(stores);

@@ -107,7 +107,8 @@ interface Session {
   readonly store: Store | undefined;
   readonly recorder: RunRecorder | undefined;
   readonly audit: AuditLog | undefined;
-  readonly monitor: AlertMonitor;
+  /** Made once the run has its id (alert ids carry it: the store keys alerts by id). */
+  monitor: AlertMonitor | undefined;
   readonly alerts: AlertEvent[];
   readonly startedAtMs: number;
   readonly subscriptions: { dispose(): void }[];
@@ -233,7 +234,10 @@ export class RunService {
     const store = options.save === false ? undefined : await this.openStore();
     let audit: AuditLog | undefined;
     // The embedded database runs on this thread: auditing into it is opt-in, it would load the system under test.
-    if (store && kind === 'single' && this.engineOwned && (options.audit ?? Boolean(this.options.databaseUrl))) {
+    const auditWanted = options.audit ?? Boolean(this.options.databaseUrl);
+    // Instances of a multi-instance run are processes of their own: their outcomes never pass here.
+    if (auditWanted && options.audit && kind === 'multi-instance') this.log('the audit log covers runs in this process; a multi-instance run is not audited (its instances are processes of their own)');
+    if (store && kind !== 'multi-instance' && (kind === 'fanout' || this.engineOwned) && auditWanted) {
       if (!this.options.spoolDir) throw new Error('the audit log needs a spool folder (RunServiceOptions.spoolDir)');
       audit = createAuditLog({ databaseUrl: this.options.databaseUrl, store, spoolDir: this.options.spoolDir });
     }
@@ -250,32 +254,33 @@ export class RunService {
     });
     const alerts: AlertEvent[] = [];
     const rules = scenario.alerts ?? parseOrThrow(AlertRulesSchema, DEFAULT_ALERT_RULES, 'default alert rules');
-    // The run's id is known once the engine has started it; alerts come only after that.
-    const started: { session?: Session } = {};
-    const monitor = new AlertMonitor({
-      rules,
-      handlers: [
-        createConsoleAlertHandler((notification) => {
-          alerts.push(notification.event);
-          this.alertEmitter.fire(notification);
-        }),
-        ...(store ? [createStoreAlertHandler((event) => store.alerts.saveEvent(started.session?.info.id ?? '', event))] : []),
-      ],
-      onHandlerFailure: (failure) => this.log(`alert handler ${failure.handler} failed: ${failure.error}`),
-    });
+    const createMonitor = (runId: string): AlertMonitor =>
+      new AlertMonitor({
+        rules,
+        handlers: [
+          createConsoleAlertHandler((notification) => {
+            alerts.push(notification.event);
+            this.alertEmitter.fire(notification);
+          }),
+          // Saved with the run, so its report shows what fired and what coincided with it.
+          ...(store ? [createStoreAlertHandler((event) => store.alerts.saveEvent(runId, event))] : []),
+        ],
+        idPrefix: runId,
+        onHandlerFailure: (failure) => this.log(`alert handler ${failure.handler} failed: ${failure.error}`),
+      });
 
-    const base = { kind, scenario, rig, store, recorder, audit, monitor, alerts, startedAtMs: Date.now(), subscriptions: [] as { dispose(): void }[], degraded: false, limiterFallbacks: 0, finished: false };
+    const base = { kind, scenario, rig, store, recorder, audit, monitor: undefined, alerts, startedAtMs: Date.now(), subscriptions: [] as { dispose(): void }[], degraded: false, limiterFallbacks: 0, finished: false };
     let session: Session;
     try {
       if (kind === 'single') session = await this.startSingle(base, scenario, rig, audit);
-      else if (kind === 'fanout') session = await this.startFanout(base, scenario, rig);
+      else if (kind === 'fanout') session = await this.startFanout(base, scenario, rig, audit);
       else session = this.startMultiInstance(base, scenario, rig, redisUrl as string);
     } catch (error) {
       await audit?.close().catch(() => undefined);
       this.auditSink = undefined;
       throw error;
     }
-    started.session = session;
+    session.monitor ??= createMonitor(session.info.id);
     this.history.start(session.info.id);
     const saving = recorder?.start(session.info).catch((error: unknown) => {
       this.log(`saving run ${session.info.id} failed: ${(error as Error).message}`);
@@ -377,7 +382,7 @@ export class RunService {
     return session;
   }
 
-  private async startFanout(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig): Promise<Session> {
+  private async startFanout(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined): Promise<Session> {
     let resolveInfo: (info: RunInfo) => void = () => undefined;
     let rejectInfo: (error: unknown) => void = () => undefined;
     const started = new Promise<RunInfo>((resolve, reject) => ((resolveInfo = resolve), (rejectInfo = reject)));
@@ -387,6 +392,7 @@ export class RunService {
     const running = runFanoutScaling({
       scenario,
       rig,
+      ...(audit ? { sink: audit } : {}),
       onController: (engine) => {
         controller = engine;
         subscriptions.push(
@@ -529,7 +535,7 @@ export class RunService {
     this.history.push(frame);
     this.metrics.observeFrame(frame);
     session.recorder?.frame(frame);
-    session.monitor.observe(alertFrameOf(frame, session.startedAtMs));
+    session.monitor?.observe(alertFrameOf(frame, session.startedAtMs));
     if (frame.limiterFallbacks > session.limiterFallbacks) {
       session.limiterFallbacks = frame.limiterFallbacks;
       if (!session.degraded) {
@@ -551,7 +557,7 @@ export class RunService {
     for (const subscription of session.subscriptions) subscription.dispose();
     const summary = judgeLimiterThreshold(engineSummary);
     const lastFrame = this.history.all().at(-1);
-    await session.monitor.finish({ atMs: session.startedAtMs + (lastFrame?.atMs ?? Date.now() - session.startedAtMs) });
+    await session.monitor?.finish({ atMs: session.startedAtMs + (lastFrame?.atMs ?? Date.now() - session.startedAtMs) });
     this.history.finish(session.info.id);
     if (this.active === session) this.active = undefined;
     this.auditSink = undefined;
