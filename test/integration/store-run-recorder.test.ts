@@ -13,6 +13,7 @@ import { quoteIdentifier } from '../../src/main/lab/store/pg-database';
 import { RunRecorder } from '../../src/main/lab/store/run-recorder';
 import { Store, type StoreOptions } from '../../src/main/lab/store/store';
 import { databaseUrl } from '../setup/services';
+import { waitFor } from '../setup/wait-for';
 
 const source = resolve(__dirname, '../../src');
 const folder = mkdtempSync(join(tmpdir(), 'cvlab-recorder-'));
@@ -49,8 +50,8 @@ describe('RunRecorder', () => {
     frames.fire(run.frames[0]!);
     start.fire(run.info);
     for (const frame of run.frames.slice(1, 6)) frames.fire(frame);
-    await sleep(400);
     // Written progressively: half the frames are in before the run ends.
+    await waitFor(async () => (await store.intervals.count('recorded')) >= 6, 'the first six frames to be saved');
     expect(await store.intervals.count('recorded')).toBe(6);
     expect((await store.runs.get('recorded'))?.status).toBe('running');
 
