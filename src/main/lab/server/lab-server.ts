@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { extname, join, resolve, sep } from 'node:path';
 import { WebSocketServer } from 'ws';
-import { LAB_SOCKET_PATH, type LabApi } from '../../../shared/api';
+import { LAB_SOCKET_PATH, TOKEN_REFUSED_CLOSE_CODE, type LabApi } from '../../../shared/api';
 import { contentSecurityPolicy } from './content-security-policy';
 import { serveMetrics, type MetricsProvider } from './metrics-route';
 import { attachSocketBridge, type BridgeCounters } from './socket-bridge';
@@ -140,8 +140,15 @@ export class LabServer {
     const origin = request.headers.origin;
     if (origin !== undefined && !this.allowedHosts.has(originAuthority(origin)))
       return refuse(403, 'Forbidden: foreign Origin');
-    if (!this.tokenMatches(url.searchParams.get('token')))
-      return refuse(401, 'Unauthorized: the token from the printed URL is required');
+    if (!this.tokenMatches(url.searchParams.get('token'))) {
+      // A browser cannot read an HTTP status from a refused upgrade: our own page gets the socket
+      // only to be told, by a close code, that the token was refused. Tools get the plain 401.
+      if (origin === undefined) return refuse(401, 'Unauthorized: the token from the printed URL is required');
+      this.sockets.handleUpgrade(request, socket, head, (webSocket) =>
+        webSocket.close(TOKEN_REFUSED_CLOSE_CODE, 'token refused'),
+      );
+      return;
+    }
     this.sockets.handleUpgrade(request, socket, head, (webSocket) => {
       attachSocketBridge(webSocket, this.options.lab, this.counters);
     });
