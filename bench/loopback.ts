@@ -78,7 +78,7 @@ try {
         edges: clockErrors.length,
         misses: result.misses,
         spurious: result.spurious,
-        measuredP50Ms: round(percentile(measured, 0.5) / 100) / 10,
+        measuredP50Ms: Math.round(percentile(measured, 0.5) / 10) / 100,
         // Signed median: a one-sided error (one leg of the link slower) shows here, not in |error|.
         clockBiasP50Us: round(percentile(clockErrors, 0.5)),
         clockErrorP50Us: round(percentile(absClock, 0.5)),

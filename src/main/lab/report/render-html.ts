@@ -1,5 +1,6 @@
 import type { RunComparison, RunReport } from '../../../shared/report';
 import { escapeHtml, formatNumber, lineChart, type ChartSeries } from './svg-chart';
+import { LOOPBACK_STYLE, loopbackSection } from './render-loopback';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
@@ -229,9 +230,7 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
     )}</section>`);
   }
   if (report.loopback.length) {
-    sections.push(`<section><h2>Hardware loop-back</h2>${report.loopback
-      .map((entry) => `<h3>${escapeHtml(entry.id)} · ${time(entry.startedAtMs)}</h3>${table(['figure', 'value'], Object.entries(entry.summary).map(([key, value]) => [escapeHtml(key), escapeHtml(typeof value === 'number' ? formatNumber(value) : JSON.stringify(value))]))}`)
-      .join('')}</section>`);
+    sections.push(`<section><h2>Hardware loop-back</h2><style>${LOOPBACK_STYLE}</style>${loopbackSection(report.loopback)}</section>`);
   }
   if (report.audit) {
     const audit = report.audit;
