@@ -89,8 +89,12 @@ const LoopbackProgressSchema = z.custom<LoopbackProgress>().meta({ id: 'Loopback
 const LoopbackEdgeSchema = z.custom<LoopbackEdge>().meta({ id: 'LoopbackEdge' });
 const LoopbackResultSchema = z.custom<LoopbackResult>().meta({ id: 'LoopbackResult' });
 
-/** Matched clock-model latencies counted into equal bins by the engine, for the histogram. */
-export const LatencyHistogramSchema = z.object({ startUs: z.number(), binUs: z.number(), counts: z.array(z.number()) });
+/**
+ * Matched clock-model latencies counted by the engine into log-spaced bins (equal ratios: a
+ * 2 ms bulk and a 9 ms tail both get bars of their own), for the histogram. `boundsUs` has
+ * one more entry than `counts`: bin i holds values in [boundsUs[i], boundsUs[i + 1]).
+ */
+export const LatencyHistogramSchema = z.object({ boundsUs: z.array(z.number()), counts: z.array(z.number().int().min(0)) });
 export type LatencyHistogram = z.output<typeof LatencyHistogramSchema>;
 
 /** The end of a loop-back run: its result and histogram, or why it failed. */
@@ -106,6 +110,15 @@ export const ProbeStateSchema = z.object({
   detail: z.string(),
 });
 export type ProbeState = z.output<typeof ProbeStateSchema>;
+
+/** What the loop-back side holds now: a console that opens (or reloads) starts from it. */
+export const LoopbackStateSchema = z.object({
+  probe: ProbeStateSchema,
+  running: z.boolean(),
+  /** The last run's outcome (kept until the next run ends), or null. */
+  last: LoopbackOutcomeSchema.nullable(),
+});
+export type LoopbackState = z.output<typeof LoopbackStateSchema>;
 
 /** A saved run's id as the store names it, or `latest`. */
 export const RunIdSchema = z
@@ -205,19 +218,19 @@ export const LAB_COMMANDS = {
     result: RunInfoSchema.nullable(),
   },
   runFrames: {
-    doc: 'Frames kept for the run going on (with none, the last finished run) after a sequence number, oldest first, at most `count` (a console that attaches fills its scope in small pieces).',
+    doc: 'Frames of the run going on (else of the last finished run; frames carry runId) after a sequence number, oldest first, at most `count` (a console opened mid-run fills its scope in small pieces).',
     args: z.tuple([z.number().int().min(-1), z.number().int().min(1).max(MAX_FRAMES_PER_CALL)]),
     result: z.array(RunFrameSchema),
-  },
-  listAlerts: {
-    doc: 'Alert events (firing and resolved) of the current and the last run, oldest first.',
-    args: z.tuple([]),
-    result: z.array(AlertEventSchema),
   },
   lastSummary: {
     doc: 'The summary of the last finished run, or null.',
     args: z.tuple([]),
     result: RunSummarySchema.nullable(),
+  },
+  listAlerts: {
+    doc: 'Alert events (firing and resolved) of the last run and of the run going on, oldest first, kept by the engine.',
+    args: z.tuple([]),
+    result: z.array(AlertEventSchema),
   },
   listReports: {
     doc: 'Saved runs, newest first, filtered by rig, scenario, status or time.',
@@ -249,8 +262,13 @@ export const LAB_COMMANDS = {
     args: z.tuple([TrendRequestSchema]),
     result: z.array(TrendPointSchema),
   },
+  loopbackState: {
+    doc: 'The probe connection, whether a loop-back run is going on, and the last outcome.',
+    args: z.tuple([]),
+    result: LoopbackStateSchema,
+  },
   listProbePorts: {
-    doc: 'Serial ports a loop-back probe may sit on.',
+    doc: 'Serial ports a loop-back probe may sit on, and running probe emulators; probes that answered HELLO first.',
     args: z.tuple([]),
     result: z.array(ProbePortSchema),
   },
@@ -401,7 +419,8 @@ export type WireRequest = z.output<typeof WireRequestSchema>;
 
 export type WireReply =
   | { type: 'result'; id: number; value: unknown }
-  | { type: 'error'; id: number; message: string }
+  /** id null: the frame that caused it had no readable id (not JSON, or not a request). */
+  | { type: 'error'; id: number | null; message: string }
   | { type: 'event'; event: LabEventName; payload: unknown };
 
 /** The WebSocket path of the LabApi bridge. */

