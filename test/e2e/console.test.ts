@@ -357,13 +357,11 @@ describe('the console in a browser', () => {
     expect(await report.getByRole('table').first().textContent()).toContain('e2e');
     await screenshots('reports');
     expect(await sidewaysOverflow()).toBe(0);
-    await report.getByRole('button', { name: 'Mark baseline' }).click();
-    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('baseline');
+    // No baseline yet: the page offers the button, not a command to type.
     await report.getByRole('button', { name: 'Compare with baseline' }).click();
-    const comparison = report.getByLabel('comparison');
-    await comparison.waitFor({ timeout: 10_000 });
-    expect(await comparison.textContent()).toMatch(/α = 0\.01/);
-    await screenshots('reports-compared');
+    await report.getByTestId('no-baseline').getByRole('button', { name: 'Mark this run as the baseline' }).click();
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('baseline');
+    await expect.poll(() => report.getByRole('button', { name: 'Mark baseline' }).isDisabled()).toBe(true);
   }, 60_000);
 
   it('measures the loop-back through the probe emulator: connect, calibrate, run, histogram', async () => {
@@ -389,6 +387,52 @@ describe('the console in a browser', () => {
     expect(await loopback.getByRole('table', { name: 'Latency' }).textContent()).toContain('clock model');
     await screenshots('loopback');
   }, 60_000);
+
+  it('compares a second, smaller run with the baseline: p, α, effect size and the set-up difference', async () => {
+    await page.keyboard.press('Alt+2');
+    const scenarios = page.locator('[data-page=scenarios]');
+    await scenarios.getByRole('button', { name: /^mixed/ }).click();
+    await scenarios.getByRole('button', { name: /^burst/ }).click();
+    await scenarios.locator('input[data-path="executor.messages"]').fill('1500');
+    await scenarios.locator('input[data-path="executor.window"]').fill('3s');
+    await expect.poll(() => scenarios.getByTestId('scenario-modified').count()).toBe(1);
+    await scenarios.getByRole('button', { name: 'Start run' }).click();
+    const run = page.locator('[data-page=run]');
+    // The previous run's summary is on the page until this one ends: wait for this one's.
+    await expect
+      .poll(() => run.getByRole('progressbar').textContent(), { timeout: 60_000 })
+      .toMatch(/finished: burst-draft · [\d.]+ s · 1,500 sent/);
+
+    await page.keyboard.press('Alt+5');
+    const reports = page.locator('[data-page=reports]');
+    const rows = reports.getByLabel('saved runs').locator('tbody tr', { hasText: 'burst-draft' });
+    await expect
+      .poll(
+        async () => {
+          await reports.getByRole('button', { name: 'Refresh' }).click();
+          return rows.count();
+        },
+        { timeout: 20_000, interval: 500 },
+      )
+      .toBe(2);
+    await rows.first().click(); // newest first
+    const report = reports.getByLabel('report');
+    await expect.poll(() => report.getByRole('button', { name: 'Compare with baseline' }).isEnabled()).toBe(true);
+    await report.getByRole('button', { name: 'Compare with baseline' }).click();
+    const comparison = report.getByLabel('comparison');
+    await comparison.waitFor({ timeout: 10_000 });
+    expect(await comparison.textContent()).toMatch(
+      /p = [\d.e-]+ [<≥] α = 0\.01.*Cliff's δ = -?[\d.]+ \((negligible|small|medium|large)\)/s,
+    );
+    expect(await report.getByTestId('comparison-differences').textContent()).toMatch(
+      /executor messages differs: 4000 .* 1500/,
+    );
+    expect(await report.getByRole('table', { name: 'against the baseline' }).textContent()).toMatch(
+      /p99\.9.*throughput.*errors/s,
+    );
+    await screenshots('reports-compared');
+    expect(await sidewaysOverflow()).toBe(0);
+  }, 120_000);
 
   it('refuses a WebSocket without the token, in the browser and from a tool', async () => {
     // A string, so the browser's own WebSocket is used (not the ws import of this file). The page

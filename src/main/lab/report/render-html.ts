@@ -46,9 +46,13 @@ const NINES_TICKS = [
   { value: 5.6, label: 'max' },
 ];
 
+/** The promise to the audience: a chat message moves the picture in under 10 ms. */
+const LATENCY_TARGET = { value: 10, label: '10 ms target' } as const;
+
 function percentileChart(title: string, series: readonly { name: string; curve: readonly { quantile: number; valueMs: number }[]; dashed?: boolean }[]): string {
   return lineChart({
     title,
+    target: LATENCY_TARGET,
     xLabel: 'percentile',
     yLabel: 'latency (ms)',
     xTicks: NINES_TICKS,
@@ -72,6 +76,7 @@ function latencyOverTime(report: RunReport, stage: string): string {
     title: `${stage} latency over time`,
     xLabel: 'seconds since start',
     yLabel: 'latency (ms)',
+    target: LATENCY_TARGET,
     series: [
       { name: 'p50', color: COLORS[0]!, points: pick('p50') },
       { name: 'p95', color: COLORS[2]!, points: pick('p95') },

@@ -486,6 +486,7 @@ function ArrayTable({
                     type="button"
                     className="button-small"
                     aria-label={`remove ${noun} ${index + 1}`}
+                    title={`remove ${noun} ${index + 1}`}
                     onClick={() =>
                       onChange(
                         path,
@@ -493,7 +494,7 @@ function ArrayTable({
                       )
                     }
                   >
-                    remove
+                    ✕
                   </button>
                 </td>
               </tr>
@@ -592,7 +593,7 @@ function TableCell({
         aria-label={label}
         data-path={key}
         spellCheck={false}
-        size={Math.max(4, Math.min(22, String(value ?? '').length + 1))}
+        size={Math.max(3, Math.min(20, String(value ?? '').length + 1))}
         inputMode={typeof value === 'number' ? 'decimal' : undefined}
         value={value === undefined || value === null ? '' : String(value)}
         aria-invalid={own ? true : undefined}

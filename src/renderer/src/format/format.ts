@@ -18,7 +18,7 @@ export function formatCount(value: number | null | undefined): string {
 export function formatValue(value: number | null | undefined): string {
   if (value === null || value === undefined || Number.isNaN(value)) return '–';
   const magnitude = Math.abs(value);
-  if (magnitude >= 100) return GROUPED.format(value);
+  if (magnitude >= 100 || Number.isInteger(value)) return GROUPED.format(value);
   if (magnitude >= 10) return value.toFixed(1);
   if (magnitude >= 1) return value.toFixed(2);
   return value.toFixed(3);

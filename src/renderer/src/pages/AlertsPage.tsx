@@ -27,7 +27,7 @@ export function AlertsPage(): React.JSX.Element {
                 <th>condition</th>
                 <th className="numeric">value when fired</th>
                 <th className="numeric">value when resolved</th>
-                <th>fired</th>
+                <th className="numeric">fired</th>
                 <th className="numeric">lasted</th>
               </tr>
             </thead>
@@ -39,7 +39,7 @@ export function AlertsPage(): React.JSX.Element {
                   <td>{firing.ruleName}</td>
                   <td className="nowrap">
                     <code>
-                      {firing.metric} {firing.comparison} {formatAlertValue(firing.metric, firing.threshold)}
+                      {firing.metric} {firing.comparison} {formatAlertValue(firing.metric, firing.threshold, true)}
                     </code>
                   </td>
                   <td className="numeric">{formatAlertValue(firing.metric, firing.value)}</td>

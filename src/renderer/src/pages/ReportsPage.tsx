@@ -14,6 +14,12 @@ const number = (value: number | null | undefined): string => formatValue(value);
 /** Percentiles spelled one way everywhere. */
 const percentileName = (percentile: string): string => (percentile === 'p999' ? 'p99.9' : percentile);
 /** The rows a technician reads first; the rest are folded. */
+/** Stage tables read the same on every page: the end-to-end figures first. */
+const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip', 'propagation', 'fanout'];
+const stageRank = (stage: string): number => {
+  const index = STAGE_ORDER.indexOf(stage);
+  return index < 0 ? STAGE_ORDER.length : index;
+};
 const KEY_ROWS = new Set(['e2e p50', 'e2e p99', 'e2e p999', 'e2e max', 'tap p99']);
 /** Cliff's delta in words (Romano et al.'s thresholds). */
 function effectSize(delta: number): string {
@@ -209,6 +215,8 @@ export function ReportsPage(): React.JSX.Element {
                 <button
                   type="button"
                   className="primary"
+                  disabled={report.run.baseline}
+                  title={report.run.baseline ? 'This run is the baseline: open another run to compare it' : undefined}
                   onClick={() =>
                     void act(async () => {
                       setNoBaseline(false);
@@ -288,17 +296,19 @@ export function ReportsPage(): React.JSX.Element {
 
             <div className="summary-grid report-grid">
               <StageTable
-                rows={report.summary.stages.map((stage) => ({
-                  stage: stage.stage,
-                  values: [
-                    number(Math.min(stage.p50, stage.max)),
-                    number(Math.min(stage.p95, stage.max)),
-                    number(Math.min(stage.p99, stage.max)),
-                    number(Math.min(stage.p999, stage.max)),
-                    number(stage.max),
-                  ],
-                  count: stage.count,
-                }))}
+                rows={[...report.summary.stages]
+                  .sort((a, b) => stageRank(a.stage) - stageRank(b.stage))
+                  .map((stage) => ({
+                    stage: stage.stage,
+                    values: [
+                      number(Math.min(stage.p50, stage.max)),
+                      number(Math.min(stage.p95, stage.max)),
+                      number(Math.min(stage.p99, stage.max)),
+                      number(Math.min(stage.p999, stage.max)),
+                      number(stage.max),
+                    ],
+                    count: stage.count,
+                  }))}
               />
               <table className="data-table">
                 <caption>Thresholds</caption>
@@ -311,7 +321,9 @@ export function ReportsPage(): React.JSX.Element {
                       <td className="numeric">
                         {threshold.unit === 'ratio'
                           ? formatPercent(threshold.actual)
-                          : `${number(threshold.actual)} ${threshold.unit}`}
+                          : threshold.unit === 'count'
+                            ? formatCount(threshold.actual)
+                            : `${number(threshold.actual)} ${threshold.unit}`}
                       </td>
                       <td className="verdict">{threshold.passed ? 'PASS' : 'FAIL'}</td>
                     </tr>

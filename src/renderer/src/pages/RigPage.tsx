@@ -14,6 +14,9 @@ const FORM_OPTIONS = {
     tapPort: 'where cvlab listens for its own datagrams',
     cooldownMs: 'min time between changes',
     userRate: 'messages/s per viewer',
+    userBurst: 'messages a viewer may send at once',
+    globalRate: 'messages/s across all instances',
+    globalBurst: 'messages at once across all instances',
   },
   tables: ['variables'],
 };

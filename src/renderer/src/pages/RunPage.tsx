@@ -265,7 +265,7 @@ export function RunPage(): React.JSX.Element {
     <div className="page page-run">
       <header className="run-bar">
         <div className="run-title">
-          <div className="label">{run ? 'running' : 'Start runs'}</div>
+          <div className="label">{run ? 'running' : 'next run (Start)'}</div>
           <h2 data-testid="run-title">{run ? run.scenario : nextName}</h2>
           <div className="dim">
             rig {run?.rig ?? rig?.rig.name ?? '…'} · seed{' '}
@@ -340,14 +340,16 @@ export function RunPage(): React.JSX.Element {
         </div>
       </div>
 
-      {summary && !run && <RunSummaryPanel summary={summary} />}
-
       <div className="numerals-caption label" data-testid="numerals-caption">
-        {finished
-          ? `whole run ${finished.run.id} · ${formatCount(e2e?.count ?? 0)} e2e samples`
-          : run
-            ? `newest ${run.intervalMs} ms interval · run p99 over the run so far`
-            : 'newest interval'}
+        {finished ? (
+          <>
+            whole run <code>{finished.run.id}</code> · {formatCount(e2e?.count ?? 0)} e2e samples
+          </>
+        ) : run ? (
+          `newest ${run.intervalMs} ms interval · run p99 over the run so far`
+        ) : (
+          'newest interval'
+        )}
       </div>
       <div className="numerals">
         <Numeral
@@ -381,7 +383,7 @@ export function RunPage(): React.JSX.Element {
           {...(finished && { whole: { label: 'e2e max · run', text: wholeMs(e2e?.max) } })}
         />
         <div className="numeral">
-          <div className="numeral-label">{finished ? 'e2e p99.9 · run' : 'e2e p99 · run so far'}</div>
+          <div className="numeral-label">{finished ? 'e2e p99.9 · run' : 'run p99 so far'}</div>
           <div className="numeral-value">
             <span data-testid="run-p99">
               {finished
@@ -400,7 +402,7 @@ export function RunPage(): React.JSX.Element {
           series="throughput"
           unit="/s"
           paused={paused}
-          {...(finished && { whole: { label: 'throughput · run mean', text: formatValue(finished.throughput) } })}
+          {...(finished && { whole: { label: 'throughput · mean', text: formatValue(finished.throughput) } })}
         />
         <Numeral
           store={store}
@@ -410,7 +412,7 @@ export function RunPage(): React.JSX.Element {
           unit="%"
           paused={paused}
           {...(finished && {
-            whole: { label: 'cpu · run mean', text: formatValue(finished.resources.cpuPercentMean) },
+            whole: { label: 'cpu · mean', text: formatValue(finished.resources.cpuPercentMean) },
           })}
         />
         <Numeral
@@ -421,10 +423,12 @@ export function RunPage(): React.JSX.Element {
           unit="MiB"
           paused={paused}
           {...(finished && {
-            whole: { label: 'heap · run max', text: formatValue(finished.resources.heapMaxBytes / 1048576) },
+            whole: { label: 'heap · max', text: formatValue(finished.resources.heapMaxBytes / 1048576) },
           })}
         />
       </div>
+
+      {summary && !run && <RunSummaryPanel summary={summary} />}
 
       <div className="scope-controls" role="toolbar" aria-label="scope controls">
         <label>
