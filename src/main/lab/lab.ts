@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
@@ -9,23 +8,14 @@ import {
   type LabFile,
   type OpenedDocument,
   type OpenedRig,
-  type LatencyHistogram,
-  type LoopbackOutcome,
   type ProbeState,
   type ReportExport,
   type Unsubscribe,
 } from '../../shared/api';
-import type {
-  ClockFit,
-  LoopbackEdge,
-  LoopbackOptionsInput,
-  LoopbackProgress,
-  LoopbackResult,
-  ProbePort,
-} from '../../shared/loopback';
+import type { ClockFit, LoopbackOptionsInput, ProbePort } from '../../shared/loopback';
 import type { RunComparison, RunFilter, RunListEntry, RunReport, TrendPoint, TrendRequest } from '../../shared/report';
-import { DEFAULT_ALERT_RULES, type AlertEvent } from '../../shared/alerts';
-import { Emitter, type Event } from '../../shared/emitter';
+import type { AlertEvent } from '../../shared/alerts';
+import { Emitter } from '../../shared/emitter';
 import { ValidationError } from '../../shared/format-issues';
 import type { RigConfig } from '../../shared/rig';
 import type { RunFrame, RunInfo, RunProgress, RunStartOptions, RunSummary } from '../../shared/run';
@@ -33,38 +23,26 @@ import type { Scenario } from '../../shared/scenario';
 import { runDoctor, type DoctorCheck } from './doctor';
 import { writeJsonFile } from './json-file';
 import { demoRigPath, resourcePath } from './paths';
-import { AlertMonitor } from './alerts/alert-monitor';
-import { createConsoleAlertHandler } from './alerts/console-alert-handler';
-import { createStoreAlertHandler } from './alerts/store-alert-handler';
-import { watchRunAlerts } from './alerts/watch-run-alerts';
-import { RunController } from './load/run-controller';
-import { LoopbackSession } from './loopback/loopback-session';
-import { listProbePorts } from './loopback/probe-transport';
-import { captureEnvironment } from './report/capture-environment';
+import { LoopbackService } from './loopback/loopback-service';
 import { ReportService } from './report/report-service';
-import { RunRecorder } from './store/run-recorder';
+import { RunService, type RunEngine } from './run-service';
 import { StoreProvider } from './store/store-provider';
+import type { MetricsExporter } from './metrics-export/metrics-exporter';
 import { loadRig, saveRig } from './rig-file';
 import { FrameBatcher } from './server/frame-batcher';
 
-/** What the Lab needs from the load engine (RunController has this shape). */
-export interface RunEngine {
-  start(options: RunStartOptions): Promise<RunInfo> | RunInfo;
-  stop(): Promise<RunSummary | undefined | null> | RunSummary | undefined | null;
-  current(): RunInfo | undefined | null;
-  /** Frames kept for the run going on, oldest first (a console that opens mid-run starts from these). */
-  frames(): RunFrame[];
-  readonly onDidRunProgress: Event<RunProgress>;
-  readonly onDidRunFrame: Event<RunFrame>;
-  readonly onDidFinishRun: Event<RunSummary>;
-}
+export type { RunEngine } from './run-service';
 
 export interface LabOptions {
   host: About['host'];
   /** The user's own rigs and scenarios live under here; default $XDG_DATA_HOME/cvlab or ~/.local/share/cvlab. */
   dataDir?: string;
-  /** The load engine; a RunController unless a test or benchmark hands in its own. */
+  /** The single-engine load engine; a RunController unless a test or benchmark hands in its own. */
   runs?: RunEngine;
+  /** `/metrics` of this engine (cvlab serve); the run service feeds it frames. */
+  metrics?: MetricsExporter;
+  /** Uncounted warm-up messages before each run (default: the engine's). */
+  warmUpMessages?: number;
   /**
    * Where runs are saved and reports come from: by default the same database `cvlab run` uses
    * (DATABASE_URL, else PGlite in the data folder). null: runs are not saved (benchmarks).
@@ -96,36 +74,38 @@ export class Lab implements LabApi {
   private readonly framesEmitter = new Emitter<RunFrame[]>();
   private readonly finishEmitter = new Emitter<RunSummary>();
   private readonly alertEmitter = new Emitter<AlertEvent>();
-  private readonly probeEmitter = new Emitter<ProbeState>();
-  private readonly loopbackProgressEmitter = new Emitter<LoopbackProgress>();
-  private readonly loopbackEdgesEmitter = new Emitter<LoopbackEdge[]>();
-  private readonly loopbackFinishEmitter = new Emitter<LoopbackOutcome>();
-  private readonly edgeBatcher = new FrameBatcher<LoopbackEdge>(MAX_FRAME_DELIVERIES_PER_SECOND, (edges) =>
-    this.loopbackEdgesEmitter.fire(edges),
-  );
-  private probe: { session: LoopbackSession; subscriptions: { dispose(): void }[] } | undefined;
-  private loopbackRunning = false;
+  private readonly loopback: LoopbackService = new LoopbackService({
+    activeRig: () => this.activeRig(),
+    stores: () => this.stores,
+    currentOrLastRunId: () => this.runs.current()?.id ?? this.last?.run.id ?? null,
+  });
   private readonly batcher = new FrameBatcher<RunFrame>(MAX_FRAME_DELIVERIES_PER_SECOND, (frames) =>
     this.framesEmitter.fire(frames),
   );
   private readonly engineSubscriptions: { dispose(): void }[] = [];
 
-  private readonly runs: RunEngine;
+  /** The one engine session: every run of the console goes through it. */
+  readonly runs: RunService;
   private readonly stores: StoreProvider | null;
   private readonly reports: ReportService | null;
-  private recorder: Promise<RunRecorder | null> | undefined;
 
   constructor(private readonly options: LabOptions) {
     this.dataDir = options.dataDir ?? defaultLabDataDir();
-    const runs = (this.runs = options.runs ?? new RunController());
     // CVLAB_DATA_DIR (tests) keeps the database beside the user's files; otherwise the CLI's default.
+    const ownFolder = Boolean(options.dataDir || process.env['CVLAB_DATA_DIR']);
     this.stores =
       options.stores === undefined
-        ? new StoreProvider(
-            options.dataDir || process.env['CVLAB_DATA_DIR'] ? { dataDir: join(this.dataDir, 'db') } : {},
-          )
+        ? new StoreProvider(ownFolder ? { dataDir: join(this.dataDir, 'db') } : {})
         : options.stores;
     this.reports = this.stores ? new ReportService(this.stores) : null;
+    const runs = (this.runs = new RunService({
+      stores: this.stores,
+      databaseUrl: options.stores === undefined && !ownFolder ? process.env['DATABASE_URL'] : undefined,
+      spoolDir: join(this.dataDir, 'spool'),
+      ...(options.runs ? { engine: options.runs } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}),
+    }));
     this.engineSubscriptions.push(
       runs.onDidRunProgress((progress) => this.progressEmitter.fire(progress)),
       runs.onDidRunFrame((frame) => this.batcher.push(frame)),
@@ -134,6 +114,7 @@ export class Lab implements LabApi {
         this.last = summary;
         this.finishEmitter.fire(summary);
       }),
+      runs.onDidAlert((notification) => this.alertEmitter.fire(notification.event)),
     );
   }
 
@@ -145,122 +126,29 @@ export class Lab implements LabApi {
     toUnsubscribe(this.finishEmitter.event(listener));
   readonly onDidAlert = (listener: (alert: AlertEvent) => void): Unsubscribe =>
     toUnsubscribe(this.alertEmitter.event(listener));
-  readonly onDidChangeProbe = (listener: (state: ProbeState) => void): Unsubscribe =>
-    toUnsubscribe(this.probeEmitter.event(listener));
-  readonly onDidLoopbackProgress = (listener: (progress: LoopbackProgress) => void): Unsubscribe =>
-    toUnsubscribe(this.loopbackProgressEmitter.event(listener));
-  readonly onDidLoopbackEdges = (listener: (edges: LoopbackEdge[]) => void): Unsubscribe =>
-    toUnsubscribe(this.loopbackEdgesEmitter.event(listener));
-  readonly onDidFinishLoopback = (listener: (outcome: LoopbackOutcome) => void): Unsubscribe =>
-    toUnsubscribe(this.loopbackFinishEmitter.event(listener));
+  readonly onDidChangeProbe = this.loopback.onDidChangeProbe;
+  readonly onDidLoopbackProgress = this.loopback.onDidLoopbackProgress;
+  readonly onDidLoopbackEdges = this.loopback.onDidLoopbackEdges;
+  readonly onDidFinishLoopback = this.loopback.onDidFinishLoopback;
 
   /** Serial ports a probe may sit on. */
   listProbePorts(): Promise<ProbePort[]> {
-    return listProbePorts();
+    return this.loopback.listProbePorts();
   }
-
-  /** Opens the probe on `path` with the active rig's test variable. */
-  async connectProbe(path: string): Promise<ProbeState> {
-    await this.closeProbe();
-    const { rig } = await this.activeRig();
-    const session = new LoopbackSession({ rig, path, ...(rig.serial?.baud ? { baudRate: rig.serial.baud } : {}) });
-    const subscriptions = [
-      session.onDidChangeConnection((state) =>
-        this.probeEmitter.fire({
-          state: state.state,
-          path,
-          detail:
-            state.state === 'connected' ? `${state.hello.firmware}, ${state.hello.adcBits}-bit ADC` : state.reason,
-        }),
-      ),
-      session.onDidProgress((progress) => this.loopbackProgressEmitter.fire(progress)),
-      session.onDidEdge((edge) => this.edgeBatcher.push(edge)),
-    ];
-    this.probe = { session, subscriptions };
-    try {
-      const hello = await session.connect();
-      return { state: 'connected', path, detail: `${hello.firmware}, ${hello.adcBits}-bit ADC` };
-    } catch (error) {
-      await this.closeProbe();
-      throw error;
-    }
+  connectProbe(path: string): Promise<ProbeState> {
+    return this.loopback.connectProbe(path);
   }
-
-  /** Closes the probe's port. */
-  async disconnectProbe(): Promise<ProbeState> {
-    await this.closeProbe();
-    const state: ProbeState = { state: 'closed', path: null, detail: 'no probe open' };
-    this.probeEmitter.fire(state);
-    return state;
+  disconnectProbe(): Promise<ProbeState> {
+    return this.loopback.disconnectProbe();
   }
-
-  /**
-   * Keeps a loop-back result with the load run going on (or the last one), so that run's report
-   * shows the hardware latency beside the pipeline's.
-   */
-  private async saveLoopback(result: object, startedAtMs: number): Promise<void> {
-    if (!this.stores) return;
-    try {
-      const store = await this.stores.get();
-      await store.loopback.save({
-        id: `loopback-${startedAtMs}-${randomBytes(3).toString('hex')}`,
-        runId: this.runs.current()?.id ?? this.last?.run.id ?? null,
-        rig: this.active?.rig.name ?? 'unknown',
-        startedAtMs,
-        summary: result as Record<string, unknown>,
-      });
-    } catch (error) {
-      console.error(`cvlab: saving the loop-back result failed: ${(error as Error).message}`);
-    }
-  }
-
-  /** Fits the probe clock to the host's. */
   calibrateProbe(): Promise<ClockFit> {
-    return this.requireProbe().calibrate();
+    return this.loopback.calibrateProbe();
   }
-
-  /** Starts a loop-back run; its outcome arrives through onDidFinishLoopback. */
-  async startLoopback(options: LoopbackOptionsInput): Promise<{ total: number }> {
-    const session = this.requireProbe();
-    if (this.loopbackRunning) throw new Error('A loop-back run is already going on: stop it first.');
-    this.loopbackRunning = true;
-    const startedAtMs = Date.now();
-    session
-      .run(options)
-      .then(
-        (result) => {
-          this.edgeBatcher.flush();
-          this.loopbackFinishEmitter.fire({ ok: true, result, histogram: latencyHistogram(result) });
-          void this.saveLoopback(result, startedAtMs);
-        },
-        (error: unknown) => {
-          this.edgeBatcher.flush();
-          this.loopbackFinishEmitter.fire({ ok: false, error: error instanceof Error ? error.message : String(error) });
-        },
-      )
-      .finally(() => {
-        this.loopbackRunning = false;
-      });
-    return { total: options.edges ?? 200 };
+  startLoopback(options: LoopbackOptionsInput): Promise<{ total: number }> {
+    return this.loopback.startLoopback(options);
   }
-
-  /** Stops the loop-back run going on. */
-  async stopLoopback(): Promise<void> {
-    this.probe?.session.stop('stopped from the console');
-  }
-
-  private requireProbe(): LoopbackSession {
-    if (!this.probe) throw new Error('No probe is connected: pick its serial port and connect first.');
-    return this.probe.session;
-  }
-
-  private async closeProbe(): Promise<void> {
-    const probe = this.probe;
-    this.probe = undefined;
-    if (!probe) return;
-    probe.session.stop('the probe was closed');
-    for (const subscription of probe.subscriptions) subscription.dispose();
-    await probe.session.close().catch(() => undefined);
+  stopLoopback(): Promise<void> {
+    return this.loopback.stopLoopback();
   }
 
   /** Versions and folders of this engine. */
@@ -328,56 +216,9 @@ export class Lab implements LabApi {
     return { path, name: basename(path, '.json'), builtIn: false };
   }
 
-  /** Starts a run through the load engine. */
+  /** Starts a run of any kind (one engine, several instances, fan-out) through the run service; it is saved as it goes. */
   async startRun(options: RunStartOptions): Promise<RunInfo> {
-    const recorder = await this.runRecorder();
-    const info = await this.runs.start(options);
-    // The default alert rules watch every console run; each firing and resolve reaches the Alerts page.
-    const monitor = new AlertMonitor({
-      rules: DEFAULT_ALERT_RULES,
-      handlers: [
-        createConsoleAlertHandler((notification) => this.alertEmitter.fire(notification.event)),
-        // Saved with the run, so its report shows what fired and what coincided with it.
-        ...(this.stores
-          ? [createStoreAlertHandler(async (event) => (await this.stores!.get()).alerts.saveEvent(info.id, event))]
-          : []),
-      ],
-      idPrefix: info.id,
-    });
-    watchRunAlerts(this.runs, monitor);
-    if (recorder) {
-      this.recordedDetails = { rig: options.rig, scenario: options.scenario };
-      void recorder
-        .start(info)
-        .catch((error: unknown) => console.error(`cvlab: saving run ${info.id} failed: ${(error as Error).message}`));
-    }
-    return info;
-  }
-
-  private recordedDetails: { rig?: unknown; scenario?: unknown } = {};
-
-  /** The recorder that saves every run for the Reports page; null when saving is off or the store cannot open. */
-  private runRecorder(): Promise<RunRecorder | null> {
-    const stores = this.stores;
-    if (!stores) return Promise.resolve(null);
-    this.recorder ??= stores.get().then(
-      (store) => {
-        const recorder = new RunRecorder(store, {
-          environment: captureEnvironment(),
-          details: () => this.recordedDetails,
-        });
-        recorder.onDidFail((error) => console.error(`cvlab: saving a run failed: ${error.message}`));
-        this.engineSubscriptions.push(recorder.attach(this.runs));
-        return recorder;
-      },
-      (error: unknown) => {
-        // Runs still go; they are just not saved. The next run tries again.
-        console.error(`cvlab: the run store did not open, runs are not saved: ${(error as Error).message}`);
-        this.recorder = undefined;
-        return null;
-      },
-    );
-    return this.recorder;
+    return this.runs.start(options);
   }
 
   private requireReports(): ReportService {
@@ -423,8 +264,7 @@ export class Lab implements LabApi {
 
   /** Stops the run going on; null when none runs. */
   async stopRun(): Promise<RunSummary | null> {
-    if (!this.runs.current()) return null;
-    const summary = (await this.runs.stop()) ?? null;
+    const summary = await this.runs.stop();
     if (summary) this.last = summary;
     return summary;
   }
@@ -433,11 +273,14 @@ export class Lab implements LabApi {
     return this.runs.current() ?? null;
   }
 
-  /** Frames of the run going on with a sequence above `after`, oldest first, at most `count`. */
+  /** Frames of the run going on (else of the last run) with a sequence above `after`, oldest first, at most `count`. */
   async runFrames(after: number, count: number): Promise<RunFrame[]> {
-    const frames = this.runs.frames();
-    const start = frames.findIndex((frame) => frame.sequence > after);
-    return start < 0 ? [] : frames.slice(start, start + count);
+    return this.runs.runFrames(after, count);
+  }
+
+  /** Alert events of the last run and of the run going on, oldest first (a reloaded console gets them back). */
+  async listAlerts(): Promise<AlertEvent[]> {
+    return this.runs.listAlerts();
   }
 
   async lastSummary(): Promise<RunSummary | null> {
@@ -447,11 +290,9 @@ export class Lab implements LabApi {
   /** Ends the engine's subscriptions (the app or the server is closing). */
   async dispose(): Promise<void> {
     if (this.runs.current()) await this.runs.stop();
-    await this.closeProbe();
-    this.edgeBatcher.dispose();
-    const recorder = await this.recorder;
-    await recorder?.flush().catch(() => undefined);
+    await this.loopback.dispose();
     for (const subscription of this.engineSubscriptions) subscription.dispose();
+    await this.runs.dispose();
     this.batcher.dispose();
     await this.stores?.close();
   }
@@ -502,23 +343,4 @@ export class Lab implements LabApi {
     await mkdir(folder, { recursive: true });
     return join(folder, name.endsWith('.json') ? name : `${name}.json`);
   }
-}
-
-const HISTOGRAM_BINS = 40;
-
-/** Counts the matched clock-model latencies into equal bins (engine side: the console only draws them). */
-export function latencyHistogram(result: LoopbackResult): LatencyHistogram {
-  const values = result.edges.flatMap((edge) =>
-    edge.status === 'matched' && edge.latencyUs !== null ? [edge.latencyUs] : [],
-  );
-  if (values.length === 0) return { startUs: 0, binUs: 0, counts: [] };
-  const low = Math.min(...values);
-  const high = Math.max(...values);
-  const binUs = high > low ? (high - low) / HISTOGRAM_BINS : 1;
-  const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
-  for (const value of values) {
-    const index = Math.min(HISTOGRAM_BINS - 1, Math.floor((value - low) / binUs));
-    counts[index] = (counts[index] ?? 0) + 1;
-  }
-  return { startUs: low, binUs, counts };
 }

@@ -8,6 +8,7 @@ import { monotonicNs } from './monotonic-clock';
 import { describePacket, OscOutput } from './osc-output';
 import { OscTap } from './osc-tap';
 import type {
+  DatagramTap,
   DegradedState,
   Disposable,
   LabPipeline,
@@ -30,14 +31,19 @@ export interface PipelineOptions {
   readonly redisUrl?: string | null;
   /** Where outcomes go after the hot path (the audit log). */
   readonly sink?: OutcomeSink;
-  /** Listen on the rig's tap port (default: when the rig has one). */
-  readonly tap?: boolean;
+  /**
+   * Listen on the rig's tap port (default: when the rig has one); or a tap listening elsewhere
+   * (another thread), told of each datagram here.
+   */
+  readonly tap?: boolean | DatagramTap;
   /** Test seam: awaited before each stage when set (a stall shows up in e2e). */
   readonly stageHook?: (stage: HookedStage) => void | Promise<void>;
   /** Keep Redis keys after close (a console session that outlives one command). */
   readonly keepState?: boolean;
   /** Probe the OSC target at start for a listener (default true). */
   readonly probeTarget?: boolean;
+  /** A Redis commit slower than this is decided in process (default 250 ms). */
+  readonly redisCommandTimeoutMs?: number;
 }
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -119,7 +125,7 @@ class Pipeline implements LabPipeline {
   private readonly tapEmitter = new Emitter<number>();
   private readonly changeEmitter = new Emitter<StateChangeEvent>();
   private readonly remoteSubscription: Disposable;
-  private tap: OscTap | undefined;
+  private tap: DatagramTap | undefined;
   private failures = 0;
   private readonly memoryStore: MemoryStateStore | undefined;
   private readonly parsed = new ParsedAssignments();
@@ -139,7 +145,7 @@ class Pipeline implements LabPipeline {
     );
   }
 
-  attachTap(tap: OscTap): void {
+  attachTap(tap: DatagramTap): void {
     this.tap = tap;
   }
 
@@ -333,7 +339,8 @@ class Pipeline implements LabPipeline {
  */
 export async function createPipeline(rig: RigConfig, options: PipelineOptions): Promise<LabPipeline> {
   const redisUrl = options.redisUrl === null ? undefined : (options.redisUrl ?? rig.redisUrl);
-  const useTap = (options.tap ?? true) && rig.osc.tapPort !== undefined;
+  const remoteTap = typeof options.tap === 'object' ? options.tap : undefined;
+  const useTap = (options.tap ?? true) !== false && rig.osc.tapPort !== undefined;
   // Resolve the target before opening Redis: a bad osc.host fails fast, leaving nothing open.
   const tapIsTarget = rig.osc.tapPort === rig.osc.port && isLoopback(rig.osc.host);
   const output = await OscOutput.open(rig, { mirrorToTap: useTap && !tapIsTarget });
@@ -343,10 +350,12 @@ export async function createPipeline(rig: RigConfig, options: PipelineOptions): 
       ...(redisUrl ? { redisUrl } : {}),
       namespace: options.namespace,
       instanceId: options.instanceId ?? randomUUID(),
+      ...(options.redisCommandTimeoutMs !== undefined ? { commandTimeoutMs: options.redisCommandTimeoutMs } : {}),
     });
     const pipeline = new Pipeline(new MessageValidator(rig), store, output, options);
     pipeline.watchDegraded();
-    if (useTap && rig.osc.tapPort !== undefined) {
+    if (useTap && remoteTap) pipeline.attachTap(remoteTap);
+    else if (useTap && rig.osc.tapPort !== undefined) {
       pipeline.attachTap(await OscTap.listen(rig.osc.tapPort, (ns) => pipeline.fireTap(ns)));
     }
     if ((options.probeTarget ?? true) && (await output.probeListener()) === false) {
