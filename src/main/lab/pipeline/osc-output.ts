@@ -91,7 +91,7 @@ export class OscOutput {
   private closed = false;
   /** Send errors seen on sampled datagrams and on process() sends, by kind. */
   sendErrors = 0;
-  /** Sends the target refused or could not be reached (nothing listening, no route). */
+  /** Datagrams the target refused or could not be reached for (ICMP errors: nothing listening, no route). */
   targetAbsentSends = 0;
   lastSendError: string | undefined;
 
@@ -115,7 +115,8 @@ export class OscOutput {
    */
   static async open(rig: RigConfig, options: { mirrorToTap?: boolean; target?: ResolvedTarget } = {}): Promise<OscOutput> {
     const target = options.target ?? (await resolveOscTarget(rig));
-    const socket = await connectedSocket(target.family, target.port, target.address);
+    const errors = { handler: (_error: NodeJS.ErrnoException): void => undefined };
+    const socket = await connectedSocket(target.family, target.port, target.address, (error) => errors.handler(error));
     let mirror: Socket | undefined;
     try {
       if (options.mirrorToTap && rig.osc.tapPort !== undefined) mirror = await connectedSocket(4, rig.osc.tapPort, '127.0.0.1');
@@ -123,30 +124,36 @@ export class OscOutput {
       socket.close();
       throw error;
     }
-    return new OscOutput(socket, mirror, target, rig);
+    const output = new OscOutput(socket, mirror, target, rig);
+    errors.handler = (error) => output.noteSendError(error);
+    return output;
   }
 
   /**
-   * Whether something listens on the target: two empty datagrams (an OSC receiver ignores them)
-   * from a socket of their own; the second send fails with ECONNREFUSED when the first drew an
-   * ICMP "port unreachable". Undefined when the answer is unknown (a remote host that filters ICMP
-   * looks the same as one that listens).
+   * Whether something listens on the target: an empty datagram (an OSC receiver ignores it) from
+   * a socket of its own. A connected UDP socket hears the ICMP "port unreachable" as an
+   * ECONNREFUSED error event. Undefined when the answer is unknown (a remote host that filters
+   * ICMP looks the same as one that listens).
    */
   async probeListener(): Promise<boolean | undefined> {
     const { family, port, address } = this.target;
     let socket: Socket | undefined;
     try {
       socket = await connectedSocket(family, port, address);
+      let refused: string | undefined;
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== undefined && TARGET_ABSENT.has(error.code)) refused = error.code;
+      });
       const probe = socket;
       const send = (): Promise<string | undefined> =>
         new Promise((resolve) => probe.send(Buffer.alloc(0), (error) => resolve((error as NodeJS.ErrnoException | null)?.code)));
-      const first = await send();
-      if (first !== undefined && TARGET_ABSENT.has(first)) return false;
-      // Loopback answers within the send itself; a LAN within a few ms.
-      await new Promise((resolve) => setTimeout(resolve, isLoopbackAddress(address) ? 5 : 50));
-      const second = await send();
-      if (second !== undefined && TARGET_ABSENT.has(second)) return false;
-      return second === undefined ? true : undefined;
+      for (let attempt = 0; attempt < 2 && refused === undefined; attempt++) {
+        const failed = await send();
+        if (failed !== undefined && TARGET_ABSENT.has(failed)) refused = failed;
+        // Loopback answers within the send itself; a LAN within a few ms.
+        else await new Promise((resolve) => setTimeout(resolve, isLoopbackAddress(address) ? 10 : 50));
+      }
+      return refused === undefined ? (isLoopbackAddress(address) ? true : undefined) : false;
     } catch {
       return undefined;
     } finally {
@@ -246,7 +253,7 @@ export class OscOutput {
   };
 
   /** Counts a send error; true when it only means the target is absent. */
-  private noteSendError(error: Error): boolean {
+  noteSendError(error: Error): boolean {
     const code = (error as NodeJS.ErrnoException).code ?? error.message;
     this.lastSendError = code;
     if (TARGET_ABSENT.has(code)) {
@@ -268,7 +275,7 @@ export class OscOutput {
   }
 }
 
-async function connectedSocket(family: 4 | 6, port: number, address: string): Promise<Socket> {
+async function connectedSocket(family: 4 | 6, port: number, address: string, onError?: (error: NodeJS.ErrnoException) => void): Promise<Socket> {
   const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', sendBufferSize: 4 * 1024 * 1024 });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
@@ -277,8 +284,8 @@ async function connectedSocket(family: 4 | 6, port: number, address: string): Pr
       resolve();
     });
   });
-  // Send errors are counted through the sampled callbacks; an 'error' event must not end the process.
-  socket.on('error', () => undefined);
+  // A connected socket hears the target's ICMP errors as 'error' events: counted, never fatal.
+  socket.on('error', onError ?? (() => undefined));
   return socket;
 }
 
