@@ -194,7 +194,8 @@ class Pipeline implements LabPipeline {
         outcome = invalid;
       } else {
         const committed = this.committed;
-        const refusal = store.commitParsed(message.user, this.parsed, committed, validated);
+        committed.limitStartNs = validated;
+        const refusal = store.commitParsed(message.user, this.parsed, committed);
         if (refusal !== undefined) {
           const limited = reused.limited;
           limited.rejection = refusal;

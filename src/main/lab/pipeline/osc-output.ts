@@ -175,7 +175,7 @@ export class OscOutput {
     if (changes.length === 1) {
       const only = changes[0] as AppliedChange;
       const template = this.templateOf(only.variable);
-      template.writeFloatBE(scaleToOutput(this.variables.get(only.variable) as VariableConfig, only.value), template.length - 4);
+      writeFloat32BigEndian(template, template.length - 4, scaleToOutput(this.variables.get(only.variable) as VariableConfig, only.value));
       this.lastTemplateVariable = only.variable;
       this.lastBundleSize = 0;
       return template;
@@ -203,7 +203,7 @@ export class OscOutput {
       buffer.writeInt32BE(template.length, offset);
       template.copy(buffer, offset + 4);
       offset += 4 + template.length;
-      buffer.writeFloatBE(scaleToOutput(this.variables.get(change.variable) as VariableConfig, change.value), offset - 4);
+      writeFloat32BigEndian(buffer, offset - 4, scaleToOutput(this.variables.get(change.variable) as VariableConfig, change.value));
     }
     return buffer;
   }
@@ -272,6 +272,27 @@ export class OscOutput {
       new Promise<void>((resolve) => this.socket.close(() => resolve())),
       mirror ? new Promise<void>((resolve) => mirror.close(() => resolve())) : undefined,
     ]).then(() => undefined);
+  }
+}
+
+// One float32 and its bytes, reused: writing a value costs no call into Buffer's checks.
+const float32 = new Float32Array(1);
+const float32Bytes = new Uint8Array(float32.buffer);
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** The same bytes as buffer.writeFloatBE(value, offset), written in place. */
+function writeFloat32BigEndian(buffer: Uint8Array, offset: number, value: number): void {
+  float32[0] = value;
+  if (littleEndian) {
+    buffer[offset] = float32Bytes[3] as number;
+    buffer[offset + 1] = float32Bytes[2] as number;
+    buffer[offset + 2] = float32Bytes[1] as number;
+    buffer[offset + 3] = float32Bytes[0] as number;
+  } else {
+    buffer[offset] = float32Bytes[0] as number;
+    buffer[offset + 1] = float32Bytes[1] as number;
+    buffer[offset + 2] = float32Bytes[2] as number;
+    buffer[offset + 3] = float32Bytes[3] as number;
   }
 }
 
