@@ -42,6 +42,8 @@ export interface PipelineOptions {
   readonly keepState?: boolean;
   /** Probe the OSC target at start for a listener (default true). */
   readonly probeTarget?: boolean;
+  /** A Redis commit slower than this is decided in process (default 250 ms). */
+  readonly redisCommandTimeoutMs?: number;
 }
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -192,7 +194,8 @@ class Pipeline implements LabPipeline {
         outcome = invalid;
       } else {
         const committed = this.committed;
-        const refusal = store.commitParsed(message.user, this.parsed, committed, validated);
+        committed.limitStartNs = validated;
+        const refusal = store.commitParsed(message.user, this.parsed, committed);
         if (refusal !== undefined) {
           const limited = reused.limited;
           limited.rejection = refusal;
@@ -348,6 +351,7 @@ export async function createPipeline(rig: RigConfig, options: PipelineOptions): 
       ...(redisUrl ? { redisUrl } : {}),
       namespace: options.namespace,
       instanceId: options.instanceId ?? randomUUID(),
+      ...(options.redisCommandTimeoutMs !== undefined ? { commandTimeoutMs: options.redisCommandTimeoutMs } : {}),
     });
     const pipeline = new Pipeline(new MessageValidator(rig), store, output, options);
     pipeline.watchDegraded();

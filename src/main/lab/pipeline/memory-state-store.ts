@@ -31,6 +31,8 @@ export class CommittedChanges {
   storeNs = 0.5;
   /** monotonicNs when the changes were written (the encode stage starts there). */
   storedAtNs = 0.5;
+  /** Set by the caller before commitParsed(): monotonicNs when the limit stage starts. */
+  limitStartNs = 0.5;
 
   /** The pooled array for `count` changes; its objects are rewritten in place. */
   take(count: number): PooledChange[] {
@@ -112,18 +114,23 @@ export class MemoryStateStore implements StateStore {
   /**
    * commitNow() for the hot path: reads the validator's reused arrays and writes the accepted
    * changes into `out` (pooled objects); answers undefined when accepted, else the rejection.
+   * The caller sets out.limitStartNs first (a stamp it already took).
    */
-  commitParsed(user: string, parsed: ParsedAssignments, out: CommittedChanges, limitStart = monotonicNs()): Rejection | undefined {
+  commitParsed(user: string, parsed: ParsedAssignments, out: CommittedChanges): Rejection | undefined {
     const count = parsed.count;
     for (let index = 0; index < count; index++) {
       const name = parsed.variables[index] as string;
       if (!this.variables.has(name)) return deferRejection('unknown_variable', unknownVariableDetail, name);
     }
-    const decision = this.ownClock
-      ? this.limiter.check(user, parsed.variables, count, performanceMsOf(limitStart))
-      : this.limiter.check(user, parsed.variables, count);
+    let decision;
+    if (this.ownClock) {
+      this.limiter.givenNowMs = performanceMsOf(out.limitStartNs);
+      decision = this.limiter.checkAtGivenTime(user, parsed.variables, count);
+    } else {
+      decision = this.limiter.check(user, parsed.variables, count);
+    }
     const limitEnd = monotonicNs();
-    out.limitNs = limitEnd - limitStart;
+    out.limitNs = limitEnd - out.limitStartNs;
     if (!decision.ok) return describeLimit(decision, user, this.rig.limiter);
     const changes = out.take(count);
     for (let index = 0; index < count; index++) {

@@ -20,6 +20,9 @@ interface CompiledVariable {
   readonly expected: string;
   /** A word of this variable reads like a number (an enum value "1"): words are looked up first. */
   readonly numericWords: boolean;
+  /** The words as parallel lists, for lookups without a substring (plain ASCII words only). */
+  readonly wordKeys: readonly string[];
+  readonly wordValues: readonly number[];
 }
 
 /** One `name value` pair as written, before the name and value are checked. */
@@ -144,7 +147,7 @@ export class MessageValidator {
       if (equals <= start || equals === index - 1 || count === MAX_ASSIGNMENTS) return false;
       const variable = this.compiledAt(text, start, equals);
       if (variable === undefined) return false;
-      if (!readPlainNumber(variable, text, equals + 1, index, parsedValue)) {
+      if (!readWord(variable, text, equals + 1, index, parsedValue) && !readPlainNumber(variable, text, equals + 1, index, parsedValue)) {
         if (parseValueInto(variable, text.slice(equals + 1, index), parsedValue) !== undefined) return false;
       }
       // The same variable twice: the last one wins, in the place of the first.
@@ -374,6 +377,9 @@ function compile(variable: VariableConfig): CompiledVariable {
     rangeText,
     expected,
     numericWords: [...words.keys()].some((word) => /^[\d.]/.test(word)),
+    // A non-ASCII word (an enum value "ü") is left to the Map: lower-casing differs there.
+    wordKeys: [...words.keys()].filter((word) => /^[\x21-\x7e]+$/.test(word)),
+    wordValues: [...words].filter(([word]) => /^[\x21-\x7e]+$/.test(word)).map(([, value]) => value),
   };
 }
 
@@ -400,6 +406,31 @@ function parseValue(variable: CompiledVariable, raw: string | undefined): Assign
   return parsedValue.clamped
     ? { variable: name, spec: { kind: 'absolute', value: parsedValue.value }, raw: rawText, clamped: true }
     : { variable: name, spec: { kind: 'absolute', value: parsedValue.value }, raw: rawText };
+}
+
+/** parseValueInto's word lookup (`min`, `on`, an enum value; after an optional `=`), done in place. */
+function readWord(variable: CompiledVariable, text: string, from: number, end: number, out: ParsedValue): boolean {
+  const start = text.charCodeAt(from) === EQUALS ? from + 1 : from;
+  const length = end - start;
+  const keys = variable.wordKeys;
+  for (let word = 0; word < keys.length; word++) {
+    const key = keys[word] as string;
+    if (key.length !== length) continue;
+    let index = 0;
+    while (index < length) {
+      let code = text.charCodeAt(start + index);
+      if (code >= 0x41 && code <= 0x5a) code += 0x20;
+      if (code !== key.charCodeAt(index)) break;
+      index++;
+    }
+    if (index === length) {
+      out.relative = false;
+      out.clamped = false;
+      out.value = variable.wordValues[word] as number;
+      return true;
+    }
+  }
+  return false;
 }
 
 /** 10^0 … 10^22: every one exact as a double. */

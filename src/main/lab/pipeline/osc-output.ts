@@ -91,7 +91,7 @@ export class OscOutput {
   private closed = false;
   /** Send errors seen on sampled datagrams and on process() sends, by kind. */
   sendErrors = 0;
-  /** Sends the target refused or could not be reached (nothing listening, no route). */
+  /** Datagrams the target refused or could not be reached for (ICMP errors: nothing listening, no route). */
   targetAbsentSends = 0;
   lastSendError: string | undefined;
 
@@ -115,7 +115,8 @@ export class OscOutput {
    */
   static async open(rig: RigConfig, options: { mirrorToTap?: boolean; target?: ResolvedTarget } = {}): Promise<OscOutput> {
     const target = options.target ?? (await resolveOscTarget(rig));
-    const socket = await connectedSocket(target.family, target.port, target.address);
+    const errors = { handler: (_error: NodeJS.ErrnoException): void => undefined };
+    const socket = await connectedSocket(target.family, target.port, target.address, (error) => errors.handler(error));
     let mirror: Socket | undefined;
     try {
       if (options.mirrorToTap && rig.osc.tapPort !== undefined) mirror = await connectedSocket(4, rig.osc.tapPort, '127.0.0.1');
@@ -123,30 +124,36 @@ export class OscOutput {
       socket.close();
       throw error;
     }
-    return new OscOutput(socket, mirror, target, rig);
+    const output = new OscOutput(socket, mirror, target, rig);
+    errors.handler = (error) => output.noteSendError(error);
+    return output;
   }
 
   /**
-   * Whether something listens on the target: two empty datagrams (an OSC receiver ignores them)
-   * from a socket of their own; the second send fails with ECONNREFUSED when the first drew an
-   * ICMP "port unreachable". Undefined when the answer is unknown (a remote host that filters ICMP
-   * looks the same as one that listens).
+   * Whether something listens on the target: an empty datagram (an OSC receiver ignores it) from
+   * a socket of its own. A connected UDP socket hears the ICMP "port unreachable" as an
+   * ECONNREFUSED error event. Undefined when the answer is unknown (a remote host that filters
+   * ICMP looks the same as one that listens).
    */
   async probeListener(): Promise<boolean | undefined> {
     const { family, port, address } = this.target;
     let socket: Socket | undefined;
     try {
       socket = await connectedSocket(family, port, address);
+      let refused: string | undefined;
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== undefined && TARGET_ABSENT.has(error.code)) refused = error.code;
+      });
       const probe = socket;
       const send = (): Promise<string | undefined> =>
         new Promise((resolve) => probe.send(Buffer.alloc(0), (error) => resolve((error as NodeJS.ErrnoException | null)?.code)));
-      const first = await send();
-      if (first !== undefined && TARGET_ABSENT.has(first)) return false;
-      // Loopback answers within the send itself; a LAN within a few ms.
-      await new Promise((resolve) => setTimeout(resolve, isLoopbackAddress(address) ? 5 : 50));
-      const second = await send();
-      if (second !== undefined && TARGET_ABSENT.has(second)) return false;
-      return second === undefined ? true : undefined;
+      for (let attempt = 0; attempt < 2 && refused === undefined; attempt++) {
+        const failed = await send();
+        if (failed !== undefined && TARGET_ABSENT.has(failed)) refused = failed;
+        // Loopback answers within the send itself; a LAN within a few ms.
+        else await new Promise((resolve) => setTimeout(resolve, isLoopbackAddress(address) ? 10 : 50));
+      }
+      return refused === undefined ? (isLoopbackAddress(address) ? true : undefined) : false;
     } catch {
       return undefined;
     } finally {
@@ -168,7 +175,7 @@ export class OscOutput {
     if (changes.length === 1) {
       const only = changes[0] as AppliedChange;
       const template = this.templateOf(only.variable);
-      template.writeFloatBE(scaleToOutput(this.variables.get(only.variable) as VariableConfig, only.value), template.length - 4);
+      writeFloat32BigEndian(template, template.length - 4, scaleToOutput(this.variables.get(only.variable) as VariableConfig, only.value));
       this.lastTemplateVariable = only.variable;
       this.lastBundleSize = 0;
       return template;
@@ -196,7 +203,7 @@ export class OscOutput {
       buffer.writeInt32BE(template.length, offset);
       template.copy(buffer, offset + 4);
       offset += 4 + template.length;
-      buffer.writeFloatBE(scaleToOutput(this.variables.get(change.variable) as VariableConfig, change.value), offset - 4);
+      writeFloat32BigEndian(buffer, offset - 4, scaleToOutput(this.variables.get(change.variable) as VariableConfig, change.value));
     }
     return buffer;
   }
@@ -246,7 +253,7 @@ export class OscOutput {
   };
 
   /** Counts a send error; true when it only means the target is absent. */
-  private noteSendError(error: Error): boolean {
+  noteSendError(error: Error): boolean {
     const code = (error as NodeJS.ErrnoException).code ?? error.message;
     this.lastSendError = code;
     if (TARGET_ABSENT.has(code)) {
@@ -268,7 +275,28 @@ export class OscOutput {
   }
 }
 
-async function connectedSocket(family: 4 | 6, port: number, address: string): Promise<Socket> {
+// One float32 and its bytes, reused: writing a value costs no call into Buffer's checks.
+const float32 = new Float32Array(1);
+const float32Bytes = new Uint8Array(float32.buffer);
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** The same bytes as buffer.writeFloatBE(value, offset), written in place. */
+function writeFloat32BigEndian(buffer: Uint8Array, offset: number, value: number): void {
+  float32[0] = value;
+  if (littleEndian) {
+    buffer[offset] = float32Bytes[3] as number;
+    buffer[offset + 1] = float32Bytes[2] as number;
+    buffer[offset + 2] = float32Bytes[1] as number;
+    buffer[offset + 3] = float32Bytes[0] as number;
+  } else {
+    buffer[offset] = float32Bytes[0] as number;
+    buffer[offset + 1] = float32Bytes[1] as number;
+    buffer[offset + 2] = float32Bytes[2] as number;
+    buffer[offset + 3] = float32Bytes[3] as number;
+  }
+}
+
+async function connectedSocket(family: 4 | 6, port: number, address: string, onError?: (error: NodeJS.ErrnoException) => void): Promise<Socket> {
   const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', sendBufferSize: 4 * 1024 * 1024 });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
@@ -277,8 +305,8 @@ async function connectedSocket(family: 4 | 6, port: number, address: string): Pr
       resolve();
     });
   });
-  // Send errors are counted through the sampled callbacks; an 'error' event must not end the process.
-  socket.on('error', () => undefined);
+  // A connected socket hears the target's ICMP errors as 'error' events: counted, never fatal.
+  socket.on('error', onError ?? (() => undefined));
   return socket;
 }
 

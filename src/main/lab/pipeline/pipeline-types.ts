@@ -71,16 +71,19 @@ export interface ChatPipeline {
   close(): Promise<void>;
 }
 
-/** Told of each datagram before it is sent, so arrivals on the OSC tap can be timed from due time. */
+/** The pipeline createPipeline builds: every optional member of ChatPipeline present. */
+export type LabPipeline = ChatPipeline & Required<Pick<ChatPipeline, 'processWith' | 'onDidChangeDegraded' | 'warnings'>>;
+
+/**
+ * Told of each datagram before it is sent, so arrivals on the OSC tap can be timed from due time.
+ * `dueNs` is on the monotonicNs clock (process.hrtime ns as a number).
+ */
 export interface DatagramTap {
-  expect(dueNs: number, bytes: Uint8Array): void;
+  expect(dueNs: number, buffer: Uint8Array): void;
   readonly matched: number;
   readonly unmatched: number;
   close(): Promise<void>;
 }
-
-/** The pipeline createPipeline builds: every optional member of ChatPipeline present. */
-export type LabPipeline = ChatPipeline & Required<Pick<ChatPipeline, 'processWith' | 'onDidChangeDegraded' | 'warnings'>>;
 
 /** A state change seen by this instance. */
 export type StateChangeEvent = AppliedChange & {

@@ -108,6 +108,13 @@ export class RedisStateStore implements StateStore {
   private clockSampledAtMs = 0;
   /** A commit overran its timeout: messages are decided in process until a PING answers. */
   private suspect = false;
+  /**
+   * Commits sent to Redis whose answer (or timeout) is still awaited, by epoch: an in-process
+   * decision waits for the commits sent before it (its epoch and older), never for later ones.
+   */
+  private readonly inFlightByEpoch = new Map<number, number>();
+  private epoch = 0;
+  private drainWaiters: { upTo: number; resolve: () => void }[] = [];
   private recoveryTimer: NodeJS.Timeout | undefined;
   private degraded: DegradedState = { degraded: false, reason: '' };
   private readonly degradedEmitter = new Emitter<DegradedState>();
@@ -186,8 +193,8 @@ export class RedisStateStore implements StateStore {
   async commit(user: string, assignments: readonly Assignment[]): Promise<CommitResult> {
     // The mirror refuses unknown variables in plain words without touching Redis.
     if (unknownVariable(this.variables, assignments) !== undefined) return this.mirror.commitNow(user, assignments);
-    if (this.redis.status !== 'ready') return this.fallback(user, assignments, 0, 'Redis is not connected');
-    if (this.suspect) return this.fallback(user, assignments, 0, 'Redis stopped answering');
+    if (this.redis.status !== 'ready') return this.fallbackAfterDrain(user, assignments, 0, 'Redis is not connected');
+    if (this.suspect) return this.fallbackAfterDrain(user, assignments, 0, 'Redis stopped answering');
     if (this.clockOffsetMs === undefined && !(await this.sampleClock())) {
       return this.fallback(user, assignments, 0, 'Redis did not answer TIME');
     }
@@ -214,6 +221,8 @@ export class RedisStateStore implements StateStore {
     for (let attempt = 0; ; attempt++) {
       const sentAtMs = performance.now();
       args[6] = (sentAtMs + this.offsetLowerBound(sentAtMs) + this.leaseMs).toFixed(3);
+      const epoch = this.epoch;
+      this.inFlightByEpoch.set(epoch, (this.inFlightByEpoch.get(epoch) ?? 0) + 1);
       const pending = this.redis.cvlabCommit(...args);
       let timer: NodeJS.Timeout | undefined;
       // The timer's verdict waits for setImmediate: a reply that came in while this event loop was
@@ -225,27 +234,29 @@ export class RedisStateStore implements StateStore {
         reply = await Promise.race([pending, timedOut]);
       } catch (error) {
         clearTimeout(timer);
+        this.settled(epoch);
         this.redisErrors++;
         // Redis may have read the script before the connection broke: decide once its lease is over.
         const leftMs = sentAtMs + this.leaseMs - performance.now();
         if (leftMs > 0) await sleep(leftMs);
-        return this.fallback(user, assignments, Number(process.hrtime.bigint() - start), `Redis failed: ${errorText(error)}`);
+        return this.fallbackAfterDrain(user, assignments, Number(process.hrtime.bigint() - start), `Redis failed: ${errorText(error)}`);
       }
       clearTimeout(timer);
+      this.settled(epoch);
       if (reply === 'timeout') {
         this.redisErrors++;
         this.startRecovery();
         pending.then((late) => {
           if (late[0] === 1) this.lateApplied++;
         }, () => undefined);
-        return this.fallback(user, assignments, Number(process.hrtime.bigint() - start), `Redis did not answer within ${this.commandTimeoutMs} ms`);
+        return this.fallbackAfterDrain(user, assignments, Number(process.hrtime.bigint() - start), `Redis did not answer within ${this.commandTimeoutMs} ms`);
       }
       const code = reply[0];
       const timeAt = code === 0 ? 5 : 1;
       this.noteClock(Number(reply[timeAt]) * 1000 + Number(reply[timeAt + 1]) / 1000, performance.now());
       if (code !== 2) break;
       // The script started after its lease (Redis or this process was very busy) and did nothing.
-      if (attempt >= 1) return this.fallback(user, assignments, Number(process.hrtime.bigint() - start), 'Redis ran the commit after its lease twice');
+      if (attempt >= 1) return this.fallbackAfterDrain(user, assignments, Number(process.hrtime.bigint() - start), 'Redis ran the commit after its lease twice');
     }
     const limitNs = Number(process.hrtime.bigint() - start);
     if (this.degraded.degraded) this.setDegraded(false, 'Redis answers again');
@@ -391,6 +402,35 @@ export class RedisStateStore implements StateStore {
       cursor = next;
       if (found.length > 0) await this.redis.unlink(...found);
     } while (cursor !== '0');
+  }
+
+  private settled(epoch: number): void {
+    const left = (this.inFlightByEpoch.get(epoch) ?? 1) - 1;
+    if (left > 0) return void this.inFlightByEpoch.set(epoch, left);
+    this.inFlightByEpoch.delete(epoch);
+    if (this.drainWaiters.length === 0) return;
+    let oldest = Infinity;
+    for (const pending of this.inFlightByEpoch.keys()) if (pending < oldest) oldest = pending;
+    const waiting: typeof this.drainWaiters = [];
+    for (const waiter of this.drainWaiters) {
+      if (waiter.upTo < oldest) waiter.resolve();
+      else waiting.push(waiter);
+    }
+    this.drainWaiters = waiting;
+  }
+
+  /**
+   * Decides in process once every commit sent before this one has its answer (or timed out): a
+   * commit still in flight may yet be answered, and its version must be known here before this
+   * instance hands out the next one (otherwise Redis and the stand-in could give two messages
+   * one version). Commits sent later do not hold it up.
+   */
+  private async fallbackAfterDrain(user: string, assignments: readonly Assignment[], lostNs: number, reason: string): Promise<CommitResult> {
+    if (this.inFlightByEpoch.size === 0) return this.fallback(user, assignments, lostNs, reason);
+    const waitStart = process.hrtime.bigint();
+    const upTo = this.epoch++;
+    await new Promise<void>((resolve) => this.drainWaiters.push({ upTo, resolve }));
+    return this.fallback(user, assignments, lostNs + Number(process.hrtime.bigint() - waitStart), reason);
   }
 
   /** Decides the message in process; `lostNs` (a failed Redis attempt) counts toward the limit stage. */
