@@ -217,6 +217,10 @@ export class RunController {
         if (!run.closed) metrics.recordTap(ns);
       }),
     );
+    const measured = pipeline.onDidMeasure?.(({ stage, ns }) => {
+      if (!run.closed) metrics.recordStage(stage, ns);
+    });
+    if (measured) run.disposables.push(measured);
 
     run.startNs = Number(process.hrtime.bigint());
     run.lastFrameNs = run.startNs;
@@ -466,6 +470,7 @@ export class RunController {
       ...(capacity ? { capacity } : {}),
       ...(leak ? { leak } : {}),
       framesKept: run.frames.length,
+      ...(run.pipeline.blackBox ? { blackBox: run.pipeline.blackBox() } : {}),
     };
     run.closed = true;
     run.sampler.close();

@@ -1,5 +1,7 @@
 import type { Disposable } from '../../../shared/emitter';
 import type { AppliedChange, ChatMessage, Outcome } from '../../../shared/message';
+import type { BlackBoxSummary } from '../../../shared/run';
+import type { MetricStage } from '../../../shared/scenario';
 
 /**
  * Where every outcome goes after the hot path, without waiting: the audit log hangs here.
@@ -36,6 +38,10 @@ export interface ChatPipeline {
   snapshot(): Promise<Record<string, { value: number; version: number; writer: string }>>;
   /** Closes sockets and connections and removes the run's Redis keys. */
   close(): Promise<void>;
+  /** Timings that arrive apart from an outcome (black box: the bot's chat replies). */
+  onDidMeasure?(listener: (measurement: { stage: MetricStage; ns: number }) => void): Disposable;
+  /** Black box: the chat and OSC accounting so far, for the run summary. */
+  blackBox?(): BlackBoxSummary;
 }
 
 /** A state change seen by this instance. */
