@@ -125,8 +125,13 @@ export class BlackBoxPipeline implements ChatPipeline {
         this.measureEmitter.fire({ stage: 'botReply', ns });
       }),
       endpoint.onDidChangeStatus(() => this.statusEmitter.fire(this.botStatus())),
-      endpoint.onDidDisconnect(() => {
-        if (endpoint.joinedCount === 0) this.lose(`the bot's chat connection closed (${endpoint.describeProgress()})`);
+      endpoint.onDidDisconnect((status) => {
+        if (endpoint.joinedCount > 0) return;
+        const reason = `the bot's chat connection closed (${status.nick ?? 'no nick'} over ${status.transport === 'tcp' ? 'TCP' : 'WebSocket'}, after ${status.linesRead} lines from it)`;
+        if (!bot || bot.exitStatus) return this.lose(reason);
+        // Its process usually exits a moment after its socket closes: then the exit is the reason given.
+        const timer = setTimeout(() => this.lose(reason), 500);
+        void bot.whenExited().then(() => clearTimeout(timer));
       }),
     );
     bot?.whenExited().then((exit) => {
