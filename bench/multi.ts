@@ -11,7 +11,7 @@ import type { Histogram } from 'hdr-histogram-js';
 import { Redis } from 'ioredis';
 import { WebSocketServer } from 'ws';
 import { RigSchema, type RigConfig } from '../src/shared/rig';
-import { ScenarioSchema } from '../src/shared/scenario';
+import { MultiInstanceSchema, ScenarioSchema } from '../src/shared/scenario';
 import { createHistogram, initHistograms } from '../src/main/lab/metrics/create-histogram';
 import { createPipeline } from '../src/main/lab/pipeline/chat-pipeline';
 import { loadRig } from '../src/main/lab/rig-file';
@@ -203,7 +203,7 @@ async function main(): Promise<void> {
   let multiProcessPropagation: ReturnType<typeof figures> | undefined;
   for (const instances of PARTS.has('throughput') ? [1, 2, 4] : []) {
     log(`throughput: ${instances} instance(s) offered ${THROUGHPUT_RATE} msg/s`);
-    const summary = await runMultiInstance({ scenario: throughputScenario, rig: openRig, config: { instances } });
+    const summary = await runMultiInstance({ scenario: { ...throughputScenario, multiInstance: MultiInstanceSchema.parse({ instances }) }, rig: openRig });
     throughput[String(instances)] = Math.round(summary.completed / (summary.elapsedMs / 1000));
     if (instances === 2 && summary.propagationHistogram) {
       const merged = mergeHistograms([summary.propagationHistogram]);
@@ -214,8 +214,8 @@ async function main(): Promise<void> {
 
   if (PARTS.has('cap')) log('global cap: 3 instances against a burst-only cap of 300');
   const capRig = RigSchema.parse({ ...openRig, limiter: { userRate: 1000, userBurst: 1000, globalRate: 1, globalBurst: 300 }, variables: rig.variables.map((variable) => ({ ...variable, cooldownMs: 0 })) });
-  const capScenario = ScenarioSchema.parse({ name: 'bench-cap', executor: { type: 'constant-arrival-rate', rate: 600, duration: '2s' }, traffic: { users: 300, mix: { valid: 100 } }, seed: 4 });
-  const capped = PARTS.has('cap') ? await runMultiInstance({ scenario: capScenario, rig: capRig, config: { instances: 3 } }) : undefined;
+  const capScenario = ScenarioSchema.parse({ name: 'bench-cap', executor: { type: 'constant-arrival-rate', rate: 600, duration: '2s' }, traffic: { users: 300, mix: { valid: 100 } }, seed: 4, multiInstance: { instances: 3 } });
+  const capped = PARTS.has('cap') ? await runMultiInstance({ scenario: capScenario, rig: capRig }) : undefined;
   const capAllowed = 300 + Math.ceil(((capped?.elapsedMs ?? 0) + 1000) / 1000);
   const capAccepted = capped?.outcomes.accepted ?? 0;
   const capError = Math.max(0, capAccepted - capAllowed) / capAllowed;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { strictObject } from './strict-object';
 
 /**
  * Alert rules and the events they raise. Runtime-agnostic: the engine evaluates rules on
@@ -20,9 +21,9 @@ export type AlertComparison = (typeof ALERT_COMPARISONS)[number];
  */
 export const ALERT_METRIC = /^[a-z][a-zA-Z0-9_]*(\.[a-zA-Z0-9_]+){0,2}$/;
 
-export const AlertRuleSchema = z.object({
+export const AlertRuleSchema = strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected a rule id like "e2e-slow" (lower case, digits, - and _)'),
-  name: z.string().min(1).optional(),
+  name: z.string().min(1).max(100, 'too long: at most 100 characters').optional(),
   metric: z.string().regex(ALERT_METRIC, 'expected a metric name like "e2e.p99", "errors.rate" or "redis.rttMs"'),
   comparison: z.enum(ALERT_COMPARISONS),
   threshold: z.number().refine(Number.isFinite, 'expected a finite threshold'),
@@ -31,7 +32,7 @@ export const AlertRuleSchema = z.object({
   /** Once firing, the condition must stay false this long before the alert resolves. */
   keepFiringMs: z.number().int().min(0).default(0),
   severity: z.enum(ALERT_SEVERITIES).default('warning'),
-  description: z.string().optional(),
+  description: z.string().max(2000, 'too long: at most 2000 characters').optional(),
 });
 export type AlertRule = z.output<typeof AlertRuleSchema>;
 export type AlertRuleInput = z.input<typeof AlertRuleSchema>;

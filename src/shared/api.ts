@@ -396,7 +396,8 @@ export type WireRequest = z.output<typeof WireRequestSchema>;
 
 export type WireReply =
   | { type: 'result'; id: number; value: unknown }
-  | { type: 'error'; id: number; message: string }
+  /** id null: the frame that caused it had no readable id (not JSON, or not a request). */
+  | { type: 'error'; id: number | null; message: string }
   | { type: 'event'; event: LabEventName; payload: unknown };
 
 /** The WebSocket path of the LabApi bridge. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { strictObject } from './strict-object';
 
 /** A variable's name as typed in chat: lower case, starts with a letter. */
 export const VARIABLE_NAME = /^[a-z][a-z0-9_]{0,31}$/;
@@ -13,67 +14,82 @@ const port = z
   .min(1, 'expected a UDP/TCP port between 1 and 65535')
   .max(65535, 'expected a UDP/TCP port between 1 and 65535');
 
-export const OutputScaleSchema = z
-  .object({
-    min: finite(),
-    max: finite(),
-    unit: z.enum(['V', 'norm']),
-  })
-  .refine((out) => out.min !== out.max, { message: 'out.min and out.max must differ' });
+export const OutputScaleSchema = strictObject({
+  min: finite(),
+  max: finite(),
+  unit: z.enum(['V', 'norm']),
+}).refine((out) => out.min !== out.max, { message: 'out.min and out.max must differ' });
 
-export const VariableSchema = z
-  .object({
-    name: z.string().regex(VARIABLE_NAME, 'expected a lower-case name like "hue" (letters, digits, _; max 32)'),
-    address: z.string().regex(OSC_ADDRESS, 'expected an OSC address like "/lzx/hue"'),
-    kind: z.enum(['float', 'int', 'bool', 'enum']),
-    /** Range in the variable's own units (chat values are checked against it). */
-    min: finite().default(0),
-    max: finite().default(1),
-    default: z.union([finite(), z.string()]).optional(),
-    /** Enum variables: the names a viewer may type; sent as their index scaled to `out`. */
-    values: z.array(z.string().regex(VARIABLE_NAME, 'expected a lower-case value name')).min(2).optional(),
-    /** How the value is sent: scaled linearly from [min, max] to [out.min, out.max]. */
-    out: OutputScaleSchema,
-    /** true: out-of-range values are clamped to the range; false: rejected with `out_of_range`. */
-    clamp: z.boolean().default(false),
-    /** Minimum time between two accepted changes of this variable, whoever sends them. */
-    cooldownMs: z.number().int().min(0).default(0),
-    /** This variable drives the loop-back probe's square wave. */
-    test: z.boolean().optional(),
-  })
-  .superRefine((variable, ctx) => {
-    if (variable.kind === 'enum') {
-      if (!variable.values) {
-        ctx.addIssue({ code: 'custom', path: ['values'], message: 'an enum variable needs "values": a list of at least 2 names' });
-        return;
-      }
-    } else if (variable.values) {
-      ctx.addIssue({ code: 'custom', path: ['values'], message: `"values" is only for enum variables, this one is ${variable.kind}` });
+export const VariableSchema = strictObject({
+  name: z.string().regex(VARIABLE_NAME, 'expected a lower-case name like "hue" (letters, digits, _; max 32)'),
+  address: z
+    .string()
+    .max(200, 'too long: at most 200 characters')
+    .regex(OSC_ADDRESS, 'expected an OSC address like "/lzx/hue"'),
+  kind: z.enum(['float', 'int', 'bool', 'enum']),
+  /** Range in the variable's own units (chat values are checked against it). */
+  min: finite().default(0),
+  max: finite().default(1),
+  default: z.union([finite(), z.string()]).optional(),
+  /** Enum variables: the names a viewer may type; sent as their index scaled to `out`. */
+  values: z
+    .array(z.string().regex(VARIABLE_NAME, 'expected a lower-case value name'))
+    .min(2)
+    .max(256, 'expected at most 256 values')
+    .optional(),
+  /** How the value is sent: scaled linearly from [min, max] to [out.min, out.max]. */
+  out: OutputScaleSchema,
+  /** true: out-of-range values are clamped to the range; false: rejected with `out_of_range`. */
+  clamp: z.boolean().default(false),
+  /** Minimum time between two accepted changes of this variable, whoever sends them. */
+  cooldownMs: z.number().int().min(0).default(0),
+  /** This variable drives the loop-back probe's square wave. */
+  test: z.boolean().optional(),
+}).superRefine((variable, ctx) => {
+  if (variable.kind === 'enum') {
+    if (!variable.values) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['values'],
+        message: 'an enum variable needs "values": a list of at least 2 names',
+      });
+      return;
     }
-    if (variable.kind === 'float' || variable.kind === 'int') {
-      if (!(variable.min < variable.max)) {
-        ctx.addIssue({ code: 'custom', path: ['max'], message: `expected max greater than min (${variable.min})` });
-      }
-      if (variable.kind === 'int' && (!Number.isInteger(variable.min) || !Number.isInteger(variable.max))) {
-        ctx.addIssue({ code: 'custom', path: ['min'], message: 'an int variable needs whole-number min and max' });
+  } else if (variable.values) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['values'],
+      message: `"values" is only for enum variables, this one is ${variable.kind}`,
+    });
+  }
+  if (variable.kind === 'float' || variable.kind === 'int') {
+    if (!(variable.min < variable.max)) {
+      ctx.addIssue({ code: 'custom', path: ['max'], message: `expected max greater than min (${variable.min})` });
+    }
+    if (variable.kind === 'int' && (!Number.isInteger(variable.min) || !Number.isInteger(variable.max))) {
+      ctx.addIssue({ code: 'custom', path: ['min'], message: 'an int variable needs whole-number min and max' });
+    }
+  }
+  if (variable.default !== undefined) {
+    const isName = typeof variable.default === 'string';
+    if (variable.kind === 'enum' && isName && !variable.values?.includes(variable.default as string)) {
+      ctx.addIssue({ code: 'custom', path: ['default'], message: `expected one of ${variable.values?.join(', ')}` });
+    } else if (variable.kind !== 'enum' && isName) {
+      ctx.addIssue({ code: 'custom', path: ['default'], message: 'expected a number' });
+    } else if (!isName && (variable.kind === 'float' || variable.kind === 'int')) {
+      const value = variable.default as number;
+      if (value < variable.min || value > variable.max) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['default'],
+          message: `expected a value between ${variable.min} and ${variable.max}`,
+        });
       }
     }
-    if (variable.default !== undefined) {
-      const isName = typeof variable.default === 'string';
-      if (variable.kind === 'enum' && isName && !variable.values?.includes(variable.default as string)) {
-        ctx.addIssue({ code: 'custom', path: ['default'], message: `expected one of ${variable.values?.join(', ')}` });
-      } else if (variable.kind !== 'enum' && isName) {
-        ctx.addIssue({ code: 'custom', path: ['default'], message: 'expected a number' });
-      } else if (!isName && (variable.kind === 'float' || variable.kind === 'int')) {
-        const value = variable.default as number;
-        if (value < variable.min || value > variable.max) {
-          ctx.addIssue({ code: 'custom', path: ['default'], message: `expected a value between ${variable.min} and ${variable.max}` });
-        }
-      }
-    }
-  });
+  }
+});
 
-export const LimiterSchema = z.object({
+export const LimiterSchema = strictObject({
   /** Per-user token bucket: sustained messages per second and burst size. */
   userRate: z.number().positive().default(2),
   userBurst: z.number().int().min(1).default(5),
@@ -82,39 +98,70 @@ export const LimiterSchema = z.object({
   globalBurst: z.number().int().min(1).default(200),
 });
 
-export const RigSchema = z
-  .object({
-    name: z.string().min(1, 'expected a rig name'),
-    description: z.string().optional(),
-    osc: z.object({
-      host: z.string().min(1).default('127.0.0.1'),
-      port,
-      /** Optional UDP port where cvlab listens for its own datagrams to time them on the wire. */
-      tapPort: port.optional(),
-      /** OSC bundle time tag is "immediately"; bundle only when a message sets several variables. */
-    }),
-    /** redis://… ; absent: an in-process memory store and limiter. */
-    redisUrl: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').optional(),
-    /** postgres://… ; absent: embedded database in the data folder. */
-    databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
-    serial: z
-      .object({
-        path: z.string().min(1),
-        baud: z.number().int().positive().default(115200),
-      })
-      .optional(),
-    limiter: LimiterSchema.default(LimiterSchema.parse({})),
-    variables: z.array(VariableSchema).min(1, 'expected at least one variable'),
-  })
-  .superRefine((rig, ctx) => {
-    const seen = new Map<string, number>();
-    rig.variables.forEach((variable, index) => {
-      const first = seen.get(variable.name);
-      if (first !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['variables', index, 'name'], message: `"${variable.name}" is already variables[${first}]` });
-      } else seen.set(variable.name, index);
-    });
+/** Host names that are this machine: the OSC tap always listens here. */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::']);
+
+export const RigSchema = strictObject({
+  name: z.string().min(1, 'expected a rig name').max(100, 'too long: at most 100 characters'),
+  description: z.string().max(2000, 'too long: at most 2000 characters').optional(),
+  osc: strictObject({
+    host: z.string().min(1).default('127.0.0.1'),
+    port,
+    /** Optional UDP port where cvlab listens for its own datagrams to time them on the wire. */
+    tapPort: port.optional(),
+    /** OSC bundle time tag is "immediately"; bundle only when a message sets several variables. */
+  }),
+  /** redis://… ; absent: an in-process memory store and limiter. */
+  redisUrl: z
+    .string()
+    .max(2000, 'too long: at most 2000 characters')
+    .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
+    .optional(),
+  /** postgres://… ; absent: embedded database in the data folder. */
+  databaseUrl: z
+    .string()
+    .max(2000, 'too long: at most 2000 characters')
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+    .optional(),
+  serial: strictObject({
+    path: z.string().min(1).max(1000, 'too long: at most 1000 characters'),
+    baud: z.number().int().positive().default(115200),
+  }).optional(),
+  limiter: LimiterSchema.default(LimiterSchema.parse({})),
+  variables: z
+    .array(VariableSchema)
+    .min(1, 'expected at least one variable')
+    .max(1000, 'expected at most 1000 variables'),
+}).superRefine((rig, ctx) => {
+  const names = new Map<string, number>();
+  const addresses = new Map<string, number>();
+  rig.variables.forEach((variable, index) => {
+    const first = names.get(variable.name);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['variables', index, 'name'],
+        message: `"${variable.name}" is already variables[${first}]`,
+      });
+    } else names.set(variable.name, index);
+    // Two variables on one address would drive one CV output from two chat names.
+    const sameAddress = addresses.get(variable.address);
+    if (sameAddress !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['variables', index, 'address'],
+        message: `OSC address "${variable.address}" is already used by variables[${sameAddress}] ("${rig.variables[sameAddress]?.name}"): each variable needs its own address`,
+      });
+    } else addresses.set(variable.address, index);
   });
+  if (rig.osc.tapPort !== undefined && rig.osc.tapPort === rig.osc.port && LOOPBACK_HOSTS.has(rig.osc.host)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['osc', 'tapPort'],
+      message: `the tap port must differ from the OSC target's port (${rig.osc.port}) on the same host ${rig.osc.host}: the tap would swallow the converter's datagrams`,
+    });
+  }
+});
 
 export type RigConfig = z.output<typeof RigSchema>;
 export type RigInput = z.input<typeof RigSchema>;

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { AlertRulesSchema } from './alerts';
 import { REJECTION_CODES } from './rejection';
+import { strictObject } from './strict-object';
 
 /**
  * Load scenarios: what traffic to send, how fast, for how long, and what counts as passing.
@@ -10,21 +12,37 @@ import { REJECTION_CODES } from './rejection';
 // Durations: "30s", "250ms", "2m", "1h", or a plain number of milliseconds.
 
 const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/;
+const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(ms|s|m|h)\s*$/i;
+
+/** The longest duration a scenario may ask for: a week (a soak longer than that is a typo). */
+export const MAX_DURATION_MS = 7 * 24 * 3_600_000;
+/** Longest free text (descriptions) and names in scenario and rig files. */
+export const MAX_DESCRIPTION_LENGTH = 2000;
+export const MAX_NAME_LENGTH = 100;
 
 /** Parses "30s", "250ms", "2m", "1h" (or a number of ms) into milliseconds; undefined when malformed. */
 export function parseDurationMs(value: string | number): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
   const match = DURATION_PATTERN.exec(value);
   if (!match) return undefined;
-  return Number(match[1]) * (DURATION_UNITS_MS[match[2] ?? ''] ?? Number.NaN);
+  return Number(match[1]) * (DURATION_UNITS_MS[(match[2] ?? '').toLowerCase()] ?? Number.NaN);
 }
 
 /** A duration written as "30s", "250ms", "2m", "1h" or a number of milliseconds; parsed to ms. */
 export const DurationSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
   const ms = parseDurationMs(value);
   if (ms === undefined || ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: `expected a positive duration like "30s", "250ms" or "2m", got ${JSON.stringify(value)}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a positive duration like "30s", "250ms" or "2m", got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  }
+  if (ms > MAX_DURATION_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `too long: at most ${MAX_DURATION_MS / 3_600_000}h (a week), got ${JSON.stringify(value)}`,
+    });
     return z.NEVER;
   }
   return ms;
@@ -45,7 +63,12 @@ export type ThresholdMetric =
   /** A latency statistic of a stage, in ns: `e2e.p99`, `validate.max`, `slip.p99.9`. */
   | { readonly kind: 'latency'; readonly stage: MetricStage; readonly statistic: 'min' | 'max' | 'mean' | number }
   /** Share of completed messages (0..1) or their count: `errors.rate`, `rejected.cooldown.rate`. */
-  | { readonly kind: 'outcome'; readonly outcome: 'errors' | 'accepted' | 'rejected' | 'late' | 'lost'; readonly code?: string; readonly aggregate: 'rate' | 'count' }
+  | {
+      readonly kind: 'outcome';
+      readonly outcome: 'errors' | 'accepted' | 'rejected' | 'late' | 'lost';
+      readonly code?: string;
+      readonly aggregate: 'rate' | 'count';
+    }
   /** Completed messages per second over the run. */
   | { readonly kind: 'throughput' }
   /** Event-loop delay of the engine process, in ns: `eventloop.p99`, `eventloop.max`. */
@@ -69,7 +92,7 @@ export interface CompiledThreshold {
   readonly condition: ThresholdCondition;
 }
 
-const TIME_UNITS_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9 };
+const TIME_UNITS_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 };
 const OUTCOME_NAMES = ['errors', 'accepted', 'rejected', 'late', 'lost'] as const;
 
 /** Parses a threshold key such as `e2e.p99` or `rejected.rate_limited_user.rate`; a string is the error. */
@@ -94,7 +117,10 @@ export function parseThresholdMetric(key: string): { metric: ThresholdMetric; un
       return `unknown rejection code "${code}": expected rejected.<code>.rate with one of ${REJECTION_CODES.join(', ')}`;
     }
     if (outcome === 'lost' && aggregate === 'rate') return 'expected lost.count (lost messages are counted, not rated)';
-    return { metric: { kind: 'outcome', outcome, aggregate, ...(code ? { code } : {}) }, unit: aggregate === 'rate' ? 'ratio' : 'count' };
+    return {
+      metric: { kind: 'outcome', outcome, aggregate, ...(code ? { code } : {}) },
+      unit: aggregate === 'rate' ? 'ratio' : 'count',
+    };
   }
   return (
     `unknown threshold metric "${key}": expected <stage>.p99|p95|pNN|max|min|mean (stages ${METRIC_STAGES.join(', ')}), ` +
@@ -110,7 +136,8 @@ export function parseThresholdCondition(expression: string, unit: ThresholdUnit)
   const number = Number(match[2]);
   const suffix = match[3]?.toLowerCase();
   if (unit === 'ns') {
-    if (!suffix || suffix === '%') return `expected a time with a unit (ns, us, ms, s) like "<10ms", got "${expression}"`;
+    if (!suffix || suffix === '%')
+      return `expected a time with a unit (ns, us, ms, s) like "<10ms", got "${expression}"`;
     return { operator, limit: number * (TIME_UNITS_NS[suffix] ?? Number.NaN) };
   }
   if (unit === 'ratio') {
@@ -143,50 +170,57 @@ export function compileThresholds(thresholds: Readonly<Record<string, string>>):
   return compiled;
 }
 
-export const ThresholdsSchema = z.record(z.string(), z.string()).superRefine((thresholds, ctx) => {
-  for (const [key, expression] of Object.entries(thresholds)) {
-    const result = compileThreshold(key, expression);
-    if (typeof result === 'string') ctx.addIssue({ code: 'custom', path: [key], message: result });
-  }
-});
+export const ThresholdsSchema = z
+  .record(z.string().max(MAX_NAME_LENGTH), z.string().max(MAX_NAME_LENGTH))
+  .superRefine((thresholds, ctx) => {
+    for (const [key, expression] of Object.entries(thresholds)) {
+      const result = compileThreshold(key, expression);
+      if (typeof result === 'string') ctx.addIssue({ code: 'custom', path: [key], message: result });
+    }
+  });
 
 // ---------------------------------------------------------------------------------------------
 // Executors (k6 vocabulary).
 
-const rate = () => z.number().positive('expected a rate above 0 messages per second').max(1_000_000, 'expected at most 1,000,000 messages per second');
+const rate = () =>
+  z
+    .number()
+    .positive('expected a rate above 0 messages per second')
+    .max(1_000_000, 'expected at most 1,000,000 messages per second');
 
-export const ConstantArrivalRateSchema = z.object({
+export const ConstantArrivalRateSchema = strictObject({
   type: z.literal('constant-arrival-rate'),
   /** Messages per second, evenly spaced. */
   rate: rate(),
   duration: DurationSchema,
 });
 
-export const RampingStageSchema = z.object({
+export const RampingStageSchema = strictObject({
   /** Rate reached at the end of the stage, changing linearly from the previous one. */
   target: z.number().min(0, 'expected a target rate of 0 or more'),
   duration: DurationSchema,
 });
 
-export const RampingArrivalRateSchema = z.object({
+export const RampingArrivalRateSchema = strictObject({
   type: z.literal('ramping-arrival-rate'),
   startRate: z.number().min(0).default(0),
   stages: z.array(RampingStageSchema).min(1, 'expected at least one stage {target, duration}'),
 });
 
-export const ThinkTimeSchema = z
-  .object({
-    distribution: z.enum(['constant', 'uniform', 'exponential']).default('exponential'),
-    /** constant: the think time; exponential: its mean. */
-    meanMs: z.number().positive().default(1000),
-    /** uniform: lower bound; exponential: a floor no think time goes under. */
-    minMs: z.number().min(0).default(0),
-    /** uniform: upper bound; exponential: a ceiling. */
-    maxMs: z.number().positive().optional(),
-  })
-  .refine((think) => think.maxMs === undefined || think.maxMs > think.minMs, { message: 'expected maxMs greater than minMs', path: ['maxMs'] });
+export const ThinkTimeSchema = strictObject({
+  distribution: z.enum(['constant', 'uniform', 'exponential']).default('exponential'),
+  /** constant: the think time; exponential: its mean. */
+  meanMs: z.number().positive().default(1000),
+  /** uniform: lower bound; exponential: a floor no think time goes under. */
+  minMs: z.number().min(0).default(0),
+  /** uniform: upper bound; exponential: a ceiling. */
+  maxMs: z.number().positive().optional(),
+}).refine((think) => think.maxMs === undefined || think.maxMs > think.minMs, {
+  message: 'expected maxMs greater than minMs',
+  path: ['maxMs'],
+});
 
-export const VirtualUsersSchema = z.object({
+export const VirtualUsersSchema = strictObject({
   type: z.literal('virtual-users'),
   /** Simulated viewers, each typing on their own clock (they do not wait for the synth). */
   users: z.number().int().min(1).max(100_000),
@@ -197,7 +231,7 @@ export const VirtualUsersSchema = z.object({
   duration: DurationSchema,
 });
 
-export const BurstSchema = z.object({
+export const BurstSchema = strictObject({
   type: z.literal('burst'),
   /** K messages … */
   messages: z.number().int().min(1).max(1_000_000),
@@ -207,13 +241,29 @@ export const BurstSchema = z.object({
   window: DurationSchema,
 });
 
-export const ExecutorSchema = z.discriminatedUnion('type', [ConstantArrivalRateSchema, RampingArrivalRateSchema, VirtualUsersSchema, BurstSchema]);
+export const ExecutorSchema = z.discriminatedUnion('type', [
+  ConstantArrivalRateSchema,
+  RampingArrivalRateSchema,
+  VirtualUsersSchema,
+  BurstSchema,
+]);
 
 // ---------------------------------------------------------------------------------------------
 // Traffic model.
 
 /** What a generated message is meant to be: valid, multi-assignment, each invalid form, or spam. */
-export const MESSAGE_KINDS = ['valid', 'multi', 'spam', 'empty', 'too_long', 'too_many', 'bad_char', 'unknown_variable', 'bad_value', 'out_of_range'] as const;
+export const MESSAGE_KINDS = [
+  'valid',
+  'multi',
+  'spam',
+  'empty',
+  'too_long',
+  'too_many',
+  'bad_char',
+  'unknown_variable',
+  'bad_value',
+  'out_of_range',
+] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 export const DEFAULT_MIX: Readonly<Record<MessageKind, number>> = {
@@ -229,7 +279,7 @@ export const DEFAULT_MIX: Readonly<Record<MessageKind, number>> = {
   out_of_range: 2,
 };
 
-export const TrafficSchema = z.object({
+export const TrafficSchema = strictObject({
   /** Viewer population the generator draws senders from (virtual-users and burst bring their own). */
   users: z.number().int().min(1).max(1_000_000).default(1000),
   /** Zipf exponent of viewer activity: 0 = everyone equally chatty, 1 ≈ a few viewers dominate. */
@@ -240,7 +290,9 @@ export const TrafficSchema = z.object({
   mix: z
     .partialRecord(z.enum(MESSAGE_KINDS), z.number().min(0, 'expected a weight of 0 or more'))
     .default({ ...DEFAULT_MIX })
-    .refine((mix) => Object.values(mix).some((weight) => (weight ?? 0) > 0), { message: 'expected at least one message kind with a weight above 0' }),
+    .refine((mix) => Object.values(mix).some((weight) => (weight ?? 0) > 0), {
+      message: 'expected at least one message kind with a weight above 0',
+    }),
   /** Spam messages come from this many dedicated spammer accounts, so they trip the per-user limiter. */
   spammers: z.number().int().min(1).max(1000).default(5),
   /** Most assignments a multi-assignment message carries (at least 2). */
@@ -255,20 +307,21 @@ export const TrafficSchema = z.object({
 // ---------------------------------------------------------------------------------------------
 // Stress (capacity search) and soak (leak detection).
 
-export const CapacitySearchSchema = z
-  .object({
-    startRate: rate(),
-    /** Added each step. */
-    stepRate: rate(),
-    maxRate: rate(),
-    /** How long each rate is held before its thresholds are judged. */
-    stepDuration: DurationSchema,
-    /** The run fails when the knee is below this rate. */
-    minKnee: z.number().min(0).optional(),
-  })
-  .refine((search) => search.maxRate >= search.startRate, { message: 'expected maxRate at or above startRate', path: ['maxRate'] });
+export const CapacitySearchSchema = strictObject({
+  startRate: rate(),
+  /** Added each step. */
+  stepRate: rate(),
+  maxRate: rate(),
+  /** How long each rate is held before its thresholds are judged. */
+  stepDuration: DurationSchema,
+  /** The run fails when the knee is below this rate. */
+  minKnee: z.number().min(0).optional(),
+}).refine((search) => search.maxRate >= search.startRate, {
+  message: 'expected maxRate at or above startRate',
+  path: ['maxRate'],
+});
 
-export const LeakDetectionSchema = z.object({
+export const LeakDetectionSchema = strictObject({
   /** Heap samples: one per window (after a forced GC when --expose-gc, else the window's minimum). */
   window: DurationSchema.default(10_000),
   /** Growth of post-GC heap tolerated, in MiB per hour. */
@@ -276,42 +329,182 @@ export const LeakDetectionSchema = z.object({
 });
 
 // ---------------------------------------------------------------------------------------------
+// Multi-instance runs, WebSocket fan-out, and the system under test.
+
+/** Network conditions added on each local instance's Redis link. */
+export const NetworkConditionsSchema = strictObject({
+  delayMs: z.number().min(0, 'expected a delay of 0 ms or more').max(10_000, 'too long: at most 10000 ms').default(0),
+  jitterMs: z.number().min(0, 'expected a jitter of 0 ms or more').max(10_000, 'too long: at most 10000 ms').default(0),
+});
+
+/** `multiInstance`: how many engine instances share the Redis, who sends OSC, their network. */
+export const MultiInstanceSchema = strictObject({
+  instances: z
+    .number()
+    .int()
+    .min(1, 'expected at least 1 instance')
+    .max(64, 'expected at most 64 instances')
+    .default(3),
+  /** Instances started here as child processes; the rest are `cvlab agent`s joining over Redis. Default: all. */
+  localInstances: z.number().int().min(0).optional(),
+  /** `one`: only the first instance sends OSC to the converter (another takes over if it dies); `all`: every instance does. */
+  oscFrom: z.enum(['one', 'all']).default('one'),
+  network: NetworkConditionsSchema.default({ delayMs: 0, jitterMs: 0 }),
+  /** How long the run waits for every instance to join. */
+  joinTimeout: DurationSchema.default(30_000),
+  /** An instance silent for this long (no heartbeat, no result) is reported lost. */
+  heartbeatTimeout: DurationSchema.default(3_000),
+  /** Gap between the assignment and the common start (Redis time), for every instance to be ready. */
+  startDelay: DurationSchema.default(1_000),
+});
+
+/** `fanout` (the `websocket-scaling` scenario): accepted changes pushed to simulated overlays. */
+export const FanoutSchema = strictObject({
+  /** Simulated subscribers (stream overlays) connected on loopback. */
+  subscribers: z.number().int().min(1).max(20_000).default(1_000),
+  /** Connections past this are refused with a plain reason. */
+  maxClients: z.number().int().min(1).max(100_000).default(5_000),
+  maxBufferedBytes: z
+    .number()
+    .int()
+    .min(1_024)
+    .max(256 * 1024 * 1024)
+    .default(64 * 1024),
+  slowPolicy: z.enum(['coalesce', 'drop']).default('coalesce'),
+  /** Subscribers that stop reading, to show they never hold up the others. */
+  stalledSubscribers: z.number().int().min(0).default(0),
+  /** Every accepted change also goes out as it would to a real overlay. */
+  remote: z.boolean().default(false),
+});
+
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+/** "host:port" with a port between 1 and 65535. */
+const HostPortSchema = z
+  .string()
+  .max(300)
+  .refine((text) => {
+    const match = HOST_PORT.exec(text);
+    const port = Number(match?.[2]);
+    return match !== null && port >= 1 && port <= 65535;
+  }, 'expected host:port like "127.0.0.1:9000" (port 1–65535)');
+
+/**
+ * What the load is sent to: cvlab's own pipeline (default), or a chat bot run as a black box
+ * (its chat endpoint fed with messages, its OSC output listened to).
+ */
+export const TargetSchema = z.discriminatedUnion('kind', [
+  strictObject({ kind: z.literal('pipeline') }),
+  strictObject({
+    kind: z.literal('bot'),
+    /** Shell command that starts the bot; absent: the bot is already running. */
+    command: z.string().min(1).max(2000, 'too long: at most 2000 characters').optional(),
+    /** Wait for the bot to connect before the run starts. */
+    wait: z.boolean().optional(),
+    /** TCP port of the chat endpoint the bot connects to (IRC-like, on loopback). */
+    chatPort: z
+      .number()
+      .int()
+      .min(1, 'expected a port between 1 and 65535')
+      .max(65535, 'expected a port between 1 and 65535')
+      .optional(),
+    /** Where cvlab listens for the bot's OSC output, host:port. */
+    oscListen: HostPortSchema.optional(),
+    /** Where the bot's OSC is forwarded on to (the converter), host:port. */
+    forward: HostPortSchema.optional(),
+    /** Chat channel the bot joins. */
+    channel: z.string().min(1).max(MAX_NAME_LENGTH, `too long: at most ${MAX_NAME_LENGTH} characters`).optional(),
+  }),
+]);
+
+// ---------------------------------------------------------------------------------------------
 // The scenario.
 
-export const ScenarioSchema = z
-  .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected a short lower-case name like "sustained" (letters, digits, - and _)'),
-    description: z.string().default(''),
-    executor: ExecutorSchema,
-    traffic: TrafficSchema.default(TrafficSchema.parse({})),
-    thresholds: ThresholdsSchema.default({}),
-    /** Stop the run as soon as a threshold breaks (judged on the cumulative figures every interval). */
-    abortOnFail: z.boolean().default(false),
-    /** No abort is judged before this much of the run has passed (percentiles need samples). */
-    abortGrace: DurationSchema.default(1000),
-    /** Same seed, same messages. Absent: a seed is picked and reported. */
-    seed: z.number().int().min(0).max(0xffffffff).optional(),
-    /** Length of an interval frame. */
-    interval: DurationSchema.default(100).refine((ms) => ms >= 10 && ms <= 60_000, { message: 'expected an interval between 10ms and 60s' }),
-    /** A message later than this (actual send − due) counts as not sent on time. */
-    slipTolerance: DurationSchema.default(1),
-    capacitySearch: CapacitySearchSchema.optional(),
-    leakDetection: LeakDetectionSchema.optional(),
-  })
-  .superRefine((scenario, ctx) => {
-    if (scenario.capacitySearch && scenario.executor.type !== 'constant-arrival-rate') {
-      ctx.addIssue({ code: 'custom', path: ['capacitySearch'], message: 'a capacity search steps a constant-arrival-rate executor; use executor.type "constant-arrival-rate"' });
+export const ScenarioSchema = strictObject({
+  name: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9_-]{0,63}$/,
+      'expected a short lower-case name like "sustained" (letters, digits, - and _; at most 64)',
+    ),
+  description: z
+    .string()
+    .max(MAX_DESCRIPTION_LENGTH, `too long: at most ${MAX_DESCRIPTION_LENGTH} characters`)
+    .default(''),
+  executor: ExecutorSchema,
+  traffic: TrafficSchema.default(TrafficSchema.parse({})),
+  thresholds: ThresholdsSchema.default({}),
+  /** Stop the run as soon as a threshold breaks (judged on the cumulative figures every interval). */
+  abortOnFail: z.boolean().default(false),
+  /** No abort is judged before this much of the run has passed (percentiles need samples). */
+  abortGrace: DurationSchema.default(1000),
+  /** Same seed, same messages. Absent: a seed is picked and reported. */
+  seed: z.number().int().min(0).max(0xffffffff).optional(),
+  /** Length of an interval frame. */
+  interval: DurationSchema.default(100).refine((ms) => ms >= 10 && ms <= 60_000, {
+    message: 'expected an interval between 10ms and 60s',
+  }),
+  /** A message later than this (actual send − due) counts as not sent on time. */
+  slipTolerance: DurationSchema.default(1),
+  capacitySearch: CapacitySearchSchema.optional(),
+  leakDetection: LeakDetectionSchema.optional(),
+  /** Several engine instances sharing one Redis. */
+  multiInstance: MultiInstanceSchema.optional(),
+  /** The fan-out stage to simulated WebSocket subscribers. */
+  fanout: FanoutSchema.optional(),
+  /** The scenario's own alert rules; absent: the default rules watch the run. */
+  alerts: AlertRulesSchema.max(100, 'expected at most 100 alert rules').optional(),
+  /** What the load is sent to. */
+  target: TargetSchema.default({ kind: 'pipeline' }),
+}).superRefine((scenario, ctx) => {
+  if (scenario.capacitySearch && scenario.executor.type !== 'constant-arrival-rate') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['capacitySearch'],
+      message: 'a capacity search steps a constant-arrival-rate executor; use executor.type "constant-arrival-rate"',
+    });
+  }
+  if (scenario.capacitySearch && Object.keys(scenario.thresholds).length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['thresholds'],
+      message: 'a capacity search needs at least one threshold to find where the rate breaks',
+    });
+  }
+  if (scenario.executor.type === 'virtual-users') {
+    const { rampUp = 0, rampDown = 0, duration } = scenario.executor;
+    if (rampUp + rampDown > duration) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['executor', 'rampUp'],
+        message: `expected rampUp + rampDown (${rampUp + rampDown} ms) within duration (${duration} ms)`,
+      });
     }
-    if (scenario.capacitySearch && Object.keys(scenario.thresholds).length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['thresholds'], message: 'a capacity search needs at least one threshold to find where the rate breaks' });
-    }
-    if (scenario.executor.type === 'virtual-users') {
-      const { rampUp = 0, rampDown = 0, duration } = scenario.executor;
-      if (rampUp + rampDown > duration) {
-        ctx.addIssue({ code: 'custom', path: ['executor', 'rampUp'], message: `expected rampUp + rampDown (${rampUp + rampDown} ms) within duration (${duration} ms)` });
-      }
-    }
-  });
+  }
+  if (scenario.multiInstance && scenario.fanout) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['fanout'],
+      message: 'a scenario is either multi-instance or fan-out, not both: remove one of "multiInstance" and "fanout"',
+    });
+  }
+  if (scenario.multiInstance && scenario.target.kind === 'bot') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['target'],
+      message:
+        'a multi-instance run drives cvlab\'s own pipeline: use target {"kind": "pipeline"} or remove "multiInstance"',
+    });
+  }
+  const local = scenario.multiInstance?.localInstances;
+  if (scenario.multiInstance && local !== undefined && local > scenario.multiInstance.instances) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['multiInstance', 'localInstances'],
+      message: `expected at most instances (${scenario.multiInstance.instances})`,
+    });
+  }
+});
 
 export type Scenario = z.output<typeof ScenarioSchema>;
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
@@ -320,3 +513,7 @@ export type TrafficModel = z.output<typeof TrafficSchema>;
 export type ThinkTime = z.output<typeof ThinkTimeSchema>;
 export type CapacitySearch = z.output<typeof CapacitySearchSchema>;
 export type LeakDetection = z.output<typeof LeakDetectionSchema>;
+export type MultiInstanceConfig = z.output<typeof MultiInstanceSchema>;
+export type FanoutConfig = z.output<typeof FanoutSchema>;
+export type NetworkConditions = z.output<typeof NetworkConditionsSchema>;
+export type RunTarget = z.output<typeof TargetSchema>;

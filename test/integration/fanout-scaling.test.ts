@@ -10,8 +10,8 @@ const websocketScaling = JSON.parse(readFileSync(new URL('../../resources/scenar
 describe('websocket-scaling scenario', () => {
   it('runs the pipeline with the fan-out stage: every reading subscriber gets every accepted change, in order', async () => {
     const rig = RigSchema.parse({ ...demo, osc: { host: '127.0.0.1', port: 9 } });
-    const scenario = ScenarioSchema.parse({ ...websocketScaling, executor: { type: 'constant-arrival-rate', rate: 50, duration: '1s' } });
-    const summary = await runFanoutScaling({ scenario, rig, config: { ...websocketScaling.fanout, subscribers: 200, stalledSubscribers: 1 } });
+    const scenario = ScenarioSchema.parse({ ...websocketScaling, executor: { type: 'constant-arrival-rate', rate: 50, duration: '1s' }, fanout: { ...websocketScaling.fanout, subscribers: 200, stalledSubscribers: 1 } });
+    const summary = await runFanoutScaling({ scenario, rig });
     const accepted = summary.outcomes.accepted;
     expect(accepted).toBeGreaterThan(0);
     // One change per accepted assignment; multi-assignment messages publish several.

@@ -14,8 +14,8 @@ describe('an agent elsewhere', () => {
     const agent = await InstanceAgent.start({ redisUrl: redisUrl(), agentId: 'remote-agent', once: true });
     try {
       const rig = RigSchema.parse({ ...demo, osc: { host: '127.0.0.1', port: 9 }, redisUrl: redisUrl() });
-      const scenario = ScenarioSchema.parse({ name: 'multi-join', executor: { type: 'constant-arrival-rate', rate: 200, duration: '1s' }, seed: 99 });
-      const summary = await runMultiInstance({ scenario, rig, config: { instances: 2, localInstances: 1, network: { delayMs: 2, jitterMs: 1 } } });
+      const scenario = ScenarioSchema.parse({ name: 'multi-join', executor: { type: 'constant-arrival-rate', rate: 200, duration: '1s' }, seed: 99, multiInstance: { instances: 2, localInstances: 1, network: { delayMs: 2, jitterMs: 1 } } });
+      const summary = await runMultiInstance({ scenario, rig });
       await agent.done();
       const remote = summary.perInstance.find((part) => part.agentId === 'remote-agent');
       expect(remote?.local).toBe(false);

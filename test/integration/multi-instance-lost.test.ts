@@ -14,13 +14,12 @@ describe('an instance that dies mid-run', () => {
 
   it('is reported lost while the other instances results are kept and merged', async () => {
     const rig = RigSchema.parse({ ...demo, osc: { host: '127.0.0.1', port: 9 }, redisUrl: redisUrl() });
-    const scenario = ScenarioSchema.parse({ name: 'multi-lost', executor: { type: 'constant-arrival-rate', rate: 300, duration: '3s' }, traffic: { users: 500 }, seed: 5 });
+    const scenario = ScenarioSchema.parse({ name: 'multi-lost', executor: { type: 'constant-arrival-rate', rate: 300, duration: '3s' }, traffic: { users: 500 }, seed: 5, multiInstance: { instances: 3, heartbeatTimeout: 1_500 } });
     let victim: string | undefined;
     const kill = new Map<string, () => void>();
     const summary = await runMultiInstance({
       scenario,
       rig,
-      config: { instances: 3, heartbeatTimeout: 1_500 },
       onInstanceStarted: (agentId, child) => kill.set(agentId, () => child.kill('SIGKILL')),
       onFrame: (agentId, frame) => {
         // Halfway through its share, the second instance's process is killed.

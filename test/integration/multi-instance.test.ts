@@ -42,9 +42,10 @@ describe('three instances on one Redis', () => {
       executor: { type: 'constant-arrival-rate', rate: 600, duration: '2s' },
       traffic: { users: 300, mix: { valid: 100 } },
       seed: 11,
+      multiInstance: { instances: 3 },
     });
     const frames = new Set<string>();
-    const summary = await runMultiInstance({ scenario, rig, config: { instances: 3 }, onFrame: (agentId) => frames.add(agentId) });
+    const summary = await runMultiInstance({ scenario, rig, onFrame: (agentId) => frames.add(agentId) });
 
     expect(summary.lost).toEqual([]);
     expect(summary.perInstance).toHaveLength(3);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Assignment } from '../../src/shared/message';
 import { RigSchema, type LimiterConfig, type RigInput } from '../../src/shared/rig';
 import { describeLimit, HybridRateLimiter, takeToken, type LimitDecision } from '../../src/main/lab/pipeline/hybrid-rate-limiter';
+import { materializeRejection } from '../../src/main/lab/pipeline/deferred-rejection';
 import { MemoryStateStore } from '../../src/main/lab/pipeline/memory-state-store';
 
 /** A clock the test moves by hand. */
@@ -134,7 +135,7 @@ describe('HybridRateLimiter (in-process)', () => {
     expect(describeLimit({ ok: false, code: 'rate_limited_global', waitMs: 1 }, 'alice', limiter).detail).toBe(
       'the chat as a whole is over the global limit of 2000 changes/s with bursts of 200; next change possible in 1 ms',
     );
-    expect(describeLimit({ ok: false, code: 'cooldown', variable: 'speed', sinceMs: 20.4, cooldownMs: 50, waitMs: 30 }, 'bob', limiter)).toEqual({
+    expect(materializeRejection(describeLimit({ ok: false, code: 'cooldown', variable: 'speed', sinceMs: 20.4, cooldownMs: 50, waitMs: 30 }, 'bob', limiter))).toEqual({
       code: 'cooldown',
       detail: '"speed" changed 20 ms ago and may change at most once every 50 ms; next change possible in 30 ms',
     });

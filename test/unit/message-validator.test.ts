@@ -33,7 +33,8 @@ function only(text: string, using = validator): Assignment {
 function rejected(text: string, using = validator): { code: string; detail: string } {
   const result: ValidationResult = using.validate(text);
   if (result.ok) throw new Error(`expected "${text}" to be rejected, got ${JSON.stringify(result.assignments)}`);
-  return result.rejection;
+  // Plain data: the detail of a deferred rejection is written when read.
+  return { code: result.rejection.code, detail: result.rejection.detail };
 }
 
 function rigWith(variables: RigInput['variables']) {

@@ -18,12 +18,10 @@ import { StoreProvider } from '../lab/store/store-provider';
 import { formatNs, formatTable } from './format';
 import { formatComparison, storeOptions, type StoreFlags } from './report';
 import { formatFanout, formatMultiInstance } from './format-multi';
-import { readMultiInstanceConfig } from '../lab/multi/multi-instance-config';
 import { runMultiInstance } from '../lab/multi/multi-instance-run';
-import { readFanoutScalingConfig } from '../lab/fanout/fanout-scaling-config';
 import { runFanoutScaling } from '../lab/fanout/fanout-scaling-run';
 import { AlertMonitor } from '../lab/alerts/alert-monitor';
-import { readAlertRules } from '../lab/alerts/read-alert-rules';
+import { AlertRulesSchema, DEFAULT_ALERT_RULES } from '../../shared/alerts';
 import { createStoreAlertHandler } from '../lab/alerts/store-alert-handler';
 import { createTerminalAlertHandler } from '../lab/alerts/terminal-alert-handler';
 import { watchRunAlerts } from '../lab/alerts/watch-run-alerts';
@@ -262,12 +260,10 @@ export function registerRunCommand(program: Command): void {
       const [scenario, rig] = await Promise.all([loadScenario(scenarioPath), loadRig(options.rig)]);
       const runRig = options.redis ? { ...rig, redisUrl: options.redis } : rig;
       // Scenarios that need more than one engine: several instances over Redis, or WebSocket fan-out.
-      const multiInstance = await readMultiInstanceConfig(scenarioPath);
-      if (multiInstance) {
+      if (scenario.multiInstance) {
         const summary = await runMultiInstance({
           scenario,
           rig: runRig,
-          config: multiInstance,
           overrides,
           ...(options.redis ? { redisUrl: options.redis } : {}),
           log: (line) => console.error(line),
@@ -279,9 +275,8 @@ export function registerRunCommand(program: Command): void {
         process.exitCode = summary.passed ? 0 : 1;
         return;
       }
-      const fanout = await readFanoutScalingConfig(scenarioPath);
-      if (fanout) {
-        const summary = await runFanoutScaling({ scenario, rig: runRig, config: fanout, overrides });
+      if (scenario.fanout) {
+        const summary = await runFanoutScaling({ scenario, rig: runRig, overrides });
         console.log(formatSummary(summary));
         console.log('');
         console.log(formatFanout(summary));
@@ -312,7 +307,7 @@ export function registerRunCommand(program: Command): void {
         : undefined;
       const recording = recorder?.attach(controller);
       recorder?.onDidFail((error) => console.error(`saving the run: ${error.message} (retrying; the run goes on)`));
-      const alertRules = await readAlertRules(scenarioPath);
+      const alertRules = scenario.alerts ?? AlertRulesSchema.parse(DEFAULT_ALERT_RULES);
       const info = await controller.start({ scenario, rig: runRig, overrides });
       const saved = recorder?.start(info);
       // Alerts print as they fire and resolve, and are saved with the run.

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
@@ -9,20 +8,11 @@ import {
   type LabFile,
   type OpenedDocument,
   type OpenedRig,
-  type LatencyHistogram,
-  type LoopbackOutcome,
   type ProbeState,
   type ReportExport,
   type Unsubscribe,
 } from '../../shared/api';
-import type {
-  ClockFit,
-  LoopbackEdge,
-  LoopbackOptionsInput,
-  LoopbackProgress,
-  LoopbackResult,
-  ProbePort,
-} from '../../shared/loopback';
+import type { ClockFit, LoopbackOptionsInput, ProbePort } from '../../shared/loopback';
 import type { RunComparison, RunFilter, RunListEntry, RunReport, TrendPoint, TrendRequest } from '../../shared/report';
 import { DEFAULT_ALERT_RULES, type AlertEvent } from '../../shared/alerts';
 import { Emitter, type Event } from '../../shared/emitter';
@@ -38,8 +28,7 @@ import { createConsoleAlertHandler } from './alerts/console-alert-handler';
 import { createStoreAlertHandler } from './alerts/store-alert-handler';
 import { watchRunAlerts } from './alerts/watch-run-alerts';
 import { RunController } from './load/run-controller';
-import { LoopbackSession } from './loopback/loopback-session';
-import { listProbePorts } from './loopback/probe-transport';
+import { LoopbackService } from './loopback/loopback-service';
 import { captureEnvironment } from './report/capture-environment';
 import { ReportService } from './report/report-service';
 import { RunRecorder } from './store/run-recorder';
@@ -96,15 +85,11 @@ export class Lab implements LabApi {
   private readonly framesEmitter = new Emitter<RunFrame[]>();
   private readonly finishEmitter = new Emitter<RunSummary>();
   private readonly alertEmitter = new Emitter<AlertEvent>();
-  private readonly probeEmitter = new Emitter<ProbeState>();
-  private readonly loopbackProgressEmitter = new Emitter<LoopbackProgress>();
-  private readonly loopbackEdgesEmitter = new Emitter<LoopbackEdge[]>();
-  private readonly loopbackFinishEmitter = new Emitter<LoopbackOutcome>();
-  private readonly edgeBatcher = new FrameBatcher<LoopbackEdge>(MAX_FRAME_DELIVERIES_PER_SECOND, (edges) =>
-    this.loopbackEdgesEmitter.fire(edges),
-  );
-  private probe: { session: LoopbackSession; subscriptions: { dispose(): void }[] } | undefined;
-  private loopbackRunning = false;
+  private readonly loopback: LoopbackService = new LoopbackService({
+    activeRig: () => this.activeRig(),
+    stores: () => this.stores,
+    currentOrLastRunId: () => this.runs.current()?.id ?? this.last?.run.id ?? null,
+  });
   private readonly batcher = new FrameBatcher<RunFrame>(MAX_FRAME_DELIVERIES_PER_SECOND, (frames) =>
     this.framesEmitter.fire(frames),
   );
@@ -145,122 +130,29 @@ export class Lab implements LabApi {
     toUnsubscribe(this.finishEmitter.event(listener));
   readonly onDidAlert = (listener: (alert: AlertEvent) => void): Unsubscribe =>
     toUnsubscribe(this.alertEmitter.event(listener));
-  readonly onDidChangeProbe = (listener: (state: ProbeState) => void): Unsubscribe =>
-    toUnsubscribe(this.probeEmitter.event(listener));
-  readonly onDidLoopbackProgress = (listener: (progress: LoopbackProgress) => void): Unsubscribe =>
-    toUnsubscribe(this.loopbackProgressEmitter.event(listener));
-  readonly onDidLoopbackEdges = (listener: (edges: LoopbackEdge[]) => void): Unsubscribe =>
-    toUnsubscribe(this.loopbackEdgesEmitter.event(listener));
-  readonly onDidFinishLoopback = (listener: (outcome: LoopbackOutcome) => void): Unsubscribe =>
-    toUnsubscribe(this.loopbackFinishEmitter.event(listener));
+  readonly onDidChangeProbe = this.loopback.onDidChangeProbe;
+  readonly onDidLoopbackProgress = this.loopback.onDidLoopbackProgress;
+  readonly onDidLoopbackEdges = this.loopback.onDidLoopbackEdges;
+  readonly onDidFinishLoopback = this.loopback.onDidFinishLoopback;
 
   /** Serial ports a probe may sit on. */
   listProbePorts(): Promise<ProbePort[]> {
-    return listProbePorts();
+    return this.loopback.listProbePorts();
   }
-
-  /** Opens the probe on `path` with the active rig's test variable. */
-  async connectProbe(path: string): Promise<ProbeState> {
-    await this.closeProbe();
-    const { rig } = await this.activeRig();
-    const session = new LoopbackSession({ rig, path, ...(rig.serial?.baud ? { baudRate: rig.serial.baud } : {}) });
-    const subscriptions = [
-      session.onDidChangeConnection((state) =>
-        this.probeEmitter.fire({
-          state: state.state,
-          path,
-          detail:
-            state.state === 'connected' ? `${state.hello.firmware}, ${state.hello.adcBits}-bit ADC` : state.reason,
-        }),
-      ),
-      session.onDidProgress((progress) => this.loopbackProgressEmitter.fire(progress)),
-      session.onDidEdge((edge) => this.edgeBatcher.push(edge)),
-    ];
-    this.probe = { session, subscriptions };
-    try {
-      const hello = await session.connect();
-      return { state: 'connected', path, detail: `${hello.firmware}, ${hello.adcBits}-bit ADC` };
-    } catch (error) {
-      await this.closeProbe();
-      throw error;
-    }
+  connectProbe(path: string): Promise<ProbeState> {
+    return this.loopback.connectProbe(path);
   }
-
-  /** Closes the probe's port. */
-  async disconnectProbe(): Promise<ProbeState> {
-    await this.closeProbe();
-    const state: ProbeState = { state: 'closed', path: null, detail: 'no probe open' };
-    this.probeEmitter.fire(state);
-    return state;
+  disconnectProbe(): Promise<ProbeState> {
+    return this.loopback.disconnectProbe();
   }
-
-  /**
-   * Keeps a loop-back result with the load run going on (or the last one), so that run's report
-   * shows the hardware latency beside the pipeline's.
-   */
-  private async saveLoopback(result: object, startedAtMs: number): Promise<void> {
-    if (!this.stores) return;
-    try {
-      const store = await this.stores.get();
-      await store.loopback.save({
-        id: `loopback-${startedAtMs}-${randomBytes(3).toString('hex')}`,
-        runId: this.runs.current()?.id ?? this.last?.run.id ?? null,
-        rig: this.active?.rig.name ?? 'unknown',
-        startedAtMs,
-        summary: result as Record<string, unknown>,
-      });
-    } catch (error) {
-      console.error(`cvlab: saving the loop-back result failed: ${(error as Error).message}`);
-    }
-  }
-
-  /** Fits the probe clock to the host's. */
   calibrateProbe(): Promise<ClockFit> {
-    return this.requireProbe().calibrate();
+    return this.loopback.calibrateProbe();
   }
-
-  /** Starts a loop-back run; its outcome arrives through onDidFinishLoopback. */
-  async startLoopback(options: LoopbackOptionsInput): Promise<{ total: number }> {
-    const session = this.requireProbe();
-    if (this.loopbackRunning) throw new Error('A loop-back run is already going on: stop it first.');
-    this.loopbackRunning = true;
-    const startedAtMs = Date.now();
-    session
-      .run(options)
-      .then(
-        (result) => {
-          this.edgeBatcher.flush();
-          this.loopbackFinishEmitter.fire({ ok: true, result, histogram: latencyHistogram(result) });
-          void this.saveLoopback(result, startedAtMs);
-        },
-        (error: unknown) => {
-          this.edgeBatcher.flush();
-          this.loopbackFinishEmitter.fire({ ok: false, error: error instanceof Error ? error.message : String(error) });
-        },
-      )
-      .finally(() => {
-        this.loopbackRunning = false;
-      });
-    return { total: options.edges ?? 200 };
+  startLoopback(options: LoopbackOptionsInput): Promise<{ total: number }> {
+    return this.loopback.startLoopback(options);
   }
-
-  /** Stops the loop-back run going on. */
-  async stopLoopback(): Promise<void> {
-    this.probe?.session.stop('stopped from the console');
-  }
-
-  private requireProbe(): LoopbackSession {
-    if (!this.probe) throw new Error('No probe is connected: pick its serial port and connect first.');
-    return this.probe.session;
-  }
-
-  private async closeProbe(): Promise<void> {
-    const probe = this.probe;
-    this.probe = undefined;
-    if (!probe) return;
-    probe.session.stop('the probe was closed');
-    for (const subscription of probe.subscriptions) subscription.dispose();
-    await probe.session.close().catch(() => undefined);
+  stopLoopback(): Promise<void> {
+    return this.loopback.stopLoopback();
   }
 
   /** Versions and folders of this engine. */
@@ -447,8 +339,7 @@ export class Lab implements LabApi {
   /** Ends the engine's subscriptions (the app or the server is closing). */
   async dispose(): Promise<void> {
     if (this.runs.current()) await this.runs.stop();
-    await this.closeProbe();
-    this.edgeBatcher.dispose();
+    await this.loopback.dispose();
     const recorder = await this.recorder;
     await recorder?.flush().catch(() => undefined);
     for (const subscription of this.engineSubscriptions) subscription.dispose();
@@ -502,23 +393,4 @@ export class Lab implements LabApi {
     await mkdir(folder, { recursive: true });
     return join(folder, name.endsWith('.json') ? name : `${name}.json`);
   }
-}
-
-const HISTOGRAM_BINS = 40;
-
-/** Counts the matched clock-model latencies into equal bins (engine side: the console only draws them). */
-export function latencyHistogram(result: LoopbackResult): LatencyHistogram {
-  const values = result.edges.flatMap((edge) =>
-    edge.status === 'matched' && edge.latencyUs !== null ? [edge.latencyUs] : [],
-  );
-  if (values.length === 0) return { startUs: 0, binUs: 0, counts: [] };
-  const low = Math.min(...values);
-  const high = Math.max(...values);
-  const binUs = high > low ? (high - low) / HISTOGRAM_BINS : 1;
-  const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
-  for (const value of values) {
-    const index = Math.min(HISTOGRAM_BINS - 1, Math.floor((value - low) / binUs));
-    counts[index] = (counts[index] ?? 0) + 1;
-  }
-  return { startUs: low, binUs, counts };
 }

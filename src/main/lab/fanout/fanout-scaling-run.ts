@@ -1,15 +1,13 @@
 import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
-import { parseOrThrow } from '../../../shared/format-issues';
 import type { RigConfig } from '../../../shared/rig';
 import type { RunOverrides, RunSummary, StageStatistics } from '../../../shared/run';
-import type { Scenario } from '../../../shared/scenario';
+import { FanoutSchema, type Scenario } from '../../../shared/scenario';
 import { RunController } from '../load/run-controller';
 import { initHistograms } from '../metrics/create-histogram';
 import { createPipeline } from '../pipeline/chat-pipeline';
 import { mergeHistograms } from '../multi/merge-histograms';
 import { statisticsOf } from '../metrics/histogram-statistics';
 import { attachFanout } from './attach-fanout';
-import { FanoutScalingConfigSchema } from './fanout-scaling-config';
 import { FanoutServer, type FanoutCounters } from './fanout-server';
 import { FanoutSubscriberPool } from './fanout-subscriber-pool';
 import { RemoteSubscriberPool, type RemoteSubscriberReport } from './remote-subscriber-pool';
@@ -34,8 +32,8 @@ export interface FanoutScalingSummary extends RunSummary {
  * attached while N simulated subscribers on loopback (some stalled, if asked) receive every
  * accepted change; fan-out latency is measured as its own stage.
  */
-export async function runFanoutScaling(options: { scenario: Scenario; rig: RigConfig; config?: unknown; overrides?: RunOverrides }): Promise<FanoutScalingSummary> {
-  const config = parseOrThrow(FanoutScalingConfigSchema, options.config ?? {}, 'fanout');
+export async function runFanoutScaling(options: { scenario: Scenario; rig: RigConfig; overrides?: RunOverrides }): Promise<FanoutScalingSummary> {
+  const config = options.scenario.fanout ?? FanoutSchema.parse({});
   await initHistograms();
   const server = await FanoutServer.listen({ maxClients: config.maxClients, maxBufferedBytes: config.maxBufferedBytes, slowPolicy: config.slowPolicy });
   // Subscribers read in a process of their own where the build allows, so they do not slow the pipeline they measure.

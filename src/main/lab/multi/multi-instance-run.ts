@@ -8,16 +8,15 @@ import { Redis } from 'ioredis';
 import { parseOrThrow } from '../../../shared/format-issues';
 import type { RigConfig } from '../../../shared/rig';
 import { RunOverridesSchema, type RunFrame, type RunInfo, type RunOverrides, type RunSummary, type StageStatistics } from '../../../shared/run';
-import type { Scenario } from '../../../shared/scenario';
+import { MultiInstanceSchema, type MultiInstanceConfig, type NetworkConditions, type Scenario } from '../../../shared/scenario';
 import { applyOverrides } from '../load/apply-overrides';
 import { createArrivalPlan } from '../load/arrival-plan';
 import { initHistograms } from '../metrics/create-histogram';
 import { ANNOUNCE_CHANNEL, controlChannel, parseAgentMessage, type AgentMessage, type AgentMessageOf, type InstanceShare } from './agent-protocol';
-import { DelayProxy, type NetworkConditions } from './delay-proxy';
+import { DelayProxy } from './delay-proxy';
 import { mergeHistograms } from './merge-histograms';
 import { statisticsOf } from '../metrics/histogram-statistics';
 import { mergeRunSummaries } from './merge-run-summaries';
-import { MultiInstanceConfigSchema, type MultiInstanceConfig } from './multi-instance-config';
 import type { RedisClock } from './redis-clock';
 
 /** One instance's own figures in a multi-instance run. */
@@ -67,8 +66,6 @@ export interface MultiInstanceRunOptions {
   readonly redisUrl?: string;
   /** Command-line overrides (duration, rate, users, seed), applied before the shares are cut. */
   readonly overrides?: RunOverrides;
-  /** The scenario file's `multiInstance` block (input form; defaults fill the rest). */
-  readonly config?: unknown;
   readonly log?: (line: string) => void;
   /** Each instance's latest interval frame, as it arrives. */
   readonly onFrame?: (agentId: string, frame: RunFrame) => void;
@@ -122,7 +119,8 @@ export async function purgeNamespace(redis: Redis, namespace: string): Promise<n
  * while keeping the others' results, merges their HdrHistograms, and removes the run's keys.
  */
 export async function runMultiInstance(options: MultiInstanceRunOptions): Promise<MultiInstanceSummary> {
-  const config: MultiInstanceConfig = parseOrThrow(MultiInstanceConfigSchema, options.config ?? {}, 'multiInstance');
+  // The scenario's own `multiInstance` block (the one scenario schema); absent: three instances.
+  const config: MultiInstanceConfig = options.scenario.multiInstance ?? MultiInstanceSchema.parse({});
   // Several instances cannot share an in-process store: without a Redis in the rig, the local one is used.
   const redisUrl = options.redisUrl ?? options.rig.redisUrl ?? process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
   const log = options.log ?? (() => undefined);

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Rejection } from '../../../shared/message';
 import type { LimiterConfig, VariableConfig } from '../../../shared/rig';
+import { deferRejection } from './deferred-rejection';
 
 /**
  * One token bucket, kept as the moment it will be full again (GCRA's "theoretical arrival
@@ -45,36 +46,40 @@ export type LimitDecision =
       readonly waitMs: number;
     };
 
+/** The one "allowed" verdict, shared: an accepted message allocates no decision. */
+const ALLOWED: LimitDecision = Object.freeze({ ok: true });
+
 const formatRate = (perSecond: number): string => String(Number(perSecond.toPrecision(6)));
 
-/** Puts a refusal of the limiter into plain words (the same text in memory and Redis mode). */
+/**
+ * A refusal of the limiter as a rejection (the same text in memory and Redis mode). The plain
+ * words are written only when the detail is read: a spam burst costs no prose.
+ */
 export function describeLimit(
   decision: Exclude<LimitDecision, { ok: true }>,
   user: string,
   limiter: LimiterConfig,
 ): Rejection {
+  return deferRejection(decision.code, limitDetail, decision, user, limiter);
+}
+
+function limitDetail(decision: Exclude<LimitDecision, { ok: true }>, user: string, limiter: LimiterConfig): string {
   switch (decision.code) {
     case 'rate_limited_user':
-      return {
-        code: decision.code,
-        detail:
-          `user "${user}" sent messages faster than the per-user limit of ${formatRate(limiter.userRate)}/s ` +
-          `with bursts of ${limiter.userBurst}; next message accepted in ${decision.waitMs} ms`,
-      };
+      return (
+        `user "${user}" sent messages faster than the per-user limit of ${formatRate(limiter.userRate)}/s ` +
+        `with bursts of ${limiter.userBurst}; next message accepted in ${decision.waitMs} ms`
+      );
     case 'rate_limited_global':
-      return {
-        code: decision.code,
-        detail:
-          `the chat as a whole is over the global limit of ${formatRate(limiter.globalRate)} changes/s ` +
-          `with bursts of ${limiter.globalBurst}; next change possible in ${decision.waitMs} ms`,
-      };
+      return (
+        `the chat as a whole is over the global limit of ${formatRate(limiter.globalRate)} changes/s ` +
+        `with bursts of ${limiter.globalBurst}; next change possible in ${decision.waitMs} ms`
+      );
     case 'cooldown':
-      return {
-        code: decision.code,
-        detail:
-          `"${decision.variable}" changed ${Math.round(decision.sinceMs)} ms ago and may change at most once every ` +
-          `${decision.cooldownMs} ms; next change possible in ${decision.waitMs} ms`,
-      };
+      return (
+        `"${decision.variable}" changed ${Math.round(decision.sinceMs)} ms ago and may change at most once every ` +
+        `${decision.cooldownMs} ms; next change possible in ${decision.waitMs} ms`
+      );
   }
 }
 
@@ -122,10 +127,11 @@ export class HybridRateLimiter {
   }
 
   /**
-   * Decides one message from `user` that assigns `variables`; takes the tokens and records
-   * the change time of each variable when it is accepted.
+   * Decides one message from `user` that assigns the first `count` of `variables` (a reused
+   * array may be longer); takes the tokens and records the change time of each variable when
+   * it is accepted.
    */
-  check(user: string, variables: readonly string[]): LimitDecision {
+  check(user: string, variables: readonly string[], count = variables.length): LimitDecision {
     const now = this.now();
     if (now - this.lastSweepMs >= this.sweepEveryMs) this.sweep(now);
 
@@ -137,7 +143,8 @@ export class HybridRateLimiter {
     const userWait = takeToken(bucket, now, this.limiter.userRate, this.limiter.userBurst);
     if (userWait > 0) return { ok: false, code: 'rate_limited_user', waitMs: userWait };
 
-    for (const variable of variables) {
+    for (let index = 0; index < count; index++) {
+      const variable = variables[index] as string;
       const cooldownMs = this.cooldowns.get(variable);
       if (cooldownMs === undefined) continue;
       const changedAt = this.changedAt.get(variable);
@@ -151,10 +158,11 @@ export class HybridRateLimiter {
     const globalWait = takeToken(this.global, now, this.limiter.globalRate, this.limiter.globalBurst);
     if (globalWait > 0) return { ok: false, code: 'rate_limited_global', waitMs: globalWait };
 
-    for (const variable of variables) {
+    for (let index = 0; index < count; index++) {
+      const variable = variables[index] as string;
       if (this.cooldowns.has(variable)) this.changedAt.set(variable, now);
     }
-    return { ok: true };
+    return ALLOWED;
   }
 
   /** Another instance changed `variable` just now: start its cooldown here too. */

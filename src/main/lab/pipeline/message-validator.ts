@@ -1,4 +1,5 @@
 import type { Assignment, Rejection, ValidationResult } from '../../../shared/message';
+import { deferRejection } from './deferred-rejection';
 import { MAX_ASSIGNMENTS, MAX_MESSAGE_LENGTH, type RejectionCode } from '../../../shared/rejection';
 import type { RigConfig, VariableConfig } from '../../../shared/rig';
 import { isWholeKind, lowerBound, roundHalfAwayFromZero, upperBound } from './value-resolver';
@@ -55,38 +56,34 @@ const QUOTE_LIMIT = 40;
  */
 export class MessageValidator {
   private readonly variables = new Map<string, CompiledVariable>();
-  private readonly knownNames: string;
   private readonly names: readonly string[];
 
   constructor(rig: RigConfig) {
     for (const variable of rig.variables) this.variables.set(variable.name.toLowerCase(), compile(variable));
     this.names = [...this.variables.keys()];
-    this.knownNames = this.names.join(', ');
   }
 
   /** Validates one chat message: its assignments, or the first rejection in the documented order of checks. */
   validate(text: string): ValidationResult {
-    if (typeof text !== 'string') return reject('empty', 'expected chat text');
+    if (typeof text !== 'string') return reject('empty', notText, undefined);
     let start = 0;
     let end = text.length;
     while (start < end && isTrimmable(text.charCodeAt(start))) start++;
     while (end > start && isTrimmable(text.charCodeAt(end - 1))) end--;
-    if (start === end) return reject('empty', `the message is empty: ${FORMS}`);
+    if (start === end) return reject('empty', emptyDetail, undefined);
 
     // A code point is one or two UTF-16 units, so text of at most 256 units needs no counting.
     if (end - start > MAX_MESSAGE_LENGTH) {
       const length = countCodePoints(text, start, end);
       if (length > MAX_MESSAGE_LENGTH) {
-        return reject(
-          'too_long',
-          `the message is ${length} characters long; at most ${MAX_MESSAGE_LENGTH} are allowed`,
-        );
+        return reject('too_long', tooLongDetail, length);
       }
     }
 
     const message = start === 0 && end === text.length ? text : text.slice(start, end);
-    const bad = BAD_CHARACTER.exec(message);
-    if (bad) return badCharacter(text, message, start, bad.index);
+    // search() answers with an index only (exec() would build a match array for every message).
+    const badAt = message.search(BAD_CHARACTER);
+    if (badAt >= 0) return badCharacter(text, start + badAt);
 
     const tokens = splitTokens(message);
     let index = 0;
@@ -97,19 +94,20 @@ export class MessageValidator {
       const command = (tokens[0] ?? '').slice(1);
       if (lowerAscii(command) === 'set') {
         index = 1;
-        if (tokens.length === 1) return reject('bad_value', `"!set" needs a variable and a value, like !set hue 0.4`);
+        if (tokens.length === 1) return reject('bad_value', setAloneDetail, undefined);
       } else {
         // `!hue 0.4 sat 80%` reads like `!set hue 0.4 sat 80%`; `!hue=0.4` like `hue=0.4`.
         tokens[0] = command;
         firstIsCommand = true;
       }
     } else if (message.indexOf('=') === -1) {
-      return reject('bad_value', `${quote(message)} is not a command: ${FORMS}`);
+      return reject('bad_value', notCommandDetail, message);
     }
 
     // Structure: which words are names and which are values. `name=value`, `name= value`,
     // `name = value`, `name =value` everywhere; `name value` only after `!`.
     const written: WrittenAssignment[] = [];
+    // The first word that is not part of an assignment; put into words only if asked.
     let structureProblem: string | undefined;
     while (index < tokens.length) {
       const command = firstIsCommand && index === 0;
@@ -130,28 +128,23 @@ export class MessageValidator {
         value = next;
         index++;
       } else if (!commandMode) {
-        structureProblem ??= this.variables.has(lowerAscii(token))
-          ? `${token} needs "=" before its value: write ${token}=0.4 or !${token} 0.4`
-          : `${quote(token)} is not an assignment: ${FORMS}`;
+        structureProblem ??= token;
         continue;
       }
       written.push({ name: token, value, command });
     }
 
     if (written.length > MAX_ASSIGNMENTS) {
-      return reject(
-        'too_many',
-        `the message sets ${written.length} values; at most ${MAX_ASSIGNMENTS} are allowed in one message`,
-      );
+      return reject('too_many', tooManyDetail, written.length);
     }
-    if (written.length === 0) return reject('bad_value', structureProblem ?? FORMS);
+    if (written.length === 0) return reject('bad_value', structureDetail, structureProblem, this.variables);
 
     for (const assignment of written) {
       const variable = this.variables.get(lowerAscii(assignment.name));
-      if (variable === undefined) return reject('unknown_variable', this.unknownDetail(assignment));
+      if (variable === undefined) return reject('unknown_variable', unknownDetail, assignment, this.names);
       assignment.variable = variable;
     }
-    if (structureProblem !== undefined) return reject('bad_value', structureProblem);
+    if (structureProblem !== undefined) return reject('bad_value', structureDetail, structureProblem, this.variables);
 
     // Every bad value is reported before any out-of-range one, whatever their order in the message.
     const assignments: Assignment[] = [];
@@ -177,26 +170,41 @@ export class MessageValidator {
     if (outOfRange !== undefined) return { ok: false, rejection: outOfRange };
     return { ok: true, assignments };
   }
-
-  private unknownDetail(assignment: WrittenAssignment): string {
-    const name = assignment.name;
-    if (name === '') {
-      return assignment.command
-        ? `"!" must be followed directly by set or a variable name, like !hue 0.4`
-        : `a value has no variable name before "=": ${FORMS}`;
-    }
-    const what = assignment.command
-      ? `${quote(`!${name}`)} is neither !set nor a variable`
-      : `unknown variable ${quote(name)}`;
-    const suggestion = closestName(lowerAscii(name), this.names);
-    return suggestion !== undefined
-      ? `${what}: did you mean ${suggestion}?`
-      : `${what}; known variables: ${this.knownNames}`;
-  }
 }
 
-function reject(code: RejectionCode, detail: string): ValidationResult {
-  return { ok: false, rejection: { code, detail } };
+function reject<A, B = undefined>(code: RejectionCode, format: (a: A, b: B) => string, a: A, b?: B): ValidationResult {
+  return { ok: false, rejection: deferRejection(code, format, a, b) };
+}
+
+// The details below are written only when a rejection's detail is read (DeferredRejection).
+const notText = (): string => 'expected chat text';
+const emptyDetail = (): string => `the message is empty: ${FORMS}`;
+const tooLongDetail = (length: number): string =>
+  `the message is ${length} characters long; at most ${MAX_MESSAGE_LENGTH} are allowed`;
+const setAloneDetail = (): string => `"!set" needs a variable and a value, like !set hue 0.4`;
+const notCommandDetail = (message: string): string => `${quote(message)} is not a command: ${FORMS}`;
+const tooManyDetail = (count: number): string =>
+  `the message sets ${count} values; at most ${MAX_ASSIGNMENTS} are allowed in one message`;
+
+function structureDetail(token: string | undefined, variables: ReadonlyMap<string, CompiledVariable>): string {
+  if (token === undefined) return FORMS;
+  return variables.has(lowerAscii(token))
+    ? `${token} needs "=" before its value: write ${token}=0.4 or !${token} 0.4`
+    : `${quote(token)} is not an assignment: ${FORMS}`;
+}
+
+function unknownDetail(assignment: WrittenAssignment, names: readonly string[]): string {
+  const name = assignment.name;
+  if (name === '') {
+    return assignment.command
+      ? `"!" must be followed directly by set or a variable name, like !hue 0.4`
+      : `a value has no variable name before "=": ${FORMS}`;
+  }
+  const what = assignment.command
+    ? `${quote(`!${name}`)} is neither !set nor a variable`
+    : `unknown variable ${quote(name)}`;
+  const suggestion = closestName(lowerAscii(name), names);
+  return suggestion !== undefined ? `${what}: did you mean ${suggestion}?` : `${what}; known variables: ${names.join(', ')}`;
 }
 
 function compile(variable: VariableConfig): CompiledVariable {
@@ -262,7 +270,7 @@ function compile(variable: VariableConfig): CompiledVariable {
 function parseValue(variable: CompiledVariable, raw: string | undefined): Assignment | Rejection {
   const name = variable.name;
   if (raw === undefined || raw === '' || raw === '=') {
-    return { code: 'bad_value', detail: `${name} needs a value: expected ${variable.expected}` };
+    return deferRejection('bad_value', needsValueDetail, variable);
   }
   let text = raw;
   let forced = false;
@@ -285,26 +293,17 @@ function parseValue(variable: CompiledVariable, raw: string | undefined): Assign
   const percent = body.charCodeAt(body.length - 1) === PERCENT;
   if (percent) body = body.slice(0, -1);
   if (!DECIMAL.test(body)) {
-    return {
-      code: 'bad_value',
-      detail: `${name}=${shorten(raw)} is not a value ${name} takes: expected ${variable.expected}`,
-    };
+    return deferRejection('bad_value', notAValueDetail, variable, raw);
   }
   const magnitude = Number(body);
   if (!Number.isFinite(magnitude)) {
-    return {
-      code: 'bad_value',
-      detail: `${name}=${shorten(raw)} is too large a number: expected ${variable.expected}`,
-    };
+    return deferRejection('bad_value', tooLargeDetail, variable, raw);
   }
   const number = sign * magnitude + 0; // + 0 turns −0 into 0
 
   if (variable.kind === 'bool') {
     if (relative || percent || (number !== 0 && number !== 1)) {
-      return {
-        code: 'bad_value',
-        detail: `${name} is on or off, ${name}=${shorten(raw)} does not apply: expected ${variable.expected}`,
-      };
+      return deferRejection('bad_value', onOffDetail, variable, raw);
     }
     return { variable: name, spec: { kind: 'absolute', value: number }, raw };
   }
@@ -316,10 +315,7 @@ function parseValue(variable: CompiledVariable, raw: string | undefined): Assign
       delta = fraction * variable.max - fraction * variable.min;
       if (variable.whole) delta = roundHalfAwayFromZero(delta);
       if (!Number.isFinite(delta)) {
-        return {
-          code: 'bad_value',
-          detail: `${name}=${shorten(raw)} is too large a change: expected ${variable.expected}`,
-        };
+        return deferRejection('bad_value', tooLargeChangeDetail, variable, raw);
       }
     } else {
       if (variable.whole && !Number.isInteger(number)) return notWhole(variable, raw);
@@ -357,19 +353,33 @@ function parseValue(variable: CompiledVariable, raw: string | undefined): Assign
 }
 
 function notWhole(variable: CompiledVariable, raw: string): Rejection {
+  return deferRejection('bad_value', notWholeDetail, variable, raw);
+}
+
+function outOfRange(variable: CompiledVariable, raw: string, rangeText: string): Rejection {
+  return deferRejection('out_of_range', outOfRangeDetail, variable, raw, rangeText);
+}
+
+const needsValueDetail = (variable: CompiledVariable): string => `${variable.name} needs a value: expected ${variable.expected}`;
+const notAValueDetail = (variable: CompiledVariable, raw: string): string =>
+  `${variable.name}=${shorten(raw)} is not a value ${variable.name} takes: expected ${variable.expected}`;
+const tooLargeDetail = (variable: CompiledVariable, raw: string): string =>
+  `${variable.name}=${shorten(raw)} is too large a number: expected ${variable.expected}`;
+const onOffDetail = (variable: CompiledVariable, raw: string): string =>
+  `${variable.name} is on or off, ${variable.name}=${shorten(raw)} does not apply: expected ${variable.expected}`;
+const tooLargeChangeDetail = (variable: CompiledVariable, raw: string): string =>
+  `${variable.name}=${shorten(raw)} is too large a change: expected ${variable.expected}`;
+
+function notWholeDetail(variable: CompiledVariable, raw: string): string {
   const what =
     variable.kind === 'enum'
       ? `one of its value names or a whole index ${variable.rangeText}`
       : `a whole number ${variable.rangeText}`;
-  return { code: 'bad_value', detail: `${variable.name} expects ${what}, not ${shorten(raw)}` };
+  return `${variable.name} expects ${what}, not ${shorten(raw)}`;
 }
 
-function outOfRange(variable: CompiledVariable, raw: string, rangeText: string): Rejection {
-  return {
-    code: 'out_of_range',
-    detail: `${variable.name}=${shorten(raw)} is outside ${rangeText} (${variable.name} does not clamp)`,
-  };
-}
+const outOfRangeDetail = (variable: CompiledVariable, raw: string, rangeText: string): string =>
+  `${variable.name}=${shorten(raw)} is outside ${rangeText} (${variable.name} does not clamp)`;
 
 /** A value token may follow a name unless it is itself an assignment (`sat=1`). */
 function takeValue(tokens: readonly string[], index: number): boolean {
@@ -439,21 +449,24 @@ function countCodePoints(text: string, start: number, end: number): number {
   return count;
 }
 
-function badCharacter(text: string, message: string, offset: number, index: number): ValidationResult {
-  const codePoint = message.codePointAt(index) ?? 0;
+function badCharacter(text: string, at: number): ValidationResult {
+  return { ok: false, rejection: deferRejection('bad_char', badCharacterDetail, text, at) };
+}
+
+/** `at`: index of the bad character in the text as sent (before trimming). */
+function badCharacterDetail(text: string, at: number): string {
+  // The trimmed-off characters are spaces, so the code point reads the same in the untrimmed text.
+  const codePoint = text.codePointAt(at) ?? 0;
   const character = String.fromCodePoint(codePoint);
   const hex = codePoint.toString(16).toUpperCase().padStart(4, '0');
-  const position = countCodePoints(text, 0, offset + index) + 1;
+  const position = countCodePoints(text, 0, at) + 1;
   let what: string;
   if (CONTROL.test(character)) what = 'a control character';
   else if (FORMAT.test(character)) what = 'an invisible formatting character';
   else if (LINE_SEPARATOR.test(character)) what = 'a line separator';
   else if (PARAGRAPH_SEPARATOR.test(character)) what = 'a paragraph separator';
   else what = 'an unpaired surrogate (broken text encoding)';
-  return reject(
-    'bad_char',
-    `the message contains U+${hex}, ${what}, at character ${position}: only visible characters and spaces are allowed`,
-  );
+  return `the message contains U+${hex}, ${what}, at character ${position}: only visible characters and spaces are allowed`;
 }
 
 /** Viewer text cut short, so a detail stays one readable line. */

@@ -71,8 +71,22 @@ export class LabServer {
     labServer.port = (server.address() as AddressInfo).port;
     labServer.allowedHosts = new Set(hostNames(host).map((name) => `${name}:${labServer.port}`));
     labServer.csp = contentSecurityPolicy([...labServer.allowedHosts].map((authority) => `ws://${authority}`));
-    server.on('request', (request, response) => void labServer.onRequest(request, response));
-    server.on('upgrade', (request, socket, head) => labServer.onUpgrade(request, socket, head));
+    // One hostile request must never take the server down: whatever escapes a handler is answered 500.
+    server.on('request', (request, response) => {
+      labServer.onRequest(request, response).catch((error: unknown) => answerInternalError(response, error));
+    });
+    server.on('upgrade', (request, socket, head) => {
+      try {
+        labServer.onUpgrade(request, socket, head);
+      } catch {
+        socket.destroy();
+      }
+    });
+    // A client that sends garbage or resets mid-request is answered 400 (or dropped), never fatal.
+    server.on('clientError', (_error, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
     return labServer;
   }
 
@@ -112,8 +126,8 @@ export class LabServer {
     const refuse = (status: number, reason: string): void => {
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}\n`);
     };
-    const url = new URL(request.url ?? '/', 'http://cvlab.invalid');
-    if (url.pathname !== LAB_SOCKET_PATH) return refuse(404, 'Not Found');
+    const url = requestUrl(request);
+    if (!url || url.pathname !== LAB_SOCKET_PATH) return refuse(404, 'Not Found');
     if (!this.hostAllowed(request)) return refuse(403, 'Forbidden: unknown Host');
     // Browsers always send Origin; it must be this server's own page. Tools without one need the token all the same.
     const origin = request.headers.origin;
@@ -141,11 +155,15 @@ export class LabServer {
     };
     if (!this.hostAllowed(request)) return fail(403, 'Forbidden: unknown Host');
     if (request.method !== 'GET' && request.method !== 'HEAD') return fail(405, 'Only GET and HEAD are served');
-    const url = new URL(request.url ?? '/', 'http://cvlab.invalid');
+    const url = requestUrl(request);
+    if (!url) return fail(400, 'Bad Request: the path is not a valid URL');
     if (url.pathname === '/metrics') return serveMetrics(request, response, this.options.metrics);
 
     const root = resolve(this.options.rendererDir);
-    const relative = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    const decoded = decodedPath(url.pathname);
+    if (decoded === undefined) return fail(400, 'Bad Request: the path has a malformed %-escape');
+    if (decoded.includes('\0')) return fail(400, 'Bad Request: the path holds a NUL byte');
+    const relative = url.pathname === '/' ? 'index.html' : decoded.replace(/^\/+/, '');
     const file = resolve(join(root, relative));
     if (!file.startsWith(root + sep)) return fail(404, 'Not found');
     let body: Buffer;
@@ -173,6 +191,33 @@ export class LabServer {
     });
     response.end(request.method === 'HEAD' ? undefined : body);
   }
+}
+
+/** The request's URL, or undefined when it does not parse (a hostile or broken client). */
+function requestUrl(request: IncomingMessage): URL | undefined {
+  try {
+    return new URL(request.url ?? '/', 'http://cvlab.invalid');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The path with its %-escapes decoded, or undefined when one is malformed (`/%`, `/%ZZ`, a cut UTF-8 sequence). */
+function decodedPath(pathname: string): string | undefined {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return undefined;
+  }
+}
+
+function answerInternalError(response: ServerResponse, error: unknown): void {
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  response.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+  response.end(`Internal error: ${error instanceof Error ? error.message : String(error)}\n`);
 }
 
 /** The names a browser may use for `host`: loopback has two. */

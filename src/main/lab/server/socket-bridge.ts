@@ -56,22 +56,24 @@ export function attachSocketBridge(socket: WebSocket, lab: LabApi, counters: Bri
     );
   };
 
+  // A bad frame gets an error reply and the connection stays: one buggy or hostile message
+  // must not cut a console off its run. The reply carries the request's id when one can be read.
+  const refuse = (request: unknown, message: string): void => {
+    const id = typeof request === 'object' && request !== null ? (request as { id?: unknown }).id : undefined;
+    send({ type: 'error', id: typeof id === 'number' && Number.isInteger(id) && id >= 0 ? id : null, message });
+  };
+
   socket.on('message', (data, isBinary) => {
-    if (isBinary) {
-      socket.close(1003, 'expected JSON text frames');
-      return;
-    }
+    if (isBinary) return refuse(undefined, 'Expected a JSON text frame; got a binary frame.');
     let request: unknown;
     try {
       request = JSON.parse(data.toString());
     } catch {
-      socket.close(1007, 'expected a JSON message');
-      return;
+      return refuse(undefined, 'Expected a JSON message; the frame does not parse as JSON.');
     }
     const parsed = WireRequestSchema.safeParse(request);
     if (!parsed.success) {
-      socket.close(1008, `bad request: ${formatIssues(parsed.error.issues).join('; ')}`.slice(0, 120));
-      return;
+      return refuse(request, `Bad request: ${formatIssues(parsed.error.issues).join('; ')}`.slice(0, 2000));
     }
     const message = parsed.data;
     if (message.type === 'call') {
@@ -81,7 +83,7 @@ export function attachSocketBridge(socket: WebSocket, lab: LabApi, counters: Bri
           send({ type: 'error', id: message.id, message: error instanceof Error ? error.message : String(error) }),
       );
     } else if (!isLabEvent(message.event)) {
-      socket.close(1008, `unknown event ${message.event}`.slice(0, 120));
+      refuse(request, `Unknown event ${JSON.stringify(message.event).slice(0, 200)}.`);
     } else if (message.type === 'subscribe') {
       subscribe(message.event);
     } else {
@@ -95,5 +97,8 @@ export function attachSocketBridge(socket: WebSocket, lab: LabApi, counters: Bri
     subscriptions.clear();
   };
   socket.on('close', dispose);
+  // A frame over the size limit or a broken socket: ws closes the connection itself (1009 and
+  // the like); without a listener the 'error' event would take the whole server down.
+  socket.on('error', () => undefined);
   return dispose;
 }

@@ -113,8 +113,8 @@ export class SocketTransport implements LabTransport {
       for (const listener of this.listeners.get(reply.event) ?? []) listener(reply.payload);
       return;
     }
-    const call = this.pending.get(reply.id);
-    if (!call) return;
+    const call = reply.id === null ? undefined : this.pending.get(reply.id);
+    if (!call || reply.id === null) return;
     this.pending.delete(reply.id);
     if (reply.type === 'result') call.resolve(reply.value);
     else call.reject(new Error(reply.message));
