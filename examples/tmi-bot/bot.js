@@ -183,8 +183,11 @@ function replyOnce(target, user, text) {
   client.say(target, `@${user} ${text}`).catch(() => undefined);
 }
 
+let messagesRead = 0;
+let packetsSent = 0;
 client.on('message', (target, tags, text, self) => {
   if (self) return;
+  messagesRead++;
   const user = tags.username;
   const changes = parse(text);
   if (typeof changes === 'string') {
@@ -197,6 +200,7 @@ client.on('message', (target, tags, text, self) => {
     return new Message(variable.address, { type: 'f', value: scale(variable, value) });
   });
   const packet = messages.length === 1 ? messages[0] : new Bundle(0, ...messages);
+  packetsSent++;
   osc.send(packet, (error) => {
     if (error) console.error(`OSC send failed: ${error.message}`);
   });
@@ -211,6 +215,7 @@ client.on('disconnected', (reason) => {
 
 const stop = () => {
   stopping = true;
+  console.log(`stopping: ${messagesRead} chat messages read, ${packetsSent} OSC packets sent`);
   client.disconnect().catch(() => undefined).finally(() => {
     osc.close();
     process.exit(0);
