@@ -6,10 +6,12 @@ export default defineConfig({
   main: {
     build: {
       rollupOptions: {
-        // Two entries: the Electron main process and the `cvlab` command (plain Node, no electron).
+        // The Electron main process, the `cvlab` command (plain Node, no electron), and the
+        // measured engine's worker thread, which both of them start.
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/main/cli.ts'),
+          'engine-worker': resolve(__dirname, 'src/main/lab/engine/engine-worker.ts'),
         },
       },
     },

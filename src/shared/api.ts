@@ -205,7 +205,7 @@ export const LAB_COMMANDS = {
     result: RunInfoSchema.nullable(),
   },
   runFrames: {
-    doc: 'Frames kept for the run going on after a sequence number, oldest first, at most `count` (a console opened mid-run fills its scope in small pieces).',
+    doc: 'Frames of the run going on (else of the last finished run; frames carry runId) after a sequence number, oldest first, at most `count` (a console opened mid-run fills its scope in small pieces).',
     args: z.tuple([z.number().int().min(-1), z.number().int().min(1).max(MAX_FRAMES_PER_CALL)]),
     result: z.array(RunFrameSchema),
   },
@@ -213,6 +213,11 @@ export const LAB_COMMANDS = {
     doc: 'The summary of the last finished run, or null.',
     args: z.tuple([]),
     result: RunSummarySchema.nullable(),
+  },
+  listAlerts: {
+    doc: 'Alert events (firing and resolved) of the last run and of the run going on, oldest first, kept by the engine.',
+    args: z.tuple([]),
+    result: z.array(AlertEventSchema),
   },
   listReports: {
     doc: 'Saved runs, newest first, filtered by rig, scenario, status or time.',

@@ -46,6 +46,8 @@ export interface RunInfo {
   /** Redis namespace of the run's keys; removed when the run ends. */
   readonly namespace: string;
   readonly store: 'memory' | 'redis';
+  /** The thread the measured engine runs on (worker_threads threadId; the host's own in in-thread mode). */
+  readonly engineThreadId?: number;
 }
 
 /** A few times a second: how far the run is. */
@@ -66,6 +68,10 @@ export interface RunProgress {
   readonly late: number;
   /** Capacity search: the rate being held now. */
   readonly stepRate?: number;
+  /** The in-process limiter has stood in for Redis during this run (degraded: limits are per process). */
+  readonly degraded?: boolean;
+  /** How often it did, so far. */
+  readonly limiterFallbacks?: number;
 }
 
 /** Latency statistics of one stage, ns, with the number of samples they rest on. */
@@ -117,9 +123,13 @@ export interface RunFrame {
   readonly late: number;
   readonly outcomes: OutcomeCounts;
   readonly stages: Readonly<Partial<Record<MetricStage, FrameStageStatistics>>>;
+  /** The measured engine's thread's event-loop delay (ns). */
   readonly eventLoopDelay: { readonly p50: number; readonly p99: number; readonly max: number };
+  /** The host thread's (frames, saving, UI, IPC, the OSC tap), ns. */
+  readonly hostEventLoopDelay?: { readonly p50: number; readonly p99: number; readonly max: number };
   /** Of one core: 100 = one core busy for the whole interval. */
   readonly cpuPercent: number;
+  /** The engine thread's heap; RSS and CPU are the whole process's. */
   readonly heapUsedBytes: number;
   readonly rssBytes: number;
   /** Last PING round trip to the run's Redis, ns (absent with the memory store). */
@@ -181,12 +191,20 @@ export interface LeakVerdict {
 }
 
 export interface ResourceSummary {
+  /** Percent of one core; with several processes, summed over them (see `processes`). */
   readonly cpuPercentMean: number;
+  /** Interval maximum; with several processes, the sum of each one's maximum (an upper bound). */
   readonly cpuPercentMax: number;
+  /** Processes the CPU figures are summed over (absent: one). */
+  readonly processes?: number;
   readonly rssMaxBytes: number;
   readonly heapMaxBytes: number;
+  /** The measured engine's thread (ns). */
   readonly eventLoopDelayP99: number;
   readonly eventLoopDelayMax: number;
+  /** The host thread's (ns). */
+  readonly hostEventLoopDelayP99?: number;
+  readonly hostEventLoopDelayMax?: number;
 }
 
 /** The whole run, at the end. */

@@ -72,7 +72,9 @@ export type ThresholdMetric =
   /** Completed messages per second over the run. */
   | { readonly kind: 'throughput' }
   /** Event-loop delay of the engine process, in ns: `eventloop.p99`, `eventloop.max`. */
-  | { readonly kind: 'eventloop'; readonly statistic: 'p99' | 'max' };
+  | { readonly kind: 'eventloop'; readonly statistic: 'p99' | 'max' }
+  /** Messages the in-process limiter decided because Redis did not answer (degraded): `limiter.fallbacks`. */
+  | { readonly kind: 'limiter' };
 
 export type ThresholdUnit = 'ns' | 'ratio' | 'count' | 'per_second';
 
@@ -105,6 +107,7 @@ export function parseThresholdMetric(key: string): { metric: ThresholdMetric; un
     return { metric: { kind: 'latency', stage, statistic }, unit: 'ns' };
   }
   if (key === 'throughput') return { metric: { kind: 'throughput' }, unit: 'per_second' };
+  if (key === 'limiter.fallbacks') return { metric: { kind: 'limiter' }, unit: 'count' };
   if (key === 'eventloop.p99' || key === 'eventloop.max') {
     return { metric: { kind: 'eventloop', statistic: key === 'eventloop.p99' ? 'p99' : 'max' }, unit: 'ns' };
   }
@@ -124,7 +127,7 @@ export function parseThresholdMetric(key: string): { metric: ThresholdMetric; un
   }
   return (
     `unknown threshold metric "${key}": expected <stage>.p99|p95|pNN|max|min|mean (stages ${METRIC_STAGES.join(', ')}), ` +
-    'errors.rate, rejected.rate, rejected.<code>.rate, accepted.rate, late.rate, lost.count, throughput, eventloop.p99'
+    'errors.rate, rejected.rate, rejected.<code>.rate, accepted.rate, late.rate, lost.count, throughput, eventloop.p99, limiter.fallbacks'
   );
 }
 

@@ -35,7 +35,7 @@ const scenario = (rate: number, duration: string): ScenarioInput => ({
 });
 
 /** A run against a bot, through the load engine's pipeline-factory seam. */
-async function runAgainstBot(blackBox: BlackBoxOptions, input: ScenarioInput, onBot?: (pipeline: BlackBoxPipeline, controller: RunController) => void) {
+async function runAgainstBot(blackBox: BlackBoxOptions, input: ScenarioInput) {
   let pipeline: BlackBoxPipeline | undefined;
   const controller = new RunController({
     warmUpMessages: 0,
@@ -45,7 +45,6 @@ async function runAgainstBot(blackBox: BlackBoxOptions, input: ScenarioInput, on
     },
   });
   await controller.start({ scenario: input, rig });
-  if (pipeline) onBot?.(pipeline, controller);
   const summary = await controller.finished();
   return { summary, final: pipeline?.blackBox() };
 }
@@ -66,7 +65,8 @@ describe('black-box mode against the tmi.js reference bot', () => {
     expect(summary?.stages.chatToOsc?.count).toBe(blackBox?.matched);
     expect(summary?.outcomes.accepted).toBe(blackBox?.matched);
     expect(blackBox?.latency.chatToOsc?.count).toBe(blackBox?.matched);
-    // The bot's own report, after it was stopped.
+    // The bot's own report, after it was stopped, reaches the summary.
+    expect(summary?.blackBox?.bot).toEqual(final?.bot);
     expect(final?.bot.version).toMatch(/^cvlab tmi-bot \d+\.\d+\.\d+ \(tmi\.js 1\.8/);
     expect(final?.bot).toMatchObject({ command: 'node examples/tmi-bot/bot.js', exitCode: 0, signal: null, exitedDuringRun: false });
     expect(final?.bot.stdoutTail).toContain('joined #cvlab');
@@ -99,17 +99,14 @@ socket.on('data', (chunk) => {
 });
 `,
     );
-    let lost: string | undefined;
-    const { summary, final } = await runAgainstBot({ chatPort: 0, command: `node ${botPath}`, windowMs: 300 }, scenario(50, '20s'), (pipeline, controller) =>
-      pipeline.onDidLoseBot((reason) => {
-        lost = reason;
-        void controller.stop();
-      }),
-    );
-    expect(lost).toBe('the bot exited during the run (exit code 7)');
-    expect(summary?.stopReason).toBe('stopped');
+    // Nobody stops the run: the bot leaving ends it, and the figures so far are kept.
+    const { summary } = await runAgainstBot({ chatPort: 0, command: `node ${botPath}`, windowMs: 300 }, scenario(50, '20s'));
+    expect(summary?.stopReason).toBe('failed');
+    expect(summary?.reason).toBe('the bot exited during the run (exit code 7)');
+    expect(summary?.passed).toBe(false);
     expect(summary?.sent).toBeLessThan(1000);
     expect(summary?.unaccounted).toBe(0);
+    const final = summary?.blackBox;
     expect(final?.bot).toMatchObject({ exitCode: 7, exitedDuringRun: true, transport: 'tcp', nick: 'crashbot' });
     expect(final?.chatSent).toBeGreaterThanOrEqual(30);
   });

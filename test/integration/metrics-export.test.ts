@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MetricsExporter } from '../../src/main/lab/metrics-export/metrics-exporter';
 import { listenMetrics } from '../../src/main/lab/metrics-export/metrics-http-server';
+import type { RunFrame } from '../../src/shared/run';
 
 interface Sample {
   name: string;
@@ -41,7 +42,7 @@ function parsePrometheusText(text: string): { types: Map<string, string>; sample
 }
 
 describe('Prometheus export', () => {
-  it('serves /metrics that parses as Prometheus text with stage histograms, outcomes and gauges', async () => {
+  it('serves /metrics that parses as Prometheus text with stage percentiles, outcomes and gauges, from frames', async () => {
     const exporter = new MetricsExporter({ defaultLabels: { instance_id: 'bench-a' } });
     let fallbacks = 3;
     exporter.bind({
@@ -49,10 +50,26 @@ describe('Prometheus export', () => {
       auditQueueDepth: () => 42,
       fanoutCounters: () => ({ clients: 7, coalesced: 5, dropped: 2 }),
     });
-    exporter.observeOutcome({ status: 'accepted', changes: [], packet: { bundle: false, messages: [], bytes: 20 }, timings: { validate: 20_000, limit: 300_000, e2e: 2_000_000 } });
-    exporter.observeOutcome({ status: 'accepted', changes: [], packet: { bundle: false, messages: [], bytes: 20 }, timings: { validate: 20_000, limit: 300_000, e2e: 20_000_000 } });
-    exporter.observeOutcome({ status: 'rejected', rejection: { code: 'cooldown', detail: 'too soon' }, timings: { validate: 10_000 } });
-    exporter.observeStage('propagation', 400_000);
+    const frame = (sequence: number, e2eP99: number): RunFrame => ({
+      runId: 'run-a',
+      sequence,
+      atMs: (sequence + 1) * 100,
+      intervalMs: 100,
+      sent: 2,
+      completed: 2,
+      throughput: 20,
+      inFlight: 0,
+      late: 0,
+      outcomes: { accepted: 1, rejected: 1, failed: 0, byCode: { cooldown: 1 } },
+      stages: { e2e: { count: 1, p50: 2_000_000, p95: 2_000_000, p99: e2eP99, max: e2eP99 } },
+      eventLoopDelay: { p50: 0, p99: 0, max: 0 },
+      cpuPercent: 10,
+      heapUsedBytes: 1,
+      rssBytes: 1,
+      limiterFallbacks: 0,
+    });
+    exporter.observeFrame(frame(0, 2_000_000));
+    exporter.observeFrame(frame(1, 20_000_000));
     fallbacks = 4;
     const http = await listenMetrics(exporter);
     try {
@@ -63,22 +80,18 @@ describe('Prometheus export', () => {
       const find = (name: string, labels: Record<string, string> = {}): number | undefined =>
         samples.find((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))?.value;
 
-      expect(types.get('cvlab_stage_latency_seconds')).toBe('histogram');
-      expect(find('cvlab_stage_latency_seconds_count', { stage: 'e2e' })).toBe(2);
-      expect(find('cvlab_stage_latency_seconds_bucket', { stage: 'e2e', le: '0.0025' })).toBe(1);
-      expect(find('cvlab_stage_latency_seconds_bucket', { stage: 'e2e', le: '+Inf' })).toBe(2);
-      expect(find('cvlab_stage_latency_seconds_sum', { stage: 'e2e' })).toBeCloseTo(0.022);
-      expect(find('cvlab_stage_latency_seconds_count', { stage: 'propagation' })).toBe(1);
+      expect(types.get('cvlab_stage_latency_seconds')).toBe('gauge');
+      // Percentiles of the latest interval; sample counts over the whole run.
+      expect(find('cvlab_stage_latency_seconds', { stage: 'e2e', quantile: '0.99' })).toBeCloseTo(0.02);
+      expect(find('cvlab_stage_latency_seconds', { stage: 'e2e', quantile: '0.5' })).toBeCloseTo(0.002);
+      expect(find('cvlab_stage_samples_total', { stage: 'e2e' })).toBe(2);
       expect(find('cvlab_outcomes_total', { status: 'accepted' })).toBe(2);
-      expect(find('cvlab_outcomes_total', { status: 'rejected', code: 'cooldown' })).toBe(1);
+      expect(find('cvlab_outcomes_total', { status: 'rejected', code: 'cooldown' })).toBe(2);
       expect(find('cvlab_limiter_fallbacks_total')).toBe(4);
       expect(find('cvlab_audit_queue_depth')).toBe(42);
       expect(find('cvlab_fanout_slow_changes_total', { action: 'dropped' })).toBe(2);
       expect(find('cvlab_process_resident_memory_bytes')).toBeGreaterThan(0);
       expect(samples.every((sample) => sample.labels['instance_id'] === 'bench-a')).toBe(true);
-      // Buckets of every histogram series never decrease.
-      const buckets = samples.filter((sample) => sample.name === 'cvlab_stage_latency_seconds_bucket' && sample.labels['stage'] === 'e2e');
-      for (let index = 1; index < buckets.length; index++) expect(buckets[index]?.value).toBeGreaterThanOrEqual(buckets[index - 1]?.value ?? 0);
       expect(() => parsePrometheusText('cvlab_broken{stage=e2e} 1')).toThrow(/malformed labels/);
     } finally {
       await http.close();

@@ -5,7 +5,7 @@ import type { AlertEvent, AlertNotification } from '../../src/shared/alerts';
 import { AlertMonitor } from '../../src/main/lab/alerts/alert-monitor';
 import { createConsoleAlertHandler } from '../../src/main/lab/alerts/console-alert-handler';
 import { createStoreAlertHandler } from '../../src/main/lab/alerts/store-alert-handler';
-import { createTerminalAlertHandler } from '../../src/main/lab/alerts/terminal-alert-handler';
+import { createTerminalAlertHandler } from '../../src/main/cli/format-alert';
 import { createWebhookAlertHandler } from '../../src/main/lab/alerts/webhook-alert-handler';
 
 describe('alert handlers', () => {

@@ -1,32 +1,28 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { EXIT_CODES } from '../../shared/exit-codes';
 import { ValidationError } from '../../shared/format-issues';
 import type { RunOverrides, RunProgress, RunSummary, ThresholdVerdict } from '../../shared/run';
 import { METRIC_STAGES, parseDurationMs } from '../../shared/scenario';
+import type { FanoutScalingSummary } from '../lab/fanout/fanout-scaling-run';
 import { writeJsonFile } from '../lab/json-file';
-import { RunController } from '../lab/load/run-controller';
-import { DEFAULT_WARM_UP_MESSAGES } from '../lab/load/warm-up';
 import { loadScenario } from '../lab/load/scenario-file';
-import { loadRig } from '../lab/rig-file';
-import { createAuditLog } from '../lab/audit/create-audit-log';
-import type { AuditLog } from '../lab/audit/audit-log';
-import { captureEnvironment } from '../lab/report/capture-environment';
+import { DEFAULT_WARM_UP_MESSAGES } from '../lab/load/warm-up';
+import type { MultiInstanceSummary } from '../lab/multi/multi-instance-run';
 import { ReportService } from '../lab/report/report-service';
-import { RunRecorder } from '../lab/store/run-recorder';
+import { loadRig } from '../lab/rig-file';
+import { RunService, type RunOutcome } from '../lab/run-service';
 import { defaultDataDir } from '../lab/store/store';
 import { StoreProvider } from '../lab/store/store-provider';
+import { formatAlertNotification } from './format-alert';
 import { formatNs, formatTable } from './format';
-import { formatComparison, storeOptions, type StoreFlags } from './report';
 import { formatFanout, formatMultiInstance } from './format-multi';
-import { runMultiInstance } from '../lab/multi/multi-instance-run';
-import { runFanoutScaling } from '../lab/fanout/fanout-scaling-run';
-import { AlertMonitor } from '../lab/alerts/alert-monitor';
-import { AlertRulesSchema, DEFAULT_ALERT_RULES } from '../../shared/alerts';
-import { createStoreAlertHandler } from '../lab/alerts/store-alert-handler';
-import { createTerminalAlertHandler } from '../lab/alerts/terminal-alert-handler';
-import { watchRunAlerts } from '../lab/alerts/watch-run-alerts';
-import { dirname, join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { formatComparison, storeOptions, type StoreFlags } from './report';
+
+const isMultiInstanceSummary = (summary: RunSummary): summary is MultiInstanceSummary => 'perInstance' in summary;
+const isFanoutSummary = (summary: RunSummary): summary is FanoutScalingSummary => 'fanout' in summary;
 
 interface RunCommandOptions extends StoreFlags {
   rig?: string;
@@ -118,7 +114,7 @@ export function formatSummary(summary: RunSummary): string {
   const out: string[] = [];
   const { run } = summary;
   out.push(
-    `run ${run.id}: scenario "${run.scenario}" on rig "${run.rig}" (${run.store} store, seed ${run.seed}) — ${summary.stopReason}${summary.reason ? `: ${summary.reason}` : ''}`,
+    `run ${run.id}: scenario "${run.scenario}" on rig "${run.rig}" (${run.store} store${summary.pipeline.limiterFallbacks > 0 ? ', DEGRADED' : ''}, seed ${run.seed}) — ${summary.stopReason}${summary.reason ? `: ${summary.reason}` : ''}`,
   );
   out.push(
     `sent ${summary.sent} of ${run.plannedMessages} planned in ${(summary.elapsedMs / 1000).toFixed(2)} s — ${summary.throughput.toFixed(0)} msg/s; ` +
@@ -161,12 +157,19 @@ export function formatSummary(summary: RunSummary): string {
   }
   const resources = summary.resources;
   out.push('');
+  const processes = resources.processes ?? 1;
+  const cpu =
+    processes > 1
+      ? `CPU mean ${resources.cpuPercentMean.toFixed(0)}% (max at most ${resources.cpuPercentMax.toFixed(0)}%) of one core, summed over ${processes} processes; worst process: `
+      : `CPU mean ${resources.cpuPercentMean.toFixed(0)}% (max ${resources.cpuPercentMax.toFixed(0)}%) of one core; `;
   out.push(
-    `CPU mean ${resources.cpuPercentMean.toFixed(0)}% (max ${resources.cpuPercentMax.toFixed(0)}%) of one core; RSS max ${mib(resources.rssMaxBytes)}; heap max ${mib(resources.heapMaxBytes)}; ` +
+    `${cpu}RSS max ${mib(resources.rssMaxBytes)}; heap max ${mib(resources.heapMaxBytes)}; ` +
       `event-loop delay p99 ${formatNs(resources.eventLoopDelayP99)}, max ${formatNs(resources.eventLoopDelayMax)}`,
   );
   if (summary.pipeline.limiterFallbacks > 0)
-    out.push(`the in-process limiter stood in for Redis ${summary.pipeline.limiterFallbacks} times`);
+    out.push(
+      `DEGRADED: Redis did not answer in time and the in-process limiter stood in ${summary.pipeline.limiterFallbacks} times (limits held per process, not across instances)`,
+    );
   if (summary.capacity) {
     out.push('');
     out.push(
@@ -228,6 +231,7 @@ function progressFields(progress: RunProgress): Record<string, string> {
     sent: String(progress.sent),
     late: String(progress.late),
     step: progress.stepRate !== undefined ? ` step ${progress.stepRate}/s` : '',
+    degraded: progress.degraded ? ` DEGRADED (${progress.limiterFallbacks ?? 0} limiter fallbacks)` : '',
   };
 }
 
@@ -259,80 +263,54 @@ export function registerRunCommand(program: Command): void {
       }
       const [scenario, rig] = await Promise.all([loadScenario(scenarioPath), loadRig(options.rig)]);
       const runRig = options.redis ? { ...rig, redisUrl: options.redis } : rig;
-      // Scenarios that need more than one engine: several instances over Redis, or WebSocket fan-out.
-      if (scenario.multiInstance) {
-        const summary = await runMultiInstance({
-          scenario,
-          rig: runRig,
-          overrides,
-          ...(options.redis ? { redisUrl: options.redis } : {}),
-          log: (line) => console.error(line),
-        });
-        console.log(formatSummary(summary));
-        console.log('');
-        console.log(formatMultiInstance(summary));
-        if (options.json) await writeJsonFile(options.json, summary);
-        process.exitCode = summary.passed ? 0 : 1;
-        return;
-      }
-      if (scenario.fanout) {
-        const summary = await runFanoutScaling({ scenario, rig: runRig, overrides });
-        console.log(formatSummary(summary));
-        console.log('');
-        console.log(formatFanout(summary));
-        if (options.json) await writeJsonFile(options.json, summary);
-        process.exitCode = summary.passed ? 0 : 1;
-        return;
-      }
       const databaseUrl =
         options.databaseUrl ?? rig.databaseUrl ?? (options.dataDir ? undefined : process.env['DATABASE_URL']);
       const stores = options.save ? new StoreProvider({ databaseUrl, dataDir: options.dataDir }) : undefined;
-      const store = await stores?.get();
-      // The embedded database runs on this thread: auditing into it would load the system under test.
-      let audit: AuditLog | undefined;
-      if (store && (options.audit ?? Boolean(databaseUrl))) {
-        audit = createAuditLog({
-          databaseUrl,
-          store,
-          spoolDir: join(dirname(options.dataDir ?? defaultDataDir()), 'spool'),
-        });
-      }
-      const controller = new RunController(audit ? { sink: audit } : {});
-      const recorder = store
-        ? new RunRecorder(store, {
-            environment: captureEnvironment(),
-            details: () => ({ rig: runRig, scenario }),
-            ...(audit ? { auditCounters: () => audit.counters() } : {}),
-          })
-        : undefined;
-      const recording = recorder?.attach(controller);
-      recorder?.onDidFail((error) => console.error(`saving the run: ${error.message} (retrying; the run goes on)`));
-      const alertRules = scenario.alerts ?? AlertRulesSchema.parse(DEFAULT_ALERT_RULES);
-      const info = await controller.start({ scenario, rig: runRig, overrides });
-      const saved = recorder?.start(info);
-      // Alerts print as they fire and resolve, and are saved with the run.
-      const alerts = watchRunAlerts(
-        controller,
-        new AlertMonitor({
-          rules: alertRules,
-          handlers: [
-            createTerminalAlertHandler({ color: Boolean(process.stderr.isTTY) }),
-            ...(store ? [createStoreAlertHandler((event) => store.alerts.saveEvent(info.id, event))] : []),
-          ],
-          idPrefix: info.id,
-        }),
-      );
-      const finished = controller.finished();
+      // Every kind of run (one engine, several instances, fan-out) goes through the one run service.
+      const service = new RunService({
+        stores: stores ?? null,
+        databaseUrl,
+        spoolDir: join(dirname(options.dataDir ?? defaultDataDir()), 'spool'),
+        log: (line) => console.error(line),
+      });
       const interactive = Boolean(process.stderr.isTTY);
+      let bar: cliProgress.SingleBar | undefined;
+      // Lines said during the run go above the progress bar.
+      const say = (line: string): void => {
+        if (bar) bar.stop();
+        console.error(line);
+        if (bar) bar.start(100, 0);
+      };
+      service.onDidAlert((notification) => say(formatAlertNotification(notification, interactive)));
+      service.onDidDegrade((notice) =>
+        say(
+          `${interactive ? '\x1b[33m' : ''}DEGRADED at ${(notice.atMs / 1000).toFixed(1)} s: Redis did not answer in time, the in-process limiter stands in (limits now hold per process, not across instances)${interactive ? '\x1b[0m' : ''}`,
+        ),
+      );
+      let info;
+      try {
+        info = await service.start({
+          scenario,
+          rig: runRig,
+          overrides,
+          ...(options.audit !== undefined ? { audit: options.audit } : {}),
+        });
+      } catch (error) {
+        await service.dispose();
+        await stores?.close();
+        throw error;
+      }
+      const finished = service.finished();
+      const kind = scenario.multiInstance ? ` on ${scenario.multiInstance.instances} instances` : scenario.fanout ? ` with fan-out to ${scenario.fanout.subscribers} subscribers` : '';
       console.error(
-        `cvlab run ${info.id}: "${info.scenario}" on "${info.rig}", ${info.plannedMessages} messages over ${(info.plannedDurationMs / 1000).toFixed(1)} s, seed ${info.seed}, ${info.store} store (after a warm-up of ${DEFAULT_WARM_UP_MESSAGES} uncounted messages through a throwaway pipeline)`,
+        `cvlab run ${info.id}: "${info.scenario}" on "${info.rig}"${kind}, ${info.plannedMessages} messages over ${(info.plannedDurationMs / 1000).toFixed(1)} s, seed ${info.seed}, ${info.store} store (after a warm-up of ${DEFAULT_WARM_UP_MESSAGES} uncounted messages through a throwaway pipeline)`,
       );
 
-      const bar = interactive
+      bar = interactive
         ? new cliProgress.SingleBar(
             {
               format:
-                ' {bar} {percentage}% | {elapsed}/{planned} | {rate} msg/s | e2e p99 {p99} | sent {sent} late {late}{step}',
+                ' {bar} {percentage}% | {elapsed}/{planned} | {rate} msg/s | e2e p99 {p99} | sent {sent} late {late}{step}{degraded}',
               hideCursor: true,
               clearOnComplete: true,
             },
@@ -356,70 +334,82 @@ export function registerRunCommand(program: Command): void {
         }),
       );
       let lastLineMs = 0;
-      const progressSubscription = controller.onDidRunProgress((progress) => {
+      const progressSubscription = service.onDidRunProgress((progress) => {
         const fields = progressFields(progress);
         if (bar) bar.update(Math.round(progress.fraction * 100), fields);
         else if (progress.elapsedMs - lastLineMs >= 1000) {
           lastLineMs = progress.elapsedMs;
           console.error(
-            `${fields['elapsed']}/${fields['planned']}  ${fields['rate']} msg/s  e2e p99 ${fields['p99']}  sent ${fields['sent']}  late ${fields['late']}${fields['step']}`,
+            `${fields['elapsed']}/${fields['planned']}  ${fields['rate']} msg/s  e2e p99 ${fields['p99']}  sent ${fields['sent']}  late ${fields['late']}${fields['step']}${fields['degraded']}`,
           );
         }
       });
 
-      // First Ctrl-C: stop cleanly (in-flight messages finish, summary printed and written). Second: leave now.
+      // First Ctrl-C: stop cleanly (in-flight messages finish, summary printed and saved). Second: leave now.
       let interrupted = false;
       const onInterrupt = (): void => {
         if (interrupted) process.exit(130);
         interrupted = true;
         console.error('\nstopping: waiting for messages in flight (Ctrl-C again to quit at once)');
-        void controller.stop();
+        void service.stop();
       };
       process.on('SIGINT', onInterrupt);
       process.on('SIGTERM', onInterrupt);
-      let summary: RunSummary | undefined;
+      let outcome: RunOutcome | undefined;
       try {
-        summary = await finished;
+        outcome = await finished;
       } finally {
         process.off('SIGINT', onInterrupt);
         process.off('SIGTERM', onInterrupt);
         progressSubscription.dispose();
         bar?.stop();
+        bar = undefined;
       }
-      if (!summary) throw new Error('the run ended without a summary');
+      if (!outcome) throw new Error('the run ended without a summary');
+      const { summary } = outcome;
       console.log(formatSummary(summary));
+      if (isMultiInstanceSummary(summary)) {
+        console.log('');
+        console.log(formatMultiInstance(summary));
+      } else if (isFanoutSummary(summary)) {
+        console.log('');
+        console.log(formatFanout(summary));
+      }
       if (options.json) {
         await writeJsonFile(options.json, summary);
         console.error(`summary written to ${options.json}`);
       }
-      process.exitCode = summary.passed ? 0 : 1;
-      await alerts.done;
-      if (stores && recorder) {
-        await audit?.drain(10_000);
-        await saved;
-        await recorder.finish(summary);
-        recording?.dispose();
-        console.error(`saved as run ${info.id} (cvlab report ${info.id} --html report.html)`);
-        const reports = new ReportService(stores);
-        if (options.report) {
-          await writeFile(options.report, await reports.exportHtml(info.id));
-          console.error(`report written to ${options.report}`);
-        }
-        if (options.baseline) {
-          const baseline = await reports.baselineFor(info.id);
-          if (baseline === undefined) {
-            console.log(
-              `\nno baseline is marked for rig "${info.rig}" and scenario "${info.scenario}" yet: mark this run with \`cvlab baseline ${info.id}\``,
-            );
-          } else {
-            const comparison = await reports.compare(info.id);
-            console.log('');
-            console.log(formatComparison(comparison));
-            if (comparison.verdict === 'regressed') process.exitCode = 1;
+      process.exitCode = summary.passed ? EXIT_CODES.passed : EXIT_CODES.failed;
+      await service.dispose();
+      if (stores) {
+        try {
+          if (!outcome.saved) {
+            console.error(`the run was NOT saved${outcome.saveError ? `: ${outcome.saveError}` : ''}`);
+            if (options.report || options.baseline) process.exitCode = EXIT_CODES.failed;
+            return;
           }
+          console.error(`saved as run ${info.id} (cvlab report ${info.id} --html report.html)`);
+          const reports = new ReportService(stores);
+          if (options.report) {
+            await writeFile(options.report, await reports.exportHtml(info.id));
+            console.error(`report written to ${options.report}`);
+          }
+          if (options.baseline) {
+            const baseline = await reports.baselineFor(info.id);
+            if (baseline === undefined) {
+              console.log(
+                `\nno baseline is marked for rig "${info.rig}" and scenario "${info.scenario}" yet: mark this run with \`cvlab baseline ${info.id}\``,
+              );
+            } else {
+              const comparison = await reports.compare(info.id);
+              console.log('');
+              console.log(formatComparison(comparison));
+              if (comparison.verdict === 'regressed') process.exitCode = EXIT_CODES.failed;
+            }
+          }
+        } finally {
+          await stores.close();
         }
-        await audit?.close();
-        await stores.close();
       }
     });
 }

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { Lab } from '../lab/lab';
 import { projectRoot } from '../lab/paths';
 import { LabServer } from '../lab/server/lab-server';
-import { RunController } from '../lab/load/run-controller';
 import { MetricsExporter } from '../lab/metrics-export/metrics-exporter';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -34,9 +33,9 @@ export function registerServeCommand(program: Command): void {
           `Warning: listening on ${options.host}; anyone who can reach it and has the token can drive the bench.`,
         );
       }
-      // /metrics: every outcome of the console's runs counted by prom-client.
+      // /metrics: computed at scrape time from the frames of the console's runs (nothing per message).
       const metrics = new MetricsExporter({ defaultLabels: { instance: 'serve' } });
-      const lab = new Lab({ host: 'serve', runs: new RunController({ sink: metrics }) });
+      const lab = new Lab({ host: 'serve', metrics });
       let server: LabServer;
       try {
         server = await LabServer.start({ lab, rendererDir, host: options.host, port, metrics });

@@ -14,8 +14,8 @@ import {
 } from '../../shared/api';
 import type { ClockFit, LoopbackOptionsInput, ProbePort } from '../../shared/loopback';
 import type { RunComparison, RunFilter, RunListEntry, RunReport, TrendPoint, TrendRequest } from '../../shared/report';
-import { DEFAULT_ALERT_RULES, type AlertEvent } from '../../shared/alerts';
-import { Emitter, type Event } from '../../shared/emitter';
+import type { AlertEvent } from '../../shared/alerts';
+import { Emitter } from '../../shared/emitter';
 import { ValidationError } from '../../shared/format-issues';
 import type { RigConfig } from '../../shared/rig';
 import type { RunFrame, RunInfo, RunProgress, RunStartOptions, RunSummary } from '../../shared/run';
@@ -23,37 +23,26 @@ import type { Scenario } from '../../shared/scenario';
 import { runDoctor, type DoctorCheck } from './doctor';
 import { writeJsonFile } from './json-file';
 import { demoRigPath, resourcePath } from './paths';
-import { AlertMonitor } from './alerts/alert-monitor';
-import { createConsoleAlertHandler } from './alerts/console-alert-handler';
-import { createStoreAlertHandler } from './alerts/store-alert-handler';
-import { watchRunAlerts } from './alerts/watch-run-alerts';
-import { RunController } from './load/run-controller';
 import { LoopbackService } from './loopback/loopback-service';
-import { captureEnvironment } from './report/capture-environment';
 import { ReportService } from './report/report-service';
-import { RunRecorder } from './store/run-recorder';
+import { RunService, type RunEngine } from './run-service';
 import { StoreProvider } from './store/store-provider';
+import type { MetricsExporter } from './metrics-export/metrics-exporter';
 import { loadRig, saveRig } from './rig-file';
 import { FrameBatcher } from './server/frame-batcher';
 
-/** What the Lab needs from the load engine (RunController has this shape). */
-export interface RunEngine {
-  start(options: RunStartOptions): Promise<RunInfo> | RunInfo;
-  stop(): Promise<RunSummary | undefined | null> | RunSummary | undefined | null;
-  current(): RunInfo | undefined | null;
-  /** Frames kept for the run going on, oldest first (a console that opens mid-run starts from these). */
-  frames(): RunFrame[];
-  readonly onDidRunProgress: Event<RunProgress>;
-  readonly onDidRunFrame: Event<RunFrame>;
-  readonly onDidFinishRun: Event<RunSummary>;
-}
+export type { RunEngine } from './run-service';
 
 export interface LabOptions {
   host: About['host'];
   /** The user's own rigs and scenarios live under here; default $XDG_DATA_HOME/cvlab or ~/.local/share/cvlab. */
   dataDir?: string;
-  /** The load engine; a RunController unless a test or benchmark hands in its own. */
+  /** The single-engine load engine; a RunController unless a test or benchmark hands in its own. */
   runs?: RunEngine;
+  /** `/metrics` of this engine (cvlab serve); the run service feeds it frames. */
+  metrics?: MetricsExporter;
+  /** Uncounted warm-up messages before each run (default: the engine's). */
+  warmUpMessages?: number;
   /**
    * Where runs are saved and reports come from: by default the same database `cvlab run` uses
    * (DATABASE_URL, else PGlite in the data folder). null: runs are not saved (benchmarks).
@@ -95,22 +84,28 @@ export class Lab implements LabApi {
   );
   private readonly engineSubscriptions: { dispose(): void }[] = [];
 
-  private readonly runs: RunEngine;
+  /** The one engine session: every run of the console goes through it. */
+  readonly runs: RunService;
   private readonly stores: StoreProvider | null;
   private readonly reports: ReportService | null;
-  private recorder: Promise<RunRecorder | null> | undefined;
 
   constructor(private readonly options: LabOptions) {
     this.dataDir = options.dataDir ?? defaultLabDataDir();
-    const runs = (this.runs = options.runs ?? new RunController());
     // CVLAB_DATA_DIR (tests) keeps the database beside the user's files; otherwise the CLI's default.
+    const ownFolder = Boolean(options.dataDir || process.env['CVLAB_DATA_DIR']);
     this.stores =
       options.stores === undefined
-        ? new StoreProvider(
-            options.dataDir || process.env['CVLAB_DATA_DIR'] ? { dataDir: join(this.dataDir, 'db') } : {},
-          )
+        ? new StoreProvider(ownFolder ? { dataDir: join(this.dataDir, 'db') } : {})
         : options.stores;
     this.reports = this.stores ? new ReportService(this.stores) : null;
+    const runs = (this.runs = new RunService({
+      stores: this.stores,
+      databaseUrl: options.stores === undefined && !ownFolder ? process.env['DATABASE_URL'] : undefined,
+      spoolDir: join(this.dataDir, 'spool'),
+      ...(options.runs ? { engine: options.runs } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}),
+    }));
     this.engineSubscriptions.push(
       runs.onDidRunProgress((progress) => this.progressEmitter.fire(progress)),
       runs.onDidRunFrame((frame) => this.batcher.push(frame)),
@@ -119,6 +114,7 @@ export class Lab implements LabApi {
         this.last = summary;
         this.finishEmitter.fire(summary);
       }),
+      runs.onDidAlert((notification) => this.alertEmitter.fire(notification.event)),
     );
   }
 
@@ -220,56 +216,9 @@ export class Lab implements LabApi {
     return { path, name: basename(path, '.json'), builtIn: false };
   }
 
-  /** Starts a run through the load engine. */
+  /** Starts a run of any kind (one engine, several instances, fan-out) through the run service; it is saved as it goes. */
   async startRun(options: RunStartOptions): Promise<RunInfo> {
-    const recorder = await this.runRecorder();
-    const info = await this.runs.start(options);
-    // The default alert rules watch every console run; each firing and resolve reaches the Alerts page.
-    const monitor = new AlertMonitor({
-      rules: DEFAULT_ALERT_RULES,
-      handlers: [
-        createConsoleAlertHandler((notification) => this.alertEmitter.fire(notification.event)),
-        // Saved with the run, so its report shows what fired and what coincided with it.
-        ...(this.stores
-          ? [createStoreAlertHandler(async (event) => (await this.stores!.get()).alerts.saveEvent(info.id, event))]
-          : []),
-      ],
-      idPrefix: info.id,
-    });
-    watchRunAlerts(this.runs, monitor);
-    if (recorder) {
-      this.recordedDetails = { rig: options.rig, scenario: options.scenario };
-      void recorder
-        .start(info)
-        .catch((error: unknown) => console.error(`cvlab: saving run ${info.id} failed: ${(error as Error).message}`));
-    }
-    return info;
-  }
-
-  private recordedDetails: { rig?: unknown; scenario?: unknown } = {};
-
-  /** The recorder that saves every run for the Reports page; null when saving is off or the store cannot open. */
-  private runRecorder(): Promise<RunRecorder | null> {
-    const stores = this.stores;
-    if (!stores) return Promise.resolve(null);
-    this.recorder ??= stores.get().then(
-      (store) => {
-        const recorder = new RunRecorder(store, {
-          environment: captureEnvironment(),
-          details: () => this.recordedDetails,
-        });
-        recorder.onDidFail((error) => console.error(`cvlab: saving a run failed: ${error.message}`));
-        this.engineSubscriptions.push(recorder.attach(this.runs));
-        return recorder;
-      },
-      (error: unknown) => {
-        // Runs still go; they are just not saved. The next run tries again.
-        console.error(`cvlab: the run store did not open, runs are not saved: ${(error as Error).message}`);
-        this.recorder = undefined;
-        return null;
-      },
-    );
-    return this.recorder;
+    return this.runs.start(options);
   }
 
   private requireReports(): ReportService {
@@ -315,8 +264,7 @@ export class Lab implements LabApi {
 
   /** Stops the run going on; null when none runs. */
   async stopRun(): Promise<RunSummary | null> {
-    if (!this.runs.current()) return null;
-    const summary = (await this.runs.stop()) ?? null;
+    const summary = await this.runs.stop();
     if (summary) this.last = summary;
     return summary;
   }
@@ -325,11 +273,14 @@ export class Lab implements LabApi {
     return this.runs.current() ?? null;
   }
 
-  /** Frames of the run going on with a sequence above `after`, oldest first, at most `count`. */
+  /** Frames of the run going on (else of the last run) with a sequence above `after`, oldest first, at most `count`. */
   async runFrames(after: number, count: number): Promise<RunFrame[]> {
-    const frames = this.runs.frames();
-    const start = frames.findIndex((frame) => frame.sequence > after);
-    return start < 0 ? [] : frames.slice(start, start + count);
+    return this.runs.runFrames(after, count);
+  }
+
+  /** Alert events of the last run and of the run going on, oldest first (a reloaded console gets them back). */
+  async listAlerts(): Promise<AlertEvent[]> {
+    return this.runs.listAlerts();
   }
 
   async lastSummary(): Promise<RunSummary | null> {
@@ -340,9 +291,8 @@ export class Lab implements LabApi {
   async dispose(): Promise<void> {
     if (this.runs.current()) await this.runs.stop();
     await this.loopback.dispose();
-    const recorder = await this.recorder;
-    await recorder?.flush().catch(() => undefined);
     for (const subscription of this.engineSubscriptions) subscription.dispose();
+    await this.runs.dispose();
     this.batcher.dispose();
     await this.stores?.close();
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { open, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { appendFile, open, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { AuditCounters } from '../../../shared/report';
@@ -23,6 +23,12 @@ export interface AuditLogOptions {
   readonly writeTimeoutMs?: number;
   /** Wait between attempts to reach the database again while it is down. */
   readonly retryIntervalMs?: number;
+  /** Where spool lines that do not parse (torn by a crash mid-write) are kept; default beside the spool. */
+  readonly setAsidePath?: string;
+  /** Told in plain words when something needs a person's eye (a torn spool line set aside). */
+  readonly onWarning?: (message: string) => void;
+  /** Called once the log has closed (releases the spool's lock). */
+  readonly onClosed?: () => void;
 }
 
 /** The audit log's counters, with what is waiting now. */
@@ -32,6 +38,9 @@ export interface AuditLogCounters extends AuditCounters {
   /** Spooled bytes not yet replayed (0 when the spool is empty). */
   readonly spoolBacklogBytes: number;
   readonly lastError: string | null;
+  /** Spool lines that could not be read back (torn by a crash mid-write), kept in `setAsidePath`. */
+  readonly setAside: number;
+  readonly setAsidePath: string;
 }
 
 /** PostgreSQL text cannot hold U+0000 (chat spam can): it is kept visibly as the escape `\u0000`. */
@@ -74,6 +83,17 @@ export function auditRowOf(record: OutcomeRecord, source: string, seq: number): 
   };
 }
 
+/** One spool line as a row, or undefined when it is not one (torn, or garbage). */
+function parseSpoolLine(line: string): AuditRow | undefined {
+  try {
+    const value = JSON.parse(line) as Partial<AuditRow> | null;
+    if (typeof value !== 'object' || value === null || typeof value.source !== 'string' || typeof value.seq !== 'number') return undefined;
+    return storableRow(value as AuditRow);
+  } catch {
+    return undefined;
+  }
+}
+
 // Small chunks: parsing a chunk blocks the event loop, so keep each one to a few milliseconds.
 const SPOOL_READ_BYTES = 256 * 1024;
 
@@ -103,6 +123,10 @@ export class AuditLog implements OutcomeSink {
   private spooledCount = 0;
   private replayedCount = 0;
   private droppedCount = 0;
+  private setAsideCount = 0;
+  /** Spool offset up to which unreadable lines have been set aside already. */
+  private setAsideThroughBytes = 0;
+  private readonly setAsidePath: string;
   private lastError: string | null = null;
   private spool: FileHandle | undefined;
   private spoolBytes = 0;
@@ -124,6 +148,7 @@ export class AuditLog implements OutcomeSink {
     this.batchSize = options.batchSize ?? 2_000;
     this.writeTimeoutMs = options.writeTimeoutMs ?? 1_000;
     this.retryIntervalMs = options.retryIntervalMs ?? 500;
+    this.setAsidePath = options.setAsidePath ?? `${options.spoolPath.replace(/\.jsonl$/, '')}.set-aside.jsonl`;
     this.ready = this.openSpool();
     this.timer = setInterval(() => this.kick(), options.flushIntervalMs ?? 50);
     this.timer.unref();
@@ -151,6 +176,8 @@ export class AuditLog implements OutcomeSink {
       pending: this.queue.length + this.held.length,
       spoolBacklogBytes: this.spoolBytes - this.replayedBytes,
       lastError: this.lastError,
+      setAside: this.setAsideCount,
+      setAsidePath: this.setAsidePath,
     };
   }
 
@@ -191,6 +218,7 @@ export class AuditLog implements OutcomeSink {
     await this.spool?.close();
     this.spool = undefined;
     await this.options.writer.close();
+    this.options.onClosed?.();
   }
 
   private kick(): void {
@@ -250,6 +278,46 @@ export class AuditLog implements OutcomeSink {
     this.spool = await open(this.options.spoolPath, 'a+');
     // Rows a previous process could not write are replayed first.
     this.spoolBytes = (await stat(this.options.spoolPath)).size;
+    await this.setAsideTornTail();
+  }
+
+  /**
+   * A process that died mid-append leaves a last line without its newline. New rows appended
+   * after it would be glued onto it, and the replay never gets past it: keep those bytes in the
+   * set-aside file and cut the spool back to its last whole line.
+   */
+  private async setAsideTornTail(): Promise<void> {
+    if (!this.spool || this.spoolBytes === 0) return;
+    const tailLength = Math.min(this.spoolBytes, SPOOL_READ_BYTES);
+    let end = this.spoolBytes;
+    for (let start = this.spoolBytes - tailLength; ; start = Math.max(0, start - SPOOL_READ_BYTES)) {
+      const buffer = Buffer.alloc(end - start);
+      await this.spool.read(buffer, 0, buffer.length, start);
+      const newline = buffer.lastIndexOf(0x0a);
+      if (newline >= 0) {
+        end = start + newline + 1;
+        break;
+      }
+      if (start === 0) {
+        end = 0;
+        break;
+      }
+    }
+    if (end === this.spoolBytes) return;
+    const torn = Buffer.alloc(this.spoolBytes - end);
+    await this.spool.read(torn, 0, torn.length, end);
+    await this.setAside([torn.toString('utf8')], 'its last line was cut short (the process writing it stopped mid-line)');
+    await truncate(this.options.spoolPath, end);
+    this.spoolBytes = end;
+  }
+
+  /** Keeps unreadable spool lines in a file of their own, counts them and says so. */
+  private async setAside(lines: readonly string[], why: string): Promise<void> {
+    await appendFile(this.setAsidePath, lines.map((line) => line + '\n').join(''));
+    this.setAsideCount += lines.length;
+    const message = `audit spool: ${lines.length} line${lines.length === 1 ? '' : 's'} could not be read back (${why}); kept in ${this.setAsidePath}, the rest replays`;
+    this.lastError = message;
+    this.options.onWarning?.(message);
   }
 
   private async appendToSpool(rows: readonly AuditRow[]): Promise<void> {
@@ -272,20 +340,41 @@ export class AuditLog implements OutcomeSink {
   /** Replays the spool from where it stopped, batch by batch; stops at the first failure. */
   private async replay(): Promise<void> {
     if (!this.spool) return;
+    let window = SPOOL_READ_BYTES;
     while (this.replayedBytes < this.spoolBytes) {
-      const length = Math.min(SPOOL_READ_BYTES, this.spoolBytes - this.replayedBytes);
+      const length = Math.min(window, this.spoolBytes - this.replayedBytes);
       const buffer = Buffer.alloc(length);
       const { bytesRead } = await this.spool.read(buffer, 0, length, this.replayedBytes);
-      const text = buffer.subarray(0, bytesRead).toString('utf8');
-      const end = text.lastIndexOf('\n') + 1;
-      if (end === 0) break;
-      const lines = text.slice(0, end).split('\n');
+      const chunk = buffer.subarray(0, bytesRead);
+      const end = chunk.lastIndexOf(0x0a) + 1;
+      if (end === 0) {
+        // One line longer than the window (a huge chat text): read a larger window.
+        if (length < this.spoolBytes - this.replayedBytes) window *= 2;
+        else break;
+        continue;
+      }
+      window = SPOOL_READ_BYTES;
+      const lines = chunk.subarray(0, end).toString('utf8').split('\n');
       lines.pop();
       await new Promise((resolve) => setImmediate(resolve));
-      const rows = lines.map((line) => storableRow(JSON.parse(line) as AuditRow));
+      // Each readable row keeps the file offset just past its line, so progress stays exact.
+      const rows: { row: AuditRow; endOffset: number }[] = [];
+      const unreadable: string[] = [];
       let offset = this.replayedBytes;
+      for (const line of lines) {
+        offset += Buffer.byteLength(line) + 1;
+        const row = parseSpoolLine(line);
+        if (row) rows.push({ row, endOffset: offset });
+        // A line already set aside (before a failed batch) is not set aside twice.
+        else if (line.length > 0 && offset > this.setAsideThroughBytes) unreadable.push(line);
+      }
+      if (unreadable.length > 0) {
+        await this.setAside(unreadable, 'not a whole audit row');
+        this.setAsideThroughBytes = offset;
+      }
       for (let start = 0; start < rows.length; start += this.batchSize) {
-        const batch = rows.slice(start, start + this.batchSize);
+        const entries = rows.slice(start, start + this.batchSize);
+        const batch = entries.map((entry) => entry.row);
         try {
           await withTimeout(this.options.writer.write(batch, true), this.writeTimeoutMs, 'an audit replay');
         } catch (error) {
@@ -294,16 +383,18 @@ export class AuditLog implements OutcomeSink {
           this.retryAtMs = Date.now() + this.retryIntervalMs;
           return;
         }
-        for (const line of lines.slice(start, start + this.batchSize)) offset += Buffer.byteLength(line) + 1;
-        this.replayedBytes = offset;
+        this.replayedBytes = entries[entries.length - 1]!.endOffset;
         this.replayedCount += batch.length;
       }
+      // Every line of the window is done (written, or set aside): move past all of it.
+      this.replayedBytes = offset;
     }
     if (this.replayedBytes === this.spoolBytes && this.spoolBytes > 0) {
       // All replayed: start the file afresh so it does not grow without end.
       await truncate(this.options.spoolPath, 0);
       this.spoolBytes = 0;
       this.replayedBytes = 0;
+      this.setAsideThroughBytes = 0;
     }
     this.lastError = null;
   }

@@ -1,8 +1,8 @@
-import { join } from 'node:path';
 import type { Store } from '../store/store';
 import { AuditLog, type AuditLogOptions } from './audit-log';
 import { PgCopyAuditWriter } from './pg-copy-audit-writer';
 import { QueryAuditWriter } from './query-audit-writer';
+import { claimSpool, spoolKeyOf } from './spool-claim';
 
 export interface CreateAuditLogOptions extends Omit<AuditLogOptions, 'writer' | 'spoolPath'> {
   /** postgres://… : batches go by COPY over a connection of their own. */
@@ -10,7 +10,10 @@ export interface CreateAuditLogOptions extends Omit<AuditLogOptions, 'writer' | 
   readonly schema?: string | undefined;
   /** Without a database URL: the store (embedded PGlite) takes the batches as multi-row inserts. */
   readonly store?: Store;
-  /** Folder of the spool file (`audit-spool.jsonl`). */
+  /**
+   * Folder of the spools: one sub-folder per database (a hash of its URL without the password),
+   * one spool per process in it, held by a lock file with the pid.
+   */
   readonly spoolDir: string;
 }
 
@@ -21,5 +24,15 @@ export function createAuditLog(options: CreateAuditLogOptions): AuditLog {
   if (databaseUrl) writer = new PgCopyAuditWriter({ connectionString: databaseUrl, ...(schema ? { schema } : {}) });
   else if (store) writer = new QueryAuditWriter(store.database);
   else throw new Error('The audit log needs a database: a postgres:// URL or an open store; got neither.');
-  return new AuditLog({ ...rest, writer, spoolPath: join(spoolDir, 'audit-spool.jsonl') });
+  const claim = claimSpool(spoolDir, spoolKeyOf(databaseUrl, schema));
+  const onClosed = rest.onClosed;
+  return new AuditLog({
+    ...rest,
+    writer,
+    spoolPath: claim.spoolPath,
+    onClosed: () => {
+      claim.release();
+      onClosed?.();
+    },
+  });
 }

@@ -109,7 +109,9 @@ export class PgCopyAuditWriter implements AuditWriter {
     const stream = client.query(copyFrom(`COPY ${table} (${AUDIT_COLUMNS.join(', ')}) FROM STDIN`));
     const finished = new Promise<void>((resolve, reject) => {
       stream.once('finish', resolve);
-      stream.once('error', reject);
+      // `on`, not `once`: a dying connection can raise more than one error on the stream, and an
+      // unheard one would end the process.
+      stream.on('error', reject);
     });
     // One write of the whole batch: a few hundred kB, far cheaper than a write per row.
     let text = '';

@@ -90,8 +90,8 @@ export class BlackBoxPipeline implements ChatPipeline {
   private closing: Promise<void> | undefined;
   private finalSummary: BlackBoxSummary | undefined;
 
-  /** The bot left (its process exited or its connection closed) before the run ended. */
-  readonly onDidLoseBot: Event<string> = this.lostEmitter.event;
+  /** The bot left (its process exited or its connection closed) before the run ended: the run ends. */
+  readonly onDidFail: Event<string> = this.lostEmitter.event;
   /** The bot's connection changed (connected, joined, closed); a few times a second at most while lines flow. */
   readonly onDidChangeBotStatus: Event<BotConnectionStatus> = this.statusEmitter.event;
   readonly onDidTap = this.tapEmitter.event;

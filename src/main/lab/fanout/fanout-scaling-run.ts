@@ -32,7 +32,13 @@ export interface FanoutScalingSummary extends RunSummary {
  * attached while N simulated subscribers on loopback (some stalled, if asked) receive every
  * accepted change; fan-out latency is measured as its own stage.
  */
-export async function runFanoutScaling(options: { scenario: Scenario; rig: RigConfig; overrides?: RunOverrides }): Promise<FanoutScalingSummary> {
+export async function runFanoutScaling(options: {
+  scenario: Scenario;
+  rig: RigConfig;
+  overrides?: RunOverrides;
+  /** The run's engine, before it starts: a host follows its frames and progress and may stop it. */
+  onController?: (controller: RunController) => void;
+}): Promise<FanoutScalingSummary> {
   const config = options.scenario.fanout ?? FanoutSchema.parse({});
   await initHistograms();
   const server = await FanoutServer.listen({ maxClients: config.maxClients, maxBufferedBytes: config.maxBufferedBytes, slowPolicy: config.slowPolicy });
@@ -55,6 +61,7 @@ export async function runFanoutScaling(options: { scenario: Scenario; rig: RigCo
         return pipeline;
       },
     });
+    options.onController?.(controller);
     await controller.start({ scenario: options.scenario, rig: options.rig, ...(options.overrides ? { overrides: options.overrides } : {}) });
     const summary = await controller.finished();
     if (!summary) throw new Error('the run ended without a summary');

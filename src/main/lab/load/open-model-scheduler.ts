@@ -1,4 +1,5 @@
 import type { ChatMessage, Outcome } from '../../../shared/message';
+import { monotonicNs } from '../engine/monotonic-clock';
 import type { ArrivalPlan, Arrival } from './arrival-plan';
 import type { GeneratedMessage } from './traffic-generator';
 
@@ -16,6 +17,22 @@ export interface SchedulerOptions {
   readonly slipToleranceNs?: number;
   /** Most messages started in one turn of the event loop before yielding. Default 256. */
   readonly batchSize?: number;
+}
+
+/**
+ * One message on its way. Slots are pooled and their two handlers made once per slot, so a
+ * message in flight costs no closure of its own.
+ */
+class InFlightSlot {
+  dueOffsetNs = 0;
+  message: GeneratedMessage | undefined;
+  readonly resolved: (outcome: Outcome) => void;
+  readonly rejected: (error: unknown) => void;
+
+  constructor(scheduler: OpenModelScheduler) {
+    this.resolved = (outcome) => scheduler.complete(this, outcome);
+    this.rejected = (error) => scheduler.complete(this, { status: 'failed', error: `the pipeline threw: ${String(error)}`, timings: {} });
+  }
 }
 
 /**
@@ -37,6 +54,7 @@ export class OpenModelScheduler {
   private readonly done: Promise<void>;
   private readonly slipToleranceNs: number;
   private readonly batchSize: number;
+  private readonly freeSlots: InFlightSlot[] = [];
 
   constructor(private readonly options: SchedulerOptions) {
     this.slipToleranceNs = options.slipToleranceNs ?? 1_000_000;
@@ -54,7 +72,7 @@ export class OpenModelScheduler {
   }
 
   /** Starts sending; resolves when every planned message has an outcome (or after stop()). */
-  run(startNs: number = Number(process.hrtime.bigint())): Promise<void> {
+  run(startNs: number = monotonicNs()): Promise<void> {
     this.startNs = startNs;
     this.pending = this.options.plan.next();
     this.tick();
@@ -76,7 +94,7 @@ export class OpenModelScheduler {
   private readonly tick = (): void => {
     this.timer = undefined;
     if (this.stopped) return this.maybeFinish();
-    const nowNs = Number(process.hrtime.bigint());
+    const nowNs = monotonicNs();
     let started = 0;
     while (this.pending && started < this.batchSize) {
       const dueNs = this.startNs + this.pending.atNs;
@@ -86,7 +104,7 @@ export class OpenModelScheduler {
       this.pending = this.options.plan.next();
     }
     if (!this.pending) return this.maybeFinish();
-    const waitNs = this.startNs + this.pending.atNs - Number(process.hrtime.bigint());
+    const waitNs = this.startNs + this.pending.atNs - monotonicNs();
     // Timers fire a millisecond late or more; only sleep on one when the next message is far off.
     if (started < this.batchSize && waitNs > 2_000_000) this.timer = setTimeout(this.tick, Math.floor(waitNs / 1e6) - 1);
     else this.timer = setImmediate(this.tick);
@@ -94,24 +112,29 @@ export class OpenModelScheduler {
 
   private start(arrival: Arrival, dueNs: number): void {
     const message = this.options.compose(arrival);
-    const actualNs = Number(process.hrtime.bigint());
-    const slipNs = actualNs - dueNs;
+    const slipNs = monotonicNs() - dueNs;
     if (slipNs > this.slipToleranceNs) this.late++;
     this.sent++;
     this.options.onStart?.(slipNs, arrival.atNs);
+    const slot = this.freeSlots.pop() ?? new InFlightSlot(this);
+    slot.dueOffsetNs = arrival.atNs;
+    slot.message = message;
     let promise: Promise<Outcome>;
     try {
+      // The message contract carries its due time as a BigInt: the one left per message.
       promise = this.options.send({ user: message.user, text: message.text, dueNs: BigInt(Math.round(dueNs)) });
     } catch (error) {
       promise = Promise.reject(error);
     }
-    promise.then(
-      (outcome) => this.complete(outcome, arrival.atNs, message),
-      (error: unknown) => this.complete({ status: 'failed', error: `the pipeline threw: ${String(error)}`, timings: {} }, arrival.atNs, message),
-    );
+    promise.then(slot.resolved, slot.rejected);
   }
 
-  private complete(outcome: Outcome, dueOffsetNs: number, message: GeneratedMessage): void {
+  /** A message's outcome is back (called by its slot). */
+  complete(slot: InFlightSlot, outcome: Outcome): void {
+    const message = slot.message as GeneratedMessage;
+    const dueOffsetNs = slot.dueOffsetNs;
+    slot.message = undefined;
+    this.freeSlots.push(slot);
     this.completed++;
     try {
       this.options.onOutcome(outcome, dueOffsetNs, message);

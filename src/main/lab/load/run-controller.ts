@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Histogram } from 'hdr-histogram-js';
 import { Emitter, type Event } from '../../../shared/emitter';
 import { parseOrThrow } from '../../../shared/format-issues';
 import { RigSchema, type RigConfig } from '../../../shared/rig';
@@ -14,10 +15,18 @@ import {
   type RunStartOptions,
   type RunStopReason,
   type RunSummary,
+  type BlackBoxSummary,
   type StageStatistics,
   type ThresholdVerdict,
 } from '../../../shared/run';
 import { compileThresholds, METRIC_STAGES, ScenarioSchema, type CompiledThreshold, type MetricStage, type Scenario } from '../../../shared/scenario';
+import { AuditBatchReader } from '../engine/audit-batch';
+import type { EngineEvent, EngineSnapshot, EngineStartRequest, LoopDelay, WindowSnapshot } from '../engine/engine-protocol';
+import { startEngineThread, startInThreadEngine, type EngineLink } from '../engine/engine-thread';
+import { decodeTransferred } from '../engine/histogram-transfer';
+import { monotonicNs } from '../engine/monotonic-clock';
+import { RingOscTap } from '../engine/ring-osc-tap';
+import { createTapRingBuffer } from '../engine/tap-ring';
 import { initHistograms } from '../metrics/create-histogram';
 import { FrameRing } from '../metrics/frame-ring';
 import { LeakDetector } from '../metrics/leak-detector';
@@ -25,21 +34,26 @@ import { ResourceSampler } from '../metrics/resource-sampler';
 import { MetricsWindow, RunMetrics } from '../metrics/run-metrics';
 import { evaluateThresholds } from '../metrics/thresholds';
 import { createPipeline, type PipelineOptions } from '../pipeline/chat-pipeline';
-import type { ChatPipeline, OutcomeSink } from '../pipeline/pipeline-types';
+import type { ChatPipeline, OutcomeSink, PipelineCounters } from '../pipeline/pipeline-types';
 import { applyOverrides } from './apply-overrides';
 import { createArrivalPlan, type ArrivalPlan } from './arrival-plan';
-import { OpenModelScheduler } from './open-model-scheduler';
-import { TrafficGenerator } from './traffic-generator';
-import { DEFAULT_WARM_UP_MESSAGES, warmUp } from './warm-up';
+import { DEFAULT_WARM_UP_MESSAGES } from './warm-up';
 
 /** Builds the system under test; the real pipeline by default (a no-op one in the generator benchmark). */
 export type PipelineFactory = (rig: RigConfig, options: PipelineOptions) => Promise<ChatPipeline>;
 
 export interface RunControllerOptions {
+  /**
+   * Builds the pipeline on this thread: a function cannot reach the engine's thread, so a run
+   * with one runs its engine in-thread (tests, agents that build their pipeline themselves).
+   * Prefer `pipelineModule`.
+   */
   readonly createPipeline?: PipelineFactory;
-  /** Test seam handed to the pipeline: awaited before each stage (inject a stall here). */
+  /** Test seam handed to the pipeline: awaited before each stage (inject a stall here). In-thread, as createPipeline. */
   readonly stageHook?: PipelineOptions['stageHook'];
-  /** Where outcomes go after the hot path (the audit log). */
+  /** A module (file URL or path) whose `createPipeline(rig, options)` builds the pipeline inside the engine thread. */
+  readonly pipelineModule?: string;
+  /** Where outcomes go (the audit log): fed on this thread from the engine's per-interval batches. */
   readonly sink?: OutcomeSink;
   /** Frames kept in memory for late subscribers (default 600: one minute at 100 ms). */
   readonly framesKept?: number;
@@ -58,13 +72,28 @@ interface StepState {
   judged: boolean;
 }
 
-/** Everything one run holds; dropped when it ends. */
+/** The engine's latest cumulative figures, from its last snapshot. */
+interface EngineState {
+  sent: number;
+  completed: number;
+  late: number;
+  inFlight: number;
+  counters: PipelineCounters;
+  eventLoopTotal: LoopDelay;
+  heapMaxBytes: number;
+  redisRoundTripNs: number | undefined;
+  lastSnapshotNs: number;
+  drained: boolean;
+}
+
+/** Everything one run holds on the host; dropped when it ends. */
 interface ActiveRun {
   info: RunInfo;
   readonly scenario: Scenario;
-  readonly pipeline: ChatPipeline;
   readonly plan: ArrivalPlan;
-  readonly scheduler: OpenModelScheduler;
+  readonly engine: EngineLink;
+  readonly tap: RingOscTap | undefined;
+  readonly audit: AuditBatchReader | undefined;
   readonly metrics: RunMetrics;
   readonly sampler: ResourceSampler;
   readonly thresholds: CompiledThreshold[];
@@ -73,30 +102,42 @@ interface ActiveRun {
   readonly steps: StepState[] | undefined;
   readonly capacitySteps: CapacityStep[];
   readonly timers: NodeJS.Timeout[];
-  readonly disposables: { dispose(): void }[];
-  startNs: number;
-  lastFrameNs: number;
+  readonly state: EngineState;
+  readonly startNs: number;
   sequence: number;
   lastThroughput: number;
-  redisRoundTripNs: number | undefined;
-  pinging: boolean;
   finishing: Promise<RunSummary> | undefined;
-  /** Histograms are freed: outcomes arriving after a drain timeout are dropped. */
+  /** Histograms are freed: figures arriving after the end are dropped. */
   closed: boolean;
   abortReason: string | undefined;
   knee: number | undefined;
   brokeAt: number | undefined;
   kneeVerdicts: ThresholdVerdict[] | undefined;
   brokeVerdicts: ThresholdVerdict[] | undefined;
+  /** Settled by the engine's final snapshot and by its `closed`. */
+  finalSnapshot: Promise<void>;
+  closedEngine: Promise<string | undefined>;
+  /** A black-box run's figures, as the engine reported them once its pipeline closed. */
+  blackBox: BlackBoxSummary | undefined;
+  failure: string | undefined;
+  /** The engine's final snapshot, once it came. */
+  lastSnapshot: EngineSnapshot | undefined;
 }
 
+const NO_LOOP: LoopDelay = { p50: 0, p99: 0, max: 0, count: 0 };
+/** How long the host waits for the engine's final snapshot beyond the drain timeout before giving up on it. */
+const ENGINE_ANSWER_GRACE_MS = 10_000;
+
 /**
- * Runs one load scenario at a time against the pipeline: plans arrivals, sends them open-model,
- * measures every stage into HDR histograms, emits interval frames and progress, judges
- * thresholds, and hands back a summary. The Lab, `cvlab run` and the console all drive this.
+ * Runs one load scenario at a time. The measured engine (scheduler, traffic generator,
+ * pipeline, HDR recording) runs in a thread of its own and hands over one snapshot per
+ * interval; this façade, on the host's thread, turns snapshots into frames, progress,
+ * threshold verdicts, capacity steps, leak verdicts, audit rows and the summary. The Lab,
+ * `cvlab run`, `cvlab serve` and agents all drive this.
  */
 export class RunController {
   private active: ActiveRun | undefined;
+  private starting = false;
   private readonly progressEmitter = new Emitter<RunProgress>();
   private readonly frameEmitter = new Emitter<RunFrame>();
   private readonly finishEmitter = new Emitter<RunSummary>();
@@ -115,6 +156,16 @@ export class RunController {
     if (this.active) {
       throw new Error(`a run is already going on (${this.active.info.id}, scenario "${this.active.info.scenario}"): stop it before starting another`);
     }
+    if (this.starting) throw new Error('a run is already starting: wait for it, or stop it, before starting another');
+    this.starting = true;
+    try {
+      return await this.launch(options);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private async launch(options: RunStartOptions): Promise<RunInfo> {
     const parsedScenario = parseOrThrow(ScenarioSchema, options.scenario, 'scenario');
     const rig = parseOrThrow(RigSchema, options.rig, 'rig');
     const overrides = options.overrides ? parseOrThrow(RunOverridesSchema, options.overrides, 'run overrides') : undefined;
@@ -125,48 +176,50 @@ export class RunController {
 
     const id = `${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
     const namespace = `run-${id}`;
-    const factory = this.options.createPipeline ?? createPipeline;
-    // Always the real pipeline: an injected factory may share sockets with the measured run.
-    await warmUp(rig, scenario, seed, this.options.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES);
-    const pipeline = await factory(rig, {
-      namespace,
-      instanceId: id,
-      ...(this.options.sink ? { sink: this.options.sink } : {}),
-      ...(this.options.stageHook ? { stageHook: this.options.stageHook } : {}),
-    });
-
     const plan = createArrivalPlan(scenario.executor, seed, scenario.capacitySearch);
-    const generator = new TrafficGenerator(rig, scenario.traffic, seed);
-    const metrics = new RunMetrics();
-    const slipToleranceNs = scenario.slipTolerance * 1e6;
     const steps = plan.steps ? plan.steps.rates.map((rate) => ({ rate, window: new MetricsWindow(), judged: false })) : undefined;
-    const stepNs = plan.steps?.durationNs ?? 0;
-    // Messages count toward the step they were due in; a judged step's window is already freed.
-    const stepOf = (dueOffsetNs: number): StepState | undefined => {
-      const step = steps?.[Math.min(steps.length - 1, Math.floor(dueOffsetNs / stepNs))];
-      return step && !step.judged ? step : undefined;
+    const metrics = new RunMetrics();
+    const request: Omit<EngineStartRequest, 'tapRing'> = {
+      rig,
+      scenario,
+      seed,
+      runId: id,
+      namespace,
+      ...(this.options.pipelineModule ? { pipelineModule: this.options.pipelineModule } : {}),
+      audit: this.options.sink !== undefined,
+      warmUpMessages: this.options.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES,
+      drainTimeoutMs: this.options.drainTimeoutMs ?? 10_000,
     };
 
-    const scheduler = new OpenModelScheduler({
-      plan,
-      compose: (arrival) => generator.next(arrival.user),
-      send: (message) => pipeline.process(message),
-      slipToleranceNs,
-      onStart: (slipNs, dueOffsetNs) => {
-        if (run.closed) return;
-        const late = slipNs > slipToleranceNs;
-        metrics.recordStart(slipNs, late);
-        stepOf(dueOffsetNs)?.window.recordStart(slipNs, late);
-      },
-      onOutcome: (outcome, dueOffsetNs) => {
-        if (run.closed) return;
-        metrics.recordOutcome(outcome);
-        stepOf(dueOffsetNs)?.window.recordOutcome(outcome);
-      },
-    });
+    // Filled once the engine has started; the tap may hear a datagram before.
+    const started: { run?: ActiveRun } = {};
+    const inThread = this.options.createPipeline !== undefined || this.options.stageHook !== undefined;
+    let tap: RingOscTap | undefined;
+    let engine: EngineLink;
+    try {
+      if (inThread) {
+        const factory = this.options.createPipeline ?? createPipeline;
+        const stageHook = this.options.stageHook;
+        engine = await startInThreadEngine(request, (pipelineRig, pipelineOptions) => factory(pipelineRig, { ...pipelineOptions, ...(stageHook ? { stageHook } : {}) }));
+      } else {
+        // The tap listens here, off the engine's thread; the engine announces datagrams in a shared ring.
+        const tapPort = this.options.pipelineModule ? undefined : rig.osc.tapPort;
+        const tapRing = tapPort !== undefined ? createTapRingBuffer() : undefined;
+        if (tapPort !== undefined && tapRing) {
+          tap = await RingOscTap.listen(tapPort, tapRing, (ns, dueNs) => {
+            const run = started.run;
+            if (run && !run.closed) this.recordTap(run, ns, dueNs - run.startNs);
+          });
+        }
+        engine = await startEngineThread({ ...request, ...(tapRing ? { tapRing } : {}) });
+      }
+    } catch (error) {
+      await tap?.close();
+      metrics.destroy();
+      for (const step of steps ?? []) step.window.destroy();
+      throw error;
+    }
 
-    const leakConfig = scenario.leakDetection;
-    const forcedGc = typeof globalThis.gc === 'function';
     const info: RunInfo = {
       id,
       scenario: scenario.name,
@@ -179,30 +232,42 @@ export class RunController {
       intervalMs: scenario.interval,
       namespace,
       store: rig.redisUrl ? 'redis' : 'memory',
+      engineThreadId: engine.threadId,
     };
-    const run: ActiveRun = {
+    const leakConfig = scenario.leakDetection;
+    let settleFinal: () => void = () => undefined;
+    let settleClosed: (error: string | undefined) => void = () => undefined;
+    const active: ActiveRun = {
       info,
       scenario,
-      pipeline,
       plan,
-      scheduler,
+      engine,
+      tap,
+      audit: this.options.sink ? new AuditBatchReader(rig, Date.now() - monotonicNs() / 1e6) : undefined,
       metrics,
       sampler: new ResourceSampler(),
       thresholds,
       frames: new FrameRing<RunFrame>(this.options.framesKept ?? 600),
-      leak: leakConfig
-        ? new LeakDetector({ windowMs: leakConfig.window, toleranceBytesPerHour: leakConfig.toleranceMiBPerHour * 1024 * 1024, method: forcedGc ? 'forced-gc' : 'window-minimum' })
-        : undefined,
+      // Never a forced GC on the engine's thread: the lowest heap of each window is the point.
+      leak: leakConfig ? new LeakDetector({ windowMs: leakConfig.window, toleranceBytesPerHour: leakConfig.toleranceMiBPerHour * 1024 * 1024, method: 'window-minimum' }) : undefined,
       steps,
       capacitySteps: [],
       timers: [],
-      disposables: [],
-      startNs: 0,
-      lastFrameNs: 0,
+      state: {
+        sent: 0,
+        completed: 0,
+        late: 0,
+        inFlight: 0,
+        counters: { limiterFallbacks: 0, redisErrors: 0, tapMatched: 0, tapUnmatched: 0, failures: 0 },
+        eventLoopTotal: NO_LOOP,
+        heapMaxBytes: 0,
+        redisRoundTripNs: undefined,
+        lastSnapshotNs: engine.startNs,
+        drained: true,
+      },
+      startNs: engine.startNs,
       sequence: 0,
       lastThroughput: 0,
-      redisRoundTripNs: undefined,
-      pinging: false,
       finishing: undefined,
       closed: false,
       abortReason: undefined,
@@ -210,34 +275,16 @@ export class RunController {
       brokeAt: undefined,
       kneeVerdicts: undefined,
       brokeVerdicts: undefined,
+      finalSnapshot: new Promise<void>((resolve) => (settleFinal = resolve)),
+      closedEngine: new Promise<string | undefined>((resolve) => (settleClosed = resolve)),
+      blackBox: undefined,
+      failure: undefined,
+      lastSnapshot: undefined,
     };
-    this.active = run;
-    run.disposables.push(
-      pipeline.onDidTap((ns) => {
-        if (!run.closed) metrics.recordTap(ns);
-      }),
-    );
-    const measured = pipeline.onDidMeasure?.(({ stage, ns }) => {
-      if (!run.closed) metrics.recordStage(stage, ns);
-    });
-    if (measured) run.disposables.push(measured);
-
-    run.startNs = Number(process.hrtime.bigint());
-    run.lastFrameNs = run.startNs;
-    run.timers.push(setInterval(() => this.frame(run), scenario.interval));
-    run.timers.push(setInterval(() => this.progress(run), this.options.progressIntervalMs ?? 250));
-    if (run.leak && forcedGc) {
-      run.timers.push(
-        setInterval(() => {
-          globalThis.gc?.();
-          run.leak?.addPoint(this.elapsedMs(run), process.memoryUsage().heapUsed);
-        }, leakConfig?.window ?? 10_000),
-      );
-    }
-    scheduler.run(run.startNs).then(
-      () => void this.finish(run, run.abortReason ? 'aborted' : 'completed'),
-      (error: unknown) => void this.finish(run, 'failed', String(error)),
-    );
+    started.run = active;
+    this.active = active;
+    active.timers.push(setInterval(() => this.progress(active), this.options.progressIntervalMs ?? 250));
+    engine.listen((event) => this.receive(active, event, settleFinal, settleClosed));
     return info;
   }
 
@@ -272,14 +319,81 @@ export class RunController {
     });
   }
 
-  private elapsedMs(run: ActiveRun): number {
-    return (Number(process.hrtime.bigint()) - run.startNs) / 1e6;
+  private receive(run: ActiveRun, event: EngineEvent, settleFinal: () => void, settleClosed: (error: string | undefined) => void): void {
+    switch (event.type) {
+      case 'snapshot':
+        if (run.closed) return;
+        this.absorb(run, event);
+        if (event.final) {
+          run.state.drained = event.drained ?? true;
+          run.lastSnapshot = event;
+          settleFinal();
+        } else this.frame(run, event);
+        return;
+      case 'completed':
+        void this.finish(run, run.abortReason ? 'aborted' : 'completed');
+        return;
+      case 'failed':
+        run.failure ??= event.error;
+        void this.finish(run, 'failed', event.error);
+        // A failed engine may never send its final snapshot or close; one that drains says so.
+        if (!event.draining) settleFinal();
+        return;
+      case 'closed':
+        if (event.blackBox) run.blackBox = event.blackBox;
+        settleFinal();
+        settleClosed(event.closeError);
+        return;
+      case 'started':
+        return;
+    }
   }
 
-  private frame(run: ActiveRun): void {
-    const nowNs = Number(process.hrtime.bigint());
-    const intervalMs = (nowNs - run.lastFrameNs) / 1e6;
-    run.lastFrameNs = nowNs;
+  /** Adds one snapshot's figures to the interval, the whole run and each capacity step. */
+  private absorb(run: ActiveRun, snapshot: EngineSnapshot): void {
+    const state = run.state;
+    state.sent = snapshot.sent;
+    state.completed = snapshot.completed;
+    state.late = snapshot.late;
+    state.inFlight = snapshot.inFlight;
+    state.counters = snapshot.counters;
+    state.eventLoopTotal = snapshot.eventLoopTotal;
+    state.heapMaxBytes = Math.max(state.heapMaxBytes, snapshot.heapUsedBytes);
+    if (snapshot.redisRoundTripNs !== undefined) state.redisRoundTripNs = snapshot.redisRoundTripNs;
+    for (const window of snapshot.windows) {
+      const step = run.steps?.[window.step];
+      const targets = [run.metrics.total, run.metrics.interval, ...(step && !step.judged ? [step.window] : [])];
+      absorbWindow(targets, window);
+    }
+    const audit = snapshot.audit;
+    const sink = this.options.sink;
+    if (audit && sink && run.audit) {
+      run.audit.read(audit, (record) => {
+        try {
+          sink.record(record);
+        } catch (error) {
+          console.error(`cvlab: the outcome sink failed: ${String(error)}`);
+        }
+      });
+    }
+  }
+
+  private recordTap(run: ActiveRun, ns: number, dueOffsetNs: number): void {
+    run.metrics.recordTap(ns);
+    const steps = run.steps;
+    const stepNs = run.plan.steps?.durationNs ?? 0;
+    if (!steps || stepNs <= 0) return;
+    const step = steps[Math.max(0, Math.min(steps.length - 1, Math.floor(dueOffsetNs / stepNs)))];
+    if (step && !step.judged) step.window.recordTap(ns);
+  }
+
+  private elapsedMs(run: ActiveRun): number {
+    return (monotonicNs() - run.startNs) / 1e6;
+  }
+
+  private frame(run: ActiveRun, snapshot: EngineSnapshot): void {
+    const intervalMs = (snapshot.atNs - run.state.lastSnapshotNs) / 1e6;
+    run.state.lastSnapshotNs = snapshot.atNs;
     const window = run.metrics.interval;
     const resources = run.sampler.sample();
     const stages: Partial<Record<MetricStage, FrameStageStatistics>> = {};
@@ -289,51 +403,39 @@ export class RunController {
     }
     const completed = window.outcomes.completed;
     run.lastThroughput = intervalMs > 0 ? completed / (intervalMs / 1000) : 0;
+    const loop = snapshot.eventLoop;
     const frame: RunFrame = {
       runId: run.info.id,
       sequence: run.sequence++,
-      atMs: (nowNs - run.startNs) / 1e6,
+      atMs: (snapshot.atNs - run.startNs) / 1e6,
       intervalMs,
       sent: window.sent,
       completed,
       throughput: run.lastThroughput,
-      inFlight: run.scheduler.inFlight,
+      inFlight: snapshot.inFlight,
       late: window.late,
       outcomes: window.outcomes.counts(),
       stages,
-      eventLoopDelay: resources.eventLoopDelay,
+      eventLoopDelay: { p50: loop.p50, p99: loop.p99, max: loop.max },
+      hostEventLoopDelay: resources.eventLoopDelay,
       cpuPercent: resources.cpuPercent,
-      heapUsedBytes: resources.heapUsedBytes,
+      heapUsedBytes: snapshot.heapUsedBytes,
       rssBytes: resources.rssBytes,
-      ...(run.redisRoundTripNs !== undefined ? { redisRoundTrip: run.redisRoundTripNs } : {}),
-      limiterFallbacks: run.pipeline.counters().limiterFallbacks,
+      ...(snapshot.redisRoundTripNs !== undefined ? { redisRoundTrip: snapshot.redisRoundTripNs } : {}),
+      limiterFallbacks: snapshot.counters.limiterFallbacks,
     };
     window.reset();
     run.frames.push(frame);
     this.frameEmitter.fire(frame);
-    if (run.leak && typeof globalThis.gc !== 'function') run.leak.sample(frame.atMs, resources.heapUsedBytes);
-    this.pingRedis(run);
+    run.leak?.sample(frame.atMs, snapshot.heapUsedBytes);
     if (run.steps) this.judgeSteps(run, false);
     else if (run.scenario.abortOnFail && frame.atMs >= run.scenario.abortGrace) this.judgeRunning(run);
-  }
-
-  /** A PING per frame, never more than one outstanding, off the hot path. */
-  private pingRedis(run: ActiveRun): void {
-    if (run.info.store !== 'redis' || run.pinging) return;
-    run.pinging = true;
-    run.pipeline.roundTripMs().then(
-      (ms) => {
-        run.pinging = false;
-        if (ms !== undefined) run.redisRoundTripNs = ms * 1e6;
-      },
-      () => (run.pinging = false),
-    );
   }
 
   /** abortOnFail: judge the run so far; stop it at the first broken threshold. */
   private judgeRunning(run: ActiveRun): void {
     if (run.abortReason || run.finishing) return;
-    const verdicts = evaluateThresholds(run.thresholds, run.metrics.total.view(this.elapsedMs(run), run.sampler.eventLoop()), true);
+    const verdicts = evaluateThresholds(run.thresholds, run.metrics.total.view(this.elapsedMs(run), run.state.eventLoopTotal), true);
     const broken = verdicts.find((verdict) => !verdict.passed);
     if (!broken) return;
     run.abortReason = `threshold ${broken.key} ${broken.expression} broke during the run (abortOnFail)`;
@@ -397,12 +499,12 @@ export class RunController {
       elapsedMs,
       plannedDurationMs: run.info.plannedDurationMs,
       fraction: run.info.plannedDurationMs > 0 ? Math.min(1, elapsedMs / run.info.plannedDurationMs) : 1,
-      sent: run.scheduler.sent,
-      completed: run.scheduler.completed,
-      inFlight: run.scheduler.inFlight,
+      sent: run.state.sent,
+      completed: run.state.completed,
+      inFlight: run.state.inFlight,
       ratePerSecond: run.lastThroughput,
       e2eP99: e2e.totalCount > 0 ? e2e.getValueAtPercentile(99) : 0,
-      late: run.scheduler.late,
+      late: run.state.late,
       ...(stepRate !== undefined ? { stepRate } : {}),
     });
   }
@@ -414,15 +516,18 @@ export class RunController {
 
   private async summarize(run: ActiveRun, reason: RunStopReason, detail?: string): Promise<RunSummary> {
     run.info = { ...run.info, state: 'stopping' };
-    const drained = await Promise.race([
-      run.scheduler.stop().then(() => true),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), this.options.drainTimeoutMs ?? 10_000).unref()),
+    run.engine.stop();
+    // The engine drains within its own timeout; an engine that no longer answers is given up on.
+    let answered = true;
+    await Promise.race([
+      run.finalSnapshot,
+      new Promise<void>((resolve) => setTimeout(() => ((answered = false), resolve()), (this.options.drainTimeoutMs ?? 10_000) + ENGINE_ANSWER_GRACE_MS).unref()),
     ]);
     for (const timer of run.timers) clearInterval(timer);
-    this.frame(run);
     const elapsedMs = this.elapsedMs(run);
     if (run.steps) this.judgeSteps(run, true);
-    for (const disposable of run.disposables) disposable.dispose();
+    // The last partial interval makes the last frame.
+    if (run.lastSnapshot) this.frame(run, run.lastSnapshot);
 
     const total = run.metrics.total;
     const stages: Partial<Record<MetricStage, StageStatistics>> = {};
@@ -430,7 +535,7 @@ export class RunController {
       const statistics = total.stages.statistics(stage);
       if (statistics) stages[stage] = statistics;
     }
-    const counters = run.pipeline.counters();
+    const counters = run.state.counters;
     const leak: LeakVerdict | undefined = run.leak?.verdict();
     let thresholds: ThresholdVerdict[];
     let capacity: CapacityResult | undefined;
@@ -441,20 +546,27 @@ export class RunController {
       thresholds = run.kneeVerdicts ?? run.brokeVerdicts ?? [];
       passed = run.knee !== undefined && (minKnee === undefined || run.knee >= minKnee);
     } else {
-      thresholds = evaluateThresholds(run.thresholds, total.view(elapsedMs, run.sampler.eventLoop()));
+      thresholds = evaluateThresholds(run.thresholds, total.view(elapsedMs, run.state.eventLoopTotal));
       passed = thresholds.every((verdict) => verdict.passed);
     }
     if (leak?.leaking) passed = false;
-    const sent = run.scheduler.sent;
-    const completed = run.scheduler.completed;
+    const sent = run.state.sent;
+    const completed = run.state.completed;
     const unaccounted = sent - total.outcomes.completed;
     if (unaccounted !== 0 || reason === 'failed' || reason === 'aborted') passed = false;
-    const summary: RunSummary = {
-      run: { ...run.info, state: reason === 'failed' ? 'failed' : 'finished' },
+    const failed = reason === 'failed' || run.failure !== undefined;
+    const why =
+      detail ??
+      (run.failure !== undefined ? run.failure : !answered ? 'the engine thread did not answer: figures up to its last snapshot' : run.state.drained ? undefined : `${sent - completed} messages had no outcome after the drain timeout`);
+    const hostResources = run.sampler.summary();
+    const tapMatched = run.tap ? run.tap.matched : counters.tapMatched;
+    const tapUnmatched = run.tap ? run.tap.unmatched : counters.tapUnmatched;
+    let summary: RunSummary = {
+      run: { ...run.info, state: failed ? 'failed' : 'finished' },
       endedAt: new Date().toISOString(),
       elapsedMs,
-      stopReason: reason,
-      ...(detail !== undefined ? { reason: detail } : drained ? {} : { reason: `${sent - completed} messages had no outcome after the drain timeout` }),
+      stopReason: failed ? 'failed' : reason,
+      ...(why !== undefined ? { reason: why } : {}),
       sent,
       completed,
       unaccounted,
@@ -464,25 +576,45 @@ export class RunController {
       stages,
       histograms: total.stages.encode(),
       thresholds,
-      passed,
-      resources: run.sampler.summary(),
-      pipeline: { limiterFallbacks: counters.limiterFallbacks, tapMatched: counters.tapMatched, tapUnmatched: counters.tapUnmatched },
+      passed: passed && !failed,
+      resources: {
+        ...hostResources,
+        heapMaxBytes: run.state.heapMaxBytes,
+        eventLoopDelayP99: run.state.eventLoopTotal.p99,
+        eventLoopDelayMax: run.state.eventLoopTotal.max,
+        hostEventLoopDelayP99: hostResources.eventLoopDelayP99,
+        hostEventLoopDelayMax: hostResources.eventLoopDelayMax,
+      },
+      pipeline: { limiterFallbacks: counters.limiterFallbacks, tapMatched, tapUnmatched },
       ...(capacity ? { capacity } : {}),
       ...(leak ? { leak } : {}),
       framesKept: run.frames.length,
-      ...(run.pipeline.blackBox ? { blackBox: run.pipeline.blackBox() } : {}),
     };
     run.closed = true;
     run.sampler.close();
     run.metrics.destroy();
     for (const step of run.steps ?? []) if (!step.judged) step.window.destroy();
-    try {
-      await run.pipeline.close();
-    } catch (error) {
-      console.error(`cvlab: closing the pipeline of run ${run.info.id} failed: ${String(error)}`);
-    }
+    // The pipeline closes in the engine's thread (the run's Redis keys go with it).
+    const closeError = answered
+      ? await Promise.race([run.closedEngine, new Promise<string>((resolve) => setTimeout(() => resolve('the engine thread did not close in time'), ENGINE_ANSWER_GRACE_MS).unref())])
+      : 'the engine thread did not answer';
+    if (closeError !== undefined) console.error(`cvlab: closing the pipeline of run ${run.info.id} failed: ${closeError}`);
+    if (run.blackBox) summary = { ...summary, blackBox: run.blackBox };
+    await Promise.all([run.engine.terminate(), run.tap?.close()]);
     if (this.active === run) this.active = undefined;
     this.finishEmitter.fire(summary);
     return summary;
   }
+}
+
+/** Adds one engine window (counts and encoded histograms) into each of the host's windows. */
+function absorbWindow(targets: readonly MetricsWindow[], window: WindowSnapshot): void {
+  window.histograms.forEach((encoded, index) => {
+    if (encoded === undefined) return;
+    const decoded: Histogram = decodeTransferred(encoded);
+    const stage = METRIC_STAGES[index] as MetricStage;
+    for (const target of targets) target.stages.get(stage).add(decoded);
+    decoded.destroy();
+  });
+  for (const target of targets) target.absorbCounts(window);
 }

@@ -1,11 +1,7 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Outcome, StageTimings } from '../../../shared/message';
-import type { OutcomeRecord, OutcomeSink, PipelineCounters } from '../pipeline/pipeline-types';
-
-/** Latency buckets in seconds: 50 µs … 1 s, dense around the 10 ms promise. */
-const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
-
-const TIMED_STAGES = ['validate', 'limit', 'store', 'encode', 'send', 'e2e'] as const satisfies readonly (keyof StageTimings)[];
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { RunFrame } from '../../../shared/run';
+import { METRIC_STAGES } from '../../../shared/scenario';
+import type { PipelineCounters } from '../pipeline/pipeline-types';
 
 export interface MetricsExporterOptions {
   /** Labels on every series (instance id, rig name). */
@@ -14,7 +10,7 @@ export interface MetricsExporterOptions {
   readonly processMetrics?: boolean;
 }
 
-/** Where live figures that are not outcomes come from; read on each scrape. */
+/** Where live figures that are not in frames come from; read on each scrape. */
 export interface MetricsSources {
   readonly pipelineCounters?: () => PipelineCounters;
   /** Audit batches waiting to be written (or spooled). */
@@ -23,41 +19,79 @@ export interface MetricsSources {
   readonly fanoutCounters?: () => { clients: number; coalesced: number; dropped: number };
 }
 
+const QUANTILES = [
+  ['0.5', 'p50'],
+  ['0.95', 'p95'],
+  ['0.99', 'p99'],
+  ['1', 'max'],
+] as const;
+
 /**
- * The engine's figures in Prometheus text format (prom-client): stage latency histograms,
- * outcome counters, limiter fallbacks, audit queue depth, fan-out and process gauges. Used
- * by `/metrics` in `cvlab serve` and `cvlab agent`. Each exporter has its own registry, so
- * several runs or instances in one process never mix their series.
+ * The engine's figures in Prometheus text format (prom-client), computed at scrape time from
+ * the interval frames the engine hands the host (ten a second, never per message): outcome
+ * counters, stage percentiles of the latest interval, limiter fallbacks, audit queue depth,
+ * fan-out and process gauges. Used by `/metrics` in `cvlab serve` and `cvlab agent`. Each
+ * exporter has its own registry, so several runs or instances in one process never mix series.
  */
-export class MetricsExporter implements OutcomeSink {
+export class MetricsExporter {
   readonly registry = new Registry();
-  private readonly stageLatency: Histogram<'stage'>;
-  private readonly outcomes: Counter<'status' | 'code'>;
   private sources: MetricsSources = {};
+  /** Cumulative over every run this exporter saw (Prometheus counters never go down). */
+  private readonly outcomeTotals = new Map<string, number>();
+  private readonly stageSamples = new Map<string, number>();
+  private latest: RunFrame | undefined;
+  private fallbacksBefore = 0;
+  private fallbacksOfRun = 0;
+  private runId: string | undefined;
 
   constructor(options: MetricsExporterOptions = {}) {
     if (options.defaultLabels) this.registry.setDefaultLabels({ ...options.defaultLabels });
-    this.stageLatency = new Histogram({
-      name: 'cvlab_stage_latency_seconds',
-      help: 'Latency of each pipeline stage (e2e: due time to datagram handed to the kernel; propagation; fanout).',
-      labelNames: ['stage'],
-      buckets: LATENCY_BUCKETS,
-      registers: [this.registry],
-    });
-    this.outcomes = new Counter({
-      name: 'cvlab_outcomes_total',
-      help: 'Messages by outcome: status accepted, rejected (with its code) or failed.',
-      labelNames: ['status', 'code'],
-      registers: [this.registry],
-    });
-    const sources = (): MetricsSources => this.sources;
+    const exporter = (): this => this;
     new Gauge({
-      name: 'cvlab_limiter_fallbacks_total',
-      help: 'Messages the in-process limiter served because Redis failed or was slow.',
+      name: 'cvlab_stage_latency_seconds',
+      help: 'Stage latency percentiles of the latest interval frame (quantile 1 = max); e2e: due time to datagram handed to the kernel.',
+      labelNames: ['stage', 'quantile'],
       registers: [this.registry],
       collect() {
-        const counters = sources().pipelineCounters?.();
-        if (counters) this.set(counters.limiterFallbacks);
+        this.reset();
+        const frame = exporter().latest;
+        if (!frame) return;
+        for (const [stage, statistics] of Object.entries(frame.stages)) {
+          if (!statistics || statistics.count === 0) continue;
+          for (const [quantile, field] of QUANTILES) this.set({ stage, quantile }, statistics[field] / 1e9);
+        }
+      },
+    });
+    new Counter({
+      name: 'cvlab_stage_samples_total',
+      help: 'Latency samples recorded per stage (messages timed), over every run.',
+      labelNames: ['stage'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [stage, count] of exporter().stageSamples) this.inc({ stage }, count);
+      },
+    });
+    new Counter({
+      name: 'cvlab_outcomes_total',
+      help: 'Messages by outcome: status accepted, rejected (with its code) or failed, over every run.',
+      labelNames: ['status', 'code'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [key, count] of exporter().outcomeTotals) {
+          const [status = '', code = ''] = key.split(':');
+          this.inc({ status, code }, count);
+        }
+      },
+    });
+    new Gauge({
+      name: 'cvlab_limiter_fallbacks_total',
+      help: 'Messages the in-process limiter served because Redis failed or was slow (degraded).',
+      registers: [this.registry],
+      collect() {
+        const counters = exporter().sources.pipelineCounters?.();
+        this.set(counters ? counters.limiterFallbacks : exporter().fallbacksBefore + exporter().fallbacksOfRun);
       },
     });
     new Gauge({
@@ -65,7 +99,7 @@ export class MetricsExporter implements OutcomeSink {
       help: 'Redis commands that failed.',
       registers: [this.registry],
       collect() {
-        const counters = sources().pipelineCounters?.();
+        const counters = exporter().sources.pipelineCounters?.();
         if (counters) this.set(counters.redisErrors);
       },
     });
@@ -74,7 +108,7 @@ export class MetricsExporter implements OutcomeSink {
       help: 'Audit entries waiting to be written to the database or the spool file.',
       registers: [this.registry],
       collect() {
-        const depth = sources().auditQueueDepth?.();
+        const depth = exporter().sources.auditQueueDepth?.();
         if (depth !== undefined) this.set(depth);
       },
     });
@@ -83,7 +117,7 @@ export class MetricsExporter implements OutcomeSink {
       help: 'WebSocket fan-out subscribers connected.',
       registers: [this.registry],
       collect() {
-        const counters = sources().fanoutCounters?.();
+        const counters = exporter().sources.fanoutCounters?.();
         if (counters) this.set(counters.clients);
       },
     });
@@ -93,7 +127,7 @@ export class MetricsExporter implements OutcomeSink {
       labelNames: ['action'],
       registers: [this.registry],
       collect() {
-        const counters = sources().fanoutCounters?.();
+        const counters = exporter().sources.fanoutCounters?.();
         if (!counters) return;
         this.set({ action: 'coalesced' }, counters.coalesced);
         this.set({ action: 'dropped' }, counters.dropped);
@@ -111,24 +145,25 @@ export class MetricsExporter implements OutcomeSink {
     this.sources = sources;
   }
 
-  /** OutcomeSink: counts the outcome and records its stage timings. */
-  record(entry: OutcomeRecord): void {
-    this.observeOutcome(entry.outcome);
-  }
-
-  /** Counts one outcome and records its stage timings. */
-  observeOutcome(outcome: Outcome): void {
-    if (outcome.status === 'rejected') this.outcomes.inc({ status: 'rejected', code: outcome.rejection.code });
-    else this.outcomes.inc({ status: outcome.status, code: '' });
-    for (const stage of TIMED_STAGES) {
-      const ns = outcome.timings[stage];
-      if (ns !== undefined) this.stageLatency.observe({ stage }, ns / 1e9);
+  /** Takes one interval frame: adds its counts to the totals and keeps it for the percentiles. */
+  observeFrame(frame: RunFrame): void {
+    if (frame.runId !== this.runId) {
+      this.fallbacksBefore += this.fallbacksOfRun;
+      this.fallbacksOfRun = 0;
+      this.runId = frame.runId;
     }
-  }
-
-  /** Records one latency of a stage measured outside a message (propagation, fanout, tap), in ns. */
-  observeStage(stage: string, ns: number): void {
-    this.stageLatency.observe({ stage }, ns / 1e9);
+    this.latest = frame;
+    this.fallbacksOfRun = frame.limiterFallbacks;
+    const add = (key: string, count: number): void => {
+      if (count > 0) this.outcomeTotals.set(key, (this.outcomeTotals.get(key) ?? 0) + count);
+    };
+    add('accepted:', frame.outcomes.accepted);
+    add('failed:', frame.outcomes.failed);
+    for (const [code, count] of Object.entries(frame.outcomes.byCode)) if (code !== 'failed') add(`rejected:${code}`, count);
+    for (const stage of METRIC_STAGES) {
+      const count = frame.stages[stage]?.count ?? 0;
+      if (count > 0) this.stageSamples.set(stage, (this.stageSamples.get(stage) ?? 0) + count);
+    }
   }
 
   /** The text for `/metrics`. */

@@ -23,6 +23,19 @@ export class OutcomeTally {
     }
   }
 
+  /** Adds counts tallied elsewhere: `codes[i]` messages under `names[i]` (the last name is `failed`). */
+  absorb(accepted: number, rejected: number, codes: ArrayLike<number>, names: readonly string[]): void {
+    this.accepted += accepted;
+    this.rejected += rejected;
+    for (let index = 0; index < names.length; index++) {
+      const count = codes[index] ?? 0;
+      if (count === 0) continue;
+      const name = names[index] as string;
+      if (name === 'failed') this.failed += count;
+      this.byCode.set(name, (this.byCode.get(name) ?? 0) + count);
+    }
+  }
+
   code(code: string): number {
     return this.byCode.get(code) ?? 0;
   }

@@ -1,5 +1,5 @@
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { ResourceSummary } from '../../../shared/run';
+import { EventLoopDelayMonitor } from './event-loop-delay-monitor';
 
 export interface ResourceSample {
   readonly eventLoopDelay: { readonly p50: number; readonly p99: number; readonly max: number };
@@ -9,13 +9,11 @@ export interface ResourceSample {
 }
 
 /**
- * Samples the engine process once per interval: event-loop delay (perf_hooks, ns), CPU use
+ * Samples the process once per interval: this thread's event-loop delay (ns, how late a timer fires), CPU use
  * (process.cpuUsage, percent of one core), heap and RSS. Keeps only running aggregates.
  */
 export class ResourceSampler {
-  private readonly loop: IntervalHistogram;
-  /** A second monitor, never reset: Node cannot add an event-loop histogram into another. */
-  private readonly loopTotal: IntervalHistogram;
+  private readonly loop: EventLoopDelayMonitor;
   private lastCpu = process.cpuUsage();
   private lastNs = process.hrtime.bigint();
   private cpuSum = 0;
@@ -24,11 +22,9 @@ export class ResourceSampler {
   private rssMax = 0;
   private heapMax = 0;
 
-  constructor(resolutionMs = 5) {
-    this.loop = monitorEventLoopDelay({ resolution: resolutionMs });
-    this.loop.enable();
-    this.loopTotal = monitorEventLoopDelay({ resolution: resolutionMs });
-    this.loopTotal.enable();
+  constructor(resolutionMs = 2) {
+    this.loop = new EventLoopDelayMonitor(resolutionMs);
+    this.loop.start();
   }
 
   sample(): ResourceSample {
@@ -39,9 +35,8 @@ export class ResourceSampler {
     this.lastNs = nowNs;
     const cpuPercent = elapsedUs > 0 ? ((cpu.user + cpu.system) / elapsedUs) * 100 : 0;
     const memory = process.memoryUsage();
-    const hasLoop = this.loop.count > 0;
-    const eventLoopDelay = hasLoop ? { p50: this.loop.percentile(50), p99: this.loop.percentile(99), max: this.loop.max } : { p50: 0, p99: 0, max: 0 };
-    this.loop.reset();
+    const { p50, p99, max } = this.loop.takeInterval();
+    const eventLoopDelay = { p50, p99, max };
     this.samples++;
     this.cpuSum += cpuPercent;
     this.cpuMax = Math.max(this.cpuMax, cpuPercent);
@@ -52,8 +47,7 @@ export class ResourceSampler {
 
   /** Event-loop delay over the whole run so far (ns). */
   eventLoop(): { p99: number; max: number; count: number } {
-    const count = this.loopTotal.count;
-    return count > 0 ? { p99: this.loopTotal.percentile(99), max: this.loopTotal.max, count } : { p99: 0, max: 0, count: 0 };
+    return this.loop.overall();
   }
 
   summary(): ResourceSummary {
@@ -69,7 +63,6 @@ export class ResourceSampler {
   }
 
   close(): void {
-    this.loop.disable();
-    this.loopTotal.disable();
+    this.loop.stop();
   }
 }

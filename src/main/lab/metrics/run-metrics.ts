@@ -1,5 +1,6 @@
 import type { Outcome, StageTimings } from '../../../shared/message';
 import type { MetricStage } from '../../../shared/scenario';
+import { OUTCOME_CODES, type WindowSnapshot } from '../engine/engine-protocol';
 import { OutcomeTally } from './outcome-tally';
 import { StageHistograms } from './stage-histograms';
 import type { MetricsView } from './thresholds';
@@ -35,6 +36,13 @@ export class MetricsWindow {
   /** A timing that arrived apart from an outcome. */
   recordStage(stage: MetricStage, ns: number): void {
     this.stages.record(stage, ns);
+  }
+
+  /** Adds the counts of an engine snapshot's window (its histograms are added by the caller). */
+  absorbCounts(window: WindowSnapshot): void {
+    this.sent += window.sent;
+    this.late += window.late;
+    this.outcomes.absorb(window.accepted, window.rejected, window.codes, OUTCOME_CODES);
   }
 
   /** A read-only view for threshold evaluation. */

@@ -11,6 +11,8 @@ export interface MetricsView {
   readonly late: number;
   readonly elapsedMs: number;
   readonly eventLoopDelay?: { readonly p99: number; readonly max: number; readonly count: number };
+  /** Messages the in-process limiter decided for Redis (absent: judged by the run service on the pipeline's counter). */
+  readonly limiterFallbacks?: number;
 }
 
 /** The measured value of a threshold's metric, with the number of samples it rests on. */
@@ -39,6 +41,8 @@ export function measureThreshold(threshold: CompiledThreshold, view: MetricsView
     }
     case 'throughput':
       return { actual: view.elapsedMs > 0 ? view.outcomes.completed / (view.elapsedMs / 1000) : 0, samples: view.outcomes.completed };
+    case 'limiter':
+      return { actual: view.limiterFallbacks ?? 0, samples: view.sent };
     case 'eventloop': {
       const loop = view.eventLoopDelay;
       if (!loop || loop.count === 0) return { samples: 0 };

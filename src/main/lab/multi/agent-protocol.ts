@@ -53,6 +53,8 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
     completed: z.number(),
     /** The latest interval frame of this instance (absent before the first). */
     frame: z.custom<RunFrame>().optional(),
+    /** Every frame since the last heartbeat, oldest first (the run's frames are merged from these). */
+    frames: z.array(z.custom<RunFrame>()).optional(),
   }),
   z.object({
     type: z.literal('result'),
@@ -67,6 +69,8 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('failed'), runId: z.string(), agentId: z.string(), error: z.string() }),
   z.object({ type: z.literal('abort'), runId: z.string(), reason: z.string() }),
+  /** The instance that sent OSC was lost: this one forwards its datagrams to the converter from now on. */
+  z.object({ type: z.literal('osc-takeover'), runId: z.string(), agentId: z.string() }),
 ]);
 export type AgentMessage = z.output<typeof AgentMessageSchema>;
 export type AgentMessageOf<Type extends AgentMessage['type']> = Extract<AgentMessage, { type: Type }>;

@@ -26,7 +26,7 @@ export interface InstanceAgentOptions {
   readonly once?: boolean;
   /** How often the agent reports progress and its latest frame. Default 250 ms. */
   readonly heartbeatMs?: number;
-  /** Outcomes and propagation also go to this exporter (for `/metrics`). */
+  /** Interval frames also go to this exporter (for `/metrics`, computed at scrape time). */
   readonly metrics?: MetricsExporter;
   readonly log?: (line: string) => void;
   /** Builds the pipeline (tests); the real one by default. */
@@ -57,6 +57,8 @@ export class InstanceAgent {
   private doneResolve: (() => void) | undefined;
   private readonly donePromise: Promise<void>;
   private closed = false;
+  /** Set while a share runs without sending OSC: makes this instance the converter's sender. */
+  private takeOverOsc: (() => void) | undefined;
 
   private constructor(
     private readonly options: InstanceAgentOptions,
@@ -145,6 +147,8 @@ export class InstanceAgent {
       this.phase = 'running';
       // Prepared now (connections, subscription), started at the common Redis time.
       void this.runShare(share, message.startAtMs - this.clock.offsetMs);
+    } else if (message.type === 'osc-takeover' && message.agentId === this.agentId) {
+      this.takeOverOsc?.();
     } else if (message.type === 'abort') {
       this.log(`run ${message.runId} aborted by the console: ${message.reason}`);
       await this.controller?.stop();
@@ -171,11 +175,22 @@ export class InstanceAgent {
     let remoteChanges = 0;
     try {
       const scenario = shareOfScenario(parseOrThrow(ScenarioSchema, announcement.scenario, 'announced scenario'), share.index, share.count, announcement.seed);
-      let rig = parseOrThrow(RigSchema, announcement.rig, 'announced rig');
+      // The announcement carries no service URLs (secrets stay with the console): this instance's own Redis link is used.
+      let rig: RigConfig = { ...parseOrThrow(RigSchema, announcement.rig, 'announced rig'), redisUrl: this.options.redisUrl };
       if (!share.sendsOsc) {
         // Instances that do not drive the converter still encode and send, to a local sink, so every stage is timed alike.
+        // If the sending instance dies, the console asks one of these to forward its datagrams to the converter.
+        const converter = rig.osc;
+        let forward = false;
         sink = createSocket('udp4');
-        sink.on('message', () => undefined);
+        const relay = sink;
+        relay.on('message', (datagram) => {
+          if (forward) relay.send(datagram, converter.port, converter.host);
+        });
+        this.takeOverOsc = () => {
+          forward = true;
+          this.log(`run ${runId}: this instance now sends OSC to ${converter.host}:${converter.port} (the sending instance was lost)`);
+        };
         const bound = sink;
         await new Promise<void>((resolve) => bound.bind(0, '127.0.0.1', () => resolve()));
         rig = { ...rig, osc: { host: '127.0.0.1', port: bound.address().port } };
@@ -189,7 +204,7 @@ export class InstanceAgent {
       const metrics = this.options.metrics;
       // The pipeline is built before the common start, so every instance is subscribed to the
       // others' changes before the first message of any of them.
-      const pipeline = await factory(rig, { namespace, instanceId: this.agentId, redisUrl: this.options.redisUrl, keepState: true, ...(metrics ? { sink: metrics } : {}) });
+      const pipeline = await factory(rig, { namespace, instanceId: this.agentId, redisUrl: this.options.redisUrl, keepState: true });
       let lastRemoteAtMs = Date.now();
       pipeline.onDidChangeState((change) => {
         if (change.origin !== 'remote' || change.publishedAtMs === undefined || !Number.isFinite(change.publishedAtMs)) return;
@@ -197,7 +212,6 @@ export class InstanceAgent {
         // Measured against Redis time: this clock + its offset to Redis TIME − the publisher's Redis TIME.
         const ns = Math.max(0, Math.round((localClockMs() + offsetMs - change.publishedAtMs) * 1e6));
         propagation.recordValue(ns);
-        metrics?.observeStage('propagation', ns);
         remoteChanges++;
       });
       // The others may still be sending when this share ends: keep listening until they go quiet (bounded).
@@ -212,7 +226,13 @@ export class InstanceAgent {
       this.controller = controller;
       let lastFrame: RunFrame | undefined;
       let progress = { sent: 0, completed: 0 };
-      controller.onDidRunFrame((frame) => (lastFrame = frame));
+      const unsent: RunFrame[] = [];
+      controller.onDidRunFrame((frame) => {
+        lastFrame = frame;
+        // Bounded: a console that stopped listening must not grow this instance's memory.
+        if (unsent.length < 400) unsent.push(frame);
+        metrics?.observeFrame(frame);
+      });
       controller.onDidRunProgress((update) => (progress = { sent: update.sent, completed: update.completed }));
       const waitMs = startAtLocalMs - localClockMs();
       if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
@@ -220,10 +240,15 @@ export class InstanceAgent {
       await controller.start({ scenario, rig });
       const finished = controller.finished();
       heartbeat = setInterval(() => {
-        void this.publish(channel, { type: 'heartbeat', runId, agentId: this.agentId, sent: progress.sent, completed: progress.completed, ...(lastFrame ? { frame: lastFrame } : {}) });
+        const frames = unsent.splice(0);
+        void this.publish(channel, { type: 'heartbeat', runId, agentId: this.agentId, sent: progress.sent, completed: progress.completed, ...(lastFrame ? { frame: lastFrame } : {}), ...(frames.length > 0 ? { frames } : {}) });
       }, this.options.heartbeatMs ?? 250);
       const summary = await finished;
       if (!summary) throw new Error('the run ended without a summary');
+      clearInterval(heartbeat);
+      // The last frames (the final one comes with the summary) go before the result.
+      const rest = unsent.splice(0);
+      if (rest.length > 0) await this.publish(channel, { type: 'heartbeat', runId, agentId: this.agentId, sent: summary.sent, completed: summary.completed, frame: rest[rest.length - 1] as RunFrame, frames: rest });
       this.finishedRuns.push(summary);
       await this.publish(channel, {
         type: 'result',
@@ -244,6 +269,7 @@ export class InstanceAgent {
       propagation.destroy();
       sink?.close();
       this.controller = undefined;
+      this.takeOverOsc = undefined;
       await this.leave();
       if (this.options.once) await this.close();
     }

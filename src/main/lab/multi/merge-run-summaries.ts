@@ -13,7 +13,11 @@ import { evaluateThresholds } from '../metrics/thresholds';
 export function mergeRunSummaries(
   parts: readonly RunSummary[],
   scenario: Scenario,
-  base: Pick<RunSummary, 'run'> & { readonly extraFailure?: string },
+  base: Pick<RunSummary, 'run'> & {
+    readonly extraFailure?: string;
+    /** Planned messages of instances that were lost: never answered, so they count as unaccounted and lost. */
+    readonly lostMessages?: number;
+  },
 ): RunSummary {
   const stages = new StageHistograms();
   const tally = new OutcomeTally();
@@ -36,6 +40,7 @@ export function mergeRunSummaries(
     const max = (pick: (part: RunSummary) => number): number =>
       parts.reduce((most, part) => Math.max(most, pick(part)), 0);
     const elapsedMs = max((part) => part.elapsedMs);
+    const lostMessages = base.lostMessages ?? 0;
     const sent = sum((part) => part.sent);
     const completed = sum((part) => part.completed);
     const late = sum((part) => part.slip.late);
@@ -43,7 +48,7 @@ export function mergeRunSummaries(
     const thresholds = evaluateThresholds(compileThresholds(scenario.thresholds), {
       stages,
       outcomes: tally,
-      sent,
+      sent: sent + lostMessages,
       late,
       elapsedMs,
       eventLoopDelay: { p99: eventLoopP99, max: max((part) => part.resources.eventLoopDelayMax), count: parts.length },
@@ -53,7 +58,7 @@ export function mergeRunSummaries(
       const figures = stages.statistics(stage);
       if (figures) (statistics as Record<string, StageStatistics>)[stage] = figures;
     }
-    const unaccounted = sum((part) => part.unaccounted);
+    const unaccounted = sum((part) => part.unaccounted) + lostMessages;
     const failedParts = parts.filter((part) => part.stopReason === 'failed' || part.stopReason === 'aborted');
     const passed =
       parts.length > 0 &&
@@ -86,9 +91,10 @@ export function mergeRunSummaries(
       thresholds,
       passed,
       resources: {
-        // CPU adds up across processes; the rest is the worst instance.
+        // CPU is summed over the processes (mean and max alike, so max ≥ mean); the rest is the worst instance.
         cpuPercentMean: sum((part) => part.resources.cpuPercentMean),
-        cpuPercentMax: max((part) => part.resources.cpuPercentMax),
+        cpuPercentMax: sum((part) => part.resources.cpuPercentMax),
+        processes: parts.length,
         rssMaxBytes: max((part) => part.resources.rssMaxBytes),
         heapMaxBytes: max((part) => part.resources.heapMaxBytes),
         eventLoopDelayP99: eventLoopP99,

@@ -17,6 +17,7 @@ import { DelayProxy } from './delay-proxy';
 import { mergeHistograms } from './merge-histograms';
 import { statisticsOf } from '../metrics/histogram-statistics';
 import { mergeRunSummaries } from './merge-run-summaries';
+import { shareOfScenario } from './scenario-share';
 import type { RedisClock } from './redis-clock';
 
 /** One instance's own figures in a multi-instance run. */
@@ -49,6 +50,10 @@ export interface MultiInstanceSummary extends RunSummary {
   readonly propagation?: StageStatistics;
   readonly propagationHistogram?: string;
   readonly multiInstance: {
+    /** Messages planned for the shares of lost instances: counted as lost (lost.count), never dropped from the plan. */
+    readonly lostMessages: number;
+    /** The instance that took over sending OSC when the sender was lost. */
+    readonly oscTakenOverBy?: string;
     readonly instances: number;
     readonly joined: number;
     readonly oscFrom: 'one' | 'all';
@@ -67,8 +72,14 @@ export interface MultiInstanceRunOptions {
   /** Command-line overrides (duration, rate, users, seed), applied before the shares are cut. */
   readonly overrides?: RunOverrides;
   readonly log?: (line: string) => void;
-  /** Each instance's latest interval frame, as it arrives. */
+  /** The run's id (else one is made up): a host that announced the run before it starts names it. */
+  readonly runId?: string;
+  /** Stops the run: the instances are told to stop and hand in what they have. */
+  readonly signal?: AbortSignal;
+  /** Each instance's interval frames, in order, as they arrive. */
   readonly onFrame?: (agentId: string, frame: RunFrame) => void;
+  /** An instance handed in its result or was lost: no more frames come from it. */
+  readonly onInstanceDone?: (agentId: string) => void;
   /** A local instance's child process has started (tests use it to kill one). */
   readonly onInstanceStarted?: (agentId: string, child: ChildProcess) => void;
   /** How a local instance is started; by default the agent entry of this build. */
@@ -99,6 +110,12 @@ function defaultInstanceCommand(agentId: string, runId: string, redisUrl: string
   return { command: process.execPath, args: [process.argv[1] ?? '', 'agent', '--once', ...options] };
 }
 
+/** The rig as instances may hear it: no database or Redis URL (they carry credentials). */
+export function publicRig(rig: RigConfig): Omit<RigConfig, 'databaseUrl' | 'redisUrl'> {
+  const { databaseUrl: _databaseUrl, redisUrl: _redisUrl, ...rest } = rig;
+  return rest;
+}
+
 /** Deletes every key of a namespace (SCAN + UNLINK); returns how many there were. */
 export async function purgeNamespace(redis: Redis, namespace: string): Promise<number> {
   const pattern = `cvlab:{${namespace.replace(/[*?[\]\\]/g, '\\$&')}}:*`;
@@ -127,10 +144,11 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
   await initHistograms();
   const scenario = options.overrides ? applyOverrides(options.scenario, parseOrThrow(RunOverridesSchema, options.overrides, 'run overrides')) : options.scenario;
   const seed = scenario.seed ?? randomBytes(4).readUInt32LE(0);
-  const runId = `${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+  const runId = options.runId ?? `${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
   const namespace = `multi-${runId}`;
   const channel = controlChannel(namespace);
-  const plannedDurationMs = createArrivalPlan(scenario.executor, seed).plannedDurationMs;
+  const wholePlan = createArrivalPlan(scenario.executor, seed);
+  const plannedDurationMs = wholePlan.plannedDurationMs;
   const localCount = Math.min(config.instances, config.localInstances ?? config.instances);
 
   log(`multi-instance run ${runId}: ${config.instances} instances on Redis ${redisUrl}, namespace ${namespace}`);
@@ -148,10 +166,21 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
   const changed = (): void => wake?.();
 
   const publish = (message: AgentMessage): Promise<number> => commands.publish(channel, JSON.stringify(message));
+  let oscTakenOverBy: string | undefined;
   const markLost = (member: Member, reason: string): void => {
     if (member.result || member.lost) return;
     member.lost = reason;
     log(`instance ${member.agentId} lost: ${reason}`);
+    options.onInstanceDone?.(member.agentId);
+    // The converter must not go silent: another running instance forwards its OSC from now on.
+    if (member.share?.sendsOsc && config.oscFrom === 'one' && oscTakenOverBy === undefined) {
+      const heir = [...members.values()].find((candidate) => candidate.share && !candidate.share.sendsOsc && !candidate.lost && !candidate.result);
+      if (heir) {
+        oscTakenOverBy = heir.agentId;
+        log(`instance ${heir.agentId} takes over sending OSC to the converter`);
+        void publish({ type: 'osc-takeover', runId, agentId: heir.agentId }).catch(() => undefined);
+      } else log('no running instance is left to take over sending OSC');
+    }
     changed();
   };
 
@@ -169,9 +198,12 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
     const member = members.get('agentId' in message ? message.agentId : '');
     if (!member) return;
     member.lastSeenMs = now;
-    if (message.type === 'heartbeat' && message.frame) options.onFrame?.(member.agentId, message.frame);
-    else if (message.type === 'result') {
+    if (message.type === 'heartbeat') {
+      for (const frame of message.frames ?? (message.frame ? [message.frame] : [])) options.onFrame?.(member.agentId, frame);
+    } else if (message.type === 'result') {
+      if (member.lost) return;
       member.result = message;
+      options.onInstanceDone?.(member.agentId);
       changed();
     } else if (message.type === 'failed') markLost(member, `its run failed: ${message.error}`);
   });
@@ -209,12 +241,13 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
     }
 
     // Announce until enough instances have joined (announcements repeat, so late listeners hear one).
+    // Anyone on the Redis hears it: it never carries the rig's service URLs (passwords live there).
     const announcement: AgentMessageOf<'announce'> = {
       type: 'announce',
       runId,
       namespace,
       scenario: JSON.parse(JSON.stringify(scenario)) as unknown,
-      rig: JSON.parse(JSON.stringify(options.rig)) as unknown,
+      rig: JSON.parse(JSON.stringify(publicRig(options.rig))) as unknown,
       seed,
       instances: config.instances,
       oscFrom: config.oscFrom,
@@ -224,7 +257,14 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
     announce();
     announcer = setInterval(announce, 250);
     const joinDeadline = Date.now() + config.joinTimeout;
-    while (members.size < config.instances && Date.now() < joinDeadline) {
+    let stopped = false;
+    const onStop = (): void => {
+      stopped = true;
+      if (assigned) void publish({ type: 'abort', runId, reason: 'the run was stopped' }).catch(() => undefined);
+      changed();
+    };
+    options.signal?.addEventListener('abort', onStop, { once: true });
+    while (members.size < config.instances && Date.now() < joinDeadline && !stopped) {
       const exitedBeforeJoin = [...children.entries()].filter(([agentId, child]) => child.exitCode !== null && !members.has(agentId)).length;
       if (exitedBeforeJoin > 0 && members.size + (localCount - children.size) === 0 && exitedBeforeJoin === localCount) break;
       await new Promise<void>((resolve) => {
@@ -234,6 +274,7 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
     }
     clearInterval(announcer);
     announcer = undefined;
+    if (stopped) throw new Error(`run ${runId} was stopped before its instances started`);
     const joined = [...members.values()].slice(0, config.instances);
     if (joined.length === 0) throw new Error(`no instance joined run ${runId} within ${config.joinTimeout} ms: check that the instances can reach Redis at ${agentRedisUrl}`);
     if (joined.length < config.instances) log(`only ${joined.length} of ${config.instances} instances joined within ${config.joinTimeout} ms; running with them`);
@@ -291,6 +332,14 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
       };
     });
     const first = done[0]?.result.summary.run;
+    // A lost instance's share stays planned and counts as lost: the plan is the whole scenario's.
+    const lostMessages = joined
+      .filter((member) => member.lost && member.share)
+      .reduce((total, member) => {
+        const share = member.share as InstanceShare;
+        const part = shareOfScenario(scenario, share.index, share.count, seed);
+        return total + createArrivalPlan(part.executor, part.seed ?? seed).plannedMessages;
+      }, 0);
     const info: RunInfo = {
       id: runId,
       scenario: scenario.name,
@@ -298,7 +347,7 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
       state: 'finished',
       startedAt,
       plannedDurationMs,
-      plannedMessages: done.reduce((total, member) => total + member.result.summary.run.plannedMessages, 0),
+      plannedMessages: wholePlan.plannedMessages,
       seed,
       intervalMs: first?.intervalMs ?? scenario.interval,
       namespace,
@@ -308,7 +357,7 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
     const merged = mergeRunSummaries(
       done.map((member) => member.result.summary),
       scenario,
-      { run: info, ...(lostNote ? { extraFailure: lostNote } : {}) },
+      { run: info, lostMessages, ...(lostNote ? { extraFailure: lostNote } : {}) },
     );
     const propagationFigures = statisticsOf(propagation);
     const summary: MultiInstanceSummary = {
@@ -316,7 +365,7 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
       perInstance,
       lost,
       ...(propagationFigures ? { propagation: propagationFigures, propagationHistogram: encodeIntoCompressedBase64(propagation) } : {}),
-      multiInstance: { instances: config.instances, joined: joined.length, oscFrom: config.oscFrom, network, namespace, keysRemoved },
+      multiInstance: { lostMessages, ...(oscTakenOverBy ? { oscTakenOverBy } : {}), instances: config.instances, joined: joined.length, oscFrom: config.oscFrom, network, namespace, keysRemoved },
     };
     propagation.destroy();
     return summary;

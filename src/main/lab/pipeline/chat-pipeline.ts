@@ -6,7 +6,7 @@ import { MemoryStateStore } from './memory-state-store';
 import { MessageValidator } from './message-validator';
 import { OscOutput } from './osc-output';
 import { OscTap } from './osc-tap';
-import type { ChatPipeline, Disposable, OutcomeSink, PipelineCounters, StateChangeEvent } from './pipeline-types';
+import type { ChatPipeline, DatagramTap, Disposable, OutcomeSink, PipelineCounters, StateChangeEvent } from './pipeline-types';
 import { createStateStore, type StateStore } from './state-store';
 
 /** A stage the test seam can hold up (to inject a stall). */
@@ -20,8 +20,11 @@ export interface PipelineOptions {
   readonly redisUrl?: string | null;
   /** Where outcomes go after the hot path (the audit log). */
   readonly sink?: OutcomeSink;
-  /** Listen on the rig's tap port (default: when the rig has one). */
-  readonly tap?: boolean;
+  /**
+   * Listen on the rig's tap port (default: when the rig has one); or a tap listening elsewhere
+   * (another thread), told of each datagram here.
+   */
+  readonly tap?: boolean | DatagramTap;
   /** Test seam: awaited before each stage when set (a stall shows up in e2e). */
   readonly stageHook?: (stage: HookedStage) => void | Promise<void>;
   /** Keep Redis keys after close (a console session that outlives one command). */
@@ -39,7 +42,7 @@ class Pipeline implements ChatPipeline {
   private readonly tapEmitter = new Emitter<number>();
   private readonly changeEmitter = new Emitter<StateChangeEvent>();
   private readonly remoteSubscription: Disposable;
-  private tap: OscTap | undefined;
+  private tap: DatagramTap | undefined;
   private failures = 0;
   private readonly memoryStore: MemoryStateStore | undefined;
 
@@ -55,7 +58,7 @@ class Pipeline implements ChatPipeline {
     );
   }
 
-  attachTap(tap: OscTap): void {
+  attachTap(tap: DatagramTap): void {
     this.tap = tap;
   }
 
@@ -155,7 +158,8 @@ class Pipeline implements ChatPipeline {
 /** Builds the pipeline for a rig: validator, state store (Redis or memory), OSC output, optional tap. */
 export async function createPipeline(rig: RigConfig, options: PipelineOptions): Promise<ChatPipeline> {
   const redisUrl = options.redisUrl === null ? undefined : (options.redisUrl ?? rig.redisUrl);
-  const useTap = (options.tap ?? true) && rig.osc.tapPort !== undefined;
+  const remoteTap = typeof options.tap === 'object' ? options.tap : undefined;
+  const useTap = (options.tap ?? true) !== false && rig.osc.tapPort !== undefined;
   const store = await createStateStore(rig, {
     ...(redisUrl ? { redisUrl } : {}),
     namespace: options.namespace,
@@ -168,7 +172,8 @@ export async function createPipeline(rig: RigConfig, options: PipelineOptions): 
     const tapIsTarget = rig.osc.tapPort === rig.osc.port && isLoopback(rig.osc.host);
     output = await OscOutput.open(rig, { mirrorToTap: useTap && !tapIsTarget });
     const pipeline = new Pipeline(new MessageValidator(rig), store, output, options);
-    if (useTap && rig.osc.tapPort !== undefined) {
+    if (useTap && remoteTap) pipeline.attachTap(remoteTap);
+    else if (useTap && rig.osc.tapPort !== undefined) {
       pipeline.attachTap(await OscTap.listen(rig.osc.tapPort, (ns) => pipeline.fireTap(ns)));
     }
     return pipeline;

@@ -40,8 +40,18 @@ export interface ChatPipeline {
   close(): Promise<void>;
   /** Timings that arrive apart from an outcome (black box: the bot's chat replies). */
   onDidMeasure?(listener: (measurement: { stage: MetricStage; ns: number }) => void): Disposable;
-  /** Black box: the chat and OSC accounting so far, for the run summary. */
+  /** The system under test can no longer run (a black-box bot left): the run ends, its figures kept. */
+  onDidFail?(listener: (reason: string) => void): Disposable;
+  /** Black box: the chat and OSC accounting so far (final once closed), for the run summary. */
   blackBox?(): BlackBoxSummary;
+}
+
+/** Told of each datagram before it is sent, so arrivals on the OSC tap can be timed from due time. */
+export interface DatagramTap {
+  expect(dueNs: bigint, buffer: Buffer): void;
+  readonly matched: number;
+  readonly unmatched: number;
+  close(): Promise<void>;
 }
 
 /** A state change seen by this instance. */

@@ -34,6 +34,14 @@ export class PgDatabase implements Database {
 
   async transaction<T>(work: (transaction: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // pg-pool listens for 'error' only on idle clients: while checked out, a server that dies
+    // (crash, restart) would raise an unhandled 'error' and end the process. The failed query
+    // rejects on its own; this listener only keeps the event from being fatal.
+    let lost: Error | undefined;
+    const onError = (error: Error): void => {
+      lost = error;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work({
@@ -45,10 +53,12 @@ export class PgDatabase implements Database {
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      if (!lost) await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      client.off('error', onError);
+      // A client whose connection died is destroyed, not handed to the next caller.
+      client.release(lost);
     }
   }
 

@@ -1,5 +1,5 @@
-import type { AlertEvent, AlertNotification } from '../../../shared/alerts';
-import type { AlertHandler } from './alert-handler';
+import type { AlertEvent, AlertNotification } from '../../shared/alerts';
+import type { AlertHandler } from '../lab/alerts/alert-handler';
 
 export interface TerminalAlertOptions {
   /** Where lines go (default: standard error, so `--json` output on stdout stays clean). */
@@ -36,17 +36,17 @@ export function formatAlertLine(notification: AlertNotification): string {
   return coincided.length > 0 ? `${head}; coincided: ${coincided.join(', ')}` : head;
 }
 
-/** The terminal handler for `cvlab run`: prints one line per change, coloured on a TTY. */
+/** One alert change for the terminal, tinted by severity when `color` (a TTY). */
+export function formatAlertNotification(notification: AlertNotification, color: boolean): string {
+  const line = formatAlertLine(notification);
+  if (!color) return line;
+  const tint = notification.event.kind === 'resolved' ? COLORS.resolved : COLORS[notification.event.severity];
+  return `${tint}${line}${COLORS.reset}`;
+}
+
+/** The terminal handler: prints one line per change, coloured on a TTY. */
 export function createTerminalAlertHandler(options: TerminalAlertOptions = {}): AlertHandler {
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const color = options.color ?? (options.write === undefined && process.stderr.isTTY === true);
-  return {
-    name: 'terminal',
-    handle(notification) {
-      const line = formatAlertLine(notification);
-      if (!color) return write(line);
-      const tint = notification.event.kind === 'resolved' ? COLORS.resolved : COLORS[notification.event.severity];
-      write(`${tint}${line}${COLORS.reset}`);
-    },
-  };
+  return { name: 'terminal', handle: (notification) => write(formatAlertNotification(notification, color)) };
 }

@@ -1,0 +1,21 @@
+// The measured engine's thread: builds the engine from workerData, runs it, and talks to the
+// host only through interval snapshots and a few lifecycle events. Nothing else runs here.
+import { parentPort, threadId, workerData, type TransferListItem } from 'node:worker_threads';
+import type { EngineEvent, EngineStartRequest, HostCommand } from './engine-protocol';
+import { MeasuredEngine } from './measured-engine';
+
+const port = parentPort;
+if (!port) throw new Error('engine-worker runs as a worker thread only');
+
+const post = (event: EngineEvent, transfer: TransferListItem[]): void => port.postMessage(event, transfer);
+
+try {
+  const engine = await MeasuredEngine.prepare(workerData as EngineStartRequest, post);
+  port.on('message', (command: HostCommand) => {
+    if (command.type === 'stop') void engine.stop().then(() => port.close());
+  });
+  engine.start(threadId);
+} catch (error) {
+  post({ type: 'failed', error: error instanceof Error ? error.message : String(error) }, []);
+  port.close();
+}

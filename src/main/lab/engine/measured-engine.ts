@@ -1,0 +1,288 @@
+import { getHeapStatistics } from 'node:v8';
+import type { TransferListItem } from 'node:worker_threads';
+import type { Histogram } from 'hdr-histogram-js';
+import type { Outcome } from '../../../shared/message';
+import { METRIC_STAGES, type MetricStage } from '../../../shared/scenario';
+import { createArrivalPlan, type ArrivalPlan } from '../load/arrival-plan';
+import { OpenModelScheduler } from '../load/open-model-scheduler';
+import { TrafficGenerator, type GeneratedMessage } from '../load/traffic-generator';
+import { DEFAULT_WARM_UP_MESSAGES, warmUp } from '../load/warm-up';
+import { createHistogram, initHistograms } from '../metrics/create-histogram';
+import { EventLoopDelayMonitor } from '../metrics/event-loop-delay-monitor';
+import { createPipeline, type PipelineOptions } from '../pipeline/chat-pipeline';
+import type { ChatPipeline, Disposable } from '../pipeline/pipeline-types';
+import { AuditBatchWriter } from './audit-batch';
+import { FAILED_CODE_INDEX, OUTCOME_CODES, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type WindowSnapshot } from './engine-protocol';
+import { encodeForTransfer, transferableOf } from './histogram-transfer';
+import { monotonicNs } from './monotonic-clock';
+import { TapRingWriter } from './tap-ring';
+
+/** Builds the system under test inside the engine's thread. */
+export type EnginePipelineFactory = (rig: EngineStartRequest['rig'], options: PipelineOptions) => Promise<ChatPipeline>;
+
+/** Where the engine's events go: the host's port (worker) or a direct call (in-thread mode). */
+export type EnginePost = (event: EngineEvent, transfer: TransferListItem[]) => void;
+
+const stageIndex = (stage: MetricStage): number => METRIC_STAGES.indexOf(stage);
+const SLIP = stageIndex('slip');
+const TAP = stageIndex('tap');
+const TIMED = (['validate', 'limit', 'store', 'encode', 'send', 'e2e', 'chatToOsc'] as const).map((stage) => [stage, stageIndex(stage)] as const);
+const codeIndex = new Map<string, number>(OUTCOME_CODES.map((code, index) => [code, index]));
+
+/** Counts and histograms of one capacity step's messages (step 0 in a plain run) since the last snapshot. */
+class EngineWindow {
+  sent = 0;
+  late = 0;
+  accepted = 0;
+  rejected = 0;
+  readonly codes = new Uint32Array(OUTCOME_CODES.length);
+  readonly histograms: Histogram[] = METRIC_STAGES.map(() => createHistogram());
+  touched = false;
+
+  recordStart(slipNs: number, late: boolean): void {
+    this.touched = true;
+    this.sent++;
+    if (late) this.late++;
+    this.histograms[SLIP]!.recordValue(slipNs > 0 ? Math.round(slipNs) : 0);
+  }
+
+  recordOutcome(outcome: Outcome): void {
+    this.touched = true;
+    if (outcome.status === 'accepted') this.accepted++;
+    else if (outcome.status === 'rejected') {
+      this.rejected++;
+      const index = codeIndex.get(outcome.rejection.code);
+      if (index !== undefined) this.codes[index]!++;
+    } else this.codes[FAILED_CODE_INDEX]!++;
+    const timings = outcome.timings;
+    for (const [stage, index] of TIMED) {
+      const value = timings[stage];
+      if (value !== undefined) this.histograms[index]!.recordValue(value > 0 ? Math.round(value) : 0);
+    }
+  }
+
+  recordTap(ns: number): void {
+    this.touched = true;
+    this.histograms[TAP]!.recordValue(ns > 0 ? Math.round(ns) : 0);
+  }
+
+  /** A timing the pipeline reported apart from an outcome (black box: the bot's reply). */
+  recordStage(stage: MetricStage, ns: number): void {
+    this.touched = true;
+    this.histograms[stageIndex(stage)]!.recordValue(ns > 0 ? Math.round(ns) : 0);
+  }
+
+  /** The window's figures for the host (buffers added to `transfer`); the window starts afresh. */
+  take(step: number, transfer: TransferListItem[]): WindowSnapshot {
+    const histograms = this.histograms.map((histogram) => {
+      if (histogram.totalCount === 0) return undefined;
+      const encoded = encodeForTransfer(histogram);
+      const buffer = transferableOf(encoded);
+      if (buffer) transfer.push(buffer);
+      histogram.reset();
+      return encoded;
+    });
+    const codes = this.codes.slice();
+    transfer.push(codes.buffer);
+    const snapshot: WindowSnapshot = { step, sent: this.sent, late: this.late, accepted: this.accepted, rejected: this.rejected, codes, histograms };
+    this.sent = 0;
+    this.late = 0;
+    this.accepted = 0;
+    this.rejected = 0;
+    this.codes.fill(0);
+    this.touched = false;
+    return snapshot;
+  }
+
+  destroy(): void {
+    for (const histogram of this.histograms) histogram.destroy();
+  }
+}
+
+/**
+ * The measured engine: open-model scheduler, traffic generator, pipeline and HDR recording,
+ * nothing else. It runs in a thread of its own (engine-worker) and hands the host one snapshot
+ * per interval; the host does everything else (percentiles, frames, thresholds, saving).
+ * Per message it records into reused histograms and counters only.
+ */
+export class MeasuredEngine {
+  private readonly windows: EngineWindow[] = [];
+  private readonly scheduler: OpenModelScheduler;
+  private readonly loop = new EventLoopDelayMonitor();
+  private readonly audit: AuditBatchWriter | undefined;
+  private readonly tapSubscription: Disposable;
+  private readonly pipelineSubscriptions: Disposable[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private redisRoundTripNs: number | undefined;
+  private pinging = false;
+  private stopping: Promise<void> | undefined;
+  private readonly stepNs: number;
+
+  private constructor(
+    private readonly request: EngineStartRequest,
+    private readonly pipeline: ChatPipeline,
+    private readonly plan: ArrivalPlan,
+    private readonly post: EnginePost,
+  ) {
+    const generator = new TrafficGenerator(request.rig, request.scenario.traffic, request.seed);
+    const slipToleranceNs = request.scenario.slipTolerance * 1e6;
+    this.stepNs = plan.steps?.durationNs ?? 0;
+    this.audit = request.audit ? new AuditBatchWriter(request.rig) : undefined;
+    const audit = this.audit;
+    this.scheduler = new OpenModelScheduler({
+      plan,
+      compose: (arrival) => generator.next(arrival.user),
+      send: (message) => pipeline.process(message),
+      slipToleranceNs,
+      onStart: (slipNs, dueOffsetNs) => this.windowOf(dueOffsetNs).recordStart(slipNs, slipNs > slipToleranceNs),
+      onOutcome: (outcome: Outcome, dueOffsetNs: number, message: GeneratedMessage) => {
+        this.windowOf(dueOffsetNs).recordOutcome(outcome);
+        audit?.add(message.user, message.text, outcome, monotonicNs());
+      },
+    });
+    // A pipeline that listens on the tap itself (not through the ring) reports here.
+    this.tapSubscription = pipeline.onDidTap((ns) => this.windowOf(0).recordTap(ns));
+    const measured = pipeline.onDidMeasure?.(({ stage, ns }) => this.windowOf(0).recordStage(stage, ns));
+    // A system under test that can no longer run (a black-box bot that left) ends the run, its figures kept.
+    const failed = pipeline.onDidFail?.((reason) => {
+      if (this.stopping) return;
+      this.post({ type: 'failed', error: reason, draining: true }, []);
+      void this.stop();
+    });
+    for (const subscription of [measured, failed]) if (subscription) this.pipelineSubscriptions.push(subscription);
+  }
+
+  /**
+   * Warms up, builds the pipeline and the plan: everything before the first message. The
+   * default pipeline announces its datagrams in the request's tap ring, if any.
+   */
+  static async prepare(request: EngineStartRequest, post: EnginePost, factory?: EnginePipelineFactory): Promise<MeasuredEngine> {
+    await initHistograms();
+    const { rig, scenario, seed } = request;
+    // Always the real pipeline: an injected factory may share sockets with the measured run.
+    await warmUp(rig, scenario, seed, request.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES);
+    const tap = request.tapRing ? new TapRingWriter(request.tapRing) : undefined;
+    const build = factory ?? (await pipelineFactoryOf(request));
+    const pipeline = await build(rig, {
+      namespace: request.namespace,
+      instanceId: request.runId,
+      ...(tap ? { tap } : {}),
+    });
+    return new MeasuredEngine(request, pipeline, createArrivalPlan(scenario.executor, seed, scenario.capacitySearch), post);
+  }
+
+  get plannedMessages(): number {
+    return this.plan.plannedMessages;
+  }
+
+  /** Starts sending now; posts `started`, a snapshot per interval, and `completed` when the plan is done. */
+  start(threadId: number): void {
+    this.loop.start();
+    const startNs = monotonicNs();
+    this.post({ type: 'started', startNs, threadId, plannedMessages: this.plan.plannedMessages, plannedDurationMs: this.plan.plannedDurationMs }, []);
+    this.timer = setInterval(() => this.snapshot(false), this.request.scenario.interval);
+    this.scheduler.run(startNs).then(
+      () => {
+        if (!this.stopping) this.post({ type: 'completed' }, []);
+      },
+      (error: unknown) => this.post({ type: 'failed', error: String(error) }, []),
+    );
+  }
+
+  /**
+   * Sends nothing more, waits (bounded) for messages in flight, posts the final snapshot, then
+   * closes the pipeline (removing the run's Redis keys) and posts `closed`.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.finish();
+    return this.stopping;
+  }
+
+  private async finish(): Promise<void> {
+    let timeout: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.scheduler.stop().then(() => true),
+      new Promise<boolean>((resolve) => (timeout = setTimeout(() => resolve(false), this.request.drainTimeoutMs))),
+    ]);
+    clearTimeout(timeout);
+    if (this.timer) clearInterval(this.timer);
+    this.snapshot(true, drained);
+    this.loop.stop();
+    this.tapSubscription.dispose();
+    for (const subscription of this.pipelineSubscriptions) subscription.dispose();
+    for (const window of this.windows) window?.destroy();
+    let closeError: string | undefined;
+    try {
+      await this.pipeline.close();
+    } catch (error) {
+      closeError = String(error);
+    }
+    // After close: a black-box target has stopped its bot by now, so its exit is in the figures.
+    const blackBox = this.pipeline.blackBox?.();
+    this.post({ type: 'closed', ...(closeError !== undefined ? { closeError } : {}), ...(blackBox ? { blackBox } : {}) }, []);
+  }
+
+  /** Messages count toward the capacity step they were due in. */
+  private windowOf(dueOffsetNs: number): EngineWindow {
+    const step = this.stepNs > 0 ? Math.min((this.plan.steps?.rates.length ?? 1) - 1, Math.floor(dueOffsetNs / this.stepNs)) : 0;
+    let window = this.windows[step];
+    if (!window) {
+      window = new EngineWindow();
+      this.windows[step] = window;
+    }
+    return window;
+  }
+
+  private snapshot(final: boolean, drained?: boolean): void {
+    const transfer: TransferListItem[] = [];
+    const windows: WindowSnapshot[] = [];
+    this.windows.forEach((window, step) => {
+      if (window.touched) windows.push(window.take(step, transfer));
+    });
+    const eventLoop = this.loop.takeInterval();
+    const heap = getHeapStatistics();
+    const audit = this.audit && this.audit.size > 0 ? this.audit.take() : undefined;
+    if (audit) transfer.push(audit.records.buffer, audit.changes.buffer, audit.text.buffer);
+    const snapshot: EngineSnapshot = {
+      type: 'snapshot',
+      atNs: monotonicNs(),
+      sent: this.scheduler.sent,
+      completed: this.scheduler.completed,
+      late: this.scheduler.late,
+      inFlight: this.scheduler.inFlight,
+      windows,
+      counters: this.pipeline.counters(),
+      eventLoop,
+      eventLoopTotal: this.loop.overall(),
+      heapUsedBytes: heap.used_heap_size,
+      heapTotalBytes: heap.total_heap_size,
+      ...(this.redisRoundTripNs !== undefined ? { redisRoundTripNs: this.redisRoundTripNs } : {}),
+      ...(audit ? { audit } : {}),
+      final,
+      ...(drained !== undefined ? { drained } : {}),
+    };
+    this.post(snapshot, transfer);
+    if (!final) this.pingRedis();
+  }
+
+  /** A PING per interval, never more than one outstanding (memory store: nothing). */
+  private pingRedis(): void {
+    if (!this.request.rig.redisUrl || this.pinging) return;
+    this.pinging = true;
+    this.pipeline.roundTripMs().then(
+      (ms) => {
+        this.pinging = false;
+        if (ms !== undefined) this.redisRoundTripNs = ms * 1e6;
+      },
+      () => (this.pinging = false),
+    );
+  }
+}
+
+/** The request's pipeline: a module's `createPipeline`, or the built-in chat pipeline. */
+async function pipelineFactoryOf(request: EngineStartRequest): Promise<EnginePipelineFactory> {
+  if (!request.pipelineModule) return createPipeline;
+  const loaded = (await import(request.pipelineModule)) as { createPipeline?: EnginePipelineFactory };
+  if (typeof loaded.createPipeline !== 'function') throw new Error(`${request.pipelineModule} exports no createPipeline(rig, options)`);
+  return loaded.createPipeline;
+}
