@@ -23,7 +23,7 @@ import { createAuditLog } from './audit/create-audit-log';
 import { runFanoutScaling } from './fanout/fanout-scaling-run';
 import { applyOverrides } from './load/apply-overrides';
 import { createArrivalPlan } from './load/arrival-plan';
-import { RunController } from './load/run-controller';
+import { RunController, type PipelineFactory } from './load/run-controller';
 import { MetricsExporter } from './metrics-export/metrics-exporter';
 import { InstanceFrameMerger } from './multi/instance-frame-merger';
 import { runMultiInstance, type MultiInstanceRunOptions } from './multi/multi-instance-run';
@@ -56,6 +56,8 @@ export interface RunServiceOptions {
   readonly spoolDir?: string;
   /** The single-engine load engine; by default a RunController fed to the audit log. */
   readonly engine?: RunEngine;
+  /** Builds the system under test of the default engine (a black-box bot); default cvlab's own pipeline. */
+  readonly createPipeline?: PipelineFactory;
   /** Uncounted messages through a throwaway pipeline before each run (default: the engine's). */
   readonly warmUpMessages?: number;
   /** `/metrics`, computed from the frames at scrape time; by default one of its own. */
@@ -210,7 +212,13 @@ export class RunService {
     this.engineOwned = options.engine === undefined;
     // The audit log of the run going on takes each outcome after the hot path; none between runs.
     const sink: OutcomeSink = { record: (entry) => this.auditSink?.record(entry) };
-    this.engine = options.engine ?? new RunController({ sink, ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}) });
+    this.engine =
+      options.engine ??
+      new RunController({
+        sink,
+        ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}),
+        ...(options.createPipeline ? { createPipeline: options.createPipeline } : {}),
+      });
     this.metrics.bind({ auditQueueDepth: () => (this.active?.audit ? this.active.audit.counters().pending : 0) });
   }
 
