@@ -72,6 +72,8 @@ export interface RunProgress {
   readonly degraded?: boolean;
   /** How often it did, so far. */
   readonly limiterFallbacks?: number;
+  /** Black-box runs: the bot's chat connection, live (a page shows connected, joined, lines read, replies). */
+  readonly bot?: BotConnectionStatus;
 }
 
 /** Latency statistics of one stage, ns, with the number of samples they rest on. */
@@ -237,6 +239,17 @@ export interface RunSummary {
   readonly framesKept: number;
   /** Black-box runs: what the external bot did, matched against the chat lines that caused it. */
   readonly blackBox?: BlackBoxSummary;
+}
+
+/** A black-box bot's chat connection as it stands. */
+export interface BotConnectionStatus {
+  readonly connected: boolean;
+  readonly joined: boolean;
+  readonly nick?: string;
+  readonly transport?: 'tcp' | 'websocket';
+  /** Lines the bot wrote to the chat endpoint, and of those its PRIVMSG replies. */
+  readonly linesRead: number;
+  readonly replies: number;
 }
 
 /** The bot a black-box run measured, and how it ended. */

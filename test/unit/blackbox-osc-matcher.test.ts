@@ -6,7 +6,7 @@ const accepted = { accepted: true } as const;
 const rejected = { accepted: false, rejection: { code: 'rate_limited_user', detail: 'too fast' } } as const;
 
 function line(id: string, dueNs: number, expected: SentChatLine['expected'], model: SentChatLine['model'] = accepted, login = 'viewer'): SentChatLine {
-  return { user: login, login, messageId: id, dueNs, expected, model };
+  return { user: login, login, messageId: id, dueNs, writtenNs: dueNs, expected, model };
 }
 
 function datagram(arrivedNs: number, ...messages: [string, number][]): CaughtDatagram {
@@ -90,6 +90,17 @@ describe('OscMatcher', () => {
     expect(silent[0]?.kind).toBe('acceptedButSilent');
     expect(matcher.counters).toMatchObject({ acceptedButSilent: 1, rejectedByModel: 1, unmatchedOsc: 2 });
     expect(matcher.unmatchedSamples).toEqual(['/unknown', '(not OSC)']);
+  });
+
+  it('opens the window when the line was written, not when it was due', () => {
+    const matcher = new OscMatcher(1);
+    const late: MatchResult[] = [];
+    // Due at 0 but written 5 ms later (the engine fell behind): still within its 1 ms window at 5.5 ms.
+    matcher.track({ ...line('a', 0, [{ variable: 'hue', address: '/hue', value: 0.5 }]), writtenNs: 5_000_000 }, (result) => late.push(result));
+    matcher.sweep(5_500_000);
+    expect(late).toEqual([]);
+    matcher.datagram(datagram(5_800_000, ['/hue', 0.5]));
+    expect(late[0]).toMatchObject({ kind: 'matched', chatToOscNs: 5_800_000 });
   });
 
   it('matches a reply by reply-parent-msg-id, else by the first @login it mentions', () => {

@@ -242,6 +242,7 @@ function progressFields(progress: RunProgress): Record<string, string> {
     late: String(progress.late),
     step: progress.stepRate !== undefined ? ` step ${progress.stepRate}/s` : '',
     degraded: progress.degraded ? ` DEGRADED (${progress.limiterFallbacks ?? 0} limiter fallbacks)` : '',
+    bot: progress.bot ? ` | bot ${progress.bot.joined ? 'joined' : progress.bot.connected ? 'NOT IN CHANNEL' : 'GONE'}, ${progress.bot.replies} replies` : '',
   };
 }
 
@@ -290,7 +291,7 @@ export function registerRunCommand(program: Command): void {
         databaseUrl,
         spoolDir: join(dirname(options.dataDir ?? defaultDataDir()), 'spool'),
         log: (line) => console.error(line),
-        ...(target ? { createPipeline: target.createPipeline } : {}),
+        ...(target ? { createPipeline: target.createPipeline, botStatus: () => target.target()?.botStatus() } : {}),
       });
       const interactive = Boolean(process.stderr.isTTY);
       let bar: cliProgress.SingleBar | undefined;
@@ -331,7 +332,7 @@ export function registerRunCommand(program: Command): void {
         ? new cliProgress.SingleBar(
             {
               format:
-                ' {bar} {percentage}% | {elapsed}/{planned} | {rate} msg/s | e2e p99 {p99} | sent {sent} late {late}{step}{degraded}',
+                ' {bar} {percentage}% | {elapsed}/{planned} | {rate} msg/s | e2e p99 {p99} | sent {sent} late {late}{step}{degraded}{bot}',
               hideCursor: true,
               clearOnComplete: true,
             },
@@ -361,7 +362,7 @@ export function registerRunCommand(program: Command): void {
         else if (progress.elapsedMs - lastLineMs >= 1000) {
           lastLineMs = progress.elapsedMs;
           console.error(
-            `${fields['elapsed']}/${fields['planned']}  ${fields['rate']} msg/s  e2e p99 ${fields['p99']}  sent ${fields['sent']}  late ${fields['late']}${fields['step']}${fields['degraded']}`,
+            `${fields['elapsed']}/${fields['planned']}  ${fields['rate']} msg/s  e2e p99 ${fields['p99']}  sent ${fields['sent']}  late ${fields['late']}${fields['step']}${fields['degraded']}${fields['bot']}`,
           );
         }
       });

@@ -12,6 +12,7 @@ import {
   type RunStartOptions,
   type RunSummary,
   type ThresholdVerdict,
+  type BotConnectionStatus,
 } from '../../shared/run';
 import { compileThreshold, ScenarioSchema, type Scenario } from '../../shared/scenario';
 import { alertFrameOf } from './alerts/alert-frame-of';
@@ -58,6 +59,8 @@ export interface RunServiceOptions {
   readonly engine?: RunEngine;
   /** Builds the system under test of the default engine (a black-box bot); default cvlab's own pipeline. */
   readonly createPipeline?: PipelineFactory;
+  /** Black box: the bot's connection now, added to each progress event. */
+  readonly botStatus?: () => BotConnectionStatus | undefined;
   /** Uncounted messages through a throwaway pipeline before each run (default: the engine's). */
   readonly warmUpMessages?: number;
   /** `/metrics`, computed from the frames at scrape time; by default one of its own. */
@@ -545,7 +548,9 @@ export class RunService {
   }
 
   private progress(session: Session, progress: RunProgress): void {
-    this.progressEmitter.fire(session.degraded ? { ...progress, degraded: true, limiterFallbacks: session.limiterFallbacks } : progress);
+    const bot = this.options.botStatus?.();
+    const withBot = bot ? { ...progress, bot } : progress;
+    this.progressEmitter.fire(session.degraded ? { ...withBot, degraded: true, limiterFallbacks: session.limiterFallbacks } : withBot);
   }
 
   /** The run ended: judge what only the service sees, close alerts, save, and hand the outcome back. */

@@ -2,7 +2,9 @@ import type { Histogram } from 'hdr-histogram-js';
 import { Emitter, type Event } from '../../../shared/emitter';
 import type { AppliedChange, ChatMessage, Outcome, Rejection, SentPacket } from '../../../shared/message';
 import type { RigConfig, VariableConfig } from '../../../shared/rig';
-import type { BlackBoxSummary } from '../../../shared/run';
+import type { BlackBoxSummary, BotConnectionStatus } from '../../../shared/run';
+
+export type { BotConnectionStatus } from '../../../shared/run';
 import type { MetricStage } from '../../../shared/scenario';
 import { createHistogram, initHistograms } from '../metrics/create-histogram';
 import { statisticsOf } from '../metrics/histogram-statistics';
@@ -47,16 +49,6 @@ export interface BlackBoxOptions {
 
 /** The environment variables a bot reads to find cvlab. */
 export const BLACK_BOX_ENVIRONMENT = ['CVLAB_CHAT_HOST', 'CVLAB_CHAT_PORT', 'CVLAB_CHANNEL', 'CVLAB_OSC_HOST', 'CVLAB_OSC_PORT', 'CVLAB_RIG'] as const;
-
-/** Live state of the bot's connection, for a console page. */
-export interface BotConnectionStatus {
-  readonly connected: boolean;
-  readonly joined: boolean;
-  readonly nick?: string;
-  readonly transport?: 'tcp' | 'websocket';
-  readonly linesRead: number;
-  readonly replies: number;
-}
 
 const SWEEP_EVERY_MS = 20;
 
@@ -169,9 +161,10 @@ export class BlackBoxPipeline implements ChatPipeline {
     }
     const line = this.lines.line(message.user, message.text);
     this.endpoint.sendToChannel(line.line);
+    const writtenNs = Number(process.hrtime.bigint());
     this.chatSent++;
     const result = await new Promise<MatchResult>((resolve) =>
-      this.matcher.track({ user: message.user, login: line.viewer.login, messageId: line.id, dueNs, expected, model }, resolve),
+      this.matcher.track({ user: message.user, login: line.viewer.login, messageId: line.id, dueNs, writtenNs, expected, model }, resolve),
     );
     return this.record(message, this.outcomeOf(result, message.user));
   }

@@ -16,8 +16,13 @@ export interface SentChatLine {
   readonly login: string;
   /** The line's `id` tag (bots reply with `reply-parent-msg-id`). */
   readonly messageId: string;
-  /** When the message was due (the scheduler's time), process.hrtime ns. */
+  /** When the message was due (the scheduler's time), process.hrtime ns: latencies count from here. */
   readonly dueNs: number;
+  /**
+   * When the line was written to the bot, process.hrtime ns: its window opens here, so a line
+   * written late (the engine fell behind) still gets the whole window to be answered in.
+   */
+  readonly writtenNs: number;
   readonly expected: readonly ExpectedOscMessage[];
   /** What our own model (validator and limiter) decided for the message. */
   readonly model: { readonly accepted: true } | { readonly accepted: false; readonly rejection: Rejection };
@@ -199,7 +204,7 @@ export class OscMatcher {
   sweep(nowNs: number): void {
     while (this.windowHead < this.window.length) {
       const pending = this.window[this.windowHead] as Pending;
-      if (pending.line.dueNs + this.windowNs > nowNs) break;
+      if (pending.line.writtenNs + this.windowNs > nowNs) break;
       this.windowHead++;
       this.retire(pending);
     }
