@@ -18,7 +18,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['bin/**/*.js', 'scripts/**/*.mjs', '*.config.{js,ts}'],
+    files: ['bin/**/*.js', 'scripts/**/*.mjs', 'examples/**/*.js', '*.config.{js,ts}'],
     languageOptions: { globals: globals.node },
   },
   {

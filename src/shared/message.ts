@@ -62,8 +62,10 @@ export interface StageTimings {
   store?: number;
   encode?: number;
   send?: number;
-  /** Due time → datagram handed to the kernel. */
+  /** Due time → datagram handed to the kernel (black box: → the bot's datagram on the wire). */
   e2e?: number;
+  /** Black box: due time → the bot's OSC datagram caught on the wire. */
+  chatToOsc?: number;
 }
 
 export const STAGES = ['validate', 'limit', 'store', 'encode', 'send', 'e2e', 'tap'] as const;

@@ -72,6 +72,8 @@ export interface RunProgress {
   readonly degraded?: boolean;
   /** How often it did, so far. */
   readonly limiterFallbacks?: number;
+  /** Black-box runs: the bot's chat connection, live (a page shows connected, joined, lines read, replies). */
+  readonly bot?: BotConnectionStatus;
 }
 
 /** Latency statistics of one stage, ns, with the number of samples they rest on. */
@@ -235,4 +237,73 @@ export interface RunSummary {
   readonly leak?: LeakVerdict;
   /** Frames kept in memory (the most recent ones); the store keeps the full series. */
   readonly framesKept: number;
+  /** Black-box runs: what the external bot did, matched against the chat lines that caused it. */
+  readonly blackBox?: BlackBoxSummary;
+}
+
+/** A black-box bot's chat connection as it stands. */
+export interface BotConnectionStatus {
+  readonly connected: boolean;
+  readonly joined: boolean;
+  readonly nick?: string;
+  readonly transport?: 'tcp' | 'websocket';
+  /** Lines the bot wrote to the chat endpoint, and of those its PRIVMSG replies. */
+  readonly linesRead: number;
+  readonly replies: number;
+}
+
+/** The bot a black-box run measured, and how it ended. */
+export interface BlackBoxBot {
+  /** The shell command cvlab started; absent when the bot was started elsewhere (`--bot-wait`). */
+  readonly command?: string;
+  /** The first line of its output that looked like a version. */
+  readonly version?: string;
+  readonly nick?: string;
+  readonly transport?: 'tcp' | 'websocket';
+  /** null while running or when it was not started by cvlab. */
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  /** It exited or disconnected before the run ended: the result is partial. */
+  readonly exitedDuringRun: boolean;
+  readonly stdoutTail: string;
+  readonly stderrTail: string;
+}
+
+/** A black-box run's chat and OSC accounting (all counts; latencies in ns). */
+export interface BlackBoxSummary {
+  readonly endpoint: {
+    readonly chatHost: string;
+    readonly chatPort: number;
+    readonly channel: string;
+    readonly oscHost: string;
+    readonly oscPort: number;
+    readonly forward?: string;
+    readonly windowMs: number;
+  };
+  /** Viewer lines written to the bot's socket. */
+  readonly chatSent: number;
+  /** Datagrams caught, and the OSC messages in them. */
+  readonly oscReceived: number;
+  readonly oscMessages: number;
+  /** Chat messages whose OSC arrived (fully, or partly: `partial`). */
+  readonly matched: number;
+  readonly matchedByValue: number;
+  readonly matchedByOrder: number;
+  readonly partial: number;
+  /** OSC messages no chat message explains (a few of their addresses in unmatchedAddresses). */
+  readonly unmatchedOsc: number;
+  readonly unmatchedAddresses: readonly string[];
+  /** Matched by value while several pending messages expected that same value (the oldest won). */
+  readonly ambiguous: number;
+  /** Chat messages with no OSC: our model rejects them too, or accepts them and the bot sent nothing. */
+  readonly missing: { readonly rejectedByModel: number; readonly acceptedButSilent: number };
+  /** Matched although our model rejects them (the bot is more lenient than the rig's limits). */
+  readonly acceptedAgainstModel: number;
+  readonly decodeErrors: number;
+  readonly forwarded: number;
+  readonly replies: { readonly received: number; readonly matched: number };
+  readonly latency: { readonly chatToOsc?: StageStatistics; readonly botReply?: StageStatistics };
+  /** How well the bot kept up reading chat (bytes and lines waiting in cvlab's send buffer). */
+  readonly slowReader: { readonly maxBufferedBytes: number; readonly linesQueued: number; readonly linesWritten: number };
+  readonly bot: BlackBoxBot;
 }

@@ -51,8 +51,11 @@ export const DurationSchema = z.union([z.number(), z.string()]).transform((value
 // ---------------------------------------------------------------------------------------------
 // Thresholds: `{"e2e.p99": "<10ms", "errors.rate": "<1%"}` as in k6.
 
-/** Stages with a latency histogram (ns). `slip` is the scheduler's own lateness. */
-export const METRIC_STAGES = ['validate', 'limit', 'store', 'encode', 'send', 'e2e', 'tap', 'slip'] as const;
+/**
+ * Stages with a latency histogram (ns). `slip` is the scheduler's own lateness. Black-box runs add
+ * `chatToOsc` (due time → the bot's datagram on the wire) and `botReply` (due time → the bot's chat reply).
+ */
+export const METRIC_STAGES = ['validate', 'limit', 'store', 'encode', 'send', 'e2e', 'tap', 'slip', 'chatToOsc', 'botReply'] as const;
 export type MetricStage = (typeof METRIC_STAGES)[number];
 
 /** What a threshold measures, and in which unit its limit is written. */
@@ -96,7 +99,7 @@ const OUTCOME_NAMES = ['errors', 'accepted', 'rejected', 'late', 'lost'] as cons
 
 /** Parses a threshold key such as `e2e.p99` or `rejected.rate_limited_user.rate`; a string is the error. */
 export function parseThresholdMetric(key: string): { metric: ThresholdMetric; unit: ThresholdUnit } | string {
-  const stageMatch = /^([a-z][a-z0-9]*)\.(min|max|mean|p(\d{1,2}(?:\.\d+)?|100))$/.exec(key);
+  const stageMatch = /^([a-z][a-zA-Z0-9]*)\.(min|max|mean|p(\d{1,2}(?:\.\d+)?|100))$/.exec(key);
   if (stageMatch && (METRIC_STAGES as readonly string[]).includes(stageMatch[1] ?? '')) {
     const stage = stageMatch[1] as MetricStage;
     const name = stageMatch[2] ?? '';
@@ -297,6 +300,11 @@ export const TrafficSchema = strictObject({
   spammers: z.number().int().min(1).max(1000).default(5),
   /** Most assignments a multi-assignment message carries (at least 2). */
   maxAssignments: z.number().int().min(2).max(8).default(4),
+  /**
+   * Absolute numbers and percents carry enough digits to be distinct at float32 precision, so a
+   * black-box run can tell which chat message an OSC value came from. Same forms, same mix.
+   */
+  distinctValues: z.boolean().optional(),
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -102,3 +102,23 @@ describe('CSV', () => {
     expect(Number(first[header.indexOf('e2e_count')])).toBe(40);
   });
 });
+
+describe('the report of a black-box run', () => {
+  it('names the bot that was measured (command, version line, exit) and its match counts', () => {
+    const base = report();
+    const blackBox = {
+      endpoint: { chatHost: '127.0.0.1', chatPort: 6667, channel: '#cvlab', oscHost: '127.0.0.1', oscPort: 9100, windowMs: 2000 },
+      chatSent: 1200, oscReceived: 900, oscMessages: 950, matched: 880, matchedByValue: 800, matchedByOrder: 150, partial: 0, unmatchedOsc: 3,
+      unmatchedAddresses: ['/x'], ambiguous: 7, missing: { rejectedByModel: 300, acceptedButSilent: 20 }, acceptedAgainstModel: 0, decodeErrors: 0,
+      forwarded: 0, replies: { received: 5, matched: 5 }, latency: {}, slowReader: { maxBufferedBytes: 0, linesQueued: 0, linesWritten: 1200 },
+      bot: { command: 'node bot.js --name <b>', version: 'mybot v2.1.0', nick: 'mybot', transport: 'tcp', exitCode: 0, signal: null, exitedDuringRun: false, stdoutTail: '', stderrTail: '' },
+    };
+    const html = renderReportHtml({ ...base, summary: { ...base.summary, raw: { ...base.summary.raw, blackBox } } });
+    expect(html).toContain('<h2>Black box</h2>');
+    expect(html).toContain('node bot.js --name &lt;b&gt;');
+    expect(html).toContain('mybot v2.1.0');
+    expect(html).toContain('exit code 0');
+    expect(html).toMatch(/unmatched OSC<\/td><td>3</);
+    expect(renderReportHtml(base)).not.toContain('Black box');
+  });
+});

@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { EXIT_CODES, ServiceUnreachableError } from '../../shared/exit-codes';
 import { ValidationError } from '../../shared/format-issues';
 import type { RunOverrides, RunProgress, RunSummary, ThresholdVerdict } from '../../shared/run';
@@ -13,10 +13,15 @@ import { DEFAULT_WARM_UP_MESSAGES } from '../lab/load/warm-up';
 import type { MultiInstanceSummary } from '../lab/multi/multi-instance-run';
 import { ReportService } from '../lab/report/report-service';
 import { loadRig } from '../lab/rig-file';
+import type { BlackBoxOptions } from '../lab/blackbox/black-box-pipeline';
+import { blackBoxFactory, resolveBlackBoxOptions } from '../lab/blackbox/black-box-target';
+import { demoRigPath } from '../lab/paths';
+import type { Scenario } from '../../shared/scenario';
 import { RunService, type RunOutcome } from '../lab/run-service';
 import { defaultDataDir } from '../lab/store/store';
 import { StoreProvider } from '../lab/store/store-provider';
 import { formatAlertNotification } from './format-alert';
+import { formatBlackBox } from './format-black-box';
 import { formatNs, formatTable } from './format';
 import { formatFanout, formatMultiInstance } from './format-multi';
 import { formatComparison, storeOptions, type StoreFlags } from './report';
@@ -36,6 +41,11 @@ interface RunCommandOptions extends StoreFlags {
   users?: string;
   seed?: string;
   redis?: string;
+  bot?: string;
+  botWait?: boolean;
+  chatPort?: string;
+  oscListen?: string;
+  forward?: string;
 }
 
 /** Reads the command line's overrides; each bad one is named. */
@@ -234,6 +244,7 @@ function progressFields(progress: RunProgress): Record<string, string> {
     late: String(progress.late),
     step: progress.stepRate !== undefined ? ` step ${progress.stepRate}/s` : '',
     degraded: progress.degraded ? ` DEGRADED (${progress.limiterFallbacks ?? 0} limiter fallbacks)` : '',
+    bot: progress.bot ? ` | bot ${progress.bot.joined ? 'joined' : progress.bot.connected ? 'NOT IN CHANNEL' : 'GONE'}, ${progress.bot.replies} replies` : '',
   };
 }
 
@@ -258,6 +269,11 @@ export function registerRunCommand(program: Command): void {
       'log every outcome to the database (default: on with PostgreSQL, off with the embedded database)',
     )
     .option('--no-save', 'do not save the run (no database is opened)')
+    .option('--bot <command>', 'black box: start this chat bot (a shell command) and measure it instead of cvlab\'s pipeline')
+    .option('--bot-wait', 'black box: wait for a bot started elsewhere (prints where to point it)')
+    .option('--chat-port <port>', 'black box: port of the Twitch-compatible chat endpoint (default 6667; 0: a free one)')
+    .option('--osc-listen <host:port>', "black box: where cvlab catches the bot's OSC (default a free port on 127.0.0.1)")
+    .option('--forward <host:port>', "black box: forward the bot's OSC unchanged to the real converter")
     .addHelpText(
       'after',
       `
@@ -266,15 +282,19 @@ Exit codes:
   1  a threshold broke, or --baseline found a regression
   2  bad input: a flag, the rig or the scenario file (each bad field is named)
   3  a service you named did not answer: Redis (rig redisUrl, --redis) or PostgreSQL
-     (rig databaseUrl, --database-url, DATABASE_URL), or the run could not be saved to it`,
+     (rig databaseUrl, --database-url, DATABASE_URL), or the run could not be saved to it;
+     in black-box mode, a bot that never joined the chat`,
     )
     .action(async (scenarioPath: string, options: RunCommandOptions) => {
       const overrides = parseRunOverrides(options);
       if (!options.save && (options.report || options.baseline)) {
         throw new ValidationError('command line', ['--report and --baseline need the saved run: leave out --no-save']);
       }
-      const [scenario, rig] = await Promise.all([loadScenario(scenarioPath), loadRig(options.rig)]);
+      const [loadedScenario, rig] = await Promise.all([loadScenario(scenarioPath), loadRig(options.rig)]);
       const runRig = options.redis ? { ...rig, redisUrl: options.redis } : rig;
+      const blackBox = resolveBlackBoxOptions(loadedScenario, options, resolve(options.rig ?? demoRigPath()));
+      const scenario = blackBox ? blackBoxScenario(loadedScenario) : loadedScenario;
+      const target = blackBox ? blackBoxFactory({ ...blackBox, onListening: (environment) => announceBlackBox(blackBox, environment) }) : undefined;
       const databaseUrl =
         options.databaseUrl ?? rig.databaseUrl ?? (options.dataDir ? undefined : process.env['DATABASE_URL']);
       const stores = options.save ? new StoreProvider({ databaseUrl, dataDir: options.dataDir }) : undefined;
@@ -284,6 +304,7 @@ Exit codes:
         databaseUrl,
         spoolDir: join(dirname(options.dataDir ?? defaultDataDir()), 'spool'),
         log: (line) => console.error(line),
+        ...(target ? { createPipeline: target.createPipeline, botStatus: () => target.target()?.botStatus() } : {}),
       });
       const interactive = Boolean(process.stderr.isTTY);
       let bar: cliProgress.SingleBar | undefined;
@@ -313,6 +334,8 @@ Exit codes:
         throw error;
       }
       const finished = service.finished();
+      const joined = target?.target()?.botStatus();
+      if (joined) console.error(`the bot joined #${blackBox?.channel ?? 'cvlab'} as ${joined.nick ?? '?'} over ${joined.transport === 'tcp' ? 'IRC over TCP' : 'IRC over WebSocket'}`);
       const kind = scenario.multiInstance ? ` on ${scenario.multiInstance.instances} instances` : scenario.fanout ? ` with fan-out to ${scenario.fanout.subscribers} subscribers` : '';
       console.error(
         `cvlab run ${info.id}: "${info.scenario}" on "${info.rig}"${kind}, ${info.plannedMessages} messages over ${(info.plannedDurationMs / 1000).toFixed(1)} s, seed ${info.seed}, ${info.store} store (after a warm-up of ${DEFAULT_WARM_UP_MESSAGES} uncounted messages through a throwaway pipeline)`,
@@ -322,7 +345,7 @@ Exit codes:
         ? new cliProgress.SingleBar(
             {
               format:
-                ' {bar} {percentage}% | {elapsed}/{planned} | {rate} msg/s | e2e p99 {p99} | sent {sent} late {late}{step}{degraded}',
+                ' {bar} {percentage}% | {elapsed}/{planned} | {rate} msg/s | e2e p99 {p99} | sent {sent} late {late}{step}{degraded}{bot}',
               hideCursor: true,
               clearOnComplete: true,
             },
@@ -352,7 +375,7 @@ Exit codes:
         else if (progress.elapsedMs - lastLineMs >= 1000) {
           lastLineMs = progress.elapsedMs;
           console.error(
-            `${fields['elapsed']}/${fields['planned']}  ${fields['rate']} msg/s  e2e p99 ${fields['p99']}  sent ${fields['sent']}  late ${fields['late']}${fields['step']}${fields['degraded']}`,
+            `${fields['elapsed']}/${fields['planned']}  ${fields['rate']} msg/s  e2e p99 ${fields['p99']}  sent ${fields['sent']}  late ${fields['late']}${fields['step']}${fields['degraded']}${fields['bot']}`,
           );
         }
       });
@@ -380,6 +403,10 @@ Exit codes:
       if (!outcome) throw new Error('the run ended without a summary');
       const { summary } = outcome;
       console.log(formatSummary(summary));
+      if (summary.blackBox) {
+        console.log('');
+        console.log(formatBlackBox(summary.blackBox));
+      }
       if (isMultiInstanceSummary(summary)) {
         console.log('');
         console.log(formatMultiInstance(summary));
@@ -428,4 +455,29 @@ Exit codes:
         }
       }
     });
+}
+
+/**
+ * The scenario as a black-box run plays it: one engine speaks for every viewer (several
+ * instances or fan-out subscribers have no meaning against one bot), and absolute values are
+ * distinct at float32 precision so each OSC value names its chat message.
+ */
+function blackBoxScenario(scenario: Scenario): Scenario {
+  const { multiInstance, fanout, ...rest } = scenario;
+  if (multiInstance || fanout) console.error(`black box: the scenario's ${multiInstance ? 'multiInstance' : 'fanout'} section does not apply to a bot; one engine plays every viewer`);
+  return { ...rest, traffic: { ...rest.traffic, distinctValues: true } };
+}
+
+/** Says where the bot is pointed (and, for --bot-wait, what to set), before waiting for its JOIN. */
+function announceBlackBox(options: BlackBoxOptions, environment: Readonly<Record<string, string>>): void {
+  const host = environment['CVLAB_CHAT_HOST'];
+  const port = environment['CVLAB_CHAT_PORT'];
+  const where = `chat at ${host}:${port} (IRC over TCP, or ws://${host}:${port}), channel #${environment['CVLAB_CHANNEL']}; OSC to ${environment['CVLAB_OSC_HOST']}:${environment['CVLAB_OSC_PORT']}${options.forward ? `, forwarded to ${options.forward.host}:${options.forward.port}` : ''}`;
+  if (options.command !== undefined) {
+    console.error(`black box: starting the bot: ${options.command}`);
+    console.error(`black box: ${where}; waiting for it to join`);
+    return;
+  }
+  console.error(`black box: waiting for a bot to join (${where}). Start it with:`);
+  console.error(`  ${Object.entries(environment).map(([name, value]) => `${name}=${/^[\w./:@-]*$/.test(value) ? value : JSON.stringify(value)}`).join(' ')} <your bot>`);
 }

@@ -12,6 +12,7 @@ import {
   type RunStartOptions,
   type RunSummary,
   type ThresholdVerdict,
+  type BotConnectionStatus,
 } from '../../shared/run';
 import { compileThreshold, ScenarioSchema, type Scenario } from '../../shared/scenario';
 import { alertFrameOf } from './alerts/alert-frame-of';
@@ -23,7 +24,7 @@ import { createAuditLog } from './audit/create-audit-log';
 import { runFanoutScaling } from './fanout/fanout-scaling-run';
 import { applyOverrides } from './load/apply-overrides';
 import { createArrivalPlan } from './load/arrival-plan';
-import { RunController } from './load/run-controller';
+import { RunController, type PipelineFactory } from './load/run-controller';
 import { MetricsExporter } from './metrics-export/metrics-exporter';
 import { InstanceFrameMerger } from './multi/instance-frame-merger';
 import { runMultiInstance, type MultiInstanceRunOptions } from './multi/multi-instance-run';
@@ -56,6 +57,10 @@ export interface RunServiceOptions {
   readonly spoolDir?: string;
   /** The single-engine load engine; by default a RunController fed to the audit log. */
   readonly engine?: RunEngine;
+  /** Builds the system under test of the default engine (a black-box bot); default cvlab's own pipeline. */
+  readonly createPipeline?: PipelineFactory;
+  /** Black box: the bot's connection now, added to each progress event. */
+  readonly botStatus?: () => BotConnectionStatus | undefined;
   /** Uncounted messages through a throwaway pipeline before each run (default: the engine's). */
   readonly warmUpMessages?: number;
   /** `/metrics`, computed from the frames at scrape time; by default one of its own. */
@@ -215,7 +220,12 @@ export class RunService {
     const sink: OutcomeSink = { record: (entry) => this.auditSink?.record(entry) };
     this.engine =
       options.engine ??
-      new RunController({ sink, wantsOutcomes: () => this.auditSink !== undefined, ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}) });
+      new RunController({
+        sink,
+        wantsOutcomes: () => this.auditSink !== undefined,
+        ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}),
+        ...(options.createPipeline ? { createPipeline: options.createPipeline } : {}),
+      });
     this.metrics.bind({ auditQueueDepth: () => (this.active?.audit ? this.active.audit.counters().pending : 0) });
   }
 
@@ -547,7 +557,9 @@ export class RunService {
   }
 
   private progress(session: Session, progress: RunProgress): void {
-    this.progressEmitter.fire(session.degraded ? { ...progress, degraded: true, limiterFallbacks: session.limiterFallbacks } : progress);
+    const bot = this.options.botStatus?.();
+    const withBot = bot ? { ...progress, bot } : progress;
+    this.progressEmitter.fire(session.degraded ? { ...withBot, degraded: true, limiterFallbacks: session.limiterFallbacks } : withBot);
   }
 
   /** The run ended: judge what only the service sees, close alerts, save, and hand the outcome back. */

@@ -1,4 +1,5 @@
 import type { RigConfig } from '../../../shared/rig';
+import type { BlackBoxSummary } from '../../../shared/run';
 import { REJECTION_CODES } from '../../../shared/rejection';
 import type { Scenario } from '../../../shared/scenario';
 import type { LoopDelay } from '../metrics/event-loop-delay-monitor';
@@ -83,7 +84,8 @@ export type EngineEvent =
   /** The scheduler finished by itself (every planned message has an outcome). */
   | { readonly type: 'completed' }
   /** The pipeline is closed (Redis keys purged): the run's resources are gone. */
-  | { readonly type: 'closed'; readonly closeError?: string }
-  | { readonly type: 'failed'; readonly error: string };
+  | { readonly type: 'closed'; readonly closeError?: string; readonly blackBox?: BlackBoxSummary }
+  /** `draining`: the engine is stopping itself and its final snapshot follows (the system under test gave out, not the engine). */
+  | { readonly type: 'failed'; readonly error: string; readonly draining?: boolean };
 
 export type HostCommand = { readonly type: 'stop' };

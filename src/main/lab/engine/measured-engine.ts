@@ -26,7 +26,7 @@ export type EnginePost = (event: EngineEvent, transfer: TransferListItem[]) => v
 const stageIndex = (stage: MetricStage): number => METRIC_STAGES.indexOf(stage);
 const SLIP = stageIndex('slip');
 const TAP = stageIndex('tap');
-const TIMED = (['validate', 'limit', 'store', 'encode', 'send', 'e2e'] as const).map((stage) => [stage, stageIndex(stage)] as const);
+const TIMED = (['validate', 'limit', 'store', 'encode', 'send', 'e2e', 'chatToOsc'] as const).map((stage) => [stage, stageIndex(stage)] as const);
 const codeIndex = new Map<string, number>(OUTCOME_CODES.map((code, index) => [code, index]));
 
 /** Counts and histograms of one capacity step's messages (step 0 in a plain run) since the last snapshot. */
@@ -64,6 +64,12 @@ class EngineWindow {
   recordTap(ns: number): void {
     this.touched = true;
     this.histograms[TAP]!.recordValue(ns > 0 ? Math.round(ns) : 0);
+  }
+
+  /** A timing the pipeline reported apart from an outcome (black box: the bot's reply). */
+  recordStage(stage: MetricStage, ns: number): void {
+    this.touched = true;
+    this.histograms[stageIndex(stage)]!.recordValue(ns > 0 ? Math.round(ns) : 0);
   }
 
   /** The window's figures for the host (buffers added to `transfer`); the window starts afresh. */
@@ -105,6 +111,7 @@ export class MeasuredEngine {
   private readonly loop = new EventLoopDelayMonitor();
   private readonly audit: AuditBatchWriter | undefined;
   private readonly tapSubscription: Disposable;
+  private readonly pipelineSubscriptions: Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
   private redisRoundTripNs: number | undefined;
   private pinging = false;
@@ -138,6 +145,14 @@ export class MeasuredEngine {
     });
     // A pipeline that listens on the tap itself (not through the ring) reports here.
     this.tapSubscription = pipeline.onDidTap((ns) => this.windowOf(0).recordTap(ns));
+    const measured = pipeline.onDidMeasure?.(({ stage, ns }) => this.windowOf(0).recordStage(stage, ns));
+    // A system under test that can no longer run (a black-box bot that left) ends the run, its figures kept.
+    const failed = pipeline.onDidFail?.((reason) => {
+      if (this.stopping) return;
+      this.post({ type: 'failed', error: reason, draining: true }, []);
+      void this.stop();
+    });
+    for (const subscription of [measured, failed]) if (subscription) this.pipelineSubscriptions.push(subscription);
   }
 
   /**
@@ -208,6 +223,7 @@ export class MeasuredEngine {
     this.snapshot(true, drained);
     this.loop.stop();
     this.tapSubscription.dispose();
+    for (const subscription of this.pipelineSubscriptions) subscription.dispose();
     for (const window of this.windows) window?.destroy();
     let closeError: string | undefined;
     try {
@@ -215,7 +231,9 @@ export class MeasuredEngine {
     } catch (error) {
       closeError = String(error);
     }
-    this.post({ type: 'closed', ...(closeError !== undefined ? { closeError } : {}) }, []);
+    // After close: a black-box target has stopped its bot by now, so its exit is in the figures.
+    const blackBox = this.pipeline.blackBox?.();
+    this.post({ type: 'closed', ...(closeError !== undefined ? { closeError } : {}), ...(blackBox ? { blackBox } : {}) }, []);
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   type RunStartOptions,
   type RunStopReason,
   type RunSummary,
+  type BlackBoxSummary,
   type StageStatistics,
   type ThresholdVerdict,
 } from '../../../shared/run';
@@ -128,6 +129,8 @@ interface ActiveRun {
   /** Settled by the engine's final snapshot and by its `closed`. */
   finalSnapshot: Promise<void>;
   closedEngine: Promise<string | undefined>;
+  /** A black-box run's figures, as the engine reported them once its pipeline closed. */
+  blackBox: BlackBoxSummary | undefined;
   failure: string | undefined;
   /** The engine's final snapshot, once it came. */
   lastSnapshot: EngineSnapshot | undefined;
@@ -289,6 +292,7 @@ export class RunController {
       brokeVerdicts: undefined,
       finalSnapshot: new Promise<void>((resolve) => (settleFinal = resolve)),
       closedEngine: new Promise<string | undefined>((resolve) => (settleClosed = resolve)),
+      blackBox: undefined,
       failure: undefined,
       lastSnapshot: undefined,
     };
@@ -347,10 +351,11 @@ export class RunController {
       case 'failed':
         run.failure ??= event.error;
         void this.finish(run, 'failed', event.error);
-        // A failed engine may never send its final snapshot or close.
-        settleFinal();
+        // A failed engine may never send its final snapshot or close; one that drains says so.
+        if (!event.draining) settleFinal();
         return;
       case 'closed':
+        if (event.blackBox) run.blackBox = event.blackBox;
         settleFinal();
         settleClosed(event.closeError);
         return;
@@ -572,7 +577,7 @@ export class RunController {
     const hostResources = run.sampler.summary();
     const tapMatched = run.tap ? run.tap.matched : counters.tapMatched;
     const tapUnmatched = run.tap ? run.tap.unmatched : counters.tapUnmatched;
-    const summary: RunSummary = {
+    let summary: RunSummary = {
       run: { ...run.info, state: failed ? 'failed' : 'finished' },
       endedAt: new Date().toISOString(),
       elapsedMs,
@@ -610,6 +615,7 @@ export class RunController {
       ? await Promise.race([run.closedEngine, new Promise<string>((resolve) => setTimeout(() => resolve('the engine thread did not close in time'), ENGINE_ANSWER_GRACE_MS).unref())])
       : 'the engine thread did not answer';
     if (closeError !== undefined) console.error(`cvlab: closing the pipeline of run ${run.info.id} failed: ${closeError}`);
+    if (run.blackBox) summary = { ...summary, blackBox: run.blackBox };
     await Promise.all([run.engine.terminate(), run.tap?.close()]);
     if (this.active === run) this.active = undefined;
     this.finishEmitter.fire(summary);

@@ -38,6 +38,9 @@ export class TrafficGenerator {
   private readonly strictNumeric: VariableConfig[];
   private readonly numeric: VariableConfig[];
   private readonly userNames: string[] = [];
+  /** Position in the low-discrepancy sequence behind distinct values. */
+  private distinctIndex = 0;
+  private distinctOffset: number | undefined;
 
   constructor(
     private readonly rig: RigConfig,
@@ -162,6 +165,7 @@ export class TrafficGenerator {
       case 'float': {
         const span = variable.max - variable.min;
         const form = random.int(10);
+        if (this.traffic.distinctValues && form < 6 && variable.kind === 'float') return this.distinctValue(variable, form < 4);
         if (form < 4) {
           let value = variable.min + random.next() * span;
           if (variable.kind === 'int') value = Math.round(value);
@@ -193,6 +197,23 @@ export class TrafficGenerator {
     // Two decimals at most: a beyond of ≥ 10% of the span cannot round back into the range.
     const text = String(Number(value.toFixed(2)));
     return value < 0 ? `${variable.name}==${text}` : `${variable.name}=${text}`;
+  }
+
+  /**
+   * A value no recent message used: the golden-ratio sequence spreads consecutive picks far
+   * apart (any 10,000 in a row differ by more than 1/30,000 of the range), written with enough
+   * digits that float32 keeps them apart after the rig's scaling. Absolute, or percent of the range.
+   */
+  private distinctValue(variable: VariableConfig, absolute: boolean): string {
+    // The seed picks where the sequence starts, so runs with other seeds send other values.
+    this.distinctOffset ??= this.random.next();
+    const fraction = (this.distinctOffset + this.distinctIndex++ * 0.6180339887498949) % 1;
+    if (!absolute) return `${(fraction * 100).toFixed(5)}%`;
+    const span = variable.max - variable.min;
+    const digits = Math.min(12, Math.max(1, 7 - Math.floor(Math.log10(Math.max(span, 1e-9)))));
+    const value = variable.min + fraction * span;
+    const text = String(Number(value.toFixed(digits)));
+    return value < 0 ? `=${text}` : text;
   }
 
   private formatNumber(value: number): string {

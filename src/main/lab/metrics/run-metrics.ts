@@ -5,7 +5,7 @@ import { OutcomeTally } from './outcome-tally';
 import { StageHistograms } from './stage-histograms';
 import type { MetricsView } from './thresholds';
 
-const TIMED_STAGES = ['validate', 'limit', 'store', 'encode', 'send', 'e2e'] as const satisfies readonly (keyof StageTimings & MetricStage)[];
+const TIMED_STAGES = ['validate', 'limit', 'store', 'encode', 'send', 'e2e', 'chatToOsc'] as const satisfies readonly (keyof StageTimings & MetricStage)[];
 
 /** Histograms and counts of one span of a run: the whole run, one interval, or one capacity step. */
 export class MetricsWindow {
@@ -31,6 +31,11 @@ export class MetricsWindow {
 
   recordTap(ns: number): void {
     this.stages.record('tap', ns);
+  }
+
+  /** A timing that arrived apart from an outcome. */
+  recordStage(stage: MetricStage, ns: number): void {
+    this.stages.record(stage, ns);
   }
 
   /** Adds the counts of an engine snapshot's window (its histograms are added by the caller). */
@@ -78,6 +83,11 @@ export class RunMetrics {
   recordTap(ns: number): void {
     this.total.recordTap(ns);
     this.interval.recordTap(ns);
+  }
+
+  recordStage(stage: MetricStage, ns: number): void {
+    this.total.recordStage(stage, ns);
+    this.interval.recordStage(stage, ns);
   }
 
   destroy(): void {

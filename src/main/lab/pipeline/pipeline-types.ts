@@ -1,5 +1,7 @@
 import type { Disposable } from '../../../shared/emitter';
 import type { AppliedChange, ChatMessage, Outcome } from '../../../shared/message';
+import type { BlackBoxSummary } from '../../../shared/run';
+import type { MetricStage } from '../../../shared/scenario';
 
 /**
  * Where every outcome goes after the hot path, without waiting: the audit log hangs here.
@@ -69,6 +71,12 @@ export interface ChatPipeline {
   snapshot(): Promise<Record<string, { value: number; version: number; writer: string }>>;
   /** Closes sockets and connections and removes the run's Redis keys. */
   close(): Promise<void>;
+  /** Timings that arrive apart from an outcome (black box: the bot's chat replies). */
+  onDidMeasure?(listener: (measurement: { stage: MetricStage; ns: number }) => void): Disposable;
+  /** The system under test can no longer run (a black-box bot left): the run ends, its figures kept. */
+  onDidFail?(listener: (reason: string) => void): Disposable;
+  /** Black box: the chat and OSC accounting so far (final once closed), for the run summary. */
+  blackBox?(): BlackBoxSummary;
 }
 
 /** The pipeline createPipeline builds: every optional member of ChatPipeline present. */

@@ -1,4 +1,5 @@
 import type { RunComparison, RunReport } from '../../../shared/report';
+import type { BlackBoxSummary } from '../../../shared/run';
 import { escapeHtml, formatNumber, lineChart, type ChartSeries } from './svg-chart';
 import { LOOPBACK_STYLE, loopbackSection } from './render-loopback';
 
@@ -228,6 +229,8 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
   }
   const instances = instancesSection(report.summary.raw);
   if (instances) sections.push(instances);
+  const blackBox = report.summary.raw?.['blackBox'] as BlackBoxSummary | undefined;
+  if (blackBox) sections.push(renderBlackBoxSection(blackBox));
   if (report.alerts.length) {
     sections.push(`<section><h2>Alerts</h2>${table(
       ['time', 'severity', 'metric', 'message'],
@@ -258,4 +261,30 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
   }
   sections.push(`<footer class="note">Generated ${time(report.generatedAtMs)} by cvlab. Percentiles rest on the sample counts shown; histograms are HdrHistogram (3 significant digits).</footer>`);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>${sections.join('\n')}</body></html>\n`;
+}
+
+/** Which bot a black-box run measured, how it ended, and how its OSC matched the chat lines. */
+function renderBlackBoxSection(blackBox: BlackBoxSummary): string {
+  const bot = blackBox.bot;
+  const exit = bot.signal ? `signal ${bot.signal}` : bot.exitCode === null ? 'not started by cvlab' : `exit code ${bot.exitCode}`;
+  const botRows = [
+    ['command', escapeHtml(bot.command ?? '– (started elsewhere, --bot-wait)')],
+    ['version', escapeHtml(bot.version ?? '– (printed none)')],
+    ['nick · transport', `${escapeHtml(bot.nick ?? '–')} · ${escapeHtml(bot.transport ?? '–')}`],
+    ['exit', `${escapeHtml(exit)}${bot.exitedDuringRun ? ' · <span class="badge failed">left during the run: partial result</span>' : ''}`],
+  ];
+  const counts: [string, number][] = [
+    ['chat lines sent', blackBox.chatSent],
+    ['OSC datagrams caught', blackBox.oscReceived],
+    ['matched', blackBox.matched],
+    ['unmatched OSC', blackBox.unmatchedOsc],
+    ['ambiguous', blackBox.ambiguous],
+    ['no OSC, rig rejects too', blackBox.missing.rejectedByModel],
+    ['no OSC, rig accepts', blackBox.missing.acceptedButSilent],
+    ['bot replies (matched)', blackBox.replies.matched],
+    ['slow reader: max bytes queued', blackBox.slowReader.maxBufferedBytes],
+  ];
+  return `<section><h2>Black box</h2><div class="grid2">${table(['bot', ''], botRows)}${table(['count', 'value'], counts.map(([name, value]) => [escapeHtml(name), String(value)]))}</div>${
+    bot.stderrTail ? `<h3>bot stderr (tail)</h3><pre>${escapeHtml(bot.stderrTail)}</pre>` : ''
+  }</section>`;
 }

@@ -7,7 +7,7 @@ import type { Store } from '../store/store';
 import { percentileCurve } from './histogram-curve';
 
 const NS_PER_MS = 1e6;
-const STAGE_ORDER = ['validate', 'limit', 'store', 'encode', 'send', 'e2e', 'tap', 'slip'];
+const STAGE_ORDER = ['validate', 'limit', 'store', 'encode', 'send', 'e2e', 'tap', 'slip', 'chatToOsc', 'botReply'];
 
 const toMs = (ns: number | undefined): number => (ns ?? 0) / NS_PER_MS;
 const numberOrNull = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
