@@ -492,6 +492,7 @@ export class RunService {
       runId: id,
       signal: stopper.signal,
       log: this.log,
+      onAssigned: (shares) => merger.expect(shares.map((share) => share.agentId)),
       onFrame: (agentId, frame) => merger.add(agentId, frame),
       onInstanceDone: (agentId) => merger.remove(agentId),
       ...(this.options.instanceCommand ? { instanceCommand: this.options.instanceCommand } : {}),

@@ -21,6 +21,12 @@ export class InstanceFrameMerger {
     private readonly emit: (frame: RunFrame) => void,
   ) {}
 
+  /** The instances that run shares (from the assignment): frame k waits for each of them. */
+  expect(agentIds: readonly string[]): void {
+    for (const agentId of agentIds) if (!this.gone.has(agentId)) this.agents.add(agentId);
+    this.flush(false);
+  }
+
   /** One instance's frame. */
   add(agentId: string, frame: RunFrame): void {
     if (this.gone.has(agentId) || frame.sequence < this.nextSequence) return;
