@@ -3,7 +3,7 @@ import { decode } from 'node-osc';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RigSchema, type RigConfig } from '../../src/shared/rig';
 import { createPipeline } from '../../src/main/lab/pipeline/chat-pipeline';
-import type { ChatPipeline } from '../../src/main/lab/pipeline/pipeline-types';
+import type { ChatPipeline, LabPipeline } from '../../src/main/lab/pipeline/pipeline-types';
 import { loadRig } from '../../src/main/lab/rig-file';
 import { freePort, redisUrl } from '../setup/services';
 
@@ -85,6 +85,30 @@ describe.each([
     expect(decoded.address).toBe('/lzx/dsg/zoom');
     // zoom: -1..1 mapped to -1..1 V.
     expect(decoded.args[0]?.value).toBeCloseTo(0.5, 6);
+  });
+
+  it('processWith hands over the outcome once, at once with the memory store, and the same datagram goes out', async () => {
+    const seen: { status: string; version: number | undefined; packetAddress: string | undefined }[] = [];
+    let returned = false;
+    let doneBeforeReturn = false;
+    await new Promise<void>((resolve) => {
+      (pipeline as LabPipeline).processWith({ user: 'dave', text: 'hue=0.25' }, (outcome) => {
+        doneBeforeReturn = !returned;
+        // Read now: the memory path reuses the outcome for the next message.
+        seen.push({
+          status: outcome.status,
+          version: outcome.status === 'accepted' ? outcome.changes[0]?.version : undefined,
+          packetAddress: outcome.status === 'accepted' ? outcome.packet.messages[0]?.address : undefined,
+        });
+        resolve();
+      });
+      returned = true;
+    });
+    expect(seen).toEqual([{ status: 'accepted', version: 1, packetAddress: '/lzx/colorizer/hue' }]);
+    expect(doneBeforeReturn).toBe(storeKind === null);
+    const decoded = decode(await converter.next()) as DecodedMessage;
+    expect(decoded.address).toBe('/lzx/colorizer/hue');
+    expect(decoded.args[0]?.value).toBeCloseTo(0.25, 6);
   });
 
   it('scales to the variable output range (speed 0..10 → ±1 V)', async () => {

@@ -248,6 +248,8 @@ describe('RedisStateStore against the real Redis', () => {
     const store = await createStateStore(rig, { redisUrl: `redis://127.0.0.1:${closedPort}`, namespace: newNamespace(), instanceId: 'lonely' });
     opened.push(store);
     expect(store.kind).toBe('redis');
+    const degraded: { degraded: boolean; reason: string }[] = [];
+    store.onDidChangeDegraded((state) => degraded.push(state));
     const first = await store.commit('alice', [set('hue', 0.2)]);
     const second = await store.commit('alice', [add('hue', 0.5)]);
     const third = await store.commit('alice', [set('hue', 0.9)]);
@@ -256,6 +258,8 @@ describe('RedisStateStore against the real Redis', () => {
     // The user limit still holds in fallback mode.
     expect(third).toMatchObject({ ok: false, rejection: { code: 'rate_limited_user' } });
     expect(store.counters().fallbacks).toBe(3);
+    // Said once, the moment the in-process limiter stood in.
+    expect(degraded).toEqual([{ degraded: true, reason: 'Redis is not connected' }]);
     expect(await store.roundTripMs()).toBeUndefined();
     expect((await store.snapshot())['hue']).toEqual({ value: 0.7, version: 2, writer: 'alice' });
   });
@@ -265,6 +269,8 @@ describe('RedisStateStore against the real Redis', () => {
     const namespace = newNamespace();
     const store = await createStateStore(rigWith(GENEROUS), { redisUrl: `redis://127.0.0.1:${port}`, namespace, instanceId: 'patient', connectTimeoutMs: 300 });
     opened.push(store);
+    const degraded: boolean[] = [];
+    store.onDidChangeDegraded((state) => degraded.push(state.degraded));
     expect(await store.commit('alice', [set('hue', 0.1)])).toMatchObject({ ok: true, changes: [{ version: 1 }] });
     expect(store.counters().fallbacks).toBe(1);
     // Redis "comes back": a TCP relay to the real Redis starts listening on that port.
@@ -274,6 +280,7 @@ describe('RedisStateStore against the real Redis', () => {
       const result = await store.commit('bob', [add('hue', 0.2)]);
       expect(store.counters().fallbacks).toBe(1);
       expect(result).toMatchObject({ ok: true, changes: [{ version: 2 }] });
+      expect(degraded).toEqual([true, false]);
       if (result.ok) expect(result.changes[0]?.value).toBeCloseTo(0.3, 12);
       expect(await keysOf(namespace)).toContain(`cvlab:{${namespace}}:state`);
     } finally {

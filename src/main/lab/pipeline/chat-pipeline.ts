@@ -174,7 +174,14 @@ class Pipeline implements LabPipeline {
       done(this.runNow(message, this.memoryStore), message);
       return;
     }
-    void this.runAsync(message).then((outcome) => done(outcome, message));
+    void this.runAsync(message).then((outcome) => {
+      try {
+        done(outcome, message);
+      } catch (error) {
+        // A failing callback must not become an unhandled rejection that ends the engine.
+        console.error('cvlab: a processWith callback failed:', error);
+      }
+    });
   }
 
   /** The synchronous memory path: reused arrays and outcome objects, nothing per message but the stamps. */
