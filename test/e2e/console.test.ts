@@ -415,6 +415,16 @@ describe('the console in a browser', () => {
         { timeout: 20_000, interval: 500 },
       )
       .toBe(2);
+    // Saved as it goes: wait until its end is saved too.
+    await expect
+      .poll(
+        async () => {
+          await reports.getByRole('button', { name: 'Refresh' }).click();
+          return rows.first().textContent();
+        },
+        { timeout: 20_000, interval: 500 },
+      )
+      .not.toMatch(/running/);
     await rows.first().click(); // newest first
     const report = reports.getByLabel('report');
     await expect.poll(() => report.getByRole('button', { name: 'Compare with baseline' }).isEnabled()).toBe(true);

@@ -1,49 +1,25 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
-import { MAX_FRAMES_PER_CALL, type LabApi, type LabFile, type OpenedRig } from '../../shared/api';
+import { MAX_FRAMES_PER_CALL, type LabApi, type OpenedRig } from '../../shared/api';
 import type { RunFrame } from '../../shared/run';
 import type { AlertEvent } from '../../shared/alerts';
 import type { RunInfo, RunProgress, RunSummary } from '../../shared/run';
-import { ScenarioSchema, type Scenario } from '../../shared/scenario';
+import { ScenarioSchema } from '../../shared/scenario';
 import { connectLab, type LabConnection } from './lab/lab-client';
 import type { ConnectionState } from './lab/socket-transport';
-import { scenarioDraft } from './scenario-draft';
+import { runnableScenario, scenarioDraft, type ScenarioDraft } from './scenario-draft';
+
+export { runnableScenario, scenarioModified, type ScenarioDraft } from './scenario-draft';
 import { FrameClock } from './scope/frame-clock';
 import { FrameStore } from './scope/frame-store';
 
 export const PAGES = ['rig', 'scenarios', 'run', 'loopback', 'reports', 'alerts'] as const;
 export type Page = (typeof PAGES)[number];
 
-/**
- * The scenario being edited: where it came from, the technician's draft (maybe invalid), and
- * the file's content as opened, so an edited draft is known as one.
- */
-export interface ScenarioDraft {
-  file: LabFile | null;
-  draft: unknown;
-  /** The file's content when it was opened (null: a draft with no file). */
-  saved: unknown;
-}
-
 /** One alert episode: the event that fired it and, once it stopped, the one that resolved it. */
 export interface AlertRow {
   alertId: string;
   firing: AlertEvent;
   resolved?: AlertEvent;
-}
-
-/** True when the draft differs from the file it came from (or has no file). */
-export function scenarioModified(scenario: ScenarioDraft): boolean {
-  return scenario.saved === null || JSON.stringify(scenario.draft) !== JSON.stringify(scenario.saved);
-}
-
-/**
- * The scenario a run starts with. An edited draft that still carries its file's name runs as
- * "<name>-draft", so its result never mixes into that file's trend and baseline.
- */
-export function runnableScenario(scenario: ScenarioDraft, parsed: Scenario): Scenario {
-  const fileName = (scenario.saved as { name?: unknown } | null)?.name;
-  if (!scenarioModified(scenario) || (scenario.saved !== null && parsed.name !== fileName)) return parsed;
-  return { ...parsed, name: `${parsed.name.slice(0, 58)}-draft` };
 }
 
 interface Session {

@@ -157,12 +157,13 @@ function setUpDifferences(baseline: RunReport, candidate: RunReport): string[] {
   const before = executor(baseline);
   const after = executor(candidate);
   differ('executor', before['type'], after['type']);
-  for (const key of ['rate', 'startRate', 'messages', 'users', 'duration', 'window', 'stages'])
-    differ(`executor ${key}`, before[key], after[key]);
+  for (const key of ['rate', 'startRate', 'messages', 'users', 'stages']) differ(`executor ${key}`, before[key], after[key]);
+  // Durations are kept in ms; said in seconds.
+  for (const key of ['duration', 'window']) differ(`executor ${key}`, seconds(before[key]), seconds(after[key]));
   differ(
-    'run duration (ms)',
-    roundedSeconds(baseline.summary.durationMs),
-    roundedSeconds(candidate.summary.durationMs),
+    'run duration',
+    seconds(roundedSeconds(baseline.summary.durationMs)),
+    seconds(roundedSeconds(candidate.summary.durationMs)),
   );
   differ('machine', machine(baseline), machine(candidate));
   return differences;
@@ -171,6 +172,10 @@ function setUpDifferences(baseline: RunReport, candidate: RunReport): string[] {
 /** Durations within a second of each other count as the same. */
 function roundedSeconds(ms: number | null): number | undefined {
   return ms === null ? undefined : Math.round(ms / 1000) * 1000;
+}
+
+function seconds(ms: unknown): unknown {
+  return typeof ms === 'number' ? `${Number((ms / 1000).toFixed(3))} s` : ms;
 }
 
 function machine(report: RunReport): string | undefined {

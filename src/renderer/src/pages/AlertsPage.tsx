@@ -25,8 +25,7 @@ export function AlertsPage(): React.JSX.Element {
                 <th>severity</th>
                 <th>rule</th>
                 <th>condition</th>
-                <th className="numeric">value when fired</th>
-                <th className="numeric">value when resolved</th>
+                <th className="numeric">value fired → resolved</th>
                 <th className="numeric">fired</th>
                 <th className="numeric">lasted</th>
               </tr>
@@ -36,14 +35,16 @@ export function AlertsPage(): React.JSX.Element {
                 <tr key={alertId} className={resolved ? '' : 'bad'} data-alert-state={resolved ? 'resolved' : 'firing'}>
                   <td className="verdict">{resolved ? 'resolved' : 'FIRING'}</td>
                   <td>{firing.severity}</td>
-                  <td>{firing.ruleName}</td>
-                  <td className="nowrap">
+                  <td className="alert-rule">{firing.ruleName}</td>
+                  <td className="alert-condition">
                     <code>
                       {firing.metric} {firing.comparison} {formatAlertValue(firing.metric, firing.threshold, true)}
                     </code>
                   </td>
-                  <td className="numeric">{formatAlertValue(firing.metric, firing.value)}</td>
-                  <td className="numeric">{resolved ? formatAlertValue(firing.metric, resolved.value) : '–'}</td>
+                  <td className="numeric">
+                    {formatAlertValue(firing.metric, firing.value)} →{' '}
+                    {resolved ? formatAlertValue(firing.metric, resolved.value) : 'firing'}
+                  </td>
                   <td className="numeric" title={formatDateTime(firing.firedAtMs)}>
                     {formatTimeOfDay(firing.firedAtMs)}
                   </td>

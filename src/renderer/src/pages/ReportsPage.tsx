@@ -235,6 +235,15 @@ export function ReportsPage(): React.JSX.Element {
               </div>
             </header>
 
+            {report.run.status === 'running' && (
+              <div className="notice warn" data-testid="report-running">
+                This run has not ended yet, or its end is still being saved: its summary, stages and thresholds appear
+                when it has.{' '}
+                <button type="button" className="button-small" onClick={() => void open(report.run.id)}>
+                  Reload this report
+                </button>
+              </div>
+            )}
             {noBaseline && (
               <div className="notice warn" data-testid="no-baseline">
                 No run is marked as the baseline of {report.run.scenario} on {report.run.rig} yet.{' '}

@@ -88,6 +88,8 @@ export function RigPage(): React.JSX.Element {
     try {
       setRig(await lab.useRig(parsed.data, file));
       setMessage(`Runs now use rig "${parsed.data.name}".`);
+      // The old rig's status would mislead until the new checks answer.
+      setChecks(null);
       check();
     } catch (error) {
       setMessage(messageOf(error));
