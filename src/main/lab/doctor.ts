@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { RigConfig } from '../../shared/rig';
 import { LATENCY_TIMER_LIMIT_MS, latencyTimerFix, readUsbLatencyTimerMs } from './loopback/usb-latency-timer';
+import { listProbePorts } from './loopback/probe-transport';
 
 /** One line of `cvlab doctor`: a part of the bench, OK or the reason in plain words. */
 export interface DoctorCheck {
@@ -97,8 +98,7 @@ async function checkTap(rig: RigConfig): Promise<DoctorCheck> {
 async function checkSerial(rig: RigConfig): Promise<DoctorCheck> {
   let ports: { path: string }[];
   try {
-    const { SerialPort } = await import('serialport');
-    ports = await SerialPort.list();
+    ports = await listProbePorts();
   } catch (error) {
     return { name: 'Serial', ok: false, detail: `cannot list serial ports (${(error as Error).message})` };
   }

@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
 import { ReadlineParser } from '@serialport/parser-readline';
 import type { HostLine, LineCounts, ProbeLine, ProbeLink, ProbePort } from '../../../shared/loopback';
@@ -37,9 +37,27 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** USB serial device nodes a probe shows up as on Linux (CDC-ACM boards, USB-UART bridges). */
+const LINUX_SERIAL_NODE = /^tty(USB|ACM)\d+$/;
+
+/**
+ * Serial ports by their device nodes, for machines where serialport's lister cannot run (on
+ * Linux it needs udevadm, which containers and minimal installs lack).
+ */
+async function listDeviceNodes(): Promise<{ path: string }[]> {
+  const names = await readdir('/dev').catch(() => [] as string[]);
+  return names.filter((name) => LINUX_SERIAL_NODE.test(name)).sort().map((name) => ({ path: `/dev/${name}` }));
+}
+
 /** Lists serial ports the operating system reports (pseudo-terminals are not listed; type their path). */
 export async function listProbePorts(): Promise<ProbePort[]> {
-  const ports = await SerialPort.list();
+  let ports: Awaited<ReturnType<typeof SerialPort.list>>;
+  try {
+    ports = await SerialPort.list();
+  } catch (error) {
+    if (process.platform !== 'linux') throw error;
+    ports = await listDeviceNodes();
+  }
   return ports.map((port) => ({
     path: port.path,
     ...(port.manufacturer ? { manufacturer: port.manufacturer } : {}),
