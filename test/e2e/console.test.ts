@@ -309,6 +309,13 @@ describe('the console in a browser', () => {
     expect(await run.getByRole('button', { name: 'Pause' }).isDisabled()).toBe(true);
     await screenshots('run-page-finished');
     expect(await sidewaysOverflow()).toBe(0);
+    // The scopes under the summary, and the glossary of stages opened.
+    await run.getByText('What the stages measure').click();
+    await run.getByTestId('scope').scrollIntoViewIfNeeded();
+    await screenshots('run-page-scope');
+    await run.locator('.glossary').scrollIntoViewIfNeeded();
+    await screenshots('run-page-glossary');
+    expect(await run.locator('.glossary').textContent()).toMatch(/tap.*above e2e/s);
 
     // A fresh load after the finish: summary, tiles and the whole trace are all there.
     const finished = await scopeHistory();

@@ -31,7 +31,8 @@ export function formatNsAsMs(ns: number | null | undefined): string {
 
 /** A ratio 0..1 as a percentage: "0.42 %". */
 export function formatPercent(ratio: number | null | undefined, digits = 2): string {
-  return ratio === null || ratio === undefined || Number.isNaN(ratio) ? '–' : `${(ratio * 100).toFixed(digits)} %`;
+  // A no-break space: a figure and its unit never part at a line end.
+  return ratio === null || ratio === undefined || Number.isNaN(ratio) ? '–' : `${(ratio * 100).toFixed(digits)}\u00a0%`;
 }
 
 /** "2026-11-26 19:10:59": sortable, 24-hour, the same on every bench (local time). */

@@ -27,7 +27,7 @@ function effectSize(delta: number): string {
   return size < 0.147 ? 'negligible' : size < 0.33 ? 'small' : size < 0.474 ? 'medium' : 'large';
 }
 const signedPercent = (change: number | null): string =>
-  change === null ? '–' : `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)} %`;
+  change === null ? '–' : `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)}\u00a0%`;
 
 function ComparisonRows({ rows }: { rows: readonly PercentileComparisonRow[] }): React.JSX.Element {
   return (

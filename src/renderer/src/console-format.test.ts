@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { plainProblem } from '../../src/renderer/src/components/DocumentForm';
-import { formatAlertValue } from '../../src/renderer/src/format/alert-metric';
-import { formatCount, formatDuration, formatNsAsMs, formatValue } from '../../src/renderer/src/format/format';
-import { runnableScenario, scenarioModified } from '../../src/renderer/src/scenario-draft';
-import { ScenarioSchema } from '../../src/shared/scenario';
+import { plainProblem } from './components/DocumentForm';
+import { formatAlertValue } from './format/alert-metric';
+import { formatCount, formatDuration, formatNsAsMs, formatValue } from './format/format';
+import { runnableScenario, scenarioModified } from './scenario-draft';
+import { ScenarioSchema } from '../../shared/scenario';
 
 describe('how the console writes figures', () => {
   it('groups thousands and keeps as many decimals as the size needs', () => {
