@@ -10,8 +10,7 @@ import * as hdr from 'hdr-histogram-js';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Lab } from '../src/main/lab/lab';
 import { RunController } from '../src/main/lab/load/run-controller';
-import { createPipeline } from '../src/main/lab/pipeline/chat-pipeline';
-import type { ChatPipeline } from '../src/main/lab/pipeline/pipeline-types';
+import { createHistogram, initHistograms } from '../src/main/lab/metrics/create-histogram';
 import { loadRig } from '../src/main/lab/rig-file';
 import { LabServer } from '../src/main/lab/server/lab-server';
 import type { RunSummary } from '../src/shared/run';
@@ -35,8 +34,8 @@ const ATTACH_SETTLE_MS = 1000;
 /** After each freeze or wake, Chrome's lifecycle change and the queued catch-up are left out. */
 const TOGGLE_SETTLE_MS = 300;
 
-const newHistogram = (): hdr.Histogram =>
-  hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: 3 });
+// The engine's histograms' own kind (WebAssembly where it loads): only those add into each other.
+const newHistogram = (): hdr.Histogram => createHistogram();
 const ms = (ns: number): number => Math.round(ns / 1e3) / 1e3;
 
 if (!existsSync(join(ROOT, 'out', 'renderer', 'index.html'))) {
@@ -44,33 +43,19 @@ if (!existsSync(join(ROOT, 'out', 'renderer', 'index.html'))) {
   process.exit(1);
 }
 
-await hdr.initWebAssembly().catch(() => undefined);
+await initHistograms();
 const histograms: Record<Exclude<Phase, 'warmup'>, hdr.Histogram> = {
   attached: newHistogram(),
   detached: newHistogram(),
 };
 let phase: Phase = 'warmup';
 
-/** The real pipeline, with each outcome's own e2e timing recorded into the current phase's histogram. */
-async function measuredPipeline(...args: Parameters<typeof createPipeline>): Promise<ChatPipeline> {
-  const pipeline = await createPipeline(...args);
-  const process: ChatPipeline['process'] = async (message) => {
-    const outcome = await pipeline.process(message);
-    const e2e = outcome.timings.e2e;
-    if (phase !== 'warmup' && e2e !== undefined) histograms[phase].recordValue(Math.max(1, Math.round(e2e)));
-    return outcome;
-  };
-  // Everything else goes straight to the real pipeline.
-  return new Proxy(pipeline, {
-    get(target, key) {
-      if (key === 'process') return process;
-      const value: unknown = Reflect.get(target, key);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
-
-const runs = new RunController({ createPipeline: measuredPipeline });
+const runs = new RunController();
+// Each interval's e2e histogram (from the engine's thread) goes to the phase it arrived in.
+runs.onDidRecordInterval(({ histogram }) => {
+  const e2e = histogram('e2e');
+  if (phase !== 'warmup' && e2e.totalCount > 0) histograms[phase].add(e2e);
+});
 // Runs are not saved here: the figures are the console's cost, not the store's.
 const lab = new Lab({ host: 'serve', runs, stores: null, dataDir: join(ROOT, 'artifacts', 'bench-data') });
 const server = await LabServer.start({ lab, rendererDir: join(ROOT, 'out', 'renderer'), port: 0 });

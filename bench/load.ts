@@ -3,14 +3,12 @@
 // nothing (the highest rate whose schedule slip p99 stays under 1 ms). Prints ONE JSON line.
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
-import type { Outcome } from '../src/shared/message';
 import type { RigConfig } from '../src/shared/rig';
 import type { RunSummary } from '../src/shared/run';
 import { ScenarioSchema, type ScenarioInput } from '../src/shared/scenario';
 import { histogramBackend } from '../src/main/lab/metrics/create-histogram';
 import { RunController } from '../src/main/lab/load/run-controller';
 import { loadScenario } from '../src/main/lab/load/scenario-file';
-import type { ChatPipeline } from '../src/main/lab/pipeline/pipeline-types';
 import { loadRig } from '../src/main/lab/rig-file';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 20);
@@ -53,22 +51,9 @@ function figures(summary: RunSummary): Record<string, unknown> {
     cpuPercentMean: Math.round(summary.resources.cpuPercentMean),
     rssMaxMiB: Math.round(summary.resources.rssMaxBytes / 1024 / 1024),
     eventLoopDelayP99Ms: ms(summary.resources.eventLoopDelayP99),
+    hostEventLoopDelayP99Ms: ms(summary.resources.hostEventLoopDelayP99),
   };
 }
-
-/** A pipeline that answers at once: what is left is the generator, scheduler and metrics. */
-const noOpPipeline = async (): Promise<ChatPipeline> => {
-  const outcome: Outcome = { status: 'rejected', rejection: { code: 'empty', detail: 'no-op' }, timings: { validate: 0 } };
-  return {
-    process: () => Promise.resolve(outcome),
-    onDidTap: () => ({ dispose: () => undefined }),
-    onDidChangeState: () => ({ dispose: () => undefined }),
-    counters: () => ({ limiterFallbacks: 0, redisErrors: 0, tapMatched: 0, tapUnmatched: 0, failures: 0 }),
-    roundTripMs: () => Promise.resolve(undefined),
-    snapshot: () => Promise.resolve({}),
-    close: () => Promise.resolve(),
-  };
-};
 
 const demo = await loadRig();
 const rig = async (): Promise<RigConfig> => ({ ...demo, osc: { ...demo.osc, port: await freePort(), tapPort: await freePort() } });
@@ -88,7 +73,7 @@ const ceiling = await run(
     seed: 1,
   }),
   await rig(),
-  new RunController({ createPipeline: noOpPipeline }),
+  new RunController({ pipelineModule: new URL('./no-op-pipeline.ts', import.meta.url).href }),
 );
 
 const memoryP99 = memory.stages.e2e?.p99 ?? Number.NaN;

@@ -1,27 +1,50 @@
-// Pipeline benchmark: 100,000 messages through the memory store and through Redis, against the
-// floors measured in the same run (raw dgram send→receive, raw ioredis round trip).
-// Prints one JSON line. Targets (issue 2): memory e2e p50 ≤ 1.5× UDP floor and ≥ 100k msg/s;
-// Redis e2e p50 ≤ 1.3× (UDP floor + one round trip) and ≥ 30k msg/s.
-import { spawn } from 'node:child_process';
+// Pipeline benchmark: messages through the memory store and through Redis, against the floors
+// measured in the same run (raw dgram send→receive, raw ioredis round trip). Prints ONE JSON line.
+// Targets: memory ≥ 100k msg/s and e2e p50 ≤ 1.5× the UDP floor; Redis ≥ 30k msg/s, e2e p50
+// ≤ 1.3× (UDP floor + one round trip), e2e p99 < 2 ms at 5,000 msg/s; ≤ 500 bytes allocated per
+// message (memory store); the commit script's evalsha µs per call before and after.
+//
+// Bytes per message: a child process (node --expose-gc, young generation 256 MiB so no scavenge
+// runs inside the window) sends N messages through processWith() between two forced GCs; the
+// heap grows by what they allocated. A PerformanceObserver('gc') confirms no collection ran in
+// the window (else the figure is void and retried smaller). The same child measures a bare
+// connected dgram send the same way: what Node itself allocates per datagram.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import { Redis } from 'ioredis';
 import { Message, encode } from 'node-osc';
 import { RigSchema, type RigConfig } from '../src/shared/rig';
-import { STAGES } from '../src/shared/message';
+import { STAGES, type ChatMessage, type Outcome } from '../src/shared/message';
 import { createPipeline } from '../src/main/lab/pipeline/chat-pipeline';
-import type { ChatPipeline } from '../src/main/lab/pipeline/pipeline-types';
+import { monotonicNs } from '../src/main/lab/pipeline/monotonic-clock';
+import type { LabPipeline } from '../src/main/lab/pipeline/pipeline-types';
+import { redisCommitScript } from '../src/main/lab/pipeline/redis-commit.lua';
 import { loadRig } from '../src/main/lab/rig-file';
 import { freePort } from '../test/setup/global-services';
 
 const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 100_000);
 const LATENCY_SAMPLES = Number(process.env['BENCH_LATENCY_SAMPLES'] ?? 5_000);
+const OPEN_LOOP_RATE = 5_000;
+const OPEN_LOOP_SECONDS = Number(process.env['BENCH_OPEN_LOOP_SECONDS'] ?? 4);
+const ALLOCATION_MESSAGES = Number(process.env['BENCH_ALLOCATION_MESSAGES'] ?? 20_000);
+const SCRIPT_CALLS = Number(process.env['BENCH_SCRIPT_CALLS'] ?? 20_000);
 const CONCURRENCY = 256;
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+/** The commit script before this bench's targets (ten redis.call()s, global bucket in its own key). */
+const SCRIPT_BEFORE_COMMIT = '299268e';
 
+const here = dirname(fileURLToPath(import.meta.url));
 const newHistogram = (): hdr.Histogram =>
   hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: 3 });
 const us = (ns: number): number => Math.round(ns / 10) / 100;
+const round2 = (value: number): number => Math.round(value * 100) / 100;
 const summary = (histogram: hdr.Histogram): { p50: number; p99: number; n: number } => ({
   p50: us(histogram.getValueAtPercentile(50)),
   p99: us(histogram.getValueAtPercentile(99)),
@@ -29,22 +52,128 @@ const summary = (histogram: hdr.Histogram): { p50: number; p99: number; n: numbe
 });
 
 const texts = ['hue=0.4', 'sat=80%', 'bright=0.25', 'zoom==-0.5', 'shape=sine', 'hue=0.1 sat=0.9', 'rotate=45', 'invert=on'];
-const message = (index: number): { user: string; text: string } => ({ user: `viewer${index % 50_000}`, text: texts[index % texts.length]! });
+const users = Array.from({ length: 50_000 }, (_, index) => `viewer${index}`);
+// Built once: the bench measures the pipeline, not the making of messages.
+const messages: ChatMessage[] = Array.from({ length: 8_192 }, (_, index) => ({ user: users[index % users.length]!, text: texts[index % texts.length]! }));
+const message = (index: number): ChatMessage => messages[index % messages.length]!;
+
+async function benchRig(targetPort?: number): Promise<RigConfig> {
+  const demo = await loadRig();
+  const port = targetPort ?? (await freePort());
+  // Limits high and cooldowns off: this measures the pipeline, not the limiter saying no.
+  return RigSchema.parse({
+    ...demo,
+    // The tap hears a copy of every datagram on loopback, as the UDP floor's receiver does.
+    osc: { host: '127.0.0.1', port, tapPort: await freePort() },
+    limiter: { userRate: 1e9, userBurst: 1e9, globalRate: 1e9, globalBurst: 1e9 },
+    variables: demo.variables.map((variable) => ({ ...variable, cooldownMs: 0 })),
+  });
+}
+
+// ───────────────────────── allocation (child process) ─────────────────────────
+
+/** Runs in the child: bytes allocated per message (processWith, memory store) and per bare dgram send. */
+async function allocationChild(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('the allocation child needs --expose-gc');
+  const gcStarts: number[] = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcStarts.push(entry.startTime);
+  }).observe({ entryTypes: ['gc'] });
+  const sink = createSocket({ type: 'udp4', recvBufferSize: 8 << 20 });
+  sink.on('message', () => undefined);
+  await new Promise<void>((done) => sink.bind(0, '127.0.0.1', () => done()));
+  // Buckets that never refill within the bench (and never refuse): as an audience's buckets stay
+  // partly empty between messages. With refill near-instant, every bucket would be full (and
+  // forgotten, and made again) after each sweep: limiter churn, not the per-message cost.
+  const rig = RigSchema.parse({
+    ...(await benchRig()),
+    osc: { host: '127.0.0.1', port: sink.address().port },
+    limiter: { userRate: 1, userBurst: 1e9, globalRate: 1, globalBurst: 1e12 },
+  });
+
+  /** Heap growth per call of `body` over `count` calls, or undefined when a GC ran in the window. */
+  const measure = async (body: (index: number) => void, count: number): Promise<number | undefined> => {
+    for (let index = 0; index < 30_000; index++) body(index);
+    await new Promise((settle) => setTimeout(settle, 50));
+    gc();
+    gc();
+    await new Promise((settle) => setTimeout(settle, 20));
+    const startMs = performance.now();
+    const before = getHeapStatistics().used_heap_size;
+    for (let index = 0; index < count; index++) body(index);
+    const after = getHeapStatistics().used_heap_size;
+    const endMs = performance.now();
+    // GC entries are delivered later: wait for them before judging the window.
+    await new Promise((settle) => setTimeout(settle, 100));
+    if (gcStarts.some((start) => start >= startMs && start <= endMs)) return undefined;
+    return (after - before) / count;
+  };
+  const measureSure = async (body: (index: number) => void): Promise<{ bytes: number | null; messages: number }> => {
+    for (let count = ALLOCATION_MESSAGES; count >= 1_000; count = Math.floor(count / 2)) {
+      const bytes = await measure(body, count);
+      if (bytes !== undefined) return { bytes: Math.round(bytes), messages: count };
+    }
+    return { bytes: null, messages: 0 };
+  };
+
+  const pipeline = await createPipeline(rig, { namespace: `bench-alloc-${process.pid}`, redisUrl: null, tap: false });
+  let accepted = 0;
+  const done = (outcome: Outcome): void => {
+    if (outcome.status === 'accepted') accepted++;
+  };
+  const audience = messages.map((entry, index) => ({ user: users[index % 1_000]!, text: entry.text }));
+  const perMessage = await measureSure((index) => pipeline.processWith(audience[index % audience.length]!, done));
+  await pipeline.close();
+
+  const bare = createSocket('udp4');
+  await new Promise<void>((done) => bare.connect(sink.address().port, '127.0.0.1', () => done()));
+  const datagram = encode(new Message('/lzx/colorizer/hue', { type: 'f', value: 0.4 }));
+  const perSend = await measureSure(() => bare.send(datagram));
+  bare.close();
+  sink.close();
+  process.stdout.write(`${JSON.stringify({ perMessage, perSend, accepted })}\n`);
+}
+
+function allocation(): Record<string, unknown> {
+  const child = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--max-semi-space-size=256', '--min-semi-space-size=256', '--import', 'tsx', fileURLToPath(import.meta.url)],
+    { env: { ...process.env, BENCH_PIPELINE_ALLOCATION_CHILD: '1' }, encoding: 'utf8', cwd: resolve(here, '..') },
+  );
+  const line = child.stdout.trim().split('\n').at(-1) ?? '';
+  try {
+    const result = JSON.parse(line) as { perMessage: { bytes: number | null; messages: number }; perSend: { bytes: number | null } };
+    return {
+      method:
+        'heap delta over N processWith() calls (1000 viewers, the bench mix) between forced GCs; young generation 256 MiB; PerformanceObserver(gc) saw no collection in the window',
+      messages: result.perMessage.messages,
+      bytesPerMessage: result.perMessage.bytes,
+      bareDgramSendBytes: result.perSend.bytes,
+      pipelineOwnBytesPerMessage:
+        result.perMessage.bytes !== null && result.perSend.bytes !== null ? result.perMessage.bytes - result.perSend.bytes : null,
+    };
+  } catch {
+    return { error: `the allocation child failed: ${child.stderr.slice(-500)}` };
+  }
+}
+
+// ───────────────────────── floors ─────────────────────────
 
 /** The floor for the network part: a pre-encoded packet, send → receive on loopback, one at a time. */
 async function udpFloor(samples: number): Promise<hdr.Histogram> {
   const port = await freePort();
   const receiver = createSocket('udp4');
   const sender = createSocket('udp4');
-  await new Promise<void>((resolve) => receiver.bind(port, '127.0.0.1', () => resolve()));
+  await new Promise<void>((done) => receiver.bind(port, '127.0.0.1', () => done()));
   const packet = encode(new Message('/lzx/colorizer/hue', { type: 'f', value: 0.4 }));
   const histogram = newHistogram();
   for (let index = 0; index < samples + 500; index++) {
-    const started = process.hrtime.bigint();
-    await new Promise<void>((resolve) => {
+    const started = monotonicNs();
+    await new Promise<void>((done) => {
       receiver.once('message', () => {
-        if (index >= 500) histogram.recordValue(Number(process.hrtime.bigint() - started));
-        resolve();
+        if (index >= 500) histogram.recordValue(Math.max(1, Math.round(monotonicNs() - started)));
+        done();
       });
       sender.send(packet, port, '127.0.0.1');
     });
@@ -58,127 +187,278 @@ async function redisFloor(samples: number): Promise<hdr.Histogram> {
   const redis = new Redis(REDIS_URL);
   const histogram = newHistogram();
   for (let index = 0; index < samples + 500; index++) {
-    const started = process.hrtime.bigint();
+    const started = monotonicNs();
     await redis.ping();
-    if (index >= 500) histogram.recordValue(Number(process.hrtime.bigint() - started));
+    if (index >= 500) histogram.recordValue(Math.max(1, Math.round(monotonicNs() - started)));
   }
   redis.disconnect();
   return histogram;
 }
 
-/** A converter stand-in in its own process: counts the datagrams it receives. */
+/** A converter stand-in in its own process: counts the OSC datagrams it receives. */
 async function startUdpSink(): Promise<{ port: number; stop: () => Promise<number> }> {
   const port = await freePort();
-  const code = `const s=require('node:dgram').createSocket({type:'udp4',recvBufferSize:8<<20});let n=0;s.on('message',()=>n++);s.bind(${port},'127.0.0.1',()=>process.stdout.write('ready\\n'));process.stdin.on('end',()=>{process.stdout.write(n+'\\n');process.exit(0)});process.stdin.resume();`;
+  const code = `const s=require('node:dgram').createSocket({type:'udp4',recvBufferSize:8<<20});let n=0;s.on('message',(d)=>{if(d.length>0)n++});s.bind(${port},'127.0.0.1',()=>process.stdout.write('ready\\n'));process.stdin.on('end',()=>{process.stdout.write(n+'\\n');process.exit(0)});process.stdin.resume();`;
   const child = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  while (!output.includes('ready')) await new Promise((resolve) => setTimeout(resolve, 10));
+  while (!output.includes('ready')) await new Promise((settle) => setTimeout(settle, 10));
   return {
     port,
     stop: async () => {
       // Let the last datagrams land before asking for the count.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await new Promise((settle) => setTimeout(settle, 200));
       child.stdin.end();
-      await new Promise((resolve) => child.once('exit', resolve));
+      await new Promise((settle) => child.once('exit', settle));
       return Number(output.trim().split('\n').at(-1));
     },
   };
 }
 
-async function benchRig(): Promise<RigConfig> {
-  const demo = await loadRig();
-  const port = await freePort();
-  // Limits high and cooldowns off: this measures the pipeline, not the limiter saying no.
-  return RigSchema.parse({
-    ...demo,
-    // The tap is the receiving end (the converter's place), as the UDP floor's receiver is.
-    osc: { host: '127.0.0.1', port, tapPort: port },
-    limiter: { userRate: 1e9, userBurst: 1e9, globalRate: 1e9, globalBurst: 1e9 },
-    variables: demo.variables.map((variable) => ({ ...variable, cooldownMs: 0 })),
-  });
-}
+// ───────────────────────── pipeline figures ─────────────────────────
 
 async function measure(redisUrl: string | null): Promise<Record<string, unknown>> {
-  const rig = await benchRig();
-  const pipeline: ChatPipeline = await createPipeline(rig, { namespace: `bench-${process.pid}-${redisUrl ? 'redis' : 'memory'}`, redisUrl });
+  const converter = createSocket({ type: 'udp4', recvBufferSize: 8 << 20 });
+  converter.on('message', () => undefined);
+  await new Promise<void>((done) => converter.bind(0, '127.0.0.1', () => done()));
+  const rig = await benchRig(converter.address().port);
+  const kind = redisUrl ? 'redis' : 'memory';
+  const pipeline: LabPipeline = await createPipeline(rig, { namespace: `bench-${process.pid}-${kind}`, redisUrl });
 
   // Latency: one message at a time, each awaited on the tap, like the UDP floor.
   const stages = Object.fromEntries(STAGES.map((stage) => [stage, newHistogram()]));
   let onTap: ((ns: number) => void) | undefined;
   pipeline.onDidTap((ns) => onTap?.(ns));
+  const record = (outcome: Outcome): void => {
+    for (const [stage, value] of Object.entries(outcome.timings)) if (value !== undefined) stages[stage]!.recordValue(Math.max(1, Math.round(value)));
+  };
   for (let index = 0; index < LATENCY_SAMPLES + 500; index++) {
-    const tapped = new Promise<number>((resolve) => (onTap = resolve));
+    const tapped = new Promise<number>((settle) => (onTap = settle));
     const outcome = await pipeline.process(message(index));
     const tapNs = await tapped;
     if (index < 500 || outcome.status !== 'accepted') continue;
-    for (const [stage, value] of Object.entries(outcome.timings)) if (value !== undefined) stages[stage]!.recordValue(Math.max(1, value));
-    stages['tap']!.recordValue(tapNs);
+    record(outcome);
+    stages['tap']!.recordValue(Math.max(1, Math.round(tapNs)));
   }
   onTap = undefined;
+
+  // Open loop at 5,000 msg/s: each message due at its planned time (dueAtNs), sent when due.
+  const openLoopE2e = newHistogram();
+  const openLoopTap = newHistogram();
+  const unsubscribe = pipeline.onDidTap((ns) => openLoopTap.recordValue(Math.max(1, Math.round(ns))));
+  const planned = OPEN_LOOP_RATE * OPEN_LOOP_SECONDS;
+  const intervalNs = 1e9 / OPEN_LOOP_RATE;
+  const openLoopDone = (outcome: Outcome): void => {
+    if (outcome.timings.e2e !== undefined) openLoopE2e.recordValue(Math.max(1, Math.round(outcome.timings.e2e)));
+  };
+  await new Promise<void>((finish) => {
+    const startNs = monotonicNs() + 1e6;
+    let next = 0;
+    const tick = (): void => {
+      const nowNs = monotonicNs();
+      while (next < planned && startNs + next * intervalNs <= nowNs) {
+        const base = message(next);
+        pipeline.processWith({ user: base.user, text: base.text, dueAtNs: startNs + next * intervalNs }, openLoopDone);
+        next++;
+      }
+      if (next < planned) setImmediate(tick);
+      else setTimeout(finish, 200);
+    };
+    setImmediate(tick);
+  });
+  unsubscribe.dispose();
 
   // Throughput: a second pipeline without the tap sends to a converter stand-in in another
   // process (as the converter is another device), with a bounded number of messages in flight.
   // Every 1,024 messages the loop yields, as a bot reading chat from sockets would.
   const sink = await startUdpSink();
-  const throughputPipeline = await createPipeline(
-    RigSchema.parse({ ...rig, osc: { host: '127.0.0.1', port: sink.port } }),
-    { namespace: `bench-${process.pid}-${redisUrl ? 'redis' : 'memory'}-throughput`, redisUrl, tap: false },
-  );
+  const { tapPort: _tapPort, ...osc } = rig.osc;
+  const throughputPipeline = await createPipeline(RigSchema.parse({ ...rig, osc: { ...osc, port: sink.port } }), {
+    namespace: `bench-${process.pid}-${kind}-throughput`,
+    redisUrl,
+    tap: false,
+  });
   let accepted = 0;
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < MESSAGES) {
-        const index = next++;
-        if (index % 1024 === 0) await new Promise((resolve) => setImmediate(resolve));
-        const outcome = await throughputPipeline.process(message(index));
-        if (outcome.status === 'accepted') accepted++;
-      }
-    }),
-  );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const count = (outcome: Outcome): void => {
+    if (outcome.status === 'accepted') accepted++;
+  };
+  const started = monotonicNs();
+  if (!redisUrl) {
+    // The memory path answers at once: no promise, no concurrency to manage.
+    for (let index = 0; index < MESSAGES; index++) {
+      if (index % 1024 === 0) await new Promise((settle) => setImmediate(settle));
+      throughputPipeline.processWith(message(index), count);
+    }
+  } else {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < MESSAGES) {
+          const index = next++;
+          if (index % 1024 === 0) await new Promise((settle) => setImmediate(settle));
+          count(await throughputPipeline.process(message(index)));
+        }
+      }),
+    );
+  }
+  const seconds = (monotonicNs() - started) / 1e9;
   const throughputCounters = throughputPipeline.counters();
   await throughputPipeline.close();
   const received = await sink.stop();
   const counters = pipeline.counters();
   await pipeline.close();
+  converter.close();
   return {
     throughputPerSecond: Math.round(MESSAGES / seconds),
     accepted,
     receivedByConverter: received,
     limiterFallbacks: counters.limiterFallbacks + throughputCounters.limiterFallbacks,
     stagesUs: Object.fromEntries(Object.entries(stages).filter(([, histogram]) => histogram.totalCount > 0).map(([stage, histogram]) => [stage, summary(histogram)])),
+    openLoop: { ratePerSecond: OPEN_LOOP_RATE, planned, e2eUs: summary(openLoopE2e), tapUs: summary(openLoopTap) },
   };
 }
 
+// ───────────────────────── commit script: evalsha µs per call ─────────────────────────
+
+/** A private redis-server for the script figures: its command statistics are the bench's alone. */
+async function privateRedis(): Promise<{ url: string; stop: () => void }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'cvlab-bench-redis-'));
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt++) {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      await probe.ping();
+      probe.disconnect();
+      break;
+    } catch {
+      probe.disconnect();
+      if (attempt > 100) throw new Error('the private redis-server did not start');
+      await new Promise((settle) => setTimeout(settle, 50));
+    }
+  }
+  return {
+    url,
+    stop: () => {
+      server.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** evalsha calls, µs and µs per call from INFO commandstats. */
+async function evalshaStats(redis: Redis): Promise<{ calls: number; usecPerCall: number }> {
+  const info = await redis.info('commandstats');
+  const line = info.split('\n').find((entry) => entry.startsWith('cmdstat_evalsha:')) ?? '';
+  const field = (name: string): number => Number(new RegExp(`${name}=([\\d.]+)`).exec(line)?.[1] ?? NaN);
+  return { calls: field('calls'), usecPerCall: field('usec_per_call') };
+}
+
+/** Runs `calls` commits of one script through EVALSHA (64 in flight) and reads Redis's own timing. */
+async function scriptCost(url: string, lua: string, keysOf: (user: string) => string[], argsOf: (user: string, index: number) => (string | number)[]): Promise<{ calls: number; usecPerCall: number }> {
+  const redis = new Redis(url);
+  await redis.flushall();
+  const sha = (await redis.script('LOAD', lua)) as string;
+  await redis.config('RESETSTAT');
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (next < SCRIPT_CALLS) {
+        const index = next++;
+        const user = users[index % 1_000]!;
+        const keys = keysOf(user);
+        await redis.evalsha(sha, keys.length, ...keys, ...argsOf(user, index));
+      }
+    }),
+  );
+  const stats = await evalshaStats(redis);
+  redis.disconnect();
+  return stats;
+}
+
+async function scriptFigures(rig: RigConfig): Promise<Record<string, unknown>> {
+  const server = await privateRedis();
+  const prefix = 'cvlab:{bench}:';
+  const assignment = (index: number): (string | number)[] => ['hue', 'a', (index % 100) / 100, 0.5, 1];
+  try {
+    const after = await scriptCost(
+      server.url,
+      redisCommitScript(rig),
+      (user) => [`${prefix}state`, `${prefix}u:${user}`],
+      (user, index) => [user, `{"i":"bench","w":${JSON.stringify(user)}`, `${prefix}changes`, '600000', '1e15', 1, ...assignment(index)],
+    );
+    let before: Record<string, unknown>;
+    try {
+      // The script as it was, taken from git and built for the same rig: the same Redis, the same calls.
+      const source = execFileSync('git', ['show', `${SCRIPT_BEFORE_COMMIT}:src/main/lab/pipeline/redis-commit.lua.ts`], { cwd: resolve(here, '..'), encoding: 'utf8' });
+      const dir = mkdtempSync(join(tmpdir(), 'cvlab-bench-script-'));
+      const file = join(dir, 'redis-commit-before.lua.ts');
+      const resolver = pathToFileURL(resolve(here, '../src/main/lab/pipeline/value-resolver.ts')).href;
+      writeFileSync(file, source.replace(/from '\.\/value-resolver'/, `from '${resolver}'`).replace(/from '\.\.\/\.\.\/\.\.\/shared\/rig'/, `from '${pathToFileURL(resolve(here, '../src/shared/rig.ts')).href}'`));
+      const old = (await import(pathToFileURL(file).href)) as { redisCommitScript: (rig: RigConfig) => string };
+      rmSync(dir, { recursive: true, force: true });
+      const stats = await scriptCost(
+        server.url,
+        old.redisCommitScript(rig),
+        (user) => [`${prefix}state`, `${prefix}u:${user}`, `${prefix}global`],
+        (user, index) => [user, `{"i":"bench","w":${JSON.stringify(user)}`, `${prefix}changes`, '600000', 1, ...assignment(index)],
+      );
+      before = { commit: SCRIPT_BEFORE_COMMIT, redisCalls: 10, ...stats };
+    } catch (error) {
+      before = { commit: SCRIPT_BEFORE_COMMIT, error: `could not run the earlier script: ${String(error).slice(0, 200)}` };
+    }
+    return { redis: 'private redis-server', callsEach: SCRIPT_CALLS, before, after: { redisCalls: 6, ...after } };
+  } finally {
+    server.stop();
+  }
+}
+
+// ───────────────────────── main ─────────────────────────
+
+if (process.env['BENCH_PIPELINE_ALLOCATION_CHILD'] === '1') {
+  await allocationChild();
+  process.exit(0);
+}
+
+const loadBefore = loadavg()[0] ?? 0;
+const allocated = allocation();
 const udp = await udpFloor(LATENCY_SAMPLES);
 const roundTrip = await redisFloor(LATENCY_SAMPLES);
 const memory = await measure(null);
 const redis = await measure(REDIS_URL);
+const script = await scriptFigures(await benchRig());
 const tapP50 = (result: Record<string, unknown>): number => (result['stagesUs'] as Record<string, { p50: number }>)['tap']!.p50;
+const openLoopP99Ms = (result: Record<string, unknown>): number => (result['openLoop'] as { e2eUs: { p99: number } }).e2eUs.p99 / 1000;
 const udpP50 = us(udp.getValueAtPercentile(50));
 const rttP50 = us(roundTrip.getValueAtPercentile(50));
 const ratios = {
-  memoryE2eTapP50VsUdpFloor: Math.round((tapP50(memory) / udpP50) * 100) / 100,
-  redisE2eTapP50VsUdpPlusRoundTrip: Math.round((tapP50(redis) / (udpP50 + rttP50)) * 100) / 100,
+  memoryE2eTapP50VsUdpFloor: round2(tapP50(memory) / udpP50),
+  redisE2eTapP50VsUdpPlusRoundTrip: round2(tapP50(redis) / (udpP50 + rttP50)),
 };
+const bytesPerMessage = allocated['bytesPerMessage'] as number | null | undefined;
 console.log(
   JSON.stringify({
     bench: 'pipeline',
     messages: MESSAGES,
     latencySamples: LATENCY_SAMPLES,
     unit: 'µs',
+    machine: { cpus: cpus().length, loadAverage1mBefore: round2(loadBefore), loadAverage1mAfter: round2(loadavg()[0] ?? 0), node: process.version },
     floors: { udpSendReceive: summary(udp), redisRoundTrip: summary(roundTrip) },
+    allocation: allocated,
     memory,
     redis,
+    commitScript: script,
     ratios,
     targets: {
       memoryE2eP50Within1_5xUdp: ratios.memoryE2eTapP50VsUdpFloor <= 1.5,
       memoryAtLeast100kPerSecond: (memory['throughputPerSecond'] as number) >= 100_000,
       redisE2eP50Within1_3xUdpPlusRtt: ratios.redisE2eTapP50VsUdpPlusRoundTrip <= 1.3,
       redisAtLeast30kPerSecond: (redis['throughputPerSecond'] as number) >= 30_000,
+      redisE2eP99Under2msAt5kPerSecond: openLoopP99Ms(redis) < 2,
+      atMost500BytesPerMessage: typeof bytesPerMessage === 'number' && bytesPerMessage <= 500,
     },
   }),
 );

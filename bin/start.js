@@ -79,7 +79,10 @@ if (!electron.binary && electron.reason !== 'the electron package is not install
   if (!electron.binary) electron = { reason: 'it could not be downloaded: is this machine offline?' };
 }
 if (electron.binary) {
-  const child = spawn(electron.binary, ['.', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+  // .npmrc's node-options (the install-time download switch) is no business of the app itself.
+  const env = { ...process.env };
+  if (env.NODE_OPTIONS?.includes('ELECTRON_SKIP_BINARY_DOWNLOAD')) delete env.NODE_OPTIONS;
+  const child = spawn(electron.binary, ['.', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env });
   child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 0)));
 } else {
   const port = process.env.CVLAB_PORT ?? '5170';

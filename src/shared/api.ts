@@ -89,8 +89,12 @@ const LoopbackProgressSchema = z.custom<LoopbackProgress>().meta({ id: 'Loopback
 const LoopbackEdgeSchema = z.custom<LoopbackEdge>().meta({ id: 'LoopbackEdge' });
 const LoopbackResultSchema = z.custom<LoopbackResult>().meta({ id: 'LoopbackResult' });
 
-/** Matched clock-model latencies counted into equal bins by the engine, for the histogram. */
-export const LatencyHistogramSchema = z.object({ startUs: z.number(), binUs: z.number(), counts: z.array(z.number()) });
+/**
+ * Matched clock-model latencies counted by the engine into log-spaced bins (equal ratios: a
+ * 2 ms bulk and a 9 ms tail both get bars of their own), for the histogram. `boundsUs` has
+ * one more entry than `counts`: bin i holds values in [boundsUs[i], boundsUs[i + 1]).
+ */
+export const LatencyHistogramSchema = z.object({ boundsUs: z.array(z.number()), counts: z.array(z.number().int().min(0)) });
 export type LatencyHistogram = z.output<typeof LatencyHistogramSchema>;
 
 /** The end of a loop-back run: its result and histogram, or why it failed. */
@@ -106,6 +110,15 @@ export const ProbeStateSchema = z.object({
   detail: z.string(),
 });
 export type ProbeState = z.output<typeof ProbeStateSchema>;
+
+/** What the loop-back side holds now: a console that opens (or reloads) starts from it. */
+export const LoopbackStateSchema = z.object({
+  probe: ProbeStateSchema,
+  running: z.boolean(),
+  /** The last run's outcome (kept until the next run ends), or null. */
+  last: LoopbackOutcomeSchema.nullable(),
+});
+export type LoopbackState = z.output<typeof LoopbackStateSchema>;
 
 /** A saved run's id as the store names it, or `latest`. */
 export const RunIdSchema = z
@@ -249,8 +262,13 @@ export const LAB_COMMANDS = {
     args: z.tuple([TrendRequestSchema]),
     result: z.array(TrendPointSchema),
   },
+  loopbackState: {
+    doc: 'The probe connection, whether a loop-back run is going on, and the last outcome.',
+    args: z.tuple([]),
+    result: LoopbackStateSchema,
+  },
   listProbePorts: {
-    doc: 'Serial ports a loop-back probe may sit on.',
+    doc: 'Serial ports a loop-back probe may sit on, and running probe emulators; probes that answered HELLO first.',
     args: z.tuple([]),
     result: z.array(ProbePortSchema),
   },
@@ -407,3 +425,6 @@ export type WireReply =
 
 /** The WebSocket path of the LabApi bridge. */
 export const LAB_SOCKET_PATH = '/lab';
+
+/** The close code `cvlab serve` ends a browser's socket with when its token is wrong or missing. */
+export const TOKEN_REFUSED_CLOSE_CODE = 4401;

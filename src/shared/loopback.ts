@@ -17,10 +17,30 @@ const channel = z.number().int().min(0).max(15);
 export const EdgeDirectionSchema = z.enum(['rise', 'fall']);
 export type EdgeDirection = z.output<typeof EdgeDirectionSchema>;
 
+/**
+ * How the probe's serial line reaches the host: `usb` a native-USB board (no baud on the wire),
+ * `uart` a UART behind a USB bridge, where each byte spends 10 bit times on the wire.
+ */
+export const ProbeLinkSchema = z.enum(['uart', 'usb']);
+export type ProbeLink = z.output<typeof ProbeLinkSchema>;
+
 /** A line the probe sends to the host, parsed. */
 export const ProbeLineSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('hello'), firmware: z.string().min(1).max(32), adcBits: z.number().int().min(1).max(24) }),
-  z.object({ kind: z.literal('pong'), seq, probeUs: probeMicroseconds }),
+  z.object({
+    kind: z.literal('hello'),
+    firmware: z.string().min(1).max(32),
+    adcBits: z.number().int().min(1).max(24),
+    /** Protocol 1.1: how the probe is attached; absent from a 1.0 probe. */
+    link: ProbeLinkSchema.optional(),
+  }),
+  z.object({
+    kind: z.literal('pong'),
+    seq,
+    /** When the PING's last byte was read, probe µs. */
+    rxUs: probeMicroseconds,
+    /** Right before the PONG's first byte was written, probe µs (a 1.0 probe's three-field PONG: rxUs). */
+    txUs: probeMicroseconds,
+  }),
   z.object({ kind: z.literal('ok'), command: z.literal('ARM') }),
   z.object({
     kind: z.literal('edge'),
@@ -55,6 +75,8 @@ export const LineCountsSchema = z.object({
   oversized: z.number().int().min(0),
   /** EDGE stamps earlier than the previous EDGE, or PONGs for a PING already answered or never sent. */
   outOfOrder: z.number().int().min(0),
+  /** Good lines carrying trailing fields this version does not know (a newer probe): used, and counted. */
+  extraFields: z.number().int().min(0).default(0),
 });
 export type LineCounts = z.output<typeof LineCountsSchema>;
 
@@ -81,6 +103,8 @@ export const LoopbackOptionsSchema = z.object({
   runPingIntervalMs: z.number().positive().max(10_000).default(20),
   /** Time the level is held low before ARM, so the probe starts from a known state. */
   settleMs: z.number().int().min(0).max(10_000).default(150),
+  /** No line from the probe for this long during a run (it is PINGed throughout): it went silent, the run ends. */
+  silenceTimeoutMs: z.number().int().min(100).max(60_000).default(1500),
   /** How long to wait for HELLO after opening the port. */
   helloTimeoutMs: z.number().int().min(100).max(60_000).default(3000),
   /** Half-width of the time window of PING samples used to map one edge (drift is not perfectly linear over hours). */
@@ -110,6 +134,18 @@ export const ClockFitSchema = z.object({
    * link, which no round-trip method can see); 0 when the bounds were not usable.
    */
   boundUs: z.number().min(0),
+  /**
+   * Whether the link's timing fits the model: `fits`; `slow-link` when even the quickest round
+   * trip is far above what the link should take (a USB-serial latency timer holding replies);
+   * `faster-than-wire` when replies come back quicker than a UART at the stated baud could carry
+   * them (the link is native USB, or the baud is wrong); `loose` when the exchanges leave a wide
+   * bound. Absent from fits made before protocol 1.1.
+   */
+  linkFit: z.enum(['fits', 'slow-link', 'faster-than-wire', 'loose']).optional(),
+  /** Shortest round trip the link could give (serialisation both ways + the probe's turnaround), µs. */
+  expectedMinRoundTripUs: z.number().min(0).optional(),
+  /** Median turnaround the probe reported (tx − rx), µs: 0 for a 1.0 probe. */
+  medianTurnaroundUs: z.number().min(0).optional(),
 });
 export type ClockFit = z.output<typeof ClockFitSchema>;
 
@@ -156,7 +192,22 @@ export const LoopbackResultSchema = z.object({
   variable: z.string(),
   address: z.string(),
   port: z.string(),
-  probe: z.object({ firmware: z.string(), adcBits: z.number().int() }).nullable(),
+  probe: z.object({ firmware: z.string(), adcBits: z.number().int(), link: ProbeLinkSchema.optional() }).nullable(),
+  /** The link as the clock model used it (rig or HELLO), with the USB-serial latency timer when known. */
+  link: z
+    .object({
+      kind: ProbeLinkSchema,
+      /** Where the kind came from: the rig's serial section, the probe's HELLO, or assumed (1.0 probe, no rig entry). */
+      source: z.enum(['rig', 'hello', 'assumed']),
+      baud: z.number().int().positive(),
+      /** Linux USB-serial latency timer of the adapter, ms; null when there is none or it cannot be read. */
+      latencyTimerMs: z.number().nullable(),
+    })
+    .optional(),
+  /** The rig's latency target and whether the clock-model p99 met it (null: no edge measured). */
+  target: z.object({ latencyMs: z.number().positive(), passed: z.boolean().nullable() }).optional(),
+  /** Why the run stopped early, as a code the hosts word: the probe went silent, the port closed, or a request. */
+  stopKind: z.enum(['silent', 'closed', 'requested']).nullable().optional(),
   options: LoopbackOptionsSchema,
   thresholdMv: z.number().int(),
   /** true when every edge was sent and waited for; false when the run stopped early. */
@@ -188,9 +239,18 @@ export interface LoopbackProgress {
   total: number;
 }
 
+/** The latency promise when the rig names none: a chat message moves the picture in under 10 ms. */
+export const DEFAULT_LATENCY_TARGET_MS = 10;
+
 /** A probe port as the port picker lists it. */
 export const ProbePortSchema = z.object({
   path: z.string(),
+  /** A probe answered HELLO on this port. */
+  probe: z.object({ firmware: z.string(), adcBits: z.number().int(), link: ProbeLinkSchema.optional() }).optional(),
+  /** A running `cvlab probe-emulator` serves this port. */
+  emulator: z.object({ pid: z.number().int() }).optional(),
+  /** Linux USB-serial latency timer, ms, where the adapter has one. */
+  latencyTimerMs: z.number().optional(),
   manufacturer: z.string().optional(),
   serialNumber: z.string().optional(),
   vendorId: z.string().optional(),

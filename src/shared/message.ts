@@ -10,6 +10,11 @@ export const ChatMessageSchema = z.object({
    * scheduled time, so queueing delay counts toward end-to-end latency.
    */
   dueNs: z.bigint().optional(),
+  /**
+   * The same due time as a plain number (process.hrtime ns; monotonicNs() in the engine): the
+   * allocation-free form a load run uses. Wins over dueNs when both are given.
+   */
+  dueAtNs: z.number().optional(),
 });
 export type ChatMessage = z.output<typeof ChatMessageSchema>;
 

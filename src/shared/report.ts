@@ -178,6 +178,15 @@ export interface PercentileComparisonRow {
   readonly change: number | null;
 }
 
+export interface TotalComparisonRow {
+  readonly name: 'throughput' | 'errors.rate';
+  readonly unit: 'per_second' | 'ratio';
+  readonly baseline: number | null;
+  readonly candidate: number | null;
+  /** candidate / baseline − 1; null when either is missing or the baseline is 0. */
+  readonly change: number | null;
+}
+
 /** A run compared with its baseline (or with another run). */
 export interface RunComparison {
   readonly baseline: RunListEntry;
@@ -187,6 +196,10 @@ export interface RunComparison {
   readonly verdict: ComparisonVerdict;
   /** Plain words: why the verdict is what it is. */
   readonly reason: string;
+  /** Run-level figures side by side (throughput in /s, error rate as a ratio). */
+  readonly totals?: readonly TotalComparisonRow[];
+  /** Plain words for each way the two runs' set-ups differ (scenario, load, rig, machine): the comparison may mislead. */
+  readonly differences?: readonly string[];
   /** Percentile curves of both runs' e2e histograms, for the overlay chart. */
   readonly curves: {
     readonly baseline: readonly { quantile: number; valueMs: number }[];

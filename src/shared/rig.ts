@@ -126,6 +126,10 @@ export const RigSchema = strictObject({
   serial: strictObject({
     path: z.string().min(1).max(1000, 'too long: at most 1000 characters'),
     baud: z.number().int().positive().default(115200),
+    /** How the probe is attached (overrides its HELLO): `uart` behind a USB bridge, `usb` native. */
+    link: z.enum(['uart', 'usb']).optional(),
+    /** The hardware latency promise a loop-back run is judged against (p99), ms. */
+    latencyTargetMs: z.number().positive().max(10_000).optional(),
   }).optional(),
   limiter: LimiterSchema.default(LimiterSchema.parse({})),
   variables: z

@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { freePort } from '../setup/services';
 import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from '../setup/chromium';
@@ -64,6 +64,48 @@ function scopeImage(): Promise<string> {
     .evaluate((canvas) => (canvas as unknown as { toDataURL(): string }).toDataURL());
 }
 
+/** Screenshots of the page shown now at both bench sizes, into artifacts/ (looked at by a person). */
+async function screenshots(name: string): Promise<void> {
+  mkdirSync(join(ROOT, 'artifacts'), { recursive: true });
+  for (const [width, height] of SIZES) {
+    await page.setViewportSize({ width, height });
+    await page.screenshot({ path: join(ROOT, 'artifacts', `${name}-${width}x${height}.png`) });
+  }
+  await page.setViewportSize({ width: 1440, height: 900 });
+}
+
+const SIZES = [
+  [1440, 900],
+  [1024, 700],
+] as const;
+
+/** How far the shown page scrolls sideways at 1024×700 (0 when it fits), once the layout settled. */
+async function sidewaysOverflow(): Promise<number> {
+  await page.setViewportSize({ width: 1024, height: 700 });
+  let overflow = -1;
+  const measure = async (): Promise<number> =>
+    (overflow = Number(
+      await page.evaluate(`(() => {
+        const scrollers = [document.scrollingElement, document.querySelector('main.content')];
+        return Math.max(...scrollers.map((element) => element ? element.scrollWidth - element.clientWidth : 0));
+      })()`),
+    ));
+  await expect
+    .poll(measure, { timeout: 5000 })
+    .toBe(0)
+    .catch(() => undefined);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  return overflow;
+}
+
+/** Frames the main scope holds and the run time of its oldest one. */
+async function scopeHistory(): Promise<{ frames: number; firstSeconds: number }> {
+  const canvas = page.locator('[data-page=run] .scope-main .scope-canvas');
+  const frames = Number((await canvas.getAttribute('data-frames')) ?? 0);
+  const firstSeconds = Number((await canvas.getAttribute('data-first-seconds')) || Number.NaN);
+  return { frames, firstSeconds };
+}
+
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(`No Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH).`);
@@ -96,10 +138,18 @@ beforeAll(async () => {
     },
   );
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   await page.goto(consoleUrl.href);
   await page.getByTestId('connection').getByText('connected').waitFor({ timeout: 10_000 });
 }, 180_000);
+
+// What the page showed when a step failed, beside the server's log.
+afterEach(async ({ task }) => {
+  if (task.result?.state === 'fail' && page)
+    await page.screenshot({
+      path: join(ROOT, 'artifacts', `failed-${task.name.slice(0, 40).replace(/\W+/g, '-')}.png`),
+    });
+});
 
 afterAll(async () => {
   await browser?.close();
@@ -108,6 +158,24 @@ afterAll(async () => {
 });
 
 describe('the console in a browser', () => {
+  it('says so on the whole page when the token is wrong or missing', async () => {
+    const other = await browser!.newPage({ viewport: { width: 1024, height: 700 } });
+    try {
+      await other.goto(`${consoleUrl.origin}/#token=wrong-token`);
+      const refused = other.getByTestId('token-refused');
+      await refused.waitFor({ timeout: 10_000 });
+      expect(await refused.textContent()).toMatch(/token was refused.*cvlab serve/s);
+      await other.screenshot({ path: join(ROOT, 'artifacts', 'token-refused-1024x700.png') });
+      await other.goto(`${consoleUrl.origin}/`);
+      await other.reload();
+      await expect
+        .poll(() => other.getByTestId('token-refused').textContent(), { timeout: 10_000 })
+        .toMatch(/no access token/);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('loads the demo rig and shows its connection status', async () => {
     await page.keyboard.press('Alt+1');
     const rigPage = page.locator('[data-page=rig]');
@@ -117,13 +185,19 @@ describe('the console in a browser', () => {
     expect(await rigPage.locator('.form-field.invalid .field-problem').first().textContent()).toMatch(
       /port between 1 and 65535/,
     );
-    expect(await rigPage.getByRole('button', { name: 'Use this rig' }).isDisabled()).toBe(true);
+    await expect.poll(() => rigPage.getByRole('button', { name: 'Use this rig' }).isDisabled()).toBe(true);
     await rigPage.locator('input[data-path="osc.port"]').fill(String(oscPort));
     await rigPage.locator('input[data-path="osc.tapPort"]').fill(String(tapPort));
+    // A tight global cap: most of the burst is refused, so the "global cap" alert fires for certain.
+    await rigPage.locator('input[data-path="limiter.globalRate"]').fill('100');
+    await rigPage.locator('input[data-path="limiter.globalBurst"]').fill('20');
+    await expect.poll(() => rigPage.getByTestId('rig-not-in-use').count()).toBe(1);
     await rigPage.getByRole('button', { name: 'Use this rig' }).click();
-    await expect.poll(() => rigPage.locator('.notice').textContent()).toContain('Runs now use rig "demo"');
+    await expect.poll(() => rigPage.getByTestId('rig-message').textContent()).toContain('Runs now use rig "demo"');
+    await expect.poll(() => rigPage.getByTestId('rig-not-in-use').count()).toBe(0);
     await expect.poll(() => rigPage.getByLabel('connection status').locator('li').count(), { timeout: 10_000 }).toBe(6);
     expect(await rigPage.getByLabel('connection status').textContent()).toContain('Redis');
+    await screenshots('rig');
   });
 
   it('shows an invalid scenario field inline and will not start it', async () => {
@@ -139,49 +213,82 @@ describe('the console in a browser', () => {
     expect(await field.locator('.field-problem').textContent({ timeout: 5000 })).toMatch(
       />=\s*1|at least 1|too small/i,
     );
-    expect(await scenarios.getByRole('button', { name: 'Start run' }).isDisabled()).toBe(true);
+    await expect.poll(() => scenarios.getByRole('button', { name: 'Start run' }).isDisabled()).toBe(true);
+    await expect.poll(() => scenarios.getByTestId('scenario-modified').count()).toBe(1);
     await page.keyboard.press('Alt+3');
-    expect(await page.locator('[data-page=run]').getByRole('button', { name: 'Start', exact: true }).isDisabled()).toBe(
-      true,
-    );
+    const run = page.locator('[data-page=run]');
+    await expect.poll(() => run.getByRole('button', { name: 'Start', exact: true }).isDisabled()).toBe(true);
+    // Why, on the page itself.
+    await expect.poll(() => run.getByTestId('start-blocked').textContent()).toMatch(/invalid fields/);
     await page.keyboard.press('Alt+2');
     // Long enough a burst to watch: 4000 messages spread over 12 s.
     await messages.fill('4000');
     await scenarios.locator('input[data-path="executor.window"]').fill('12s');
-    expect(await scenarios.getByRole('button', { name: 'Start run' }).isEnabled()).toBe(true);
+    await expect.poll(() => scenarios.getByRole('button', { name: 'Start run' }).isEnabled()).toBe(true);
+    await screenshots('scenarios');
+    // The edited burst runs under its own name, apart from burst's trend and baseline.
+    await page.keyboard.press('Alt+3');
+    await expect.poll(() => page.locator('[data-page=run]').getByTestId('run-title').textContent()).toBe('burst-draft');
+    await page.keyboard.press('Alt+2');
   }, 30_000);
 
   it('runs the burst scenario with a moving scope, pauses, resumes, stops and shows the summary', async () => {
     const run = page.locator('[data-page=run]');
     await page.locator('[data-page=scenarios]').getByRole('button', { name: 'Start run' }).click();
-    // The first run opens the embedded database before it starts.
-    await expect.poll(() => run.isVisible(), { timeout: 20_000 }).toBe(true);
+    // The first run opens the embedded database before it starts (slow on a busy machine).
+    await expect.poll(() => run.isVisible(), { timeout: 90_000 }).toBe(true);
     await expect.poll(() => run.getByRole('progressbar').textContent(), { timeout: 20_000 }).toMatch(/sent/);
 
     const first = await scopeImage();
-    await page.waitForTimeout(1500);
-    expect(await scopeImage()).not.toBe(first);
-    mkdirSync(join(ROOT, 'artifacts'), { recursive: true });
-    await page.screenshot({ path: join(ROOT, 'artifacts', 'run-page.png') });
+    await expect.poll(scopeImage, { timeout: 10_000 }).not.toBe(first);
+    await screenshots('run-page-running');
+    expect(await sidewaysOverflow()).toBe(0);
 
     await run.getByRole('button', { name: 'Pause' }).click();
     await expect.poll(() => run.getByText('FROZEN').count()).toBe(1);
-    await page.waitForTimeout(300);
-    const frozen = await scopeImage();
+    // Frozen: the picture settles and then stays while the run goes on underneath.
+    let frozen = await scopeImage();
+    await expect
+      .poll(async () => {
+        const now = await scopeImage();
+        const same = now === frozen;
+        frozen = now;
+        return same;
+      })
+      .toBe(true);
     const progressBefore = await run.getByRole('progressbar').textContent();
-    await page.waitForTimeout(1500);
+    await expect.poll(() => run.getByRole('progressbar').textContent()).not.toBe(progressBefore); // the run went on
     expect(await scopeImage()).toBe(frozen);
-    expect(await run.getByRole('progressbar').textContent()).not.toBe(progressBefore); // the run went on
 
     await run.getByRole('button', { name: 'Resume' }).click();
-    await page.waitForTimeout(800);
-    expect(await scopeImage()).not.toBe(frozen);
+    await expect.poll(scopeImage).not.toBe(frozen);
 
     // Cursors from the keyboard: A on the newest frame, B a second later; the readout shows Δt.
     await page.keyboard.press('a');
-    await page.waitForTimeout(1100);
-    await page.keyboard.press('b');
-    await expect.poll(() => run.getByTestId('cursor-readout').textContent()).toMatch(/Δt [1-9]\.\d\d s/);
+    await expect.poll(() => run.getByTestId('cursor-readout').textContent()).toMatch(/A \d+\.\d\d s/);
+    const placedA = await run.getByRole('progressbar').textContent();
+    await expect
+      .poll(async () => {
+        await page.keyboard.press('b');
+        return run.getByTestId('cursor-readout').textContent();
+      })
+      .toMatch(/Δt [1-9]\.\d\d s/);
+    expect(placedA).toBeTruthy();
+
+    // A reload mid-run: the scope gets the run's history back, not only what comes after.
+    const before = await scopeHistory();
+    expect(before.frames).toBeGreaterThan(10);
+    await page.reload();
+    await page.getByTestId('connection').getByText('connected').waitFor({ timeout: 10_000 });
+    await expect
+      .poll(
+        async () => {
+          const after = await scopeHistory();
+          return after.frames >= before.frames && after.firstSeconds <= before.firstSeconds + 0.001;
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(true);
 
     await run.getByRole('button', { name: 'Stop' }).click();
     const verdict = run.getByTestId('run-verdict');
@@ -190,12 +297,50 @@ describe('the console in a browser', () => {
     const summary = run.getByLabel('run summary');
     expect(await summary.textContent()).toContain('stopped');
     expect(await summary.getByRole('table').first().textContent()).toContain('e2e.p99');
-  }, 90_000);
+
+    // After the run the tiles show the whole run, exactly as the summary's stage table does.
+    const e2eRow = summary.locator('table.stage-table tbody tr', { hasText: /^e2e/ }).first();
+    const cells = await e2eRow.locator('td').allTextContents();
+    await expect.poll(() => run.getByTestId('numeral-e2eP50').textContent()).toBe(cells[1]);
+    expect(await run.getByTestId('numeral-e2eP99').textContent()).toBe(cells[3]);
+    expect(await run.getByTestId('numeral-e2eMax').textContent()).toBe(cells[5]);
+    expect(await run.getByTestId('run-p99').textContent()).toBe(cells[4]);
+    expect(await run.getByTestId('numerals-caption').textContent()).toMatch(/whole run/);
+    expect(await run.getByRole('button', { name: 'Pause' }).isDisabled()).toBe(true);
+    await screenshots('run-page-finished');
+    expect(await sidewaysOverflow()).toBe(0);
+
+    // A fresh load after the finish: summary, tiles and the whole trace are all there.
+    const finished = await scopeHistory();
+    await page.reload();
+    await page.getByTestId('connection').getByText('connected').waitFor({ timeout: 10_000 });
+    await expect.poll(() => run.getByTestId('run-verdict').count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => scopeHistory(), { timeout: 10_000 }).toEqual(finished);
+    await expect.poll(() => run.getByTestId('numeral-e2eP99').textContent()).toBe(cells[3]);
+  }, 240_000);
+
+  it('lists the alerts of the run, one row each with units, and keeps them across a reload', async () => {
+    await page.keyboard.press('Alt+6');
+    const alerts = page.locator('[data-page=alerts]');
+    const rows = alerts.getByRole('table', { name: 'alerts' }).locator('tbody tr');
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    const text = await alerts.textContent();
+    expect(text).toContain('global cap');
+    expect(text).toMatch(/\d\d:\d\d:\d\d/); // a local 24-hour time, not Unix seconds
+    expect(text).toMatch(/\d %/); // the rate with its unit
+    const count = await rows.count();
+    await screenshots('alerts');
+    await page.reload();
+    await page.getByTestId('connection').getByText('connected').waitFor({ timeout: 10_000 });
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(count);
+    // After the run every alert has resolved: none stays red.
+    expect(await alerts.locator('tbody tr[data-alert-state=firing]').count()).toBe(0);
+  }, 60_000);
 
   it('lists the run on the Reports page, opens its report and marks it as the baseline', async () => {
     await page.keyboard.press('Alt+5');
     const reports = page.locator('[data-page=reports]');
-    const row = reports.getByLabel('saved runs').locator('tbody tr', { hasText: 'burst' }).first();
+    const row = reports.getByLabel('saved runs').locator('tbody tr', { hasText: 'burst-draft' }).first();
     // The run is saved as it goes; ask again until the list has it.
     await expect
       .poll(
@@ -208,10 +353,15 @@ describe('the console in a browser', () => {
       .toBe(1);
     await row.click();
     const report = reports.getByLabel('report');
-    await report.getByRole('heading', { name: /burst on demo/ }).waitFor({ timeout: 10_000 });
+    await report.getByRole('heading', { name: /burst-draft on demo/ }).waitFor({ timeout: 10_000 });
     expect(await report.getByRole('table').first().textContent()).toContain('e2e');
-    await report.getByRole('button', { name: 'Mark baseline' }).click();
+    await screenshots('reports');
+    expect(await sidewaysOverflow()).toBe(0);
+    // No baseline yet: the page offers the button, not a command to type.
+    await report.getByRole('button', { name: 'Compare with baseline' }).click();
+    await report.getByTestId('no-baseline').getByRole('button', { name: 'Mark this run as the baseline' }).click();
     await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('baseline');
+    await expect.poll(() => report.getByRole('button', { name: 'Mark baseline' }).isDisabled()).toBe(true);
   }, 60_000);
 
   it('measures the loop-back through the probe emulator: connect, calibrate, run, histogram', async () => {
@@ -235,16 +385,65 @@ describe('the console in a browser', () => {
     await loopback.getByLabel('latency histogram').waitFor({ timeout: 30_000 });
     expect(await loopback.getByRole('progressbar').textContent()).toMatch(/60\/60 sent · 60 matched · 0 missed/);
     expect(await loopback.getByRole('table', { name: 'Latency' }).textContent()).toContain('clock model');
+    await screenshots('loopback');
   }, 60_000);
 
+  it('compares a second, smaller run with the baseline: p, α, effect size and the set-up difference', async () => {
+    await page.keyboard.press('Alt+2');
+    const scenarios = page.locator('[data-page=scenarios]');
+    await scenarios.getByRole('button', { name: /^mixed/ }).click();
+    await scenarios.getByRole('button', { name: /^burst/ }).click();
+    await scenarios.locator('input[data-path="executor.messages"]').fill('1500');
+    await scenarios.locator('input[data-path="executor.window"]').fill('3s');
+    await expect.poll(() => scenarios.getByTestId('scenario-modified').count()).toBe(1);
+    await scenarios.getByRole('button', { name: 'Start run' }).click();
+    const run = page.locator('[data-page=run]');
+    // The previous run's summary is on the page until this one ends: wait for this one's.
+    await expect
+      .poll(() => run.getByRole('progressbar').textContent(), { timeout: 60_000 })
+      .toMatch(/finished: burst-draft · [\d.]+ s · 1,500 sent/);
+
+    await page.keyboard.press('Alt+5');
+    const reports = page.locator('[data-page=reports]');
+    const rows = reports.getByLabel('saved runs').locator('tbody tr', { hasText: 'burst-draft' });
+    await expect
+      .poll(
+        async () => {
+          await reports.getByRole('button', { name: 'Refresh' }).click();
+          return rows.count();
+        },
+        { timeout: 20_000, interval: 500 },
+      )
+      .toBe(2);
+    await rows.first().click(); // newest first
+    const report = reports.getByLabel('report');
+    await expect.poll(() => report.getByRole('button', { name: 'Compare with baseline' }).isEnabled()).toBe(true);
+    await report.getByRole('button', { name: 'Compare with baseline' }).click();
+    const comparison = report.getByLabel('comparison');
+    await comparison.waitFor({ timeout: 10_000 });
+    expect(await comparison.textContent()).toMatch(
+      /p = [\d.e-]+ [<≥] α = 0\.01.*Cliff's δ = -?[\d.]+ \((negligible|small|medium|large)\)/s,
+    );
+    expect(await report.getByTestId('comparison-differences').textContent()).toMatch(
+      /executor messages differs: 4000 .* 1500/,
+    );
+    expect(await report.getByRole('table', { name: 'against the baseline' }).textContent()).toMatch(
+      /p99\.9.*throughput.*errors/s,
+    );
+    await screenshots('reports-compared');
+    expect(await sidewaysOverflow()).toBe(0);
+  }, 120_000);
+
   it('refuses a WebSocket without the token, in the browser and from a tool', async () => {
-    // A string, so the browser's own WebSocket is used (not the ws import of this file).
-    const opened = await page.evaluate(`new Promise((resolve) => {
+    // A string, so the browser's own WebSocket is used (not the ws import of this file). The page
+    // is told by a close code it can read; no call gets through.
+    const closed = await page.evaluate(`new Promise((resolve) => {
       const socket = new WebSocket('ws://${consoleUrl.host}/lab');
-      socket.onopen = () => resolve(true);
-      socket.onclose = () => resolve(false);
+      socket.onopen = () => socket.send(JSON.stringify({ type: 'call', id: 1, command: 'about', args: [] }));
+      socket.onmessage = () => resolve('answered');
+      socket.onclose = (event) => resolve(event.code);
     })`);
-    expect(opened).toBe(false);
+    expect(closed).toBe(4401);
     const status = await new Promise<number>((resolve, reject) => {
       const socket = new WebSocket(`ws://${consoleUrl.host}/lab?token=wrong`);
       socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));

@@ -7,10 +7,15 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { captureEnvironment } from '../../src/main/lab/report/capture-environment';
 import { ReportService } from '../../src/main/lab/report/report-service';
-import { createSyntheticRun } from '../../src/main/lab/report/synthetic-run';
+import { createSyntheticRun } from '../fixtures/synthetic-run';
 import { RunRecorder } from '../../src/main/lab/store/run-recorder';
 import { Store } from '../../src/main/lab/store/store';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../setup/chromium';
+
+/** The node project has no DOM types: the one SVG method used. */
+interface Drawn {
+  getBBox(): { x: number; width: number };
+}
 
 const artifacts = resolve(__dirname, '../../artifacts');
 let browser: Browser;
@@ -71,6 +76,13 @@ it('shows its charts in Chromium, loads nothing from the network and prints on A
       paths: [...svg.querySelectorAll('path')].filter((path) => (path.getAttribute('d') ?? '').split('L').length > 5)
         .length,
       width: svg.getBoundingClientRect().width,
+      // Legend names measured as drawn: each must end inside the chart, never cut at its edge.
+      legendsInside: [...svg.querySelectorAll('text.legend')].every(
+        (text) =>
+          (text as unknown as Drawn).getBBox().x + (text as unknown as Drawn).getBBox().width <=
+          (svg as unknown as { viewBox: { baseVal: { width: number } } }).viewBox.baseVal.width,
+      ),
+      legends: [...svg.querySelectorAll('text.legend')].map((text) => text.textContent),
     })),
   );
   expect(charts.map((chart) => chart.title)).toEqual(
@@ -84,7 +96,9 @@ it('shows its charts in Chromium, loads nothing from the network and prints on A
   for (const chart of charts) {
     expect(chart.paths, `chart "${chart.title}" has drawn lines`).toBeGreaterThan(0);
     expect(chart.width).toBeGreaterThan(300);
+    expect(chart.legendsInside, `every legend of "${chart.title}" fits: ${chart.legends.join(', ')}`).toBe(true);
   }
+  expect(charts.find((chart) => chart.title === 'e2e latency over time')?.legends).toContain('10 ms target');
   expect(await page.textContent('.comparison .badge')).toBe('regressed');
   expect(await page.textContent('body')).toContain('e2e p99 above 5 ms for 2 s');
   expect(requests).toEqual([]);

@@ -13,6 +13,7 @@ import { PgliteDatabase } from '../../src/main/lab/store/pglite-database';
 import { quoteIdentifier } from '../../src/main/lab/store/pg-database';
 import { Store } from '../../src/main/lab/store/store';
 import { databaseUrl } from '../setup/services';
+import { waitFor } from '../setup/wait-for';
 
 const folder = mkdtempSync(join(tmpdir(), 'cvlab-audit-'));
 const schema = `cvlab_test_${Math.random().toString(36).slice(2, 10)}`;
@@ -116,7 +117,7 @@ describe.each([
     await log.drain();
     expect(await store().audit.count(`${name}-3`)).toBe(2);
     log.startRetention(7 * 86_400_000, 50);
-    for (let waited = 0; waited < 5_000 && (await store().audit.count(`${name}-3`)) > 1; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(async () => (await store().audit.count(`${name}-3`)) <= 1, 'the retention job to remove the old row');
     expect(await store().audit.count(`${name}-3`)).toBe(1);
     await log.close();
   });
@@ -141,7 +142,8 @@ describe('AuditLog while the table is locked', () => {
       log.record(outcome(index));
       if (index % 100 === 99) await new Promise((resolve) => setTimeout(resolve, 40));
     }
-    // The lock is still held, yet batches moved on: to the spool, not stuck behind the lock.
+    // The lock is still held, yet batches move on: to the spool, not stuck behind the lock.
+    await waitFor(() => log.counters().spooled > 0, 'a batch to reach the spool while the table is locked');
     const during = log.counters();
     expect(during.spooled).toBeGreaterThan(0);
     expect(during.pending).toBeLessThan(3_000);

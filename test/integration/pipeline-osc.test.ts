@@ -23,6 +23,8 @@ async function listenUdp(port: number): Promise<{ socket: Socket; next: () => Pr
   const queue: Buffer[] = [];
   const waiters: ((datagram: Buffer) => void)[] = [];
   socket.on('message', (datagram) => {
+    // The pipeline's start-up probe is an empty datagram; a converter ignores it.
+    if (datagram.length === 0) return;
     const waiter = waiters.shift();
     if (waiter) waiter(datagram);
     else queue.push(datagram);

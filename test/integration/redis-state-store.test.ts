@@ -92,7 +92,7 @@ describe('RedisStateStore against the real Redis', () => {
     expect((await store.commit('bob', [set('hue', 0.2)])).ok).toBe(true);
     await sleep(250); // one token every 200 ms
     expect((await store.commit('alice', [set('hue', 0.3)])).ok).toBe(true);
-    expect(store.counters()).toEqual({ fallbacks: 0, redisErrors: 0 });
+    expect(store.counters()).toEqual({ fallbacks: 0, redisErrors: 0, lateApplied: 0 });
   });
 
   it('holds the global cap across two instances sharing one namespace', async () => {
@@ -209,10 +209,11 @@ describe('RedisStateStore against the real Redis', () => {
     const store = await createStateStore(rigWith(slow), { redisUrl: redisUrl(), namespace, instanceId: 'a', keyTtlMs: 60_000 });
     for (let index = 0; index < 50; index++) await store.commit(`viewer${index}`, [set('hue', index / 50)]);
     const keys = await keysOf(namespace);
+    // The global bucket is a field of the state hash: the hash and one bucket per user.
     expect(keys).toContain(`cvlab:{${namespace}}:state`);
-    expect(keys).toContain(`cvlab:{${namespace}}:global`);
     expect(keys).toContain(`cvlab:{${namespace}}:u:viewer7`);
-    expect(keys.length).toBe(52);
+    expect(keys.length).toBe(51);
+    expect(await admin.hexists(`cvlab:{${namespace}}:state`, '@g')).toBe(1);
     for (const key of keys) {
       const ttl = await admin.pttl(key);
       expect(ttl, key).toBeGreaterThan(0);
@@ -289,7 +290,7 @@ describe('RedisStateStore against the real Redis', () => {
       opened.push(store);
       await untilRedisAnswers(store);
       expect((await store.commit('alice', [set('hue', 0.1)])).ok).toBe(true);
-      expect(store.counters()).toEqual({ fallbacks: 0, redisErrors: 0 });
+      expect(store.counters()).toEqual({ fallbacks: 0, redisErrors: 0, lateApplied: 0 });
       // Redis stops answering (bytes held back, as on a congested link).
       relay.stall();
       const started = performance.now();
@@ -297,7 +298,7 @@ describe('RedisStateStore against the real Redis', () => {
       const waitedMs = performance.now() - started;
       expect(result).toMatchObject({ ok: true, changes: [{ version: 2 }] });
       if (result.ok) expect(result.changes[0]?.value).toBeCloseTo(0.3, 12);
-      expect(store.counters()).toEqual({ fallbacks: 1, redisErrors: 1 });
+      expect(store.counters()).toEqual({ fallbacks: 1, redisErrors: 1, lateApplied: 0 });
       // Bounded by the command timeout, not by Redis: a generous margin for a busy machine.
       expect(waitedMs).toBeLessThan(2000);
       relay.resume();

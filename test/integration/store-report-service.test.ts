@@ -3,7 +3,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReportService } from '../../src/main/lab/report/report-service';
-import { createSyntheticRun } from '../../src/main/lab/report/synthetic-run';
+import { createSyntheticRun } from '../fixtures/synthetic-run';
 import { quoteIdentifier } from '../../src/main/lab/store/pg-database';
 import { RunRecorder } from '../../src/main/lab/store/run-recorder';
 import { Store, type StoreOptions } from '../../src/main/lab/store/store';

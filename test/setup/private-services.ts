@@ -8,6 +8,9 @@ import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './global-services';
+import { waitFor } from './wait-for';
+
+export { waitFor };
 
 const cleanups = new Set<() => void>();
 process.once('exit', () => {
@@ -31,15 +34,6 @@ function answersTcp(port: number, timeoutMs = 500): Promise<boolean> {
     socket.once('error', () => done(false));
     socket.connect(port, '127.0.0.1', () => done(true));
   });
-}
-
-/** Polls `condition` until it holds or `timeoutMs` passes (then throws naming `what`). */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000, everyMs = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
 }
 
 /** Signals every process of a process tree (the root first), ignoring ones already gone. */

@@ -174,7 +174,7 @@ describe('MemoryStateStore', () => {
       rotate: { value: -10, version: 2, writer: 'bob' },
       shape: { value: 2, version: 1, writer: 'alice' },
     });
-    expect(store.counters()).toEqual({ fallbacks: 0, redisErrors: 0 });
+    expect(store.counters()).toEqual({ fallbacks: 0, redisErrors: 0, lateApplied: 0 });
     expect(await store.roundTripMs()).toBeUndefined();
     await store.close();
   });

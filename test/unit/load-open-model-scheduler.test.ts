@@ -10,9 +10,9 @@ describe('open-model scheduler', () => {
     // Each message takes 300 ms; a closed loop would manage 1 in 300 ms, the plan asks for 100.
     let concurrent = 0;
     let peak = 0;
-    const dueTimes: bigint[] = [];
+    const dueTimes: number[] = [];
     const send = async (message: ChatMessage): Promise<Outcome> => {
-      dueTimes.push(message.dueNs ?? 0n);
+      dueTimes.push(message.dueAtNs ?? 0);
       peak = Math.max(peak, ++concurrent);
       await new Promise((resolve) => setTimeout(resolve, 300));
       concurrent--;
@@ -33,7 +33,7 @@ describe('open-model scheduler', () => {
     expect(peak).toBeGreaterThan(50);
     // Due times are the plan's, not the moment each was sent: 2 ms apart from time zero.
     expect(Number(dueTimes[0]) - startNs).toBeLessThan(1000);
-    expect(Number((dueTimes[10] ?? 0n) - (dueTimes[0] ?? 0n))).toBe(20_000_000);
+    expect((dueTimes[10] ?? 0) - (dueTimes[0] ?? 0)).toBeCloseTo(20_000_000, 0);
   });
 
   it('counts a throwing or rejecting send as failed, and stop() waits for messages in flight', async () => {
@@ -78,5 +78,28 @@ describe('open-model scheduler', () => {
     });
     await scheduler.run();
     expect(scheduler.late).toBeGreaterThanOrEqual(40);
+  });
+
+  it('takes outcomes from a callback send, at once or later, each counted once even when the send throws after answering', async () => {
+    let calls = 0;
+    const seen: number[] = [];
+    const scheduler = new OpenModelScheduler({
+      plan: new SegmentedArrivals([{ startRate: 2000, endRate: 2000, durationMs: 100 }]),
+      compose: () => ({ user: 'viewer-1', text: 'hue=0.5', kind: 'valid' }),
+      send: () => Promise.reject(new Error('the callback form is preferred')),
+      sendWith: (_message, done) => {
+        const call = ++calls;
+        if (call % 3 === 0) setTimeout(() => done(accepted), 5);
+        else done(accepted);
+        if (call % 5 === 0) throw new Error('after answering');
+      },
+      onOutcome: (outcome) => seen.push(outcome.status === 'accepted' ? 1 : 0),
+    });
+    await scheduler.run();
+    expect(scheduler.sent).toBe(200);
+    expect(scheduler.completed).toBe(200);
+    expect(seen).toHaveLength(200);
+    // A send that threw before its (late) answer is failed, and the late answer is ignored: calls 15, 30, … 195.
+    expect(seen.filter((value) => value === 0)).toHaveLength(13);
   });
 });

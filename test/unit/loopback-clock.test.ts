@@ -109,3 +109,58 @@ describe('latency stats', () => {
     expect(latencyStats([])).toBeNull();
   });
 });
+
+describe('clock model on a UART link (protocol 1.1)', () => {
+  /** PINGs every 10 ms over a 115200-baud UART: 9-byte PING, 36-byte PONG, and a busy probe. */
+  function uartExchange(model: ClockModel, useWireAndTurnaround: boolean): (hostUs: number) => number {
+    const next = random(7);
+    const byteUs = 10e6 / 115200;
+    const probe = (hostUs: number): number => Math.floor(hostUs * (1 + 100e-6) + 3600e6);
+    for (let t = 0; t < 3e6; t += 10_000) {
+      const send = 5e8 + t;
+      const rx = send + 9 * byteUs + next() * 1000; // USB jitter, then the PING on the wire
+      const tx = rx + next() * 500; // the probe takes up to 0.5 ms to reply
+      const receive = tx + 36 * byteUs + next() * 1000;
+      model.add(
+        useWireAndTurnaround
+          ? { hostSendUs: send, hostReceiveUs: receive, probeUs: probe(rx), probeTxUs: probe(tx), pingWireUs: 9 * byteUs, pongWireUs: 36 * byteUs }
+          : { hostSendUs: send, hostReceiveUs: receive, probeUs: probe(rx) },
+      );
+    }
+    return probe;
+  }
+
+  it('takes each line’s wire time and the probe’s turnaround out of the exchange', () => {
+    const model = new ClockModel();
+    const probe = uartExchange(model, true);
+    const fit = model.fit();
+    expect(fit?.linkFit).toBe('fits');
+    expect(fit?.medianTurnaroundUs).toBeGreaterThan(100);
+    for (const hostUs of [5e8 + 500_000, 5e8 + 2_500_000]) {
+      expect(Math.abs((model.toHost(probe(hostUs), 60e6) as number) - hostUs)).toBeLessThan(50);
+    }
+  });
+
+  it('is off by about half the legs’ difference without them (what protocol 1.1 fixes)', () => {
+    const model = new ClockModel();
+    const probe = uartExchange(model, false);
+    const error = Math.abs((model.toHost(probe(5e8 + 1_500_000), 60e6) as number) - (5e8 + 1_500_000));
+    expect(error).toBeGreaterThan(500);
+  });
+
+  it('names a link whose quickest reply is far slower than its wire (a latency timer holding replies)', () => {
+    const model = new ClockModel();
+    for (let t = 0; t < 1e6; t += 10_000) {
+      model.add({ hostSendUs: t, hostReceiveUs: t + 16_000 + 3900, probeUs: t + 800, pingWireUs: 780, pongWireUs: 3100 });
+    }
+    expect(model.fit()?.linkFit).toBe('slow-link');
+  });
+
+  it('names a link faster than the UART it was said to be', () => {
+    const model = new ClockModel();
+    for (let t = 0; t < 1e6; t += 10_000) {
+      model.add({ hostSendUs: t, hostReceiveUs: t + 300, probeUs: t + 150, pingWireUs: 780, pongWireUs: 3100 });
+    }
+    expect(model.fit()?.linkFit).toBe('faster-than-wire');
+  });
+});

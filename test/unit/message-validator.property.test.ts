@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ValidationResult, ValueSpec } from '../../src/shared/message';
 import { MAX_ASSIGNMENTS, VALIDATION_CODES } from '../../src/shared/rejection';
 import { RigSchema, type RigConfig, type RigInput, type VariableConfig } from '../../src/shared/rig';
-import { MessageValidator } from '../../src/main/lab/pipeline/message-validator';
+import { MessageValidator, ParsedAssignments } from '../../src/main/lab/pipeline/message-validator';
 import { scaleToOutput } from '../../src/main/lab/pipeline/output-scale';
 import { lowerBound, resolveValue, upperBound } from '../../src/main/lab/pipeline/value-resolver';
 
@@ -238,6 +238,60 @@ describe('validate never throws', () => {
       ),
       runs(2000),
     );
+  });
+});
+
+/** validateInto (the hot path's reader) must agree with validate() on every text. */
+function sameAsValidate(validator: MessageValidator, text: string): void {
+  const parsed = new ParsedAssignments();
+  const rejection = validator.validateInto(text, parsed);
+  const result = validator.validate(text);
+  if (!result.ok) {
+    expect(rejection?.code, text).toBe(result.rejection.code);
+    expect(rejection?.detail, text).toBe(result.rejection.detail);
+    return;
+  }
+  expect(rejection, text).toBeUndefined();
+  expect(
+    parsed.toAssignments().map((assignment) => [assignment.variable, assignment.spec]),
+    text,
+  ).toEqual(result.assignments.map((assignment) => [assignment.variable, assignment.spec]));
+}
+
+describe('validateInto agrees with validate', () => {
+  it('on near-miss commands against the demo rig', () => {
+    const names = demo.variables.map((variable) => variable.name);
+    fc.assert(fc.property(nearMiss(names), (text) => sameAsValidate(demoValidator, text)), runs(5000));
+  });
+
+  it('on plain assignments against random rigs', () => {
+    fc.assert(
+      fc.property(
+        randomRig.chain((rig) =>
+          fc.tuple(
+            fc.constant(rig),
+            fc
+              .array(fc.tuple(nameText(rig.variables.map((variable) => variable.name)), valueText), { minLength: 1, maxLength: 10 })
+              .map((pairs) => pairs.map(([name, value]) => `${name}=${value}`).join(' ')),
+          ),
+        ),
+        ([rig, text]) => sameAsValidate(new MessageValidator(rig), text),
+      ),
+      runs(3000),
+    );
+  });
+
+  it('on awkward numbers', () => {
+    const numbers = ['0', '00', '0.', '.0', '.', '%', '0%', '100%', '100.0%', '100.1%', '1', '1.0', '0.1', '0.30000000000000004', '0.000000000000000000000001', '0.0000000000000000000001', '123456789012345', '1234567890123456', '0.999999999999999999', '45', '45.0', '45.5', '180', '181', '2', '1.5', '3', '10', '9.999', '00.5', '5.5.5', '5..'];
+    for (const name of ['hue', 'sat', 'zoom', 'rotate', 'speed', 'shape', 'invert', 'bright']) {
+      for (const number of numbers) {
+        for (const prefix of ['', '=', '+', '-', '=+', '=-', '==', '+-', '-+']) sameAsValidate(demoValidator, `${name}=${prefix}${number}`);
+      }
+    }
+  });
+
+  it('on arbitrary strings', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 300 }), (text) => sameAsValidate(demoValidator, text)), runs(2000));
   });
 });
 

@@ -1,7 +1,7 @@
-import { decode, encode, Message } from 'node-osc';
+import { Bundle, decode, encode, Message } from 'node-osc';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OscOutput } from '../../src/main/lab/pipeline/osc-output';
+import { describePacket, OscOutput } from '../../src/main/lab/pipeline/osc-output';
 import { scaleToOutput } from '../../src/main/lab/pipeline/output-scale';
 import { loadRig } from '../../src/main/lab/rig-file';
 import type { RigConfig } from '../../src/shared/rig';
@@ -24,6 +24,26 @@ describe('OscOutput.encode', () => {
         expect(buffer.equals(expected)).toBe(true);
         expect(packet).toMatchObject({ bundle: false, bytes: expected.length });
       }),
+    );
+  });
+
+  it('writes the same bytes as node-osc for any bundle, and reads them back for people', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...rig.variables), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: 2, maxLength: 8 }),
+        (picked) => {
+          const changes = picked.map(([variable, fraction]) => ({ variable: variable.name, value: variable.min + fraction * (variable.max - variable.min), version: 1, writer: 'w' }));
+          const messages = picked.map(([variable], index) => new Message(variable.address, { type: 'f', value: scaleToOutput(variable, changes[index]!.value) }));
+          const expected = encode(new Bundle(0, ...messages));
+          const reusable = output.encodeReusable(changes);
+          expect(reusable.equals(expected)).toBe(true);
+          const described = describePacket(reusable);
+          expect(described.bundle).toBe(true);
+          expect(described.bytes).toBe(expected.length);
+          expect(described.messages.map((message) => message.address)).toEqual(picked.map(([variable]) => variable.address));
+          expect(described.messages.every((message) => message.typeTags === 'f')).toBe(true);
+        },
+      ),
     );
   });
 

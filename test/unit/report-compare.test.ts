@@ -3,7 +3,7 @@ import type { RunReport } from '../../src/shared/report';
 import { compareRuns } from '../../src/main/lab/report/compare-runs';
 import { mannWhitneyU, median } from '../../src/main/lab/report/mann-whitney';
 import { assembleReport } from '../../src/main/lab/report/report-builder';
-import { createSyntheticRun, type SyntheticRunOptions } from '../../src/main/lab/report/synthetic-run';
+import { createSyntheticRun, type SyntheticRunOptions } from '../fixtures/synthetic-run';
 
 /** A report of a synthetic run, as it would come out of the store. */
 function syntheticReport(options: SyntheticRunOptions): RunReport {

@@ -5,7 +5,7 @@ import { renderIntervalsCsv } from '../../src/main/lab/report/render-csv';
 import { renderReportHtml } from '../../src/main/lab/report/render-html';
 import { assembleReport, intervalOfFrame } from '../../src/main/lab/report/report-builder';
 import { escapeHtml, lineChart } from '../../src/main/lab/report/svg-chart';
-import { createSyntheticRun } from '../../src/main/lab/report/synthetic-run';
+import { createSyntheticRun } from '../fixtures/synthetic-run';
 
 function report(overrides: { status?: RunReport['run']['status']; withSummary?: boolean } = {}): RunReport {
   const run = createSyntheticRun({ id: 'render', intervals: 30, messagesPerInterval: 40, startedAtMs: Date.UTC(2026, 0, 2, 3, 4, 5) });

@@ -1,15 +1,29 @@
 // cvlab loop-back probe: samples a CV with the ADC, stamps threshold crossings with the
 // microsecond clock and reports them over USB serial. Protocol: DESIGN.md, "Hardware loop-back".
 //
-//   host -> probe  PING <seq>            probe -> host  PONG <seq> <probe_us>
+//   host -> probe  PING <seq>            probe -> host  PONG <seq> <rx_us> <tx_us>
 //   host -> probe  ARM <channel> <mV>    probe -> host  OK ARM
 //                                        probe -> host  EDGE <channel> <rise|fall> <probe_us> <mV>
-//   host -> probe  HELLO? (or empty)     probe -> host  HELLO cvlab-probe <fw_version> <adc_bits>
+//   host -> probe  HELLO? (or empty)     probe -> host  HELLO cvlab-probe <fw_version> <adc_bits> <uart|usb>
+//
+// Protocol 1.1: rx_us is stamped when the PING's last byte is read, tx_us right before the
+// PONG's first byte is written; the host takes the difference (the probe's own delay) out of
+// the round trip. The link word tells the host whether each line also spends bytes x 10 / baud
+// on a UART (a board behind a USB bridge) or not (native USB).
 //
 // Boards: Teensy 4.x (recommended: 600 MHz, USB high speed, 12-bit ADC at ~1 µs/sample),
 // any Arduino-class board with a USB serial port (slower ADC and full-speed USB; see README).
 
-#define FIRMWARE_VERSION "1.0.0"
+#define FIRMWARE_VERSION "1.1.0"
+
+// Native-USB boards (the Serial object is the USB device itself) have no UART between the
+// sketch and the host; boards with a USB-UART bridge (Uno, Nano, CH340/FTDI clones) do.
+#if defined(__IMXRT1062__) || defined(__MK20DX256__) || defined(__MK64FX512__) || defined(__MK66FX1M0__) || \
+    defined(ARDUINO_ARCH_RP2040) || defined(ARDUINO_ARCH_SAMD) || defined(__AVR_ATmega32U4__) || defined(USBCON)
+#define PROBE_LINK "usb"
+#else
+#define PROBE_LINK "uart"
+#endif
 
 #if defined(__IMXRT1062__)
 const int ADC_BITS = 12;
@@ -32,6 +46,9 @@ static bool armed = false;
 static int armedChannel = 0;
 static int thresholdMv = 500;
 static bool levelHigh = false;
+// How far ahead of "now" a PONG's tx_us is set, µs: the time formatting the line takes (64-bit
+// decimal formatting is slow on an 8-bit AVR); grows if a PONG ever misses it.
+static uint32_t formatAheadUs = 40;
 
 // micros() wraps every 71.6 minutes; widen it to 64 bits so stamps never go backwards.
 static uint32_t lastMicros = 0;
@@ -49,7 +66,8 @@ int readMillivolts(int channel) {
   return (int)((adcMv - INPUT_OFFSET_MV) * INPUT_GAIN);
 }
 
-void printU64(uint64_t value) {
+// Writes value in decimal into out (at least 21 chars), NUL-terminated.
+void formatU64(uint64_t value, char *out) {
   char digits[21];
   int position = 20;
   digits[position] = '\0';
@@ -57,13 +75,19 @@ void printU64(uint64_t value) {
     digits[--position] = '0' + (value % 10);
     value /= 10;
   } while (value > 0);
-  Serial.print(&digits[position]);
+  strcpy(out, &digits[position]);
+}
+
+void printU64(uint64_t value) {
+  char digits[21];
+  formatU64(value, digits);
+  Serial.print(digits);
 }
 
 void sendHello() {
   Serial.print("HELLO cvlab-probe " FIRMWARE_VERSION " ");
   Serial.print(ADC_BITS);
-  Serial.print("\n");
+  Serial.print(" " PROBE_LINK "\n");
 }
 
 // Lines longer than this are dropped whole, as the host does.
@@ -77,11 +101,25 @@ void handleLine(uint64_t stampUs) {
   if (lineLength == 0 || strcmp(line, "HELLO?") == 0) {
     sendHello();
   } else if (strncmp(line, "PING ", 5) == 0) {
-    Serial.print("PONG ");
-    Serial.print(strtoul(line + 5, NULL, 10));
-    Serial.print(" ");
-    printU64(stampUs);
-    Serial.print("\n");
+    unsigned long seq = strtoul(line + 5, NULL, 10);
+    // tx_us must be written inside the line it stamps, so it is chosen a little ahead (the time
+    // formatting takes, learnt from the last PONG), the line formatted, and the first byte held
+    // until that instant. Serial.flush() first: an EDGE line may still be in the transmit
+    // buffer, and tx_us means the PONG's first byte starts on an idle wire.
+    Serial.flush();
+    uint64_t formatStart = micros64();
+    uint64_t txUs = formatStart + formatAheadUs;
+    char reply[64];
+    char rx[21];
+    char tx[21];
+    formatU64(stampUs, rx);
+    formatU64(txUs, tx);
+    snprintf(reply, sizeof(reply), "PONG %lu %s %s\n", seq, rx, tx);
+    uint64_t formatted = micros64();
+    if (formatted > txUs) formatAheadUs = (uint32_t)(formatted - formatStart) + 8;  // late: aim further ahead next time
+    while (micros64() < txUs) {
+    }
+    Serial.write(reply, strlen(reply));
   } else if (strncmp(line, "ARM ", 4) == 0) {
     char *rest = NULL;
     long channel = strtol(line + 4, &rest, 10);

@@ -8,6 +8,10 @@ import type { LatencyStats, LoopbackResult } from '../../shared/loopback';
 import { LoopbackSession, testVariable } from '../lab/loopback/loopback-session';
 import { ProbeEmulator } from '../lab/loopback/probe-emulator';
 import { ProbeError } from '../lab/loopback/probe-error';
+import { registerEmulator } from '../lab/loopback/emulator-registry';
+import { LATENCY_TIMER_LIMIT_MS, latencyTimerFix } from '../lab/loopback/usb-latency-timer';
+import { EXIT_CODES, ServiceUnreachableError } from '../../shared/exit-codes';
+import { ValidationError } from '../../shared/format-issues';
 
 // `cvlab loopback` (measure through a probe) and `cvlab probe-emulator` (play converter + probe).
 
@@ -60,6 +64,37 @@ function statsLine(label: string, stats: LatencyStats | null): string {
   return `${label}: p50 ${us(stats.p50Us)}  p95 ${us(stats.p95Us)}  p99 ${us(stats.p99Us)}  max ${us(stats.maxUs)}  jitter (p99−p50) ${us(stats.jitterUs)}  stddev ${us(stats.stddevUs)}  (n=${stats.count})`;
 }
 
+/** The link in words: "uart at 115200 baud (from the probe's HELLO)". */
+export function describeLink(link: NonNullable<LoopbackResult['link']>): string {
+  const source = { rig: "from the rig's serial section", hello: "from the probe's HELLO", assumed: 'assumed: a 1.0 probe does not say' }[link.source];
+  return link.kind === 'uart' ? `UART at ${link.baud} baud behind a USB bridge (${source})` : `native USB (${source})`;
+}
+
+/** A warning about the USB-serial latency timer, or null when it is fine or unknown. */
+export function latencyTimerWarning(path: string, latencyTimerMs: number | null | undefined): string | null {
+  if (latencyTimerMs === null || latencyTimerMs === undefined || latencyTimerMs <= LATENCY_TIMER_LIMIT_MS) return null;
+  return `the USB-serial adapter on ${path} holds replies for up to ${latencyTimerMs} ms (its latency timer): set it to 1 ms with ${latencyTimerFix(path)}`;
+}
+
+/** What the clock-fit verdict means, in a sentence; null when the link fits. */
+export function linkFitWarning(clock: NonNullable<LoopbackResult['clock']>, link: LoopbackResult['link']): string | null {
+  switch (clock.linkFit) {
+    case 'slow-link':
+      return `the link's timing does not fit: even the quickest PING took ${us(clock.minRoundTripUs)} where the wire needs ${us(clock.expectedMinRoundTripUs ?? 0)}; something holds the replies (a USB-serial adapter with a 16 ms latency timer does this), so the clock model cannot split the delay between the two directions`;
+    case 'faster-than-wire':
+      return `replies came back faster than a UART at ${link?.baud ?? '?'} baud can carry them: the probe is probably on native USB or at another baud; set serial.link ("usb") or serial.baud in the rig`;
+    case 'loose':
+      return `the PING exchanges bound the clock only to ±${us(clock.boundUs)}: the link is slow or very jittery, so edge times carry that much uncertainty`;
+    default:
+      return null;
+  }
+}
+
+/** The clock-fit figures in words, for someone who has not read the clock model. */
+export function explainClockFit(clock: NonNullable<LoopbackResult['clock']>): string {
+  return `${clock.kept} of ${clock.samples} PING exchanges kept (the quickest of each quarter second: slow ones were delayed by the link and would mislead); the kept ones sit ${clock.residualUs.toFixed(1)} µs (rms) from the fitted clock line, and together they pin each edge's time to within ±${clock.boundUs.toFixed(1)} µs`;
+}
+
 /** Plain-text summary of a loop-back run, as the CLI prints it. */
 export function formatLoopbackResult(result: LoopbackResult): string {
   const lines: string[] = [];
@@ -67,12 +102,18 @@ export function formatLoopbackResult(result: LoopbackResult): string {
     `loop-back on ${result.port} → ${result.variable} (${result.address}), threshold ${result.thresholdMv} mV, ${result.options.rateHz} Hz`,
   );
   if (result.probe) lines.push(`probe: firmware ${result.probe.firmware}, ${result.probe.adcBits}-bit ADC`);
+  if (result.link) lines.push(`link: ${describeLink(result.link)}`);
+  const timer = result.link ? latencyTimerWarning(result.port, result.link.latencyTimerMs) : null;
+  if (timer) lines.push(`warning: ${timer}`);
   const clock = result.clock;
   lines.push(
     clock
       ? `clock fit: offset ${(clock.offsetUs / 1e6).toFixed(6)} s, drift ${clock.driftPpm.toFixed(2)} ppm, residual ${clock.residualUs.toFixed(1)} µs, bound ±${clock.boundUs.toFixed(1)} µs, ${clock.kept}/${clock.samples} PINGs kept, min round trip ${us(clock.minRoundTripUs)}`
       : 'clock fit: none (the probe answered no PING)',
   );
+  if (clock) lines.push(`  that is: ${explainClockFit(clock)}`);
+  const misfit = clock ? linkFitWarning(clock, result.link) : null;
+  if (misfit) lines.push(`warning: ${misfit}`);
   lines.push(statsLine('latency (clock model)', result.latency));
   lines.push(statsLine('latency (host arrival)', result.arrivalLatency));
   lines.push(`  note: ${result.arrivalErrorNote}`);
@@ -83,6 +124,10 @@ export function formatLoopbackResult(result: LoopbackResult): string {
   lines.push(
     `lines: ${bad.good} good, ${bad.garbage} garbage, ${bad.partial} partial, ${bad.oversized} oversized, ${bad.outOfOrder} out of order`,
   );
+  if (result.target) {
+    const verdict = result.target.passed === null ? 'NO VERDICT (no edge measured)' : result.target.passed ? 'PASS' : 'FAIL';
+    lines.push(`verdict: ${verdict}: p99 ${result.latency ? us(result.latency.p99Us) : '–'} against the ${result.target.latencyMs} ms target`);
+  }
   if (result.stopReason) lines.push(`stopped early: ${result.stopReason}`);
   return lines.join('\n');
 }
@@ -92,7 +137,7 @@ export function registerLoopbackCommands(program: Command): void {
   storeOptions(program.command('loopback'))
     .description('measure OSC → CV latency through the loop-back probe (or the emulator)')
     .option('--serial <path>', "serial port of the probe (default: the rig's serial.path)")
-    .option('--baud <rate>', 'baud rate', number('--baud', { min: 1, integer: true }), 115200)
+    .option('--baud <rate>', "baud rate (default: the rig's serial.baud, else 115200)", number('--baud', { min: 1, integer: true }))
     .option('--rig <file>', 'rig file (default: the built-in demo rig)')
     .option(
       '--edges <n>',
@@ -119,7 +164,7 @@ export function registerLoopbackCommands(program: Command): void {
       async (
         options: StoreFlags & {
           serial?: string;
-          baud: number;
+          baud?: number;
           rig?: string;
           edges: number;
           rate: number;
@@ -132,18 +177,25 @@ export function registerLoopbackCommands(program: Command): void {
       ) => {
         const rig = await loadRig(options.rig);
         testVariable(rig);
+        if (!options.serial && !rig.serial?.path) {
+          throw new ValidationError('Serial port', [
+            `rig "${rig.name}" names none (serial.path) and --serial was not given: pass --serial <path> (start an emulator with \`cvlab probe-emulator\`, it prints its path)`,
+          ]);
+        }
         const session = new LoopbackSession({
           rig,
           ...(options.serial ? { path: options.serial } : {}),
-          baudRate: options.baud,
+          ...(options.baud ? { baudRate: options.baud } : {}),
           autoReconnect: false,
         });
         let result: LoopbackResult;
         try {
           const hello = await session.connect();
           process.stderr.write(
-            `probe on ${session.path}: firmware ${hello.firmware}, ${hello.adcBits}-bit ADC; calibrating and sending ${options.edges} edges…\n`,
+            `probe on ${session.path}: firmware ${hello.firmware}, ${hello.adcBits}-bit ADC, link: ${describeLink(session.link)}; calibrating and sending ${options.edges} edges…\n`,
           );
+          const timer = latencyTimerWarning(session.path, session.link.latencyTimerMs);
+          if (timer) process.stderr.write(`warning: ${timer}\n`);
           process.once('SIGINT', () => session.stop('interrupted (Ctrl-C)'));
           result = await session.run({
             edges: options.edges,
@@ -153,25 +205,25 @@ export function registerLoopbackCommands(program: Command): void {
           });
         } catch (error) {
           await session.close();
-          if (error instanceof ProbeError) {
-            process.stderr.write(`cvlab loopback: ${error.message}\n`);
-            process.exitCode = 2;
-            return;
-          }
+          // The probe never answered (no port, no HELLO, no PONG): a needed service is unreachable.
+          if (error instanceof ProbeError) throw new ServiceUnreachableError(`the loop-back probe on ${session.path}`, error.message);
           throw error;
         }
         await session.close();
         process.stdout.write(`${formatLoopbackResult(result)}\n`);
         if (options.json) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
         if (options.save) await saveResult(result, rig.name, options);
+        // A run that did not finish, saw nothing or missed its target did not hold: exit 1.
         if (!result.complete) {
           process.stderr.write(`cvlab loopback: ${result.stopReason}\n`);
-          process.exitCode = 1;
+          process.exitCode = EXIT_CODES.failed;
         } else if (result.matched === 0) {
           process.stderr.write(
             'cvlab loopback: the probe answered but saw no edge: check the wiring, the threshold and that the converter receives OSC\n',
           );
-          process.exitCode = 1;
+          process.exitCode = EXIT_CODES.failed;
+        } else if (result.target?.passed === false) {
+          process.exitCode = EXIT_CODES.failed;
         }
       },
     );
@@ -195,6 +247,10 @@ export function registerLoopbackCommands(program: Command): void {
       number('--serial-jitter-ms', { min: 0 }),
       0,
     )
+    .option('--baud <rate>', 'play a probe whose UART runs at this baud behind a USB bridge (every line takes bytes × 10 / baud); default: a native-USB probe', number('--baud', { min: 300, integer: true }))
+    .option('--reply-delay-ms <ms>', 'longest time the probe takes between reading a PING and starting its PONG (uniform)', number('--reply-delay-ms', { min: 0 }), 0)
+    .option('--latency-timer-ms <ms>', "a USB-serial adapter's latency timer: every host-bound line is held this long", number('--latency-timer-ms', { min: 0 }), 0)
+    .option('--protocol <version>', 'probe protocol to speak: 1.1 (four-field PONG, link in HELLO) or 1.0 (three-field PONG)', '1.1')
     .option('--clock-offset-s <s>', 'probe clock offset from the host clock', number('--clock-offset-s'), 0)
     .option('--drift-ppm <ppm>', 'probe clock drift', number('--drift-ppm'), 0)
     .option(
@@ -213,14 +269,25 @@ export function registerLoopbackCommands(program: Command): void {
         jitterMs: number;
         serialDelayMs: number;
         serialJitterMs: number;
+        baud?: number;
+        replyDelayMs: number;
+        latencyTimerMs: number;
+        protocol: string;
         clockOffsetS: number;
         driftPpm: number;
         thresholdMv: number;
         truth?: string;
       }) => {
+        if (options.protocol !== '1.0' && options.protocol !== '1.1') {
+          throw new ValidationError('--protocol', [`expected 1.0 or 1.1, got "${options.protocol}"`]);
+        }
         const rig = await loadRig(options.rig);
         const variable = testVariable(rig);
         const emulator = new ProbeEmulator({
+          ...(options.baud ? { baud: options.baud } : {}),
+          replyDelayMs: options.replyDelayMs,
+          latencyTimerMs: options.latencyTimerMs,
+          protocol: options.protocol,
           oscPort: options.oscPort ?? rig.osc.port,
           address: variable.address,
           link: options.link,
@@ -234,8 +301,12 @@ export function registerLoopbackCommands(program: Command): void {
           ...(options.truth ? { truthFile: options.truth } : {}),
         });
         const { hostPath } = await emulator.start();
+        // Lets the console's port list offer this emulator (a pseudo-terminal is not listed by the OS).
+        const unregister = registerEmulator({ path: hostPath, pid: process.pid, oscPort: options.oscPort ?? rig.osc.port, startedAt: new Date().toISOString() });
+        process.once('exit', unregister);
+        const wire = options.baud ? `UART at ${options.baud} baud` : 'native USB';
         process.stdout.write(
-          `probe emulator: OSC ${variable.address} on udp ${options.oscPort ?? rig.osc.port}, delay ${options.delayMs} ms; serial port for the host: ${hostPath}\n`,
+          `probe emulator: OSC ${variable.address} on udp ${options.oscPort ?? rig.osc.port}, delay ${options.delayMs} ms, ${wire}, protocol ${options.protocol}; serial port for the host: ${hostPath}\n`,
         );
         process.stdout.write(`run: cvlab loopback --serial ${hostPath}${options.rig ? ` --rig ${options.rig}` : ''}\n`);
         await new Promise<void>((done) => {
@@ -244,6 +315,7 @@ export function registerLoopbackCommands(program: Command): void {
           process.once('SIGTERM', stop);
         });
         await emulator.close();
+        unregister();
       },
     );
 }

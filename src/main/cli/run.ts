@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { EXIT_CODES } from '../../shared/exit-codes';
+import { EXIT_CODES, ServiceUnreachableError } from '../../shared/exit-codes';
 import { ValidationError } from '../../shared/format-issues';
 import type { RunOverrides, RunProgress, RunSummary, ThresholdVerdict } from '../../shared/run';
 import { METRIC_STAGES, parseDurationMs } from '../../shared/scenario';
@@ -87,6 +87,8 @@ export function parseRunOverrides(options: RunCommandOptions): RunOverrides {
   if (seed !== undefined) overrides.seed = seed;
   if (options.redis !== undefined && !/^rediss?:\/\//.test(options.redis))
     problems.push(`--redis: expected a redis:// URL, got "${options.redis}"`);
+  if (options.databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^/]/.test(options.databaseUrl))
+    problems.push(`--database-url: expected a postgres://user@host:port/database URL, got "${options.databaseUrl}"`);
   if (problems.length > 0) throw new ValidationError('command line', problems);
   return overrides;
 }
@@ -272,6 +274,17 @@ export function registerRunCommand(program: Command): void {
     .option('--chat-port <port>', 'black box: port of the Twitch-compatible chat endpoint (default 6667; 0: a free one)')
     .option('--osc-listen <host:port>', "black box: where cvlab catches the bot's OSC (default a free port on 127.0.0.1)")
     .option('--forward <host:port>', "black box: forward the bot's OSC unchanged to the real converter")
+    .addHelpText(
+      'after',
+      `
+Exit codes:
+  0  the run passed: every threshold held (and, with --baseline, no regression)
+  1  a threshold broke, or --baseline found a regression
+  2  bad input: a flag, the rig or the scenario file (each bad field is named)
+  3  a service you named did not answer: Redis (rig redisUrl, --redis) or PostgreSQL
+     (rig databaseUrl, --database-url, DATABASE_URL), or the run could not be saved to it;
+     black box: the bot never joined the chat (what it did and did not do is named)`,
+    )
     .action(async (scenarioPath: string, options: RunCommandOptions) => {
       const overrides = parseRunOverrides(options);
       if (!options.save && (options.report || options.baseline)) {
@@ -410,8 +423,12 @@ export function registerRunCommand(program: Command): void {
       if (stores) {
         try {
           if (!outcome.saved) {
-            console.error(`the run was NOT saved${outcome.saveError ? `: ${outcome.saveError}` : ''}`);
-            if (options.report || options.baseline) process.exitCode = EXIT_CODES.failed;
+            // The run is measured; only the database is missing: its summary waits in the journal (exit 3, not 1).
+            console.error(
+              `the run's result could not be saved${outcome.saveError ? `: ${outcome.saveError}` : ''}. ${outcome.journalPath ? `It is kept in ${outcome.journalPath} and is written the next time cvlab opens this database.` : 'It is in the summary above and in --json when given.'}`,
+            );
+            // A broken threshold is still the run's verdict (exit 1); a sound run that could not be saved exits 3.
+            if (summary.passed) throw new ServiceUnreachableError('the database', outcome.saveError ?? 'the run could not be saved');
             return;
           }
           console.error(`saved as run ${info.id} (cvlab report ${info.id} --html report.html)`);

@@ -53,6 +53,11 @@ export function registerSendCommand(program: Command): void {
         keepState: true,
         ...(options.redis ? { redisUrl: options.redis } : {}),
       });
+      for (const warning of pipeline.warnings()) console.warn(`warning: ${warning.detail}`);
+      let degraded: string | undefined;
+      pipeline.onDidChangeDegraded((state) => {
+        if (state.degraded) degraded = state.reason;
+      });
       let tapNs: number | undefined;
       const tapped = new Promise<void>((resolve) => {
         pipeline.onDidTap((ns) => {
@@ -64,6 +69,9 @@ export function registerSendCommand(program: Command): void {
       const outcome = await pipeline.process({ user: options.user, text });
       if (outcome.status === 'accepted' && rig.osc.tapPort !== undefined) await tapped;
       await pipeline.close();
+      if (degraded !== undefined) {
+        console.warn(`warning: Redis degraded (${degraded}): the in-process limiter decided this message; other instances did not see it`);
+      }
       console.log(describeOutcome(outcome, `${rig.osc.host}:${rig.osc.port}`, tapNs));
       process.exitCode = outcome.status === 'accepted' ? 0 : outcome.status === 'rejected' ? 2 : 1;
     });

@@ -17,7 +17,8 @@ export function registerServeCommand(program: Command): void {
     )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port (0 picks a free one)', '5170')
-    .action(async (options: { host: string; port: string }) => {
+    .option('--metrics-public', 'serve /metrics without the token (for a Prometheus scraper on a trusted network)')
+    .action(async (options: { host: string; port: string; metricsPublic?: boolean }) => {
       const port = Number(options.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new Error(`--port ${options.port}: expected a whole number between 0 and 65535`);
@@ -30,7 +31,7 @@ export function registerServeCommand(program: Command): void {
       }
       if (!LOOPBACK.has(options.host)) {
         console.error(
-          `Warning: listening on ${options.host}; anyone who can reach it and has the token can drive the bench.`,
+          `Warning: listening on ${options.host}; anyone who can reach it and has the token can drive the bench${options.metricsPublic ? ', and anyone who can reach it can read /metrics' : ''}.`,
         );
       }
       // /metrics: computed at scrape time from the frames of the console's runs (nothing per message).
@@ -38,7 +39,7 @@ export function registerServeCommand(program: Command): void {
       const lab = new Lab({ host: 'serve', metrics });
       let server: LabServer;
       try {
-        server = await LabServer.start({ lab, rendererDir, host: options.host, port, metrics });
+        server = await LabServer.start({ lab, rendererDir, host: options.host, port, metrics, metricsPublic: Boolean(options.metricsPublic) });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         const reason = code === 'EADDRINUSE' ? `port ${port} is in use (try --port 0)` : (error as Error).message;

@@ -5,6 +5,7 @@ import { lookup } from 'node:dns/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { RigConfig } from '../../shared/rig';
+import { LATENCY_TIMER_LIMIT_MS, latencyTimerFix, readUsbLatencyTimerMs } from './loopback/usb-latency-timer';
 
 /** One line of `cvlab doctor`: a part of the bench, OK or the reason in plain words. */
 export interface DoctorCheck {
@@ -103,9 +104,20 @@ async function checkSerial(rig: RigConfig): Promise<DoctorCheck> {
   }
   const seen = ports.length ? `ports seen: ${ports.map((port) => port.path).join(', ')}` : 'no serial ports seen';
   if (!rig.serial) return { name: 'Serial', ok: true, detail: `no probe configured; ${seen}` };
-  return existsSync(rig.serial.path)
-    ? { name: 'Serial', ok: true, detail: `${rig.serial.path} is present (${rig.serial.baud} baud); ${seen}` }
-    : { name: 'Serial', ok: false, detail: `no serial port at ${rig.serial.path}: is the probe plugged in? ${seen}` };
+  if (!existsSync(rig.serial.path)) {
+    return { name: 'Serial', ok: false, detail: `no serial port at ${rig.serial.path}: is the probe plugged in? ${seen}` };
+  }
+  // A USB-serial adapter's latency timer holds every reply that long: the clock model needs 1 ms.
+  const timerMs = await readUsbLatencyTimerMs(rig.serial.path);
+  if (timerMs !== null && timerMs > LATENCY_TIMER_LIMIT_MS) {
+    return {
+      name: 'Serial',
+      ok: false,
+      detail: `${rig.serial.path} is present, but its USB-serial adapter holds replies for up to ${timerMs} ms (latency timer): set it to 1 ms with ${latencyTimerFix(rig.serial.path)}`,
+    };
+  }
+  const timer = timerMs === null ? '' : `, latency timer ${timerMs} ms`;
+  return { name: 'Serial', ok: true, detail: `${rig.serial.path} is present (${rig.serial.baud} baud${timer}); ${seen}` };
 }
 
 /** Where the Electron binary is, or why it is not there. */

@@ -8,6 +8,7 @@ import {
   type LabFile,
   type OpenedDocument,
   type OpenedRig,
+  type LoopbackState,
   type ProbeState,
   type ReportExport,
   type Unsubscribe,
@@ -131,6 +132,9 @@ export class Lab implements LabApi {
   readonly onDidLoopbackEdges = this.loopback.onDidLoopbackEdges;
   readonly onDidFinishLoopback = this.loopback.onDidFinishLoopback;
 
+  loopbackState(): Promise<LoopbackState> {
+    return this.loopback.loopbackState();
+  }
   /** Serial ports a probe may sit on. */
   listProbePorts(): Promise<ProbePort[]> {
     return this.loopback.listProbePorts();

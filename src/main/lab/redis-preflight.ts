@@ -17,14 +17,17 @@ export function redisAddress(url: string): string {
  */
 export async function checkRedisAnswers(url: string, timeoutMs = 3_000): Promise<void> {
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-  redis.on('error', () => undefined);
+  // ioredis rejects connect() with "Connection is closed"; the cause (ECONNREFUSED…) comes as an error event.
+  let cause: unknown;
+  redis.on('error', (error: unknown) => (cause ??= error));
   try {
     await redis.connect();
     await Promise.race([redis.ping(), new Promise((_resolve, reject) => setTimeout(() => reject(new Error(`no answer to PING within ${timeoutMs} ms`)), timeoutMs).unref())]);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const reported = cause ?? error;
+    const code = (reported as NodeJS.ErrnoException).code;
     const reason =
-      code === 'ECONNREFUSED' ? 'nothing listens there (connection refused)' : code === 'ENOTFOUND' ? 'the host name does not resolve' : error instanceof Error ? error.message : String(error);
+      code === 'ECONNREFUSED' ? 'nothing listens there (connection refused)' : code === 'ENOTFOUND' ? 'the host name does not resolve' : reported instanceof Error ? reported.message : String(reported);
     throw new ServiceUnreachableError(`Redis at ${redisAddress(url)}`, `${reason}; start it, or run without a Redis (leave out --redis and the rig's redisUrl) to use the in-process store`);
   } finally {
     redis.disconnect();

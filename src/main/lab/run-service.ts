@@ -88,6 +88,8 @@ export interface RunOutcome {
   readonly saved: boolean;
   /** Why it was not saved, in plain words, when saving was asked for and failed. */
   readonly saveError?: string;
+  /** Where the summary waits for the database when it could not be written (written on the next open). */
+  readonly journalPath?: string;
   readonly alerts: readonly AlertEvent[];
 }
 
@@ -110,7 +112,8 @@ interface Session {
   readonly store: Store | undefined;
   readonly recorder: RunRecorder | undefined;
   readonly audit: AuditLog | undefined;
-  readonly monitor: AlertMonitor;
+  /** Made once the run has its id (alert ids carry it: the store keys alerts by id). */
+  monitor: AlertMonitor | undefined;
   readonly alerts: AlertEvent[];
   readonly startedAtMs: number;
   readonly subscriptions: { dispose(): void }[];
@@ -219,6 +222,7 @@ export class RunService {
       options.engine ??
       new RunController({
         sink,
+        wantsOutcomes: () => this.auditSink !== undefined,
         ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}),
         ...(options.createPipeline ? { createPipeline: options.createPipeline } : {}),
       });
@@ -240,7 +244,10 @@ export class RunService {
     const store = options.save === false ? undefined : await this.openStore();
     let audit: AuditLog | undefined;
     // The embedded database runs on this thread: auditing into it is opt-in, it would load the system under test.
-    if (store && kind === 'single' && this.engineOwned && (options.audit ?? Boolean(this.options.databaseUrl))) {
+    const auditWanted = options.audit ?? Boolean(this.options.databaseUrl);
+    // Instances of a multi-instance run are processes of their own: their outcomes never pass here.
+    if (auditWanted && options.audit && kind === 'multi-instance') this.log('the audit log covers runs in this process; a multi-instance run is not audited (its instances are processes of their own)');
+    if (store && kind !== 'multi-instance' && (kind === 'fanout' || this.engineOwned) && auditWanted) {
       if (!this.options.spoolDir) throw new Error('the audit log needs a spool folder (RunServiceOptions.spoolDir)');
       audit = createAuditLog({ databaseUrl: this.options.databaseUrl, store, spoolDir: this.options.spoolDir });
     }
@@ -257,32 +264,33 @@ export class RunService {
     });
     const alerts: AlertEvent[] = [];
     const rules = scenario.alerts ?? parseOrThrow(AlertRulesSchema, DEFAULT_ALERT_RULES, 'default alert rules');
-    // The run's id is known once the engine has started it; alerts come only after that.
-    const started: { session?: Session } = {};
-    const monitor = new AlertMonitor({
-      rules,
-      handlers: [
-        createConsoleAlertHandler((notification) => {
-          alerts.push(notification.event);
-          this.alertEmitter.fire(notification);
-        }),
-        ...(store ? [createStoreAlertHandler((event) => store.alerts.saveEvent(started.session?.info.id ?? '', event))] : []),
-      ],
-      onHandlerFailure: (failure) => this.log(`alert handler ${failure.handler} failed: ${failure.error}`),
-    });
+    const createMonitor = (runId: string): AlertMonitor =>
+      new AlertMonitor({
+        rules,
+        handlers: [
+          createConsoleAlertHandler((notification) => {
+            alerts.push(notification.event);
+            this.alertEmitter.fire(notification);
+          }),
+          // Saved with the run, so its report shows what fired and what coincided with it.
+          ...(store ? [createStoreAlertHandler((event) => store.alerts.saveEvent(runId, event))] : []),
+        ],
+        idPrefix: runId,
+        onHandlerFailure: (failure) => this.log(`alert handler ${failure.handler} failed: ${failure.error}`),
+      });
 
-    const base = { kind, scenario, rig, store, recorder, audit, monitor, alerts, startedAtMs: Date.now(), subscriptions: [] as { dispose(): void }[], degraded: false, limiterFallbacks: 0, finished: false };
+    const base = { kind, scenario, rig, store, recorder, audit, monitor: undefined, alerts, startedAtMs: Date.now(), subscriptions: [] as { dispose(): void }[], degraded: false, limiterFallbacks: 0, finished: false };
     let session: Session;
     try {
       if (kind === 'single') session = await this.startSingle(base, scenario, rig, audit);
-      else if (kind === 'fanout') session = await this.startFanout(base, scenario, rig);
+      else if (kind === 'fanout') session = await this.startFanout(base, scenario, rig, audit);
       else session = this.startMultiInstance(base, scenario, rig, redisUrl as string);
     } catch (error) {
       await audit?.close().catch(() => undefined);
       this.auditSink = undefined;
       throw error;
     }
-    started.session = session;
+    session.monitor ??= createMonitor(session.info.id);
     this.history.start(session.info.id);
     const saving = recorder?.start(session.info).catch((error: unknown) => {
       this.log(`saving run ${session.info.id} failed: ${(error as Error).message}`);
@@ -384,7 +392,7 @@ export class RunService {
     return session;
   }
 
-  private async startFanout(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig): Promise<Session> {
+  private async startFanout(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined): Promise<Session> {
     let resolveInfo: (info: RunInfo) => void = () => undefined;
     let rejectInfo: (error: unknown) => void = () => undefined;
     const started = new Promise<RunInfo>((resolve, reject) => ((resolveInfo = resolve), (rejectInfo = reject)));
@@ -394,6 +402,7 @@ export class RunService {
     const running = runFanoutScaling({
       scenario,
       rig,
+      ...(audit ? { sink: audit } : {}),
       onController: (engine) => {
         controller = engine;
         subscriptions.push(
@@ -536,7 +545,7 @@ export class RunService {
     this.history.push(frame);
     this.metrics.observeFrame(frame);
     session.recorder?.frame(frame);
-    session.monitor.observe(alertFrameOf(frame, session.startedAtMs));
+    session.monitor?.observe(alertFrameOf(frame, session.startedAtMs));
     if (frame.limiterFallbacks > session.limiterFallbacks) {
       session.limiterFallbacks = frame.limiterFallbacks;
       if (!session.degraded) {
@@ -560,18 +569,25 @@ export class RunService {
     for (const subscription of session.subscriptions) subscription.dispose();
     const summary = judgeLimiterThreshold(engineSummary);
     const lastFrame = this.history.all().at(-1);
-    await session.monitor.finish({ atMs: session.startedAtMs + (lastFrame?.atMs ?? Date.now() - session.startedAtMs) });
+    await session.monitor?.finish({ atMs: session.startedAtMs + (lastFrame?.atMs ?? Date.now() - session.startedAtMs) });
     this.history.finish(session.info.id);
     if (this.active === session) this.active = undefined;
     this.auditSink = undefined;
+    // The last run's alerts and summary are there for the console from the moment it hears of the end.
+    this.last = { summary, saved: false, alerts: [...session.alerts] };
     this.finishEmitter.fire(summary);
     let saved = false;
     let saveError: string | undefined;
+    let journalPath: string | undefined;
     try {
       await session.audit?.drain(10_000);
       if (session.recorder) {
-        await session.recorder.finish(summary);
-        saved = true;
+        const finished = await session.recorder.finish(summary);
+        saved = finished.saved;
+        if (!finished.saved) {
+          saveError = finished.error.message;
+          if (finished.journalPath) journalPath = finished.journalPath;
+        }
       }
     } catch (error) {
       saveError = error instanceof Error ? error.message : String(error);
@@ -580,7 +596,7 @@ export class RunService {
       session.recorder?.dispose();
       await session.audit?.close().catch(() => undefined);
     }
-    const outcome: RunOutcome = { summary, saved, ...(saveError ? { saveError } : {}), alerts: [...session.alerts] };
+    const outcome: RunOutcome = { summary, saved, ...(saveError ? { saveError } : {}), ...(journalPath ? { journalPath } : {}), alerts: [...session.alerts] };
     this.last = outcome;
     return outcome;
   }

@@ -16,6 +16,28 @@ const TITLES: Record<Page, string> = {
   alerts: 'Alerts',
 };
 
+/** The whole page when `cvlab serve` refused the token: nothing below could work without it. */
+function TokenRefused(): React.JSX.Element {
+  const hadToken = new URLSearchParams(location.hash.replace(/^#/, '')).get('token');
+  return (
+    <main className="token-refused" role="alert" data-testid="token-refused">
+      <div className="brand">
+        cv<span>lab</span>
+      </div>
+      <h1>{hadToken ? 'This page’s access token was refused' : 'This page has no access token'}</h1>
+      <p>
+        {hadToken
+          ? 'cvlab serve did not accept the token in this address: it was mistyped, or the server was restarted and made a new one.'
+          : 'The address lacks the #token=… part that cvlab serve prints; without it the console cannot reach the engine.'}
+      </p>
+      <p>
+        Open the full URL that <code>cvlab serve</code> printed when it started (it ends in <code>#token=…</code>). If
+        you no longer have it, restart <code>cvlab serve</code> and open the new URL it prints.
+      </p>
+    </main>
+  );
+}
+
 function Shell(): React.JSX.Element {
   const { page, navigate, connection, runtime, rig, run, alerts } = useSession();
   const progress = useRunProgress();
@@ -34,8 +56,8 @@ function Shell(): React.JSX.Element {
     return () => window.removeEventListener('keydown', onKey);
   }, [navigate]);
 
-  const resolved = new Set(alerts.filter((alert) => alert.kind === 'resolved').map((alert) => alert.alertId));
-  const firing = alerts.filter((alert) => alert.kind === 'firing' && !resolved.has(alert.alertId)).length;
+  const firing = alerts.filter((alert) => alert.resolved === undefined).length;
+  if (connection === 'refused') return <TokenRefused />;
   return (
     <div className="shell">
       <nav className="nav" aria-label="pages">
@@ -70,6 +92,11 @@ function Shell(): React.JSX.Element {
         </div>
       </nav>
       <main className="content">
+        {connection === 'closed' && (
+          <div className="notice bad connection-lost" role="status">
+            The connection to cvlab serve closed; reconnecting… Figures on screen stop at the moment it closed.
+          </div>
+        )}
         {/* Pages stay mounted so the scope keeps its charts; hidden pages draw nothing. */}
         {PAGES.map((name) => (
           <div key={name} className="page-frame" hidden={page !== name} data-page={name}>

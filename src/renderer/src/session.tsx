@@ -3,7 +3,7 @@ import { MAX_FRAMES_PER_CALL, type LabApi, type LabFile, type OpenedRig } from '
 import type { RunFrame } from '../../shared/run';
 import type { AlertEvent } from '../../shared/alerts';
 import type { RunInfo, RunProgress, RunSummary } from '../../shared/run';
-import { ScenarioSchema } from '../../shared/scenario';
+import { ScenarioSchema, type Scenario } from '../../shared/scenario';
 import { connectLab, type LabConnection } from './lab/lab-client';
 import type { ConnectionState } from './lab/socket-transport';
 import { scenarioDraft } from './scenario-draft';
@@ -13,10 +13,37 @@ import { FrameStore } from './scope/frame-store';
 export const PAGES = ['rig', 'scenarios', 'run', 'loopback', 'reports', 'alerts'] as const;
 export type Page = (typeof PAGES)[number];
 
-/** The scenario being edited: where it came from and the technician's draft (maybe invalid). */
+/**
+ * The scenario being edited: where it came from, the technician's draft (maybe invalid), and
+ * the file's content as opened, so an edited draft is known as one.
+ */
 export interface ScenarioDraft {
   file: LabFile | null;
   draft: unknown;
+  /** The file's content when it was opened (null: a draft with no file). */
+  saved: unknown;
+}
+
+/** One alert episode: the event that fired it and, once it stopped, the one that resolved it. */
+export interface AlertRow {
+  alertId: string;
+  firing: AlertEvent;
+  resolved?: AlertEvent;
+}
+
+/** True when the draft differs from the file it came from (or has no file). */
+export function scenarioModified(scenario: ScenarioDraft): boolean {
+  return scenario.saved === null || JSON.stringify(scenario.draft) !== JSON.stringify(scenario.saved);
+}
+
+/**
+ * The scenario a run starts with. An edited draft that still carries its file's name runs as
+ * "<name>-draft", so its result never mixes into that file's trend and baseline.
+ */
+export function runnableScenario(scenario: ScenarioDraft, parsed: Scenario): Scenario {
+  const fileName = (scenario.saved as { name?: unknown } | null)?.name;
+  if (!scenarioModified(scenario) || (scenario.saved !== null && parsed.name !== fileName)) return parsed;
+  return { ...parsed, name: `${parsed.name.slice(0, 58)}-draft` };
 }
 
 interface Session {
@@ -34,7 +61,8 @@ interface Session {
   setScenario(scenario: ScenarioDraft): void;
   run: RunInfo | null;
   summary: RunSummary | null;
-  alerts: AlertEvent[];
+  /** Alert episodes of the current and last run, newest first. */
+  alerts: AlertRow[];
   /** Starts the draft scenario on the active rig; errors come back as plain words. */
   startRun(): Promise<void>;
   stopRun(): Promise<void>;
@@ -75,11 +103,11 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
   const [state, setState] = useState<ConnectionState>(connection.state());
   const [page, setPage] = useState<Page>(() => pageFromHash() ?? 'run');
   const [rig, setRig] = useState<OpenedRig | null>(null);
-  const [scenario, setScenario] = useState<ScenarioDraft>({ file: null, draft: DEFAULT_SCENARIO });
+  const [scenario, setScenario] = useState<ScenarioDraft>({ file: null, draft: DEFAULT_SCENARIO, saved: null });
   const [run, setRun] = useState<RunInfo | null>(null);
   const [progress, setProgress] = useState<RunProgress | null>(null);
   const [summary, setSummary] = useState<RunSummary | null>(null);
-  const [alerts, setAlerts] = useState<AlertEvent[]>([]);
+  const [alerts, setAlerts] = useState<AlertRow[]>([]);
   const [runError, setRunError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
 
@@ -87,7 +115,8 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
 
   // Live data: frames go straight into the store (never React state); the rest is low-rate.
   // While the frames kept before this console opened are fetched, live ones wait behind them.
-  const replayRef = useRef<{ active: boolean; waiting: RunFrame[] }>({ active: false, waiting: [] });
+  // Replay starts before the first call goes out: a live frame that came first would hide the older ones.
+  const replayRef = useRef<{ active: boolean; waiting: RunFrame[] }>({ active: true, waiting: [] });
   useEffect(() => {
     const subscriptions = [
       lab.onDidRunFrames((frames) => {
@@ -100,49 +129,54 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
         setSummary(value);
         setRun(null);
       }),
-      lab.onDidAlert((alert) => setAlerts((list) => [alert, ...list].slice(0, 500))),
+      lab.onDidAlert((alert) => setAlerts((rows) => mergeAlerts(rows, [alert]))),
     ];
     return () => subscriptions.forEach((unsubscribe) => unsubscribe());
   }, [lab, store]);
 
-  // What the engine holds now: rig, run in progress (and its frames), last summary, a scenario to start from.
+  // What the engine holds now: rig, run in progress, last summary, the frames and alerts of the
+  // current (else last) run, and a scenario to start from. A console that attaches sees it all.
   useEffect(() => {
     if (state !== 'open') return;
     let cancelled = false;
+    const replay = replayRef.current;
+    replay.active = true;
     void (async () => {
-      const [active, current, last, scenarios] = await Promise.all([
-        lab.activeRig(),
-        lab.currentRun(),
-        lab.lastSummary(),
-        lab.listScenarios(),
-      ]);
-      if (cancelled) return;
-      setRig((existing) => existing ?? active);
-      setRun(current);
-      setSummary((existing) => existing ?? last);
-      if (current) {
-        const replay = replayRef.current;
-        replay.active = true;
-        try {
+      try {
+        const [active, current, last, kept] = await Promise.all([
+          lab.activeRig(),
+          lab.currentRun(),
+          lab.lastSummary(),
+          lab.listAlerts(),
+        ]);
+        if (cancelled) return;
+        setRig((existing) => existing ?? active);
+        setRun(current);
+        setSummary((existing) => existing ?? last);
+        setAlerts((rows) => mergeAlerts(rows, kept));
+        if (current || last) {
           for (let after = -1; ;) {
             const chunk = await lab.runFrames(after, MAX_FRAMES_PER_CALL);
             store.ingest(chunk);
-            const last = chunk.at(-1);
-            if (!last || chunk.length < MAX_FRAMES_PER_CALL) break;
-            after = last.sequence;
+            const newest = chunk.at(-1);
+            if (!newest || chunk.length < MAX_FRAMES_PER_CALL) break;
+            after = newest.sequence;
           }
-        } finally {
-          replay.active = false;
-          store.ingest(replay.waiting.splice(0));
         }
+      } finally {
+        replay.active = false;
+        store.ingest(replay.waiting.splice(0));
       }
+      const scenarios = await lab.listScenarios();
       const preferred = scenarios.find((file) => file.name === 'burst') ?? scenarios[0];
       if (preferred) {
         const opened = await lab.readScenario(preferred.path);
         if (!cancelled)
-          setScenario((existing) =>
-            existing.file ? existing : { file: opened.file, draft: scenarioDraft(opened.content) },
-          );
+          setScenario((existing) => {
+            if (existing.file) return existing;
+            const draft = scenarioDraft(opened.content);
+            return { file: opened.file, draft, saved: draft };
+          });
       }
     })().catch((error: unknown) => setRunError(messageOf(error)));
     return () => {
@@ -168,7 +202,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
     }
     setStarting(true);
     try {
-      const info = await lab.startRun({ scenario: parsed.data, rig: rig.rig });
+      const info = await lab.startRun({ scenario: runnableScenario(scenario, parsed.data), rig: rig.rig });
       store.reset(info.id);
       setSummary(null);
       setProgress(null);
@@ -179,7 +213,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
     } finally {
       setStarting(false);
     }
-  }, [lab, navigate, rig, scenario.draft, store]);
+  }, [lab, navigate, rig, scenario, store]);
 
   const stopRun = useCallback(async () => {
     try {
@@ -236,6 +270,22 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       <ProgressContext.Provider value={progress}>{children}</ProgressContext.Provider>
     </SessionContext.Provider>
   );
+}
+
+/** Folds alert events into one row per episode (a resolve completes its firing), newest first. */
+function mergeAlerts(rows: readonly AlertRow[], events: readonly AlertEvent[]): AlertRow[] {
+  const byId = new Map(rows.map((row) => [row.alertId, row]));
+  for (const event of events) {
+    const row = byId.get(event.alertId);
+    if (event.kind === 'firing') byId.set(event.alertId, { ...row, alertId: event.alertId, firing: event });
+    else
+      byId.set(event.alertId, {
+        alertId: event.alertId,
+        firing: row?.firing ?? { ...event, kind: 'firing' },
+        resolved: event,
+      });
+  }
+  return [...byId.values()].sort((a, b) => b.firing.firedAtMs - a.firing.firedAtMs).slice(0, 500);
 }
 
 /** An error's plain words (the engine's ValidationError lists each bad field on its own line). */

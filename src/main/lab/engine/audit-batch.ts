@@ -1,6 +1,7 @@
 import type { AppliedChange, Outcome, SentPacket, StageTimings } from '../../../shared/message';
-import type { RejectionCode } from '../../../shared/rejection';
+import { VALIDATION_CODES, type RejectionCode } from '../../../shared/rejection';
 import type { RigConfig } from '../../../shared/rig';
+import { MessageValidator } from '../pipeline/message-validator';
 import type { OutcomeRecord } from '../pipeline/pipeline-types';
 import { oscTypeTag, scaleToOutput } from '../pipeline/output-scale';
 import { FAILED_CODE_INDEX, OUTCOME_CODES } from './engine-protocol';
@@ -40,6 +41,8 @@ const REJECTED = 1;
 const FAILED = 2;
 
 const codeIndex = new Map<string, number>(OUTCOME_CODES.map((code, index) => [code, index]));
+/** Decided by the grammar alone: the host rewrites their detail from the text, so the engine never writes that prose. */
+const GRAMMAR_CODES: ReadonlySet<string> = new Set(VALIDATION_CODES);
 
 /** Engine side: appends each outcome's raw fields; take() hands the interval's batch over. */
 export class AuditBatchWriter {
@@ -74,13 +77,15 @@ export class AuditBatchWriter {
       records[base + STATUS] = ACCEPTED;
       records[base + CODE] = -1;
       records[base + DETAIL_BYTES] = 0;
-      packetBytes = outcome.packet.bytes;
+      // The pipeline may carry the datagram and decode `packet` only when read: take the length, not the decoding.
+      packetBytes = (outcome as { readonly datagram?: Uint8Array }).datagram?.length ?? outcome.packet.bytes;
       for (const change of outcome.changes) this.addChange(change);
       changeCount = outcome.changes.length;
     } else if (outcome.status === 'rejected') {
       records[base + STATUS] = REJECTED;
-      records[base + CODE] = codeIndex.get(outcome.rejection.code) ?? -1;
-      records[base + DETAIL_BYTES] = this.appendText(outcome.rejection.detail);
+      const code = outcome.rejection.code;
+      records[base + CODE] = codeIndex.get(code) ?? -1;
+      records[base + DETAIL_BYTES] = GRAMMAR_CODES.has(code) ? 0 : this.appendText(outcome.rejection.detail);
     } else {
       records[base + STATUS] = FAILED;
       records[base + CODE] = FAILED_CODE_INDEX;
@@ -149,6 +154,7 @@ function grow(array: Float64Array, length: number): Float64Array<ArrayBuffer> {
 export class AuditBatchReader {
   private readonly writers: string[] = [];
   private readonly decoder = new TextDecoder();
+  private readonly validator: MessageValidator;
 
   /**
    * @param rig the run's rig (variable names and output scaling, to rebuild each packet)
@@ -157,7 +163,9 @@ export class AuditBatchReader {
   constructor(
     private readonly rig: RigConfig,
     private readonly wallClockOffsetMs: number,
-  ) {}
+  ) {
+    this.validator = new MessageValidator(rig);
+  }
 
   /** Calls `each` with every record of the batch, in completion order. */
   read(batch: AuditBatch, each: (record: OutcomeRecord) => void): void {
@@ -191,12 +199,19 @@ export class AuditBatchReader {
         }
         outcome = { status: 'accepted', changes: applied, packet: this.packetOf(applied, records[base + PACKET_BYTES]!), timings };
       } else if (status === REJECTED) {
-        outcome = { status: 'rejected', rejection: { code: (OUTCOME_CODES[records[base + CODE]!] ?? 'bad_value') as RejectionCode, detail }, timings };
+        const code = (OUTCOME_CODES[records[base + CODE]!] ?? 'bad_value') as RejectionCode;
+        outcome = { status: 'rejected', rejection: { code, detail: GRAMMAR_CODES.has(code) ? this.grammarDetail(messageText, code) : detail }, timings };
       } else {
         outcome = { status: 'failed', error: detail, timings };
       }
       each({ user, text: messageText, atMs: this.wallClockOffsetMs + records[base + AT]! / 1e6, outcome });
     }
+  }
+
+  /** The validator is a pure function of text and rig: it says here what it said in the engine. */
+  private grammarDetail(text: string, code: RejectionCode): string {
+    const validation = this.validator.validate(text);
+    return !validation.ok && validation.rejection.code === code ? validation.rejection.detail : `${code} (the validator here judged the text otherwise)`;
   }
 
   /** The packet as sent, rebuilt from the changes (the same scaling the output applied). */

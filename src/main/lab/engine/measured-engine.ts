@@ -1,7 +1,7 @@
 import { getHeapStatistics } from 'node:v8';
 import type { TransferListItem } from 'node:worker_threads';
 import type { Histogram } from 'hdr-histogram-js';
-import type { Outcome } from '../../../shared/message';
+import type { ChatMessage, Outcome } from '../../../shared/message';
 import { METRIC_STAGES, type MetricStage } from '../../../shared/scenario';
 import { createArrivalPlan, type ArrivalPlan } from '../load/arrival-plan';
 import { OpenModelScheduler } from '../load/open-model-scheduler';
@@ -14,7 +14,7 @@ import type { ChatPipeline, Disposable } from '../pipeline/pipeline-types';
 import { AuditBatchWriter } from './audit-batch';
 import { FAILED_CODE_INDEX, OUTCOME_CODES, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type WindowSnapshot } from './engine-protocol';
 import { encodeForTransfer, transferableOf } from './histogram-transfer';
-import { monotonicNs } from './monotonic-clock';
+import { monotonicNs } from '../pipeline/monotonic-clock';
 import { TapRingWriter } from './tap-ring';
 
 /** Builds the system under test inside the engine's thread. */
@@ -129,10 +129,13 @@ export class MeasuredEngine {
     this.stepNs = plan.steps?.durationNs ?? 0;
     this.audit = request.audit ? new AuditBatchWriter(request.rig) : undefined;
     const audit = this.audit;
+    const processWith = pipeline.processWith;
     this.scheduler = new OpenModelScheduler({
       plan,
       compose: (arrival) => generator.next(arrival.user),
       send: (message) => pipeline.process(message),
+      // The pipeline's callback form where it has one: no Promise per message on the memory path.
+      ...(processWith ? { sendWith: (message: ChatMessage, done: (outcome: Outcome) => void) => processWith.call(pipeline, message, done) } : {}),
       slipToleranceNs,
       onStart: (slipNs, dueOffsetNs) => this.windowOf(dueOffsetNs).recordStart(slipNs, slipNs > slipToleranceNs),
       onOutcome: (outcome: Outcome, dueOffsetNs: number, message: GeneratedMessage) => {
@@ -160,7 +163,17 @@ export class MeasuredEngine {
     await initHistograms();
     const { rig, scenario, seed } = request;
     // Always the real pipeline: an injected factory may share sockets with the measured run.
-    await warmUp(rig, scenario, seed, request.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES);
+    // The engine's own recording (and audit rows, when asked) warm up with the pipeline.
+    const warmWindow = new EngineWindow();
+    const warmAudit = request.audit ? new AuditBatchWriter(rig) : undefined;
+    await warmUp(rig, scenario, seed, request.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES, (outcome, user, text) => {
+      warmWindow.recordStart(0, false);
+      warmWindow.recordOutcome(outcome);
+      warmAudit?.add(user, text, outcome, monotonicNs());
+    });
+    warmWindow.take(0, []);
+    warmAudit?.take();
+    warmWindow.destroy();
     const tap = request.tapRing ? new TapRingWriter(request.tapRing) : undefined;
     const build = factory ?? (await pipelineFactoryOf(request));
     const pipeline = await build(rig, {
@@ -180,7 +193,7 @@ export class MeasuredEngine {
     this.loop.start();
     const startNs = monotonicNs();
     this.post({ type: 'started', startNs, threadId, plannedMessages: this.plan.plannedMessages, plannedDurationMs: this.plan.plannedDurationMs }, []);
-    this.timer = setInterval(() => this.snapshot(false), this.request.scenario.interval);
+    this.scheduleSnapshot(startNs, 1);
     this.scheduler.run(startNs).then(
       () => {
         if (!this.stopping) this.post({ type: 'completed' }, []);
@@ -205,7 +218,8 @@ export class MeasuredEngine {
       new Promise<boolean>((resolve) => (timeout = setTimeout(() => resolve(false), this.request.drainTimeoutMs))),
     ]);
     clearTimeout(timeout);
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     this.snapshot(true, drained);
     this.loop.stop();
     this.tapSubscription.dispose();
@@ -220,6 +234,24 @@ export class MeasuredEngine {
     // After close: a black-box target has stopped its bot by now, so its exit is in the figures.
     const blackBox = this.pipeline.blackBox?.();
     this.post({ type: 'closed', ...(closeError !== undefined ? { closeError } : {}), ...(blackBox ? { blackBox } : {}) }, []);
+  }
+
+  /**
+   * Snapshots on the run's own time grid (start + k·interval), not every interval after the
+   * last one fired: a late timer does not push every later snapshot back. A snapshot later than
+   * a whole interval covers the intervals it missed.
+   */
+  private scheduleSnapshot(startNs: number, index: number): void {
+    const intervalNs = this.request.scenario.interval * 1e6;
+    const nowNs = monotonicNs();
+    let next = index;
+    while (startNs + next * intervalNs <= nowNs - intervalNs) next++;
+    const waitMs = Math.max(0, (startNs + next * intervalNs - nowNs) / 1e6);
+    this.timer = setTimeout(() => {
+      if (this.stopping) return;
+      this.snapshot(false);
+      this.scheduleSnapshot(startNs, next + 1);
+    }, waitMs);
   }
 
   /** Messages count toward the capacity step they were due in. */

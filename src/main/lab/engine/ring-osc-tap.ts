@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { monotonicNs } from './monotonic-clock';
+import { monotonicNs } from '../pipeline/monotonic-clock';
 import { fingerprintOf, TapRingReader } from './tap-ring';
 
 /** The longest run of announced datagrams skipped while looking for the one that arrived. */

@@ -5,6 +5,7 @@ import { FanoutSchema, type Scenario } from '../../../shared/scenario';
 import { RunController } from '../load/run-controller';
 import { initHistograms } from '../metrics/create-histogram';
 import { createPipeline } from '../pipeline/chat-pipeline';
+import type { OutcomeSink } from '../pipeline/pipeline-types';
 import { mergeHistograms } from '../multi/merge-histograms';
 import { statisticsOf } from '../metrics/histogram-statistics';
 import { attachFanout } from './attach-fanout';
@@ -36,6 +37,8 @@ export async function runFanoutScaling(options: {
   scenario: Scenario;
   rig: RigConfig;
   overrides?: RunOverrides;
+  /** Where outcomes go after the hot path (the audit log). */
+  sink?: OutcomeSink;
   /** The run's engine, before it starts: a host follows its frames and progress and may stop it. */
   onController?: (controller: RunController) => void;
 }): Promise<FanoutScalingSummary> {
@@ -60,6 +63,7 @@ export async function runFanoutScaling(options: {
         attachFanout(pipeline, server, { remote: config.remote });
         return pipeline;
       },
+      ...(options.sink ? { sink: options.sink } : {}),
     });
     options.onController?.(controller);
     await controller.start({ scenario: options.scenario, rig: options.rig, ...(options.overrides ? { overrides: options.overrides } : {}) });

@@ -1,5 +1,5 @@
 import type { ChatMessage, Outcome } from '../../../shared/message';
-import { monotonicNs } from '../engine/monotonic-clock';
+import { monotonicNs } from '../pipeline/monotonic-clock';
 import type { ArrivalPlan, Arrival } from './arrival-plan';
 import type { GeneratedMessage } from './traffic-generator';
 
@@ -9,6 +9,11 @@ export interface SchedulerOptions {
   readonly compose: (arrival: Arrival) => GeneratedMessage;
   /** Hands one message to the system under test; must not throw (a throw counts as failed). */
   readonly send: (message: ChatMessage) => Promise<Outcome>;
+  /**
+   * The callback form, preferred when given: `done` may be called at once (no Promise per
+   * message) with an outcome that is only valid during the call; onOutcome reads it then.
+   */
+  readonly sendWith?: (message: ChatMessage, done: (outcome: Outcome) => void) => void;
   /** Called when a message starts: how late it started (actual − due, ns) and its due offset. */
   readonly onStart?: (slipNs: number, dueOffsetNs: number) => void;
   /** Called with each outcome and the message's due offset (ns after the run started). */
@@ -26,6 +31,8 @@ export interface SchedulerOptions {
 class InFlightSlot {
   dueOffsetNs = 0;
   message: GeneratedMessage | undefined;
+  /** Its send threw before answering: a late answer must find it empty, so it is never reused. */
+  retired = false;
   readonly resolved: (outcome: Outcome) => void;
   readonly rejected: (error: unknown) => void;
 
@@ -119,10 +126,22 @@ export class OpenModelScheduler {
     const slot = this.freeSlots.pop() ?? new InFlightSlot(this);
     slot.dueOffsetNs = arrival.atNs;
     slot.message = message;
+    const chat: ChatMessage = { user: message.user, text: message.text, dueAtNs: dueNs };
+    const sendWith = this.options.sendWith;
+    if (sendWith) {
+      try {
+        sendWith(chat, slot.resolved);
+      } catch (error) {
+        if (slot.message !== undefined) {
+          slot.retired = true;
+          slot.rejected(error);
+        }
+      }
+      return;
+    }
     let promise: Promise<Outcome>;
     try {
-      // The message contract carries its due time as a BigInt: the one left per message.
-      promise = this.options.send({ user: message.user, text: message.text, dueNs: BigInt(Math.round(dueNs)) });
+      promise = this.options.send(chat);
     } catch (error) {
       promise = Promise.reject(error);
     }
@@ -131,10 +150,12 @@ export class OpenModelScheduler {
 
   /** A message's outcome is back (called by its slot). */
   complete(slot: InFlightSlot, outcome: Outcome): void {
-    const message = slot.message as GeneratedMessage;
+    // Answered already (a callback send that threw after calling back): count it once.
+    if (slot.message === undefined) return;
+    const message = slot.message;
     const dueOffsetNs = slot.dueOffsetNs;
     slot.message = undefined;
-    this.freeSlots.push(slot);
+    if (!slot.retired) this.freeSlots.push(slot);
     this.completed++;
     try {
       this.options.onOutcome(outcome, dueOffsetNs, message);

@@ -24,7 +24,7 @@ import { AuditBatchReader } from '../engine/audit-batch';
 import type { EngineEvent, EngineSnapshot, EngineStartRequest, LoopDelay, WindowSnapshot } from '../engine/engine-protocol';
 import { startEngineThread, startInThreadEngine, type EngineLink } from '../engine/engine-thread';
 import { decodeTransferred } from '../engine/histogram-transfer';
-import { monotonicNs } from '../engine/monotonic-clock';
+import { monotonicNs } from '../pipeline/monotonic-clock';
 import { RingOscTap } from '../engine/ring-osc-tap';
 import { createTapRingBuffer } from '../engine/tap-ring';
 import { initHistograms } from '../metrics/create-histogram';
@@ -55,6 +55,11 @@ export interface RunControllerOptions {
   readonly pipelineModule?: string;
   /** Where outcomes go (the audit log): fed on this thread from the engine's per-interval batches. */
   readonly sink?: OutcomeSink;
+  /**
+   * Asked as each run starts: does the sink take this run's outcomes? When not, the engine
+   * collects no audit rows at all (default: whenever a sink is given).
+   */
+  readonly wantsOutcomes?: () => boolean;
   /** Frames kept in memory for late subscribers (default 600: one minute at 100 ms). */
   readonly framesKept?: number;
   /** How often progress is reported (default 250 ms). */
@@ -63,6 +68,13 @@ export interface RunControllerOptions {
   readonly drainTimeoutMs?: number;
   /** Messages through a throwaway pipeline before the run, not counted (default 2000; 0: none). */
   readonly warmUpMessages?: number;
+}
+
+/** One interval's full histograms on the host, readable only while the listener runs (benchmarks merge them). */
+export interface RecordedInterval {
+  readonly frame: RunFrame;
+  /** The interval's histogram of a stage (ns); copy or add it, do not keep it. */
+  histogram(stage: MetricStage): Histogram;
 }
 
 /** A capacity-search step while it runs: its own window, judged once its messages are back. */
@@ -141,6 +153,7 @@ export class RunController {
   private readonly progressEmitter = new Emitter<RunProgress>();
   private readonly frameEmitter = new Emitter<RunFrame>();
   private readonly finishEmitter = new Emitter<RunSummary>();
+  private readonly intervalEmitter = new Emitter<RecordedInterval>();
 
   /** How far the run is, a few times a second. */
   readonly onDidRunProgress: Event<RunProgress> = this.progressEmitter.event;
@@ -148,6 +161,8 @@ export class RunController {
   readonly onDidRunFrame: Event<RunFrame> = this.frameEmitter.event;
   /** The run ended (completed, stopped, aborted or failed), with its summary. */
   readonly onDidFinishRun: Event<RunSummary> = this.finishEmitter.event;
+  /** With each frame, the interval's full histograms (merge them across intervals; never average percentiles). */
+  readonly onDidRecordInterval: Event<RecordedInterval> = this.intervalEmitter.event;
 
   constructor(private readonly options: RunControllerOptions = {}) {}
 
@@ -186,7 +201,7 @@ export class RunController {
       runId: id,
       namespace,
       ...(this.options.pipelineModule ? { pipelineModule: this.options.pipelineModule } : {}),
-      audit: this.options.sink !== undefined,
+      audit: this.options.sink !== undefined && (this.options.wantsOutcomes?.() ?? true),
       warmUpMessages: this.options.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES,
       drainTimeoutMs: this.options.drainTimeoutMs ?? 10_000,
     };
@@ -243,7 +258,7 @@ export class RunController {
       plan,
       engine,
       tap,
-      audit: this.options.sink ? new AuditBatchReader(rig, Date.now() - monotonicNs() / 1e6) : undefined,
+      audit: request.audit ? new AuditBatchReader(rig, Date.now() - monotonicNs() / 1e6) : undefined,
       metrics,
       sampler: new ResourceSampler(),
       thresholds,
@@ -424,6 +439,7 @@ export class RunController {
       ...(snapshot.redisRoundTripNs !== undefined ? { redisRoundTrip: snapshot.redisRoundTripNs } : {}),
       limiterFallbacks: snapshot.counters.limiterFallbacks,
     };
+    if (this.intervalEmitter.hasListeners) this.intervalEmitter.fire({ frame, histogram: (stage) => window.stages.get(stage) });
     window.reset();
     run.frames.push(frame);
     this.frameEmitter.fire(frame);

@@ -16,6 +16,11 @@ const UNKNOWN_NAMES = ['volume', 'glow', 'blur', 'pitch', 'tempo', 'gain', 'feed
 const BAD_VALUES = ['abc', 'NaN', 'Infinity', '-Infinity', '0.4.2', '--3', '1e999', '0x1g', '%', '+'];
 /** Control characters and invisible formatting a viewer could paste. */
 const BAD_CHARACTERS = ['\u0000', '\u0007', '\u001b', '\u007f', '\u200b', '\u200d', '\u202e', '\u2066', '\ufeff'];
+// Word lists picked from per message: made once here, not on every call.
+const BLANKS = ['', ' ', '   ', '\t'];
+const BOOL_WORDS = ['on', 'off', '1', '0', 'min', 'max'];
+const ENDS = ['min', 'max'];
+const NAMED_LEVELS = ['min', 'mid', 'max'];
 
 /**
  * Makes chat traffic from a seed: who speaks (Zipf-skewed activity), which variable
@@ -31,6 +36,7 @@ export class TrafficGenerator {
   private readonly kindList: MessageKind[];
   private readonly unknownNames: string[];
   private readonly strictNumeric: VariableConfig[];
+  private readonly numeric: VariableConfig[];
   private readonly userNames: string[] = [];
   /** Position in the low-discrepancy sequence behind distinct values. */
   private distinctIndex = 0;
@@ -49,7 +55,8 @@ export class TrafficGenerator {
     const names = new Set(rig.variables.map((variable) => variable.name));
     this.unknownNames = UNKNOWN_NAMES.filter((name) => !names.has(name));
     if (this.unknownNames.length === 0) this.unknownNames.push('not_a_variable_here');
-    this.strictNumeric = rig.variables.filter((variable) => !variable.clamp && (variable.kind === 'float' || variable.kind === 'int'));
+    this.numeric = rig.variables.filter((variable) => variable.kind === 'float' || variable.kind === 'int');
+    this.strictNumeric = this.numeric.filter((variable) => !variable.clamp);
   }
 
   /** The next message; `userIndex` fixes the sender (virtual users, bursts), else activity skew picks one. */
@@ -88,7 +95,7 @@ export class TrafficGenerator {
       case 'multi':
         return this.multi(2 + random.int(this.traffic.maxAssignments - 1));
       case 'empty':
-        return random.pick(['', ' ', '   ', '\t']);
+        return random.pick(BLANKS);
       case 'too_long': {
         const head = this.assignment(this.variable());
         return `${head} ${'w'.repeat(MAX_MESSAGE_LENGTH + 1 - head.length + random.int(200))}`;
@@ -107,8 +114,7 @@ export class TrafficGenerator {
       case 'unknown_variable':
         return `${random.pick(this.unknownNames)}=${this.formatNumber(random.next())}`;
       case 'bad_value': {
-        const numeric = this.rig.variables.filter((variable) => variable.kind === 'float' || variable.kind === 'int');
-        const variable = numeric.length > 0 ? random.pick(numeric) : this.variable();
+        const variable = this.numeric.length > 0 ? random.pick(this.numeric) : this.variable();
         return `${variable.name}=${random.pick(BAD_VALUES)}`;
       }
       case 'out_of_range':
@@ -150,10 +156,10 @@ export class TrafficGenerator {
     const random = this.random;
     switch (variable.kind) {
       case 'bool':
-        return random.pick(['on', 'off', '1', '0', 'min', 'max']);
+        return random.pick(BOOL_WORDS);
       case 'enum': {
         const names = variable.values ?? [];
-        return random.next() < 0.8 && names.length > 0 ? random.pick(names) : random.pick(['min', 'max']);
+        return random.next() < 0.8 && names.length > 0 ? random.pick(names) : random.pick(ENDS);
       }
       case 'int':
       case 'float': {
@@ -173,7 +179,7 @@ export class TrafficGenerator {
           const delta = variable.kind === 'int' ? Math.max(1, Math.round(span * 0.05 * random.next())) : span * 0.1 * random.next();
           return `${sign}${this.formatNumber(delta)}`;
         }
-        return random.pick(['min', 'mid', 'max']);
+        return random.pick(NAMED_LEVELS);
       }
     }
   }
@@ -181,7 +187,7 @@ export class TrafficGenerator {
   /** A number outside the range of a variable that rejects instead of clamping. */
   private outOfRange(): string {
     const random = this.random;
-    const candidates = this.strictNumeric.length > 0 ? this.strictNumeric : this.rig.variables.filter((variable) => variable.kind === 'float' || variable.kind === 'int');
+    const candidates = this.strictNumeric.length > 0 ? this.strictNumeric : this.numeric;
     const variable = candidates.length > 0 ? random.pick(candidates) : this.variable();
     const span = Math.max(1, variable.max - variable.min);
     const above = random.next() < 0.5;

@@ -1,4 +1,5 @@
 import { createSocket } from 'node:dgram';
+import type { Outcome } from '../../../shared/message';
 import type { RigConfig } from '../../../shared/rig';
 import type { Scenario } from '../../../shared/scenario';
 import { RunMetrics } from '../metrics/run-metrics';
@@ -22,6 +23,8 @@ export async function warmUp(
   scenario: Scenario,
   seed: number,
   messages: number,
+  /** Records each warm-up outcome with the run's own recording code (default: a throwaway RunMetrics). */
+  record?: (outcome: Outcome, user: string, text: string) => void,
 ): Promise<void> {
   if (messages <= 0) return;
   const sink = createSocket('udp4');
@@ -44,6 +47,7 @@ export async function warmUp(
         const message = generator.next(index % users);
         batch.push(
           pipeline.process({ user: message.user, text: message.text, dueNs: process.hrtime.bigint() }).then((outcome) => {
+            if (record) return record(outcome, message.user, message.text);
             metrics.recordStart(0, false);
             metrics.recordOutcome(outcome);
           }),

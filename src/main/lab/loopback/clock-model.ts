@@ -11,13 +11,36 @@ import type { ClockFit } from '../../../shared/loopback';
 // the first stamp seen, so the fit works on values of a few seconds to hours, never on
 // 10^9..10^12 µs absolute values whose squares would lose precision in a double.
 
+// Protocol 1.1 adds what NTP has: the probe's reply stamp (txUs), so its turnaround is taken
+// out of the round trip, and on a UART link each line's time on the wire (bytes × 10 / baud)
+// is taken out of its own leg: the PING's last byte lands pingWireUs after the host wrote its
+// first, and the PONG's last byte leaves pongWireUs after the probe wrote its first. What is
+// left is the USB and driver delay of each leg, which minimum-round-trip filtering handles.
+
 export interface ClockSample {
   /** Host time the PING was written, µs since the caller's epoch. */
   hostSendUs: number;
   /** Host time the PONG line arrived, µs since the caller's epoch. */
   hostReceiveUs: number;
-  /** The probe's stamp in the PONG, µs on its own clock. */
+  /** The probe's stamp when the PING's last byte was read, µs on its own clock. */
   probeUs: number;
+  /** The probe's stamp right before the PONG's first byte was written (1.0 probe: absent, = probeUs). */
+  probeTxUs?: number;
+  /** Time the PING line spends on the wire (UART: bytes × 10 / baud), µs; 0 on native USB. */
+  pingWireUs?: number;
+  /** Time the PONG line spends on the wire, µs; 0 on native USB. */
+  pongWireUs?: number;
+}
+
+/** A sample reduced to one probe instant inside a host interval (turnaround and wire time taken out). */
+interface Exchange {
+  hostSendUs: number;
+  hostReceiveUs: number;
+  probeUs: number;
+  /** The raw round trip, for the figures reported. */
+  roundTripUs: number;
+  turnaroundUs: number;
+  wireUs: number;
 }
 
 export interface ClockModelOptions {
@@ -46,7 +69,9 @@ const MAX_DRIFT = 1000e-6;
 
 /** The fitted offset-and-drift model between a probe's clock and the host's. */
 export class ClockModel {
-  private readonly samples: ClockSample[] = [];
+  private readonly samples: Exchange[] = [];
+  /** Exchanges whose corrected interval came out negative: the link is faster than the stated wire. */
+  private contradicting = 0;
   private probeBase: number | undefined;
   private readonly binUs: number;
   private readonly keepFraction: number;
@@ -62,8 +87,26 @@ export class ClockModel {
   /** Adds one PING/PONG exchange. Exchanges with a negative round trip are ignored. */
   add(sample: ClockSample): void {
     if (!(sample.hostReceiveUs >= sample.hostSendUs)) return;
+    const txUs = sample.probeTxUs ?? sample.probeUs;
+    const turnaroundUs = Math.max(0, txUs - sample.probeUs);
+    const wireUs = (sample.pingWireUs ?? 0) + (sample.pongWireUs ?? 0);
+    const hostSendUs = sample.hostSendUs + (sample.pingWireUs ?? 0);
+    // The probe's turnaround is in its own clock; its drift (≤ 1000 ppm) over ≤ ms is below 1 µs.
+    let hostReceiveUs = sample.hostReceiveUs - (sample.pongWireUs ?? 0) - turnaroundUs;
+    if (hostReceiveUs < hostSendUs) {
+      // Faster than the wire allows: count it, and keep it as a zero-width interval.
+      this.contradicting += 1;
+      hostReceiveUs = hostSendUs;
+    }
     this.probeBase ??= sample.probeUs;
-    this.samples.push(sample);
+    this.samples.push({
+      hostSendUs,
+      hostReceiveUs,
+      probeUs: sample.probeUs,
+      roundTripUs: sample.hostReceiveUs - sample.hostSendUs,
+      turnaroundUs,
+      wireUs,
+    });
     this.cached = undefined;
   }
 
@@ -98,8 +141,8 @@ export class ClockModel {
     return line.center + (probeUs - (this.probeBase ?? 0) - line.intercept) / line.slope;
   }
 
-  private kept(fromUs: number, toUs: number): ClockSample[] {
-    const bins = new Map<number, ClockSample[]>();
+  private kept(fromUs: number, toUs: number): Exchange[] {
+    const bins = new Map<number, Exchange[]>();
     for (const sample of this.samples) {
       const mid = (sample.hostSendUs + sample.hostReceiveUs) / 2;
       if (mid < fromUs || mid > toUs) continue;
@@ -108,7 +151,7 @@ export class ClockModel {
       if (list) list.push(sample);
       else bins.set(bin, [sample]);
     }
-    const kept: ClockSample[] = [];
+    const kept: Exchange[] = [];
     for (const list of bins.values()) {
       list.sort((left, right) => left.hostReceiveUs - left.hostSendUs - (right.hostReceiveUs - right.hostSendUs));
       kept.push(...list.slice(0, Math.max(1, Math.round(list.length * this.keepFraction))));
@@ -143,7 +186,7 @@ export class ClockModel {
    * a ternary search finds its peak); the intercept is the band's middle. Returns null when the
    * exchanges contradict each other (a reboot, a corrupted stamp): the regression stands in.
    */
-  private band(samples: ClockSample[], rough: Line): Line | null {
+  private band(samples: Exchange[], rough: Line): Line | null {
     if (samples.length < 2) return null;
     const base = this.probeBase ?? 0;
     const center = rough.center;
@@ -177,13 +220,13 @@ export class ClockModel {
     return { intercept: (low + high) / 2, slope, center, residualUs: 0, kept: rough.kept, spanUs: rough.spanUs, boundUs: (high - low) / 2 };
   }
 
-  private residual(line: Line, sample: ClockSample): number {
+  private residual(line: Line, sample: Exchange): number {
     const x = (sample.hostSendUs + sample.hostReceiveUs) / 2 - line.center;
     const y = sample.probeUs - (this.probeBase ?? 0);
     return y - (line.intercept + line.slope * x);
   }
 
-  private regress(kept: ClockSample[]): Line {
+  private regress(kept: Exchange[]): Line {
     const base = this.probeBase ?? 0;
     const xs = kept.map((sample) => (sample.hostSendUs + sample.hostReceiveUs) / 2);
     const ys = kept.map((sample) => sample.probeUs - base);
@@ -212,18 +255,47 @@ export class ClockModel {
   }
 
   private describe(line: Line): ClockFit {
-    const trips = this.samples.map((sample) => sample.hostReceiveUs - sample.hostSendUs).sort((left, right) => left - right);
+    const trips = this.samples.map((sample) => sample.roundTripUs).sort((left, right) => left - right);
+    const turnarounds = this.samples.map((sample) => sample.turnaroundUs).sort((left, right) => left - right);
+    const medianTurnaroundUs = turnarounds[Math.floor(turnarounds.length / 2)] ?? 0;
+    // What the quickest exchange should take: both lines on the wire plus the probe's turnaround.
+    const quickest = this.samples.reduce<Exchange | undefined>(
+      (best, sample) => (best === undefined || sample.roundTripUs < best.roundTripUs ? sample : best),
+      undefined,
+    );
+    const expectedMinRoundTripUs = quickest ? quickest.wireUs + quickest.turnaroundUs : 0;
+    const minRoundTripUs = trips[0] ?? 0;
     const probeAtCenter = (this.probeBase ?? 0) + line.intercept;
     return {
+      linkFit: this.linkFit(line, minRoundTripUs, expectedMinRoundTripUs),
+      expectedMinRoundTripUs,
+      medianTurnaroundUs,
       offsetUs: probeAtCenter - (this.hostEpochUs + line.center),
       driftPpm: (line.slope - 1) * 1e6,
       residualUs: line.residualUs,
       samples: this.samples.length,
       kept: line.kept,
-      minRoundTripUs: trips[0] ?? 0,
+      minRoundTripUs,
       medianRoundTripUs: trips[Math.floor(trips.length / 2)] ?? 0,
       spanS: line.spanUs / 1e6,
       boundUs: line.boundUs,
     };
   }
+
+  /**
+   * Whether the exchanges look like the link they were modelled as. USB adds at most a couple of
+   * ms to the quickest exchange; a USB-serial latency timer (16 ms by default) holds every reply
+   * for its whole period, which no round-trip method can split between the legs.
+   */
+  private linkFit(line: Line, minRoundTripUs: number, expectedMinRoundTripUs: number): NonNullable<ClockFit['linkFit']> {
+    if (this.samples.length >= 10 && this.contradicting / this.samples.length > 0.2) return 'faster-than-wire';
+    if (minRoundTripUs - expectedMinRoundTripUs > SLOW_LINK_EXCESS_US) return 'slow-link';
+    if (line.boundUs > LOOSE_BOUND_US) return 'loose';
+    return 'fits';
+  }
 }
+
+/** More than this above the wire time in the quickest exchange: something holds the replies. */
+const SLOW_LINK_EXCESS_US = 4000;
+/** A bound wider than this leaves the edge times too loose for a sub-millisecond figure. */
+const LOOSE_BOUND_US = 500;

@@ -53,11 +53,29 @@ export class EmulatorChild {
     });
   }
 
+  /** The emulator's own process id (tests hang it with SIGSTOP or kill it, leaving socat's port open). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Sends a signal to the emulator process only. */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
   /** Stops the child (and its socat). */
   async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
-    await gone;
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+      this.child.kill('SIGCONT'); // a hung (stopped) emulator cannot act on SIGTERM
+      this.child.kill('SIGTERM');
+      await gone;
+    }
+    // A killed emulator leaves its socat behind, holding the pseudo-terminal open.
+    try {
+      process.kill(this.linkPid, 'SIGTERM');
+    } catch {
+      // already gone with the emulator
+    }
   }
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import {
   MAX_FRAME_DELIVERIES_PER_SECOND,
-  type LatencyHistogram,
   type LoopbackOutcome,
+  type LoopbackState,
   type OpenedRig,
   type ProbeState,
   type Unsubscribe,
@@ -13,13 +13,13 @@ import type {
   LoopbackEdge,
   LoopbackOptionsInput,
   LoopbackProgress,
-  LoopbackResult,
   ProbePort,
 } from '../../../shared/loopback';
 import { FrameBatcher } from '../server/frame-batcher';
 import type { StoreProvider } from '../store/store-provider';
 import { LoopbackSession } from './loopback-session';
-import { listProbePorts } from './probe-transport';
+import { latencyHistogram } from './latency-histogram';
+import { discoverProbePorts } from './port-discovery';
 
 /** What the loop-back service needs from the Lab that hosts it. */
 export interface LoopbackServiceHost {
@@ -50,8 +50,18 @@ export class LoopbackService {
   );
   private probe: { session: LoopbackSession; subscriptions: { dispose(): void }[] } | undefined;
   private running = false;
+  private probeState: ProbeState = { state: 'closed', path: null, detail: 'no probe open' };
+  private last: LoopbackOutcome | null = null;
 
-  constructor(private readonly host: LoopbackServiceHost) {}
+  constructor(private readonly host: LoopbackServiceHost) {
+    // Kept here, not in a console: a reloaded page asks loopbackState() and starts from it.
+    this.probeEmitter.event((state) => (this.probeState = state));
+  }
+
+  /** The probe connection, whether a run is going on, and the last outcome. */
+  async loopbackState(): Promise<LoopbackState> {
+    return { probe: { ...this.probeState }, running: this.running, last: this.last };
+  }
 
   readonly onDidChangeProbe = (listener: (state: ProbeState) => void): Unsubscribe =>
     toUnsubscribe(this.probeEmitter.event(listener));
@@ -62,9 +72,10 @@ export class LoopbackService {
   readonly onDidFinishLoopback = (listener: (outcome: LoopbackOutcome) => void): Unsubscribe =>
     toUnsubscribe(this.finishEmitter.event(listener));
 
-  /** Serial ports a probe may sit on. */
-  listProbePorts(): Promise<ProbePort[]> {
-    return listProbePorts();
+  /** Serial ports and running emulators, with the probes that answered HELLO. */
+  async listProbePorts(): Promise<ProbePort[]> {
+    const baud = (await this.host.activeRig().catch(() => undefined))?.rig.serial?.baud;
+    return discoverProbePorts({ skip: this.probe ? [this.probe.session.path] : [], ...(baud ? { baudRate: baud } : {}) });
   }
 
   /** Opens the probe on `path` with the active rig's test variable. */
@@ -78,7 +89,7 @@ export class LoopbackService {
           state: state.state,
           path,
           detail:
-            state.state === 'connected' ? `${state.hello.firmware}, ${state.hello.adcBits}-bit ADC` : state.reason,
+            state.state === 'connected' ? describeHello(state.hello) : state.reason,
         }),
       ),
       session.onDidProgress((progress) => this.progressEmitter.fire(progress)),
@@ -87,7 +98,9 @@ export class LoopbackService {
     this.probe = { session, subscriptions };
     try {
       const hello = await session.connect();
-      return { state: 'connected', path, detail: `${hello.firmware}, ${hello.adcBits}-bit ADC` };
+      const state: ProbeState = { state: 'connected', path, detail: describeHello(hello) };
+      this.probeState = state;
+      return state;
     } catch (error) {
       await this.closeProbe();
       throw error;
@@ -118,18 +131,22 @@ export class LoopbackService {
       .then(
         (result) => {
           this.edgeBatcher.flush();
-          this.finishEmitter.fire({ ok: true, result, histogram: latencyHistogram(result) });
+          this.running = false;
+          this.finish({ ok: true, result, histogram: latencyHistogram(result) });
           void this.saveLoopback(result, startedAtMs);
         },
         (error: unknown) => {
           this.edgeBatcher.flush();
-          this.finishEmitter.fire({ ok: false, error: error instanceof Error ? error.message : String(error) });
+          this.running = false;
+          this.finish({ ok: false, error: error instanceof Error ? error.message : String(error) });
         },
-      )
-      .finally(() => {
-        this.running = false;
-      });
+      );
     return { total: options.edges ?? 200 };
+  }
+
+  private finish(outcome: LoopbackOutcome): void {
+    this.last = outcome;
+    this.finishEmitter.fire(outcome);
   }
 
   /** Stops the loop-back run going on. */
@@ -180,21 +197,7 @@ export class LoopbackService {
   }
 }
 
-const HISTOGRAM_BINS = 40;
-
-/** Counts the matched clock-model latencies into equal bins (engine side: the console only draws them). */
-export function latencyHistogram(result: LoopbackResult): LatencyHistogram {
-  const values = result.edges.flatMap((edge) =>
-    edge.status === 'matched' && edge.latencyUs !== null ? [edge.latencyUs] : [],
-  );
-  if (values.length === 0) return { startUs: 0, binUs: 0, counts: [] };
-  const low = Math.min(...values);
-  const high = Math.max(...values);
-  const binUs = high > low ? (high - low) / HISTOGRAM_BINS : 1;
-  const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
-  for (const value of values) {
-    const index = Math.min(HISTOGRAM_BINS - 1, Math.floor((value - low) / binUs));
-    counts[index] = (counts[index] ?? 0) + 1;
-  }
-  return { startUs: low, binUs, counts };
+/** "firmware 1.1.0, 12-bit ADC, uart": the HELLO in a few words (the console shows it as is). */
+function describeHello(hello: { firmware: string; adcBits: number; link?: string }): string {
+  return `${hello.firmware}, ${hello.adcBits}-bit ADC${hello.link ? `, ${hello.link} link` : ''}`;
 }

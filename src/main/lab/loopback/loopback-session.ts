@@ -1,5 +1,6 @@
 import type { RigConfig, VariableConfig } from '../../../shared/rig';
 import {
+  DEFAULT_LATENCY_TARGET_MS,
   LoopbackOptionsSchema,
   type ClockFit,
   type LoopbackEdge,
@@ -7,6 +8,7 @@ import {
   type LoopbackProgress,
   type LoopbackResult,
   type ProbeLine,
+  type ProbeLink,
 } from '../../../shared/loopback';
 import { parseOrThrow } from '../../../shared/format-issues';
 import { ClockModel } from './clock-model';
@@ -16,6 +18,7 @@ import { ProbeError } from './probe-error';
 import { ProbeTransport, type Disposable, type ProbeHello } from './probe-transport';
 import { waitUntil } from './run-at';
 import { SquareWaveSender } from './square-wave-sender';
+import { readUsbLatencyTimerMs } from './usb-latency-timer';
 
 // The engine side of the loop-back measurement: connect to the probe, fit its clock, drive the
 // square wave, match edges, summarise. No UI here: the console and the CLI bind to its
@@ -41,6 +44,29 @@ export const ARRIVAL_ERROR_NOTE =
   'host-arrival latency is timed when the EDGE line reaches the host, so it also contains the serial link: the probe printing the line, USB polling (up to 1 ms on full-speed USB) and the driver; it reads late and wider than the clock-model figure, which stamps the edge on the probe itself';
 
 const OK_ARM_TIMEOUT_MS = 1000;
+/** A UART frame per byte: start bit, 8 data bits, stop bit. */
+const BITS_PER_BYTE = 10;
+
+/** How the clock model treats the link: its kind, where that came from, the baud on the wire. */
+export interface LinkModel {
+  kind: ProbeLink;
+  source: 'rig' | 'hello' | 'assumed';
+  baud: number;
+  latencyTimerMs: number | null;
+}
+
+/** The link to model: the rig's serial.link wins, then the probe's HELLO; a 1.0 probe with neither is taken as native USB. */
+export function resolveLink(rig: RigConfig, hello: ProbeHello | null, baud: number, latencyTimerMs: number | null = null): LinkModel {
+  const fromRig = rig.serial?.link;
+  if (fromRig) return { kind: fromRig, source: 'rig', baud, latencyTimerMs };
+  if (hello?.link) return { kind: hello.link, source: 'hello', baud, latencyTimerMs };
+  return { kind: 'usb', source: 'assumed', baud, latencyTimerMs };
+}
+
+/** Time a line of `bytes` spends on the wire, µs: none on native USB. */
+export function wireUs(link: LinkModel, bytes: number): number {
+  return link.kind === 'uart' ? (bytes * BITS_PER_BYTE * 1e6) / link.baud : 0;
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -54,7 +80,9 @@ export class LoopbackSession {
   private readonly autoReconnect: boolean;
   private clock: ClockModel;
   private pingSeq = 0;
-  private readonly pings = new Map<number, number>();
+  private readonly pings = new Map<number, { sentUs: number; bytes: number }>();
+  private linkModel: LinkModel;
+  private stopKind: 'silent' | 'closed' | 'requested' | null = null;
   private readonly lineSubscription: Disposable;
   private reconnectAbort: AbortController | undefined;
   private stopRequested: string | null = null;
@@ -77,7 +105,8 @@ export class LoopbackSession {
     });
     this.autoReconnect = options.autoReconnect ?? true;
     this.clock = this.newClock();
-    this.lineSubscription = this.transport.onDidReceive((line, arrivalNs) => this.receive(line, this.toUs(arrivalNs)));
+    this.linkModel = resolveLink(this.rig, null, this.transport.baudRate);
+    this.lineSubscription = this.transport.onDidReceive((line, arrivalNs, bytes) => this.receive(line, this.toUs(arrivalNs), bytes));
     this.transport.onDidClose((reason) => this.lost(reason));
   }
 
@@ -107,11 +136,18 @@ export class LoopbackSession {
     this.reconnectAbort?.abort();
     const hello = await this.transport.open();
     this.clock = this.newClock();
+    this.linkModel = resolveLink(this.rig, hello, this.transport.baudRate, await readUsbLatencyTimerMs(this.path));
     this.emitConnection({ state: 'connected', hello });
     return hello;
   }
 
+  /** The link as the clock model treats it (kind, baud, USB-serial latency timer). */
+  get link(): LinkModel {
+    return { ...this.linkModel };
+  }
+
   private lost(reason: string): void {
+    if (this.running && this.stopRequested === null) this.stopKind = 'closed';
     this.stopRequested ??= reason;
     this.pings.clear();
     this.emitConnection({ state: 'disconnected', reason });
@@ -124,20 +160,28 @@ export class LoopbackSession {
       .then((hello) => {
         // The probe may have rebooted: its clock starts over, so the old fit is void.
         this.clock = this.newClock();
+        this.linkModel = resolveLink(this.rig, hello, this.transport.baudRate, this.linkModel.latencyTimerMs);
         this.emitConnection({ state: 'connected', hello });
       })
       .catch(() => undefined);
   }
 
-  private receive(line: ProbeLine, arrivalUs: number): void {
+  private receive(line: ProbeLine, arrivalUs: number, bytes: number): void {
     if (line.kind === 'pong') {
-      const sentUs = this.pings.get(line.seq);
-      if (sentUs === undefined) {
+      const ping = this.pings.get(line.seq);
+      if (ping === undefined) {
         this.transport.countOutOfOrder();
         return;
       }
       this.pings.delete(line.seq);
-      this.clock.add({ hostSendUs: sentUs, hostReceiveUs: arrivalUs, probeUs: line.probeUs });
+      this.clock.add({
+        hostSendUs: ping.sentUs,
+        hostReceiveUs: arrivalUs,
+        probeUs: line.rxUs,
+        probeTxUs: line.txUs,
+        pingWireUs: wireUs(this.linkModel, ping.bytes),
+        pongWireUs: wireUs(this.linkModel, bytes),
+      });
       return;
     }
     this.lineHandler?.(line, arrivalUs);
@@ -147,8 +191,8 @@ export class LoopbackSession {
     if (!this.transport.isOpen) return;
     this.pingSeq = (this.pingSeq + 1) % 4_294_967_296;
     const seq = this.pingSeq;
-    const sentNs = this.transport.send({ kind: 'ping', seq });
-    this.pings.set(seq, this.toUs(sentNs));
+    const { sentNs, bytes } = this.transport.sendTimed({ kind: 'ping', seq });
+    this.pings.set(seq, { sentUs: this.toUs(sentNs), bytes });
     // Forget PINGs never answered, so a late PONG counts as out of order and memory stays flat.
     if (this.pings.size > 256) {
       const oldest = this.pings.keys().next().value;
@@ -183,7 +227,9 @@ export class LoopbackSession {
 
   /** Asks a running run to stop; it resolves with the edges measured so far. */
   stop(reason = 'stopped by request'): void {
-    if (this.running) this.stopRequested ??= reason;
+    if (!this.running || this.stopRequested !== null) return;
+    this.stopKind = 'requested';
+    this.stopRequested = reason;
   }
 
   /**
@@ -199,6 +245,7 @@ export class LoopbackSession {
     const hello = this.transport.hello;
     this.running = true;
     this.stopRequested = null;
+    this.stopKind = null;
     this.transport.resetCounts();
     const startedAt = new Date();
     const startUs = this.nowUs();
@@ -243,6 +290,7 @@ export class LoopbackSession {
       progress('running');
     };
     const pinger = { timer: undefined as ReturnType<typeof setInterval> | undefined };
+    let silence: ReturnType<typeof setInterval> | undefined;
     const startPinging = (intervalMs: number): void => {
       clearInterval(pinger.timer);
       pinger.timer = setInterval(() => this.ping(), intervalMs);
@@ -262,6 +310,7 @@ export class LoopbackSession {
         throw new ProbeError('no-answer', `the probe on ${this.path} did not answer ARM with OK ARM within ${OK_ARM_TIMEOUT_MS} ms`);
       }
       progress('calibrating');
+      silence = this.watchSilence(options.silenceTimeoutMs);
       startPinging(options.calibrationPingIntervalMs);
       await this.interruptibleSleep(options.calibrationMs);
       const calibrated = this.clock.fit();
@@ -326,6 +375,7 @@ export class LoopbackSession {
       if (!this.stopRequested) markMissed(matcher.expire(Number.POSITIVE_INFINITY, true));
     } finally {
       clearInterval(pinger.timer);
+      clearInterval(silence);
       this.lineHandler = undefined;
       okArm = undefined;
       sender.close();
@@ -343,6 +393,8 @@ export class LoopbackSession {
     if (fit) this.emitFit(fit);
     const counts = matcher.counts;
     const stopReason = this.stopRequested ? this.describeStop(this.stopRequested, counts.matched, options.edges) : null;
+    const latency = latencyStats(edges.flatMap((edge) => (edge.latencyUs === null ? [] : [edge.latencyUs])));
+    const targetMs = this.rig.serial?.latencyTargetMs ?? DEFAULT_LATENCY_TARGET_MS;
     progress('done');
     return {
       startedAt: startedAt.toISOString(),
@@ -352,7 +404,10 @@ export class LoopbackSession {
       variable: variable.name,
       address: variable.address,
       port: this.path,
-      probe: hello ? { firmware: hello.firmware, adcBits: hello.adcBits } : null,
+      probe: hello ? { firmware: hello.firmware, adcBits: hello.adcBits, ...(hello.link ? { link: hello.link } : {}) } : null,
+      link: { ...this.linkModel },
+      target: { latencyMs: targetMs, passed: latency ? latency.p99Us <= targetMs * 1000 : null },
+      stopKind: stopReason === null ? null : (this.stopKind ?? 'requested'),
       options,
       thresholdMv,
       complete: stopReason === null,
@@ -362,7 +417,7 @@ export class LoopbackSession {
       misses: counts.misses,
       spurious: counts.spurious,
       clock: fit,
-      latency: latencyStats(edges.flatMap((edge) => (edge.latencyUs === null ? [] : [edge.latencyUs]))),
+      latency,
       arrivalLatency: latencyStats(edges.flatMap((edge) => (edge.arrivalLatencyUs === null ? [] : [edge.arrivalLatencyUs]))),
       arrivalErrorNote: ARRIVAL_ERROR_NOTE,
       lines: this.transport.lineCounts(),
@@ -370,7 +425,25 @@ export class LoopbackSession {
     };
   }
 
+  /**
+   * The probe is PINGed all through a run, so a healthy one always has something to say: no
+   * line at all for `timeoutMs` means it hung or died (a killed emulator, a crashed board) while
+   * the port stayed open. The run ends there and keeps what it measured.
+   */
+  private watchSilence(timeoutMs: number): ReturnType<typeof setInterval> {
+    const sinceNs = process.hrtime.bigint();
+    const limitNs = BigInt(timeoutMs) * 1_000_000n;
+    return setInterval(() => {
+      const last = this.transport.lastLineAtNs > sinceNs ? this.transport.lastLineAtNs : sinceNs;
+      if (this.stopRequested === null && process.hrtime.bigint() - last > limitNs) {
+        this.stopKind = 'silent';
+        this.stopRequested = SILENT;
+      }
+    }, Math.min(100, timeoutMs / 4));
+  }
+
   private describeStop(reason: string, matched: number, total: number): string {
+    if (reason === SILENT) return `the probe went silent after ${matched} of ${total} edges (no line from it for the silence timeout); the ${matched} measured are kept`;
     if (/closed|disappeared/.test(reason)) return `serial port closed after ${matched} of ${total} edges; the ${matched} measured are kept (${reason})`;
     return `${reason} after ${matched} of ${total} edges; the ${matched} measured are kept`;
   }
@@ -429,6 +502,8 @@ export class LoopbackSession {
     await this.transport.close();
   }
 }
+
+const SILENT = 'the probe went silent';
 
 /** How the run's PINGs fill the gaps between sends: `perGap` in every `everyGaps`-th gap, about one per `intervalMs`. */
 export function pingGapPlan(gapMs: number, intervalMs: number): { perGap: number; everyGaps: number } {

@@ -6,17 +6,24 @@ import { decode } from 'node-osc';
 import type { EdgeDirection, HostLine, ProbeLine } from '../../../shared/loopback';
 import { ArrivalStamper } from './arrival-stamper';
 import { PseudoTerminalPair } from './pseudo-terminal-pair';
-import { formatProbeLine, parseHostLine } from './probe-protocol';
+import { formatPongV10, formatProbeLine, parseHostLine } from './probe-protocol';
 import { Timeline } from './timeline';
 import { writeNow } from './write-now';
 
 // Plays the OSC-to-CV converter and the loop-back probe in software, so the loop-back page,
 // the CLI and the tests work with no hardware. OSC comes in on UDP; after the configured
 // converter delay (+ jitter) the emulated CV changes; a threshold crossing becomes an EDGE
-// line stamped by the emulated probe clock (host time · (1 + drift) + offset). Every line
-// crossing the emulated serial link waits serial delay + jitter, in order, both ways (a USB
-// serial link polls about once a millisecond). The emulator knows each edge's true time, and
-// reports it as ground truth.
+// line stamped by the emulated probe clock (host time · (1 + drift) + offset). The emulator
+// knows each edge's true time, and reports it as ground truth.
+//
+// The link is modelled as the firmware and the hardware behave, both ways and in order:
+// - USB: each line waits a fixed delay plus uniform polling jitter (full-speed USB polls every
+//   1 ms); a USB-serial bridge may also hold host-bound bytes for its latency timer.
+// - UART (a board behind a bridge, `baud` set): each byte spends 10 bit times on the wire, one
+//   line after another; the probe sees a PING when its last byte lands (rx), and a reply's
+//   first byte goes out once the wire is free (the firmware flushes, then stamps tx).
+// - The probe itself may take a while between reading a PING and starting its reply; a 1.0
+//   probe reports only rx (three-field PONG), a 1.1 probe rx and tx.
 
 export interface ProbeEmulatorOptions {
   /** UDP port the converter listens on (the rig's osc.port). */
@@ -30,8 +37,18 @@ export interface ProbeEmulatorOptions {
   serialPath?: string;
   delayMs?: number;
   jitterMs?: number;
+  /** Fixed USB delay of every line, each way, ms. */
   serialDelayMs?: number;
+  /** USB polling jitter of every line, each way (uniform), ms. */
   serialJitterMs?: number;
+  /** UART baud between the probe and a USB bridge; absent or 0: a native-USB board (no wire time). */
+  baud?: number;
+  /** Longest time the probe takes between reading a PING and starting its reply (uniform), ms. */
+  replyDelayMs?: number;
+  /** A USB-serial bridge's latency timer: host-bound lines are held this long, ms (0: none). */
+  latencyTimerMs?: number;
+  /** '1.0': three-field PONG and no link in HELLO; '1.1' (default): four-field PONG, link in HELLO. */
+  protocol?: '1.0' | '1.1';
   clockOffsetS?: number;
   driftPpm?: number;
   /** Threshold before any ARM, mV. */
@@ -78,6 +95,9 @@ export class ProbeEmulator {
   private lastCvChangeNs = 0n;
   private lastOutNs = 0n;
   private lastInNs = 0n;
+  /** When the UART wire each way is free again (lines go one after another). */
+  private outWireFreeNs = 0n;
+  private inWireFreeNs = 0n;
   private edgeCount = 0;
   private readonly timeline = new Timeline();
   private readonly edgeListeners = new Set<(truth: EdgeTruth) => void>();
@@ -91,11 +111,15 @@ export class ProbeEmulator {
       jitterMs: 0,
       serialDelayMs: 0,
       serialJitterMs: 0,
+      baud: 0,
+      replyDelayMs: 0,
+      latencyTimerMs: 0,
+      protocol: '1.1',
       clockOffsetS: 0,
       driftPpm: 0,
       thresholdMv: 500,
       hysteresisMv: 20,
-      firmware: 'emulator-1.0',
+      firmware: options.protocol === '1.0' ? 'emulator-1.0' : 'emulator-1.1',
       adcBits: 12,
       random: Math.random,
       ...options,
@@ -127,7 +151,7 @@ export class ProbeEmulator {
     if (this.options.truthFile) writeFileSync(this.options.truthFile, '');
     await this.openSerial(devicePath);
     await this.openUdp();
-    this.write({ kind: 'hello', firmware: this.options.firmware, adcBits: this.options.adcBits });
+    this.write(this.hello());
     return { hostPath, devicePath };
   }
 
@@ -219,24 +243,43 @@ export class ProbeEmulator {
     this.write({ kind: 'edge', channel: 0, direction, probeUs, millivolts }, applyNs);
   }
 
-  /** The serial link's delay for one line, kept in order (a UART never reorders bytes). */
-  private serialSlot(last: bigint, fromNs: bigint): bigint {
-    const delay = this.options.serialDelayMs + this.options.serialJitterMs * this.options.random();
-    const at = fromNs + msToNs(delay);
-    return at > last ? at : last;
+  /** HELLO as this firmware says it: the link from protocol 1.1 on. */
+  private hello(): ProbeLine {
+    const link = this.options.protocol === '1.1' ? (this.options.baud > 0 ? 'uart' : 'usb') : undefined;
+    return { kind: 'hello', firmware: this.options.firmware, adcBits: this.options.adcBits, ...(link ? { link } : {}) };
+  }
+
+  /** true when every line crosses at once: no wire, USB or probe delays to model. */
+  private get instantLink(): boolean {
+    const o = this.options;
+    return o.serialDelayMs === 0 && o.serialJitterMs === 0 && o.baud === 0 && o.replyDelayMs === 0 && o.latencyTimerMs === 0;
+  }
+
+  /** USB delay of one line: fixed part plus polling jitter. */
+  private usbDelayNs(): bigint {
+    return msToNs(this.options.serialDelayMs + this.options.serialJitterMs * this.options.random());
+  }
+
+  /** Wire time of a line of `text` on the UART, ns (0 on native USB). */
+  private wireNs(text: string): bigint {
+    return this.options.baud > 0 ? BigInt(Math.round((Buffer.byteLength(text, 'latin1') * 10 * 1e9) / this.options.baud)) : 0n;
   }
 
   private receive(text: string, arrivalNs: bigint): void {
-    if (this.options.serialDelayMs === 0 && this.options.serialJitterMs === 0) {
+    if (this.instantLink) {
       this.handle(text, arrivalNs);
       return;
     }
-    // The line reaches the emulated probe at its slot: the stamp and the reply start from the
-    // slot itself, not from when the event loop got round to it, so both legs of the link get
-    // the same delay model (a late callback would otherwise lengthen only the PING leg).
-    const slot = this.serialSlot(this.lastInNs, arrivalNs);
-    this.lastInNs = slot;
-    this.timeline.at(slot, () => this.handle(text, slot));
+    // USB to the bridge (in order), then the UART bytes: the probe reads the line when its last
+    // byte (the newline) lands. Stamps and replies start from that instant, not from when the
+    // event loop got round to it, so both legs of the link get the same delay model.
+    let usbNs = arrivalNs + this.usbDelayNs();
+    if (usbNs < this.lastInNs) usbNs = this.lastInNs;
+    this.lastInNs = usbNs;
+    const startNs = usbNs > this.inWireFreeNs ? usbNs : this.inWireFreeNs;
+    const rxNs = startNs + this.wireNs(`${text}\n`);
+    this.inWireFreeNs = rxNs;
+    this.timeline.at(rxNs, () => this.handle(text, rxNs));
   }
 
   private handle(text: string, atNs: bigint): void {
@@ -245,7 +288,7 @@ export class ProbeEmulator {
     const line: HostLine = parsed.line;
     switch (line.kind) {
       case 'ping':
-        this.write({ kind: 'pong', seq: line.seq, probeUs: this.probeClock(atNs) }, atNs);
+        this.pong(line.seq, atNs);
         break;
       case 'arm':
         this.threshold = line.thresholdMv;
@@ -254,25 +297,43 @@ export class ProbeEmulator {
         this.write({ kind: 'ok', command: 'ARM' }, atNs);
         break;
       case 'hello?':
-        this.write({ kind: 'hello', firmware: this.options.firmware, adcBits: this.options.adcBits }, atNs);
+        this.write(this.hello(), atNs);
         break;
     }
+  }
+
+  /** Replies to a PING read at rxNs: after the probe's own delay, once the wire is free. */
+  private pong(seq: number, rxNs: bigint): void {
+    const rxUs = this.probeClock(rxNs);
+    const readyNs = rxNs + msToNs(this.options.replyDelayMs * this.options.random());
+    const txNs = readyNs > this.outWireFreeNs ? readyNs : this.outWireFreeNs;
+    const text =
+      this.options.protocol === '1.0'
+        ? formatPongV10(seq, rxUs)
+        : formatProbeLine({ kind: 'pong', seq, rxUs, txUs: Math.max(rxUs, this.probeClock(txNs)) });
+    this.writeRaw(text, txNs);
   }
 
   private write(line: ProbeLine, fromNs?: bigint): void {
     this.writeRaw(formatProbeLine(line), fromNs);
   }
 
-  /** Puts raw text on the serial link, through the emulated delay (tests add noise with it). */
+  /** Puts raw text on the serial link, through the emulated link (tests add noise with it). */
   writeRaw(text: string, fromNs = nowNs()): void {
     const port = this.port;
     if (!port) return;
-    if (this.options.serialDelayMs === 0 && this.options.serialJitterMs === 0) {
+    if (this.instantLink) {
       if (port.isOpen) writeNow(port, text);
       return;
     }
-    this.lastOutNs = this.serialSlot(this.lastOutNs, fromNs);
-    this.timeline.at(this.lastOutNs, () => {
+    // UART: after the line before it; then USB (and a bridge's latency timer) to the host, in order.
+    const startNs = fromNs > this.outWireFreeNs ? fromNs : this.outWireFreeNs;
+    const endNs = startNs + this.wireNs(text);
+    this.outWireFreeNs = endNs;
+    let deliverNs = endNs + this.usbDelayNs() + msToNs(this.options.latencyTimerMs);
+    if (deliverNs < this.lastOutNs) deliverNs = this.lastOutNs;
+    this.lastOutNs = deliverNs;
+    this.timeline.at(deliverNs, () => {
       if (port.isOpen) writeNow(port, text);
     });
   }

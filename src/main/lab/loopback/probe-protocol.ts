@@ -5,7 +5,8 @@ import { PROBE_IDENTITY, PROBE_LINE_MAX, type HostLine, type LineProblem, type P
 // parser never throws: each line is a parsed value, an empty line, or a named problem.
 
 export type ParsedLine<T> =
-  | { kind: 'line'; line: T }
+  /** `extraFields`: trailing fields beyond what this version reads (a newer peer): kept, counted. */
+  | { kind: 'line'; line: T; extraFields: number }
   | { kind: 'empty' }
   | { kind: 'problem'; problem: Exclude<LineProblem, 'outOfOrder'>; text: string };
 
@@ -38,32 +39,40 @@ export function parseProbeLine(raw: string): ParsedLine<ProbeLine> {
   if (tokens.length === 0) return { kind: 'empty' };
   const partial = { kind: 'problem', problem: 'partial', text: raw } as const;
   const [keyword, ...fields] = tokens;
+  // Each line has its fields, optional ones after them, then whatever a later version adds.
+  const ok = (line: ProbeLine, used: number): ParsedLine<ProbeLine> => ({ kind: 'line', line, extraFields: fields.length - used });
   switch (keyword) {
     case 'HELLO': {
-      const [identity, firmware, bits] = fields;
+      const [identity, firmware, bits, linkToken] = fields;
       const adcBits = unsigned(bits, 24);
-      if (fields.length !== 3 || identity !== PROBE_IDENTITY || !firmware || !VERSION.test(firmware) || !adcBits) return partial;
-      return { kind: 'line', line: { kind: 'hello', firmware, adcBits } };
+      if (fields.length < 3 || identity !== PROBE_IDENTITY || !firmware || !VERSION.test(firmware) || !adcBits) return partial;
+      // A fourth field that is not a link is a later version's addition, not an error.
+      const link = linkToken === 'uart' || linkToken === 'usb' ? linkToken : undefined;
+      return ok({ kind: 'hello', firmware, adcBits, ...(link ? { link } : {}) }, link ? 4 : 3);
     }
     case 'PONG': {
       const seq = unsigned(fields[0], 4_294_967_295);
-      const probeUs = unsigned(fields[1]);
-      if (fields.length !== 2 || seq === undefined || probeUs === undefined) return partial;
-      return { kind: 'line', line: { kind: 'pong', seq, probeUs } };
+      const rxUs = unsigned(fields[1]);
+      if (fields.length < 2 || seq === undefined || rxUs === undefined) return partial;
+      if (fields.length === 2) return ok({ kind: 'pong', seq, rxUs, txUs: rxUs }, 2);
+      const txUs = unsigned(fields[2]);
+      // A reply cannot leave before its PING arrived: such a field is damage, not a stamp.
+      if (txUs === undefined || txUs < rxUs) return partial;
+      return ok({ kind: 'pong', seq, rxUs, txUs }, 3);
     }
     case 'OK': {
-      if (fields.length !== 1 || fields[0] !== 'ARM') return partial;
-      return { kind: 'line', line: { kind: 'ok', command: 'ARM' } };
+      if (fields.length < 1 || fields[0] !== 'ARM') return partial;
+      return ok({ kind: 'ok', command: 'ARM' }, 1);
     }
     case 'EDGE': {
       const [channelToken, direction, stamp, level] = fields;
       const channel = unsigned(channelToken, 15);
       const probeUs = unsigned(stamp);
       const millivolts = signed(level);
-      if (fields.length !== 4 || channel === undefined || (direction !== 'rise' && direction !== 'fall') || probeUs === undefined || millivolts === undefined) {
+      if (fields.length < 4 || channel === undefined || (direction !== 'rise' && direction !== 'fall') || probeUs === undefined || millivolts === undefined) {
         return partial;
       }
-      return { kind: 'line', line: { kind: 'edge', channel, direction, probeUs, millivolts } };
+      return ok({ kind: 'edge', channel, direction, probeUs, millivolts }, 4);
     }
     default:
       return { kind: 'problem', problem: 'garbage', text: raw };
@@ -75,21 +84,22 @@ export function parseHostLine(raw: string): ParsedLine<HostLine> {
   const { tokens, problem } = split(raw);
   if (problem) return { kind: 'problem', problem, text: raw.slice(0, PROBE_LINE_MAX) };
   // An empty line asks for HELLO, so a terminal user can press Enter to see what is attached.
-  if (tokens.length === 0) return { kind: 'line', line: { kind: 'hello?' } };
+  if (tokens.length === 0) return { kind: 'line', line: { kind: 'hello?' }, extraFields: 0 };
   const partial = { kind: 'problem', problem: 'partial', text: raw } as const;
   const [keyword, ...fields] = tokens;
+  const ok = (line: HostLine, used: number): ParsedLine<HostLine> => ({ kind: 'line', line, extraFields: fields.length - used });
   switch (keyword) {
     case 'HELLO?':
-      return fields.length === 0 ? { kind: 'line', line: { kind: 'hello?' } } : partial;
+      return ok({ kind: 'hello?' }, 0);
     case 'PING': {
       const seq = unsigned(fields[0], 4_294_967_295);
-      return fields.length === 1 && seq !== undefined ? { kind: 'line', line: { kind: 'ping', seq } } : partial;
+      return fields.length >= 1 && seq !== undefined ? ok({ kind: 'ping', seq }, 1) : partial;
     }
     case 'ARM': {
       const channel = unsigned(fields[0], 15);
       const thresholdMv = signed(fields[1]);
-      if (fields.length !== 2 || channel === undefined || thresholdMv === undefined) return partial;
-      return { kind: 'line', line: { kind: 'arm', channel, thresholdMv } };
+      if (fields.length < 2 || channel === undefined || thresholdMv === undefined) return partial;
+      return ok({ kind: 'arm', channel, thresholdMv }, 2);
     }
     default:
       return { kind: 'problem', problem: 'garbage', text: raw };
@@ -100,14 +110,19 @@ export function parseHostLine(raw: string): ParsedLine<HostLine> {
 export function formatProbeLine(line: ProbeLine): string {
   switch (line.kind) {
     case 'hello':
-      return `HELLO ${PROBE_IDENTITY} ${line.firmware} ${line.adcBits}\n`;
+      return `HELLO ${PROBE_IDENTITY} ${line.firmware} ${line.adcBits}${line.link ? ` ${line.link}` : ''}\n`;
     case 'pong':
-      return `PONG ${line.seq} ${Math.round(line.probeUs)}\n`;
+      return `PONG ${line.seq} ${Math.round(line.rxUs)} ${Math.round(line.txUs)}\n`;
     case 'ok':
       return `OK ${line.command}\n`;
     case 'edge':
       return `EDGE ${line.channel} ${line.direction} ${Math.round(line.probeUs)} ${Math.round(line.millivolts)}\n`;
   }
+}
+
+/** A 1.0 probe's three-field PONG (the emulator plays old firmware with it). */
+export function formatPongV10(seq: number, rxUs: number): string {
+  return `PONG ${seq} ${Math.round(rxUs)}\n`;
 }
 
 /** Formats a host → probe line, newline included. */

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
 import { ReadlineParser } from '@serialport/parser-readline';
-import type { HostLine, LineCounts, ProbeLine, ProbePort } from '../../../shared/loopback';
+import type { HostLine, LineCounts, ProbeLine, ProbeLink, ProbePort } from '../../../shared/loopback';
 import { ArrivalStamper } from './arrival-stamper';
 import { ProbeError } from './probe-error';
 import { formatHostLine, parseProbeLine } from './probe-protocol';
@@ -15,6 +15,8 @@ import { writeNow } from './write-now';
 export interface ProbeHello {
   firmware: string;
   adcBits: number;
+  /** Protocol 1.1: how the probe says it is attached. */
+  link?: ProbeLink;
 }
 
 export interface ProbeTransportOptions {
@@ -83,10 +85,11 @@ export class ProbeTransport {
   private established = false;
   private handshakeClosed: ((reason: string) => void) | undefined;
   private helloInfo: ProbeHello | null = null;
-  private readonly lineListeners = new Set<(line: ProbeLine, arrivalNs: bigint) => void>();
+  private readonly lineListeners = new Set<(line: ProbeLine, arrivalNs: bigint, bytes: number) => void>();
+  private lastLineNs = 0n;
   private readonly closeListeners = new Set<(reason: string) => void>();
   private readonly problemSamples: string[] = [];
-  private counts: LineCounts = { good: 0, garbage: 0, partial: 0, oversized: 0, outOfOrder: 0 };
+  private counts: LineCounts = { good: 0, garbage: 0, partial: 0, oversized: 0, outOfOrder: 0, extraFields: 0 };
 
   constructor(options: ProbeTransportOptions) {
     this.path = options.path;
@@ -154,6 +157,7 @@ export class ProbeTransport {
   }
 
   private receive(text: string, arrivalNs: bigint): void {
+    this.lastLineNs = arrivalNs;
     const parsed = parseProbeLine(text);
     if (parsed.kind === 'empty') return;
     if (parsed.kind === 'problem') {
@@ -162,7 +166,9 @@ export class ProbeTransport {
       return;
     }
     this.counts.good += 1;
-    for (const listener of this.lineListeners) listener(parsed.line, arrivalNs);
+    if (parsed.extraFields > 0) this.counts.extraFields += 1;
+    // The line as it crossed the wire: its text (a \r included) and the newline.
+    for (const listener of this.lineListeners) listener(parsed.line, arrivalNs, text.length + 1);
   }
 
   private async handshake(): Promise<ProbeHello> {
@@ -176,7 +182,7 @@ export class ProbeTransport {
       const subscription = this.onDidReceive((line) => {
         if (line.kind !== 'hello') return;
         finish();
-        resolve({ firmware: line.firmware, adcBits: line.adcBits });
+        resolve({ firmware: line.firmware, adcBits: line.adcBits, ...(line.link ? { link: line.link } : {}) });
       });
       this.handshakeClosed = (reason) => {
         finish();
@@ -208,9 +214,15 @@ export class ProbeTransport {
 
   /** Writes one line; returns the host time (hrtime ns) taken right before the write. */
   send(line: HostLine): bigint {
+    return this.sendTimed(line).sentNs;
+  }
+
+  /** Writes one line; returns the host time right before the write and the line's length in bytes. */
+  sendTimed(line: HostLine): { sentNs: bigint; bytes: number } {
     const port = this.port;
     if (!port?.isOpen) throw new ProbeError('not-connected', `serial port ${this.path} is not open`);
-    return writeNow(port, formatHostLine(line));
+    const text = formatHostLine(line);
+    return { sentNs: writeNow(port, text), bytes: Buffer.byteLength(text, 'latin1') };
   }
 
   /** Writes raw bytes (tests use it to put noise on the wire). */
@@ -218,8 +230,13 @@ export class ProbeTransport {
     this.port?.write(text);
   }
 
-  /** Listens to every parsed probe line with its arrival time (hrtime ns). */
-  onDidReceive(listener: (line: ProbeLine, arrivalNs: bigint) => void): Disposable {
+  /** hrtime ns of the last line received, whatever it was (noise included): 0n before any. */
+  get lastLineAtNs(): bigint {
+    return this.lastLineNs;
+  }
+
+  /** Listens to every parsed probe line with its arrival time (hrtime ns) and its length on the wire. */
+  onDidReceive(listener: (line: ProbeLine, arrivalNs: bigint, bytes: number) => void): Disposable {
     this.lineListeners.add(listener);
     return { dispose: () => this.lineListeners.delete(listener) };
   }
@@ -241,7 +258,7 @@ export class ProbeTransport {
   }
 
   resetCounts(): void {
-    this.counts = { good: 0, garbage: 0, partial: 0, oversized: 0, outOfOrder: 0 };
+    this.counts = { good: 0, garbage: 0, partial: 0, oversized: 0, outOfOrder: 0, extraFields: 0 };
     this.problemSamples.length = 0;
   }
 

@@ -78,6 +78,8 @@ export interface MultiInstanceRunOptions {
   readonly signal?: AbortSignal;
   /** Each instance's interval frames, in order, as they arrive. */
   readonly onFrame?: (agentId: string, frame: RunFrame) => void;
+  /** The shares were handed out (which instance sends OSC); tests use it to kill the sender. */
+  readonly onAssigned?: (shares: readonly InstanceShare[]) => void;
   /** An instance handed in its result or was lost: no more frames come from it. */
   readonly onInstanceDone?: (agentId: string) => void;
   /** A local instance's child process has started (tests use it to kill one). */
@@ -287,6 +289,7 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
     const startAtMs = Number(seconds) * 1000 + Number(microseconds) / 1000 + config.startDelay;
     await publish({ type: 'assign', runId, shares, startAtMs });
     assigned = true;
+    options.onAssigned?.(shares);
     const startedAt = new Date(Date.now() + config.startDelay).toISOString();
     log(`run ${runId}: ${joined.length} instances, start in ${config.startDelay} ms, planned ${plannedDurationMs} ms`);
 

@@ -1,8 +1,12 @@
-import type { AppliedChange, Assignment } from '../../../shared/message';
+import type { AppliedChange, Assignment, Rejection } from '../../../shared/message';
+import { MAX_ASSIGNMENTS } from '../../../shared/rejection';
 import type { RigConfig, VariableConfig } from '../../../shared/rig';
+import { deferRejection } from './deferred-rejection';
 import { describeLimit, HybridRateLimiter, type HybridRateLimiterOptions } from './hybrid-rate-limiter';
-import type { CommitResult, RemoteChange, StateStore, StateStoreCounters, VariableState } from './state-store';
-import { defaultValue, resolveValue } from './value-resolver';
+import type { ParsedAssignments } from './message-validator';
+import { monotonicNs, performanceMsOf } from './monotonic-clock';
+import type { CommitResult, DegradedState, RemoteChange, StateStore, StateStoreCounters, VariableState } from './state-store';
+import { defaultValue, resolveRelative, resolveValue } from './value-resolver';
 
 interface StoredState {
   value: number;
@@ -10,7 +14,37 @@ interface StoredState {
   writer: string;
 }
 
-const NO_COUNTERS: StateStoreCounters = Object.freeze({ fallbacks: 0, redisErrors: 0 });
+/** A change the pool writes in place. */
+type PooledChange = { -readonly [K in keyof AppliedChange]: AppliedChange[K] };
+
+/**
+ * What commitParsed() accepted, in reused objects: valid until the next commitParsed() with the
+ * same instance. `changes` is one of eight arrays (one per count) of pooled change objects.
+ */
+export class CommittedChanges {
+  private readonly pool: PooledChange[][] = Array.from({ length: MAX_ASSIGNMENTS }, (_, index) =>
+    Array.from({ length: index + 1 }, () => ({ variable: '', value: 0, version: 0, writer: '' })),
+  );
+  changes: readonly AppliedChange[] = [];
+  // Start as doubles, so V8 keeps them as unboxed double fields written in place.
+  limitNs = 0.5;
+  storeNs = 0.5;
+  /** monotonicNs when the changes were written (the encode stage starts there). */
+  storedAtNs = 0.5;
+  /** Set by the caller before commitParsed(): monotonicNs when the limit stage starts. */
+  limitStartNs = 0.5;
+
+  /** The pooled array for `count` changes; its objects are rewritten in place. */
+  take(count: number): PooledChange[] {
+    const changes = this.pool[count - 1] as PooledChange[];
+    this.changes = changes;
+    return changes;
+  }
+}
+
+const unknownVariableDetail = (name: string): string => `the rig has no variable "${name}"`;
+
+const NO_COUNTERS: StateStoreCounters = Object.freeze({ fallbacks: 0, redisErrors: 0, lateApplied: 0 });
 
 /** Finds an assignment naming a variable the rig does not have (validation normally stops those). */
 export function unknownVariable(variables: ReadonlyMap<string, VariableConfig>, assignments: readonly Assignment[]): string | undefined {
@@ -27,6 +61,8 @@ export class MemoryStateStore implements StateStore {
   private readonly variables = new Map<string, VariableConfig>();
   private readonly state = new Map<string, StoredState>();
   private readonly limiter: HybridRateLimiter;
+  /** No clock was injected: the limiter may read the pipeline's own stamp (one clock read less). */
+  private readonly ownClock: boolean;
 
   constructor(
     private readonly rig: RigConfig,
@@ -34,6 +70,7 @@ export class MemoryStateStore implements StateStore {
   ) {
     for (const variable of rig.variables) this.variables.set(variable.name, variable);
     this.limiter = new HybridRateLimiter(rig.limiter, rig.variables, options);
+    this.ownClock = options.now === undefined;
   }
 
   commit(user: string, assignments: readonly Assignment[]): Promise<CommitResult> {
@@ -44,15 +81,15 @@ export class MemoryStateStore implements StateStore {
   commitNow(user: string, assignments: readonly Assignment[]): CommitResult {
     const unknown = unknownVariable(this.variables, assignments);
     if (unknown !== undefined) {
-      return { ok: false, rejection: { code: 'unknown_variable', detail: `the rig has no variable "${unknown}"` }, limitNs: 0 };
+      return { ok: false, rejection: deferRejection('unknown_variable', unknownVariableDetail, unknown), limitNs: 0 };
     }
-    const limitStart = process.hrtime.bigint();
+    const limitStart = monotonicNs();
     const decision = this.limiter.check(
       user,
       assignments.map((assignment) => assignment.variable),
     );
-    const limitEnd = process.hrtime.bigint();
-    const limitNs = Number(limitEnd - limitStart);
+    const limitEnd = monotonicNs();
+    const limitNs = limitEnd - limitStart;
     if (!decision.ok) return { ok: false, rejection: describeLimit(decision, user, this.rig.limiter), limitNs };
 
     const changes: AppliedChange[] = [];
@@ -71,7 +108,58 @@ export class MemoryStateStore implements StateStore {
       }
       changes.push({ variable: variable.name, value, version, writer: user });
     }
-    return { ok: true, changes, limitNs, storeNs: Number(process.hrtime.bigint() - limitEnd) };
+    return { ok: true, changes, limitNs, storeNs: monotonicNs() - limitEnd };
+  }
+
+  /**
+   * commitNow() for the hot path: reads the validator's reused arrays and writes the accepted
+   * changes into `out` (pooled objects); answers undefined when accepted, else the rejection.
+   * The caller sets out.limitStartNs first (a stamp it already took).
+   */
+  commitParsed(user: string, parsed: ParsedAssignments, out: CommittedChanges): Rejection | undefined {
+    const count = parsed.count;
+    for (let index = 0; index < count; index++) {
+      const name = parsed.variables[index] as string;
+      if (!this.variables.has(name)) return deferRejection('unknown_variable', unknownVariableDetail, name);
+    }
+    let decision;
+    if (this.ownClock) {
+      this.limiter.givenNowMs = performanceMsOf(out.limitStartNs);
+      decision = this.limiter.checkAtGivenTime(user, parsed.variables, count);
+    } else {
+      decision = this.limiter.check(user, parsed.variables, count);
+    }
+    const limitEnd = monotonicNs();
+    out.limitNs = limitEnd - out.limitStartNs;
+    if (!decision.ok) return describeLimit(decision, user, this.rig.limiter);
+    const changes = out.take(count);
+    for (let index = 0; index < count; index++) {
+      const name = parsed.variables[index] as string;
+      const variable = this.variables.get(name) as VariableConfig;
+      const stored = this.state.get(name);
+      const current = stored ? stored.value : defaultValue(variable);
+      const value =
+        parsed.relative[index] === 1
+          ? resolveRelative(variable, parsed.values[index] as number, current)
+          : (parsed.values[index] as number);
+      const version = (stored?.version ?? 0) + 1;
+      if (stored) {
+        stored.value = value;
+        stored.version = version;
+        stored.writer = user;
+      } else {
+        this.state.set(name, { value, version, writer: user });
+      }
+      const change = changes[index] as PooledChange;
+      change.variable = name;
+      change.value = value;
+      change.version = version;
+      change.writer = user;
+    }
+    const storedAt = monotonicNs();
+    out.storeNs = storedAt - limitEnd;
+    out.storedAtNs = storedAt;
+    return undefined;
   }
 
   /** Takes in changes decided elsewhere (Redis, another instance), keeping the newest version. */
@@ -113,6 +201,11 @@ export class MemoryStateStore implements StateStore {
 
   counters(): StateStoreCounters {
     return NO_COUNTERS;
+  }
+
+  onDidChangeDegraded(_listener: (state: DegradedState) => void): { dispose(): void } {
+    // Nothing to stand in for: the memory store is never degraded.
+    return { dispose: () => undefined };
   }
 
   roundTripMs(): Promise<number | undefined> {

@@ -18,6 +18,11 @@ interface CompiledVariable {
   readonly rangeText: string;
   /** Plain words listing the forms this variable accepts. */
   readonly expected: string;
+  /** A word of this variable reads like a number (an enum value "1"): words are looked up first. */
+  readonly numericWords: boolean;
+  /** The words as parallel lists, for lookups without a substring (plain ASCII words only). */
+  readonly wordKeys: readonly string[];
+  readonly wordValues: readonly number[];
 }
 
 /** One `name value` pair as written, before the name and value are checked. */
@@ -50,6 +55,35 @@ const FORMS = 'expected hue=0.4, !hue 0.4 or !set hue 0.4 (several: hue=0.4 sat=
 const QUOTE_LIMIT = 40;
 
 /**
+ * A validated message's assignments in reused arrays: what the hot path reads instead of
+ * Assignment objects. Valid until the next validateInto() with the same instance.
+ */
+export class ParsedAssignments {
+  count = 0;
+  /** Variable names, the rig's own strings. */
+  readonly variables: string[] = new Array<string>(MAX_ASSIGNMENTS).fill('');
+  /** 1: a change added to the current value; 0: an absolute value. */
+  readonly relative = new Uint8Array(MAX_ASSIGNMENTS);
+  readonly values = new Float64Array(MAX_ASSIGNMENTS);
+
+  /** The assignments as objects (allocates: for the slow path and for people). */
+  toAssignments(): Assignment[] {
+    const assignments: Assignment[] = [];
+    for (let index = 0; index < this.count; index++) {
+      const value = this.values[index] as number;
+      const variable = this.variables[index] as string;
+      const raw = String(value);
+      assignments.push(
+        this.relative[index] === 1
+          ? { variable, spec: { kind: 'relative', delta: value }, raw }
+          : { variable, spec: { kind: 'absolute', value }, raw },
+      );
+    }
+    return assignments;
+  }
+}
+
+/**
  * Checks chat text against the rig's variables and turns it into assignments, or into one typed
  * rejection. Pure and allocation-light: everything about the rig is precompiled in the constructor.
  * Never throws.
@@ -57,10 +91,92 @@ const QUOTE_LIMIT = 40;
 export class MessageValidator {
   private readonly variables = new Map<string, CompiledVariable>();
   private readonly names: readonly string[];
+  /** The same variables as a list with their lower-case keys, for lookups without a substring. */
+  private readonly compiled: readonly { readonly key: string; readonly variable: CompiledVariable }[];
 
   constructor(rig: RigConfig) {
     for (const variable of rig.variables) this.variables.set(variable.name.toLowerCase(), compile(variable));
     this.names = [...this.variables.keys()];
+    this.compiled = [...this.variables].map(([key, variable]) => ({ key, variable }));
+  }
+
+  /**
+   * validate() for the hot path: writes the assignments into `out` and answers undefined, or
+   * answers the rejection. The common shapes (`name=value …` in plain ASCII) are read in place
+   * without building tokens or Assignment objects; anything else goes through validate(), so
+   * both give the same result for every text (a property test holds them to it).
+   */
+  validateInto(text: string, out: ParsedAssignments): Rejection | undefined {
+    if (this.readSimple(text, out)) return undefined;
+    const result = this.validate(text);
+    if (!result.ok) return result.rejection;
+    out.count = result.assignments.length;
+    for (let index = 0; index < out.count; index++) {
+      const assignment = result.assignments[index] as Assignment;
+      out.variables[index] = assignment.variable;
+      const spec = assignment.spec;
+      out.relative[index] = spec.kind === 'relative' ? 1 : 0;
+      out.values[index] = spec.kind === 'relative' ? spec.delta : spec.value;
+    }
+    return undefined;
+  }
+
+  /**
+   * Reads `name=value` words separated by spaces, plain printable ASCII, when every one is
+   * accepted; false (and `out` unspecified) for anything else, which validate() then decides.
+   */
+  private readSimple(text: string, out: ParsedAssignments): boolean {
+    if (typeof text !== 'string') return false;
+    const length = text.length;
+    if (length === 0 || length > MAX_MESSAGE_LENGTH || text.charCodeAt(0) === EXCLAMATION) return false;
+    let count = 0;
+    let index = 0;
+    while (index < length) {
+      while (index < length && text.charCodeAt(index) === 0x20) index++;
+      if (index >= length) break;
+      const start = index;
+      let equals = -1;
+      while (index < length) {
+        const code = text.charCodeAt(index);
+        if (code === 0x20) break;
+        if (code < 0x21 || code > 0x7e) return false;
+        if (code === EQUALS && equals === -1) equals = index;
+        index++;
+      }
+      // The name before the first '=', a value after it in the same word.
+      if (equals <= start || equals === index - 1 || count === MAX_ASSIGNMENTS) return false;
+      const variable = this.compiledAt(text, start, equals);
+      if (variable === undefined) return false;
+      if (!readWord(variable, text, equals + 1, index, parsedValue) && !readPlainNumber(variable, text, equals + 1, index, parsedValue)) {
+        if (parseValueInto(variable, text.slice(equals + 1, index), parsedValue) !== undefined) return false;
+      }
+      // The same variable twice: the last one wins, in the place of the first.
+      let slot = 0;
+      while (slot < count && out.variables[slot] !== variable.name) slot++;
+      if (slot === count) count++;
+      out.variables[slot] = variable.name;
+      out.relative[slot] = parsedValue.relative ? 1 : 0;
+      out.values[slot] = parsedValue.value;
+    }
+    out.count = count;
+    return count > 0;
+  }
+
+  /** The variable named by text[start, end) (ASCII case-insensitive), found without a substring. */
+  private compiledAt(text: string, start: number, end: number): CompiledVariable | undefined {
+    const length = end - start;
+    for (const { key, variable } of this.compiled) {
+      if (key.length !== length) continue;
+      let index = 0;
+      while (index < length) {
+        let code = text.charCodeAt(start + index);
+        if (code >= 0x41 && code <= 0x5a) code += 0x20;
+        if (code !== key.charCodeAt(index)) break;
+        index++;
+      }
+      if (index === length) return variable;
+    }
+    return undefined;
   }
 
   /** Validates one chat message: its assignments, or the first rejection in the documented order of checks. */
@@ -260,15 +376,151 @@ function compile(variable: VariableConfig): CompiledVariable {
     words,
     rangeText,
     expected,
+    numericWords: [...words.keys()].some((word) => /^[\d.]/.test(word)),
+    // A non-ASCII word (an enum value "ü") is left to the Map: lower-casing differs there.
+    wordKeys: [...words.keys()].filter((word) => /^[\x21-\x7e]+$/.test(word)),
+    wordValues: [...words].filter(([word]) => /^[\x21-\x7e]+$/.test(word)).map(([, value]) => value),
   };
 }
+
+/** One parsed value: written by parseValueInto, read at once (validate() is synchronous). */
+interface ParsedValue {
+  relative: boolean;
+  /** The absolute value, or the change when relative. */
+  value: number;
+  clamped: boolean;
+}
+
+const parsedValue: ParsedValue = { relative: false, value: 0, clamped: false };
 
 /**
  * One value as written → an Assignment, or the rejection (bad_value / out_of_range) it earns.
  * A leading `+`/`-` always means a change; a leading `=` forces an absolute value (`=-0.5`).
  */
 function parseValue(variable: CompiledVariable, raw: string | undefined): Assignment | Rejection {
+  const rejection = parseValueInto(variable, raw, parsedValue);
+  if (rejection !== undefined) return rejection;
   const name = variable.name;
+  const rawText = raw as string;
+  if (parsedValue.relative) return { variable: name, spec: { kind: 'relative', delta: parsedValue.value }, raw: rawText };
+  return parsedValue.clamped
+    ? { variable: name, spec: { kind: 'absolute', value: parsedValue.value }, raw: rawText, clamped: true }
+    : { variable: name, spec: { kind: 'absolute', value: parsedValue.value }, raw: rawText };
+}
+
+/** parseValueInto's word lookup (`min`, `on`, an enum value; after an optional `=`), done in place. */
+function readWord(variable: CompiledVariable, text: string, from: number, end: number, out: ParsedValue): boolean {
+  const start = text.charCodeAt(from) === EQUALS ? from + 1 : from;
+  const length = end - start;
+  const keys = variable.wordKeys;
+  for (let word = 0; word < keys.length; word++) {
+    const key = keys[word] as string;
+    if (key.length !== length) continue;
+    let index = 0;
+    while (index < length) {
+      let code = text.charCodeAt(start + index);
+      if (code >= 0x41 && code <= 0x5a) code += 0x20;
+      if (code !== key.charCodeAt(index)) break;
+      index++;
+    }
+    if (index === length) {
+      out.relative = false;
+      out.clamped = false;
+      out.value = variable.wordValues[word] as number;
+      return true;
+    }
+  }
+  return false;
+}
+
+/** 10^0 … 10^22: every one exact as a double. */
+const EXACT_POWERS_OF_TEN = Array.from({ length: 23 }, (_, exponent) => 10 ** exponent);
+
+/**
+ * parseValueInto for the commonest values, read from text[start, end) without a substring: plain
+ * decimals (`0.4`, `45`, `.5`) and percents (`80%`) inside the range. Digits and the decimal point
+ * only, at most 15 significant digits: the mantissa is then an exact integer and one division by
+ * an exact power of ten rounds exactly as Number() does. false for anything else (a sign, an
+ * exponent, a word, out of range, not whole where it must be): parseValueInto then decides.
+ */
+function readPlainNumber(variable: CompiledVariable, text: string, from: number, end: number, out: ParsedValue): boolean {
+  if (variable.numericWords) return false;
+  let start = from;
+  // `=` forces an absolute value; a sign without it means a change (as in parseValueInto).
+  const forced = text.charCodeAt(start) === EQUALS;
+  if (forced) start++;
+  const signCode = text.charCodeAt(start);
+  const signed = signCode === PLUS || signCode === MINUS;
+  if (signed) start++;
+  const sign = signCode === MINUS ? -1 : 1;
+  const relative = signed && !forced;
+  let stop = end;
+  const percent = text.charCodeAt(stop - 1) === PERCENT;
+  if (percent) stop--;
+  let mantissa = 0;
+  let digits = 0;
+  let fractionDigits = 0;
+  let point = false;
+  for (let index = start; index < stop; index++) {
+    const code = text.charCodeAt(index);
+    if (code === 0x2e && !point) {
+      point = true;
+      continue;
+    }
+    if (code < 0x30 || code > 0x39) return false;
+    // Leading zeros add nothing; they are not significant digits.
+    if (mantissa !== 0 || code !== 0x30) digits++;
+    if (digits > 15) return false;
+    mantissa = mantissa * 10 + (code - 0x30);
+    if (point && ++fractionDigits > 22) return false;
+  }
+  // At least one digit: "." and "%" alone are not numbers.
+  if (stop - start - (point ? 1 : 0) === 0) return false;
+  const magnitude = fractionDigits === 0 ? mantissa : mantissa / (EXACT_POWERS_OF_TEN[fractionDigits] as number);
+  const number = sign * magnitude + 0; // + 0 turns −0 into 0
+  out.relative = false;
+  out.clamped = false;
+  if (variable.kind === 'bool') {
+    if (relative || percent || (number !== 0 && number !== 1)) return false;
+    out.value = number;
+    return true;
+  }
+  if (relative) {
+    let delta: number;
+    if (percent) {
+      const fraction = number / 100;
+      delta = fraction * variable.max - fraction * variable.min;
+      if (variable.whole) delta = roundHalfAwayFromZero(delta);
+      if (!Number.isFinite(delta)) return false;
+    } else {
+      if (variable.whole && !Number.isInteger(number)) return false;
+      delta = number;
+    }
+    out.relative = true;
+    out.value = delta;
+    return true;
+  }
+  let value: number;
+  if (percent) {
+    if (number < 0 || number > 100) return false;
+    const fraction = number / 100;
+    value = variable.min * (1 - fraction) + variable.max * fraction;
+    if (variable.whole) value = roundHalfAwayFromZero(value);
+    if (value < variable.min) value = variable.min;
+    else if (value > variable.max) value = variable.max;
+  } else {
+    if (variable.whole && !Number.isInteger(number)) return false;
+    if (number < variable.min || number > variable.max) return false;
+    value = number;
+  }
+  out.value = value;
+  return true;
+}
+
+/** The steps of parseValue, writing the result into `out`: the one place values are read. */
+function parseValueInto(variable: CompiledVariable, raw: string | undefined, out: ParsedValue): Rejection | undefined {
+  out.relative = false;
+  out.clamped = false;
   if (raw === undefined || raw === '' || raw === '=') {
     return deferRejection('bad_value', needsValueDetail, variable);
   }
@@ -279,7 +531,10 @@ function parseValue(variable: CompiledVariable, raw: string | undefined): Assign
     text = text.slice(1);
   }
   const word = variable.words.get(lowerAscii(text));
-  if (word !== undefined) return { variable: name, spec: { kind: 'absolute', value: word }, raw };
+  if (word !== undefined) {
+    out.value = word;
+    return undefined;
+  }
 
   let sign = 1;
   let relative = false;
@@ -305,7 +560,8 @@ function parseValue(variable: CompiledVariable, raw: string | undefined): Assign
     if (relative || percent || (number !== 0 && number !== 1)) {
       return deferRejection('bad_value', onOffDetail, variable, raw);
     }
-    return { variable: name, spec: { kind: 'absolute', value: number }, raw };
+    out.value = number;
+    return undefined;
   }
 
   if (relative) {
@@ -321,7 +577,9 @@ function parseValue(variable: CompiledVariable, raw: string | undefined): Assign
       if (variable.whole && !Number.isInteger(number)) return notWhole(variable, raw);
       delta = number;
     }
-    return { variable: name, spec: { kind: 'relative', delta }, raw };
+    out.relative = true;
+    out.value = delta;
+    return undefined;
   }
 
   let value: number;
@@ -347,9 +605,9 @@ function parseValue(variable: CompiledVariable, raw: string | undefined): Assign
       clamped = true;
     }
   }
-  return clamped
-    ? { variable: name, spec: { kind: 'absolute', value }, raw, clamped: true }
-    : { variable: name, spec: { kind: 'absolute', value }, raw };
+  out.value = value;
+  out.clamped = clamped;
+  return undefined;
 }
 
 function notWhole(variable: CompiledVariable, raw: string): Rejection {

@@ -22,10 +22,43 @@ export interface OutcomeRecord {
 
 export type { Disposable } from '../../../shared/emitter';
 
-/** The system under test, as the load lab, the CLI and the console see it. */
+/**
+ * Receives one message's outcome from processWith(). The outcome (its timings, changes and
+ * rejection) may be reused for the next message once this returns: read it now, or copy it.
+ */
+export type OutcomeCallback = (outcome: Outcome, message: ChatMessage) => void;
+
+/** Whether the in-process limiter stands in for Redis, and why, in plain words. */
+export interface DegradedState {
+  readonly degraded: boolean;
+  readonly reason: string;
+}
+
+/** Something about the rig the host should tell the technician at start; the run goes on. */
+export interface PipelineWarning {
+  readonly code: 'osc_no_listener';
+  /** Plain words, e.g. "nothing listens on 127.0.0.1:9000 — is the converter off or unplugged?". */
+  readonly detail: string;
+}
+
+/**
+ * The system under test, as the load lab, the CLI and the console see it. processWith,
+ * onDidChangeDegraded and warnings are optional only so that other implementations (stand-ins in
+ * benches, the black-box pipeline) keep compiling while they adopt them; createPipeline's has all.
+ */
 export interface ChatPipeline {
   /** Runs one message through validate → limit → store → encode → send. Never throws. */
   process(message: ChatMessage): Promise<Outcome>;
+  /**
+   * process() without a Promise: `done` gets the outcome once. With the memory store it runs
+   * before processWith returns and nothing is allocated for the outcome (it is reused: see
+   * OutcomeCallback); with Redis it runs when the commit answers. Never throws.
+   */
+  processWith?(message: ChatMessage, done: OutcomeCallback): void;
+  /** Fires when the in-process limiter starts standing in for Redis, and when Redis answers again. */
+  onDidChangeDegraded?(listener: (state: DegradedState) => void): Disposable;
+  /** What the host should say at start (e.g. nothing listens on the OSC target). */
+  warnings?(): readonly PipelineWarning[];
   /** Datagram seen on the OSC tap: due time → arrival on the wire, ns. */
   onDidTap(listener: (e2eTapNs: number) => void): Disposable;
   /** A change accepted here, or published by another instance on the same Redis. */
@@ -46,9 +79,15 @@ export interface ChatPipeline {
   blackBox?(): BlackBoxSummary;
 }
 
-/** Told of each datagram before it is sent, so arrivals on the OSC tap can be timed from due time. */
+/** The pipeline createPipeline builds: every optional member of ChatPipeline present. */
+export type LabPipeline = ChatPipeline & Required<Pick<ChatPipeline, 'processWith' | 'onDidChangeDegraded' | 'warnings'>>;
+
+/**
+ * Told of each datagram before it is sent, so arrivals on the OSC tap can be timed from due time.
+ * `dueNs` is on the monotonicNs clock (process.hrtime ns as a number).
+ */
 export interface DatagramTap {
-  expect(dueNs: bigint, buffer: Buffer): void;
+  expect(dueNs: number, buffer: Uint8Array): void;
   readonly matched: number;
   readonly unmatched: number;
   close(): Promise<void>;
@@ -73,4 +112,12 @@ export interface PipelineCounters {
   tapUnmatched: number;
   /** Messages that failed inside the pipeline (socket errors). */
   failures: number;
+  /** Commits Redis applied after this instance had decided them in process: messages applied twice. Should stay 0. */
+  lateApplied?: number;
+  /** The in-process limiter stands in for Redis now. */
+  degraded?: boolean;
+  /** OSC datagrams the target refused or could not be reached for (nothing listening, no route), of those checked. */
+  oscTargetAbsent?: number;
+  /** OSC send errors other than an absent target, of those checked (one datagram in 64 on the fast path). */
+  oscSendErrors?: number;
 }

@@ -9,24 +9,37 @@ import { isWholeKind, lowerBound, upperBound } from './value-resolver';
  *
  * It runs once per chat message, so it is kept lean: the rig's limits and variables are written
  * into the script as constants (RIG_LINE below, filled by `redisCommitScript`) instead of being
- * sent with every call, numbers are handed to Redis to format, and nothing is JSON-encoded.
+ * sent with every call, numbers are handed to Redis to format, and nothing is JSON-encoded. An
+ * accepted message costs six redis.call()s (TIME, GET + SET of the user's bucket, HMGET, HSET,
+ * PUBLISH): the global bucket is a field of the state hash (read and written with the variables),
+ * and the hash's expiry is refreshed once per TTL_REFRESH_FRACTION of the TTL, not on every call.
  * The script depends on the rig only, never on the run, so Redis caches one script per rig.
  *
- * KEYS[1] state hash     fields <variable> value, <variable>:v version, <variable>:t changed at (ms), <variable>:w writer
+ * KEYS[1] state hash     fields <variable> value, <variable>:v version, <variable>:t changed at (ms),
+ *                        <variable>:w writer; @g the global bucket (ms at which it is full again);
+ *                        @e when the hash's expiry was last refreshed (ms)
  * KEYS[2] user bucket    string: the ms at which the bucket is full again; expires then
- * KEYS[3] global bucket  the same, for everyone together
  * ARGV[1] user   ARGV[2] head of the published JSON: {"i":<instance id>,"w":<user>
- * ARGV[3] changes channel   ARGV[4] key ttl ms   ARGV[5] assignment count, then per assignment
- *   ASSIGNMENT_FIELDS values: variable, spec ('a' absolute | 'r' relative), number as written,
- *   value to start from when Redis has none (the default, or a value written while Redis was
- *   away), minimum version (the caller's last known version + 1)
+ * ARGV[3] changes channel   ARGV[4] key ttl ms
+ * ARGV[5] lease: Redis time (ms) after which this call must do nothing. The caller decides a
+ *   message in process only once the lease is over, so a call that reaches a frozen Redis and
+ *   runs when it wakes cannot apply the message a second time.
+ * ARGV[6] assignment count, then per assignment ASSIGNMENT_FIELDS values: variable, spec
+ *   ('a' absolute | 'r' relative), number as written, the caller's last known value, the
+ *   caller's last known version + 1 (when Redis holds an older version, as after a stretch in
+ *   which the caller stood in for Redis, the caller's value is the current one)
  *
- * Returns {0, code, waitMs, variable, sinceMs} when refused, or
- * {1, seconds, microseconds, value1, version1, value2, version2, …} when accepted
- * (values as text: Redis would truncate a Lua number reply to an integer).
- * Publishes {"i":…,"w":…,"t":[seconds,microseconds],"c":[[variable,"value",version],…]}.
+ * Returns {1, seconds, microseconds, value1, version1, value2, version2, …} when accepted
+ * (values as text: Redis would truncate a Lua number reply to an integer),
+ * {0, code, waitMs, variable, sinceMs, seconds, microseconds} when refused, or
+ * {2, seconds, microseconds} when the lease was over (nothing done).
+ * Publishes {"i":…,"w":…,"t":[seconds,microseconds],"c":[[variable,"value",version],…]}, stamped
+ * with the script's TIME (the script's own few µs count toward propagation).
  */
 export const ASSIGNMENT_FIELDS = 5;
+
+/** The hash's expiry is refreshed when this fraction of the TTL has passed since the last refresh. */
+export const TTL_REFRESH_FRACTION = 0.25;
 
 /** The line of REDIS_COMMIT_SCRIPT that `redisCommitScript` replaces with the rig's constants. */
 export const RIG_LINE = '-- rig constants --';
@@ -34,35 +47,38 @@ export const RIG_LINE = '-- rig constants --';
 export const REDIS_COMMIT_SCRIPT = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+if now > tonumber(ARGV[5]) then
+  return {2, time[1], time[2]}
+end
 local ttl = tonumber(ARGV[4])
 ${RIG_LINE}
 
--- Same steps as takeToken(): 0 when a token was taken, else the ms until the next one.
-local function take(key, interval, burst)
-  local fullAt = tonumber(redis.call('GET', key)) or now
-  if fullAt < now then fullAt = now end
+-- Same steps as takeToken(): the ms until the next token (0 when one was taken) and the
+-- bucket's new full-again moment.
+local function take(fullAt, interval, burst)
+  if fullAt == nil or fullAt < now then fullAt = now end
   local nextFullAt = fullAt + interval
   local excess = nextFullAt - now - burst * interval
   if excess > 0.001 then
-    return math.max(1, math.ceil(excess))
+    return math.max(1, math.ceil(excess)), nil
   end
-  -- Once full again the bucket equals a missing one, so it may expire right then.
-  local life = math.ceil(nextFullAt - now)
-  if life > ttl then life = ttl end
-  if life < 1 then life = 1 end
-  redis.call('SET', key, nextFullAt, 'PX', life)
-  return 0
+  return 0, nextFullAt
 end
 
-local wait = take(KEYS[2], USER_INTERVAL, USER_BURST)
+local wait, userFullAt = take(tonumber(redis.call('GET', KEYS[2])), USER_INTERVAL, USER_BURST)
 if wait > 0 then
-  return {0, 'rate_limited_user', wait, '', 0}
+  return {0, 'rate_limited_user', wait, '', 0, time[1], time[2]}
 end
+-- Once full again the bucket equals a missing one, so it may expire right then.
+local life = math.ceil(userFullAt - now)
+if life > ttl then life = ttl end
+if life < 1 then life = 1 end
+redis.call('SET', KEYS[2], userFullAt, 'PX', life)
 
-local count = tonumber(ARGV[5])
-local fields = {}
+local count = tonumber(ARGV[6])
+local fields = {'@g', '@e'}
 for index = 1, count do
-  local name = ARGV[6 + (index - 1) * ${ASSIGNMENT_FIELDS}]
+  local name = ARGV[7 + (index - 1) * ${ASSIGNMENT_FIELDS}]
   local _, _, _, _, versionField, timeField = variable(name)
   fields[#fields + 1] = name
   fields[#fields + 1] = versionField
@@ -71,33 +87,38 @@ end
 local stored = redis.call('HMGET', KEYS[1], unpack(fields))
 
 for index = 1, count do
-  local name = ARGV[6 + (index - 1) * ${ASSIGNMENT_FIELDS}]
+  local name = ARGV[7 + (index - 1) * ${ASSIGNMENT_FIELDS}]
   local _, _, _, cooldown = variable(name)
-  local changedAt = tonumber(stored[index * 3])
+  local changedAt = tonumber(stored[index * 3 + 2])
   if cooldown > 0 and changedAt then
     local since = now - changedAt
     if since < cooldown then
-      return {0, 'cooldown', math.max(1, math.ceil(cooldown - since)), name, math.floor(since + 0.5)}
+      return {0, 'cooldown', math.max(1, math.ceil(cooldown - since)), name, math.floor(since + 0.5), time[1], time[2]}
     end
   end
 end
 
-wait = take(KEYS[3], GLOBAL_INTERVAL, GLOBAL_BURST)
+local globalFullAt
+wait, globalFullAt = take(tonumber(stored[1]), GLOBAL_INTERVAL, GLOBAL_BURST)
 if wait > 0 then
-  return {0, 'rate_limited_global', wait, '', 0}
+  return {0, 'rate_limited_global', wait, '', 0, time[1], time[2]}
 end
 
 local result = {1, time[1], time[2]}
 local published = {}
-local writes = {}
+local writes = {'@g', globalFullAt}
 local latestValue = {}
 local latestVersion = {}
 for index = 1, count do
-  local base = 6 + (index - 1) * ${ASSIGNMENT_FIELDS}
+  local base = 7 + (index - 1) * ${ASSIGNMENT_FIELDS}
   local name = ARGV[base]
   local whole, low, high, _, versionField, timeField, writerField = variable(name)
-  local current = tonumber(stored[index * 3 - 2]) or tonumber(ARGV[base + 3])
-  local version = tonumber(stored[index * 3 - 1]) or 0
+  local callerValue = tonumber(ARGV[base + 3])
+  local minimumVersion = tonumber(ARGV[base + 4])
+  local current = tonumber(stored[index * 3])
+  local version = tonumber(stored[index * 3 + 1]) or 0
+  -- Redis missed changes the caller made while it stood in for Redis: the caller's value is newer.
+  if current == nil or version < minimumVersion - 1 then current = callerValue end
   -- A message may name a variable twice: the second assignment builds on the first.
   if latestVersion[name] then
     current = latestValue[name]
@@ -108,7 +129,7 @@ for index = 1, count do
   if ARGV[base + 1] == 'r' then
     -- Same steps as resolveValue(): add to the current value and stop at the bounds; whole
     -- kinds round half up and stay in bounds.
-    if current ~= current or current == math.huge or current == -math.huge then current = tonumber(ARGV[base + 3]) end
+    if current ~= current or current == math.huge or current == -math.huge then current = callerValue end
     local nextValue = current + value
     if not (nextValue >= low) then
       nextValue = low
@@ -126,7 +147,7 @@ for index = 1, count do
     value = nextValue + 0
     valueText = string.format('%.17g', value)
   end
-  version = math.max(version + 1, tonumber(ARGV[base + 4]))
+  version = math.max(version + 1, minimumVersion)
   latestValue[name] = value
   latestVersion[name] = version
   writes[#writes + 1] = name
@@ -141,11 +162,18 @@ for index = 1, count do
   result[#result + 1] = version
   published[#published + 1] = '["' .. name .. '","' .. valueText .. '",' .. version .. ']'
 end
+-- The expiry moves once per part of the TTL, not with every message.
+local refreshedAt = tonumber(stored[2])
+local refresh = refreshedAt == nil or now - refreshedAt >= ttl * ${TTL_REFRESH_FRACTION}
+if refresh then
+  writes[#writes + 1] = '@e'
+  writes[#writes + 1] = now
+end
 redis.call('HSET', KEYS[1], unpack(writes))
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
--- Stamped now, not at the script's start: propagation is measured from the publish itself.
-local publishedAt = redis.call('TIME')
-redis.call('PUBLISH', ARGV[3], ARGV[2] .. ',"t":[' .. publishedAt[1] .. ',' .. publishedAt[2] .. '],"c":[' .. table.concat(published, ',') .. ']}')
+if refresh then
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+end
+redis.call('PUBLISH', ARGV[3], ARGV[2] .. ',"t":[' .. time[1] .. ',' .. time[2] .. '],"c":[' .. table.concat(published, ',') .. ']}')
 return result
 `;
 

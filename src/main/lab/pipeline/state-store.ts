@@ -36,6 +36,17 @@ export interface StateStoreCounters {
   readonly fallbacks: number;
   /** Redis commands that failed or timed out. */
   readonly redisErrors: number;
+  /**
+   * Commits applied by Redis after this store had decided them in process (the reply took longer
+   * than the command timeout minus the lease): each one a message applied twice. Should stay 0.
+   */
+  readonly lateApplied: number;
+}
+
+/** Whether the in-process limiter stands in for Redis, and why (plain words). */
+export interface DegradedState {
+  readonly degraded: boolean;
+  readonly reason: string;
 }
 
 /** Rate limiter + current value, version and writer of each variable. */
@@ -51,6 +62,8 @@ export interface StateStore {
   /** Changes published by OTHER instances on the same namespace; the memory store never fires. */
   onDidChange(listener: (change: RemoteChange) => void): { dispose(): void };
   counters(): StateStoreCounters;
+  /** Fires when the in-process limiter starts standing in for Redis, and when Redis answers again. */
+  onDidChangeDegraded(listener: (state: DegradedState) => void): { dispose(): void };
   /** One PING round trip in ms; undefined without Redis or when it does not answer. */
   roundTripMs(): Promise<number | undefined>;
   /** Closes connections; `purge` deletes every key of the namespace first. */

@@ -39,12 +39,17 @@ export function roundHalfAwayFromZero(value: number): number {
  */
 export function resolveValue(variable: VariableConfig, spec: ValueSpec, current: number): number {
   if (spec.kind === 'absolute') return spec.value;
+  return resolveRelative(variable, spec.delta, current);
+}
+
+/** The relative half of resolveValue: `delta` added to the current value, held in the range. */
+export function resolveRelative(variable: VariableConfig, delta: number, current: number): number {
   const min = lowerBound(variable);
   const max = upperBound(variable);
   // A current value that is not a number (never written, corrupt store) starts from the default.
   const base = Number.isFinite(current) ? current : defaultValue(variable);
   // The same steps as the Redis commit script (redis-commit.lua.ts), so both stores agree exactly.
-  let next = base + spec.delta;
+  let next = base + delta;
   if (!(next >= min)) next = min;
   else if (next > max) next = max;
   if (isWholeKind(variable)) {

@@ -1,4 +1,4 @@
-import type { ComparisonVerdict, PercentileComparisonRow, RunComparison, RunReport } from '../../../shared/report';
+import type { ComparisonVerdict, PercentileComparisonRow, RunComparison, RunReport, TotalComparisonRow } from '../../../shared/report';
 import { mannWhitneyU, median } from './mann-whitney';
 
 export interface CompareOptions {
@@ -107,6 +107,77 @@ export function compareRuns(baseline: RunReport, candidate: RunReport, options: 
     },
     verdict,
     reason,
+    totals: compareTotals(baseline, candidate),
+    differences: setUpDifferences(baseline, candidate),
     curves: { baseline: curve(baseline), candidate: curve(candidate) },
   };
+}
+
+/** Throughput and error rate of both runs, from their saved totals. */
+function compareTotals(baseline: RunReport, candidate: RunReport): TotalComparisonRow[] {
+  const errorRate = (report: RunReport): number | null => {
+    const { failed, completed } = report.summary.totals;
+    return failed !== undefined && completed ? failed / completed : null;
+  };
+  const row = (
+    name: TotalComparisonRow['name'],
+    unit: TotalComparisonRow['unit'],
+    before: number | null,
+    after: number | null,
+  ): TotalComparisonRow => ({
+    name,
+    unit,
+    baseline: before,
+    candidate: after,
+    change: before && after !== null ? after / before - 1 : null,
+  });
+  return [
+    row(
+      'throughput',
+      'per_second',
+      baseline.summary.totals['throughput'] ?? null,
+      candidate.summary.totals['throughput'] ?? null,
+    ),
+    row('errors.rate', 'ratio', errorRate(baseline), errorRate(candidate)),
+  ];
+}
+
+/** Each way the two runs were set up differently, in plain words (empty when they match). */
+function setUpDifferences(baseline: RunReport, candidate: RunReport): string[] {
+  const differences: string[] = [];
+  const differ = (what: string, before: unknown, after: unknown): void => {
+    if (before === undefined && after === undefined) return;
+    if (JSON.stringify(before) !== JSON.stringify(after))
+      differences.push(`${what} differs: ${show(before)} in ${baseline.run.id}, ${show(after)} in ${candidate.run.id}`);
+  };
+  differ('scenario', baseline.run.scenario, candidate.run.scenario);
+  differ('rig', baseline.run.rig, candidate.run.rig);
+  const executor = (report: RunReport): Record<string, unknown> =>
+    (report.scenario?.['executor'] as Record<string, unknown> | undefined) ?? {};
+  const before = executor(baseline);
+  const after = executor(candidate);
+  differ('executor', before['type'], after['type']);
+  for (const key of ['rate', 'startRate', 'messages', 'users', 'duration', 'window', 'stages'])
+    differ(`executor ${key}`, before[key], after[key]);
+  differ(
+    'run duration (ms)',
+    roundedSeconds(baseline.summary.durationMs),
+    roundedSeconds(candidate.summary.durationMs),
+  );
+  differ('machine', machine(baseline), machine(candidate));
+  return differences;
+}
+
+/** Durations within a second of each other count as the same. */
+function roundedSeconds(ms: number | null): number | undefined {
+  return ms === null ? undefined : Math.round(ms / 1000) * 1000;
+}
+
+function machine(report: RunReport): string | undefined {
+  const environment = report.environment;
+  return environment ? `${environment.hostname} (${environment.cpuModel} ×${environment.cores})` : undefined;
+}
+
+function show(value: unknown): string {
+  return typeof value === 'string' ? value : value === undefined ? 'none' : JSON.stringify(value);
 }

@@ -1,6 +1,7 @@
 import type { RunComparison, RunReport } from '../../../shared/report';
 import type { BlackBoxSummary } from '../../../shared/run';
 import { escapeHtml, formatNumber, lineChart, type ChartSeries } from './svg-chart';
+import { LOOPBACK_STYLE, loopbackSection } from './render-loopback';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
@@ -46,9 +47,13 @@ const NINES_TICKS = [
   { value: 5.6, label: 'max' },
 ];
 
+/** The promise to the audience: a chat message moves the picture in under 10 ms. */
+const LATENCY_TARGET = { value: 10, label: '10 ms target' } as const;
+
 function percentileChart(title: string, series: readonly { name: string; curve: readonly { quantile: number; valueMs: number }[]; dashed?: boolean }[]): string {
   return lineChart({
     title,
+    target: LATENCY_TARGET,
     xLabel: 'percentile',
     yLabel: 'latency (ms)',
     xTicks: NINES_TICKS,
@@ -72,6 +77,7 @@ function latencyOverTime(report: RunReport, stage: string): string {
     title: `${stage} latency over time`,
     xLabel: 'seconds since start',
     yLabel: 'latency (ms)',
+    target: LATENCY_TARGET,
     series: [
       { name: 'p50', color: COLORS[0]!, points: pick('p50') },
       { name: 'p95', color: COLORS[2]!, points: pick('p95') },
@@ -123,6 +129,50 @@ ${percentileChart('Percentile distribution: baseline vs this run', [
 ])}
 ${table(['stage / percentile (ms)', comparison.baseline.id, comparison.candidate.id, 'change'], rows)}
 </section>`;
+}
+
+/** A stage's figures as the engine wrote them in a summary (ns). */
+interface RawStage {
+  readonly p50?: number;
+  readonly p99?: number;
+}
+
+/** One instance of a multi-instance run as its summary was saved. */
+interface RawInstance {
+  readonly agentId?: string;
+  readonly host?: string;
+  readonly local?: boolean;
+  readonly share?: { readonly index?: number; readonly count?: number; readonly sendsOsc?: boolean };
+  readonly summary?: { readonly sent?: number; readonly completed?: number; readonly outcomes?: { readonly accepted?: number; readonly rejected?: number }; readonly stages?: { readonly e2e?: RawStage }; readonly resources?: { readonly cpuPercentMean?: number } };
+  readonly propagation?: RawStage;
+  readonly remoteChanges?: number;
+}
+
+/** The per-instance table of a multi-instance run (its own figures beside the merged ones), with lost instances. */
+function instancesSection(raw: Readonly<Record<string, unknown>> | null): string | undefined {
+  const perInstance = raw?.['perInstance'];
+  if (!Array.isArray(perInstance)) return undefined;
+  const lost = Array.isArray(raw?.['lost']) ? (raw['lost'] as { agentId?: string; reason?: string }[]) : [];
+  const nsToMs = (value: number | undefined): string => (value === undefined ? '–' : formatNumber(value / 1e6));
+  const rows = (perInstance as RawInstance[]).map((instance) => [
+    escapeHtml(instance.agentId ?? '?'),
+    escapeHtml(`${instance.host ?? '?'}${instance.local ? ' (local)' : ''}`),
+    instance.share ? `${(instance.share.index ?? 0) + 1}/${instance.share.count ?? '?'}` : '–',
+    instance.share?.sendsOsc ? 'yes' : '',
+    String(instance.summary?.sent ?? 0),
+    String(instance.summary?.outcomes?.accepted ?? 0),
+    String(instance.summary?.outcomes?.rejected ?? 0),
+    nsToMs(instance.summary?.stages?.e2e?.p50),
+    nsToMs(instance.summary?.stages?.e2e?.p99),
+    nsToMs(instance.propagation?.p99),
+    String(instance.remoteChanges ?? 0),
+    instance.summary?.resources?.cpuPercentMean === undefined ? '–' : formatNumber(instance.summary.resources.cpuPercentMean),
+  ]);
+  const lostRows = lost.map((item) => [escapeHtml(item.agentId ?? '?'), `<span class="badge failed">lost</span> ${escapeHtml(item.reason ?? '')}`]);
+  return `<section class="instances"><h2>Instances</h2>${table(
+    ['instance', 'host', 'share', 'OSC', 'sent', 'accepted', 'rejected', 'e2e p50 (ms)', 'e2e p99 (ms)', 'propagation p99 (ms)', 'changes seen', 'CPU % mean'],
+    rows,
+  )}${lostRows.length ? table(['lost instance', 'why'], lostRows) : ''}</section>`;
 }
 
 /**
@@ -177,6 +227,8 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
       ],
     )}</section>`);
   }
+  const instances = instancesSection(report.summary.raw);
+  if (instances) sections.push(instances);
   const blackBox = report.summary.raw?.['blackBox'] as BlackBoxSummary | undefined;
   if (blackBox) sections.push(renderBlackBoxSection(blackBox));
   if (report.alerts.length) {
@@ -186,9 +238,7 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
     )}</section>`);
   }
   if (report.loopback.length) {
-    sections.push(`<section><h2>Hardware loop-back</h2>${report.loopback
-      .map((entry) => `<h3>${escapeHtml(entry.id)} · ${time(entry.startedAtMs)}</h3>${table(['figure', 'value'], Object.entries(entry.summary).map(([key, value]) => [escapeHtml(key), escapeHtml(typeof value === 'number' ? formatNumber(value) : JSON.stringify(value))]))}`)
-      .join('')}</section>`);
+    sections.push(`<section><h2>Hardware loop-back</h2><style>${LOOPBACK_STYLE}</style>${loopbackSection(report.loopback)}</section>`);
   }
   if (report.audit) {
     const audit = report.audit;

@@ -15,7 +15,14 @@ export interface ChartOptions {
   readonly xTicks?: readonly { value: number; label: string }[];
   readonly width?: number;
   readonly height?: number;
+  /** A horizontal target line (the 10 ms promise), in y units, drawn dashed and named in the legend. */
+  readonly target?: { readonly value: number; readonly label: string };
 }
+
+/** Near-black and dotted: apart from every series colour, red included. */
+const TARGET_COLOR = '#1b1f24';
+/** Legend text is 10px; this is a generous width per character so a name is never cut. */
+const LEGEND_CHARACTER_WIDTH = 6.4;
 
 /** Escapes text for HTML and SVG. */
 export function escapeHtml(text: string): string {
@@ -31,6 +38,11 @@ export function formatNumber(value: number): string {
   if (magnitude >= 10) return value.toFixed(1);
   if (magnitude >= 1) return value.toFixed(2);
   return value.toPrecision(2);
+}
+
+/** A tick label with no trailing zeros ("5", "10", "2.5"), thousands separated. */
+function formatTick(value: number): string {
+  return Number(value.toPrecision(6)).toLocaleString('en-US', { maximumFractionDigits: 6 });
 }
 
 /** Round tick values covering [min, max] (1, 2, 5 × 10^k steps). */
@@ -51,20 +63,39 @@ function niceTicks(min: number, max: number, count = 5): number[] {
 export function lineChart(options: ChartOptions): string {
   const width = options.width ?? 720;
   const height = options.height ?? 260;
-  const margin = { top: 28, right: 16, bottom: 40, left: 56 };
+  // The legend has rows of its own under the title, wrapped at the right edge, so no name is cut.
+  const legendItems = [
+    ...options.series.map((series) => ({ name: series.name, color: series.color, dashed: series.dashed === true, dotted: false })),
+    ...(options.target ? [{ name: options.target.label, color: TARGET_COLOR, dashed: true, dotted: true }] : []),
+  ];
+  const legendLeft = 56;
+  const legendPlaced: { item: (typeof legendItems)[number]; x: number; row: number }[] = [];
+  let legendX = legendLeft;
+  let legendRow = 0;
+  for (const item of legendItems) {
+    const itemWidth = 30 + item.name.length * LEGEND_CHARACTER_WIDTH;
+    if (legendX > legendLeft && legendX + itemWidth > width - 16) {
+      legendRow++;
+      legendX = legendLeft;
+    }
+    legendPlaced.push({ item, x: legendX, row: legendRow });
+    legendX += itemWidth;
+  }
+  const legendRows = legendItems.length ? legendRow + 1 : 0;
+  const margin = { top: 28 + legendRows * 14, right: 16, bottom: 40, left: 56 };
   const plotWidth = width - margin.left - margin.right;
   const plotHeight = height - margin.top - margin.bottom;
   const all = options.series.flatMap((series) => series.points);
   const xs = all.map(([x]) => x);
-  const ys = all.map(([, y]) => y);
-  const xMin = xs.length ? Math.min(...xs) : 0;
-  const xMax = xs.length ? Math.max(...xs) : 1;
+  const ys = [...all.map(([, y]) => y), ...(options.target ? [options.target.value] : [])];
+  const xMin = all.length ? Math.min(...xs) : 0;
+  const xMax = all.length ? Math.max(...xs) : 1;
   const yMax = ys.length ? Math.max(...ys) * 1.05 : 1;
   const yTicks = niceTicks(0, yMax > 0 ? yMax : 1);
   const yTop = Math.max(yMax, yTicks.at(-1) ?? 1);
   const scaleX = (x: number): number => margin.left + (xMax > xMin ? ((x - xMin) / (xMax - xMin)) * plotWidth : plotWidth / 2);
   const scaleY = (y: number): number => margin.top + plotHeight - (y / (yTop || 1)) * plotHeight;
-  const xTicks = options.xTicks ?? niceTicks(xMin, xMax).map((value) => ({ value, label: formatNumber(value) }));
+  const xTicks = options.xTicks ?? niceTicks(xMin, xMax).map((value) => ({ value, label: formatTick(value) }));
 
   const parts: string[] = [];
   parts.push(`<svg class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(options.title)}" xmlns="http://www.w3.org/2000/svg">`);
@@ -72,7 +103,7 @@ export function lineChart(options: ChartOptions): string {
   for (const tick of yTicks) {
     const y = scaleY(tick).toFixed(1);
     parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${y}" y2="${y}" class="grid"/>`);
-    parts.push(`<text x="${margin.left - 6}" y="${y}" class="tick" text-anchor="end" dominant-baseline="middle">${formatNumber(tick)}</text>`);
+    parts.push(`<text x="${margin.left - 6}" y="${y}" class="tick" text-anchor="end" dominant-baseline="middle">${formatTick(tick)}</text>`);
   }
   for (const tick of xTicks) {
     if (tick.value < xMin || tick.value > xMax) continue;
@@ -88,12 +119,14 @@ export function lineChart(options: ChartOptions): string {
     const d = series.points.map(([x, y], index) => `${index ? 'L' : 'M'}${scaleX(x).toFixed(1)} ${scaleY(y).toFixed(1)}`).join('');
     parts.push(`<path d="${d}" fill="none" stroke="${series.color}" stroke-width="1.6"${series.dashed ? ' stroke-dasharray="5 3"' : ''}><title>${escapeHtml(series.name)}</title></path>`);
   }
-  // The legend sits in the title row, clear of the lines.
-  let legendX = margin.left + options.title.length * 7.2 + 24;
-  for (const series of options.series) {
-    parts.push(`<line x1="${legendX}" x2="${legendX + 16}" y1="12" y2="12" stroke="${series.color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
-    parts.push(`<text x="${legendX + 20}" y="12" class="legend" dominant-baseline="middle">${escapeHtml(series.name)}</text>`);
-    legendX += 30 + series.name.length * 6.5;
+  if (options.target) {
+    const y = scaleY(options.target.value).toFixed(1);
+    parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${y}" y2="${y}" stroke="${TARGET_COLOR}" stroke-width="1.4" stroke-dasharray="2 3"><title>${escapeHtml(options.target.label)}</title></line>`);
+  }
+  for (const { item, x, row } of legendPlaced) {
+    const y = 30 + row * 14;
+    parts.push(`<line x1="${x}" x2="${x + 16}" y1="${y}" y2="${y}" stroke="${item.color}" stroke-width="2"${item.dotted ? ' stroke-dasharray="2 3"' : item.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
+    parts.push(`<text x="${x + 20}" y="${y}" class="legend" dominant-baseline="middle">${escapeHtml(item.name)}</text>`);
   }
   parts.push('</svg>');
   return parts.join('');

@@ -2,9 +2,10 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { extname, join, resolve, sep } from 'node:path';
 import { WebSocketServer } from 'ws';
-import { LAB_SOCKET_PATH, type LabApi } from '../../../shared/api';
+import { LAB_SOCKET_PATH, TOKEN_REFUSED_CLOSE_CODE, type LabApi } from '../../../shared/api';
 import { contentSecurityPolicy } from './content-security-policy';
 import { serveMetrics, type MetricsProvider } from './metrics-route';
 import { attachSocketBridge, type BridgeCounters } from './socket-bridge';
@@ -19,6 +20,8 @@ export interface LabServerOptions {
   /** Fixed token (tests); otherwise a fresh random one. */
   token?: string;
   metrics?: MetricsProvider;
+  /** Serve /metrics without the token (a Prometheus scraper on a trusted network). Default: the token is required. */
+  metricsPublic?: boolean;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -70,7 +73,11 @@ export class LabServer {
     });
     labServer.port = (server.address() as AddressInfo).port;
     labServer.allowedHosts = new Set(hostNames(host).map((name) => `${name}:${labServer.port}`));
-    labServer.csp = contentSecurityPolicy([...labServer.allowedHosts].map((authority) => `ws://${authority}`));
+    // CSP host-sources cannot name an IPv6 literal: those pages reach the socket through 'self'.
+    labServer.csp = contentSecurityPolicy([
+      ...(host === '::' ? ["'self'"] : []),
+      ...[...labServer.allowedHosts].filter((authority) => !authority.startsWith('[')).map((authority) => `ws://${authority}`),
+    ]);
     // One hostile request must never take the server down: whatever escapes a handler is answered 500.
     server.on('request', (request, response) => {
       labServer.onRequest(request, response).catch((error: unknown) => answerInternalError(response, error));
@@ -133,8 +140,15 @@ export class LabServer {
     const origin = request.headers.origin;
     if (origin !== undefined && !this.allowedHosts.has(originAuthority(origin)))
       return refuse(403, 'Forbidden: foreign Origin');
-    if (!this.tokenMatches(url.searchParams.get('token')))
-      return refuse(401, 'Unauthorized: the token from the printed URL is required');
+    if (!this.tokenMatches(url.searchParams.get('token'))) {
+      // A browser cannot read an HTTP status from a refused upgrade: our own page gets the socket
+      // only to be told, by a close code, that the token was refused. Tools get the plain 401.
+      if (origin === undefined) return refuse(401, 'Unauthorized: the token from the printed URL is required');
+      this.sockets.handleUpgrade(request, socket, head, (webSocket) =>
+        webSocket.close(TOKEN_REFUSED_CLOSE_CODE, 'token refused'),
+      );
+      return;
+    }
     this.sockets.handleUpgrade(request, socket, head, (webSocket) => {
       attachSocketBridge(webSocket, this.options.lab, this.counters);
     });
@@ -157,7 +171,15 @@ export class LabServer {
     if (request.method !== 'GET' && request.method !== 'HEAD') return fail(405, 'Only GET and HEAD are served');
     const url = requestUrl(request);
     if (!url) return fail(400, 'Bad Request: the path is not a valid URL');
-    if (url.pathname === '/metrics') return serveMetrics(request, response, this.options.metrics);
+    if (url.pathname === '/metrics') {
+      // Metrics tell who runs what at the bench: the console's token unless served publicly on purpose.
+      if (!this.options.metricsPublic && !this.tokenMatches(bearerToken(request) ?? url.searchParams.get('token'))) {
+        response.writeHead(401, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'WWW-Authenticate': 'Bearer realm="cvlab"' });
+        response.end('Unauthorized: /metrics needs the token from the printed URL (Authorization: Bearer <token>), or start cvlab serve with --metrics-public\n');
+        return;
+      }
+      return serveMetrics(request, response, this.options.metrics);
+    }
 
     const root = resolve(this.options.rendererDir);
     const decoded = decodedPath(url.pathname);
@@ -220,12 +242,28 @@ function answerInternalError(response: ServerResponse, error: unknown): void {
   response.end(`Internal error: ${error instanceof Error ? error.message : String(error)}\n`);
 }
 
-/** The names a browser may use for `host`: loopback has two. */
-function hostNames(host: string): string[] {
-  // IPv6 loopback is left out: the server binds IPv4, and CSP cannot name an IPv6 ws: source.
+/** The token of an `Authorization: Bearer <token>` header, if any. */
+function bearerToken(request: IncomingMessage): string | null {
+  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+  return match?.[1] ?? null;
+}
+
+/**
+ * The names a browser may use for `host` in its Host header: loopback has two; an any-address
+ * bind (0.0.0.0, ::) is reached by every address of this machine's interfaces (IPv4 ones for
+ * 0.0.0.0, all for ::). Host names (DNS) of the machine are not guessed: bind that name instead.
+ */
+export function hostNames(host: string, interfaces = networkInterfaces()): string[] {
   const loopback = ['127.0.0.1', 'localhost'];
-  if (host === '127.0.0.1' || host === 'localhost' || host === '::1') return loopback;
-  if (host === '0.0.0.0' || host === '::') return loopback; // other names of an any-address bind are not guessed
+  if (host === '127.0.0.1' || host === 'localhost') return loopback;
+  if (host === '::1') return [...loopback, '[::1]'];
+  if (host === '0.0.0.0' || host === '::') {
+    const addresses = Object.values(interfaces)
+      .flatMap((entries) => entries ?? [])
+      .filter((entry) => host === '::' || entry.family === 'IPv4')
+      .map((entry) => (entry.family === 'IPv6' ? `[${entry.address.replace(/%.*$/, '')}]` : entry.address));
+    return [...new Set([...loopback, ...addresses])];
+  }
   return [host.includes(':') ? `[${host}]` : host];
 }
 

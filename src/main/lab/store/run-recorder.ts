@@ -2,8 +2,10 @@ import type { Disposable, Event } from '../../../shared/emitter';
 import { Emitter } from '../../../shared/emitter';
 import type { AuditCounters, ReportEnvironment, RunStatus } from '../../../shared/report';
 import type { RunFrame, RunInfo, RunSummary } from '../../../shared/run';
+import { isConnectionError } from './database-errors';
 import { IntervalRepository, type StoredInterval } from './interval-repository';
-import { RunRepository } from './run-repository';
+import { RunJournal, type RunJournalEntry } from './run-journal';
+import { RunRepository, type NewRun } from './run-repository';
 import type { Store } from './store';
 
 /** What the recorder listens to: the run controller, or anything shaped like it. */
@@ -22,7 +24,15 @@ export interface RunRecorderOptions {
   readonly details?: () => { rig?: unknown; scenario?: unknown };
   /** The audit log's counters, saved with the summary so the report shows them. */
   readonly auditCounters?: () => AuditCounters;
+  /** While the database is away at a run's end, how often writing the journaled end is tried again. */
+  readonly finishRetryMs?: number;
 }
+
+/** How the end of a run was saved. */
+export type FinishOutcome =
+  | { readonly saved: true }
+  /** The database did not take it: it is kept in `journalPath` and written by a retry or the next open. */
+  | { readonly saved: false; readonly journalPath: string | null; readonly error: Error };
 
 /** The saved status of a finished run. */
 export function statusOfSummary(summary: RunSummary): Exclude<RunStatus, 'running'> {
@@ -42,7 +52,11 @@ export class RunRecorder {
   private started: Promise<void> | undefined;
   private pending: StoredInterval[] = [];
   private early: (StoredInterval & { runId: string })[] = [];
-  private finishing: { runId: string; done: Promise<void> } | undefined;
+  private finishing: { runId: string; done: Promise<FinishOutcome> } | undefined;
+  private newRun: NewRun | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Ends of runs the database did not take yet, by run id. */
+  private readonly unsaved = new Map<string, RunJournalEntry>();
   private savedIntervals = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -78,14 +92,17 @@ export class RunRecorder {
     this.early = [];
     this.savedIntervals = 0;
     const details = this.options.details?.() ?? {};
-    this.started = this.store.runs.insert({
+    this.newRun = {
       id: info.id,
       rig: info.rig,
       scenario: info.scenario,
       startedAtMs: Date.parse(info.startedAt),
       info: { ...info, ...(details.rig ? { rigConfig: details.rig } : {}), ...(details.scenario ? { scenarioConfig: details.scenario } : {}) },
       environment: this.options.environment ?? null,
-    });
+    };
+    this.started = this.store.runs.insert(this.newRun);
+    // A start the database did not take is journaled with the end; flushes wait for it meanwhile.
+    this.started.catch(() => undefined);
     this.timer = setInterval(() => void this.flush().catch((error: unknown) => this.fail(error)), this.flushIntervalMs);
     return this.started;
   }
@@ -127,35 +144,90 @@ export class RunRecorder {
 
   /**
    * Writes the last frames, the summary, the histograms and the final status. Called twice for
-   * one run (by attach() and by the caller), both get the same promise.
+   * one run (by attach() and by the caller), both get the same promise. The end is journaled to
+   * disk first: when the database is away it stays there, is retried every `finishRetryMs`, and
+   * the next Store.open writes it otherwise. The run is never taken for an aborted one.
    */
-  finish(summary: RunSummary): Promise<void> {
+  finish(summary: RunSummary): Promise<FinishOutcome> {
     if (this.finishing?.runId === summary.run.id) return this.finishing.done;
-    if (summary.run.id !== this.runId) return Promise.resolve();
+    if (summary.run.id !== this.runId) return Promise.resolve({ saved: true });
     const done = this.writeFinish(summary);
     this.finishing = { runId: summary.run.id, done };
     return done;
   }
 
-  private async writeFinish(summary: RunSummary): Promise<void> {
+  private async writeFinish(summary: RunSummary): Promise<FinishOutcome> {
     this.stopTimer();
-    await this.flush();
+    // Frames the database has not taken yet go into the journal with the end.
+    await this.flush().catch(() => undefined);
     const histograms = Object.entries(summary.histograms).flatMap(([name, encoded]) =>
       encoded ? [{ name, encoded, totalCount: summary.stages[name as keyof RunSummary['stages']]?.count ?? 0 }] : [],
     );
-    await this.store.histograms.save(summary.run.id, histograms);
     const { histograms: _histograms, ...rest } = summary;
     const audit = this.options.auditCounters?.();
     const e2eP99 = summary.stages.e2e?.p99;
-    await this.store.runs.finish(summary.run.id, {
-      status: statusOfSummary(summary),
-      endedAtMs: Date.parse(summary.endedAt) || Date.now(),
-      summary: { ...rest, ...(audit ? { audit: { queued: audit.queued, written: audit.written, spooled: audit.spooled, replayed: audit.replayed, dropped: audit.dropped } } : {}) },
-      e2eP99Ms: e2eP99 === undefined ? null : e2eP99 / 1e6,
-      intervalCount: this.savedIntervals,
-    });
+    const started = await this.started?.then(
+      () => true,
+      () => false,
+    );
+    const entry: RunJournalEntry = {
+      formatVersion: 1,
+      runId: summary.run.id,
+      run: started ? null : (this.newRun ?? null),
+      intervals: this.pending,
+      histograms,
+      finish: {
+        status: statusOfSummary(summary),
+        endedAtMs: Date.parse(summary.endedAt) || Date.now(),
+        summary: { ...rest, ...(audit ? { audit: { queued: audit.queued, written: audit.written, spooled: audit.spooled, replayed: audit.replayed, dropped: audit.dropped } } : {}) },
+        e2eP99Ms: e2eP99 === undefined ? null : e2eP99 / 1e6,
+        intervalCount: this.savedIntervals + this.pending.length,
+      },
+    };
+    this.pending = [];
     this.runId = undefined;
     this.started = undefined;
+    const journal = this.store.journal;
+    let journalPath: string | null = null;
+    try {
+      journalPath = (await journal?.write(entry)) ?? null;
+    } catch (error) {
+      // A full or read-only disk: the database may still take it; say so if it does not.
+      this.fail(error);
+    }
+    try {
+      await RunJournal.apply(this.store.database, entry);
+      await journal?.remove(entry.runId);
+      return { saved: true };
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      if (journalPath && isConnectionError(error)) this.retryLater(entry);
+      this.fail(failure);
+      return { saved: false, journalPath, error: failure };
+    }
+  }
+
+  /** Tries the journaled end again until the database takes it (or the recorder is disposed). */
+  private retryLater(entry?: RunJournalEntry): void {
+    if (entry) this.unsaved.set(entry.runId, entry);
+    if (this.retryTimer || this.unsaved.size === 0) return;
+    this.retryTimer = setTimeout(() => {
+      void (async () => {
+        for (const [runId, unsaved] of this.unsaved) {
+          try {
+            await RunJournal.apply(this.store.database, unsaved);
+            await this.store.journal?.remove(runId);
+            this.unsaved.delete(runId);
+          } catch {
+            break;
+          }
+        }
+        this.retryTimer = undefined;
+        this.retryLater();
+      })();
+    }, this.options.finishRetryMs ?? 2_000);
+    // A process that ends meanwhile leaves the journal for the next open.
+    this.retryTimer.unref();
   }
 
   /** Ctrl-C: saves what there is and marks the run aborted without waiting for a summary. */
@@ -169,9 +241,16 @@ export class RunRecorder {
     this.started = undefined;
   }
 
-  /** Stops flushing (the run, if any, stays as saved). */
+  /** Ends of runs kept in the journal because the database did not take them yet. */
+  get unsavedRuns(): number {
+    return this.unsaved.size;
+  }
+
+  /** Stops flushing (the run, if any, stays as saved; a journaled end waits for the next open). */
   dispose(): void {
     this.stopTimer();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.unsaved.clear();
     this.errorEmitter.dispose();
   }
 

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { spoolKeyOf } from '../audit/spool-claim';
 import type { Database } from './database';
 import { AlertRepository } from './alert-repository';
 import { AuditRepository } from './audit-repository';
@@ -10,6 +11,7 @@ import { LoopbackRepository } from './loopback-repository';
 import { applyMigrations } from './migrations';
 import { PgDatabase } from './pg-database';
 import { PgliteDatabase } from './pglite-database';
+import { RunJournal } from './run-journal';
 import { RunRepository } from './run-repository';
 
 export interface StoreOptions {
@@ -21,6 +23,20 @@ export interface StoreOptions {
   readonly schema?: string | undefined;
   /** A run whose heartbeat is older than this when the store opens is marked aborted. */
   readonly staleRunMs?: number;
+  /**
+   * Folder of the run journals (ends of runs the database did not take yet), one sub-folder
+   * per database; default `journal` beside the PGlite folder; null: none (in-memory stores).
+   */
+  readonly journalDir?: string | null;
+}
+
+/** The journal folder of the database `options` names, or undefined for an in-memory store. */
+export function journalDirOf(options: StoreOptions): string | undefined {
+  if (options.journalDir === null) return undefined;
+  const url = options.databaseUrl ?? (options.dataDir ? undefined : process.env['DATABASE_URL']);
+  if (!url && options.dataDir === 'memory') return undefined;
+  const root = options.journalDir ?? join(dirname(options.dataDir && options.dataDir !== 'memory' ? options.dataDir : defaultDataDir()), 'journal');
+  return join(root, spoolKeyOf(url, options.schema));
 }
 
 /** The default PGlite folder, following the XDG base directory rules. */
@@ -50,7 +66,14 @@ export class Store {
   readonly baselines: BaselineRepository;
   readonly audit: AuditRepository;
 
-  private constructor(readonly database: Database) {
+  /** Where this store's run journal lives (undefined: no journal, e.g. in memory). */
+  readonly journal: RunJournal | undefined;
+
+  private constructor(
+    readonly database: Database,
+    journalDir?: string,
+  ) {
+    this.journal = journalDir ? new RunJournal(journalDir) : undefined;
     this.runs = new RunRepository(database);
     this.intervals = new IntervalRepository(database);
     this.histograms = new HistogramRepository(database);
@@ -65,13 +88,23 @@ export class Store {
    * process as aborted. Call it on first use: PGlite takes seconds to open.
    */
   static async open(options: StoreOptions = {}): Promise<Store> {
-    return Store.over(createDatabase(options), options.staleRunMs);
+    const database = createDatabase(options);
+    try {
+      return await Store.over(database, options.staleRunMs, journalDirOf(options));
+    } catch (error) {
+      await database.close().catch(() => undefined);
+      throw error;
+    }
   }
 
-  /** A store over an already created database (migrated and recovered here). */
-  static async over(database: Database, staleRunMs = 5_000): Promise<Store> {
+  /**
+   * A store over an already created database (migrated and recovered here): runs journaled
+   * while the database was away are written first, so they are not taken for dead ones.
+   */
+  static async over(database: Database, staleRunMs = 5_000, journalDir?: string): Promise<Store> {
     await applyMigrations(database);
-    const store = new Store(database);
+    const store = new Store(database, journalDir);
+    await store.journal?.replayInto(database);
     await store.runs.abortStale(Date.now(), staleRunMs);
     return store;
   }

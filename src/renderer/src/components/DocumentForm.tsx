@@ -11,9 +11,44 @@ export function problemsByPath(schema: z.ZodType, draft: unknown): Map<string, s
   if (result.success) return problems;
   for (const issue of result.error.issues) {
     const key = formatPath(issue.path);
-    problems.set(key, [...(problems.get(key) ?? []), issue.message]);
+    problems.set(key, [...(problems.get(key) ?? []), plainProblem(issue.message)]);
   }
   return problems;
+}
+
+/** zod's generic wording in plain words; the schemas' own messages are plain already and pass through. */
+export function plainProblem(message: string): string {
+  const rules: [RegExp, (match: RegExpExecArray) => string][] = [
+    [/^Too small: expected string to have >=?1 characters?$/, () => 'must not be empty'],
+    [/^Too small: expected string to have >=?(\d+) characters$/, (m) => `needs at least ${m[1]} characters`],
+    [/^Too big: expected string to have <=?(\d+) characters$/, (m) => `at most ${m[1]} characters`],
+    [/^Too small: expected number to be >=?(-?[\d.]+)$/, (m) => `must be at least ${m[1]}`],
+    [/^Too small: expected number to be >(-?[\d.]+)$/, (m) => `must be above ${m[1]}`],
+    [/^Too big: expected number to be <=?(-?[\d.]+)$/, (m) => `must be at most ${m[1]}`],
+    [/^Too big: expected number to be <(-?[\d.]+)$/, (m) => `must be below ${m[1]}`],
+    [/^Too small: expected array to have >=?(\d+) items?$/, (m) => `needs at least ${m[1]} entries`],
+    [/^Invalid input: expected (\w+), received undefined$/, (m) => `missing: expected ${article(m[1] ?? '')}`],
+    [
+      /^Invalid input: expected (\w+), received (\w+)$/,
+      (m) => `expected ${article(m[1] ?? '')}, not ${article(m[2] ?? '')}`,
+    ],
+    [
+      /^Invalid option: expected one of (.+)$/,
+      (m) => `expected one of ${(m[1] ?? '').replace(/"/g, '').split('|').join(', ')}`,
+    ],
+    [/^Unrecognized keys?: (.+)$/, (m) => `not a field cvlab knows: ${(m[1] ?? '').replace(/"/g, '')}`],
+  ];
+  for (const [pattern, words] of rules) {
+    const match = pattern.exec(message);
+    if (match) return words(match);
+  }
+  return message;
+}
+
+function article(type: string): string {
+  if (type === 'int') return 'a whole number';
+  if (type === 'nan') return 'a number';
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
 
 /** Returns a copy of `value` with `next` at `path` (undefined removes the key). */
@@ -41,6 +76,8 @@ export interface DocumentFormOptions {
   openRecords?: readonly string[];
   /** Hints shown beside a key. */
   hints?: Readonly<Record<string, string>>;
+  /** Arrays of like objects shown as one table, a row per item (the rig's variables). */
+  tables?: readonly string[];
 }
 
 interface DocumentFormProps extends DocumentFormOptions {
@@ -89,6 +126,8 @@ interface EditorProps {
 }
 
 function ValueEditor({ value, path, problems, shown, options, skip = [], onChange }: EditorProps): React.JSX.Element {
+  if (Array.isArray(value) && options.tables?.includes(String(path.at(-1))))
+    return <ArrayTable value={value} path={path} problems={problems} options={options} onChange={onChange} />;
   if (Array.isArray(value))
     return (
       <ArrayEditor value={value} path={path} problems={problems} shown={shown} options={options} onChange={onChange} />
@@ -258,7 +297,7 @@ function ArrayEditor({
               )
             }
           >
-            remove {humanize(String(path.at(-1))).replace(/s$/, '')} {index + 1}
+            remove this {humanize(String(path.at(-1))).replace(/s$/, '')}
           </button>
         </div>
       ))}
@@ -368,5 +407,208 @@ export function ProblemList({ problems }: { problems: Map<string, string[]> }): 
         </li>
       ))}
     </ul>
+  );
+}
+
+/** The columns of a table of like objects: each key, and each key of a nested object (`out.min`). */
+function tableColumns(items: readonly unknown[]): Path[] {
+  const columns: Path[] = [];
+  const seen = new Set<string>();
+  const add = (column: Path): void => {
+    const key = column.join('.');
+    if (!seen.has(key)) {
+      seen.add(key);
+      columns.push(column);
+    }
+  };
+  for (const item of items) {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) continue;
+    for (const [key, child] of Object.entries(item)) {
+      if (child !== null && typeof child === 'object' && !Array.isArray(child))
+        for (const inner of Object.keys(child)) add([key, inner]);
+      else add([key]);
+    }
+  }
+  return columns;
+}
+
+function getIn(value: unknown, path: Path): unknown {
+  return path.reduce<unknown>(
+    (current, key) =>
+      current !== null && typeof current === 'object' ? (current as Record<string, unknown>)[key as string] : undefined,
+    value,
+  );
+}
+
+/** An array of like objects as a table: one row per item, one column per field, problems on the cell. */
+function ArrayTable({
+  value,
+  path,
+  problems,
+  options,
+  onChange,
+}: Omit<EditorProps, 'shown'> & { value: unknown[] }): React.JSX.Element {
+  const columns = tableColumns(value);
+  const noun = humanize(String(path.at(-1))).replace(/s$/, '');
+  const rowProblems = [...problems].filter(([key]) => key.startsWith(`${formatPath(path)}[`));
+  return (
+    <div className="form-group form-table">
+      <div className="form-group-title">
+        {humanize(String(path.at(-1)))} <span className="dim">({value.length})</span>
+      </div>
+      <div className="table-scroll">
+        <table className="data-table edit-table" aria-label={humanize(String(path.at(-1)))}>
+          <thead>
+            <tr>
+              <th>#</th>
+              {columns.map((column) => (
+                <th key={column.join('.')}>{column.map((part) => humanize(String(part))).join(' ')}</th>
+              ))}
+              <th aria-label="actions" />
+            </tr>
+          </thead>
+          <tbody>
+            {value.map((item, index) => (
+              <tr key={index}>
+                <td className="numeric">{index + 1}</td>
+                {columns.map((column) => (
+                  <TableCell
+                    key={column.join('.')}
+                    value={getIn(item, column)}
+                    path={[...path, index, ...column]}
+                    problems={problems}
+                    options={options}
+                    onChange={onChange}
+                  />
+                ))}
+                <td>
+                  <button
+                    type="button"
+                    className="button-small"
+                    aria-label={`remove ${noun} ${index + 1}`}
+                    title={`remove ${noun} ${index + 1}`}
+                    onClick={() =>
+                      onChange(
+                        path,
+                        value.filter((_item, at) => at !== index),
+                      )
+                    }
+                  >
+                    ✕
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {rowProblems.length > 0 && (
+        <ul className="problem-list" aria-label={`${noun} problems`}>
+          {rowProblems.map(([key, messages]) => (
+            <li key={key}>
+              <code>{key}</code> {messages.join('; ')}
+            </li>
+          ))}
+        </ul>
+      )}
+      <button
+        type="button"
+        className="button-small"
+        onClick={() => onChange(path, [...value, structuredClone(value.at(-1) ?? {})])}
+      >
+        add {noun}
+      </button>
+    </div>
+  );
+}
+
+function TableCell({
+  value,
+  path,
+  problems,
+  options,
+  onChange,
+}: {
+  value: unknown;
+  path: Path;
+  problems: Map<string, string[]>;
+  options: DocumentFormOptions;
+  onChange(path: Path, next: unknown): void;
+}): React.JSX.Element {
+  const key = formatPath(path);
+  const name = String(path.at(-1));
+  const own = problems.get(key);
+  const choices = options.choices?.[name];
+  const label = `${key}`;
+  let input: React.JSX.Element;
+  if (typeof value === 'boolean') {
+    input = (
+      <input
+        type="checkbox"
+        aria-label={label}
+        checked={value}
+        onChange={(event) => onChange(path, event.target.checked)}
+      />
+    );
+  } else if (choices) {
+    input = (
+      <select
+        aria-label={label}
+        value={String(value ?? '')}
+        aria-invalid={own ? true : undefined}
+        onChange={(event) => onChange(path, event.target.value)}
+      >
+        {!choices.includes(String(value ?? '')) && <option value={String(value ?? '')}>{String(value ?? '')}</option>}
+        {choices.map((choice) => (
+          <option key={choice} value={choice}>
+            {choice}
+          </option>
+        ))}
+      </select>
+    );
+  } else if (Array.isArray(value)) {
+    // A short list (an enum's values) as comma-separated words.
+    input = (
+      <input
+        type="text"
+        aria-label={label}
+        data-path={key}
+        value={value.join(', ')}
+        aria-invalid={own ? true : undefined}
+        onChange={(event) =>
+          onChange(
+            path,
+            event.target.value
+              .split(',')
+              .map((part) => part.trim())
+              .filter(Boolean),
+          )
+        }
+      />
+    );
+  } else {
+    input = (
+      <input
+        type="text"
+        aria-label={label}
+        data-path={key}
+        spellCheck={false}
+        size={Math.max(3, Math.min(20, String(value ?? '').length + 1))}
+        inputMode={typeof value === 'number' ? 'decimal' : undefined}
+        value={value === undefined || value === null ? '' : String(value)}
+        aria-invalid={own ? true : undefined}
+        onChange={(event) =>
+          onChange(
+            path,
+            event.target.value === '' && value === undefined ? undefined : typed(value, event.target.value),
+          )
+        }
+      />
+    );
+  }
+  return (
+    <td className={own ? 'invalid' : ''} title={own?.join('; ')}>
+      {input}
+    </td>
   );
 }

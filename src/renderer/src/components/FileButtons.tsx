@@ -4,6 +4,8 @@ import type { LabFile } from '../../../shared/api';
 export function FileButtons(props: {
   files: readonly LabFile[];
   selectedPath: string | undefined;
+  /** Files with unsaved edits (marked ●). */
+  modifiedPaths?: ReadonlySet<string>;
   onOpen: (file: LabFile) => void;
   emptyText?: string;
 }): React.JSX.Element {
@@ -17,7 +19,16 @@ export function FileButtons(props: {
             onClick={() => props.onOpen(file)}
             title={file.path}
           >
-            {file.name} <span className="badge">{file.builtIn ? 'built-in' : 'mine'}</span>
+            <span>
+              {file.name}
+              {props.modifiedPaths?.has(file.path) && (
+                <span className="modified-mark" title="edited, not saved" aria-label="edited, not saved">
+                  {' '}
+                  ●
+                </span>
+              )}
+            </span>
+            <span className="badge">{file.builtIn ? 'built-in' : 'mine'}</span>
           </button>
         </li>
       ))}

@@ -1,12 +1,14 @@
 import {
   LAB_SOCKET_PATH,
+  TOKEN_REFUSED_CLOSE_CODE,
   type LabEventName,
   type LabTransport,
   type WireReply,
   type WireRequest,
 } from '../../../shared/api';
 
-export type ConnectionState = 'connecting' | 'open' | 'closed';
+/** `refused`: the server turned the page's token down; retrying cannot help, the page must be reopened. */
+export type ConnectionState = 'connecting' | 'open' | 'closed' | 'refused';
 
 interface PendingCall {
   resolve(value: unknown): void;
@@ -86,7 +88,15 @@ export class SocketTransport implements LabTransport {
       for (const request of queued) this.send(request);
     };
     socket.onmessage = (message: MessageEvent<string>) => this.receive(message.data);
-    socket.onclose = () => {
+    socket.onclose = (event: CloseEvent) => {
+      if (event.code === TOKEN_REFUSED_CLOSE_CODE) {
+        for (const call of this.pending.values())
+          call.reject(new Error("cvlab serve refused this page's token: open the URL it printed."));
+        this.pending.clear();
+        this.queued = [];
+        this.setState('refused');
+        return;
+      }
       // Calls already sent may or may not have run: say so rather than guess. Queued ones wait for the next socket.
       const waiting = new Set(this.queued.map((request) => (request.type === 'call' ? request.id : -1)));
       for (const [id, call] of this.pending) {

@@ -1,118 +1,37 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
-import uPlot from 'uplot';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { LoopbackOutcome, ProbeState } from '../../../shared/api';
 import {
   LoopbackOptionsSchema,
   type ClockFit,
   type LoopbackEdge,
   type LoopbackProgress,
+  DEFAULT_LATENCY_TARGET_MS,
   type ProbePort,
 } from '../../../shared/loopback';
 import { problemsByPath } from '../components/DocumentForm';
 import { messageOf, useSession } from '../session';
+import {
+  ClockFitExplained,
+  LatencyHistogramChart,
+  LoopbackVerdict,
+  TriggeredView,
+  formatUs,
+  latencyTimerWords,
+} from './loopback-views';
+import './loopback.css';
 
-/** Edges kept for the trace: the newest ones only, so a long run stays light. */
+/** Edges kept for the triggered view: the newest ones only, so a long run stays light. */
 const KEPT_EDGES = 2000;
-/** Seconds of the square wave on screen. */
-const TRACE_SECONDS = 2;
 
-const us = (value: number | null | undefined): string =>
-  value === null || value === undefined
-    ? '–'
-    : value >= 1000
-      ? `${(value / 1000).toFixed(2)} ms`
-      : `${value.toFixed(0)} µs`;
+const us = formatUs;
 
-/** The sent square wave and the level the probe saw, edges marked; drawn from a ref in an animation loop. */
-function EdgeTrace({
-  edges,
-  version,
-}: {
-  edges: React.RefObject<LoopbackEdge[]>;
-  version: React.RefObject<number>;
-}): React.JSX.Element {
-  const containerRef = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const container = containerRef.current;
-    if (!container) return;
-    const axis = {
-      stroke: '#9fb0c2',
-      grid: { stroke: '#1b232d', width: 1 },
-      font: '12px "DejaVu Sans Mono", monospace',
-    };
-    const chart = new uPlot(
-      {
-        width: Math.max(300, container.clientWidth),
-        height: 220,
-        legend: { show: true },
-        scales: { x: { time: false }, y: { auto: false, range: [-0.15, 1.25] } },
-        axes: [
-          { ...axis, values: (_u, splits) => splits.map((value) => `${value.toFixed(2)} s`) },
-          { ...axis, values: (_u, splits) => splits.map((value) => (value === 0 ? 'low' : value === 1 ? 'high' : '')) },
-        ],
-        series: [
-          { label: 't', value: (_u, value) => (value == null ? '–' : `${value.toFixed(3)} s`) },
-          {
-            label: 'sent (OSC)',
-            stroke: '#4cc9f0',
-            width: 2,
-            paths: uPlot.paths.stepped?.({ align: 1 }),
-            spanGaps: true,
-            points: { show: false },
-          },
-          {
-            label: 'seen by probe',
-            stroke: '#ffc247',
-            width: 2,
-            paths: uPlot.paths.stepped?.({ align: 1 }),
-            spanGaps: true,
-            points: { show: true, size: 7, fill: '#ffc247' },
-          },
-        ],
-      },
-      [[], [], []],
-      container,
-    );
-    const resize = new ResizeObserver(() =>
-      chart.setSize({ width: Math.max(300, container.clientWidth), height: 220 }),
-    );
-    resize.observe(container);
-    let drawn = -1;
-    let animation = 0;
-    const tick = (): void => {
-      animation = requestAnimationFrame(tick);
-      if (version.current === drawn || container.offsetParent === null) return;
-      drawn = version.current;
-      // Arrange the engine's edges as two step traces on one time axis (no statistics here).
-      const points: { t: number; sent: number | null; seen: number | null }[] = [];
-      for (const edge of edges.current) {
-        const level = edge.direction === 'rise' ? 1 : 0;
-        points.push({ t: edge.sentUs / 1e6, sent: level, seen: null });
-        if (edge.latencyUs !== null) points.push({ t: (edge.sentUs + edge.latencyUs) / 1e6, sent: null, seen: level });
-      }
-      points.sort((a, b) => a.t - b.t);
-      const end = points.at(-1)?.t ?? TRACE_SECONDS;
-      chart.batch(() => {
-        chart.setData(
-          [points.map((point) => point.t), points.map((point) => point.sent), points.map((point) => point.seen)],
-          false,
-        );
-        chart.setScale('x', { min: Math.max(0, end - TRACE_SECONDS), max: Math.max(end, TRACE_SECONDS) });
-      });
-    };
-    animation = requestAnimationFrame(tick);
-    return () => {
-      cancelAnimationFrame(animation);
-      resize.disconnect();
-      chart.destroy();
-    };
-  }, [edges, version]);
-  return (
-    <section className="scope-panel" aria-label="square wave trace">
-      <header className="scope-panel-title">Square wave: sent vs seen by the probe</header>
-      <div ref={containerRef} className="scope-canvas" />
-    </section>
-  );
+/** What a listed port is, in a few words. */
+function describePort(port: ProbePort): string {
+  if (port.probe) {
+    return `probe: firmware ${port.probe.firmware}, ${port.probe.adcBits}-bit ADC${port.probe.link ? `, ${port.probe.link === 'uart' ? 'UART behind a USB bridge' : 'native USB'}` : ''}${port.emulator ? ` (cvlab probe-emulator, pid ${port.emulator.pid})` : ''}`;
+  }
+  if (port.emulator) return `cvlab probe-emulator (pid ${port.emulator.pid}), did not answer HELLO`;
+  return `${port.manufacturer ?? 'serial port'}: no probe answered`;
 }
 
 /** Loop-back: port picker, connect, calibrate, run; the square-wave trace and the latency histogram. */
@@ -146,20 +65,51 @@ export function LoopbackPage(): React.JSX.Element {
       lab.onDidFinishLoopback((value) => {
         setOutcome(value);
         setRunning(false);
+        if (value.ok) {
+          // The final edges carry the final clock mapping: the view shows those.
+          edges.current = value.result.edges.slice(-KEPT_EDGES);
+          version.current++;
+          if (value.result.clock) setFit(value.result.clock);
+        }
       }),
     ];
     return () => subscriptions.forEach((unsubscribe) => unsubscribe());
   }, [lab]);
 
+  // A console that opens (or reloads) starts from what the engine holds: the connection and the last result.
+  useEffect(() => {
+    let cancelled = false;
+    lab.loopbackState().then(
+      (state) => {
+        if (cancelled) return;
+        setProbe(state.probe);
+        if (state.probe.path) setPath((current) => current || (state.probe.path ?? ''));
+        setRunning(state.running);
+        if (state.last) {
+          setOutcome(state.last);
+          if (state.last.ok) {
+            edges.current = state.last.result.edges.slice(-KEPT_EDGES);
+            version.current++;
+            if (state.last.result.clock) setFit(state.last.result.clock);
+          }
+        }
+      },
+      (error: unknown) => !cancelled && setMessage(messageOf(error)),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [lab]);
+
   // Set once the port list came back: it may fill in the port field.
   const [portsListed, setPortsListed] = useState(false);
-
-  useEffect(() => {
-    if (page !== 'loopback') return;
+  const listPorts = useCallback(() => {
     lab.listProbePorts().then(
       (list) => {
         setPorts(list);
-        setPath((current) => current || rig?.rig.serial?.path || list[0]?.path || '');
+        // Only a probe that answered, an emulator or the rig's own port: never a guess that waits for nothing.
+        const answered = list.find((port) => port.probe) ?? list.find((port) => port.emulator);
+        setPath((current) => current || rig?.rig.serial?.path || answered?.path || '');
         setPortsListed(true);
       },
       (error: unknown) => {
@@ -167,7 +117,11 @@ export function LoopbackPage(): React.JSX.Element {
         setPortsListed(true);
       },
     );
-  }, [lab, page, rig]);
+  }, [lab, rig]);
+
+  useEffect(() => {
+    if (page === 'loopback') listPorts();
+  }, [page, listPorts]);
 
   const act = async (label: string, action: () => Promise<void>): Promise<void> => {
     setBusy(label);
@@ -184,7 +138,10 @@ export function LoopbackPage(): React.JSX.Element {
   const connected = probe.state === 'connected';
   const result = outcome?.ok ? outcome.result : null;
   const histogram = outcome?.ok ? outcome.histogram : null;
-  const tallest = histogram ? Math.max(1, ...histogram.counts) : 1;
+  const targetMs = result?.target?.latencyMs ?? rig?.rig.serial?.latencyTargetMs ?? DEFAULT_LATENCY_TARGET_MS;
+  const timerWarning = result?.link ? latencyTimerWords(result.port, result.link.latencyTimerMs) : null;
+  const selectedPort = ports.find((port) => port.path === path);
+  const selectedTimerWarning = selectedPort ? latencyTimerWords(selectedPort.path, selectedPort.latencyTimerMs) : null;
   const fieldProblem = (name: string): string | undefined => problems.get(name)?.join('; ');
 
   return (
@@ -194,7 +151,7 @@ export function LoopbackPage(): React.JSX.Element {
           <h2>Loop-back</h2>
           <div className="dim">
             OSC out → converter → CV → probe → serial back. Rig {rig?.rig.name ?? '…'}; the test variable drives the
-            square wave.
+            square wave; judged against the {targetMs} ms target (p99).
           </div>
         </div>
       </header>
@@ -209,12 +166,12 @@ export function LoopbackPage(): React.JSX.Element {
             onChange={(event) => setPath(event.target.value)}
             aria-label="probe serial port"
             data-ports-listed={portsListed}
-            placeholder="/dev/ttyACM0"
+            placeholder="pick a port below"
           />
           <datalist id="probe-ports">
             {ports.map((port) => (
               <option key={port.path} value={port.path}>
-                {port.manufacturer ?? ''}
+                {describePort(port)}
               </option>
             ))}
           </datalist>
@@ -299,7 +256,58 @@ export function LoopbackPage(): React.JSX.Element {
         </div>
       )}
 
-      {fit && (
+      {!connected && (
+        <section className="loopback-ports" aria-label="probe ports">
+          <header>
+            <span>
+              {portsListed
+                ? ports.some((port) => port.probe)
+                  ? 'Probes found'
+                  : 'No probe found'
+                : 'Looking for probes…'}
+            </span>
+            <button
+              type="button"
+              onClick={() => {
+                setPortsListed(false);
+                listPorts();
+              }}
+              disabled={!portsListed}
+            >
+              Look again
+            </button>
+          </header>
+          {ports.length > 0 && (
+            <ul>
+              {ports.map((port) => (
+                <li key={port.path} className={port.probe ? 'probe' : ''}>
+                  <button type="button" className="link-button" onClick={() => setPath(port.path)}>
+                    {port.path}
+                  </button>{' '}
+                  <span className="dim">{describePort(port)}</span>
+                  {latencyTimerWords(port.path, port.latencyTimerMs) && (
+                    <span className="loopback-warning inline">
+                      {' '}
+                      latency timer {port.latencyTimerMs} ms: set it to 1
+                    </span>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
+          {portsListed && !ports.some((port) => port.probe) && (
+            <p className="dim">
+              No hardware? Start the emulator in a terminal: <code>cvlab probe-emulator</code> (add{' '}
+              <code>--baud 115200</code> to play a board behind a USB-UART bridge). It listens for the rig&apos;s OSC
+              and appears here; then press Look again. A real probe: flash resources/firmware/loopback-probe and plug it
+              in.
+            </p>
+          )}
+        </section>
+      )}
+      {selectedTimerWarning && !result && <div className="loopback-warning">{selectedTimerWarning}</div>}
+
+      {fit && !result && (
         <div className="numerals loopback-fit" aria-label="clock fit">
           <div className="numeral">
             <div className="numeral-label">clock offset</div>
@@ -350,9 +358,20 @@ export function LoopbackPage(): React.JSX.Element {
         </div>
       )}
 
-      <EdgeTrace edges={edges} version={version} />
-
       {outcome && !outcome.ok && <div className="notice bad">The loop-back run failed: {outcome.error}</div>}
+      {result && <LoopbackVerdict result={result} />}
+
+      <div className="loopback-pictures">
+        {(running || result) && <TriggeredView edges={edges} version={version} targetMs={targetMs} />}
+        {histogram && histogram.counts.length > 0 && (
+          <section className="scope-panel">
+            <LatencyHistogramChart histogram={histogram} targetMs={targetMs} />
+          </section>
+        )}
+      </div>
+      {result && result.clock && (
+        <ClockFitExplained fit={result.clock} link={result.link ?? null} latencyTimerWarning={timerWarning} />
+      )}
       {result && (
         <div className="summary-grid loopback-result">
           <table className="data-table">
@@ -404,30 +423,14 @@ export function LoopbackPage(): React.JSX.Element {
                 <td>spurious</td>
                 <td className="numeric">{result.spurious}</td>
               </tr>
-              <tr>
-                <td>clock residual</td>
-                <td className="numeric">{us(result.clock?.residualUs)}</td>
+              <tr className={result.lines.garbage + result.lines.partial + result.lines.oversized ? 'bad' : ''}>
+                <td>serial lines not protocol</td>
+                <td className="numeric">
+                  {(result.lines.garbage + result.lines.partial + result.lines.oversized).toLocaleString()}
+                </td>
               </tr>
             </tbody>
           </table>
-          {histogram && histogram.counts.length > 0 && (
-            <figure className="histogram" aria-label="latency histogram">
-              <figcaption className="label">
-                latency histogram (clock model), {us(histogram.startUs)} –{' '}
-                {us(histogram.startUs + histogram.binUs * histogram.counts.length)}
-              </figcaption>
-              <div className="histogram-bars">
-                {histogram.counts.map((count, index) => (
-                  <span
-                    key={index}
-                    className="histogram-bar"
-                    style={{ height: `${(count / tallest) * 100}%` }}
-                    title={`${us(histogram.startUs + index * histogram.binUs)}: ${count}`}
-                  />
-                ))}
-              </div>
-            </figure>
-          )}
           <p className="dim loopback-note">{result.arrivalErrorNote}</p>
         </div>
       )}

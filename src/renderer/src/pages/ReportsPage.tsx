@@ -1,12 +1,49 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { RunComparison, RunListEntry, RunReport, TrendPoint } from '../../../shared/report';
+import type {
+  PercentileComparisonRow,
+  RunComparison,
+  RunListEntry,
+  RunReport,
+  TrendPoint,
+} from '../../../shared/report';
 import { messageOf, useSession } from '../session';
 import { StageTable } from '../components/StageTable';
+import { formatCount, formatDateTime as when, formatPercent, formatValue } from '../format/format';
 
-const number = (value: number | null | undefined, digits = 2): string =>
-  value === null || value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits);
-/** "2026-11-26 19:10:59": sortable, 24-hour, the same on every bench. */
-const when = (ms: number): string => new Date(ms).toLocaleString('sv-SE');
+const number = (value: number | null | undefined): string => formatValue(value);
+/** Percentiles spelled one way everywhere. */
+const percentileName = (percentile: string): string => (percentile === 'p999' ? 'p99.9' : percentile);
+/** The rows a technician reads first; the rest are folded. */
+/** Stage tables read the same on every page: the end-to-end figures first. */
+const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip', 'propagation', 'fanout'];
+const stageRank = (stage: string): number => {
+  const index = STAGE_ORDER.indexOf(stage);
+  return index < 0 ? STAGE_ORDER.length : index;
+};
+const KEY_ROWS = new Set(['e2e p50', 'e2e p99', 'e2e p999', 'e2e max', 'tap p99']);
+/** Cliff's delta in words (Romano et al.'s thresholds). */
+function effectSize(delta: number): string {
+  const size = Math.abs(delta);
+  return size < 0.147 ? 'negligible' : size < 0.33 ? 'small' : size < 0.474 ? 'medium' : 'large';
+}
+const signedPercent = (change: number | null): string =>
+  change === null ? '–' : `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)} %`;
+
+function ComparisonRows({ rows }: { rows: readonly PercentileComparisonRow[] }): React.JSX.Element {
+  return (
+    <>
+      {rows.map((row) => (
+        <tr key={`${row.stage}-${row.percentile}`} className={row.change !== null && row.change > 0.05 ? 'bad' : ''}>
+          <td>{row.stage}</td>
+          <td>{percentileName(row.percentile)}</td>
+          <td className="numeric">{number(row.baselineMs)}</td>
+          <td className="numeric">{number(row.candidateMs)}</td>
+          <td className="numeric">{signedPercent(row.change)}</td>
+        </tr>
+      ))}
+    </>
+  );
+}
 
 /** Offers text as a file download (the engine wrote it; the page only hands it to the browser). */
 function download(fileName: string, mimeType: string, text: string): void {
@@ -27,6 +64,7 @@ export function ReportsPage(): React.JSX.Element {
   const [comparison, setComparison] = useState<RunComparison | null>(null);
   const [trend, setTrend] = useState<TrendPoint[] | null>(null);
   const [message, setMessage] = useState<string | null>(null);
+  const [noBaseline, setNoBaseline] = useState(false);
 
   const refresh = useCallback(() => {
     lab.listReports({ limit: 200 }).then(setRuns, (error: unknown) => setMessage(messageOf(error)));
@@ -40,19 +78,20 @@ export function ReportsPage(): React.JSX.Element {
   const open = async (id: string): Promise<void> => {
     setSelected(id);
     setComparison(null);
+    setNoBaseline(false);
     setMessage(null);
     try {
       const opened = await lab.openReport(id);
       setReport(opened);
-      setTrend(
-        await lab.reportTrend({
-          rig: opened.run.rig,
-          scenario: opened.run.scenario,
-          stage: 'e2e',
-          percentile: 'p99',
-          limit: 20,
-        }),
-      );
+      const points = await lab.reportTrend({
+        rig: opened.run.rig,
+        scenario: opened.run.scenario,
+        stage: 'e2e',
+        percentile: 'p99',
+        limit: 20,
+      });
+      // Newest first, like the run list above it.
+      setTrend([...points].reverse());
     } catch (error) {
       setReport(null);
       setMessage(messageOf(error));
@@ -77,6 +116,11 @@ export function ReportsPage(): React.JSX.Element {
         </button>
       </header>
       {message && <div className="notice bad">{message}</div>}
+      {runs === null && !message && (
+        <p className="dim" role="status">
+          Loading the saved runs…
+        </p>
+      )}
       <div className="reports-layout">
         <div className="run-list">
           <table className="data-table" aria-label="saved runs">
@@ -86,7 +130,7 @@ export function ReportsPage(): React.JSX.Element {
                 <th>scenario</th>
                 <th>rig</th>
                 <th>status</th>
-                <th>e2e p99 ms</th>
+                <th className="numeric">e2e p99 (ms)</th>
                 <th aria-label="baseline" />
               </tr>
             </thead>
@@ -116,7 +160,7 @@ export function ReportsPage(): React.JSX.Element {
               {runs?.length === 0 && (
                 <tr>
                   <td colSpan={6} className="dim">
-                    No saved runs yet: every run started here or with `cvlab run` is saved.
+                    No saved runs yet: every run started here or with <code>cvlab run</code> is saved and listed here.
                   </td>
                 </tr>
               )}
@@ -134,7 +178,7 @@ export function ReportsPage(): React.JSX.Element {
                   {report.run.baseline && <span className="badge">baseline</span>}
                 </h2>
                 <div className="dim">
-                  {report.run.id} · {when(report.run.startedAtMs)} · {report.intervals.length} intervals
+                  {report.run.id} · {when(report.run.startedAtMs)} · {formatCount(report.intervals.length)} intervals
                   {report.environment
                     ? ` · ${report.environment.cpuModel} ×${report.environment.cores}, ${report.environment.os}`
                     : ''}
@@ -171,44 +215,100 @@ export function ReportsPage(): React.JSX.Element {
                 <button
                   type="button"
                   className="primary"
-                  onClick={() => void act(async () => setComparison(await lab.compareReports(report.run.id, null)))}
+                  disabled={report.run.baseline}
+                  title={report.run.baseline ? 'This run is the baseline: open another run to compare it' : undefined}
+                  onClick={() =>
+                    void act(async () => {
+                      setNoBaseline(false);
+                      try {
+                        setComparison(await lab.compareReports(report.run.id, null));
+                      } catch (error) {
+                        // No baseline yet: offer the button here rather than a command to type.
+                        if (/No baseline is marked/.test(messageOf(error))) setNoBaseline(true);
+                        else throw error;
+                      }
+                    })
+                  }
                 >
                   Compare with baseline
                 </button>
               </div>
             </header>
 
+            {noBaseline && (
+              <div className="notice warn" data-testid="no-baseline">
+                No run is marked as the baseline of {report.run.scenario} on {report.run.rig} yet.{' '}
+                <button
+                  type="button"
+                  className="button-small"
+                  onClick={() =>
+                    void act(async () => {
+                      await lab.markBaseline(report.run.id);
+                      setNoBaseline(false);
+                      refresh();
+                      await open(report.run.id);
+                    })
+                  }
+                >
+                  Mark this run as the baseline
+                </button>
+              </div>
+            )}
+
             {comparison && (
               <div
                 className={`comparison ${comparison.verdict === 'regressed' ? 'bad' : comparison.verdict === 'improved' ? 'ok' : ''}`}
                 aria-label="comparison"
               >
-                <div className="comparison-verdict">{comparison.verdict.toUpperCase()}</div>
+                <div className="comparison-verdict">
+                  {comparison.verdict !== 'unchanged'
+                    ? comparison.verdict.toUpperCase()
+                    : comparison.test.pValue >= comparison.test.alpha
+                      ? 'NOT SIGNIFICANT'
+                      : 'NO PRACTICAL CHANGE'}
+                </div>
                 <div>
-                  <div>{comparison.reason}</div>
+                  <div>
+                    {comparison.test.metric} per interval:{' '}
+                    {comparison.test.pValue >= comparison.test.alpha ? 'not significant' : 'significant'} (p ={' '}
+                    {comparison.test.pValue.toPrecision(2)}{' '}
+                    {comparison.test.pValue >= comparison.test.alpha ? '≥' : '<'} α = {comparison.test.alpha}); median{' '}
+                    {signedPercent(comparison.test.medianRatio - 1)}, effect size Cliff&apos;s δ ={' '}
+                    {comparison.test.cliffsDelta.toFixed(2)} ({effectSize(comparison.test.cliffsDelta)})
+                  </div>
                   <div className="dim">
-                    {comparison.test.method} on {comparison.test.metric}: p = {comparison.test.pValue.toPrecision(3)},
-                    Cliff&apos;s δ = {comparison.test.cliffsDelta.toFixed(3)}, median ×
-                    {comparison.test.medianRatio.toFixed(3)} ({comparison.test.samplesBaseline} vs{' '}
-                    {comparison.test.samplesCandidate} intervals) against {comparison.baseline.id}
+                    {comparison.reason} Mann-Whitney U on {formatCount(comparison.test.samplesBaseline)} vs{' '}
+                    {formatCount(comparison.test.samplesCandidate)} intervals, against {comparison.baseline.id}.
                   </div>
                 </div>
+              </div>
+            )}
+            {comparison && (comparison.differences?.length ?? 0) > 0 && (
+              <div className="notice warn" data-testid="comparison-differences">
+                These runs were not set up alike, so the comparison may mislead:
+                <ul>
+                  {comparison.differences?.map((difference) => (
+                    <li key={difference}>{difference}</li>
+                  ))}
+                </ul>
               </div>
             )}
 
             <div className="summary-grid report-grid">
               <StageTable
-                rows={report.summary.stages.map((stage) => ({
-                  stage: stage.stage,
-                  values: [
-                    number(stage.p50, 3),
-                    number(stage.p95, 3),
-                    number(stage.p99, 3),
-                    number(stage.p999, 3),
-                    number(stage.max, 3),
-                  ],
-                  count: stage.count,
-                }))}
+                rows={[...report.summary.stages]
+                  .sort((a, b) => stageRank(a.stage) - stageRank(b.stage))
+                  .map((stage) => ({
+                    stage: stage.stage,
+                    values: [
+                      number(Math.min(stage.p50, stage.max)),
+                      number(Math.min(stage.p95, stage.max)),
+                      number(Math.min(stage.p99, stage.max)),
+                      number(Math.min(stage.p999, stage.max)),
+                      number(stage.max),
+                    ],
+                    count: stage.count,
+                  }))}
               />
               <table className="data-table">
                 <caption>Thresholds</caption>
@@ -219,7 +319,11 @@ export function ReportsPage(): React.JSX.Element {
                         <code>{threshold.key}</code> <code>{threshold.expression}</code>
                       </td>
                       <td className="numeric">
-                        {number(threshold.actual, 3)} {threshold.unit}
+                        {threshold.unit === 'ratio'
+                          ? formatPercent(threshold.actual)
+                          : threshold.unit === 'count'
+                            ? formatCount(threshold.actual)
+                            : `${number(threshold.actual)} ${threshold.unit}`}
                       </td>
                       <td className="verdict">{threshold.passed ? 'PASS' : 'FAIL'}</td>
                     </tr>
@@ -227,40 +331,60 @@ export function ReportsPage(): React.JSX.Element {
                 </tbody>
               </table>
               {comparison && (
-                <table className="data-table">
-                  <caption>Against the baseline (ms)</caption>
-                  <thead>
-                    <tr>
-                      <th>stage</th>
-                      <th>pct</th>
-                      <th>baseline</th>
-                      <th>this run</th>
-                      <th>change</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {comparison.rows.map((row) => (
-                      <tr
-                        key={`${row.stage}-${row.percentile}`}
-                        className={row.change !== null && row.change > 0.05 ? 'bad' : ''}
-                      >
-                        <td>{row.stage}</td>
-                        <td>{row.percentile}</td>
-                        <td className="numeric">{number(row.baselineMs, 3)}</td>
-                        <td className="numeric">{number(row.candidateMs, 3)}</td>
-                        <td className="numeric">
-                          {row.change === null
-                            ? '–'
-                            : `${row.change >= 0 ? '+' : ''}${(row.change * 100).toFixed(1)} %`}
-                        </td>
+                <div>
+                  <table className="data-table" aria-label="against the baseline">
+                    <caption>Against the baseline</caption>
+                    <thead>
+                      <tr>
+                        <th>figure</th>
+                        <th />
+                        <th className="numeric">baseline</th>
+                        <th className="numeric">this run</th>
+                        <th className="numeric">change</th>
                       </tr>
-                    ))}
-                  </tbody>
-                </table>
+                    </thead>
+                    <tbody>
+                      <ComparisonRows
+                        rows={comparison.rows.filter((row) => KEY_ROWS.has(`${row.stage} ${row.percentile}`))}
+                      />
+                      {(comparison.totals ?? []).map((row) => (
+                        <tr key={row.name}>
+                          <td>{row.name === 'throughput' ? 'throughput' : 'errors'}</td>
+                          <td>{row.unit === 'per_second' ? '/s' : 'rate'}</td>
+                          <td className="numeric">
+                            {row.unit === 'ratio' ? formatPercent(row.baseline) : number(row.baseline)}
+                          </td>
+                          <td className="numeric">
+                            {row.unit === 'ratio' ? formatPercent(row.candidate) : number(row.candidate)}
+                          </td>
+                          <td className="numeric">{signedPercent(row.change)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                  <details className="folded-rows">
+                    <summary>Every stage and percentile (ms)</summary>
+                    <table className="data-table">
+                      <tbody>
+                        <ComparisonRows
+                          rows={comparison.rows.filter((row) => !KEY_ROWS.has(`${row.stage} ${row.percentile}`))}
+                        />
+                      </tbody>
+                    </table>
+                  </details>
+                </div>
               )}
               {trend && trend.length > 0 && (
                 <table className="data-table">
-                  <caption>Trend: e2e p99 of the last {trend.length} runs (ms)</caption>
+                  <caption>Trend: e2e p99 of the last {trend.length} runs, newest first</caption>
+                  <thead>
+                    <tr>
+                      <th>started</th>
+                      <th className="numeric">ms</th>
+                      <th />
+                      <th />
+                    </tr>
+                  </thead>
                   <tbody>
                     {trend.map((point) => (
                       <tr key={point.runId} className={point.runId === report.run.id ? 'selected' : ''}>

@@ -5,6 +5,7 @@ import { DocumentForm, ProblemList, problemsByPath } from '../components/Documen
 import { EditorActions } from '../components/EditorActions';
 import { FileButtons } from '../components/FileButtons';
 import { JsonEditor } from '../components/JsonEditor';
+import { formatTimeOfDay } from '../format/format';
 import { messageOf, useSession } from '../session';
 
 const FORM_OPTIONS = {
@@ -13,14 +14,18 @@ const FORM_OPTIONS = {
     tapPort: 'where cvlab listens for its own datagrams',
     cooldownMs: 'min time between changes',
     userRate: 'messages/s per viewer',
+    userBurst: 'messages a viewer may send at once',
+    globalRate: 'messages/s across all instances',
+    globalBurst: 'messages at once across all instances',
   },
+  tables: ['variables'],
 };
 
 const CHECK_INTERVAL_MS = 5000;
 
 /** Rig: load, edit, validate and save; live connection status from the doctor's checks. */
 export function RigPage(): React.JSX.Element {
-  const { lab, rig, setRig, page } = useSession();
+  const { lab, rig, setRig, page, runtime } = useSession();
   const [files, setFiles] = useState<LabFile[]>([]);
   // What the technician edits; until they open or change something, the rig in use.
   const [editing, setEditing] = useState<{ draft: unknown; file: LabFile | null } | null>(null);
@@ -29,20 +34,33 @@ export function RigPage(): React.JSX.Element {
   const setDraft = (next: unknown): void => setEditing({ draft: next, file });
   const setFile = (next: LabFile | null): void => setEditing({ draft, file: next });
   const [checks, setChecks] = useState<DoctorCheckResult[] | null>(null);
+  const [checking, setChecking] = useState(false);
+  const [checkedAtMs, setCheckedAtMs] = useState<number | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [typedName, setSaveName] = useState<string | null>(null);
   const saveName = typedName ?? (file?.builtIn ? `my-${file.name}` : (file?.name ?? ''));
   const [raw, setRaw] = useState(false);
   const problems = useMemo(() => problemsByPath(RigSchema, draft), [draft]);
   const valid = draft !== null && problems.size === 0;
-  const dirty = rig !== null && draft !== null && JSON.stringify(draft) !== JSON.stringify(rig.rig);
+  // Compared as parsed (defaults filled in), as the engine holds the rig in use.
+  const parsedDraft = useMemo(() => RigSchema.safeParse(draft), [draft]);
+  const dirty = rig !== null && draft !== null && JSON.stringify(parsedDraft.data ?? draft) !== JSON.stringify(rig.rig);
 
   useEffect(() => {
     lab.listRigs().then(setFiles, (error: unknown) => setMessage(messageOf(error)));
   }, [lab]);
 
   const check = useCallback(() => {
-    lab.checkRig().then(setChecks, (error: unknown) => setMessage(messageOf(error)));
+    lab
+      .checkRig()
+      .then(
+        (results) => {
+          setChecks(results);
+          setCheckedAtMs(Date.now());
+        },
+        (error: unknown) => setMessage(messageOf(error)),
+      )
+      .finally(() => setChecking(false));
   }, [lab]);
 
   // Live status while the page is open.
@@ -96,18 +114,39 @@ export function RigPage(): React.JSX.Element {
         <FileButtons files={files} selectedPath={file?.path} onOpen={(entry) => void open(entry)} />
         <h2>Status</h2>
         <ul className="status-list" aria-label="connection status">
-          {(checks ?? []).map((result) => (
-            <li key={result.name} className={result.ok ? 'ok' : 'bad'} title={result.detail}>
-              <span className="led" aria-hidden="true" />
-              <span className="status-name">{result.name}</span>
-              <span className="status-detail">{result.detail}</span>
-            </li>
-          ))}
+          {(checks ?? []).map((result) => {
+            // In a browser the console does not need Electron: not an error, just not used here.
+            const notUsed = result.name === 'Electron' && runtime === 'browser' && !result.ok;
+            return (
+              <li key={result.name} className={notUsed ? 'neutral' : result.ok ? 'ok' : 'bad'} title={result.detail}>
+                <span className="led" aria-hidden="true" />
+                <span className="status-name">{result.name}</span>
+                <span className="status-detail">
+                  {notUsed ? 'not used: this console runs in a browser through cvlab serve' : result.detail}
+                </span>
+              </li>
+            );
+          })}
           {!checks && <li className="dim">checking…</li>}
         </ul>
-        <button type="button" className="button-small" onClick={check}>
-          Check now
-        </button>
+        <div className="check-now">
+          <button
+            type="button"
+            className="button-small"
+            onClick={() => {
+              setChecking(true);
+              check();
+            }}
+            disabled={checking}
+          >
+            {checking ? 'Checking…' : 'Check now'}
+          </button>
+          <span className="dim" data-testid="checked-at">
+            {checkedAtMs !== null
+              ? `checked ${formatTimeOfDay(checkedAtMs)} · every ${CHECK_INTERVAL_MS / 1000} s`
+              : ''}
+          </span>
+        </div>
       </aside>
       <section className="editor">
         <header className="editor-header">
@@ -134,7 +173,18 @@ export function RigPage(): React.JSX.Element {
             </button>
           </EditorActions>
         </header>
-        {message && <div className="notice">{message}</div>}
+        {message && (
+          <div className="notice" data-testid="rig-message">
+            {message}
+          </div>
+        )}
+        {dirty && (
+          <div className="notice warn" data-testid="rig-not-in-use">
+            Your edits are not in use yet: runs and checks keep using rig &quot;{rig?.rig.name}&quot; as it was until
+            you press <strong>Use this rig</strong>
+            {valid ? '.' : ' (fix the problems first).'}
+          </div>
+        )}
         {!valid && draft !== null && <ProblemList problems={problems} />}
         {draft !== null &&
           (raw ? (

@@ -2,10 +2,13 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ScenarioSchema } from '../../../shared/scenario';
 import type { FrameClock } from '../scope/frame-clock';
 import { LATENCY_STAGES, OUTCOME_SERIES, type FrameStore } from '../scope/frame-store';
-import { ScopeChart, formatValue, type TraceSpec } from '../scope/ScopeChart';
+import { ScopeChart, type TraceSpec } from '../scope/ScopeChart';
+import { formatCount, formatNsAsMs, formatValue } from '../format/format';
+import { StageGlossary } from '../components/StageGlossary';
+import { E2E_COLORS, OUTCOME_STYLES, STAGE_COLORS } from '../scope/palette';
 import { createScopeView, formatTimebase, TIMEBASES_SECONDS, type ScopeView } from '../scope/scope-view';
 import { useLiveReadout } from '../scope/use-live-readout';
-import { useRunProgress, useSession } from '../session';
+import { runnableScenario, useRunProgress, useSession } from '../session';
 import { RunSummaryPanel } from './RunSummaryPanel';
 
 /** Side panels follow at 4 updates a second; the latency trace follows every delivery. */
@@ -15,47 +18,42 @@ const SIDE_PANEL_REDRAW_MS = 250;
 const TARGET_MS = 10;
 
 const E2E_TRACES: TraceSpec[] = [
-  { key: 'e2eP50', label: 'p50', color: '#4cc9f0', width: 1.5 },
-  { key: 'e2eP99', label: 'p99', color: '#ffc247', width: 2.5 },
-  { key: 'e2eMax', label: 'max', color: '#ff5fa2', width: 1, dash: [4, 3] },
+  { key: 'e2eP50', label: 'p50', color: E2E_COLORS.p50, width: 1.5 },
+  { key: 'e2eP99', label: 'p99', color: E2E_COLORS.p99, width: 2.5 },
+  { key: 'e2eMax', label: 'max', color: E2E_COLORS.max, width: 1, dash: [4, 3] },
 ];
-const STAGE_COLORS = ['#9be564', '#4cc9f0', '#c77dff', '#ffc247', '#ff8c42', '#f5f7fa'];
 const STAGE_TRACES: TraceSpec[] = LATENCY_STAGES.map((stage, index) => ({
   key: `stage:${stage}`,
   label: stage,
   color: STAGE_COLORS[index] ?? '#fff',
+  ...(stage === 'tap' ? { dash: [5, 3] } : {}),
 }));
-const THROUGHPUT_TRACES: TraceSpec[] = [{ key: 'throughput', label: 'completed', color: '#9be564', width: 2 }];
-const OUTCOME_COLORS: Record<string, string> = {
-  accepted: '#9be564',
-  failed: '#ff3b3b',
-  rate_limited_user: '#ffc247',
-  rate_limited_global: '#ff8c42',
-  cooldown: '#c77dff',
-};
+const THROUGHPUT_TRACES: TraceSpec[] = [{ key: 'throughput', label: 'completed', color: '#009e73', width: 2 }];
 // Grammar rejections are rare and steady; they start hidden (click the legend to show one).
+const SHOWN_OUTCOMES = new Set(['accepted', 'failed', 'rate_limited_user', 'rate_limited_global', 'cooldown']);
 const OUTCOME_TRACES: TraceSpec[] = OUTCOME_SERIES.map((outcome) => ({
   key: `outcome:${outcome}`,
-  label: outcome.replace(/_/g, ' '),
-  color: OUTCOME_COLORS[outcome] ?? '#8a99aa',
-  width: outcome === 'accepted' ? 2 : 1.25,
-  hidden: !(outcome in OUTCOME_COLORS),
+  label: outcome,
+  color: OUTCOME_STYLES[outcome]?.color ?? '#fff',
+  width: outcome === 'accepted' ? 2 : 1.5,
+  ...(OUTCOME_STYLES[outcome]?.dash ? { dash: OUTCOME_STYLES[outcome].dash } : {}),
+  hidden: !SHOWN_OUTCOMES.has(outcome),
 }));
 const LOOP_TRACES: TraceSpec[] = [
-  { key: 'loopP99', label: 'p99', color: '#ffc247', width: 2 },
-  { key: 'loopMax', label: 'max', color: '#ff5fa2', width: 1, dash: [4, 3] },
+  { key: 'loopP99', label: 'p99', color: E2E_COLORS.p99, width: 2 },
+  { key: 'loopMax', label: 'max', color: E2E_COLORS.max, width: 1, dash: [4, 3] },
 ];
-const CPU_TRACES: TraceSpec[] = [{ key: 'cpu', label: 'cpu', color: '#4cc9f0', width: 2 }];
+const CPU_TRACES: TraceSpec[] = [{ key: 'cpu', label: 'cpu', color: '#56b4e9', width: 2 }];
 const MEMORY_TRACES: TraceSpec[] = [
-  { key: 'heap', label: 'heap', color: '#c77dff', width: 2 },
-  { key: 'rss', label: 'rss', color: '#6c7a89', width: 1 },
+  { key: 'heap', label: 'heap', color: '#cc79a7', width: 2 },
+  { key: 'rss', label: 'rss', color: '#bab0ac', width: 1, dash: [4, 3] },
 ];
 
 /** The smaller scopes under the main one, left to right. */
 const SIDE_PANELS: readonly { title: string; unit: string; traces: TraceSpec[] }[] = [
   { title: 'Stage p99', unit: 'ms', traces: STAGE_TRACES },
   { title: 'Throughput', unit: '/s', traces: THROUGHPUT_TRACES },
-  { title: 'Outcomes per interval', unit: '', traces: OUTCOME_TRACES },
+  { title: 'Outcomes per interval', unit: 'msg', traces: OUTCOME_TRACES },
   { title: 'Event-loop delay', unit: 'ms', traces: LOOP_TRACES },
   { title: 'CPU (100 % = one core)', unit: '%', traces: CPU_TRACES },
   { title: 'Memory', unit: 'MiB', traces: MEMORY_TRACES },
@@ -87,6 +85,9 @@ function valueAt(store: FrameStore, key: 'e2eP99', seconds: number): number {
   return best < 0 ? Number.NaN : (values[best] ?? Number.NaN);
 }
 
+type LiveSeries = 'e2eP50' | 'e2eP99' | 'e2eMax' | 'throughput' | 'cpu' | 'heap';
+
+/** A big figure: the newest interval while a run goes on, the whole run's figure once it ended. */
 function Numeral({
   store,
   clock,
@@ -95,32 +96,66 @@ function Numeral({
   unit,
   paused,
   accent,
+  whole,
 }: {
   store: FrameStore;
   clock: FrameClock;
   label: string;
-  series: 'e2eP50' | 'e2eP99' | 'e2eMax' | 'throughput' | 'cpu' | 'heap';
+  series: LiveSeries;
   unit: string;
   paused: boolean;
   accent?: string;
+  /** The whole run's figure and its label, after a run; undefined while live. */
+  whole?: { label: string; text: string };
 }): React.JSX.Element {
-  const ref = useLiveReadout<HTMLSpanElement>(store, clock, series, paused);
   return (
     <div className="numeral">
-      <div className="numeral-label">{label}</div>
+      <div className="numeral-label">{whole ? whole.label : label}</div>
       <div className="numeral-value" style={accent ? { color: accent } : undefined}>
-        <span ref={ref} data-testid={`numeral-${series}`}>
-          –
-        </span>
+        {whole ? (
+          <span key="whole" data-testid={`numeral-${series}`}>
+            {whole.text}
+          </span>
+        ) : (
+          <LiveFigure key="live" store={store} clock={clock} series={series} paused={paused} />
+        )}
         <span className="numeral-unit">{unit}</span>
       </div>
     </div>
   );
 }
 
+function LiveFigure(props: {
+  store: FrameStore;
+  clock: FrameClock;
+  series: LiveSeries;
+  paused: boolean;
+}): React.JSX.Element {
+  const ref = useLiveReadout<HTMLSpanElement>(props.store, props.clock, props.series, props.paused);
+  return (
+    <span ref={ref} data-testid={`numeral-${props.series}`}>
+      –
+    </span>
+  );
+}
+
 /** Run: start and stop, progress, the live scope, and the summary at the end. */
 export function RunPage(): React.JSX.Element {
-  const { store, clock, run, summary, startRun, stopRun, runError, scenario, rig, page, starting } = useSession();
+  const {
+    store,
+    clock,
+    run,
+    summary,
+    startRun,
+    stopRun,
+    runError,
+    scenario,
+    rig,
+    page,
+    starting,
+    connection,
+    navigate,
+  } = useSession();
   const progress = useRunProgress();
   // The scope's view is a plain object the charts' animation loops read; it never re-renders anything.
   const viewRef = useRef<ScopeView>(createScopeView());
@@ -128,12 +163,28 @@ export function RunPage(): React.JSX.Element {
   const [timebase, setTimebase] = useState<number | 'fit'>('fit');
   const plannedMs = run?.plannedDurationMs ?? summary?.run.plannedDurationMs;
   const windowSeconds = timebase === 'fit' ? fitTimebase(plannedMs) : timebase;
-  const [paused, setPaused] = useState(false);
+  // A pause belongs to one run: once it ends nothing moves, and the next run starts live.
+  const [pausedRunId, setPausedRunId] = useState<string | null>(null);
+  const paused = run !== null && pausedRunId === run.id;
+  const togglePause = useCallback(() => setPausedRunId((id) => (run && id !== run.id ? run.id : null)), [run]);
   const [fixedMax, setFixedMax] = useState<number | null>(null);
   const [fixedText, setFixedText] = useState('20');
   const [cursors, setCursors] = useState<[number | null, number | null]>([null, null]);
   const [stopping, setStopping] = useState(false);
-  const scenarioValid = useMemo(() => ScenarioSchema.safeParse(scenario.draft).success, [scenario.draft]);
+  const parsedScenario = useMemo(() => ScenarioSchema.safeParse(scenario.draft), [scenario.draft]);
+  const scenarioValid = parsedScenario.success;
+  const nextName = parsedScenario.success
+    ? runnableScenario(scenario, parsedScenario.data).name
+    : String((scenario.draft as { name?: unknown } | null)?.name ?? 'no scenario');
+  // Why Start cannot be pressed, said on the page (a tooltip is not read at the bench).
+  const startBlocked =
+    connection !== 'open'
+      ? 'Not connected to the engine.'
+      : !rig
+        ? 'Waiting for the engine to name the rig in use…'
+        : !scenarioValid
+          ? `Scenario "${nextName}" has invalid fields: fix them on the Scenarios page.`
+          : null;
 
   // The charts read the view in their animation loop; React state only mirrors the choices for the controls.
   useEffect(() => {
@@ -181,8 +232,9 @@ export function RunPage(): React.JSX.Element {
       if (event.ctrlKey && event.key === 'Enter') {
         if (scenarioValid) void startRun();
       } else if (event.ctrlKey && event.key === '.') void stop();
-      else if (event.key === ' ' && !event.ctrlKey && target?.tagName !== 'BUTTON') setPaused((value) => !value);
-      else if (event.key === '[') stepTimebase(-1);
+      else if (event.key === ' ' && !event.ctrlKey && target?.tagName !== 'BUTTON') {
+        togglePause();
+      } else if (event.key === '[') stepTimebase(-1);
       else if (event.key === ']') stepTimebase(1);
       else if (event.key === 'c' && !event.ctrlKey) setCursors([null, null]);
       else if ((event.key === 'a' || event.key === 'b') && !event.ctrlKey) {
@@ -196,12 +248,16 @@ export function RunPage(): React.JSX.Element {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [page, startRun, stop, stepTimebase, fixedText, scenarioValid, store, placeCursor]);
+  }, [page, startRun, stop, stepTimebase, fixedText, scenarioValid, store, placeCursor, togglePause]);
 
   const [a, b] = cursors;
   const deltaT = a !== null && b !== null ? b - a : null;
   const deltaLatency = a !== null && b !== null ? valueAt(store, 'e2eP99', b) - valueAt(store, 'e2eP99', a) : null;
-  const scenarioName = String((scenario.draft as { name?: unknown } | null)?.name ?? '');
+  const finished = summary && !run ? summary : null;
+  const e2e = finished?.stages.e2e;
+  // HDR percentiles are bucket edges: one may sit a hair above the exact max; never show p99 > max.
+  const wholeMs = (ns: number | undefined): string =>
+    ns === undefined || !e2e ? '–' : formatNsAsMs(Math.min(ns, e2e.max));
   const fraction =
     progress && run && progress.runId === run.id ? Math.min(1, progress.fraction) : run ? 0 : summary ? 1 : 0;
 
@@ -209,17 +265,14 @@ export function RunPage(): React.JSX.Element {
     <div className="page page-run">
       <header className="run-bar">
         <div className="run-title">
-          <h2>{run ? run.scenario : summary ? summary.run.scenario : scenarioName || 'no scenario'}</h2>
+          <div className="label">{run ? 'running' : 'next run (Start)'}</div>
+          <h2 data-testid="run-title">{run ? run.scenario : nextName}</h2>
           <div className="dim">
             rig {run?.rig ?? rig?.rig.name ?? '…'} · seed{' '}
             <code data-testid="run-seed">
-              {run
-                ? run.seed
-                : summary
-                  ? summary.run.seed
-                  : ((scenario.draft as { seed?: number } | null)?.seed ?? 'random')}
+              {run ? run.seed : ((scenario.draft as { seed?: number } | null)?.seed ?? 'random')}
             </code>
-            {run && ` · ${run.store} store · ${run.plannedMessages.toLocaleString()} messages planned`}
+            {run && ` · ${run.store} store · ${formatCount(run.plannedMessages)} messages planned`}
           </div>
         </div>
         <div className="run-actions">
@@ -238,25 +291,34 @@ export function RunPage(): React.JSX.Element {
               type="button"
               className="primary"
               onClick={() => void startRun()}
-              disabled={!scenarioValid || !rig || starting}
-              title={
-                scenarioValid ? 'Start (Ctrl+Enter)' : 'The scenario has invalid fields: fix them on the Scenarios page'
-              }
+              disabled={startBlocked !== null || starting}
+              title={startBlocked ?? 'Start (Ctrl+Enter)'}
             >
               {starting ? 'Starting…' : 'Start'}
             </button>
           )}
           <button
             type="button"
-            onClick={() => setPaused(!paused)}
+            onClick={togglePause}
             aria-pressed={paused}
-            title="Freeze the traces; the run goes on (Space)"
+            disabled={!run}
+            title={run ? 'Freeze the traces; the run goes on (Space)' : 'Pause freezes the traces of a run going on'}
           >
             {paused ? 'Resume' : 'Pause'}
           </button>
         </div>
       </header>
       {runError && <div className="notice bad">{runError}</div>}
+      {!run && startBlocked && (
+        <div className="notice warn" data-testid="start-blocked">
+          Start is off: {startBlocked}{' '}
+          {!scenarioValid && (
+            <button type="button" className="button-small" onClick={() => navigate('scenarios')}>
+              Open Scenarios
+            </button>
+          )}
+        </div>
+      )}
 
       <div
         className="progress"
@@ -269,17 +331,26 @@ export function RunPage(): React.JSX.Element {
         <div className="progress-fill" style={{ width: `${fraction * 100}%` }} />
         <div className="progress-text">
           {progress && run && progress.runId === run.id
-            ? `${(progress.elapsedMs / 1000).toFixed(1)} s / ${(progress.plannedDurationMs / 1000).toFixed(1)} s · ${progress.sent.toLocaleString()} sent · ${progress.completed.toLocaleString()} done · ${progress.inFlight} in flight · ${progress.late} late`
+            ? `${(progress.elapsedMs / 1000).toFixed(1)} s / ${(progress.plannedDurationMs / 1000).toFixed(1)} s · ${formatCount(progress.sent)} sent · ${formatCount(progress.completed)} done · ${formatCount(progress.inFlight)} in flight · ${formatCount(progress.late)} late`
             : run
               ? 'starting…'
               : summary
-                ? `finished: ${(summary.elapsedMs / 1000).toFixed(1)} s`
+                ? `finished: ${summary.run.scenario} · ${(summary.elapsedMs / 1000).toFixed(1)} s · ${formatCount(summary.sent)} sent`
                 : 'idle'}
         </div>
       </div>
 
-      {summary && !run && <RunSummaryPanel summary={summary} />}
-
+      <div className="numerals-caption label" data-testid="numerals-caption">
+        {finished ? (
+          <>
+            whole run <code>{finished.run.id}</code> · {formatCount(e2e?.count ?? 0)} e2e samples
+          </>
+        ) : run ? (
+          `newest ${run.intervalMs} ms interval · run p99 over the run so far`
+        ) : (
+          'newest interval'
+        )}
+      </div>
       <div className="numerals">
         <Numeral
           store={store}
@@ -288,7 +359,8 @@ export function RunPage(): React.JSX.Element {
           series="e2eP50"
           unit="ms"
           paused={paused}
-          accent="#4cc9f0"
+          accent={E2E_COLORS.p50}
+          {...(finished && { whole: { label: 'e2e p50 · run', text: wholeMs(e2e?.p50) } })}
         />
         <Numeral
           store={store}
@@ -297,7 +369,8 @@ export function RunPage(): React.JSX.Element {
           series="e2eP99"
           unit="ms"
           paused={paused}
-          accent="#ffc247"
+          accent={E2E_COLORS.p99}
+          {...(finished && { whole: { label: 'e2e p99 · run', text: wholeMs(e2e?.p99) } })}
         />
         <Numeral
           store={store}
@@ -306,19 +379,56 @@ export function RunPage(): React.JSX.Element {
           series="e2eMax"
           unit="ms"
           paused={paused}
-          accent="#ff5fa2"
+          accent={E2E_COLORS.max}
+          {...(finished && { whole: { label: 'e2e max · run', text: wholeMs(e2e?.max) } })}
         />
         <div className="numeral">
-          <div className="numeral-label">run p99</div>
+          <div className="numeral-label">{finished ? 'e2e p99.9 · run' : 'run p99 so far'}</div>
           <div className="numeral-value">
-            <span data-testid="run-p99">{progress && run ? formatValue(progress.e2eP99 / 1e6) : '–'}</span>
+            <span data-testid="run-p99">
+              {finished
+                ? wholeMs(e2e?.p999)
+                : progress && run && progress.runId === run.id
+                  ? formatValue(progress.e2eP99 / 1e6)
+                  : '–'}
+            </span>
             <span className="numeral-unit">ms</span>
           </div>
         </div>
-        <Numeral store={store} clock={clock} label="throughput" series="throughput" unit="/s" paused={paused} />
-        <Numeral store={store} clock={clock} label="cpu" series="cpu" unit="%" paused={paused} />
-        <Numeral store={store} clock={clock} label="heap" series="heap" unit="MiB" paused={paused} />
+        <Numeral
+          store={store}
+          clock={clock}
+          label="throughput"
+          series="throughput"
+          unit="/s"
+          paused={paused}
+          {...(finished && { whole: { label: 'throughput · mean', text: formatValue(finished.throughput) } })}
+        />
+        <Numeral
+          store={store}
+          clock={clock}
+          label="cpu"
+          series="cpu"
+          unit="%"
+          paused={paused}
+          {...(finished && {
+            whole: { label: 'cpu · mean', text: formatValue(finished.resources.cpuPercentMean) },
+          })}
+        />
+        <Numeral
+          store={store}
+          clock={clock}
+          label="heap"
+          series="heap"
+          unit="MiB"
+          paused={paused}
+          {...(finished && {
+            whole: { label: 'heap · max', text: formatValue(finished.resources.heapMaxBytes / 1048576) },
+          })}
+        />
       </div>
+
+      {summary && !run && <RunSummaryPanel summary={summary} />}
 
       <div className="scope-controls" role="toolbar" aria-label="scope controls">
         <label>
@@ -378,7 +488,7 @@ export function RunPage(): React.JSX.Element {
             clear
           </button>
         </div>
-        {paused && <span className="badge bad">FROZEN — run continues</span>}
+        {paused && run && <span className="badge bad">FROZEN — run continues</span>}
       </div>
 
       <div className="scope" data-testid="scope">
@@ -412,6 +522,8 @@ export function RunPage(): React.JSX.Element {
           ))}
         </div>
       </div>
+
+      <StageGlossary />
 
       <footer className="key-help" aria-label="keyboard">
         <kbd>Ctrl</kbd>+<kbd>Enter</kbd> start · <kbd>Ctrl</kbd>+<kbd>.</kbd> stop · <kbd>Space</kbd> pause ·{' '}

@@ -1,22 +1,16 @@
 import type { RunSummary, ThresholdVerdict } from '../../../shared/run';
 import type { ThresholdUnit } from '../../../shared/scenario';
 import { StageTable } from '../components/StageTable';
+import { formatCount, formatNsAsMs as ms, formatPercent, formatValue } from '../format/format';
 
 const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip'] as const;
-
-/** Unit conversion for display only; every figure comes computed from the engine. */
-function ms(ns: number | undefined): string {
-  if (ns === undefined || Number.isNaN(ns)) return '–';
-  const value = ns / 1e6;
-  return value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(2) : value.toFixed(3);
-}
 
 function inUnit(value: number | undefined, unit: ThresholdUnit): string {
   if (value === undefined) return '–';
   if (unit === 'ns') return `${ms(value)} ms`;
-  if (unit === 'ratio') return `${(value * 100).toFixed(2)} %`;
-  if (unit === 'per_second') return `${value.toFixed(0)} /s`;
-  return String(value);
+  if (unit === 'ratio') return formatPercent(value);
+  if (unit === 'per_second') return `${formatValue(value)} /s`;
+  return formatCount(value);
 }
 
 function Verdict({ verdict }: { verdict: ThresholdVerdict }): React.JSX.Element {
@@ -29,7 +23,7 @@ function Verdict({ verdict }: { verdict: ThresholdVerdict }): React.JSX.Element 
         <code>{verdict.expression}</code>
       </td>
       <td className="numeric">{inUnit(verdict.actual, verdict.unit)}</td>
-      <td className="numeric">{verdict.samples.toLocaleString()}</td>
+      <td className="numeric">{formatCount(verdict.samples)}</td>
       <td className="verdict">{verdict.passed ? 'PASS' : 'FAIL'}</td>
     </tr>
   );
@@ -46,15 +40,16 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
         </div>
         <div className="summary-facts">
           <div>
+            <span className="label">last run</span> <code>{summary.run.id}</code> ·{' '}
             <span className="label">scenario</span> {summary.run.scenario} · <span className="label">rig</span>{' '}
             {summary.run.rig} · <span className="label">seed</span> <code>{summary.run.seed}</code>
           </div>
           <div>
             <span className="label">ended</span> {summary.stopReason}
             {summary.reason ? ` — ${summary.reason}` : ''} after {(summary.elapsedMs / 1000).toFixed(1)} s ·{' '}
-            {summary.sent.toLocaleString()} sent · {summary.completed.toLocaleString()} completed ·{' '}
-            {summary.throughput.toFixed(0)} /s
-            {summary.unaccounted > 0 ? ` · ${summary.unaccounted} unaccounted` : ''}
+            {formatCount(summary.sent)} sent · {formatCount(summary.completed)} completed ·{' '}
+            {formatValue(summary.throughput)} /s
+            {summary.unaccounted > 0 ? ` · ${formatCount(summary.unaccounted)} unaccounted` : ''}
           </div>
         </div>
       </header>
@@ -88,25 +83,27 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
             const statistics = summary.stages[stage];
             if (!statistics || statistics.count === 0) return [];
             const { p50, p95, p99, p999, max, count } = statistics;
-            return [{ stage, values: [ms(p50), ms(p95), ms(p99), ms(p999), ms(max)] as const, count }];
+            // HDR percentiles are bucket edges: never show one above the exact max.
+            const capped = (ns: number): string => ms(Math.min(ns, max));
+            return [{ stage, values: [capped(p50), capped(p95), capped(p99), capped(p999), ms(max)] as const, count }];
           })}
         />
         <table className="data-table">
-          <caption>Outcomes</caption>
+          <caption>Outcomes (messages)</caption>
           <tbody>
             <tr className="ok">
               <td>accepted</td>
-              <td className="numeric">{summary.outcomes.accepted.toLocaleString()}</td>
+              <td className="numeric">{formatCount(summary.outcomes.accepted)}</td>
             </tr>
             {codes.map(([code, count]) => (
               <tr key={code}>
                 <td>{code}</td>
-                <td className="numeric">{count.toLocaleString()}</td>
+                <td className="numeric">{formatCount(count)}</td>
               </tr>
             ))}
             <tr>
               <td>late (slip &gt; {ms(summary.slip.toleranceNs)} ms)</td>
-              <td className="numeric">{summary.slip.late.toLocaleString()}</td>
+              <td className="numeric">{formatCount(summary.slip.late)}</td>
             </tr>
           </tbody>
         </table>
@@ -116,7 +113,7 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
             <tr>
               <td>CPU mean / max</td>
               <td className="numeric">
-                {summary.resources.cpuPercentMean.toFixed(0)} / {summary.resources.cpuPercentMax.toFixed(0)} %
+                {formatValue(summary.resources.cpuPercentMean)} / {formatValue(summary.resources.cpuPercentMax)} %
               </td>
             </tr>
             <tr>
@@ -127,17 +124,17 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
             </tr>
             <tr>
               <td>heap max</td>
-              <td className="numeric">{(summary.resources.heapMaxBytes / 1048576).toFixed(0)} MiB</td>
+              <td className="numeric">{formatValue(summary.resources.heapMaxBytes / 1048576)} MiB</td>
             </tr>
             <tr>
               <td>limiter fallbacks</td>
-              <td className="numeric">{summary.pipeline.limiterFallbacks}</td>
+              <td className="numeric">{formatCount(summary.pipeline.limiterFallbacks)}</td>
             </tr>
             {summary.capacity && (
               <tr>
                 <td>capacity knee</td>
                 <td className="numeric">
-                  {summary.capacity.knee !== undefined ? `${summary.capacity.knee} /s` : 'none'}
+                  {summary.capacity.knee !== undefined ? `${formatCount(summary.capacity.knee)} /s` : 'none'}
                 </td>
               </tr>
             )}

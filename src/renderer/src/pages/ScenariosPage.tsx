@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { LabFile } from '../../../shared/api';
 import { ScenarioSchema } from '../../../shared/scenario';
 import { DocumentForm, ProblemList, problemsByPath } from '../components/DocumentForm';
@@ -6,7 +6,7 @@ import { EditorActions } from '../components/EditorActions';
 import { FileButtons } from '../components/FileButtons';
 import { JsonEditor } from '../components/JsonEditor';
 import { scenarioDraft } from '../scenario-draft';
-import { messageOf, useSession } from '../session';
+import { messageOf, runnableScenario, scenarioModified, useSession, type ScenarioDraft } from '../session';
 
 const EXECUTOR_TEMPLATES: Record<string, unknown> = {
   'constant-arrival-rate': { type: 'constant-arrival-rate', rate: 500, duration: '20s' },
@@ -34,8 +34,9 @@ const FORM_OPTIONS = {
   hints: {
     duration: '"30s", "250ms", "2m" or ms',
     window: '"2s" or ms',
-    interval: 'frame length: "100ms"',
-    slipTolerance: 'later than this counts as late',
+    interval: 'frame length in ms, or "100ms"',
+    slipTolerance: 'ms; later than this counts as late',
+    abortGrace: 'ms after a broken threshold before the run aborts',
   },
 };
 
@@ -49,16 +50,33 @@ export function ScenariosPage(): React.JSX.Element {
   const problems = useMemo(() => problemsByPath(ScenarioSchema, scenario.draft), [scenario.draft]);
   const valid = problems.size === 0;
   const seed = (scenario.draft as { seed?: unknown } | null)?.seed;
+  const modified = scenarioModified(scenario);
+  // Edits of other files, kept while the technician looks elsewhere: switching never drops them.
+  const parked = useRef(new Map<string, ScenarioDraft>());
+  const [parkedPaths, setParkedPaths] = useState<ReadonlySet<string>>(new Set());
+  const draftName = ScenarioSchema.safeParse(scenario.draft).success
+    ? runnableScenario(scenario, ScenarioSchema.parse(scenario.draft)).name
+    : null;
 
   useEffect(() => {
     lab.listScenarios().then(setFiles, (error: unknown) => setMessage(messageOf(error)));
   }, [lab]);
 
   const open = async (file: LabFile): Promise<void> => {
+    if (file.path === scenario.file?.path) return;
     try {
-      const opened = await lab.readScenario(file.path);
-      setScenario({ file: opened.file, draft: scenarioDraft(opened.content) });
-      setSaveName(opened.file.builtIn ? `my-${opened.file.name}` : opened.file.name);
+      if (scenario.file && modified) parked.current.set(scenario.file.path, scenario);
+      else if (scenario.file) parked.current.delete(scenario.file.path);
+      const kept = parked.current.get(file.path);
+      if (kept) setScenario(kept);
+      else {
+        const opened = await lab.readScenario(file.path);
+        const draft = scenarioDraft(opened.content);
+        setScenario({ file: opened.file, draft, saved: draft });
+      }
+      parked.current.delete(file.path);
+      setParkedPaths(new Set(parked.current.keys()));
+      setSaveName(file.builtIn ? `my-${file.name}` : file.name);
       setMessage(null);
     } catch (error) {
       setMessage(messageOf(error));
@@ -70,6 +88,7 @@ export function ScenariosPage(): React.JSX.Element {
     if (!parsed.success) return;
     try {
       const file = await lab.saveScenario(saveName, parsed.data);
+      setScenario({ file, draft: scenario.draft, saved: scenario.draft });
       setMessage(`Saved ${file.path}`);
       setFiles(await lab.listScenarios());
     } catch (error) {
@@ -84,6 +103,7 @@ export function ScenariosPage(): React.JSX.Element {
         <FileButtons
           files={files}
           selectedPath={scenario.file?.path}
+          modifiedPaths={modified && scenario.file ? new Set([...parkedPaths, scenario.file.path]) : parkedPaths}
           onOpen={(file) => void open(file)}
           emptyText="No scenario files yet."
         />
@@ -96,10 +116,21 @@ export function ScenariosPage(): React.JSX.Element {
               <span className={`badge ${valid ? 'ok' : 'bad'}`}>
                 {valid ? 'valid' : `${problems.size} problem${problems.size === 1 ? '' : 's'}`}
               </span>
+              {modified && (
+                <span className="badge warn" data-testid="scenario-modified">
+                  ● modified, not saved
+                </span>
+              )}
             </h2>
             <div className="dim">
               {scenario.file ? scenario.file.path : 'not saved'} · rig {rig?.rig.name ?? '…'}
             </div>
+            {modified && draftName && (
+              <div className="dim draft-note">
+                A run of this draft is saved as <code>{draftName}</code>, apart from the file&apos;s own trend and
+                baseline; save it to run it under its own name.
+              </div>
+            )}
           </div>
           <div className="seed" aria-label="seed">
             <span className="label">seed</span>

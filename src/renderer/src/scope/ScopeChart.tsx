@@ -4,6 +4,10 @@ import 'uplot/dist/uPlot.min.css';
 import type { FrameClock } from './frame-clock';
 import type { FrameStore, SeriesKey } from './frame-store';
 import type { ScopeView } from './scope-view';
+import { formatValue } from '../format/format';
+import { stageHelp } from '../glossary';
+
+export { formatValue };
 
 export interface TraceSpec {
   key: SeriesKey;
@@ -13,6 +17,19 @@ export interface TraceSpec {
   dash?: number[];
   /** Off until the technician clicks it in the legend (rare codes). */
   hidden?: boolean;
+}
+
+const AXIS_FONT_PX = 12;
+const AXIS_FONT = `${AXIS_FONT_PX}px "JetBrains Mono", "DejaVu Sans Mono", monospace`;
+/** Width of the y axis: its widest label plus the tick and a margin, so no label is ever cut. */
+function axisWidth(u: uPlot, values: string[] | null): number {
+  if (!values?.length) return 48;
+  const context = u.ctx;
+  context.save();
+  context.font = AXIS_FONT;
+  const widest = Math.max(...values.map((value) => context.measureText(value).width));
+  context.restore();
+  return Math.ceil(widest) + 18;
 }
 
 interface ScopeChartProps {
@@ -39,9 +56,10 @@ const AXIS = {
   stroke: '#9fb0c2',
   grid: { stroke: '#1b232d', width: 1 },
   ticks: { stroke: '#2a3644', width: 1 },
-  font: '12px "JetBrains Mono", "DejaVu Sans Mono", monospace',
+  font: AXIS_FONT,
 };
 const CURSOR_COLORS = ['#f5f7fa', '#67e8f9'] as const;
+const TARGET_COLOR = '#ff5d5d';
 
 /**
  * One scope trace panel. uPlot is created once per mount and kept in a ref; data goes in by
@@ -65,6 +83,7 @@ export const ScopeChart = memo(function ScopeChart({
   const containerRef = useRef<HTMLDivElement>(null);
   const chartRef = useRef<uPlot | null>(null);
   const placeRef = useRef(onPlaceCursor);
+  const targetRef = useRef<HTMLSpanElement>(null);
   useEffect(() => {
     placeRef.current = onPlaceCursor;
   }, [onPlaceCursor]);
@@ -73,13 +92,18 @@ export const ScopeChart = memo(function ScopeChart({
   const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(
     () => ({
       legend: { show: true, live: true },
-      cursor: { sync: { key: 'cvlab-scope' }, drag: { x: false, y: false }, points: { size: 6 } },
+      // Charts share the time under the cursor, never its height: their y units differ.
+      cursor: {
+        sync: { key: 'cvlab-scope', match: [(own, source) => own === source, () => false] },
+        drag: { x: false, y: false },
+        points: { size: 6 },
+      },
       scales: { x: { time: false }, y: { auto: false } },
       axes: [
         { ...AXIS, values: (_u, splits) => splits.map((value) => `${trimNumber(value)} s`) },
         {
           ...AXIS,
-          size: 64,
+          size: (u, values) => axisWidth(u, values),
           values: (_u, splits) => splits.map((value) => `${trimNumber(value)}${unit ? ` ${unit}` : ''}`),
         },
       ],
@@ -97,7 +121,13 @@ export const ScopeChart = memo(function ScopeChart({
         })),
       ],
       hooks: {
-        draw: [(u: uPlot) => drawOverlays(u, targetLine, unit, view.current.cursors)],
+        draw: [
+          (u: uPlot) => {
+            const aboveScale = drawOverlays(u, targetLine, view.current.cursors);
+            const marker = targetRef.current;
+            if (marker) marker.dataset['above'] = String(aboveScale);
+          },
+        ],
       },
     }),
     [traces, unit, targetLine, view],
@@ -117,6 +147,12 @@ export const ScopeChart = memo(function ScopeChart({
       placeRef.current?.(chart.posToVal(left, 'x'), event.shiftKey ? 1 : 0);
     };
     chart.over.addEventListener('click', onClick);
+    // Each stage's legend entry says what the stage covers.
+    chart.root.querySelectorAll<HTMLElement>('.u-legend .u-series').forEach((row, index) => {
+      const trace = traces[index - 1];
+      const help = trace && stageHelp(trace.key.startsWith('stage:') ? trace.key.slice(6) : '');
+      if (help) row.title = help;
+    });
 
     const resize = new ResizeObserver(() => {
       chart.setSize({ width: Math.max(200, container.clientWidth), height });
@@ -147,7 +183,9 @@ export const ScopeChart = memo(function ScopeChart({
           frozenEnd = store.ring('time').last();
           frozen = true;
         }
-        applyScales(chart, view, Number.isNaN(frozenEnd) ? view.windowSeconds : frozenEnd, followsFixedScale === true);
+        // The same window rule as live: a run shorter than the timebase stays anchored at 0.
+        const end = Number.isNaN(frozenEnd) ? view.windowSeconds : Math.max(frozenEnd, view.windowSeconds);
+        applyScales(chart, view, end, followsFixedScale === true);
         drawnRevision = view.revision;
         return;
       }
@@ -169,6 +207,9 @@ export const ScopeChart = memo(function ScopeChart({
       });
       drawnVersion = store.version;
       drawnRevision = view.revision;
+      // What the trace holds, readable without pixels (tests check that history survives a reload).
+      container.dataset['frames'] = String(time.length);
+      container.dataset['firstSeconds'] = time.length ? String(time.view()[0]) : '';
     };
     const unsubscribe = clock.subscribe(tick);
 
@@ -183,7 +224,15 @@ export const ScopeChart = memo(function ScopeChart({
 
   return (
     <section className={`scope-panel ${className ?? ''}`} aria-label={title}>
-      <header className="scope-panel-title">{title}</header>
+      <header className="scope-panel-title">
+        <span>{title}</span>
+        {targetLine !== undefined && (
+          <span className="target-key" ref={targetRef} data-above="false">
+            <span className="target-swatch" aria-hidden="true" /> {targetLine} {unit} target
+            <span className="target-above"> ▲ above the scale</span>
+          </span>
+        )}
+      </header>
       <div ref={containerRef} className="scope-canvas" />
     </section>
   );
@@ -212,47 +261,32 @@ function applyScales(chart: uPlot, view: ScopeView, end: number, followsFixedSca
   chart.setScale('y', { min: 0, max: top });
 }
 
-/** The 10 ms target line (or a marker when it is above the scale) and cursors A and B. */
-function drawOverlays(
-  u: uPlot,
-  targetLine: number | undefined,
-  unit: string,
-  cursors: readonly (number | null)[],
-): void {
+/**
+ * The target line (its label is in the panel header, so it never covers a trace) and cursors A
+ * and B. Returns true when the target is above the scale, for the header to say so.
+ */
+function drawOverlays(u: uPlot, targetLine: number | undefined, cursors: readonly (number | null)[]): boolean {
   const { ctx, bbox } = u;
   ctx.save();
   // uPlot leaves its axis text settings on the context; set ours.
   ctx.textAlign = 'left';
   ctx.textBaseline = 'alphabetic';
   ctx.font = `${Math.round(12 * devicePixelRatio)}px "JetBrains Mono", "DejaVu Sans Mono", monospace`;
+  let aboveScale = false;
   if (targetLine !== undefined) {
     const yMax = u.scales['y']?.max ?? 0;
-    ctx.strokeStyle = '#ff5d5d';
-    ctx.fillStyle = '#ff5d5d';
-    ctx.lineWidth = 1.5 * devicePixelRatio;
-    if (targetLine <= yMax) {
+    aboveScale = targetLine > yMax;
+    if (!aboveScale) {
       const y = u.valToPos(targetLine, 'y', true);
+      ctx.strokeStyle = TARGET_COLOR;
+      ctx.lineWidth = 1.5 * devicePixelRatio;
       ctx.setLineDash([8 * devicePixelRatio, 6 * devicePixelRatio]);
       ctx.beginPath();
       ctx.moveTo(bbox.left, y);
       ctx.lineTo(bbox.left + bbox.width, y);
       ctx.stroke();
       ctx.setLineDash([]);
-      ctx.textAlign = 'right';
-      ctx.fillText(
-        `${targetLine} ${unit} target`,
-        bbox.left + bbox.width - 6 * devicePixelRatio,
-        y - 6 * devicePixelRatio,
-      );
-    } else {
-      ctx.textAlign = 'right';
-      ctx.fillText(
-        `▲ ${targetLine} ${unit} target above scale`,
-        bbox.left + bbox.width - 6 * devicePixelRatio,
-        bbox.top + 14 * devicePixelRatio,
-      );
     }
-    ctx.textAlign = 'left';
   }
   cursors.forEach((at, which) => {
     if (at == null) return;
@@ -270,6 +304,7 @@ function drawOverlays(
     ctx.fillText(which === 0 ? 'A' : 'B', x + 4 * devicePixelRatio, bbox.top + 28 * devicePixelRatio);
   });
   ctx.restore();
+  return aboveScale;
 }
 
 function niceCeiling(value: number): number {
@@ -279,14 +314,8 @@ function niceCeiling(value: number): number {
   return 10 * magnitude;
 }
 
+/** An axis label: whole numbers with thousands separators, fractions with as few decimals as the step needs. */
 function trimNumber(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toFixed(Math.abs(value) < 1 ? 2 : 1);
-}
-
-export function formatValue(value: number): string {
-  const magnitude = Math.abs(value);
-  if (magnitude >= 100) return value.toFixed(0);
-  if (magnitude >= 10) return value.toFixed(1);
-  if (magnitude >= 1) return value.toFixed(2);
-  return value.toFixed(3);
+  if (Number.isInteger(value)) return value.toLocaleString('en-US');
+  return value.toFixed(Math.abs(value) < 1 ? 2 : 1);
 }

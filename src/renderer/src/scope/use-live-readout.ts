@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import type { FrameClock } from './frame-clock';
 import type { FrameStore, SeriesKey } from './frame-store';
-import { formatValue } from './ScopeChart';
+import { formatValue } from '../format/format';
 
 /**
  * Writes the latest value of a series into an element on the shared animation frame, so the big
