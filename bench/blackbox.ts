@@ -16,6 +16,7 @@ import { createBlackBoxPipeline, type BlackBoxPipeline } from '../src/main/lab/b
 import { OscCatcher } from '../src/main/lab/blackbox/osc-catcher';
 import { TwitchViewerLines } from '../src/main/lab/blackbox/twitch-viewer-line';
 import { RunController } from '../src/main/lab/load/run-controller';
+import { monotonicNs } from '../src/main/lab/pipeline/monotonic-clock';
 import { loadScenario } from '../src/main/lab/load/scenario-file';
 import { loadRig } from '../src/main/lab/rig-file';
 
@@ -62,7 +63,7 @@ async function rawPath(lines: TwitchViewerLines): Promise<Path> {
   const udp = createSocket('udp4');
   const waiting = new Map<number, (stampedNs: number) => void>();
   udp.on('message', (datagram) => {
-    const stampedNs = Number(process.hrtime.bigint());
+    const stampedNs = monotonicNs();
     waiting.get(datagram.readInt32BE(12))?.(stampedNs);
   });
   await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', () => resolve()));
@@ -85,7 +86,7 @@ async function rawPath(lines: TwitchViewerLines): Promise<Path> {
       new Promise((resolve) => {
         // The floor's line is formatted before the clock starts: only the wire and the bot are timed.
         const line = `${lines.line('viewer-00001', `seq=${seq}`).line}\r\n`;
-        const writtenNs = Number(process.hrtime.bigint());
+        const writtenNs = monotonicNs();
         waiting.set(seq, (stampedNs) => {
           waiting.delete(seq);
           resolve(stampedNs - writtenNs);
@@ -114,7 +115,7 @@ async function cvlabPath(): Promise<Path> {
     roundTrip: (seq) =>
       new Promise((resolve) => {
         // As the black-box pipeline does it: the clock starts before the line is formatted.
-        const writtenNs = Number(process.hrtime.bigint());
+        const writtenNs = monotonicNs();
         waiting.set(seq, (stampedNs) => {
           waiting.delete(seq);
           resolve(stampedNs - writtenNs);

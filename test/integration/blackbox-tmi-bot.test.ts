@@ -7,6 +7,7 @@ import { RigSchema, type RigConfig } from '../../src/shared/rig';
 import type { ScenarioInput } from '../../src/shared/scenario';
 import { createBlackBoxPipeline, type BlackBoxOptions, type BlackBoxPipeline } from '../../src/main/lab/blackbox/black-box-pipeline';
 import { RunController } from '../../src/main/lab/load/run-controller';
+import { monotonicNs } from '../../src/main/lab/pipeline/monotonic-clock';
 
 let folder: string;
 let rig: RigConfig;
@@ -70,6 +71,17 @@ describe('black-box mode against the tmi.js reference bot', () => {
     expect(final?.bot.version).toMatch(/^cvlab tmi-bot \d+\.\d+\.\d+ \(tmi\.js 1\.8/);
     expect(final?.bot).toMatchObject({ command: 'node examples/tmi-bot/bot.js', exitCode: 0, signal: null, exitedDuringRun: false });
     expect(final?.bot.stdoutTail).toContain('joined #cvlab');
+  });
+
+  it('counts chat → OSC from the due time the load engine gives (dueAtNs), so queueing counts', async () => {
+    const pipeline = await createBlackBoxPipeline(rig, { namespace: 'due', blackBox: { chatPort: 0, command: 'node examples/tmi-bot/bot.js', rigPath, windowMs: 5000, joinTimeoutMs: 20_000 } });
+    try {
+      const outcome = await pipeline.process({ user: 'late-viewer', text: 'hue=0.3125', dueAtNs: monotonicNs() - 50e6 });
+      expect(outcome.status).toBe('accepted');
+      expect(outcome.timings.chatToOsc).toBeGreaterThanOrEqual(50e6);
+    } finally {
+      await pipeline.close();
+    }
   });
 
   it('fails plainly, as a service that did not answer, when the bot never connects', async () => {

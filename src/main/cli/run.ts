@@ -283,7 +283,7 @@ Exit codes:
   2  bad input: a flag, the rig or the scenario file (each bad field is named)
   3  a service you named did not answer: Redis (rig redisUrl, --redis) or PostgreSQL
      (rig databaseUrl, --database-url, DATABASE_URL), or the run could not be saved to it;
-     in black-box mode, a bot that never joined the chat`,
+     black box: the bot never joined the chat (what it did and did not do is named)`,
     )
     .action(async (scenarioPath: string, options: RunCommandOptions) => {
       const overrides = parseRunOverrides(options);
@@ -427,7 +427,9 @@ Exit codes:
             console.error(
               `the run's result could not be saved${outcome.saveError ? `: ${outcome.saveError}` : ''}. ${outcome.journalPath ? `It is kept in ${outcome.journalPath} and is written the next time cvlab opens this database.` : 'It is in the summary above and in --json when given.'}`,
             );
-            throw new ServiceUnreachableError('the database', outcome.saveError ?? 'the run could not be saved');
+            // A broken threshold is still the run's verdict (exit 1); a sound run that could not be saved exits 3.
+            if (summary.passed) throw new ServiceUnreachableError('the database', outcome.saveError ?? 'the run could not be saved');
+            return;
           }
           console.error(`saved as run ${info.id} (cvlab report ${info.id} --html report.html)`);
           const reports = new ReportService(stores);

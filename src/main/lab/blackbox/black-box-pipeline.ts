@@ -13,6 +13,7 @@ import { describeLimit, HybridRateLimiter } from '../pipeline/hybrid-rate-limite
 import { MessageValidator } from '../pipeline/message-validator';
 import { scaleToOutput } from '../pipeline/output-scale';
 import type { ChatPipeline, Disposable, PipelineCounters, StateChangeEvent } from '../pipeline/pipeline-types';
+import { monotonicNs } from '../pipeline/monotonic-clock';
 import { lowerBound, upperBound } from '../pipeline/value-resolver';
 import { BotRunner } from './bot-runner';
 import { ChatEndpoint, type ChatClientStatus } from './chat-endpoint';
@@ -129,11 +130,12 @@ export class BlackBoxPipeline implements ChatPipeline {
     bot?.whenExited().then((exit) => {
       if (!this.closing) this.lose(`the bot exited during the run (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.exitCode}`})`);
     });
-    this.sweepTimer = setInterval(() => this.matcher.sweep(Number(process.hrtime.bigint())), SWEEP_EVERY_MS);
+    this.sweepTimer = setInterval(() => this.matcher.sweep(monotonicNs()), SWEEP_EVERY_MS);
   }
 
   async process(message: ChatMessage): Promise<Outcome> {
-    const dueNs = Number(message.dueNs ?? process.hrtime.bigint());
+    // The load engine gives the due time as dueAtNs (monotonicNs); dueNs is the older BigInt form.
+    const dueNs = message.dueAtNs ?? (message.dueNs !== undefined ? Number(message.dueNs) : monotonicNs());
     if (this.lostReason !== undefined || this.closing) {
       this.failures++;
       return this.record(message, { status: 'failed', error: this.lostReason ?? 'the black-box target is closing', timings: {} });
@@ -161,7 +163,7 @@ export class BlackBoxPipeline implements ChatPipeline {
     }
     const line = this.lines.line(message.user, message.text);
     this.endpoint.sendToChannel(line.line);
-    const writtenNs = Number(process.hrtime.bigint());
+    const writtenNs = monotonicNs();
     this.chatSent++;
     const result = await new Promise<MatchResult>((resolve) =>
       this.matcher.track({ user: message.user, login: line.viewer.login, messageId: line.id, dueNs, writtenNs, expected, model }, resolve),

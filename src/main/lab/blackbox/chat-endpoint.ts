@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Emitter, type Event } from '../../../shared/emitter';
 import { ServiceUnreachableError } from '../../../shared/exit-codes';
+import { monotonicNs } from '../pipeline/monotonic-clock';
 import { formatTags, IrcLineSplitter, parseIrcLine, type IrcMessage } from './irc-line';
 
 /** The capabilities Twitch acknowledges. */
@@ -295,7 +296,7 @@ export class ChatEndpoint {
     const splitter = new IrcLineSplitter();
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
-      const arrivedNs = Number(process.hrtime.bigint());
+      const arrivedNs = monotonicNs();
       for (const line of splitter.push(chunk)) this.handleLine(connection, line, arrivedNs);
     });
     socket.on('close', () => this.dropped(connection));
@@ -314,7 +315,7 @@ export class ChatEndpoint {
       close: () => ws.terminate(),
     };
     ws.on('message', (data, isBinary) => {
-      const arrivedNs = Number(process.hrtime.bigint());
+      const arrivedNs = monotonicNs();
       if (isBinary) return;
       const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
       // A frame may hold several lines (tmi.js sends one per frame, others batch them).

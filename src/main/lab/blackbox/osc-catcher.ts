@@ -2,6 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { decode } from 'node-osc';
 import { Emitter, type Event } from '../../../shared/emitter';
 import { ServiceUnreachableError } from '../../../shared/exit-codes';
+import { monotonicNs } from '../pipeline/monotonic-clock';
 
 /** One OSC message out of a datagram (bundles are flattened). */
 export interface CaughtOscMessage {
@@ -11,7 +12,7 @@ export interface CaughtOscMessage {
 
 /** One datagram as it arrived. */
 export interface CaughtDatagram {
-  /** process.hrtime ns when the datagram's callback ran (the first thing it does). */
+  /** monotonicNs() (process.hrtime ns) when the datagram's callback ran (the first thing it does). */
   readonly arrivedNs: number;
   readonly bytes: number;
   readonly bundle: boolean;
@@ -59,7 +60,7 @@ export class OscCatcher {
   ) {
     const address = socket.address();
     this.address = { host: address.address, port: address.port };
-    socket.on('message', (datagram) => this.caught(datagram, Number(process.hrtime.bigint())));
+    socket.on('message', (datagram) => this.caught(datagram, monotonicNs()));
   }
 
   /** Binds the listener (a port in use is a ServiceUnreachableError naming it). */
