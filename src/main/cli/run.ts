@@ -427,9 +427,7 @@ Exit codes:
             console.error(
               `the run's result could not be saved${outcome.saveError ? `: ${outcome.saveError}` : ''}. ${outcome.journalPath ? `It is kept in ${outcome.journalPath} and is written the next time cvlab opens this database.` : 'It is in the summary above and in --json when given.'}`,
             );
-            // A broken threshold is still the run's verdict (exit 1); a sound run that could not be saved exits 3.
-            if (summary.passed) throw new ServiceUnreachableError('the database', outcome.saveError ?? 'the run could not be saved');
-            return;
+            throw new ServiceUnreachableError('the database', outcome.saveError ?? 'the run could not be saved');
           }
           console.error(`saved as run ${info.id} (cvlab report ${info.id} --html report.html)`);
           const reports = new ReportService(stores);
