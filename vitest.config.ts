@@ -8,5 +8,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests share the real Redis and PostgreSQL; run files one at a time on 2 cores.
     fileParallelism: false,
+    // The embedded database normally runs at nice 19 so saving never takes the CPU from a run;
+    // tests check what is saved, and behind other busy processes nice 19 starves it for minutes.
+    env: { CVLAB_EMBEDDED_DATABASE_NICE: '0' },
   },
 });
