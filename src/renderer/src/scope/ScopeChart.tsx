@@ -4,7 +4,7 @@ import 'uplot/dist/uPlot.min.css';
 import type { FrameClock } from './frame-clock';
 import type { FrameStore, SeriesKey } from './frame-store';
 import type { ScopeView } from './scope-view';
-import { formatValue } from '../format/format';
+import { formatCount, formatValue } from '../format/format';
 import { stageHelp } from '../glossary';
 
 export { formatValue };
@@ -24,13 +24,24 @@ const AXIS_FONT = `${AXIS_FONT_PX}px "JetBrains Mono", "DejaVu Sans Mono", monos
 /** Width of the y axis: its widest label plus the tick and a margin, so no label is ever cut. */
 function axisWidth(u: uPlot, values: string[] | null): number {
   if (!values?.length) return 48;
-  const context = u.ctx;
-  context.save();
-  context.font = AXIS_FONT;
-  const widest = Math.max(...values.map((value) => context.measureText(value).width));
-  context.restore();
+  // Labels repeat from one redraw to the next: measure each text once.
+  let widest = 0;
+  for (const value of values) {
+    let width = LABEL_WIDTHS.get(value);
+    if (width === undefined) {
+      const context = u.ctx;
+      context.save();
+      context.font = AXIS_FONT;
+      width = context.measureText(value).width;
+      context.restore();
+      if (LABEL_WIDTHS.size > 2000) LABEL_WIDTHS.clear();
+      LABEL_WIDTHS.set(value, width);
+    }
+    widest = Math.max(widest, width);
+  }
   return Math.ceil(widest) + 18;
 }
+const LABEL_WIDTHS = new Map<string, number>();
 
 interface ScopeChartProps {
   store: FrameStore;
@@ -89,8 +100,9 @@ export const ScopeChart = memo(function ScopeChart({
   }, [onPlaceCursor]);
 
   // Options depend only on what the chart draws, never on the data or the view.
-  const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(
-    () => ({
+  const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(() => {
+    let axisSize = 48;
+    return {
       legend: { show: true, live: true },
       // Charts share the time under the cursor, never its height: their y units differ.
       cursor: {
@@ -103,7 +115,9 @@ export const ScopeChart = memo(function ScopeChart({
         { ...AXIS, values: (_u, splits) => splits.map((value) => `${trimNumber(value)} s`) },
         {
           ...AXIS,
-          size: (u, values) => axisWidth(u, values),
+          // Grows to the widest label seen and never shrinks back: the plot does not jump sideways
+          // (nor re-lay out) each time the auto scale changes its labels.
+          size: (u, values) => (axisSize = Math.max(axisSize, Math.ceil(axisWidth(u, values) / 8) * 8)),
           values: (_u, splits) => splits.map((value) => `${trimNumber(value)}${unit ? ` ${unit}` : ''}`),
         },
       ],
@@ -125,13 +139,13 @@ export const ScopeChart = memo(function ScopeChart({
           (u: uPlot) => {
             const aboveScale = drawOverlays(u, targetLine, view.current.cursors);
             const marker = targetRef.current;
-            if (marker) marker.dataset['above'] = String(aboveScale);
+            // Written only on a change: each attribute write costs the page a style pass.
+            if (marker && marker.dataset['above'] !== String(aboveScale)) marker.dataset['above'] = String(aboveScale);
           },
         ],
       },
-    }),
-    [traces, unit, targetLine, view],
-  );
+    };
+  }, [traces, unit, targetLine, view]);
 
   useEffect(() => {
     const container = containerRef.current;
@@ -208,8 +222,10 @@ export const ScopeChart = memo(function ScopeChart({
       drawnVersion = store.version;
       drawnRevision = view.revision;
       // What the trace holds, readable without pixels (tests check that history survives a reload).
-      container.dataset['frames'] = String(time.length);
-      container.dataset['firstSeconds'] = time.length ? String(time.view()[0]) : '';
+      const frames = String(time.length);
+      const firstSeconds = time.length ? String(time.view()[0]) : '';
+      if (container.dataset['frames'] !== frames) container.dataset['frames'] = frames;
+      if (container.dataset['firstSeconds'] !== firstSeconds) container.dataset['firstSeconds'] = firstSeconds;
     };
     const unsubscribe = clock.subscribe(tick);
 
@@ -316,6 +332,6 @@ function niceCeiling(value: number): number {
 
 /** An axis label: whole numbers with thousands separators, fractions with as few decimals as the step needs. */
 function trimNumber(value: number): string {
-  if (Number.isInteger(value)) return value.toLocaleString('en-US');
+  if (Number.isInteger(value)) return formatCount(value);
   return value.toFixed(Math.abs(value) < 1 ? 2 : 1);
 }
