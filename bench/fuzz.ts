@@ -1,6 +1,7 @@
 // Fuzzing at scale, beside the bounded property tests: random HTTP paths and Host headers and
-// random WebSocket frames against one real LabServer, and damaged rig and scenario files through
-// the readers. Prints one JSON line: cases and crashes per target (a crash: the server stopped
+// random WebSocket frames against one real LabServer, damaged rig and scenario files through the
+// readers, chat messages through the validator (CHAT_FUZZ_CASES, default 1,000,000) and probe
+// serial lines through the protocol parser. Prints one JSON line: cases and crashes per target (a crash: the server stopped
 // answering, a frame got no reply or a closed socket, a reader threw something other than a
 // ValidationError). FUZZ_CASES sets the count per target (default 100,000).
 import fc from 'fast-check';
@@ -16,8 +17,12 @@ import { parseJsonText } from '../src/main/lab/json-file';
 import { Lab } from '../src/main/lab/lab';
 import { LabServer } from '../src/main/lab/server/lab-server';
 import { fileMutation } from '../test/fuzz/file-mutations';
+import { parseProbeLine } from '../src/main/lab/loopback/probe-protocol';
+import { MessageValidator } from '../src/main/lab/pipeline/message-validator';
+import { loadRig } from '../src/main/lab/rig-file';
 
 const CASES = Number(process.env['FUZZ_CASES'] ?? 100_000);
+const CHAT_CASES = Number(process.env['CHAT_FUZZ_CASES'] ?? 1_000_000);
 const ROOT = resolve(import.meta.dirname, '..');
 const TOKEN = 'fuzz-token';
 
@@ -115,6 +120,48 @@ function fuzzFiles(): Tally {
   return result;
 }
 
+/** Chat text near the grammar (names, numbers, operators, invisible characters) and arbitrary text. */
+const chatPiece = fc.oneof(
+  fc.constantFrom('hue', 'sat', 'zoom', 'shape', 'invert', '!set', '!hue', '=', '==', ' ', '%', '+', '-', '.', 'e', '1e9', 'NaN', 'Infinity', 'min', 'max', 'mid', 'on', 'off', 'sine', '\u200b', '\u202e', '\u0000', '\ud800', '0.4', '80%'),
+  fc.string({ maxLength: 6 }),
+  fc.double().map(String),
+);
+const chatTexts = fc.oneof(fc.array(chatPiece, { maxLength: 24 }).map((pieces) => pieces.join('')), fc.string({ maxLength: 300, unit: 'binary' }));
+
+/** The validator never throws: every text is accepted or refused with a code (1,000,000 by default). */
+async function fuzzChat(): Promise<Tally> {
+  const result = tally();
+  const validator = new MessageValidator(await loadRig());
+  for (let done = 0; done < CHAT_CASES; done += 10_000) {
+    for (const text of fc.sample(chatTexts, Math.min(10_000, CHAT_CASES - done))) {
+      result.cases++;
+      try {
+        const outcome = validator.validate(text);
+        if (!outcome.ok && typeof outcome.rejection.code !== 'string') crash(result, `no code: ${JSON.stringify(text)}`);
+      } catch (error) {
+        crash(result, `${JSON.stringify(text)}: ${String(error)}`);
+      }
+    }
+  }
+  return result;
+}
+
+/** The probe protocol parser never throws on a serial line, whatever arrives. */
+function fuzzSerialLines(): Tally {
+  const result = tally();
+  const linePiece = fc.oneof(fc.constantFrom('PONG', 'EDGE', 'HELLO', 'cvlab-probe', 'OK', 'ARM', 'rise', 'fall', 'uart', 'usb', ' ', '-1', '1e99', '4294967296'), fc.nat().map(String), fc.string({ maxLength: 8 }));
+  const lines = fc.oneof(fc.array(linePiece, { maxLength: 10 }).map((pieces) => pieces.join(' ')), fc.string({ maxLength: 200, unit: 'binary' }));
+  for (const line of fc.sample(lines, CASES)) {
+    result.cases++;
+    try {
+      parseProbeLine(line);
+    } catch (error) {
+      crash(result, `${JSON.stringify(line)}: ${String(error)}`);
+    }
+  }
+  return result;
+}
+
 const rendererDir = mkdtempSync(join(tmpdir(), 'cvlab-fuzz-'));
 writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>cvlab</title>');
 const lab = new Lab({ host: 'serve', dataDir: rendererDir, stores: null });
@@ -123,6 +170,8 @@ const started = Date.now();
 const http = await fuzzHttp(server.address.port);
 const frames = await fuzzFrames(server.address.port);
 const files = fuzzFiles();
+const chat = await fuzzChat();
+const serialLines = fuzzSerialLines();
 // The server must still serve after all of it.
 const alive = await fetch(`http://127.0.0.1:${server.address.port}/`).then((response) => response.status === 200, () => false);
 await server.close();
@@ -135,10 +184,12 @@ console.log(
     http,
     frames,
     files,
+    chat,
+    serialLines,
     serverAliveAfter: alive,
-    crashes: http.crashes + frames.crashes + files.crashes + (alive ? 0 : 1),
+    crashes: http.crashes + frames.crashes + files.crashes + chat.crashes + serialLines.crashes + (alive ? 0 : 1),
     seconds: Math.round((Date.now() - started) / 100) / 10,
     loadAverage: loadavg()[0],
   }),
 );
-process.exit(http.crashes + frames.crashes + files.crashes === 0 && alive ? 0 : 1);
+process.exit(http.crashes + frames.crashes + files.crashes + chat.crashes + serialLines.crashes === 0 && alive ? 0 : 1);
