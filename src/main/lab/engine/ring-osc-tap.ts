@@ -1,5 +1,6 @@
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { monotonicNs } from '../pipeline/monotonic-clock';
+import { bindTapSocket } from '../pipeline/osc-tap';
 import { fingerprintOf, TapRingReader } from './tap-ring';
 
 /** The longest run of announced datagrams skipped while looking for the one that arrived. */
@@ -19,17 +20,7 @@ export class RingOscTap {
 
   /** Listens on 127.0.0.1:port; `onArrival` gets due → wire (ns) and the due time. */
   static async listen(port: number, ringBuffer: SharedArrayBuffer, onArrival: (dueToWireNs: number, dueNs: number) => void): Promise<RingOscTap> {
-    const socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', (error: NodeJS.ErrnoException) =>
-        reject(
-          error.code === 'EADDRINUSE'
-            ? new Error(`the OSC tap cannot listen on 127.0.0.1:${port}: the port is in use (change osc.tapPort in the rig)`)
-            : error,
-        ),
-      );
-      socket.bind(port, '127.0.0.1', () => resolve());
-    });
+    const socket = await bindTapSocket(port);
     const ring = new TapRingReader(ringBuffer);
     socket.on('message', (datagram) => {
       const arrivedNs = monotonicNs();

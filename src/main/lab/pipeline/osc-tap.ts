@@ -16,6 +16,22 @@ export function datagramFingerprint(bytes: Uint8Array): number {
   return hash >>> 0;
 }
 
+/** Binds the tap's UDP socket on 127.0.0.1:port, with a plain error when the port is taken. */
+export async function bindTapSocket(port: number): Promise<Socket> {
+  const socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`the OSC tap cannot listen on 127.0.0.1:${port}: the port is in use (change osc.tapPort in the rig)`)
+          : error,
+      ),
+    );
+    socket.bind(port, '127.0.0.1', () => resolve());
+  });
+  return socket;
+}
+
 /**
  * A UDP listener on the rig's tap port that sees a copy of every datagram the pipeline sends and
  * notes when it arrived. Datagrams are matched to sends in order (loopback keeps order) and by
@@ -43,18 +59,7 @@ export class OscTap {
   }
 
   static async listen(port: number, onArrival: (dueToWireNs: number) => void): Promise<OscTap> {
-    const socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', (error: NodeJS.ErrnoException) =>
-        reject(
-          error.code === 'EADDRINUSE'
-            ? new Error(`the OSC tap cannot listen on 127.0.0.1:${port}: the port is in use (change osc.tapPort in the rig)`)
-            : error,
-        ),
-      );
-      socket.bind(port, '127.0.0.1', () => resolve());
-    });
-    return new OscTap(socket, onArrival);
+    return new OscTap(await bindTapSocket(port), onArrival);
   }
 
   /** Announces a datagram that is about to be sent, due at `dueNs` (monotonicNs clock). */
