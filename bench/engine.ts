@@ -8,7 +8,6 @@
 // Needs the build (`npx electron-vite build`) for part 2.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RigConfig } from '../src/shared/rig';
@@ -18,23 +17,13 @@ import { loadScenario } from '../src/main/lab/load/scenario-file';
 import { histogramBackend } from '../src/main/lab/metrics/create-histogram';
 import { createPipeline } from '../src/main/lab/pipeline/chat-pipeline';
 import { loadRig } from '../src/main/lab/rig-file';
+import { freePort } from '../test/setup/services';
 
 const ROOT = join(import.meta.dirname, '..');
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 20);
 const burstRuns = Number(process.env['BENCH_BURST_RUNS'] ?? 10);
 const store = process.env['BENCH_STORE'] ?? 'postgres';
 const databaseUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 const ms = (ns: number | undefined): number | null => (ns === undefined ? null : Math.round(ns / 1e3) / 1e3);
 const round = (value: number): number => Math.round(value * 100) / 100;

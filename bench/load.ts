@@ -1,7 +1,6 @@
 // Load-lab benchmark: `sustained` (1000 viewers, 5,000 msg/s, 20 s) on the demo rig with the
 // memory store and with Redis, then the generator's own ceiling against a pipeline that does
 // nothing (the highest rate whose schedule slip p99 stays under 1 ms). Prints ONE JSON line.
-import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import type { RigConfig } from '../src/shared/rig';
 import type { RunSummary } from '../src/shared/run';
@@ -10,20 +9,10 @@ import { histogramBackend } from '../src/main/lab/metrics/create-histogram';
 import { RunController } from '../src/main/lab/load/run-controller';
 import { loadScenario } from '../src/main/lab/load/scenario-file';
 import { loadRig } from '../src/main/lab/rig-file';
+import { freePort } from '../test/setup/services';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 20);
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 const ms = (ns: number | undefined): number | null => (ns === undefined ? null : Math.round(ns / 1e3) / 1e3);
 

@@ -6,10 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { EmulatorChild } from '../src/main/lab/loopback/emulator-child';
 import { LoopbackSession } from '../src/main/lab/loopback/loopback-session';
 import { RigSchema } from '../src/shared/rig';
+import { freePort } from '../test/setup/services';
 
 const EDGES = Number(process.env['LOOPBACK_BENCH_EDGES'] ?? 200);
 const RATE_HZ = 20;
@@ -22,17 +22,6 @@ const LINKS = [
   { link: 'uart-115200-usb-1ms-busy-probe', baud: 115200, serialJitterMs: 1, replyDelayMs: 0.5 },
   { link: 'uart-57600', baud: 57600 },
 ] as const;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 function percentile(values: number[], fraction: number): number {
   const sorted = [...values].sort((left, right) => left - right);
