@@ -11,7 +11,8 @@ import { join } from 'node:path';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
-function answersTcp(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+/** Resolves true once something accepts a TCP connection at host:port. */
+export function answersTcp(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     const done = (ok: boolean): void => {

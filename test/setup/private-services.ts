@@ -4,10 +4,9 @@
 // should a test file die first.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './global-services';
+import { answersTcp, freePort } from './global-services';
 import { waitFor } from './wait-for';
 
 export { waitFor };
@@ -22,19 +21,6 @@ process.once('exit', () => {
     }
   }
 });
-
-function answersTcp(port: number, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(port, '127.0.0.1', () => done(true));
-  });
-}
 
 /** Signals every process of a process tree (the root first), ignoring ones already gone. */
 function signalTree(rootPid: number, signal: NodeJS.Signals): void {
@@ -85,7 +71,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-    await waitFor(() => answersTcp(port), `redis-server on port ${port}`, 15_000);
+    await waitFor(() => answersTcp('127.0.0.1', port, 500), `redis-server on port ${port}`, 15_000);
   };
   const killNow = (): void => {
     if (child?.pid !== undefined && child.exitCode === null) signalTree(child.pid, 'SIGKILL');
@@ -183,7 +169,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   };
   const start = async (): Promise<void> => {
     run('pg_ctl', ['start', '-w', '-t', '60', '-D', dataDir, '-l', join(dir, 'server.log'), '-o', serverOptions]);
-    await waitFor(() => answersTcp(port), `PostgreSQL on port ${port}`, 30_000);
+    await waitFor(() => answersTcp('127.0.0.1', port, 500), `PostgreSQL on port ${port}`, 30_000);
   };
   const waitGone = (pid: number | undefined): Promise<void> =>
     waitFor(() => {
