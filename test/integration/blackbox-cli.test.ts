@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/shared/run';
+import { cvlabRun } from '../setup/cvlab-run';
 
 let folder: string;
 let scenarioPath: string;
@@ -15,23 +16,11 @@ beforeAll(async () => {
 });
 afterAll(() => rm(folder, { recursive: true, force: true }));
 
-/** `cvlab run …` as a real process. */
-function cvlab(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('cvlab run --bot', () => {
   it('measures the reference bot: the chat → OSC stage, the match counts, and which bot it was', async () => {
     const jsonPath = join(folder, 'summary.json');
-    const { code, stdout, stderr } = await cvlab([scenarioPath, '--bot', 'node examples/tmi-bot/bot.js', '--chat-port', '0', '--no-save', '--json', jsonPath]);
+    const { code, stdout, stderr } = await cvlabRun([scenarioPath, '--bot', 'node examples/tmi-bot/bot.js', '--chat-port', '0', '--no-save', '--json', jsonPath]);
     expect(stderr).toMatch(/the bot joined #cvlab as cvlab_tmi_bot over IRC over WebSocket/);
     expect(stdout).toMatch(/^chatToOsc\s+\d+/m);
     expect(stdout).toMatch(/black box: bot "node examples\/tmi-bot\/bot\.js" \(cvlab tmi-bot \d+\.\d+\.\d+/);
@@ -47,13 +36,13 @@ describe('cvlab run --bot', () => {
   });
 
   it('exits 3 with a plain error when the bot never joins', async () => {
-    const { code, stderr } = await cvlab([scenarioPath, '--bot', `node -e "console.log('idle bot v0.1.0'); setInterval(() => {}, 1000)"`, '--chat-port', '0', '--no-save']);
+    const { code, stderr } = await cvlabRun([scenarioPath, '--bot', `node -e "console.log('idle bot v0.1.0'); setInterval(() => {}, 1000)"`, '--chat-port', '0', '--no-save']);
     expect(code).toBe(3);
     expect(stderr).toMatch(/the bot never connected to the chat endpoint within 10 s/);
   });
 
   it('exits 2 on black-box flags that make no sense', async () => {
-    const { code, stderr } = await cvlab([scenarioPath, '--bot', 'node x.js', '--bot-wait', '--osc-listen', 'nowhere', '--no-save']);
+    const { code, stderr } = await cvlabRun([scenarioPath, '--bot', 'node x.js', '--bot-wait', '--osc-listen', 'nowhere', '--no-save']);
     expect(code).toBe(2);
     expect(stderr).toMatch(/--bot and --bot-wait: give one/);
     expect(stderr).toMatch(/--osc-listen: expected host:port like 127\.0\.0\.1:9000, got "nowhere"/);

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/shared/run';
 import { freePort } from '../setup/services';
+import { cvlabRun } from '../setup/cvlab-run';
 
 let folder: string;
 let rigPath: string;
@@ -17,28 +17,6 @@ beforeAll(async () => {
 });
 afterAll(() => rm(folder, { recursive: true, force: true }));
 
-/** Runs `cvlab run …` as a real process (not through npx, so signals reach it). */
-function cvlab(args: string[], interruptAfterMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    if (interruptAfterMs !== undefined) {
-      // Interrupt once the run has started (its first progress line), as a person pressing Ctrl-C would.
-      const timer = setInterval(() => {
-        if (/^\d+\.\ds\//m.test(stderr)) {
-          clearInterval(timer);
-          setTimeout(() => child.kill('SIGINT'), interruptAfterMs);
-        }
-      }, 50);
-      child.once('exit', () => clearInterval(timer));
-    }
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('cvlab run', () => {
   it('exits 1 on an impossible threshold and says which broke by how much', async () => {
@@ -48,7 +26,7 @@ describe('cvlab run', () => {
       scenarioPath,
       JSON.stringify({ name: 'impossible', executor: { type: 'constant-arrival-rate', rate: 200, duration: '1s' }, thresholds: { 'e2e.p99': '<1us', 'errors.rate': '<1%' }, seed: 3 }),
     );
-    const result = await cvlab([scenarioPath, '--rig', rigPath, '--json', jsonPath]);
+    const result = await cvlabRun([scenarioPath, '--rig', rigPath, '--json', jsonPath]);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/threshold e2e\.p99 <1us FAILED: measured [\d.]+ (µs|ms), over the limit by [\d.]+ (µs|ms) \([\d.]+× the limit\), on \d+ samples/);
     expect(result.stdout).not.toMatch(/errors\.rate <1% FAILED/);
@@ -60,7 +38,7 @@ describe('cvlab run', () => {
 
   it('stops cleanly on Ctrl-C and still prints and writes the summary', async () => {
     const jsonPath = join(folder, 'interrupted.json');
-    const result = await cvlab(['resources/scenarios/sustained.json', '--rig', rigPath, '--rate', '300', '--duration', '60s', '--json', jsonPath], 1000);
+    const result = await cvlabRun(['resources/scenarios/sustained.json', '--rig', rigPath, '--rate', '300', '--duration', '60s', '--json', jsonPath], 1000);
     expect(result.stderr).toMatch(/stopping: waiting for messages in flight/);
     expect(result.stdout).toMatch(/— stopped/);
     expect(result.stdout).toMatch(/^e2e\s+\d+/m);
@@ -73,7 +51,7 @@ describe('cvlab run', () => {
   });
 
   it('names each bad flag', async () => {
-    const result = await cvlab(['resources/scenarios/burst.json', '--rig', rigPath, '--duration', 'soon', '--users', '0']);
+    const result = await cvlabRun(['resources/scenarios/burst.json', '--rig', rigPath, '--duration', 'soon', '--users', '0']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--duration: expected a duration/);
     expect(result.stderr).toMatch(/--users: expected a whole number of at least 1/);
