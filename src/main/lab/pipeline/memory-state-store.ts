@@ -98,14 +98,7 @@ export class MemoryStateStore implements StateStore {
       const stored = this.state.get(variable.name);
       const current = stored ? stored.value : defaultValue(variable);
       const value = resolveValue(variable, assignment.spec, current);
-      const version = (stored?.version ?? 0) + 1;
-      if (stored) {
-        stored.value = value;
-        stored.version = version;
-        stored.writer = user;
-      } else {
-        this.state.set(variable.name, { value, version, writer: user });
-      }
+      const version = this.write(variable.name, stored, value, user);
       changes.push({ variable: variable.name, value, version, writer: user });
     }
     return { ok: true, changes, limitNs, storeNs: monotonicNs() - limitEnd };
@@ -142,14 +135,7 @@ export class MemoryStateStore implements StateStore {
         parsed.relative[index] === 1
           ? resolveRelative(variable, parsed.values[index] as number, current)
           : (parsed.values[index] as number);
-      const version = (stored?.version ?? 0) + 1;
-      if (stored) {
-        stored.value = value;
-        stored.version = version;
-        stored.writer = user;
-      } else {
-        this.state.set(name, { value, version, writer: user });
-      }
+      const version = this.write(name, stored, value, user);
       const change = changes[index] as PooledChange;
       change.variable = name;
       change.value = value;
@@ -160,6 +146,19 @@ export class MemoryStateStore implements StateStore {
     out.storeNs = storedAt - limitEnd;
     out.storedAtNs = storedAt;
     return undefined;
+  }
+
+  /** Writes a variable's next version in place (or its first); answers the version. */
+  private write(name: string, stored: StoredState | undefined, value: number, writer: string): number {
+    const version = (stored?.version ?? 0) + 1;
+    if (stored) {
+      stored.value = value;
+      stored.version = version;
+      stored.writer = writer;
+    } else {
+      this.state.set(name, { value, version, writer });
+    }
+    return version;
   }
 
   /** Takes in changes decided elsewhere (Redis, another instance), keeping the newest version. */
