@@ -12,11 +12,11 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RigConfig } from '../src/shared/rig';
 import type { RunSummary } from '../src/shared/run';
-import { RunController } from '../src/main/lab/load/run-controller';
-import { loadScenario } from '../src/main/lab/load/scenario-file';
-import { histogramBackend } from '../src/main/lab/metrics/create-histogram';
-import { createPipeline } from '../src/main/lab/pipeline/chat-pipeline';
-import { loadRig } from '../src/main/lab/rig-file';
+import { RunController } from '../src/main/lab/run/run-controller';
+import { loadScenario } from '../src/main/lab/files/scenario-file';
+import { histogramBackend } from '../src/main/lab/common/create-histogram';
+import { createPipeline } from '../src/main/lab/engine/pipeline/chat-pipeline';
+import { loadRig } from '../src/main/lab/files/rig-file';
 import { freePort } from '../test/setup/services';
 
 const ROOT = join(import.meta.dirname, '..');

@@ -13,13 +13,13 @@ import WebSocket from 'ws';
 import { ValidationError } from '../src/shared/format-issues';
 import { RigSchema } from '../src/shared/rig';
 import { compileThresholds, ScenarioSchema } from '../src/shared/scenario';
-import { parseJsonText } from '../src/main/lab/json-file';
+import { parseJsonText } from '../src/main/lab/files/json-file';
 import { Lab } from '../src/main/lab/lab';
 import { LabServer } from '../src/main/lab/server/lab-server';
 import { fileMutation } from '../test/fuzz/file-mutations';
 import { parseProbeLine } from '../src/main/lab/loopback/probe-protocol';
-import { MessageValidator } from '../src/main/lab/pipeline/message-validator';
-import { loadRig } from '../src/main/lab/rig-file';
+import { MessageValidator } from '../src/main/lab/common/message-validator';
+import { loadRig } from '../src/main/lab/files/rig-file';
 
 const CASES = Number(process.env['FUZZ_CASES'] ?? 100_000);
 const CHAT_CASES = Number(process.env['CHAT_FUZZ_CASES'] ?? 1_000_000);

@@ -5,10 +5,10 @@ import { cpus, loadavg } from 'node:os';
 import type { RigConfig } from '../src/shared/rig';
 import type { RunSummary } from '../src/shared/run';
 import { ScenarioSchema, type ScenarioInput } from '../src/shared/scenario';
-import { histogramBackend } from '../src/main/lab/metrics/create-histogram';
-import { RunController } from '../src/main/lab/load/run-controller';
-import { loadScenario } from '../src/main/lab/load/scenario-file';
-import { loadRig } from '../src/main/lab/rig-file';
+import { histogramBackend } from '../src/main/lab/common/create-histogram';
+import { RunController } from '../src/main/lab/run/run-controller';
+import { loadScenario } from '../src/main/lab/files/scenario-file';
+import { loadRig } from '../src/main/lab/files/rig-file';
 import { freePort } from '../test/setup/services';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 20);

@@ -2,7 +2,7 @@
 // the generator, the scheduler and the engine's recording. A module (not a function) so that the
 // engine builds it inside its own thread.
 import type { Outcome } from '../src/shared/message';
-import type { ChatPipeline } from '../src/main/lab/pipeline/pipeline-types';
+import type { ChatPipeline } from '../src/main/lab/engine/pipeline/pipeline-types';
 
 const outcome: Outcome = { status: 'rejected', rejection: { code: 'empty', detail: 'no-op' }, timings: { validate: 0 } };
 

@@ -22,11 +22,11 @@ import { Redis } from 'ioredis';
 import { Message, encode } from 'node-osc';
 import { RigSchema, type RigConfig } from '../src/shared/rig';
 import { STAGES, type ChatMessage, type Outcome } from '../src/shared/message';
-import { createPipeline } from '../src/main/lab/pipeline/chat-pipeline';
-import { monotonicNs } from '../src/main/lab/pipeline/monotonic-clock';
-import type { LabPipeline } from '../src/main/lab/pipeline/pipeline-types';
-import { redisCommitScript } from '../src/main/lab/pipeline/redis-commit.lua';
-import { loadRig } from '../src/main/lab/rig-file';
+import { createPipeline } from '../src/main/lab/engine/pipeline/chat-pipeline';
+import { monotonicNs } from '../src/main/lab/common/monotonic-clock';
+import type { LabPipeline } from '../src/main/lab/engine/pipeline/pipeline-types';
+import { redisCommitScript } from '../src/main/lab/engine/pipeline/redis-commit.lua';
+import { loadRig } from '../src/main/lab/files/rig-file';
 import { freePort } from '../test/setup/global-services';
 
 const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 100_000);
@@ -396,7 +396,7 @@ async function scriptFigures(rig: RigConfig): Promise<Record<string, unknown>> {
       const source = execFileSync('git', ['show', `${SCRIPT_BEFORE_COMMIT}:src/main/lab/pipeline/redis-commit.lua.ts`], { cwd: resolve(here, '..'), encoding: 'utf8' });
       const dir = mkdtempSync(join(tmpdir(), 'cvlab-bench-script-'));
       const file = join(dir, 'redis-commit-before.lua.ts');
-      const resolver = pathToFileURL(resolve(here, '../src/main/lab/pipeline/value-resolver.ts')).href;
+      const resolver = pathToFileURL(resolve(here, '../src/main/lab/common/value-resolver.ts')).href;
       writeFileSync(file, source.replace(/from '\.\/value-resolver'/, `from '${resolver}'`).replace(/from '\.\.\/\.\.\/\.\.\/shared\/rig'/, `from '${pathToFileURL(resolve(here, '../src/shared/rig.ts')).href}'`));
       const old = (await import(pathToFileURL(file).href)) as { redisCommitScript: (rig: RigConfig) => string };
       rmSync(dir, { recursive: true, force: true });

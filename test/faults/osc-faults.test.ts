@@ -7,10 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ServiceUnreachableError } from '../../src/shared/exit-codes';
 import { ValidationError } from '../../src/shared/format-issues';
 import { RigSchema, type RigConfig } from '../../src/shared/rig';
-import { createPipeline } from '../../src/main/lab/pipeline/chat-pipeline';
-import { OscOutput } from '../../src/main/lab/pipeline/osc-output';
-import type { LabPipeline } from '../../src/main/lab/pipeline/pipeline-types';
-import { loadRig } from '../../src/main/lab/rig-file';
+import { createPipeline } from '../../src/main/lab/engine/pipeline/chat-pipeline';
+import { OscOutput } from '../../src/main/lab/engine/pipeline/osc-output';
+import type { LabPipeline } from '../../src/main/lab/engine/pipeline/pipeline-types';
+import { loadRig } from '../../src/main/lab/files/rig-file';
 import { freePort } from '../setup/services';
 
 async function rigTo(host: string, port: number): Promise<RigConfig> {

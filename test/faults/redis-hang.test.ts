@@ -11,9 +11,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Outcome } from '../../src/shared/message';
 import { RigSchema, type RigConfig } from '../../src/shared/rig';
-import { createPipeline } from '../../src/main/lab/pipeline/chat-pipeline';
-import type { DegradedState, LabPipeline } from '../../src/main/lab/pipeline/pipeline-types';
-import { loadRig } from '../../src/main/lab/rig-file';
+import { createPipeline } from '../../src/main/lab/engine/pipeline/chat-pipeline';
+import type { DegradedState, LabPipeline } from '../../src/main/lab/engine/pipeline/pipeline-types';
+import { loadRig } from '../../src/main/lab/files/rig-file';
 import { freePort } from '../setup/services';
 
 /** A private redis-server: no persistence, its own directory, killed at the end. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/main/lab/audit/audit-log';
 import { PgCopyAuditWriter } from '../../src/main/lab/audit/pg-copy-audit-writer';
 import { QueryAuditWriter } from '../../src/main/lab/audit/query-audit-writer';
-import type { OutcomeRecord } from '../../src/main/lab/pipeline/pipeline-types';
+import type { OutcomeRecord } from '../../src/main/lab/common/outcome-record';
 import { PgliteDatabase } from '../../src/main/lab/store/pglite-database';
 import { quoteIdentifier } from '../../src/main/lab/store/pg-database';
 import { Store } from '../../src/main/lab/store/store';

@@ -11,8 +11,8 @@ import { RigSchema } from '../../src/shared/rig';
 import type { Outcome } from '../../src/shared/message';
 import { AuditLog } from '../../src/main/lab/audit/audit-log';
 import { PgCopyAuditWriter } from '../../src/main/lab/audit/pg-copy-audit-writer';
-import { createPipeline } from '../../src/main/lab/pipeline/chat-pipeline';
-import { loadRig } from '../../src/main/lab/rig-file';
+import { createPipeline } from '../../src/main/lab/engine/pipeline/chat-pipeline';
+import { loadRig } from '../../src/main/lab/files/rig-file';
 import { Store } from '../../src/main/lab/store/store';
 import { freePort } from '../setup/services';
 

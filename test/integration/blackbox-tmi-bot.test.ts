@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceUnreachableError } from '../../src/shared/exit-codes';
 import { RigSchema, type RigConfig } from '../../src/shared/rig';
 import type { ScenarioInput } from '../../src/shared/scenario';
-import { createBlackBoxPipeline, type BlackBoxOptions, type BlackBoxPipeline } from '../../src/main/lab/blackbox/black-box-pipeline';
-import { RunController } from '../../src/main/lab/load/run-controller';
-import { monotonicNs } from '../../src/main/lab/pipeline/monotonic-clock';
+import { createBlackBoxPipeline, type BlackBoxOptions, type BlackBoxPipeline } from '../../src/main/lab/engine/blackbox/black-box-pipeline';
+import { RunController } from '../../src/main/lab/run/run-controller';
+import { monotonicNs } from '../../src/main/lab/common/monotonic-clock';
 
 let folder: string;
 let rig: RigConfig;

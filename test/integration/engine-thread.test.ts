@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { RigSchema, type RigConfig } from '../../src/shared/rig';
 import type { RunFrame } from '../../src/shared/run';
 import type { ScenarioInput } from '../../src/shared/scenario';
-import { RunController } from '../../src/main/lab/load/run-controller';
-import type { OutcomeRecord } from '../../src/main/lab/pipeline/pipeline-types';
+import { RunController } from '../../src/main/lab/run/run-controller';
+import type { OutcomeRecord } from '../../src/main/lab/common/outcome-record';
 import { freePort } from '../setup/services';
 
 const demo = JSON.parse(readFileSync('resources/rigs/demo.json', 'utf8')) as Record<string, unknown>;

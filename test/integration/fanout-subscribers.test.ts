@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { FanoutServer } from '../../src/main/lab/fanout/fanout-server';
+import { FanoutServer } from '../../src/main/lab/engine/fanout/fanout-server';
 import { FanoutSubscriberPool } from '../../src/main/lab/fanout/fanout-subscriber-pool';
 
 const SUBSCRIBERS = 1_000;

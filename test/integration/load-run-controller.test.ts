@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RigSchema, type RigConfig } from '../../src/shared/rig';
 import type { RunFrame, RunProgress } from '../../src/shared/run';
 import type { ScenarioInput } from '../../src/shared/scenario';
-import { decodeHistogram } from '../../src/main/lab/metrics/create-histogram';
-import { RunController } from '../../src/main/lab/load/run-controller';
-import { createPipeline } from '../../src/main/lab/pipeline/chat-pipeline';
+import { decodeHistogram } from '../../src/main/lab/common/create-histogram';
+import { RunController } from '../../src/main/lab/run/run-controller';
+import { createPipeline } from '../../src/main/lab/engine/pipeline/chat-pipeline';
 import { freePort, redisUrl } from '../setup/services';
 
 const demo = JSON.parse(readFileSync('resources/rigs/demo.json', 'utf8')) as Record<string, unknown>;

@@ -4,8 +4,8 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RigSchema } from '../../src/shared/rig';
 import { ScenarioSchema } from '../../src/shared/scenario';
-import { createPipeline } from '../../src/main/lab/pipeline/chat-pipeline';
-import type { StateChangeEvent } from '../../src/main/lab/pipeline/pipeline-types';
+import { createPipeline } from '../../src/main/lab/engine/pipeline/chat-pipeline';
+import type { StateChangeEvent } from '../../src/main/lab/engine/pipeline/pipeline-types';
 import { runMultiInstance } from '../../src/main/lab/multi/multi-instance-run';
 import { redisUrl } from '../setup/services';
 

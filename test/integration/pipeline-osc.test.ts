@@ -2,9 +2,9 @@ import { createSocket, type Socket } from 'node:dgram';
 import { decode } from 'node-osc';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RigSchema, type RigConfig } from '../../src/shared/rig';
-import { createPipeline } from '../../src/main/lab/pipeline/chat-pipeline';
-import type { ChatPipeline, LabPipeline } from '../../src/main/lab/pipeline/pipeline-types';
-import { loadRig } from '../../src/main/lab/rig-file';
+import { createPipeline } from '../../src/main/lab/engine/pipeline/chat-pipeline';
+import type { ChatPipeline, LabPipeline } from '../../src/main/lab/engine/pipeline/pipeline-types';
+import { loadRig } from '../../src/main/lab/files/rig-file';
 import { freePort, redisUrl } from '../setup/services';
 
 interface DecodedMessage {

@@ -4,9 +4,9 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Assignment } from '../../src/shared/message';
 import { RigSchema, type RigConfig, type RigInput } from '../../src/shared/rig';
-import { namespaceKeys } from '../../src/main/lab/pipeline/redis-state-store';
-import { createStateStore, type RemoteChange, type StateStore, type StateStoreOptions } from '../../src/main/lab/pipeline/state-store';
-import { resolveValue } from '../../src/main/lab/pipeline/value-resolver';
+import { namespaceKeys } from '../../src/main/lab/engine/pipeline/redis-state-store';
+import { createStateStore, type RemoteChange, type StateStore, type StateStoreOptions } from '../../src/main/lab/engine/pipeline/state-store';
+import { resolveValue } from '../../src/main/lab/common/value-resolver';
 import { freePort, redisUrl } from '../setup/services';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -12,7 +12,7 @@ import { RigSchema, type RigConfig } from '../../src/shared/rig';
 import type { RunSummary } from '../../src/shared/run';
 import { ScenarioSchema, type ScenarioInput } from '../../src/shared/scenario';
 import { Lab } from '../../src/main/lab/lab';
-import { RunController } from '../../src/main/lab/load/run-controller';
+import { RunController } from '../../src/main/lab/run/run-controller';
 import type { MultiInstanceSummary } from '../../src/main/lab/multi/multi-instance-run';
 import { LabServer } from '../../src/main/lab/server/lab-server';
 import { freePort, redisUrl } from '../setup/services';

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RigSchema } from '../../src/shared/rig';
 import { TrafficSchema } from '../../src/shared/scenario';
-import { float32Key } from '../../src/main/lab/blackbox/osc-matcher';
-import { TrafficGenerator } from '../../src/main/lab/load/traffic-generator';
-import { MessageValidator } from '../../src/main/lab/pipeline/message-validator';
-import { scaleToOutput } from '../../src/main/lab/pipeline/output-scale';
+import { float32Key } from '../../src/main/lab/engine/blackbox/osc-matcher';
+import { TrafficGenerator } from '../../src/main/lab/engine/load/traffic-generator';
+import { MessageValidator } from '../../src/main/lab/common/message-validator';
+import { scaleToOutput } from '../../src/main/lab/common/output-scale';
 
 const rig = RigSchema.parse(JSON.parse(readFileSync('resources/rigs/demo.json', 'utf8')));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CaughtDatagram } from '../../src/main/lab/blackbox/osc-catcher';
-import { float32Key, OscMatcher, type MatchResult, type SentChatLine } from '../../src/main/lab/blackbox/osc-matcher';
+import type { CaughtDatagram } from '../../src/main/lab/engine/blackbox/osc-catcher';
+import { float32Key, OscMatcher, type MatchResult, type SentChatLine } from '../../src/main/lab/engine/blackbox/osc-matcher';
 
 const accepted = { accepted: true } as const;
 const rejected = { accepted: false, rejection: { code: 'rate_limited_user', detail: 'too fast' } } as const;

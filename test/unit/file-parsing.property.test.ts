@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/shared/format-issues';
 import { RigSchema } from '../../src/shared/rig';
 import { compileThresholds, ScenarioSchema } from '../../src/shared/scenario';
-import { parseJsonText } from '../../src/main/lab/json-file';
+import { parseJsonText } from '../../src/main/lab/files/json-file';
 import { fileMutation, type FileMutation } from '../fuzz/file-mutations';
 
 const ROOT = resolve(__dirname, '../..');

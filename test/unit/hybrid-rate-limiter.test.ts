@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Assignment } from '../../src/shared/message';
 import { RigSchema, type LimiterConfig, type RigInput } from '../../src/shared/rig';
-import { describeLimit, HybridRateLimiter, takeToken, type LimitDecision } from '../../src/main/lab/pipeline/hybrid-rate-limiter';
-import { materializeRejection } from '../../src/main/lab/pipeline/deferred-rejection';
-import { MemoryStateStore } from '../../src/main/lab/pipeline/memory-state-store';
+import { describeLimit, HybridRateLimiter, takeToken, type LimitDecision } from '../../src/main/lab/engine/pipeline/hybrid-rate-limiter';
+import { materializeRejection } from '../../src/main/lab/common/deferred-rejection';
+import { MemoryStateStore } from '../../src/main/lab/engine/pipeline/memory-state-store';
 
 /** A clock the test moves by hand. */
 function manualClock(startMs = 1000): { now: () => number; advance: (ms: number) => void } {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage, Outcome } from '../../src/shared/message';
-import { SegmentedArrivals } from '../../src/main/lab/load/arrival-plan';
-import { OpenModelScheduler } from '../../src/main/lab/load/open-model-scheduler';
+import { SegmentedArrivals } from '../../src/main/lab/engine/load/arrival-plan';
+import { OpenModelScheduler } from '../../src/main/lab/engine/load/open-model-scheduler';
 
 const accepted: Outcome = { status: 'accepted', changes: [], packet: { bundle: false, messages: [], bytes: 0 }, timings: {} };
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/shared/format-issues';
 import { compileThreshold, parseDurationMs, ScenarioSchema } from '../../src/shared/scenario';
-import { loadScenario } from '../../src/main/lab/load/scenario-file';
-import { applyOverrides } from '../../src/main/lab/load/apply-overrides';
+import { loadScenario } from '../../src/main/lab/files/scenario-file';
+import { applyOverrides } from '../../src/main/lab/run/apply-overrides';
 
 const folder = await mkdtemp(join(tmpdir(), 'cvlab-scenario-'));
 afterAll(() => rm(folder, { recursive: true, force: true }));

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RigSchema } from '../../src/shared/rig';
 import { MESSAGE_KINDS, TrafficSchema } from '../../src/shared/scenario';
-import { MessageValidator } from '../../src/main/lab/pipeline/message-validator';
-import { SeededRandom } from '../../src/main/lab/load/seeded-random';
-import { TrafficGenerator } from '../../src/main/lab/load/traffic-generator';
+import { MessageValidator } from '../../src/main/lab/common/message-validator';
+import { SeededRandom } from '../../src/main/lab/engine/load/seeded-random';
+import { TrafficGenerator } from '../../src/main/lab/engine/load/traffic-generator';
 
 const rig = RigSchema.parse(JSON.parse(readFileSync('resources/rigs/demo.json', 'utf8')));
 const traffic = TrafficSchema.parse({ users: 1000 });

@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import type { ValidationResult, ValueSpec } from '../../src/shared/message';
 import { MAX_ASSIGNMENTS, VALIDATION_CODES } from '../../src/shared/rejection';
 import { RigSchema, type RigConfig, type RigInput, type VariableConfig } from '../../src/shared/rig';
-import { MessageValidator, ParsedAssignments } from '../../src/main/lab/pipeline/message-validator';
-import { scaleToOutput } from '../../src/main/lab/pipeline/output-scale';
-import { lowerBound, resolveValue, upperBound } from '../../src/main/lab/pipeline/value-resolver';
+import { MessageValidator, ParsedAssignments } from '../../src/main/lab/common/message-validator';
+import { scaleToOutput } from '../../src/main/lab/common/output-scale';
+import { lowerBound, resolveValue, upperBound } from '../../src/main/lab/common/value-resolver';
 
 // PROPERTY_RUNS_SCALE=20 runs every property twenty times longer (a deeper search than CI's).
 const runScale = Number(process.env.PROPERTY_RUNS_SCALE ?? '1') || 1;

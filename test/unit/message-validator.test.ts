@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { Assignment, ValidationResult } from '../../src/shared/message';
 import { MAX_ASSIGNMENTS, MAX_MESSAGE_LENGTH } from '../../src/shared/rejection';
 import { RigSchema, type RigInput } from '../../src/shared/rig';
-import { MessageValidator } from '../../src/main/lab/pipeline/message-validator';
-import { defaultValue, resolveValue, valueBounds } from '../../src/main/lab/pipeline/value-resolver';
+import { MessageValidator } from '../../src/main/lab/common/message-validator';
+import { defaultValue, resolveValue, valueBounds } from '../../src/main/lab/common/value-resolver';
 
 const demo = RigSchema.parse(
   JSON.parse(readFileSync(new URL('../../resources/rigs/demo.json', import.meta.url), 'utf8')),

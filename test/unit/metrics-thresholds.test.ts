@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Outcome } from '../../src/shared/message';
 import { compileThresholds } from '../../src/shared/scenario';
-import { initHistograms, decodeHistogram } from '../../src/main/lab/metrics/create-histogram';
+import { initHistograms, decodeHistogram } from '../../src/main/lab/common/create-histogram';
 import { MetricsWindow } from '../../src/main/lab/metrics/run-metrics';
 import { evaluateThresholds } from '../../src/main/lab/metrics/thresholds';
 

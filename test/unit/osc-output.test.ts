@@ -1,9 +1,9 @@
 import { Bundle, decode, encode, Message } from 'node-osc';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describePacket, OscOutput } from '../../src/main/lab/pipeline/osc-output';
-import { scaleToOutput } from '../../src/main/lab/pipeline/output-scale';
-import { loadRig } from '../../src/main/lab/rig-file';
+import { describePacket, OscOutput } from '../../src/main/lab/engine/pipeline/osc-output';
+import { scaleToOutput } from '../../src/main/lab/common/output-scale';
+import { loadRig } from '../../src/main/lab/files/rig-file';
 import type { RigConfig } from '../../src/shared/rig';
 
 describe('OscOutput.encode', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RigSchema, type RigInput } from '../../src/shared/rig';
-import { oscTypeTag, scaleToOutput } from '../../src/main/lab/pipeline/output-scale';
+import { oscTypeTag, scaleToOutput } from '../../src/main/lab/common/output-scale';
 
 function variable(input: RigInput['variables'][number]) {
   const rig = RigSchema.parse({ name: 'scale', osc: { port: 9000 }, variables: [input] });

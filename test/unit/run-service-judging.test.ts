@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RunFrame, RunSummary } from '../../src/shared/run';
 import { compileThreshold } from '../../src/shared/scenario';
-import { RunFrameHistory } from '../../src/main/lab/run-frame-history';
-import { judgeLimiterThreshold } from '../../src/main/lab/run-service';
+import { RunFrameHistory } from '../../src/main/lab/session/run-frame-history';
+import { judgeLimiterThreshold } from '../../src/main/lab/session/run-service';
 
 const summary = (limiterFallbacks: number, expression: string): RunSummary =>
   ({

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { runDoctor } from '../lab/doctor';
-import { loadRig } from '../lab/rig-file';
+import { loadRig } from '../lab/files/rig-file';
 import { formatTable } from './format';
 
 export function registerDoctorCommand(program: Command): void {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadRig } from '../lab/rig-file';
+import { loadRig } from '../lab/files/rig-file';
 import { StoreProvider } from '../lab/store/store-provider';
 import { storeOptions, type StoreFlags } from './report';
 import type { LatencyStats, LoopbackResult } from '../../shared/loopback';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Outcome } from '../../shared/message';
-import { createPipeline } from '../lab/pipeline/chat-pipeline';
-import { loadRig } from '../lab/rig-file';
+import { createPipeline } from '../lab/engine/pipeline/chat-pipeline';
+import { loadRig } from '../lab/files/rig-file';
 import { formatNs, formatTable } from './format';
 
 /** How long `send` waits for its datagram to show up on the tap. */

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../lab/lab';
-import { projectRoot } from '../lab/paths';
+import { projectRoot } from '../lab/files/paths';
 import { LabServer } from '../lab/server/lab-server';
 import { MetricsExporter } from '../lab/metrics-export/metrics-exporter';
 

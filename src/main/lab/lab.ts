@@ -22,17 +22,17 @@ import type { RigConfig } from '../../shared/rig';
 import type { RunFrame, RunInfo, RunProgress, RunStartOptions, RunSummary } from '../../shared/run';
 import type { Scenario } from '../../shared/scenario';
 import { runDoctor, type DoctorCheck } from './doctor';
-import { writeJsonFile } from './json-file';
-import { demoRigPath, resourcePath } from './paths';
+import { writeJsonFile } from './files/json-file';
+import { demoRigPath, resourcePath } from './files/paths';
 import { LoopbackService } from './loopback/loopback-service';
 import { ReportService } from './report/report-service';
-import { RunService, type RunEngine } from './run-service';
+import { RunService, type RunEngine } from './session/run-service';
 import { StoreProvider } from './store/store-provider';
 import type { MetricsExporter } from './metrics-export/metrics-exporter';
-import { loadRig, saveRig } from './rig-file';
+import { loadRig, saveRig } from './files/rig-file';
 import { FrameBatcher } from './server/frame-batcher';
 
-export type { RunEngine } from './run-service';
+export type { RunEngine } from './session/run-service';
 
 export interface LabOptions {
   host: About['host'];

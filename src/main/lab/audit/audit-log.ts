@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { AuditCounters } from '../../../shared/report';
 import type { AuditRow } from '../store/audit-repository';
-import type { OutcomeRecord, OutcomeSink } from '../pipeline/pipeline-types';
+import type { OutcomeRecord, OutcomeSink } from '../common/outcome-record';
 import type { AuditWriter } from './audit-writer';
 
 export interface AuditLogOptions {

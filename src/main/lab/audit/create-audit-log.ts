@@ -2,7 +2,8 @@ import type { Store } from '../store/store';
 import { AuditLog, type AuditLogOptions } from './audit-log';
 import { PgCopyAuditWriter } from './pg-copy-audit-writer';
 import { QueryAuditWriter } from './query-audit-writer';
-import { claimSpool, spoolKeyOf } from './spool-claim';
+import { spoolKeyOf } from '../store/database-key';
+import { claimSpool } from './spool-claim';
 
 export interface CreateAuditLogOptions extends Omit<AuditLogOptions, 'writer' | 'spoolPath'> {
   /** postgres://… : batches go by COPY over a connection of their own. */

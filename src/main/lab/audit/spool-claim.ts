@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -9,25 +8,6 @@ export interface SpoolClaim {
   readonly adopted: readonly string[];
   /** Removes the lock (and the spool when it is empty). */
   release(): void;
-}
-
-/**
- * The folder name of one database's spools: a hash of its URL without the password (and of the
- * schema), so a spool is only ever replayed into the database it was written for and the
- * folder name reveals nothing.
- */
-export function spoolKeyOf(databaseUrl: string | undefined, schema?: string): string {
-  let identity = 'embedded';
-  if (databaseUrl) {
-    try {
-      const url = new URL(databaseUrl);
-      url.password = '';
-      identity = url.href;
-    } catch {
-      identity = databaseUrl.replace(/:[^:@/]*@/, '@');
-    }
-  }
-  return createHash('sha256').update(`${identity}|${schema ?? ''}`).digest('hex').slice(0, 16);
 }
 
 /** The kernel's start time of a process (field 22 of /proc/<pid>/stat): a pid reused later has another. */

@@ -1,7 +1,7 @@
 // The measured engine's thread: builds the engine from workerData, runs it, and talks to the
 // host only through interval snapshots and a few lifecycle events. Nothing else runs here.
 import { parentPort, threadId, workerData, type TransferListItem } from 'node:worker_threads';
-import type { EngineEvent, EngineStartRequest, HostCommand } from './engine-protocol';
+import type { EngineEvent, EngineStartRequest, HostCommand } from '../common/engine-protocol';
 import { MeasuredEngine } from './measured-engine';
 
 const port = parentPort;

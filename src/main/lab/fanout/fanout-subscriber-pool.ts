@@ -1,6 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import { WebSocket } from 'ws';
-import { fanoutClock, type FanoutMessage } from './fanout-server';
+import { fanoutClock, type FanoutMessage } from '../common/fanout-message';
 
 /** What one simulated subscriber saw. */
 export interface SubscriberTally {

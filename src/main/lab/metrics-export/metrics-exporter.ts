@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { RunFrame } from '../../../shared/run';
 import { METRIC_STAGES } from '../../../shared/scenario';
-import type { PipelineCounters } from '../pipeline/pipeline-types';
+import type { PipelineCounters } from '../common/outcome-record';
 
 export interface MetricsExporterOptions {
   /** Labels on every series (instance id, rig name). */

@@ -1,5 +1,5 @@
 import type { ResourceSummary } from '../../../shared/run';
-import { EventLoopDelayMonitor } from './event-loop-delay-monitor';
+import { EventLoopDelayMonitor } from '../common/event-loop-delay-monitor';
 
 export interface ResourceSample {
   readonly eventLoopDelay: { readonly p50: number; readonly p99: number; readonly max: number };

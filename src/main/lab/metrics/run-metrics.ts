@@ -1,6 +1,6 @@
 import type { Outcome, StageTimings } from '../../../shared/message';
 import type { MetricStage } from '../../../shared/scenario';
-import { OUTCOME_CODES, type WindowSnapshot } from '../engine/engine-protocol';
+import { OUTCOME_CODES, type WindowSnapshot } from '../common/engine-protocol';
 import { OutcomeTally } from './outcome-tally';
 import { StageHistograms } from './stage-histograms';
 import type { MetricsView } from './thresholds';

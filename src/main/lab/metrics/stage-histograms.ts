@@ -1,8 +1,8 @@
 import { encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
-import { statisticsOf } from './histogram-statistics';
+import { statisticsOf } from '../common/histogram-statistics';
 import type { FrameStageStatistics, StageStatistics } from '../../../shared/run';
 import { METRIC_STAGES, type MetricStage } from '../../../shared/scenario';
-import { createHistogram } from './create-histogram';
+import { createHistogram } from '../common/create-histogram';
 
 /** One HDR histogram per stage (validate … e2e, tap, slip), values in ns. */
 export class StageHistograms {

@@ -1,5 +1,5 @@
 import { encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
-import { createHistogram, decodeHistogram } from '../metrics/create-histogram';
+import { createHistogram, decodeHistogram } from '../common/create-histogram';
 
 /**
  * Merges HdrHistograms sent as compressed base64 (one per instance) into one: counts are

@@ -1,6 +1,6 @@
 import type { RunSummary, StageStatistics } from '../../../shared/run';
 import { compileThresholds, METRIC_STAGES, type Scenario } from '../../../shared/scenario';
-import { decodeHistogram } from '../metrics/create-histogram';
+import { decodeHistogram } from '../common/create-histogram';
 import { OutcomeTally } from '../metrics/outcome-tally';
 import { StageHistograms } from '../metrics/stage-histograms';
 import { evaluateThresholds } from '../metrics/thresholds';

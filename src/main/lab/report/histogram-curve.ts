@@ -1,4 +1,4 @@
-import { decodeHistogram } from '../metrics/create-histogram';
+import { decodeHistogram } from '../common/create-histogram';
 
 /** Quantiles of the percentile-distribution chart: evenly spaced on a "nines" axis up to 99.999%. */
 export const CURVE_QUANTILES: readonly number[] = [...Array.from({ length: 21 }, (_unused, step) => 1 - 10 ** (-step / 4)), 1];

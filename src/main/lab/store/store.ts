@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { spoolKeyOf } from '../audit/spool-claim';
+import { spoolKeyOf } from './database-key';
 import type { Database } from './database';
 import { AlertRepository } from './alert-repository';
 import { AuditRepository } from './audit-repository';

@@ -1,0 +1,87 @@
+// Which folder may import which: the one table behind docs/architecture.md's "Layers" section and
+// the `cvlab/layers` lint rule. A folder is named from the repository's root; a file belongs to the
+// longest folder that holds it; imports inside one folder are always allowed.
+
+/**
+ * @typedef {object} Layer
+ * @property {string} folder      a folder or a single file, from the repository's root
+ * @property {string} runs        where its code runs
+ * @property {string[]} imports   folders it may import (besides its own)
+ * @property {string[]} [types]   folders (with all below them) it may import types from: `import type` is erased, so it crosses no thread
+ * @property {string} what        one line for the table
+ */
+
+const lab = 'src/main/lab';
+
+/** @type {Layer[]} */
+export const LAYERS = [
+  { folder: 'src/shared', runs: 'any runtime (no `node:`, DOM or Electron)', imports: [], what: 'the contract: `LabApi`, rig, scenario, run, report, alerts, loop-back and chat-log schemas, exit codes' },
+  { folder: `${lab}/common`, runs: 'either thread (Node)', imports: ['src/shared'], what: 'what both threads load: histograms and their transfer, the engine protocol, the tap ring, the audit batch, the monotonic clock, the rig\'s grammar (validator, values, output scaling)' },
+  { folder: `${lab}/engine`, runs: 'the engine thread', imports: ['src/shared', `${lab}/common`, `${lab}/engine/load`, `${lab}/engine/pipeline`, `${lab}/engine/blackbox`, `${lab}/engine/fanout`], what: 'the measured engine: `engine-worker.ts` (the thread\'s entry) and `measured-engine.ts`' },
+  { folder: `${lab}/engine/load`, runs: 'the engine thread', imports: ['src/shared', `${lab}/common`, `${lab}/engine/pipeline`], what: 'arrival plans, the open-model scheduler, the seeded traffic generator, warm-up' },
+  { folder: `${lab}/engine/pipeline`, runs: 'the engine thread', imports: ['src/shared', `${lab}/common`], what: 'the system under test: limiter, state stores (memory, Redis), OSC output' },
+  { folder: `${lab}/engine/blackbox`, runs: 'the engine thread', imports: ['src/shared', `${lab}/common`, `${lab}/engine/pipeline`], what: 'the technician\'s bot as the system under test: chat endpoint, OSC catcher, matcher, bot runner' },
+  { folder: `${lab}/engine/fanout`, runs: 'the engine thread', imports: ['src/shared', `${lab}/common`], types: [`${lab}/engine/pipeline`], what: 'the fan-out server the pipeline pushes accepted changes to' },
+  { folder: `${lab}/metrics`, runs: 'host', imports: ['src/shared', `${lab}/common`], what: 'a run\'s figures on the host: interval windows, thresholds, leak detector, resource sampler' },
+  { folder: `${lab}/store`, runs: 'host (PGlite: a process of its own)', imports: ['src/shared', `${lab}/common`], what: 'PostgreSQL or embedded PGlite, migrations, repositories, the recorder and its journal' },
+  { folder: `${lab}/audit`, runs: 'host', imports: ['src/shared', `${lab}/common`, `${lab}/store`], what: 'the audit log: COPY batches, spool files, replay' },
+  { folder: `${lab}/alerts`, runs: 'host', imports: ['src/shared'], what: 'alert rules, evaluation, handlers' },
+  { folder: `${lab}/server`, runs: 'host', imports: ['src/shared'], what: '`cvlab serve`: HTTP, the WebSocket bridge, CSP, the frame batcher' },
+  { folder: `${lab}/metrics-export`, runs: 'host', imports: ['src/shared', `${lab}/common`, `${lab}/server`], what: 'Prometheus `/metrics` from frames' },
+  { folder: `${lab}/loopback`, runs: 'host (the emulator: a process of its own)', imports: ['src/shared', `${lab}/common`, `${lab}/store`, `${lab}/server`], what: 'the probe: serial transport, clock model, edge matching, the emulator' },
+  { folder: `${lab}/report`, runs: 'host', imports: ['src/shared', `${lab}/common`, `${lab}/store`, `${lab}/metrics`, `${lab}/loopback`], what: 'reports, exports, comparisons, trends' },
+  { folder: `${lab}/files`, runs: 'host', imports: ['src/shared'], what: 'the user\'s files: rigs, scenarios, paths of resources and the data folder' },
+  { folder: `${lab}/run`, runs: 'host', imports: ['src/shared', `${lab}/common`, `${lab}/metrics`], types: [`${lab}/engine`], what: 'the host\'s end of one measured run: `RunController`, the engine thread\'s link, the OSC tap' },
+  { folder: `${lab}/multi`, runs: 'host (agents: processes of their own)', imports: ['src/shared', `${lab}/common`, `${lab}/metrics`, `${lab}/run`, `${lab}/metrics-export`, `${lab}/files`], types: [`${lab}/engine`], what: 'several instances over one Redis: the coordinator, agents, merging' },
+  { folder: `${lab}/fanout`, runs: 'host (subscribers: processes of their own)', imports: ['src/shared', `${lab}/common`, `${lab}/metrics`, `${lab}/run`, `${lab}/multi`], types: [`${lab}/engine`], what: 'fan-out scaling runs: simulated WebSocket subscribers' },
+  { folder: `${lab}/session`, runs: 'host', imports: ['src/shared', `${lab}/common`, `${lab}/metrics`, `${lab}/run`, `${lab}/multi`, `${lab}/fanout`, `${lab}/audit`, `${lab}/store`, `${lab}/alerts`, `${lab}/report`, `${lab}/metrics-export`, `${lab}/files`], types: [`${lab}/engine`], what: 'the one engine session (`RunService`): reads a run request, decides store, audit, target and kind' },
+  { folder: lab, runs: 'host', imports: ['src/shared', `${lab}/common`, `${lab}/session`, `${lab}/loopback`, `${lab}/report`, `${lab}/store`, `${lab}/server`, `${lab}/files`, `${lab}/metrics-export`], types: [`${lab}/engine`, `${lab}/run`], what: '`Lab` (`lab.ts`, the composition root and `LabApi`), `doctor.ts`' },
+  { folder: 'src/main/cli', runs: 'host (`cvlab`)', imports: ['src/shared', lab, `${lab}/session`, `${lab}/files`, `${lab}/server`], what: 'the command line: flags in, formatted text out' },
+  { folder: 'src/main/cli.ts', runs: 'host (`cvlab`)', imports: ['src/shared', 'src/main/cli'], what: 'the `cvlab` program: commands and the exit-code table' },
+  { folder: 'src/main/index.ts', runs: 'Electron main', imports: ['src/shared', 'src/main/ipc.ts', lab], what: 'the window' },
+  { folder: 'src/main/ipc.ts', runs: 'Electron main', imports: ['src/shared'], what: 'one validating `handle()` per command' },
+  { folder: 'src/preload', runs: 'Electron preload (sandboxed)', imports: ['src/shared'], what: '`window.lab`: named functions derived from `api.ts`' },
+  { folder: 'src/renderer', runs: 'browser', imports: ['src/shared'], what: 'the React console; talks only to `LabApi`' },
+];
+
+/**
+ * Imports that cross a line the table draws, each with the reason it stands and what removes it.
+ * @type {{ from: string, to: string, why: string }[]}
+ */
+export const EXCEPTIONS = [
+  { from: `${lab}/run/engine-thread.ts`, to: `${lab}/engine/in-thread-engine.ts`, why: 'a test\'s stage hook is a function, which cannot cross into a worker: the same engine then runs on the host\'s thread, and RunInfo.engineThreadId says so' },
+  // Transitional, until the session reads every run request and every run kind runs on the engine thread (issue 17):
+  ...[
+    [`${lab}/run/run-controller.ts`, `${lab}/engine/load/arrival-plan.ts`],
+    [`${lab}/session/run-service.ts`, `${lab}/engine/load/arrival-plan.ts`],
+    [`${lab}/multi/multi-instance-run.ts`, `${lab}/engine/load/arrival-plan.ts`],
+    [`${lab}/multi/instance-agent.ts`, `${lab}/engine/pipeline/chat-pipeline.ts`],
+    [`${lab}/fanout/fanout-scaling-run.ts`, `${lab}/engine/pipeline/chat-pipeline.ts`],
+    [`${lab}/fanout/fanout-scaling-run.ts`, `${lab}/engine/fanout/attach-fanout.ts`],
+    [`${lab}/fanout/fanout-scaling-run.ts`, `${lab}/engine/fanout/fanout-server.ts`],
+    [`${lab}/session/black-box-target.ts`, `${lab}/engine/blackbox/black-box-pipeline.ts`],
+    ['src/main/cli/run.ts', `${lab}/engine/blackbox/black-box-pipeline.ts`],
+    ['src/main/cli/run.ts', `${lab}/multi/multi-instance-run.ts`],
+    ['src/main/cli/run.ts', `${lab}/fanout/fanout-scaling-run.ts`],
+    ['src/main/cli/run.ts', `${lab}/report/report-service.ts`],
+    ['src/main/cli/run.ts', `${lab}/store/store.ts`],
+    ['src/main/cli/run.ts', `${lab}/store/store-provider.ts`],
+    ['src/main/cli/run.ts', `${lab}/common/engine-protocol.ts`],
+    ['src/main/cli/format-multi.ts', `${lab}/multi/multi-instance-run.ts`],
+    ['src/main/cli/format-multi.ts', `${lab}/fanout/fanout-scaling-run.ts`],
+    ['src/main/cli/format-alert.ts', `${lab}/alerts/alert-handler.ts`],
+    ['src/main/cli/send.ts', `${lab}/engine/pipeline/chat-pipeline.ts`],
+    ['src/main/cli/report.ts', `${lab}/report/report-service.ts`],
+    ['src/main/cli/report.ts', `${lab}/store/store-provider.ts`],
+    ['src/main/cli/agent.ts', `${lab}/multi/instance-agent.ts`],
+    ['src/main/cli/agent.ts', `${lab}/metrics-export/metrics-exporter.ts`],
+    ['src/main/cli/agent.ts', `${lab}/metrics-export/metrics-http-server.ts`],
+    ['src/main/cli/serve.ts', `${lab}/metrics-export/metrics-exporter.ts`],
+    ['src/main/cli/loopback.ts', `${lab}/store/store-provider.ts`],
+    ['src/main/cli/loopback.ts', `${lab}/loopback/loopback-session.ts`],
+    ['src/main/cli/loopback.ts', `${lab}/loopback/probe-emulator.ts`],
+    ['src/main/cli/loopback.ts', `${lab}/loopback/probe-error.ts`],
+    ['src/main/cli/loopback.ts', `${lab}/loopback/emulator-registry.ts`],
+    ['src/main/cli/loopback.ts', `${lab}/loopback/usb-latency-timer.ts`],
+  ].map(([from, to]) => ({ from, to, why: 'transitional (issue 17): the command line imports Lab, the session and formatting only; every run kind runs on the engine thread' })),
+];

@@ -1,0 +1,32 @@
+import type { EngineEvent } from './engine-protocol';
+
+/** The host's end of a running engine, in its own thread or (for injected functions) in this one. */
+export interface EngineLink {
+  /** The thread the engine runs on (the host's own in in-thread mode). */
+  readonly threadId: number;
+  readonly startNs: number;
+  /** Every event after `started`, in order; events that came before a listener are replayed. */
+  listen(listener: (event: EngineEvent) => void): void;
+  /** Asks the engine to stop sending, drain, post its final snapshot and close the pipeline. */
+  stop(): void;
+  /** Ends the engine's thread (after `closed`, or when it no longer answers). */
+  terminate(): Promise<void>;
+}
+
+/** Buffers events until the host listens, so none is lost between `started` and listen(). */
+export class EventQueue {
+  private queued: EngineEvent[] = [];
+  private listener: ((event: EngineEvent) => void) | undefined;
+
+  push(event: EngineEvent): void {
+    if (this.listener) this.listener(event);
+    else this.queued.push(event);
+  }
+
+  listen(listener: (event: EngineEvent) => void): void {
+    this.listener = listener;
+    const queued = this.queued;
+    this.queued = [];
+    for (const event of queued) listener(event);
+  }
+}

@@ -1,0 +1,74 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { EngineEvent, EngineStartRequest, HostCommand } from '../common/engine-protocol';
+import { EventQueue, type EngineLink } from '../common/engine-link';
+
+/**
+ * How to start engine-worker: the built file next to the bundle (out/main/engine-worker.js), or,
+ * when running from TypeScript source (vitest, tsx), the .ts module through tsx's loader,
+ * registered inside the new thread before the module is imported.
+ */
+function workerEntry(): { entry: string | URL; eval: boolean } {
+  const here = import.meta.url;
+  if (/\.ts($|\?)/.test(here)) {
+    const source = new URL('../engine/engine-worker.ts', here).href;
+    const tsxApi = pathToFileURL(createRequire(here).resolve('tsx/package.json').replace(/package\.json$/, 'dist/esm/api/index.mjs')).href;
+    return { entry: `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); })`, eval: true };
+  }
+  // Bundled: this code sits in out/main/ or in a chunk under out/main/chunks/.
+  for (const candidate of ['./engine-worker.js', '../engine-worker.js']) {
+    const url = new URL(candidate, here);
+    if (existsSync(fileURLToPath(url))) return { entry: url, eval: false };
+  }
+  throw new Error(`the engine's thread module (engine-worker.js) is missing next to ${fileURLToPath(here)}: rebuild cvlab (npm run build)`);
+}
+
+/** Starts the measured engine in a worker thread; resolves once it has sent its first message. */
+export function startEngineThread(request: EngineStartRequest): Promise<EngineLink> {
+  const { entry, eval: isEval } = workerEntry();
+  const worker = new Worker(entry, { eval: isEval, workerData: request, name: 'cvlab-engine' });
+  const queue = new EventQueue();
+  let exited = false;
+  const exit = new Promise<void>((resolve) => worker.once('exit', () => ((exited = true), resolve())));
+  return new Promise<EngineLink>((resolve, reject) => {
+    let started = false;
+    worker.on('message', (event: EngineEvent) => {
+      if (!started && event.type === 'started') {
+        started = true;
+        resolve({
+          threadId: event.threadId,
+          startNs: event.startNs,
+          listen: (listener) => queue.listen(listener),
+          stop: () => {
+            if (!exited) worker.postMessage({ type: 'stop' } satisfies HostCommand);
+          },
+          terminate: async () => {
+            if (!exited) await worker.terminate();
+            await exit;
+          },
+        });
+      } else if (!started && event.type === 'failed') {
+        started = true;
+        reject(new Error(event.error));
+        void worker.terminate();
+      } else queue.push(event);
+    });
+    worker.once('error', (error) => {
+      if (!started) {
+        started = true;
+        reject(error);
+      } else queue.push({ type: 'failed', error: `the engine thread failed: ${error.message}` });
+    });
+    worker.once('exit', (code) => {
+      if (!started) {
+        started = true;
+        reject(new Error(`the engine thread exited (code ${code}) before it started`));
+      } else queue.push({ type: 'closed', ...(code !== 0 ? { closeError: `the engine thread exited with code ${code}` } : {}) });
+    });
+  });
+}
+
+export type { EngineLink } from '../common/engine-link';
+export { startInThreadEngine } from '../engine/in-thread-engine';

@@ -1,0 +1,634 @@
+import { randomBytes } from 'node:crypto';
+import type { Histogram } from 'hdr-histogram-js';
+import { Emitter, type Event } from '../../../shared/emitter';
+import { parseOrThrow } from '../../../shared/format-issues';
+import { RigSchema, type RigConfig } from '../../../shared/rig';
+import {
+  RunOverridesSchema,
+  type CapacityResult,
+  type CapacityStep,
+  type FrameStageStatistics,
+  type LeakVerdict,
+  type RunFrame,
+  type RunInfo,
+  type RunProgress,
+  type RunStartOptions,
+  type RunStopReason,
+  type RunSummary,
+  type BlackBoxSummary,
+  type StageStatistics,
+  type ThresholdVerdict,
+} from '../../../shared/run';
+import { compileThresholds, METRIC_STAGES, ScenarioSchema, type CompiledThreshold, type MetricStage, type Scenario } from '../../../shared/scenario';
+import { AuditBatchReader } from '../common/audit-batch';
+import { DEFAULT_WARM_UP_MESSAGES, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type LoopDelay, type WindowSnapshot } from '../common/engine-protocol';
+import { startEngineThread, startInThreadEngine, type EngineLink } from './engine-thread';
+import { decodeTransferred } from '../common/histogram-transfer';
+import { monotonicNs } from '../common/monotonic-clock';
+import { RingOscTap } from './ring-osc-tap';
+import { createTapRingBuffer } from '../common/tap-ring';
+import { initHistograms } from '../common/create-histogram';
+import { FrameRing } from '../metrics/frame-ring';
+import { LeakDetector } from '../metrics/leak-detector';
+import { ResourceSampler } from '../metrics/resource-sampler';
+import { MetricsWindow, RunMetrics } from '../metrics/run-metrics';
+import { evaluateThresholds } from '../metrics/thresholds';
+import type { PipelineOptions } from '../engine/pipeline/chat-pipeline';
+import type { ChatPipeline } from '../engine/pipeline/pipeline-types';
+import type { OutcomeSink, PipelineCounters } from '../common/outcome-record';
+import { applyOverrides } from './apply-overrides';
+import { createArrivalPlan, type ArrivalPlan } from '../engine/load/arrival-plan';
+
+/** Builds the system under test; the real pipeline by default (a no-op one in the generator benchmark). */
+export type PipelineFactory = (rig: RigConfig, options: PipelineOptions) => Promise<ChatPipeline>;
+
+export interface RunControllerOptions {
+  /**
+   * Builds the pipeline on this thread: a function cannot reach the engine's thread, so a run
+   * with one runs its engine in-thread (tests, agents that build their pipeline themselves).
+   * Prefer `pipelineModule`.
+   */
+  readonly createPipeline?: PipelineFactory;
+  /** Test seam handed to the pipeline: awaited before each stage (inject a stall here). In-thread, as createPipeline. */
+  readonly stageHook?: PipelineOptions['stageHook'];
+  /** A module (file URL or path) whose `createPipeline(rig, options)` builds the pipeline inside the engine thread. */
+  readonly pipelineModule?: string;
+  /** Where outcomes go (the audit log): fed on this thread from the engine's per-interval batches. */
+  readonly sink?: OutcomeSink;
+  /**
+   * Asked as each run starts: does the sink take this run's outcomes? When not, the engine
+   * collects no audit rows at all (default: whenever a sink is given).
+   */
+  readonly wantsOutcomes?: () => boolean;
+  /** Frames kept in memory for late subscribers (default 600: one minute at 100 ms). */
+  readonly framesKept?: number;
+  /** How often progress is reported (default 250 ms). */
+  readonly progressIntervalMs?: number;
+  /** How long stop() waits for messages already sent before counting them unaccounted (default 10 s). */
+  readonly drainTimeoutMs?: number;
+  /** Messages through a throwaway pipeline before the run, not counted (default 2000; 0: none). */
+  readonly warmUpMessages?: number;
+}
+
+/** One interval's full histograms on the host, readable only while the listener runs (benchmarks merge them). */
+export interface RecordedInterval {
+  readonly frame: RunFrame;
+  /** The interval's histogram of a stage (ns); copy or add it, do not keep it. */
+  histogram(stage: MetricStage): Histogram;
+}
+
+/** A capacity-search step while it runs: its own window, judged once its messages are back. */
+interface StepState {
+  readonly rate: number;
+  readonly window: MetricsWindow;
+  judged: boolean;
+}
+
+/** The engine's latest cumulative figures, from its last snapshot. */
+interface EngineState {
+  sent: number;
+  completed: number;
+  late: number;
+  inFlight: number;
+  counters: PipelineCounters;
+  eventLoopTotal: LoopDelay;
+  heapMaxBytes: number;
+  redisRoundTripNs: number | undefined;
+  lastSnapshotNs: number;
+  drained: boolean;
+}
+
+/** Everything one run holds on the host; dropped when it ends. */
+interface ActiveRun {
+  info: RunInfo;
+  readonly scenario: Scenario;
+  readonly plan: ArrivalPlan;
+  readonly engine: EngineLink;
+  readonly tap: RingOscTap | undefined;
+  readonly audit: AuditBatchReader | undefined;
+  readonly metrics: RunMetrics;
+  readonly sampler: ResourceSampler;
+  readonly thresholds: CompiledThreshold[];
+  readonly frames: FrameRing<RunFrame>;
+  readonly leak: LeakDetector | undefined;
+  readonly steps: StepState[] | undefined;
+  readonly capacitySteps: CapacityStep[];
+  readonly timers: NodeJS.Timeout[];
+  readonly state: EngineState;
+  readonly startNs: number;
+  sequence: number;
+  lastThroughput: number;
+  finishing: Promise<RunSummary> | undefined;
+  /** Histograms are freed: figures arriving after the end are dropped. */
+  closed: boolean;
+  abortReason: string | undefined;
+  knee: number | undefined;
+  brokeAt: number | undefined;
+  kneeVerdicts: ThresholdVerdict[] | undefined;
+  brokeVerdicts: ThresholdVerdict[] | undefined;
+  /** Settled by the engine's final snapshot and by its `closed`. */
+  finalSnapshot: Promise<void>;
+  closedEngine: Promise<string | undefined>;
+  /** A black-box run's figures, as the engine reported them once its pipeline closed. */
+  blackBox: BlackBoxSummary | undefined;
+  failure: string | undefined;
+  /** The engine's final snapshot, once it came. */
+  lastSnapshot: EngineSnapshot | undefined;
+}
+
+const NO_LOOP: LoopDelay = { p50: 0, p99: 0, max: 0, count: 0 };
+/** How long the host waits for the engine's final snapshot beyond the drain timeout before giving up on it. */
+const ENGINE_ANSWER_GRACE_MS = 10_000;
+
+/**
+ * Runs one load scenario at a time. The measured engine (scheduler, traffic generator,
+ * pipeline, HDR recording) runs in a thread of its own and hands over one snapshot per
+ * interval; this façade, on the host's thread, turns snapshots into frames, progress,
+ * threshold verdicts, capacity steps, leak verdicts, audit rows and the summary. The Lab,
+ * `cvlab run`, `cvlab serve` and agents all drive this.
+ */
+export class RunController {
+  private active: ActiveRun | undefined;
+  private starting = false;
+  private readonly progressEmitter = new Emitter<RunProgress>();
+  private readonly frameEmitter = new Emitter<RunFrame>();
+  private readonly finishEmitter = new Emitter<RunSummary>();
+  private readonly intervalEmitter = new Emitter<RecordedInterval>();
+
+  /** How far the run is, a few times a second. */
+  readonly onDidRunProgress: Event<RunProgress> = this.progressEmitter.event;
+  /** One frame per interval (default 100 ms). */
+  readonly onDidRunFrame: Event<RunFrame> = this.frameEmitter.event;
+  /** The run ended (completed, stopped, aborted or failed), with its summary. */
+  readonly onDidFinishRun: Event<RunSummary> = this.finishEmitter.event;
+  /** With each frame, the interval's full histograms (merge them across intervals; never average percentiles). */
+  readonly onDidRecordInterval: Event<RecordedInterval> = this.intervalEmitter.event;
+
+  constructor(private readonly options: RunControllerOptions = {}) {}
+
+  /** Starts a run; fails with a plain message when one is already going on or the input is invalid. */
+  async start(options: RunStartOptions): Promise<RunInfo> {
+    if (this.active) {
+      throw new Error(`a run is already going on (${this.active.info.id}, scenario "${this.active.info.scenario}"): stop it before starting another`);
+    }
+    if (this.starting) throw new Error('a run is already starting: wait for it, or stop it, before starting another');
+    this.starting = true;
+    try {
+      return await this.launch(options);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private async launch(options: RunStartOptions): Promise<RunInfo> {
+    const parsedScenario = parseOrThrow(ScenarioSchema, options.scenario, 'scenario');
+    const rig = parseOrThrow(RigSchema, options.rig, 'rig');
+    const overrides = options.overrides ? parseOrThrow(RunOverridesSchema, options.overrides, 'run overrides') : undefined;
+    const scenario = applyOverrides(parsedScenario, overrides);
+    const seed = scenario.seed ?? randomBytes(4).readUInt32LE(0);
+    const thresholds = compileThresholds(scenario.thresholds);
+    await initHistograms();
+
+    const id = `${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+    const namespace = `run-${id}`;
+    const plan = createArrivalPlan(scenario.executor, seed, scenario.capacitySearch);
+    const steps = plan.steps ? plan.steps.rates.map((rate) => ({ rate, window: new MetricsWindow(), judged: false })) : undefined;
+    const metrics = new RunMetrics();
+    const request: Omit<EngineStartRequest, 'tapRing'> = {
+      rig,
+      scenario,
+      seed,
+      runId: id,
+      namespace,
+      ...(this.options.pipelineModule ? { pipelineModule: this.options.pipelineModule } : {}),
+      audit: this.options.sink !== undefined && (this.options.wantsOutcomes?.() ?? true),
+      warmUpMessages: this.options.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES,
+      drainTimeoutMs: this.options.drainTimeoutMs ?? 10_000,
+    };
+
+    // Filled once the engine has started; the tap may hear a datagram before.
+    const started: { run?: ActiveRun } = {};
+    const inThread = this.options.createPipeline !== undefined || this.options.stageHook !== undefined;
+    let tap: RingOscTap | undefined;
+    let engine: EngineLink;
+    try {
+      if (inThread) {
+        engine = await startInThreadEngine(request, this.options.createPipeline, this.options.stageHook);
+      } else {
+        // The tap listens here, off the engine's thread; the engine announces datagrams in a shared ring.
+        const tapPort = this.options.pipelineModule ? undefined : rig.osc.tapPort;
+        const tapRing = tapPort !== undefined ? createTapRingBuffer() : undefined;
+        if (tapPort !== undefined && tapRing) {
+          tap = await RingOscTap.listen(tapPort, tapRing, (ns, dueNs) => {
+            const run = started.run;
+            if (run && !run.closed) this.recordTap(run, ns, dueNs - run.startNs);
+          });
+        }
+        engine = await startEngineThread({ ...request, ...(tapRing ? { tapRing } : {}) });
+      }
+    } catch (error) {
+      await tap?.close();
+      metrics.destroy();
+      for (const step of steps ?? []) step.window.destroy();
+      throw error;
+    }
+
+    const info: RunInfo = {
+      id,
+      scenario: scenario.name,
+      rig: rig.name,
+      state: 'running',
+      startedAt: new Date().toISOString(),
+      plannedDurationMs: plan.plannedDurationMs,
+      plannedMessages: plan.plannedMessages,
+      seed,
+      intervalMs: scenario.interval,
+      namespace,
+      store: rig.redisUrl ? 'redis' : 'memory',
+      engineThreadId: engine.threadId,
+    };
+    const leakConfig = scenario.leakDetection;
+    let settleFinal: () => void = () => undefined;
+    let settleClosed: (error: string | undefined) => void = () => undefined;
+    const active: ActiveRun = {
+      info,
+      scenario,
+      plan,
+      engine,
+      tap,
+      audit: request.audit ? new AuditBatchReader(rig, Date.now() - monotonicNs() / 1e6) : undefined,
+      metrics,
+      sampler: new ResourceSampler(),
+      thresholds,
+      frames: new FrameRing<RunFrame>(this.options.framesKept ?? 600),
+      // Never a forced GC on the engine's thread: the lowest heap of each window is the point.
+      leak: leakConfig ? new LeakDetector({ windowMs: leakConfig.window, toleranceBytesPerHour: leakConfig.toleranceMiBPerHour * 1024 * 1024, method: 'window-minimum' }) : undefined,
+      steps,
+      capacitySteps: [],
+      timers: [],
+      state: {
+        sent: 0,
+        completed: 0,
+        late: 0,
+        inFlight: 0,
+        counters: { limiterFallbacks: 0, redisErrors: 0, tapMatched: 0, tapUnmatched: 0, failures: 0 },
+        eventLoopTotal: NO_LOOP,
+        heapMaxBytes: 0,
+        redisRoundTripNs: undefined,
+        lastSnapshotNs: engine.startNs,
+        drained: true,
+      },
+      startNs: engine.startNs,
+      sequence: 0,
+      lastThroughput: 0,
+      finishing: undefined,
+      closed: false,
+      abortReason: undefined,
+      knee: undefined,
+      brokeAt: undefined,
+      kneeVerdicts: undefined,
+      brokeVerdicts: undefined,
+      finalSnapshot: new Promise<void>((resolve) => (settleFinal = resolve)),
+      closedEngine: new Promise<string | undefined>((resolve) => (settleClosed = resolve)),
+      blackBox: undefined,
+      failure: undefined,
+      lastSnapshot: undefined,
+    };
+    started.run = active;
+    this.active = active;
+    active.timers.push(setInterval(() => this.progress(active), this.options.progressIntervalMs ?? 250));
+    engine.listen((event) => this.receive(active, event, settleFinal, settleClosed));
+    return info;
+  }
+
+  /** Stops the run now going on and resolves with its summary; undefined when nothing runs. */
+  async stop(): Promise<RunSummary | undefined> {
+    const run = this.active;
+    if (!run) return undefined;
+    return this.finish(run, 'stopped');
+  }
+
+  /** The run going on now. */
+  current(): RunInfo | undefined {
+    return this.active?.info;
+  }
+
+  /** The frames kept in memory for the run going on (oldest first). */
+  frames(): RunFrame[] {
+    return this.active?.frames.toArray() ?? [];
+  }
+
+  /** Resolves with the summary when the run going on ends by itself or is stopped. */
+  finished(): Promise<RunSummary> | undefined {
+    const run = this.active;
+    if (!run) return undefined;
+    return new Promise((resolve) => {
+      const subscription = this.onDidFinishRun((summary) => {
+        if (summary.run.id === run.info.id) {
+          subscription.dispose();
+          resolve(summary);
+        }
+      });
+    });
+  }
+
+  private receive(run: ActiveRun, event: EngineEvent, settleFinal: () => void, settleClosed: (error: string | undefined) => void): void {
+    switch (event.type) {
+      case 'snapshot':
+        if (run.closed) return;
+        this.absorb(run, event);
+        if (event.final) {
+          run.state.drained = event.drained ?? true;
+          run.lastSnapshot = event;
+          settleFinal();
+        } else this.frame(run, event);
+        return;
+      case 'completed':
+        void this.finish(run, run.abortReason ? 'aborted' : 'completed');
+        return;
+      case 'failed':
+        run.failure ??= event.error;
+        void this.finish(run, 'failed', event.error);
+        // A failed engine may never send its final snapshot or close; one that drains says so.
+        if (!event.draining) settleFinal();
+        return;
+      case 'closed':
+        if (event.blackBox) run.blackBox = event.blackBox;
+        settleFinal();
+        settleClosed(event.closeError);
+        return;
+      case 'started':
+        return;
+    }
+  }
+
+  /** Adds one snapshot's figures to the interval, the whole run and each capacity step. */
+  private absorb(run: ActiveRun, snapshot: EngineSnapshot): void {
+    const state = run.state;
+    state.sent = snapshot.sent;
+    state.completed = snapshot.completed;
+    state.late = snapshot.late;
+    state.inFlight = snapshot.inFlight;
+    state.counters = snapshot.counters;
+    state.eventLoopTotal = snapshot.eventLoopTotal;
+    state.heapMaxBytes = Math.max(state.heapMaxBytes, snapshot.heapUsedBytes);
+    if (snapshot.redisRoundTripNs !== undefined) state.redisRoundTripNs = snapshot.redisRoundTripNs;
+    for (const window of snapshot.windows) {
+      const step = run.steps?.[window.step];
+      const targets = [run.metrics.total, run.metrics.interval, ...(step && !step.judged ? [step.window] : [])];
+      absorbWindow(targets, window);
+    }
+    const audit = snapshot.audit;
+    const sink = this.options.sink;
+    if (audit && sink && run.audit) {
+      run.audit.read(audit, (record) => {
+        try {
+          sink.record(record);
+        } catch (error) {
+          console.error(`cvlab: the outcome sink failed: ${String(error)}`);
+        }
+      });
+    }
+  }
+
+  private recordTap(run: ActiveRun, ns: number, dueOffsetNs: number): void {
+    run.metrics.recordTap(ns);
+    const steps = run.steps;
+    const stepNs = run.plan.steps?.durationNs ?? 0;
+    if (!steps || stepNs <= 0) return;
+    const step = steps[Math.max(0, Math.min(steps.length - 1, Math.floor(dueOffsetNs / stepNs)))];
+    if (step && !step.judged) step.window.recordTap(ns);
+  }
+
+  private elapsedMs(run: ActiveRun): number {
+    return (monotonicNs() - run.startNs) / 1e6;
+  }
+
+  private frame(run: ActiveRun, snapshot: EngineSnapshot): void {
+    const intervalMs = (snapshot.atNs - run.state.lastSnapshotNs) / 1e6;
+    run.state.lastSnapshotNs = snapshot.atNs;
+    const window = run.metrics.interval;
+    const resources = run.sampler.sample();
+    const stages: Partial<Record<MetricStage, FrameStageStatistics>> = {};
+    for (const stage of METRIC_STAGES) {
+      const statistics = window.stages.frameStatistics(stage);
+      if (statistics) stages[stage] = statistics;
+    }
+    const completed = window.outcomes.completed;
+    run.lastThroughput = intervalMs > 0 ? completed / (intervalMs / 1000) : 0;
+    const loop = snapshot.eventLoop;
+    const frame: RunFrame = {
+      runId: run.info.id,
+      sequence: run.sequence++,
+      atMs: (snapshot.atNs - run.startNs) / 1e6,
+      intervalMs,
+      sent: window.sent,
+      completed,
+      throughput: run.lastThroughput,
+      inFlight: snapshot.inFlight,
+      late: window.late,
+      outcomes: window.outcomes.counts(),
+      stages,
+      eventLoopDelay: { p50: loop.p50, p99: loop.p99, max: loop.max },
+      hostEventLoopDelay: resources.eventLoopDelay,
+      cpuPercent: resources.cpuPercent,
+      heapUsedBytes: snapshot.heapUsedBytes,
+      rssBytes: resources.rssBytes,
+      ...(snapshot.redisRoundTripNs !== undefined ? { redisRoundTrip: snapshot.redisRoundTripNs } : {}),
+      limiterFallbacks: snapshot.counters.limiterFallbacks,
+    };
+    if (this.intervalEmitter.hasListeners) this.intervalEmitter.fire({ frame, histogram: (stage) => window.stages.get(stage) });
+    window.reset();
+    run.frames.push(frame);
+    this.frameEmitter.fire(frame);
+    run.leak?.sample(frame.atMs, snapshot.heapUsedBytes);
+    if (run.steps) this.judgeSteps(run, false);
+    else if (run.scenario.abortOnFail && frame.atMs >= run.scenario.abortGrace) this.judgeRunning(run);
+  }
+
+  /** abortOnFail: judge the run so far; stop it at the first broken threshold. */
+  private judgeRunning(run: ActiveRun): void {
+    if (run.abortReason || run.finishing) return;
+    const verdicts = evaluateThresholds(run.thresholds, run.metrics.total.view(this.elapsedMs(run), run.state.eventLoopTotal), true);
+    const broken = verdicts.find((verdict) => !verdict.passed);
+    if (!broken) return;
+    run.abortReason = `threshold ${broken.key} ${broken.expression} broke during the run (abortOnFail)`;
+    void this.finish(run, 'aborted', run.abortReason);
+  }
+
+  /** Capacity search: judge each step once its messages are back; the first broken step ends the search. */
+  private judgeSteps(run: ActiveRun, final: boolean): void {
+    const steps = run.steps;
+    const stepMs = (run.plan.steps?.durationNs ?? 0) / 1e6;
+    if (!steps) return;
+    const elapsed = this.elapsedMs(run);
+    for (let index = 0; index < steps.length; index++) {
+      const step = steps[index] as StepState;
+      if (step.judged) continue;
+      const over = elapsed >= (index + 1) * stepMs;
+      const drained = step.window.outcomes.completed >= step.window.sent;
+      // A step whose messages never come back is judged a moment later, on what did.
+      if (!final && !(over && (drained || elapsed >= (index + 1) * stepMs + 2000))) return;
+      if (final && step.window.sent === 0) return;
+      step.judged = true;
+      const verdicts = evaluateThresholds(run.thresholds, step.window.view(stepMs));
+      const e2e = step.window.stages.get('e2e');
+      const slip = step.window.stages.get('slip');
+      const passed = verdicts.every((verdict) => verdict.passed);
+      run.capacitySteps.push({
+        rate: step.rate,
+        sent: step.window.sent,
+        completed: step.window.outcomes.completed,
+        e2eP99: e2e.totalCount > 0 ? e2e.getValueAtPercentile(99) : 0,
+        slipP99: slip.totalCount > 0 ? slip.getValueAtPercentile(99) : 0,
+        achievedPerSecond: step.window.outcomes.completed / (stepMs / 1000),
+        passed,
+        thresholds: verdicts,
+      });
+      step.window.destroy();
+      if (passed) {
+        run.knee = step.rate;
+        run.kneeVerdicts = verdicts;
+      } else {
+        run.brokeAt = step.rate;
+        run.brokeVerdicts = verdicts;
+        for (const rest of steps) {
+          if (rest.judged) continue;
+          rest.judged = true;
+          rest.window.destroy();
+        }
+        if (!final && !run.finishing) void this.finish(run, 'completed', `the capacity search broke at ${step.rate} msg/s`);
+        return;
+      }
+    }
+  }
+
+  private progress(run: ActiveRun): void {
+    const elapsedMs = this.elapsedMs(run);
+    const e2e = run.metrics.total.stages.get('e2e');
+    const stepMs = (run.plan.steps?.durationNs ?? 0) / 1e6;
+    const stepRate = run.plan.steps ? run.plan.steps.rates[Math.min(run.plan.steps.rates.length - 1, Math.floor(elapsedMs / stepMs))] : undefined;
+    this.progressEmitter.fire({
+      runId: run.info.id,
+      elapsedMs,
+      plannedDurationMs: run.info.plannedDurationMs,
+      fraction: run.info.plannedDurationMs > 0 ? Math.min(1, elapsedMs / run.info.plannedDurationMs) : 1,
+      sent: run.state.sent,
+      completed: run.state.completed,
+      inFlight: run.state.inFlight,
+      ratePerSecond: run.lastThroughput,
+      e2eP99: e2e.totalCount > 0 ? e2e.getValueAtPercentile(99) : 0,
+      late: run.state.late,
+      ...(stepRate !== undefined ? { stepRate } : {}),
+    });
+  }
+
+  private finish(run: ActiveRun, reason: RunStopReason, detail?: string): Promise<RunSummary> {
+    run.finishing ??= this.summarize(run, reason, detail);
+    return run.finishing;
+  }
+
+  private async summarize(run: ActiveRun, reason: RunStopReason, detail?: string): Promise<RunSummary> {
+    run.info = { ...run.info, state: 'stopping' };
+    run.engine.stop();
+    // The engine drains within its own timeout; an engine that no longer answers is given up on.
+    let answered = true;
+    await Promise.race([
+      run.finalSnapshot,
+      new Promise<void>((resolve) => setTimeout(() => ((answered = false), resolve()), (this.options.drainTimeoutMs ?? 10_000) + ENGINE_ANSWER_GRACE_MS).unref()),
+    ]);
+    for (const timer of run.timers) clearInterval(timer);
+    const elapsedMs = this.elapsedMs(run);
+    if (run.steps) this.judgeSteps(run, true);
+    // The last partial interval makes the last frame.
+    if (run.lastSnapshot) this.frame(run, run.lastSnapshot);
+
+    const total = run.metrics.total;
+    const stages: Partial<Record<MetricStage, StageStatistics>> = {};
+    for (const stage of METRIC_STAGES) {
+      const statistics = total.stages.statistics(stage);
+      if (statistics) stages[stage] = statistics;
+    }
+    const counters = run.state.counters;
+    const leak: LeakVerdict | undefined = run.leak?.verdict();
+    let thresholds: ThresholdVerdict[];
+    let capacity: CapacityResult | undefined;
+    let passed: boolean;
+    if (run.steps) {
+      const minKnee = run.scenario.capacitySearch?.minKnee;
+      capacity = { ...(run.knee !== undefined ? { knee: run.knee } : {}), ...(run.brokeAt !== undefined ? { brokeAt: run.brokeAt } : {}), steps: run.capacitySteps };
+      thresholds = run.kneeVerdicts ?? run.brokeVerdicts ?? [];
+      passed = run.knee !== undefined && (minKnee === undefined || run.knee >= minKnee);
+    } else {
+      thresholds = evaluateThresholds(run.thresholds, total.view(elapsedMs, run.state.eventLoopTotal));
+      passed = thresholds.every((verdict) => verdict.passed);
+    }
+    if (leak?.leaking) passed = false;
+    const sent = run.state.sent;
+    const completed = run.state.completed;
+    const unaccounted = sent - total.outcomes.completed;
+    if (unaccounted !== 0 || reason === 'failed' || reason === 'aborted') passed = false;
+    const failed = reason === 'failed' || run.failure !== undefined;
+    const why =
+      detail ??
+      (run.failure !== undefined ? run.failure : !answered ? 'the engine thread did not answer: figures up to its last snapshot' : run.state.drained ? undefined : `${sent - completed} messages had no outcome after the drain timeout`);
+    const hostResources = run.sampler.summary();
+    const tapMatched = run.tap ? run.tap.matched : counters.tapMatched;
+    const tapUnmatched = run.tap ? run.tap.unmatched : counters.tapUnmatched;
+    let summary: RunSummary = {
+      run: { ...run.info, state: failed ? 'failed' : 'finished' },
+      endedAt: new Date().toISOString(),
+      elapsedMs,
+      stopReason: failed ? 'failed' : reason,
+      ...(why !== undefined ? { reason: why } : {}),
+      sent,
+      completed,
+      unaccounted,
+      outcomes: total.outcomes.counts(),
+      throughput: elapsedMs > 0 ? completed / (elapsedMs / 1000) : 0,
+      slip: { toleranceNs: run.scenario.slipTolerance * 1e6, late: total.late, lateRate: sent > 0 ? total.late / sent : 0 },
+      stages,
+      histograms: total.stages.encode(),
+      thresholds,
+      passed: passed && !failed,
+      resources: {
+        ...hostResources,
+        heapMaxBytes: run.state.heapMaxBytes,
+        eventLoopDelayP99: run.state.eventLoopTotal.p99,
+        eventLoopDelayMax: run.state.eventLoopTotal.max,
+        hostEventLoopDelayP99: hostResources.eventLoopDelayP99,
+        hostEventLoopDelayMax: hostResources.eventLoopDelayMax,
+      },
+      pipeline: { limiterFallbacks: counters.limiterFallbacks, tapMatched, tapUnmatched },
+      ...(capacity ? { capacity } : {}),
+      ...(leak ? { leak } : {}),
+      framesKept: run.frames.length,
+    };
+    run.closed = true;
+    run.sampler.close();
+    run.metrics.destroy();
+    for (const step of run.steps ?? []) if (!step.judged) step.window.destroy();
+    // The pipeline closes in the engine's thread (the run's Redis keys go with it).
+    const closeError = answered
+      ? await Promise.race([run.closedEngine, new Promise<string>((resolve) => setTimeout(() => resolve('the engine thread did not close in time'), ENGINE_ANSWER_GRACE_MS).unref())])
+      : 'the engine thread did not answer';
+    if (closeError !== undefined) console.error(`cvlab: closing the pipeline of run ${run.info.id} failed: ${closeError}`);
+    if (run.blackBox) summary = { ...summary, blackBox: run.blackBox };
+    await Promise.all([run.engine.terminate(), run.tap?.close()]);
+    if (this.active === run) this.active = undefined;
+    this.finishEmitter.fire(summary);
+    return summary;
+  }
+}
+
+/** Adds one engine window (counts and encoded histograms) into each of the host's windows. */
+function absorbWindow(targets: readonly MetricsWindow[], window: WindowSnapshot): void {
+  window.histograms.forEach((encoded, index) => {
+    if (encoded === undefined) return;
+    const decoded: Histogram = decodeTransferred(encoded);
+    const stage = METRIC_STAGES[index] as MetricStage;
+    for (const target of targets) target.stages.get(stage).add(decoded);
+    decoded.destroy();
+  });
+  for (const target of targets) target.absorbCounts(window);
+}

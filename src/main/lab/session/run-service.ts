@@ -1,0 +1,604 @@
+import { randomBytes } from 'node:crypto';
+import { AlertRulesSchema, DEFAULT_ALERT_RULES, type AlertEvent, type AlertNotification } from '../../../shared/alerts';
+import { Emitter, type Event } from '../../../shared/emitter';
+import { ServiceUnreachableError } from '../../../shared/exit-codes';
+import { parseOrThrow } from '../../../shared/format-issues';
+import { RigSchema, type RigConfig } from '../../../shared/rig';
+import {
+  RunOverridesSchema,
+  type RunFrame,
+  type RunInfo,
+  type RunProgress,
+  type RunStartOptions,
+  type RunSummary,
+  type ThresholdVerdict,
+  type BotConnectionStatus,
+} from '../../../shared/run';
+import { compileThreshold, ScenarioSchema, type Scenario } from '../../../shared/scenario';
+import { alertFrameOf } from '../alerts/alert-frame-of';
+import { AlertMonitor } from '../alerts/alert-monitor';
+import { createConsoleAlertHandler } from '../alerts/console-alert-handler';
+import { createStoreAlertHandler } from '../alerts/store-alert-handler';
+import type { AuditLog } from '../audit/audit-log';
+import { createAuditLog } from '../audit/create-audit-log';
+import { runFanoutScaling } from '../fanout/fanout-scaling-run';
+import { applyOverrides } from '../run/apply-overrides';
+import { createArrivalPlan } from '../engine/load/arrival-plan';
+import { RunController, type PipelineFactory } from '../run/run-controller';
+import { MetricsExporter } from '../metrics-export/metrics-exporter';
+import { InstanceFrameMerger } from '../multi/instance-frame-merger';
+import { runMultiInstance, type MultiInstanceRunOptions } from '../multi/multi-instance-run';
+import type { OutcomeSink } from '../common/outcome-record';
+import { checkRedisAnswers } from './redis-preflight';
+import { captureEnvironment } from '../report/capture-environment';
+import { RunFrameHistory } from './run-frame-history';
+import { RunRecorder } from '../store/run-recorder';
+import type { Store } from '../store/store';
+import type { StoreProvider } from '../store/store-provider';
+
+/** What the run service needs from a single-engine load engine (RunController has this shape). */
+export interface RunEngine {
+  start(options: RunStartOptions): Promise<RunInfo> | RunInfo;
+  stop(): Promise<RunSummary | undefined | null> | RunSummary | undefined | null;
+  current(): RunInfo | undefined | null;
+  /** Frames kept for the run going on, oldest first. */
+  frames(): RunFrame[];
+  readonly onDidRunProgress: Event<RunProgress>;
+  readonly onDidRunFrame: Event<RunFrame>;
+  readonly onDidFinishRun: Event<RunSummary>;
+}
+
+export interface RunServiceOptions {
+  /** Where runs are saved; null: never saved (benchmarks). */
+  readonly stores: StoreProvider | null;
+  /** The PostgreSQL the store uses, when one was named (the audit log writes to it; absent: embedded database). */
+  readonly databaseUrl?: string | undefined;
+  /** Folder of the audit log's spool. Required for audited runs. */
+  readonly spoolDir?: string;
+  /** The single-engine load engine; by default a RunController fed to the audit log. */
+  readonly engine?: RunEngine;
+  /** Builds the system under test of the default engine (a black-box bot); default cvlab's own pipeline. */
+  readonly createPipeline?: PipelineFactory;
+  /** Black box: the bot's connection now, added to each progress event. */
+  readonly botStatus?: () => BotConnectionStatus | undefined;
+  /** Uncounted messages through a throwaway pipeline before each run (default: the engine's). */
+  readonly warmUpMessages?: number;
+  /** `/metrics`, computed from the frames at scrape time; by default one of its own. */
+  readonly metrics?: MetricsExporter;
+  /** Frames kept of the run going on and of the last run. */
+  readonly framesKept?: number;
+  /** Lines about the session itself (saving failed, an instance joined); default standard error. */
+  readonly log?: (line: string) => void;
+  /** How a multi-instance run starts its local instances (tests). */
+  readonly instanceCommand?: MultiInstanceRunOptions['instanceCommand'];
+}
+
+/** What starts a run through the service: the scenario, the rig, overrides, and how it is kept. */
+export interface RunServiceStartOptions extends RunStartOptions {
+  /** Log every outcome to the database: default on with PostgreSQL, off with the embedded database. */
+  readonly audit?: boolean;
+  /** Save the run (default: yes when the service has a store). */
+  readonly save?: boolean;
+}
+
+/** A run as it ended: its summary, and where it was saved. */
+export interface RunOutcome {
+  readonly summary: RunSummary;
+  /** The run is in the store under summary.run.id (reports, `cvlab runs`). */
+  readonly saved: boolean;
+  /** Why it was not saved, in plain words, when saving was asked for and failed. */
+  readonly saveError?: string;
+  /** Where the summary waits for the database when it could not be written (written on the next open). */
+  readonly journalPath?: string;
+  readonly alerts: readonly AlertEvent[];
+}
+
+/** The in-process limiter started standing in for Redis during a run. */
+export interface DegradedNotice {
+  readonly runId: string;
+  /** ms since the run started. */
+  readonly atMs: number;
+  readonly limiterFallbacks: number;
+}
+
+type RunKind = 'single' | 'multi-instance' | 'fanout';
+
+/** Everything one run holds; dropped when it ends. */
+interface Session {
+  info: RunInfo;
+  readonly kind: RunKind;
+  readonly scenario: Scenario;
+  readonly rig: RigConfig;
+  readonly store: Store | undefined;
+  readonly recorder: RunRecorder | undefined;
+  readonly audit: AuditLog | undefined;
+  /** Made once the run has its id (alert ids carry it: the store keys alerts by id). */
+  monitor: AlertMonitor | undefined;
+  readonly alerts: AlertEvent[];
+  readonly startedAtMs: number;
+  readonly subscriptions: { dispose(): void }[];
+  stop: () => Promise<void>;
+  done: Promise<RunOutcome>;
+  degraded: boolean;
+  limiterFallbacks: number;
+  finished: boolean;
+}
+
+const newRunId = (): string => `${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+
+/** A connection error of the database the user named, said plainly (exit code 3). */
+function unreachableDatabase(databaseUrl: string, error: unknown): ServiceUnreachableError | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const network = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET'];
+  if (!code || !network.includes(code)) return undefined;
+  let where = 'the database URL given';
+  try {
+    const url = new URL(databaseUrl);
+    where = `${url.hostname}:${url.port || 5432}`;
+  } catch {
+    // keep the generic words
+  }
+  const reason = code === 'ECONNREFUSED' ? 'nothing listens there (connection refused)' : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'the host name does not resolve' : `the connection failed (${code})`;
+  return new ServiceUnreachableError(`PostgreSQL at ${where}`, `${reason}; start it, name another with --database-url, or leave it out to use the embedded database`);
+}
+
+/**
+ * Judges `limiter.fallbacks` on the pipeline's own counter: the engine's figures do not carry it,
+ * so the run service, which sees the counter, decides that verdict.
+ */
+export function judgeLimiterThreshold(summary: RunSummary): RunSummary {
+  const index = summary.thresholds.findIndex((verdict) => verdict.key === 'limiter.fallbacks');
+  const old = summary.thresholds[index];
+  if (!old) return summary;
+  const compiled = compileThreshold(old.key, old.expression);
+  if (typeof compiled === 'string') return summary;
+  const actual = summary.pipeline.limiterFallbacks;
+  const { operator, limit } = compiled.condition;
+  const passed = operator === '<' ? actual < limit : operator === '<=' ? actual <= limit : operator === '>' ? actual > limit : actual >= limit;
+  const verdict: ThresholdVerdict = {
+    ...old,
+    actual,
+    passed,
+    excess: passed ? 0 : operator === '<' || operator === '<=' ? actual - limit : limit - actual,
+    samples: summary.sent,
+    ...(limit !== 0 ? { ratio: actual / limit } : {}),
+  };
+  const thresholds = summary.thresholds.map((item, position) => (position === index ? verdict : item));
+  // A verdict that flipped to failing fails the run; one that flipped to passing lets the other reasons decide.
+  const otherwiseSound =
+    summary.unaccounted === 0 && summary.stopReason !== 'failed' && summary.stopReason !== 'aborted' && !summary.leak?.leaking && !summary.capacity;
+  const runPassed = old.passed ? summary.passed && passed : otherwiseSound && thresholds.every((item) => item.passed);
+  return { ...summary, thresholds, passed: runPassed };
+}
+
+/**
+ * The one engine session every host drives (the Electron window through `Lab`, `cvlab serve`,
+ * `cvlab run`): starts and stops runs of every kind (one engine, several instances over Redis,
+ * the WebSocket fan-out), warm-up, saving (recorder), the audit log, the scenario's alert rules
+ * (else the defaults), degraded-Redis notices, `/metrics`, and the frames and alerts of the run
+ * going on and of the last one. Hosts only parse their input and show what it emits.
+ */
+export class RunService {
+  private active: Session | undefined;
+  private last: RunOutcome | undefined;
+  private readonly history: RunFrameHistory;
+  private readonly engine: RunEngine;
+  private readonly engineOwned: boolean;
+  private auditSink: OutcomeSink | undefined;
+  readonly metrics: MetricsExporter;
+  private readonly log: (line: string) => void;
+
+  private readonly startEmitter = new Emitter<RunInfo>();
+  private readonly progressEmitter = new Emitter<RunProgress>();
+  private readonly frameEmitter = new Emitter<RunFrame>();
+  private readonly finishEmitter = new Emitter<RunSummary>();
+  private readonly alertEmitter = new Emitter<AlertNotification>();
+  private readonly degradeEmitter = new Emitter<DegradedNotice>();
+  private readonly saveFailureEmitter = new Emitter<Error>();
+
+  /** A run started (any kind). */
+  readonly onDidStartRun: Event<RunInfo> = this.startEmitter.event;
+  /** How far the run is, a few times a second (with the degraded flag). */
+  readonly onDidRunProgress: Event<RunProgress> = this.progressEmitter.event;
+  /** One frame per interval; for several instances, their frames merged. */
+  readonly onDidRunFrame: Event<RunFrame> = this.frameEmitter.event;
+  /** The run ended, with its judged summary (saving may still be going on). */
+  readonly onDidFinishRun: Event<RunSummary> = this.finishEmitter.event;
+  /** An alert rule fired or resolved. */
+  readonly onDidAlert: Event<AlertNotification> = this.alertEmitter.event;
+  /** The in-process limiter stood in for Redis for the first time in this run. */
+  readonly onDidDegrade: Event<DegradedNotice> = this.degradeEmitter.event;
+  /** Saving failed (retried; the run goes on). */
+  readonly onDidFailSaving: Event<Error> = this.saveFailureEmitter.event;
+
+  constructor(private readonly options: RunServiceOptions) {
+    this.history = new RunFrameHistory(options.framesKept);
+    this.metrics = options.metrics ?? new MetricsExporter({ processMetrics: false });
+    this.log = options.log ?? ((line) => console.error(`cvlab: ${line}`));
+    this.engineOwned = options.engine === undefined;
+    // The audit log of the run going on takes each outcome after the hot path; none between runs.
+    const sink: OutcomeSink = { record: (entry) => this.auditSink?.record(entry) };
+    this.engine =
+      options.engine ??
+      new RunController({
+        sink,
+        wantsOutcomes: () => this.auditSink !== undefined,
+        ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}),
+        ...(options.createPipeline ? { createPipeline: options.createPipeline } : {}),
+      });
+    this.metrics.bind({ auditQueueDepth: () => (this.active?.audit ? this.active.audit.counters().pending : 0) });
+  }
+
+  /** Starts a run of any kind; fails with a plain message when one is going on or a named service does not answer. */
+  async start(options: RunServiceStartOptions): Promise<RunInfo> {
+    if (this.active) throw new Error(`a run is already going on (${this.active.info.id}, scenario "${this.active.info.scenario}"): stop it before starting another`);
+    const parsed = parseOrThrow(ScenarioSchema, options.scenario, 'scenario');
+    const rig = parseOrThrow(RigSchema, options.rig, 'rig');
+    const overrides = options.overrides ? parseOrThrow(RunOverridesSchema, options.overrides, 'run overrides') : undefined;
+    const scenario = applyOverrides(parsed, overrides);
+    const kind: RunKind = scenario.multiInstance ? 'multi-instance' : scenario.fanout ? 'fanout' : 'single';
+    // Several instances share one Redis: without one in the rig, the local one (REDIS_URL) is used.
+    const redisUrl = kind === 'multi-instance' ? (rig.redisUrl ?? process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379') : rig.redisUrl;
+    if (redisUrl) await checkRedisAnswers(redisUrl);
+
+    const store = options.save === false ? undefined : await this.openStore();
+    let audit: AuditLog | undefined;
+    // The embedded database runs on this thread: auditing into it is opt-in, it would load the system under test.
+    const auditWanted = options.audit ?? Boolean(this.options.databaseUrl);
+    // Instances of a multi-instance run are processes of their own: their outcomes never pass here.
+    if (auditWanted && options.audit && kind === 'multi-instance') this.log('the audit log covers runs in this process; a multi-instance run is not audited (its instances are processes of their own)');
+    if (store && kind !== 'multi-instance' && (kind === 'fanout' || this.engineOwned) && auditWanted) {
+      if (!this.options.spoolDir) throw new Error('the audit log needs a spool folder (RunServiceOptions.spoolDir)');
+      audit = createAuditLog({ databaseUrl: this.options.databaseUrl, store, spoolDir: this.options.spoolDir });
+    }
+    const recorder = store
+      ? new RunRecorder(store, {
+          environment: captureEnvironment(),
+          details: () => ({ rig, scenario }),
+          ...(audit ? { auditCounters: () => audit.counters() } : {}),
+        })
+      : undefined;
+    recorder?.onDidFail((error) => {
+      this.log(`saving the run: ${error.message} (retrying; the run goes on)`);
+      this.saveFailureEmitter.fire(error);
+    });
+    const alerts: AlertEvent[] = [];
+    const rules = scenario.alerts ?? parseOrThrow(AlertRulesSchema, DEFAULT_ALERT_RULES, 'default alert rules');
+    const createMonitor = (runId: string): AlertMonitor =>
+      new AlertMonitor({
+        rules,
+        handlers: [
+          createConsoleAlertHandler((notification) => {
+            alerts.push(notification.event);
+            this.alertEmitter.fire(notification);
+          }),
+          // Saved with the run, so its report shows what fired and what coincided with it.
+          ...(store ? [createStoreAlertHandler((event) => store.alerts.saveEvent(runId, event))] : []),
+        ],
+        idPrefix: runId,
+        onHandlerFailure: (failure) => this.log(`alert handler ${failure.handler} failed: ${failure.error}`),
+      });
+
+    const base = { kind, scenario, rig, store, recorder, audit, monitor: undefined, alerts, startedAtMs: Date.now(), subscriptions: [] as { dispose(): void }[], degraded: false, limiterFallbacks: 0, finished: false };
+    let session: Session;
+    try {
+      if (kind === 'single') session = await this.startSingle(base, scenario, rig, audit);
+      else if (kind === 'fanout') session = await this.startFanout(base, scenario, rig, audit);
+      else session = this.startMultiInstance(base, scenario, rig, redisUrl as string);
+    } catch (error) {
+      await audit?.close().catch(() => undefined);
+      this.auditSink = undefined;
+      throw error;
+    }
+    session.monitor ??= createMonitor(session.info.id);
+    this.history.start(session.info.id);
+    const saving = recorder?.start(session.info).catch((error: unknown) => {
+      this.log(`saving run ${session.info.id} failed: ${(error as Error).message}`);
+      throw error;
+    });
+    saving?.catch(() => undefined);
+    this.startEmitter.fire(session.info);
+    return session.info;
+  }
+
+  /** Stops the run going on and resolves with its summary; null when none runs. */
+  async stop(): Promise<RunSummary | null> {
+    const session = this.active;
+    if (!session) return null;
+    await session.stop();
+    return (await session.done).summary;
+  }
+
+  /** The run going on now. */
+  current(): RunInfo | undefined {
+    return this.active?.info;
+  }
+
+  /** Resolves when the run going on has ended and is saved (or could not be); undefined when none runs. */
+  finished(): Promise<RunOutcome> | undefined {
+    return this.active?.done;
+  }
+
+  /** The last run that ended. */
+  lastOutcome(): RunOutcome | undefined {
+    return this.last;
+  }
+
+  /** Frames of the run going on (else of the last run) with a sequence above `after`, oldest first, at most `count`. */
+  runFrames(after: number, count: number): RunFrame[] {
+    return this.history.after(after, count);
+  }
+
+  /** Alert events of the last run, then of the run going on, oldest first. */
+  listAlerts(): AlertEvent[] {
+    return [...(this.last?.alerts ?? []), ...(this.active?.alerts ?? [])];
+  }
+
+  /** Stops the run going on (kept as stopped) and lets go of the engine. */
+  async dispose(): Promise<void> {
+    if (this.active) await this.stop().catch(() => undefined);
+    for (const emitter of [this.startEmitter, this.progressEmitter, this.frameEmitter, this.finishEmitter, this.alertEmitter, this.degradeEmitter, this.saveFailureEmitter]) emitter.dispose();
+  }
+
+  private async openStore(): Promise<Store | undefined> {
+    const stores = this.options.stores;
+    if (!stores) return undefined;
+    try {
+      return await stores.get();
+    } catch (error) {
+      const databaseUrl = this.options.databaseUrl;
+      const unreachable = databaseUrl ? unreachableDatabase(databaseUrl, error) : undefined;
+      if (unreachable) throw unreachable;
+      // Runs still go; they are just not saved. The next run tries again.
+      this.log(`the run store did not open, this run is not saved: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private async startSingle(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined): Promise<Session> {
+    this.auditSink = audit;
+    const engine = this.engine;
+    let resolveSummary: (summary: RunSummary) => void = () => undefined;
+    const summaryArrived = new Promise<RunSummary>((resolve) => (resolveSummary = resolve));
+    const known: { runId?: string } = {};
+    const early: RunSummary[] = [];
+    const subscriptions = [
+      engine.onDidRunFrame((frame) => {
+        if (this.active && frame.runId === this.active.info.id) this.frame(this.active, frame);
+      }),
+      engine.onDidRunProgress((progress) => {
+        if (this.active && progress.runId === this.active.info.id) this.progress(this.active, progress);
+      }),
+      engine.onDidFinishRun((summary) => {
+        if (known.runId === undefined) early.push(summary);
+        else if (summary.run.id === known.runId) resolveSummary(summary);
+      }),
+    ];
+    const info = await engine.start({ scenario, rig });
+    known.runId = info.id;
+    const already = early.find((summary) => summary.run.id === info.id);
+    if (already) resolveSummary(already);
+    const session: Session = {
+      ...base,
+      info,
+      subscriptions,
+      stop: async () => {
+        await engine.stop();
+      },
+      done: Promise.resolve(undefined as unknown as RunOutcome),
+    };
+    session.done = summaryArrived.then((summary) => this.finish(session, summary));
+    this.active = session;
+    return session;
+  }
+
+  private async startFanout(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined): Promise<Session> {
+    let resolveInfo: (info: RunInfo) => void = () => undefined;
+    let rejectInfo: (error: unknown) => void = () => undefined;
+    const started = new Promise<RunInfo>((resolve, reject) => ((resolveInfo = resolve), (rejectInfo = reject)));
+    let controller: RunController | undefined;
+    const current: { session?: Session } = {};
+    const subscriptions: { dispose(): void }[] = [];
+    const running = runFanoutScaling({
+      scenario,
+      rig,
+      ...(audit ? { sink: audit } : {}),
+      onController: (engine) => {
+        controller = engine;
+        subscriptions.push(
+          engine.onDidRunFrame((frame) => current.session && this.frame(current.session, frame)),
+          engine.onDidRunProgress((progress) => current.session && this.progress(current.session, progress)),
+        );
+        // The run's id is known once the engine has started it.
+        const poll = setInterval(() => {
+          const info = engine.current();
+          if (info) {
+            clearInterval(poll);
+            resolveInfo(info);
+          }
+        }, 5);
+        subscriptions.push({ dispose: () => clearInterval(poll) });
+      },
+    });
+    running.catch(rejectInfo);
+    const info = await started;
+    const session: Session = {
+      ...base,
+      info,
+      subscriptions,
+      stop: async () => {
+        await controller?.stop();
+      },
+      done: Promise.resolve(undefined as unknown as RunOutcome),
+    };
+    current.session = session;
+    const own = session;
+    session.done = running.then(
+      (summary) => this.finish(own, summary),
+      (error: unknown) => this.finish(own, this.failedSummary(own, error)),
+    );
+    this.active = session;
+    return session;
+  }
+
+  private startMultiInstance(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, redisUrl: string): Session {
+    const id = newRunId();
+    const seed = scenario.seed ?? randomBytes(4).readUInt32LE(0);
+    const seeded: Scenario = { ...scenario, seed };
+    const plan = createArrivalPlan(seeded.executor, seed);
+    const info: RunInfo = {
+      id,
+      scenario: scenario.name,
+      rig: rig.name,
+      state: 'running',
+      startedAt: new Date().toISOString(),
+      plannedDurationMs: plan.plannedDurationMs,
+      plannedMessages: plan.plannedMessages,
+      seed,
+      intervalMs: scenario.interval,
+      namespace: `multi-${id}`,
+      store: 'redis',
+    };
+    const stopper = new AbortController();
+    const current: { session?: Session } = {};
+    let sent = 0;
+    let completed = 0;
+    let worstP99 = 0;
+    const merger = new InstanceFrameMerger(id, (frame) => {
+      const session = current.session;
+      if (!session) return;
+      sent += frame.sent;
+      completed += frame.completed;
+      worstP99 = Math.max(worstP99, frame.stages.e2e?.p99 ?? 0);
+      this.frame(session, frame);
+      this.progress(session, {
+        runId: id,
+        elapsedMs: frame.atMs,
+        plannedDurationMs: info.plannedDurationMs,
+        fraction: info.plannedDurationMs > 0 ? Math.min(1, frame.atMs / info.plannedDurationMs) : 1,
+        sent,
+        completed,
+        inFlight: frame.inFlight,
+        ratePerSecond: frame.throughput,
+        // The worst instance's interval p99 so far: an upper bound until the merged histograms at the end.
+        e2eP99: worstP99,
+        late: frame.late,
+      });
+    });
+    const running = runMultiInstance({
+      scenario: seeded,
+      rig: { ...rig, redisUrl },
+      redisUrl,
+      runId: id,
+      signal: stopper.signal,
+      log: this.log,
+      onAssigned: (shares) => merger.expect(shares.map((share) => share.agentId)),
+      onFrame: (agentId, frame) => merger.add(agentId, frame),
+      onInstanceDone: (agentId) => merger.remove(agentId),
+      ...(this.options.instanceCommand ? { instanceCommand: this.options.instanceCommand } : {}),
+    });
+    const session: Session = {
+      ...base,
+      info,
+      stop: async () => stopper.abort(),
+      done: Promise.resolve(undefined as unknown as RunOutcome),
+    };
+    current.session = session;
+    const own = session;
+    session.done = running.then(
+      (summary) => {
+        merger.finish();
+        return this.finish(own, summary);
+      },
+      (error: unknown) => this.finish(own, this.failedSummary(own, error)),
+    );
+    this.active = session;
+    return session;
+  }
+
+  /** A run that failed before it had figures: kept (and saved) as failed, with the reason in words. */
+  private failedSummary(session: Session, error: unknown): RunSummary {
+    const reason = error instanceof Error ? error.message : String(error);
+    return {
+      run: { ...session.info, state: 'failed' },
+      endedAt: new Date().toISOString(),
+      elapsedMs: Date.now() - session.startedAtMs,
+      stopReason: 'failed',
+      reason,
+      sent: 0,
+      completed: 0,
+      unaccounted: 0,
+      outcomes: { accepted: 0, rejected: 0, failed: 0, byCode: {} },
+      throughput: 0,
+      slip: { toleranceNs: session.scenario.slipTolerance * 1e6, late: 0, lateRate: 0 },
+      stages: {},
+      histograms: {},
+      thresholds: [],
+      passed: false,
+      resources: { cpuPercentMean: 0, cpuPercentMax: 0, rssMaxBytes: 0, heapMaxBytes: 0, eventLoopDelayP99: 0, eventLoopDelayMax: 0 },
+      pipeline: { limiterFallbacks: 0, tapMatched: 0, tapUnmatched: 0 },
+      framesKept: 0,
+    };
+  }
+
+  /** One interval frame: kept, counted for /metrics, saved, judged by the alert rules, watched for degradation. */
+  private frame(session: Session, frame: RunFrame): void {
+    this.history.push(frame);
+    this.metrics.observeFrame(frame);
+    session.recorder?.frame(frame);
+    session.monitor?.observe(alertFrameOf(frame, session.startedAtMs));
+    if (frame.limiterFallbacks > session.limiterFallbacks) {
+      session.limiterFallbacks = frame.limiterFallbacks;
+      if (!session.degraded) {
+        session.degraded = true;
+        this.degradeEmitter.fire({ runId: session.info.id, atMs: frame.atMs, limiterFallbacks: frame.limiterFallbacks });
+      }
+    }
+    this.frameEmitter.fire(frame);
+  }
+
+  private progress(session: Session, progress: RunProgress): void {
+    const bot = this.options.botStatus?.();
+    const withBot = bot ? { ...progress, bot } : progress;
+    this.progressEmitter.fire(session.degraded ? { ...withBot, degraded: true, limiterFallbacks: session.limiterFallbacks } : withBot);
+  }
+
+  /** The run ended: judge what only the service sees, close alerts, save, and hand the outcome back. */
+  private async finish(session: Session, engineSummary: RunSummary): Promise<RunOutcome> {
+    if (session.finished) return this.last as RunOutcome;
+    session.finished = true;
+    for (const subscription of session.subscriptions) subscription.dispose();
+    const summary = judgeLimiterThreshold(engineSummary);
+    const lastFrame = this.history.all().at(-1);
+    await session.monitor?.finish({ atMs: session.startedAtMs + (lastFrame?.atMs ?? Date.now() - session.startedAtMs) });
+    this.history.finish(session.info.id);
+    if (this.active === session) this.active = undefined;
+    this.auditSink = undefined;
+    // The last run's alerts and summary are there for the console from the moment it hears of the end.
+    this.last = { summary, saved: false, alerts: [...session.alerts] };
+    this.finishEmitter.fire(summary);
+    let saved = false;
+    let saveError: string | undefined;
+    let journalPath: string | undefined;
+    try {
+      await session.audit?.drain(10_000);
+      if (session.recorder) {
+        const finished = await session.recorder.finish(summary);
+        saved = finished.saved;
+        if (!finished.saved) {
+          saveError = finished.error.message;
+          if (finished.journalPath) journalPath = finished.journalPath;
+        }
+      }
+    } catch (error) {
+      saveError = error instanceof Error ? error.message : String(error);
+      this.log(`saving run ${summary.run.id} failed: ${saveError}`);
+    } finally {
+      session.recorder?.dispose();
+      await session.audit?.close().catch(() => undefined);
+    }
+    const outcome: RunOutcome = { summary, saved, ...(saveError ? { saveError } : {}), ...(journalPath ? { journalPath } : {}), alerts: [...session.alerts] };
+    this.last = outcome;
+    return outcome;
+  }
+}
