@@ -103,6 +103,7 @@ export class Lab implements LabApi {
       stores: this.stores,
       databaseUrl: options.stores === undefined && !ownFolder ? process.env['DATABASE_URL'] : undefined,
       spoolDir: join(this.dataDir, 'spool'),
+      chatLogFolder: join(this.dataDir, 'chat'),
       ...(options.runs ? { engine: options.runs } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}),
