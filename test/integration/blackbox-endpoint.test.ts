@@ -2,7 +2,7 @@ import { ChatClient } from '@twurple/chat';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatEndpoint } from '../../src/main/lab/engine/blackbox/chat-endpoint';
-import { parseIrcLine, type IrcMessage } from '../../src/main/lab/engine/blackbox/irc-line';
+import { parseIrcLine, type IrcMessage } from '../../src/main/lab/common/irc-line';
 import { TwitchViewerLines } from '../../src/main/lab/engine/blackbox/twitch-viewer-line';
 
 /** A plain IRC client over TCP, as a bot written against irc.chat.twitch.tv:6667 would be. */
