@@ -116,6 +116,8 @@ export async function recordChat(options: ChatRecordOptions): Promise<ChatRecord
         send('CAP REQ :twitch.tv/tags twitch.tv/commands');
         send(`NICK ${nick}`);
         send(`USER ${nick} 0 * :${nick}`);
+        // Ends capability negotiation on servers that wait for it (Twitch does not need it).
+        send('CAP END');
       });
       socket.on('data', (chunk: string) => {
         const receivedAt = new Date().toISOString();
