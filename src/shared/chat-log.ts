@@ -56,6 +56,8 @@ export interface ReplayInfo {
   readonly users: 'as-recorded' | 'hashed';
   /** Recorded messages inside the window (one pass of it). */
   readonly windowMessages: number;
+  /** Messages due per bucket of the run from its start: the recorded shape at the run's speed (absent for very long plans). */
+  readonly timeline?: { readonly bucketMs: number; readonly counts: readonly number[] };
 }
 
 /** What is in a chat log, before it is replayed (`cvlab chat stats`, the Scenarios page). */

@@ -37,7 +37,7 @@ import type { PipelineOptions } from '../engine/pipeline/chat-pipeline';
 import type { ChatPipeline } from '../engine/pipeline/pipeline-types';
 import type { OutcomeSink, PipelineCounters } from '../common/outcome-record';
 import { applyOverrides } from './apply-overrides';
-import { createArrivalPlan, ReplayArrivals, type ArrivalPlan } from '../engine/load/arrival-plan';
+import { createArrivalPlan, dueCounts, ReplayArrivals, type ArrivalPlan } from '../engine/load/arrival-plan';
 import { readChatLogTimes } from '../common/chat-log/chat-log-times';
 import { chatLogIdentity } from '../common/chat-log/chat-log-identity';
 
@@ -261,6 +261,7 @@ export class RunController {
               loop: executor.loop,
               users: executor.users,
               windowMessages: plan.windowMessages,
+              ...replayTimeline(plan.plannedMessages, plan.plannedDurationMs, scenario.interval, () => new ReplayArrivals(recorded, executor)),
             },
           }
         : {}),
@@ -637,6 +638,18 @@ export class RunController {
     this.finishEmitter.fire(summary);
     return summary;
   }
+}
+
+/** Most points of a replay's planned shape (a scope's worth of frames); a longer run gets coarser buckets. */
+const TIMELINE_POINTS = 6000;
+/** Past this many messages the planned shape is not drawn (walking the plan would hold up the start). */
+const TIMELINE_MESSAGES = 5_000_000;
+
+/** A replay's planned messages per frame interval, for the console to draw beside the measured throughput. */
+function replayTimeline(messages: number, durationMs: number, intervalMs: number, plan: () => ArrivalPlan): { timeline?: { bucketMs: number; counts: number[] } } {
+  if (messages > TIMELINE_MESSAGES) return {};
+  const bucketMs = intervalMs * Math.max(1, Math.ceil(durationMs / intervalMs / TIMELINE_POINTS));
+  return { timeline: { bucketMs, counts: dueCounts(plan(), bucketMs) } };
 }
 
 /** Adds one engine window (counts and encoded histograms) into each of the host's windows. */

@@ -316,6 +316,20 @@ export class ReplayArrivals implements ArrivalPlan {
   }
 }
 
+/**
+ * Messages a plan has due in each bucket of `bucketMs` from the run's start (the plan is used
+ * up): the shape a run should follow, drawn beside what it did.
+ */
+export function dueCounts(plan: ArrivalPlan, bucketMs: number): number[] {
+  const counts = new Array<number>(Math.max(1, Math.ceil(plan.plannedDurationMs / bucketMs))).fill(0);
+  const bucketNs = bucketMs * 1e6;
+  for (let arrival = plan.next(); arrival; arrival = plan.next()) {
+    const index = Math.floor(arrival.atNs / bucketNs);
+    counts[index] = (counts[index] ?? 0) + 1;
+  }
+  return counts;
+}
+
 /** The segments of a capacity search: hold startRate, then +stepRate each step, up to maxRate. */
 export function capacitySegments(search: CapacitySearch, capDurationMs: number): { segments: RateSegment[]; rates: number[] } {
   const rates: number[] = [];
