@@ -59,7 +59,7 @@ export async function startNgircd(): Promise<PrivateIrcServer> {
     await waitFor(async () => child.exitCode === null && (await answersTcp('127.0.0.1', port)), `ngircd to listen on 127.0.0.1:${port}`, 15_000);
   } catch (error) {
     cleanup();
-    throw new Error(`${(error as Error).message}${errors ? `; ngircd said: ${errors.trim()}` : ''}`);
+    throw new Error(`${(error as Error).message}${errors ? `; ngircd said: ${errors.trim()}` : ''}`, { cause: error });
   }
   return {
     host: '127.0.0.1',

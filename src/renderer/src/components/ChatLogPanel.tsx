@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { LabFile } from '../../../shared/api';
 import type { ChatLogStats } from '../../../shared/chat-log';
 import { formatCount, formatDuration, formatPercent, formatValue } from '../format/format';
@@ -54,30 +54,35 @@ function RateTimeline({ stats, fromMs, toMs }: { stats: ChatLogStats; fromMs?: n
 export function ChatLogPanel({ draft, onChange }: { draft: unknown; onChange: (draft: unknown) => void }): React.JSX.Element {
   const { lab, rig } = useSession();
   const [logs, setLogs] = useState<LabFile[]>([]);
-  const [stats, setStats] = useState<ChatLogStats | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
+  const [listProblem, setListProblem] = useState<string | null>(null);
+  // What was read, and for which log and rig: a reading of another choice is never shown.
+  const [read, setRead] = useState<{ key: string; stats?: ChatLogStats; problem?: string } | null>(null);
   const replay = replayOf(draft);
   const file = typeof replay?.file === 'string' ? replay.file : undefined;
-  const chosen = useMemo(() => logs.find((log) => log.name === file || log.path === file), [logs, file]);
+  const chosen = logs.find((log) => log.name === file || log.path === file);
+  const chosenPath = chosen?.path;
+  // The rig judges the lines: another rig, other figures.
+  const key = `${chosenPath ?? ''}\n${rig?.rig.name ?? ''}`;
 
   useEffect(() => {
-    lab.listChatLogs().then(setLogs, (error: unknown) => setProblem(messageOf(error)));
+    lab.listChatLogs().then(setLogs, (error: unknown) => setListProblem(messageOf(error)));
   }, [lab]);
 
   useEffect(() => {
-    setStats(null);
-    setProblem(null);
-    if (!chosen) return;
+    if (!chosenPath) return;
     let cancelled = false;
-    lab.chatLogStats(chosen.path).then(
-      (value) => !cancelled && setStats(value),
-      (error: unknown) => !cancelled && setProblem(messageOf(error)),
+    lab.chatLogStats(chosenPath).then(
+      (stats) => !cancelled && setRead({ key, stats }),
+      (error: unknown) => !cancelled && setRead({ key, problem: messageOf(error) }),
     );
     return () => {
       cancelled = true;
     };
-    // The rig judges the lines: another rig, other figures.
-  }, [lab, chosen, rig]);
+  }, [lab, chosenPath, key]);
+
+  const current = chosenPath && read?.key === key ? read : null;
+  const stats = current?.stats ?? null;
+  const problem = listProblem ?? current?.problem ?? null;
 
   const choose = (name: string): void => {
     const base = (draft ?? {}) as Record<string, unknown>;
