@@ -104,7 +104,10 @@ describe('a replay from the console', () => {
     const run = page.locator('[data-page=run]');
     await expect.poll(() => run.getByTestId('run-title').textContent()).toBe('replay-sample');
     // The throughput panel draws the recorded shape beside the completed rate.
-    await expect.poll(() => run.locator('.scope-grid').textContent(), { timeout: 30_000 }).toMatch(/recorded/);
+    await expect.poll(() => run.locator('.scope-grid').textContent(), { timeout: 60_000 }).toMatch(/recorded/).catch(async (error: unknown) => {
+      await shoot('replay-run-failed');
+      throw error;
+    });
     await expect.poll(() => run.getByTestId('replay-facts').textContent(), { timeout: 60_000 }).toMatch(/replayed sample-irc\.log \(sha256 9955f9ba3f59…\) at speed 30: 578 of 578 recorded lines played, the rig accepted \d+/);
     await shoot('replay-run');
   }, 120_000);
