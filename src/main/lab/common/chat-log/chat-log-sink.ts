@@ -8,18 +8,31 @@ export interface ChatLogSink {
   damaged(line: number, reason: string): void;
 }
 
-/** Turns a format's text, chunk by chunk, into messages for a sink. */
-export interface ChatLogDecoder {
-  push(text: string): void;
+interface DecoderState {
   /** The file ended: whatever is left is read (or counted damaged). */
   end(): void;
-  /** Lines read so far. */
-  readonly lines: number;
   /** The messages' times are wall-clock (ms since the epoch), not offsets into a video. */
   readonly wallClock: boolean;
   /** Why the whole file cannot be read in this format (no header, no array), once known. */
   readonly refusal?: string | undefined;
 }
+
+/** A format of one message per line: handed each line, decoded, with its number. */
+export interface LineDecoder extends DecoderState {
+  readonly input: 'lines';
+  line(text: string, number: number): void;
+}
+
+/** A format whose records may span lines (CSV, JSON documents): handed the text chunk by chunk. */
+export interface TextChunkDecoder extends DecoderState {
+  readonly input: 'text';
+  push(text: string): void;
+  /** Lines read so far. */
+  readonly lines: number;
+}
+
+/** Turns a format's lines or text into messages for a sink. */
+export type ChatLogDecoder = LineDecoder | TextChunkDecoder;
 
 /**
  * A copy of a string that shares no memory with the chunk it was cut from: V8 keeps a whole

@@ -1,5 +1,4 @@
-import type { ChatLogDecoder, ChatLogSink } from './chat-log-sink';
-import { LineSplitter } from './line-splitter';
+import type { ChatLogSink, LineDecoder } from './chat-log-sink';
 import { WholeSecondSpreader } from './whole-second-spreader';
 
 const HEADER = /^# (Start|Stop) logging at (\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})/;
@@ -16,9 +15,9 @@ const DAY_SECONDS = 86_400;
  * The log keeps whole seconds only (the messages of one second are spread over it). A time that
  * jumps back hours without a new header is past midnight.
  */
-export class ChatterinoLogDecoder implements ChatLogDecoder {
+export class ChatterinoLogDecoder implements LineDecoder {
+  readonly input = 'lines';
   readonly wallClock = false;
-  private readonly splitter: LineSplitter;
   private dayStartMs = 0;
   private dayOffset = 0;
   private previousSecond = -1;
@@ -26,26 +25,13 @@ export class ChatterinoLogDecoder implements ChatLogDecoder {
 
   constructor(private readonly sink: ChatLogSink) {
     this.spreader = new WholeSecondSpreader(sink);
-    this.splitter = new LineSplitter(
-      (line, number) => this.line(line, number),
-      (number) => sink.damaged(number, 'a line longer than 1 MiB: not a Chatterino log line'),
-    );
-  }
-
-  get lines(): number {
-    return this.splitter.lines;
-  }
-
-  push(text: string): void {
-    this.splitter.push(text);
   }
 
   end(): void {
-    this.splitter.end();
     this.spreader.flush();
   }
 
-  private line(line: string, number: number): void {
+  line(line: string, number: number): void {
     if (line.length === 0) return;
     const sink = this.sink;
     if (line.charCodeAt(0) === 35) {

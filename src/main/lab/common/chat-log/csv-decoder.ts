@@ -1,5 +1,5 @@
 import { parse, type Parser } from 'csv-parse';
-import type { ChatLogDecoder, ChatLogSink } from './chat-log-sink';
+import type { ChatLogSink, TextChunkDecoder } from './chat-log-sink';
 import { readTimeUserText } from './chat-record';
 
 const REQUIRED = ['t', 'user', 'text'] as const;
@@ -9,7 +9,8 @@ const REQUIRED = ['t', 'user', 'text'] as const;
  * as RFC 4180 says (a text with a comma or a line break is in double quotes). csv-parse does the
  * quoting; a record it cannot read is skipped and counted with its line.
  */
-export class CsvDecoder implements ChatLogDecoder {
+export class CsvDecoder implements TextChunkDecoder {
+  readonly input = 'text';
   wallClock = false;
   refusal: string | undefined;
   private readonly parser: Parser;

@@ -1,5 +1,4 @@
-import type { ChatLogDecoder, ChatLogSink } from './chat-log-sink';
-import { LineSplitter } from './line-splitter';
+import type { ChatLogSink, LineDecoder } from './chat-log-sink';
 import { isoTime } from './log-time';
 
 const AT = 64;
@@ -7,6 +6,7 @@ const COLON = 58;
 const SPACE = 32;
 const COMMAND = /^(?:[A-Za-z]+|\d{3})$/;
 const WHOLE_NUMBER = /^\d+$/;
+const BAD_RECEIVE_TIME = 'starts with a digit but not with a receive time (an ISO 8601 time or ms since the epoch) and a space';
 
 /**
  * Raw IRC as Twitch sends it, one line each, optionally after the time it was received (an ISO
@@ -16,40 +16,27 @@ const WHOLE_NUMBER = /^\d+$/;
  * tag, else the receive time; every other command is skipped. Fields are found with indexOf
  * rather than a full parse into a tag map: this runs for every line of logs of millions of lines.
  */
-export class IrcLogDecoder implements ChatLogDecoder {
+export class IrcLogDecoder implements LineDecoder {
+  readonly input = 'lines';
   readonly wallClock = true;
-  private readonly splitter: LineSplitter;
 
-  constructor(private readonly sink: ChatLogSink) {
-    this.splitter = new LineSplitter(
-      (line, number) => this.line(line, number),
-      (number) => sink.damaged(number, 'a line longer than 1 MiB: not an IRC line'),
-    );
-  }
-
-  get lines(): number {
-    return this.splitter.lines;
-  }
-
-  push(text: string): void {
-    this.splitter.push(text);
-  }
+  constructor(private readonly sink: ChatLogSink) {}
 
   end(): void {
-    this.splitter.end();
+    // Every line was read as it came.
   }
 
-  private line(line: string, number: number): void {
+  line(line: string, number: number): void {
     if (line.length === 0) return;
     const sink = this.sink;
     let position = 0;
-    let receivedMs = Number.NaN;
+    // The receive time before the line is read only when no tag gives the time (most lines have tmi-sent-ts).
+    let stampEnd = -1;
     const first = line.charCodeAt(0);
     if (first >= 48 && first <= 57) {
-      const space = line.indexOf(' ');
-      receivedMs = space < 0 ? Number.NaN : receiveTime(line.slice(0, space));
-      if (Number.isNaN(receivedMs)) return sink.damaged(number, 'starts with a digit but not with a receive time (an ISO 8601 time or ms since the epoch) and a space');
-      position = space + 1;
+      stampEnd = line.indexOf(' ');
+      if (stampEnd < 0) return sink.damaged(number, BAD_RECEIVE_TIME);
+      position = stampEnd + 1;
     }
     let tagsStart = -1;
     let tagsEnd = -1;
@@ -89,7 +76,10 @@ export class IrcLogDecoder implements ChatLogDecoder {
         if (time !== undefined) timeMs = isoTime(time)?.ms ?? Number.NaN;
       }
     }
-    if (Number.isNaN(timeMs)) timeMs = receivedMs;
+    if (Number.isNaN(timeMs) && stampEnd > 0) {
+      timeMs = receiveTime(line.slice(0, stampEnd));
+      if (Number.isNaN(timeMs)) return sink.damaged(number, BAD_RECEIVE_TIME);
+    }
     if (Number.isNaN(timeMs)) return sink.damaged(number, 'a PRIVMSG with no time: expected a tmi-sent-ts tag or a receive time before the line');
     sink.message(timeMs, line.slice(nickStart, nickEnd), line.slice(textStart + 2));
   }

@@ -1,4 +1,4 @@
-import type { ChatLogDecoder, ChatLogSink } from './chat-log-sink';
+import type { ChatLogSink, TextChunkDecoder } from './chat-log-sink';
 import { isRecord, readChatDownloaderItem, readTwitchDownloaderComment, type RecordReading } from './chat-record';
 import { JsonArrayItems } from './json-array-items';
 import { WholeSecondSpreader } from './whole-second-spreader';
@@ -9,7 +9,8 @@ import { WholeSecondSpreader } from './whole-second-spreader';
  * or chat-downloader's (`[ {…}, {…} ]`). TwitchDownloader's offsets are whole seconds since
  * Twitch's API gives no more: the messages of one second are spread over it.
  */
-export class JsonDocumentDecoder implements ChatLogDecoder {
+export class JsonDocumentDecoder implements TextChunkDecoder {
+  readonly input = 'text';
   wallClock = false;
   private readonly items: JsonArrayItems;
   private readonly spreader: WholeSecondSpreader;

@@ -1,32 +1,18 @@
-import type { ChatLogDecoder, ChatLogSink } from './chat-log-sink';
+import type { ChatLogSink, LineDecoder } from './chat-log-sink';
 import { readJsonLineObject } from './chat-record';
-import { LineSplitter } from './line-splitter';
 
 /** JSON Lines: one object per line, `{"t": 12.5, "user": "…", "text": "…"}` (or chat-downloader's items). */
-export class JsonLinesDecoder implements ChatLogDecoder {
+export class JsonLinesDecoder implements LineDecoder {
+  readonly input = 'lines';
   wallClock = false;
-  private readonly splitter: LineSplitter;
 
-  constructor(private readonly sink: ChatLogSink) {
-    this.splitter = new LineSplitter(
-      (line, number) => this.line(line, number),
-      (number) => sink.damaged(number, 'a line longer than 1 MiB: not a chat message'),
-    );
-  }
-
-  get lines(): number {
-    return this.splitter.lines;
-  }
-
-  push(text: string): void {
-    this.splitter.push(text);
-  }
+  constructor(private readonly sink: ChatLogSink) {}
 
   end(): void {
-    this.splitter.end();
+    // Every line was read as it came.
   }
 
-  private line(line: string, number: number): void {
+  line(line: string, number: number): void {
     if (line.trim() === '') return;
     let value: unknown;
     try {

@@ -6,6 +6,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { CHAT_LOG_FORMAT_NAMES, CHAT_LOG_FORMATS, type ChatLogFormat, type DamagedLine } from '../../../../shared/chat-log';
 import { ValidationError } from '../../../../shared/format-issues';
+import { ByteLineSplitter } from './byte-line-splitter';
 import { detectChatLogFormat } from './chat-log-format';
 import type { ChatLogDecoder, ChatLogSink } from './chat-log-sink';
 import { ChatterinoLogDecoder } from './chatterino-log-decoder';
@@ -16,8 +17,8 @@ import { JsonLinesDecoder } from './json-lines-decoder';
 
 /** Bytes read at a time: large enough that per-chunk work vanishes, small enough to stay flat. */
 const CHUNK_BYTES = 1024 * 1024;
-/** Text looked at to tell the format. */
-const HEAD_CHARACTERS = 64 * 1024;
+/** Bytes looked at to tell the format. */
+const HEAD_BYTES = 64 * 1024;
 /** Damaged lines kept by line number (all are counted). */
 export const DAMAGED_LINES_KEPT = 20;
 
@@ -90,6 +91,7 @@ export async function readChatLog(path: string, options: ChatLogReadOptions, vis
   let damagedLines: DamagedLine[];
   let decoder: ChatLogDecoder | undefined;
   let format: ChatLogFormat | undefined = options.format === 'auto' ? undefined : options.format;
+  let lineCount = 0;
   let bytes = 0;
   const hash = createHash('sha256');
   try {
@@ -128,36 +130,49 @@ export async function readChatLog(path: string, options: ChatLogReadOptions, vis
         if (kept.length < DAMAGED_LINES_KEPT) kept.push({ line, reason });
       },
     };
-    const text = new StringDecoder('utf8');
-    let head = '';
-    let started = false;
+    // Line formats are split into lines as bytes and each line decoded alone; formats whose
+    // records span lines (CSV, JSON documents) are decoded chunk by chunk.
+    let lines: ByteLineSplitter | undefined;
+    let text: StringDecoder | undefined;
+    const head: Buffer[] = [];
+    let headBytes = 0;
+    const feed = (chunk: Buffer): void => {
+      if (lines) lines.push(chunk);
+      else if (decoder?.input === 'text') decoder.push((text as StringDecoder).write(chunk));
+    };
     const start = (): void => {
-      started = true;
-      if (head.charCodeAt(0) === 0xfeff) head = head.slice(1);
-      format ??= detectChatLogFormat(head);
+      const whole = Buffer.concat(head);
+      let headText = whole.toString('utf8');
+      if (headText.charCodeAt(0) === 0xfeff) headText = headText.slice(1);
+      if (headText.trim() === '') throw new ValidationError(what, ['the file holds only white space']);
+      format ??= detectChatLogFormat(headText);
       if (!format) {
-        const firstLine = head.trimStart().split('\n', 1)[0]?.slice(0, 80) ?? '';
+        const firstLine = headText.trimStart().split('\n', 1)[0]?.slice(0, 80) ?? '';
         throw new ValidationError(what, [`cannot tell its format from its first line (${JSON.stringify(firstLine)}): ${expectedFormats()}; or name it with "format"`]);
       }
-      decoder = createDecoder(format, sink);
-      decoder.push(head);
-      head = '';
+      const chosen = createDecoder(format, sink);
+      decoder = chosen;
+      if (chosen.input === 'lines') lines = new ByteLineSplitter((line, number) => chosen.line(line, number), (number) => sink.damaged(number, 'a line longer than 1 MiB: skipped'));
+      else text = new StringDecoder('utf8');
+      head.length = 0;
+      feed(whole);
     };
     for await (const chunk of source) {
-      const piece = text.write(chunk as Buffer);
-      if (started) decoder?.push(piece);
+      if (decoder) feed(chunk as Buffer);
       else {
-        head += piece;
-        if (head.length >= HEAD_CHARACTERS) start();
+        head.push(chunk as Buffer);
+        headBytes += (chunk as Buffer).length;
+        if (headBytes >= HEAD_BYTES) start();
       }
     }
-    const rest = text.end();
-    if (!started) {
-      head += rest;
-      if (head.trim() === '') throw new ValidationError(what, ['the file holds only white space']);
-      start();
-    } else if (rest) decoder?.push(rest);
+    if (!decoder) start();
+    lines?.end();
+    if (decoder?.input === 'text' && text) {
+      const rest = text.end();
+      if (rest) decoder.push(rest);
+    }
     decoder?.end();
+    lineCount = lines ? lines.lines : decoder?.input === 'text' ? decoder.lines : 0;
   } catch (error) {
     if (error instanceof ValidationError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -171,7 +186,7 @@ export async function readChatLog(path: string, options: ChatLogReadOptions, vis
   if (counts.messages === 0) {
     const examples = damagedLines.slice(0, 3).map((damaged) => `line ${damaged.line}: ${damaged.reason}`);
     throw new ValidationError(what, [
-      `no chat message in it, read as ${chosen} (${CHAT_LOG_FORMAT_NAMES[chosen]}): ${readAs.lines} lines, ${counts.other} not messages, ${counts.damaged} damaged${examples.length > 0 ? ` (${examples.join('; ')})` : ''}`,
+      `no chat message in it, read as ${chosen} (${CHAT_LOG_FORMAT_NAMES[chosen]}): ${lineCount} lines, ${counts.other} not messages, ${counts.damaged} damaged${examples.length > 0 ? ` (${examples.join('; ')})` : ''}`,
     ]);
   }
   return {
@@ -179,7 +194,7 @@ export async function readChatLog(path: string, options: ChatLogReadOptions, vis
     fileName: basename(path),
     format: chosen,
     bytes,
-    lines: readAs.lines,
+    lines: lineCount,
     messages: counts.messages,
     otherLines: counts.other,
     damaged: counts.damaged,
