@@ -4,7 +4,7 @@ import { hashedViewerName } from '../../src/main/lab/engine/load/recorded-chat';
 import { loadRig } from '../../src/main/lab/files/rig-file';
 import { blackBoxFactory } from '../../src/main/lab/session/black-box-target';
 import { RunService } from '../../src/main/lab/session/run-service';
-import { RawIrcClient } from '../setup/raw-irc-client';
+import { rawIrcBot } from '../setup/raw-irc-client';
 
 describe('a replay against a bot (black box)', () => {
   it('hands the bot the recorded texts under hashed names when asked: the same viewer, the same stand-in name', async () => {
@@ -14,19 +14,8 @@ describe('a replay against a bot (black box)', () => {
     const window = recorded.filter((message) => message.timeMs - first >= 60_000 && message.timeMs - first < 76_000);
     expect(window.length).toBeGreaterThan(50);
 
-    const bot: { client?: RawIrcClient } = {};
-    const target = blackBoxFactory({
-      chatPort: 0,
-      joinTimeoutMs: 30_000,
-      onListening: (environment) => {
-        void RawIrcClient.open(Number(environment['CVLAB_CHAT_PORT'])).then((client) => {
-          bot.client = client;
-          client.send('CAP REQ :twitch.tv/tags twitch.tv/commands');
-          client.send('NICK hashbot');
-          client.send(`JOIN #${environment['CVLAB_CHANNEL']}`);
-        });
-      },
-    });
+    const bot = rawIrcBot('hashbot');
+    const target = blackBoxFactory({ chatPort: 0, joinTimeoutMs: 30_000, onListening: bot.onListening });
     const service = new RunService({ stores: null, createPipeline: target.createPipeline, warmUpMessages: 0, log: () => undefined });
     try {
       const info = await service.start({
@@ -36,13 +25,13 @@ describe('a replay against a bot (black box)', () => {
       expect(info.plannedMessages).toBe(window.length);
       const outcome = await service.finished();
       expect(outcome?.summary.sent).toBe(window.length);
-      const received = (bot.client?.lines ?? []).filter((message) => message.command === 'PRIVMSG');
+      const received = (bot.client()?.lines ?? []).filter((message) => message.command === 'PRIVMSG');
       expect(received.map((message) => message.params[1])).toEqual(window.map((message) => message.text));
       expect(received.map((message) => message.prefix?.split('!')[0])).toEqual(window.map((message) => hashedViewerName(message.user)));
       expect(received.every((message) => /^v_[0-9a-f]{12}$/.test(message.prefix?.split('!')[0] ?? ''))).toBe(true);
       expect(new Set(received.map((message) => message.prefix)).size).toBe(new Set(window.map((message) => message.user)).size);
     } finally {
-      bot.client?.close();
+      bot.client()?.close();
       await service.dispose();
     }
   }, 90_000);

@@ -8,7 +8,7 @@ import { blackBoxFactory } from '../../src/main/lab/session/black-box-target';
 import { RunService } from '../../src/main/lab/session/run-service';
 import { spawnCvlab, type CvlabProcess } from '../setup/cvlab-run';
 import { startNgircd, type PrivateIrcServer } from '../setup/ngircd';
-import { RawIrcClient } from '../setup/raw-irc-client';
+import { RawIrcClient, rawIrcBot } from '../setup/raw-irc-client';
 import { waitFor } from '../setup/wait-for';
 
 let folder: string;
@@ -88,19 +88,8 @@ describe('cvlab chat record against a real IRC server (ngircd), then stats, then
 
     // The replay, to a bot through the chat endpoint: every recorded line, in order, under its viewer's name.
     const rig = await loadRig();
-    const bot: { client?: RawIrcClient } = {};
-    const target = blackBoxFactory({
-      chatPort: 0,
-      joinTimeoutMs: 30_000,
-      onListening: (environment) => {
-        void RawIrcClient.open(Number(environment['CVLAB_CHAT_PORT'])).then((client) => {
-          bot.client = client;
-          client.send('CAP REQ :twitch.tv/tags twitch.tv/commands');
-          client.send('NICK replaybot');
-          client.send(`JOIN #${environment['CVLAB_CHANNEL']}`);
-        });
-      },
-    });
+    const bot = rawIrcBot('replaybot');
+    const target = blackBoxFactory({ chatPort: 0, joinTimeoutMs: 30_000, onListening: bot.onListening });
     const service = new RunService({ stores: null, createPipeline: target.createPipeline, warmUpMessages: 0, log: () => undefined });
     try {
       await service.start({ scenario: { name: 'friday-replay', executor: { type: 'replay', file: out, speed: 2 } }, rig });
@@ -108,14 +97,14 @@ describe('cvlab chat record against a real IRC server (ngircd), then stats, then
       expect(outcome?.summary.sent).toBe(fed.length);
       expect(outcome?.summary.run.replay?.log.sha256).toBe(stats.sha256);
       expect(outcome?.summary.blackBox?.chatSent).toBe(fed.length);
-      const received = (bot.client?.lines ?? []).filter((message) => message.command === 'PRIVMSG');
+      const received = (bot.client()?.lines ?? []).filter((message) => message.command === 'PRIVMSG');
       expect(received.map((message) => ({ nick: message.prefix?.split('!')[0], text: message.params[1] }))).toEqual(fed);
       // As Twitch would send them: tags first, the login as nick, user and host.
       expect(received[0]?.prefix).toBe('pixel_moth!pixel_moth@pixel_moth.tmi.twitch.tv');
       expect(received[0]?.tags.get('display-name')).toBe('Pixel_moth');
       expect(Number(received[0]?.tags.get('tmi-sent-ts'))).toBeGreaterThan(1_600_000_000_000);
     } finally {
-      bot.client?.close();
+      bot.client()?.close();
       await service.dispose();
     }
   }, 120_000);

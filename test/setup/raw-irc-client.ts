@@ -52,3 +52,22 @@ export class RawIrcClient {
     this.socket.destroy();
   }
 }
+
+/**
+ * A bot for a black-box run that tests read: on the chat endpoint's `onListening` it connects
+ * as `nick`, asks for Twitch's tags and joins the channel; `client()` then holds what it heard.
+ */
+export function rawIrcBot(nick: string): { onListening(environment: Readonly<Record<string, string>>): void; client(): RawIrcClient | undefined } {
+  let bot: RawIrcClient | undefined;
+  return {
+    onListening: (environment) => {
+      void RawIrcClient.open(Number(environment['CVLAB_CHAT_PORT'])).then((client) => {
+        bot = client;
+        client.send('CAP REQ :twitch.tv/tags twitch.tv/commands');
+        client.send(`NICK ${nick}`);
+        client.send(`JOIN #${environment['CVLAB_CHANNEL']}`);
+      });
+    },
+    client: () => bot,
+  };
+}
