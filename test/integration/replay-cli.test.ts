@@ -54,6 +54,12 @@ describe('cvlab run with a replay', () => {
     expect(summary.sent).toBeGreaterThan(100);
   }, 90_000);
 
+  it('refuses --rate on a replay: it keeps its recorded pace (exit 2)', async () => {
+    const result = await cvlabRun(['resources/scenarios/replay-sample.json', '--rig', rigPath, '--no-save', '--rate', '5000']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--rate: a replay keeps its recorded pace and viewers; change its "speed" in the scenario/);
+  }, 60_000);
+
   it('names where it looked for a log it cannot find (exit 2)', async () => {
     const scenarioPath = join(folder, 'missing.json');
     await writeFile(scenarioPath, JSON.stringify({ name: 'missing', executor: { type: 'replay', file: 'last-friday.log' } }));

@@ -294,6 +294,9 @@ Exit codes:
         throw new ValidationError('command line', ['--report and --baseline need the saved run: leave out --no-save']);
       }
       const [loadedScenario, rig] = await Promise.all([loadScenario(scenarioPath), loadRig(options.rig)]);
+      if (loadedScenario.executor.type === 'replay' && (options.rate !== undefined || options.users !== undefined)) {
+        throw new ValidationError('command line', [`${options.rate !== undefined ? '--rate' : '--users'}: a replay keeps its recorded pace and viewers; change its "speed" in the scenario (--duration still applies)`]);
+      }
       const runRig = options.redis ? { ...rig, redisUrl: options.redis } : rig;
       const blackBox = resolveBlackBoxOptions(loadedScenario, options, resolve(options.rig ?? demoRigPath()));
       const scenario = blackBox ? blackBoxScenario(loadedScenario) : loadedScenario;
