@@ -91,7 +91,7 @@ export async function readChatLog(path: string, options: ChatLogReadOptions, vis
   let damagedLines: DamagedLine[];
   let decoder: ChatLogDecoder | undefined;
   let format: ChatLogFormat | undefined = options.format === 'auto' ? undefined : options.format;
-  let lineCount = 0;
+  let lineCount: number;
   let bytes = 0;
   const hash = createHash('sha256');
   try {
