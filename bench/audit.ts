@@ -84,6 +84,47 @@ async function drive(pipeline: Awaited<ReturnType<typeof createPipeline>>, durat
   return histogram;
 }
 
+/** Holds LOCK TABLE audit_messages for LOCK_MS from another connection, a second after it is called. */
+async function lockTableAWhile(): Promise<void> {
+  const locker = new pg.Client({ connectionString: DATABASE_URL, options: `-c search_path=${quoteIdentifier(schema)}` });
+  await locker.connect();
+  try {
+    await sleep(1_000);
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE audit_messages IN ACCESS EXCLUSIVE MODE');
+    await sleep(LOCK_MS);
+    await locker.query('COMMIT');
+  } finally {
+    await locker.end();
+  }
+}
+
+/** The phases' figures: e2e off / on / locked, and what became of the log's rows (drained, then counted in the table). */
+async function phaseFigures(log: AuditLog, source: string, spooledBeforeLock: number, phases: { off: hdr.Histogram; on: hdr.Histogram; locked: hdr.Histogram }): Promise<Record<string, unknown>> {
+  const { off, on, locked } = phases;
+  const drained = await log.drain(60_000);
+  const counters = log.counters();
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, options: `-c search_path=${quoteIdentifier(schema)}`, max: 1 });
+  const [row] = (await pool.query<{ count: number }>('SELECT count(*)::integer AS count FROM audit_messages WHERE source = $1', [source])).rows;
+  await pool.end();
+  const p99 = (histogram: hdr.Histogram): number => histogram.getValueAtPercentile(99);
+  return {
+    e2eP99Ms: { off: ms(p99(off)), on: ms(p99(on)), locked: ms(p99(locked)) },
+    e2eP50Ms: { off: ms(off.getValueAtPercentile(50)), on: ms(on.getValueAtPercentile(50)), locked: ms(locked.getValueAtPercentile(50)) },
+    samples: { off: off.totalCount, on: on.totalCount, locked: locked.totalCount },
+    p99RatioOn: Math.round((p99(on) / p99(off)) * 100) / 100,
+    p99RatioLocked: Math.round((p99(locked) / p99(off)) * 100) / 100,
+    audit: {
+      recorded: counters.queued,
+      rowsInTable: row?.count ?? -1,
+      spooledDuringLock: counters.spooled - spooledBeforeLock,
+      replayed: counters.replayed,
+      dropped: counters.dropped,
+      drained,
+    },
+  };
+}
+
 async function inThreadPhases(): Promise<Record<string, unknown>> {
   const demo = await loadRig();
   // Generous limits so most messages reach the OSC send (the audited path is the same for both).
@@ -104,39 +145,11 @@ async function inThreadPhases(): Promise<Record<string, unknown>> {
   }
   await log.drain(30_000);
   const beforeLock = log.counters();
-  const locker = new pg.Client({ connectionString: DATABASE_URL, options: `-c search_path=${quoteIdentifier(schema)}` });
-  await locker.connect();
-  const locked = await drive(pipeline, PHASE_MS, async () => {
-    await sleep(1_000);
-    await locker.query('BEGIN');
-    await locker.query('LOCK TABLE audit_messages IN ACCESS EXCLUSIVE MODE');
-    await sleep(LOCK_MS);
-    await locker.query('COMMIT');
-  });
-  await locker.end();
-  const drained = await log.drain(60_000);
-  const counters = log.counters();
-  const [row] = (await new pg.Pool({ connectionString: DATABASE_URL, options: `-c search_path=${quoteIdentifier(schema)}`, max: 1 }).query<{ count: number }>(
-    `SELECT count(*)::integer AS count FROM audit_messages WHERE source = 'bench-latency'`,
-  )).rows;
+  const locked = await drive(pipeline, PHASE_MS, lockTableAWhile);
+  const figures = await phaseFigures(log, 'bench-latency', beforeLock.spooled, { off, on, locked });
   await log.close();
   await pipeline.close();
-  const p99 = (histogram: hdr.Histogram): number => histogram.getValueAtPercentile(99);
-  return {
-    e2eP99Ms: { off: ms(p99(off)), on: ms(p99(on)), locked: ms(p99(locked)) },
-    e2eP50Ms: { off: ms(off.getValueAtPercentile(50)), on: ms(on.getValueAtPercentile(50)), locked: ms(locked.getValueAtPercentile(50)) },
-    samples: { off: off.totalCount, on: on.totalCount, locked: locked.totalCount },
-    p99RatioOn: Math.round((p99(on) / p99(off)) * 100) / 100,
-    p99RatioLocked: Math.round((p99(locked) / p99(off)) * 100) / 100,
-    audit: {
-      recorded: counters.queued,
-      rowsInTable: row?.count ?? -1,
-      spooledDuringLock: counters.spooled - beforeLock.spooled,
-      replayed: counters.replayed,
-      dropped: counters.dropped,
-      drained,
-    },
-  };
+  return figures;
 }
 
 /**
@@ -177,38 +190,9 @@ async function engineThreadPhases(): Promise<Record<string, unknown>> {
   await log.drain(30_000);
   const beforeLock = log.counters();
   const locked = createHistogram();
-  const locker = new pg.Client({ connectionString: DATABASE_URL, options: `-c search_path=${quoteIdentifier(schema)}` });
-  await locker.connect();
-  await run(true, PHASE_MS, locked, async () => {
-    await sleep(1_000);
-    await locker.query('BEGIN');
-    await locker.query('LOCK TABLE audit_messages IN ACCESS EXCLUSIVE MODE');
-    await sleep(LOCK_MS);
-    await locker.query('COMMIT');
-  });
-  await locker.end();
-  const drained = await log.drain(60_000);
-  const counters = log.counters();
-  const pool = new pg.Pool({ connectionString: DATABASE_URL, options: `-c search_path=${quoteIdentifier(schema)}`, max: 1 });
-  const [row] = (await pool.query<{ count: number }>(`SELECT count(*)::integer AS count FROM audit_messages WHERE source = 'bench-engine'`)).rows;
-  await pool.end();
+  await run(true, PHASE_MS, locked, lockTableAWhile);
+  const result = await phaseFigures(log, 'bench-engine', beforeLock.spooled, { off, on, locked });
   await log.close();
-  const p99 = (histogram: hdr.Histogram): number => histogram.getValueAtPercentile(99);
-  const result = {
-    e2eP99Ms: { off: ms(p99(off)), on: ms(p99(on)), locked: ms(p99(locked)) },
-    e2eP50Ms: { off: ms(off.getValueAtPercentile(50)), on: ms(on.getValueAtPercentile(50)), locked: ms(locked.getValueAtPercentile(50)) },
-    samples: { off: off.totalCount, on: on.totalCount, locked: locked.totalCount },
-    p99RatioOn: Math.round((p99(on) / p99(off)) * 100) / 100,
-    p99RatioLocked: Math.round((p99(locked) / p99(off)) * 100) / 100,
-    audit: {
-      recorded: counters.queued,
-      rowsInTable: row?.count ?? -1,
-      spooledDuringLock: counters.spooled - beforeLock.spooled,
-      replayed: counters.replayed,
-      dropped: counters.dropped,
-      drained,
-    },
-  };
   for (const histogram of [off, on, locked]) histogram.destroy();
   return result;
 }

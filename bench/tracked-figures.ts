@@ -45,10 +45,11 @@ const scaled = (path: string, factor: number) => (line: BenchLine) => {
   const value = numberAt(line, path);
   return value === undefined ? undefined : value * factor;
 };
-const quotient = (numerator: string, denominator: string) => (line: BenchLine) => {
-  const top = numberAt(line, numerator);
-  const bottom = numberAt(line, denominator);
-  return top === undefined || bottom === undefined || bottom === 0 ? undefined : Math.round((top / bottom) * 1000) / 1000;
+/** Two figures of a line made one (the worse of two, a sum); undefined when either is missing. */
+const combined = (left: string, right: string, combine: (left: number, right: number) => number) => (line: BenchLine) => {
+  const first = numberAt(line, left);
+  const second = numberAt(line, right);
+  return first === undefined || second === undefined ? undefined : combine(first, second);
 };
 const worstOfRows = (field: string) => (line: BenchLine) => {
   const rows = line['rows'];
@@ -76,25 +77,13 @@ export const TRACKED_FIGURES: readonly TrackedFigure[] = [
   figure({ bench: 'multi', name: 'fanoutP99OverRawWs', label: 'fan-out to 1,000 subscribers p99 / raw ws', unit: '×', kind: 'ratio', better: 'lower', goal: { op: '≤', value: 1.2 }, read: at('fanout.ratioP99') }),
   figure({ bench: 'audit', name: 'p99OnOverOff', label: 'e2e p99, audit log on / off', unit: '×', kind: 'ratio', better: 'lower', goal: { op: '≤', value: 1.1 }, read: at('p99RatioOn') }),
   figure({ bench: 'audit', name: 'p99LockedOverOff', label: 'e2e p99, audit table locked 5 s / audit off', unit: '×', kind: 'ratio', better: 'lower', goal: { op: '≤', value: 1.1 }, read: at('p99RatioLocked') }),
-  figure({ bench: 'audit', name: 'rowsLost', label: 'audit rows lost (recorded − in the table)', unit: '', kind: 'figure', better: 'lower', goal: { op: '=', value: 0 }, read: (line) => {
-    const recorded = numberAt(line, 'audit.recorded');
-    const stored = numberAt(line, 'audit.rowsInTable');
-    return recorded === undefined || stored === undefined ? undefined : recorded - stored;
-  } }),
+  figure({ bench: 'audit', name: 'rowsLost', label: 'audit rows lost (recorded − in the table)', unit: '', kind: 'figure', better: 'lower', goal: { op: '=', value: 0 }, read: combined('audit.recorded', 'audit.rowsInTable', (recorded, stored) => recorded - stored) }),
   figure({ bench: 'engine', name: 'burstRunsUnder2ms', label: '`burst` runs with e2e p99 < 2 ms, of ten saved with PostgreSQL + audit', unit: '', kind: 'figure', better: 'higher', goal: { op: '≥', value: 10 }, read: at('burst.under2ms') }),
   figure({ bench: 'pipeline', name: 'bytesPerMessage', label: 'bytes allocated per message (memory store)', unit: 'B', kind: 'figure', better: 'lower', goal: { op: '≤', value: 500 }, read: at('allocation.bytesPerMessage') }),
   // The benchmarks' own targets.
   figure({ bench: 'load', name: 'memoryE2eP99', label: 'memory store e2e p99, 1,000 users at 5,000 msg/s', unit: 'ms', kind: 'figure', better: 'lower', goal: { op: '<', value: 1 }, read: at('memory.e2eP99Ms') }),
-  figure({ bench: 'load', name: 'slipP99', label: 'schedule slip p99, memory and Redis (worse of the two)', unit: 'ms', kind: 'figure', better: 'lower', goal: { op: '<', value: 0.5 }, read: (line) => {
-    const memory = numberAt(line, 'memory.slipP99Ms');
-    const redis = numberAt(line, 'redis.slipP99Ms');
-    return memory === undefined || redis === undefined ? undefined : Math.max(memory, redis);
-  } }),
-  figure({ bench: 'load', name: 'unaccounted', label: 'messages unaccounted for, memory and Redis', unit: '', kind: 'figure', better: 'lower', goal: { op: '=', value: 0 }, read: (line) => {
-    const memory = numberAt(line, 'memory.unaccounted');
-    const redis = numberAt(line, 'redis.unaccounted');
-    return memory === undefined || redis === undefined ? undefined : memory + redis;
-  } }),
+  figure({ bench: 'load', name: 'slipP99', label: 'schedule slip p99, memory and Redis (worse of the two)', unit: 'ms', kind: 'figure', better: 'lower', goal: { op: '<', value: 0.5 }, read: combined('memory.slipP99Ms', 'redis.slipP99Ms', Math.max) }),
+  figure({ bench: 'load', name: 'unaccounted', label: 'messages unaccounted for, memory and Redis', unit: '', kind: 'figure', better: 'lower', goal: { op: '=', value: 0 }, read: combined('memory.unaccounted', 'redis.unaccounted', (memory, redis) => memory + redis) }),
   figure({ bench: 'audit', name: 'copyRowsPerSecond', label: 'audit COPY rows/s', unit: '/s', kind: 'figure', better: 'higher', goal: { op: '≥', value: 50_000 }, read: at('copyRowsPerSecond') }),
   figure({ bench: 'multi', name: 'globalCapError', label: 'global cap error across 3 instances', unit: '', kind: 'figure', better: 'lower', goal: { op: '≤', value: 0.01 }, read: at('globalCap.error') }),
   figure({ bench: 'multi', name: 'fanoutP99', label: 'fan-out to 1,000 subscribers p99', unit: 'ms', kind: 'figure', better: 'lower', goal: { op: '<', value: 10 }, read: at('fanout.cvlab.p99') }),
@@ -115,7 +104,7 @@ export const TRACKED_FIGURES: readonly TrackedFigure[] = [
   figure({ bench: 'engine', name: 'burstWorstE2eP99', label: 'worst `burst` run e2e p99', unit: 'ms', kind: 'figure', better: 'lower', read: at('burst.worstMs') }),
   figure({ bench: 'multi', name: 'scalingFourInstances', label: 'throughput, 4 instances / 1', unit: '×', kind: 'ratio', better: 'higher', read: at('throughput.scaling4') }),
   figure({ bench: 'audit', name: 'copyOverSingleInsert', label: 'audit COPY / one INSERT per row', unit: '×', kind: 'ratio', better: 'higher', read: at('copyVsSingleInsert') }),
-  figure({ bench: 'blackbox', name: 'cvlabOverRawP50', label: 'black box chat → OSC p50, cvlab / raw floor', unit: '×', kind: 'ratio', better: 'lower', read: quotient('ownShare.cvlabP50Us', 'ownShare.rawP50Us') }),
+  figure({ bench: 'blackbox', name: 'cvlabOverRawP50', label: 'black box chat → OSC p50, cvlab / raw floor', unit: '×', kind: 'ratio', better: 'lower', read: combined('ownShare.cvlabP50Us', 'ownShare.rawP50Us', (cvlab, raw) => Math.round((cvlab / raw) * 1000) / 1000) }),
 ];
 
 /** Whether a value meets a goal. */
