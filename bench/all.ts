@@ -5,8 +5,9 @@
 // every figure worse by more than its noise — and rewrites the README's benchmark table.
 //
 // Noise: the first time on a machine (no bench/results/noise.json for it, or --noise), each
-// bench runs three times; the spread of each figure is kept in noise.json and the figures are
-// the medians. Prints progress on stderr and ONE JSON line on stdout.
+// bench runs three times; the spread of each figure is kept in noise.json (unless a bench ran
+// on a busy machine) and the figures are the medians. Prints progress on stderr and ONE JSON
+// line on stdout.
 // Exit codes: 0 every goal met and nothing worse, 1 a goal missed, a figure worse than its noise
 // or a bench without figures, 2 bad flags, 3 Redis or PostgreSQL did not answer.
 import { execFileSync, spawn } from 'node:child_process';
@@ -217,11 +218,14 @@ for (let round = 0; round < runsPerBench; round++) {
 }
 
 let noise: Noise | null = measureNoise ? null : (knownNoise ?? null);
+const anyBusy = benches.some((name) => (runs[name] ?? []).some((run) => run.busy));
 if (measureNoise) {
   // A partial run (--only) keeps the spreads already known for the benches it left out.
   const kept = knownNoise && sameMachine(knownNoise.machine, here) ? knownNoise.spreads : {};
   noise = { machine: here, measuredAt: date, commit, runsPerBench: NOISE_RUNS, spreads: { ...kept, ...spreadsOf(runs) } };
-  writeFileSync(noisePath, `${JSON.stringify(noise, null, 2)}\n`);
+  // The spread of a busy machine would hide every later regression: it is used now, not kept.
+  if (anyBusy) log(`not keeping the noise in ${NOISE_FILE}: some benches started on a busy machine; measure it again on a quiet one`);
+  else writeFileSync(noisePath, `${JSON.stringify(noise, null, 2)}\n`);
 }
 
 const figures = figuresOf(runs);
