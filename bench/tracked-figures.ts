@@ -21,7 +21,7 @@ export interface TrackedFigure {
   readonly bench: BenchName;
   /** In words, for the README's table. */
   readonly label: string;
-  /** Shown after the number: '×', 'ms', 'µs', '/s', 'B', '' … */
+  /** Shown after the number: '×', 'ms', 'µs', 'msg/s', 'B', '' … */
   readonly unit: string;
   readonly kind: 'ratio' | 'figure';
   readonly better: 'lower' | 'higher';
@@ -66,13 +66,13 @@ const figure = (entry: Omit<TrackedFigure, 'id'> & { readonly name: string }): T
 export const TRACKED_FIGURES: readonly TrackedFigure[] = [
   // Issue 20's table first: these are the README's goals.
   figure({ bench: 'pipeline', name: 'memoryTapP50OverUdpFloor', label: 'memory store e2e-to-tap p50 / UDP floor', unit: '×', kind: 'ratio', better: 'lower', goal: { op: '≤', value: 1.5 }, read: at('ratios.memoryE2eTapP50VsUdpFloor') }),
-  figure({ bench: 'pipeline', name: 'memoryThroughput', label: 'memory store throughput', unit: '/s', kind: 'figure', better: 'higher', goal: { op: '≥', value: 100_000 }, read: at('memory.throughputPerSecond') }),
+  figure({ bench: 'pipeline', name: 'memoryThroughput', label: 'memory store throughput', unit: 'msg/s', kind: 'figure', better: 'higher', goal: { op: '≥', value: 100_000 }, read: at('memory.throughputPerSecond') }),
   figure({ bench: 'engine', name: 'engineLoopDelayP99', label: 'engine loop-delay p99 at 5,000 msg/s', unit: 'ms', kind: 'figure', better: 'lower', goal: { op: '<', value: 1 }, read: at('engineThread.engineLoopDelayP99Ms') }),
   figure({ bench: 'console', name: 'attachedOverDetached', label: 'e2e p99, console attached / detached', unit: '×', kind: 'ratio', better: 'lower', goal: { op: '≤', value: 1.1 }, read: at('engine.attachedOverDetached') }),
   figure({ bench: 'load', name: 'redisE2eP99', label: 'Redis store e2e p99, 1,000 users at 5,000 msg/s (`bench:load`)', unit: 'ms', kind: 'figure', better: 'lower', goal: { op: '<', value: 2 }, read: at('redis.e2eP99Ms') }),
   figure({ bench: 'pipeline', name: 'redisOpenLoopE2eP99', label: 'Redis store e2e p99 at 5,000 msg/s (`bench:pipeline` open loop)', unit: 'ms', kind: 'figure', better: 'lower', goal: { op: '<', value: 2 }, read: scaled('redis.openLoop.e2eUs.p99', 1e-3) }),
   figure({ bench: 'pipeline', name: 'redisTapP50OverFloor', label: 'Redis store closed-loop e2e p50 / (UDP floor + Redis round trip)', unit: '×', kind: 'ratio', better: 'lower', goal: { op: '≤', value: 1.3 }, read: at('ratios.redisE2eTapP50VsUdpPlusRoundTrip') }),
-  figure({ bench: 'pipeline', name: 'redisThroughput', label: 'Redis store throughput', unit: '/s', kind: 'figure', better: 'higher', goal: { op: '≥', value: 30_000 }, read: at('redis.throughputPerSecond') }),
+  figure({ bench: 'pipeline', name: 'redisThroughput', label: 'Redis store throughput', unit: 'msg/s', kind: 'figure', better: 'higher', goal: { op: '≥', value: 30_000 }, read: at('redis.throughputPerSecond') }),
   figure({ bench: 'multi', name: 'propagationP50OverPubSub', label: 'multi-instance propagation p50 / raw pub/sub', unit: '×', kind: 'ratio', better: 'lower', goal: { op: '≤', value: 1.2 }, read: at('propagation.ratioP50') }),
   figure({ bench: 'multi', name: 'fanoutP99OverRawWs', label: 'fan-out to 1,000 subscribers p99 / raw ws', unit: '×', kind: 'ratio', better: 'lower', goal: { op: '≤', value: 1.2 }, read: at('fanout.ratioP99') }),
   figure({ bench: 'audit', name: 'p99OnOverOff', label: 'e2e p99, audit log on / off', unit: '×', kind: 'ratio', better: 'lower', goal: { op: '≤', value: 1.1 }, read: at('p99RatioOn') }),
@@ -84,12 +84,12 @@ export const TRACKED_FIGURES: readonly TrackedFigure[] = [
   figure({ bench: 'load', name: 'memoryE2eP99', label: 'memory store e2e p99, 1,000 users at 5,000 msg/s', unit: 'ms', kind: 'figure', better: 'lower', goal: { op: '<', value: 1 }, read: at('memory.e2eP99Ms') }),
   figure({ bench: 'load', name: 'slipP99', label: 'schedule slip p99, memory and Redis (worse of the two)', unit: 'ms', kind: 'figure', better: 'lower', goal: { op: '<', value: 0.5 }, read: combined('memory.slipP99Ms', 'redis.slipP99Ms', Math.max) }),
   figure({ bench: 'load', name: 'unaccounted', label: 'messages unaccounted for, memory and Redis', unit: '', kind: 'figure', better: 'lower', goal: { op: '=', value: 0 }, read: combined('memory.unaccounted', 'redis.unaccounted', (memory, redis) => memory + redis) }),
-  figure({ bench: 'audit', name: 'copyRowsPerSecond', label: 'audit COPY rows/s', unit: '/s', kind: 'figure', better: 'higher', goal: { op: '≥', value: 50_000 }, read: at('copyRowsPerSecond') }),
+  figure({ bench: 'audit', name: 'copyRowsPerSecond', label: 'audit COPY rows/s', unit: 'rows/s', kind: 'figure', better: 'higher', goal: { op: '≥', value: 50_000 }, read: at('copyRowsPerSecond') }),
   figure({ bench: 'multi', name: 'globalCapError', label: 'global cap error across 3 instances', unit: '', kind: 'figure', better: 'lower', goal: { op: '≤', value: 0.01 }, read: at('globalCap.error') }),
   figure({ bench: 'multi', name: 'fanoutP99', label: 'fan-out to 1,000 subscribers p99', unit: 'ms', kind: 'figure', better: 'lower', goal: { op: '<', value: 10 }, read: at('fanout.cvlab.p99') }),
-  figure({ bench: 'console', name: 'framesPerSecond', label: 'console frames/s while streaming', unit: '/s', kind: 'figure', better: 'higher', goal: { op: '≥', value: 55 }, read: at('page.framesPerSecond') }),
+  figure({ bench: 'console', name: 'framesPerSecond', label: 'console frames/s while streaming', unit: 'frames/s', kind: 'figure', better: 'higher', goal: { op: '≥', value: 55 }, read: at('page.framesPerSecond') }),
   figure({ bench: 'console', name: 'longestFrame', label: 'console longest frame while streaming', unit: 'ms', kind: 'figure', better: 'lower', goal: { op: '<', value: 50 }, read: at('page.longestFrameMs') }),
-  figure({ bench: 'console', name: 'frameUpdatesPerSecond', label: 'frame updates on the wire', unit: '/s', kind: 'figure', better: 'lower', goal: { op: '≤', value: 20 }, read: at('wire.frameUpdatesPerSecond') }),
+  figure({ bench: 'console', name: 'frameUpdatesPerSecond', label: 'frame updates on the wire', unit: 'updates/s', kind: 'figure', better: 'lower', goal: { op: '≤', value: 20 }, read: at('wire.frameUpdatesPerSecond') }),
   figure({ bench: 'blackbox', name: 'addedP50', label: "black box: cvlab's own share of chat → OSC p50", unit: 'µs', kind: 'figure', better: 'lower', goal: { op: '≤', value: 50 }, read: at('ownShare.addedP50Us') }),
   figure({ bench: 'blackbox', name: 'slipP99', label: 'black box: schedule slip p99, 1,000 viewers at 5,000 msg/s', unit: 'ms', kind: 'figure', better: 'lower', goal: { op: '<', value: 0.5 }, read: at('load.slipP99Ms') }),
   figure({ bench: 'blackbox', name: 'matchedShare', label: "black box: the bot's OSC matched to its chat line", unit: '', kind: 'figure', better: 'higher', goal: { op: '≥', value: 0.99 }, read: at('load.matchedShare') }),
