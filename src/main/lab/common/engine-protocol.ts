@@ -1,4 +1,3 @@
-import type { MessagePort } from 'node:worker_threads';
 import type { RigConfig } from '../../../shared/rig';
 import type { BlackBoxSummary } from '../../../shared/run';
 import { REJECTION_CODES } from '../../../shared/rejection';
@@ -22,12 +21,6 @@ export const FAILED_CODE_INDEX = OUTCOME_CODES.length - 1;
 
 /** Messages sent through a throwaway pipeline before a run (JIT warm-up), unless the request says otherwise. */
 export const DEFAULT_WARM_UP_MESSAGES = 2000;
-
-/** The engine thread's workerData: the run's request, and its end of the channel to the host. */
-export interface EngineThreadData {
-  readonly request: EngineStartRequest;
-  readonly port: MessagePort;
-}
 
 /** Everything the engine thread needs to run one measured run (structured-cloned once). */
 export interface EngineStartRequest {
