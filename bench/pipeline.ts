@@ -7,7 +7,8 @@
 // Bytes per message: a child process (node --expose-gc, young generation 256 MiB so no scavenge
 // runs inside the window) sends N messages through processWith() between two forced GCs; the
 // heap grows by what they allocated. A PerformanceObserver('gc') confirms no collection ran in
-// the window (else the figure is void and retried smaller). The same child measures a bare
+// the window (else the figure is void and retried smaller). The figure is the median of five such
+// children: V8 compiles a little differently in each process. The same child measures a bare
 // connected dgram send the same way: what Node itself allocates per datagram.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -135,27 +136,43 @@ async function allocationChild(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ perMessage, perSend, accepted })}\n`);
 }
 
+/** Children measured: V8 compiles differently from one process to the next (±20 bytes), so the median of several. */
+const ALLOCATION_CHILDREN = Number(process.env['BENCH_ALLOCATION_CHILDREN'] ?? 5);
+
 function allocation(): Record<string, unknown> {
-  const child = spawnSync(
-    process.execPath,
-    ['--expose-gc', '--max-semi-space-size=256', '--min-semi-space-size=256', '--import', 'tsx', fileURLToPath(import.meta.url)],
-    { env: { ...process.env, BENCH_PIPELINE_ALLOCATION_CHILD: '1' }, encoding: 'utf8', cwd: resolve(here, '..') },
-  );
-  const line = child.stdout.trim().split('\n').at(-1) ?? '';
-  try {
-    const result = JSON.parse(line) as { perMessage: { bytes: number | null; messages: number }; perSend: { bytes: number | null } };
-    return {
-      method:
-        'heap delta over N processWith() calls (1000 viewers, the bench mix) between forced GCs; young generation 256 MiB; PerformanceObserver(gc) saw no collection in the window',
-      messages: result.perMessage.messages,
-      bytesPerMessage: result.perMessage.bytes,
-      bareDgramSendBytes: result.perSend.bytes,
-      pipelineOwnBytesPerMessage:
-        result.perMessage.bytes !== null && result.perSend.bytes !== null ? result.perMessage.bytes - result.perSend.bytes : null,
-    };
-  } catch {
-    return { error: `the allocation child failed: ${child.stderr.slice(-500)}` };
+  type ChildResult = { perMessage: { bytes: number | null; messages: number }; perSend: { bytes: number | null } };
+  const results: ChildResult[] = [];
+  let failure = '';
+  for (let index = 0; index < ALLOCATION_CHILDREN; index++) {
+    const child = spawnSync(
+      process.execPath,
+      ['--expose-gc', '--max-semi-space-size=256', '--min-semi-space-size=256', '--import', 'tsx', fileURLToPath(import.meta.url)],
+      { env: { ...process.env, BENCH_PIPELINE_ALLOCATION_CHILD: '1' }, encoding: 'utf8', cwd: resolve(here, '..') },
+    );
+    try {
+      results.push(JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as ChildResult);
+    } catch {
+      failure = child.stderr.slice(-500);
+    }
   }
+  const median = (values: (number | null)[]): number | null => {
+    const known = values.filter((value): value is number => value !== null).sort((left, right) => left - right);
+    return known.length === 0 ? null : known[Math.floor(known.length / 2)]!;
+  };
+  if (results.length === 0) return { error: `the allocation child failed: ${failure}` };
+  const perMessage = results.map((result) => result.perMessage.bytes);
+  const bytesPerMessage = median(perMessage);
+  const bareDgramSendBytes = median(results.map((result) => result.perSend.bytes));
+  return {
+    method:
+      'heap delta over N processWith() calls (1000 viewers, the bench mix) between forced GCs; young generation 256 MiB; PerformanceObserver(gc) saw no collection in the window; median of several processes',
+    messages: Math.min(...results.map((result) => result.perMessage.messages)),
+    processes: results.length,
+    bytesPerMessageEach: perMessage,
+    bytesPerMessage,
+    bareDgramSendBytes,
+    pipelineOwnBytesPerMessage: bytesPerMessage !== null && bareDgramSendBytes !== null ? bytesPerMessage - bareDgramSendBytes : null,
+  };
 }
 
 // ───────────────────────── floors ─────────────────────────

@@ -1,10 +1,12 @@
 // The measured engine's thread: builds the engine from workerData, runs it, and talks to the
 // host only through interval snapshots and a few lifecycle events. Nothing else runs here.
-import { parentPort, threadId, workerData, type TransferListItem } from 'node:worker_threads';
+import { parentPort, threadId, workerData, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import type { EngineEvent, EngineStartRequest, HostCommand } from '../common/engine-protocol';
 import { MeasuredEngine } from './measured-engine';
 
-const port = parentPort;
+// The host is at the other end of the channel in workerData.hostPort: this thread is started by
+// a starter thread, not by the host's (run/engine-starter.ts).
+const port = (workerData as { hostPort?: MessagePort }).hostPort ?? parentPort;
 if (!port) throw new Error('engine-worker runs as a worker thread only');
 
 const post = (event: EngineEvent, transfer: TransferListItem[]): void => port.postMessage(event, transfer);

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { EngineEvent, EngineStartRequest, HostCommand } from '../common/engine-protocol';
 import { EventQueue, type EngineLink } from '../common/engine-link';
+import { startEngineWorker } from './engine-starter';
 
 /**
  * How to start engine-worker: the built file next to the bundle (out/main/engine-worker.js), or,
@@ -28,7 +28,8 @@ function workerEntry(): { entry: string | URL; eval: boolean } {
 /** Starts the measured engine in a worker thread; resolves once it has sent its first message. */
 export function startEngineThread(request: EngineStartRequest): Promise<EngineLink> {
   const { entry, eval: isEval } = workerEntry();
-  const worker = new Worker(entry, { eval: isEval, workerData: request, name: 'cvlab-engine' });
+  // From the starter thread, at the normal priority (engine-starter.ts): not from this one.
+  const worker = startEngineWorker(entry, { eval: isEval, workerData: request, name: 'cvlab-engine' });
   const queue = new EventQueue();
   let exited = false;
   const exit = new Promise<void>((resolve) => worker.once('exit', () => ((exited = true), resolve())));

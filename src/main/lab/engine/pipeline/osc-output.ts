@@ -6,7 +6,7 @@ import { ServiceUnreachableError } from '../../../../shared/exit-codes';
 import { ValidationError } from '../../../../shared/format-issues';
 import type { AppliedChange, SentPacket } from '../../../../shared/message';
 import type { RigConfig, VariableConfig } from '../../../../shared/rig';
-import { oscTypeTag, scaleToOutput } from '../../common/output-scale';
+import { oscTypeTag, OutputScale } from '../../common/output-scale';
 
 /** An encoded OSC packet, ready for the socket; its human-readable form is decoded when read. */
 export interface EncodedPacket {
@@ -74,6 +74,8 @@ export async function resolveOscTarget(rig: RigConfig): Promise<ResolvedTarget> 
  */
 export class OscOutput {
   private readonly variables: ReadonlyMap<string, VariableConfig>;
+  /** Each variable's output scaling, in one shape for all (see OutputScale). */
+  private readonly scales: ReadonlyMap<string, OutputScale>;
   /**
    * Each variable's single-message packet as node-osc encodes it with a placeholder value. A
    * one-variable message (the common case) writes its float32 into the last four bytes: the same
@@ -102,6 +104,7 @@ export class OscOutput {
     rig: RigConfig,
   ) {
     this.variables = new Map(rig.variables.map((variable) => [variable.name, variable]));
+    this.scales = new Map(rig.variables.map((variable) => [variable.name, new OutputScale(variable)]));
     for (const variable of rig.variables) {
       if (oscTypeTag(variable) === 'f') this.singleTemplates.set(variable.name, encode(new Message(variable.address, { type: 'f', value: 0 })));
     }
@@ -175,7 +178,7 @@ export class OscOutput {
     if (changes.length === 1) {
       const only = changes[0] as AppliedChange;
       const template = this.templateOf(only.variable);
-      writeFloat32BigEndian(template, template.length - 4, scaleToOutput(this.variables.get(only.variable) as VariableConfig, only.value));
+      writeOutputValue(template, template.length - 4, this.scales.get(only.variable) as OutputScale, only);
       this.lastTemplateVariable = only.variable;
       this.lastBundleSize = 0;
       return template;
@@ -203,7 +206,7 @@ export class OscOutput {
       buffer.writeInt32BE(template.length, offset);
       template.copy(buffer, offset + 4);
       offset += 4 + template.length;
-      writeFloat32BigEndian(buffer, offset - 4, scaleToOutput(this.variables.get(change.variable) as VariableConfig, change.value));
+      writeOutputValue(buffer, offset - 4, this.scales.get(change.variable) as OutputScale, change);
     }
     return buffer;
   }
@@ -280,9 +283,13 @@ const float32 = new Float32Array(1);
 const float32Bytes = new Uint8Array(float32.buffer);
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** The same bytes as buffer.writeFloatBE(value, offset), written in place. */
-function writeFloat32BigEndian(buffer: Uint8Array, offset: number, value: number): void {
-  float32[0] = value;
+/**
+ * The same bytes as buffer.writeFloatBE(scaleToOutput(variable, change.value), offset), written
+ * in place. It takes the change rather than its value and returns nothing: a double handed
+ * across a call V8 does not inline is boxed on the heap, once per message.
+ */
+function writeOutputValue(buffer: Uint8Array, offset: number, scale: OutputScale, change: AppliedChange): void {
+  float32[0] = scale.of(change.value);
   if (littleEndian) {
     buffer[offset] = float32Bytes[3] as number;
     buffer[offset + 1] = float32Bytes[2] as number;
