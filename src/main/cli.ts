@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { EXIT_CODES, ServiceUnreachableError } from '../shared/exit-codes';
 import { ValidationError } from '../shared/format-issues';
 import { registerAgentCommand } from './cli/agent';
+import { registerChatCommands } from './cli/chat';
 import { registerDoctorCommand } from './cli/doctor';
 import { registerLoopbackCommands } from './cli/loopback';
 import { registerReportCommands } from './cli/report';
@@ -24,6 +25,7 @@ registerRunCommand(program);
 registerLoopbackCommands(program);
 registerAgentCommand(program);
 registerReportCommands(program);
+registerChatCommands(program);
 
 try {
   await program.parseAsync(process.argv);

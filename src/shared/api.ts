@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseOrThrow } from './format-issues';
 import { AlertEventSchema } from './alerts';
+import { ChatLogPathSchema, type ChatLogStats } from './chat-log';
 import {
   ClockFitSchema,
   LoopbackOptionsSchema,
@@ -57,8 +58,8 @@ export type DoctorCheckResult = z.output<typeof DoctorCheckSchema>;
 
 export const AboutSchema = z.object({
   version: z.string(),
-  /** Where the engine runs: inside Electron's main process, or `cvlab serve`. */
-  host: z.enum(['electron', 'serve']),
+  /** Where the engine runs: inside Electron's main process, `cvlab serve`, or a `cvlab` command. */
+  host: z.enum(['electron', 'serve', 'cli']),
   node: z.string(),
   platform: z.string(),
   resourcesDir: z.string(),
@@ -84,6 +85,7 @@ const RunListEntrySchema = z.custom<RunListEntry>().meta({ id: 'RunListEntry' })
 const RunReportSchema = z.custom<RunReport>().meta({ id: 'RunReport' });
 const RunComparisonSchema = z.custom<RunComparison>().meta({ id: 'RunComparison' });
 const TrendPointSchema = z.custom<TrendPoint>().meta({ id: 'TrendPoint' });
+const ChatLogStatsSchema = z.custom<ChatLogStats>().meta({ id: 'ChatLogStats' });
 
 const LoopbackProgressSchema = z.custom<LoopbackProgress>().meta({ id: 'LoopbackProgress' });
 const LoopbackEdgeSchema = z.custom<LoopbackEdge>().meta({ id: 'LoopbackEdge' });
@@ -201,6 +203,16 @@ export const LAB_COMMANDS = {
     doc: "Validates and saves a scenario under the user's data folder; returns the file written.",
     args: z.tuple([FileNameSchema, ScenarioSchema]),
     result: LabFileSchema,
+  },
+  listChatLogs: {
+    doc: "Chat logs a replay can play: the shipped samples and the user's own (the data folder's chat/).",
+    args: z.tuple([]),
+    result: z.array(LabFileSchema),
+  },
+  chatLogStats: {
+    doc: "What is in one of those chat logs, judged by the active rig's grammar: span, messages, viewers, peaks, accepted share, top variables, longest burst, a rate timeline.",
+    args: z.tuple([ChatLogPathSchema]),
+    result: ChatLogStatsSchema,
   },
   startRun: {
     doc: 'Starts a load run of a scenario against a rig; fails when one is already running.',

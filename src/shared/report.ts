@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ReplayInfo } from './chat-log';
 
 /**
  * The report model: what a saved run looks like to the console, the CLI and the exports.
@@ -144,6 +145,8 @@ export interface RunReport {
   readonly alerts: readonly AlertEntry[];
   readonly loopback: readonly LoopbackEntry[];
   readonly audit: AuditCounters | null;
+  /** A replay: the chat log it played (file name, span, content hash), which part, at what speed. */
+  readonly replay?: ReplayInfo;
 }
 
 export const COMPARISON_VERDICTS = ['regressed', 'improved', 'unchanged'] as const;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ReplayInfo } from './chat-log';
 import { RigSchema } from './rig';
 import { ScenarioSchema, type MetricStage, type ThresholdUnit } from './scenario';
 
@@ -27,6 +28,8 @@ export const RunStartOptionsSchema = z.object({
   scenario: ScenarioSchema,
   rig: RigSchema,
   overrides: RunOverridesSchema.optional(),
+  /** Where the scenario was read from: a replay's relative chat log is looked up next to it first. */
+  scenarioFile: z.string().max(4096, 'too long: at most 4096 characters').optional(),
 });
 export type RunStartOptions = z.input<typeof RunStartOptionsSchema>;
 
@@ -48,6 +51,8 @@ export interface RunInfo {
   readonly store: 'memory' | 'redis';
   /** The thread the measured engine runs on (worker_threads threadId; the host's own in in-thread mode). */
   readonly engineThreadId?: number;
+  /** A replay: the log played (file name, span, content hash) and the part of it, at what speed. */
+  readonly replay?: ReplayInfo;
 }
 
 /** A few times a second: how far the run is. */

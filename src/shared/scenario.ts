@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AlertRulesSchema } from './alerts';
+import { ChatLogFormatSchema } from './chat-log';
 import { REJECTION_CODES } from './rejection';
 import { strictObject } from './strict-object';
 
@@ -42,6 +43,19 @@ export const DurationSchema = z.union([z.number(), z.string()]).transform((value
     ctx.addIssue({
       code: 'custom',
       message: `too long: at most ${MAX_DURATION_MS / 3_600_000}h (a week), got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** An offset into something recorded: like a duration, but 0 is allowed ("0s", "3m", "1h"). */
+export const OffsetSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const ms = parseDurationMs(value);
+  if (ms === undefined || ms > MAX_DURATION_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected an offset like "0s", "3m" or "1h" (at most a week), got ${JSON.stringify(value)}`,
     });
     return z.NEVER;
   }
@@ -244,11 +258,38 @@ export const BurstSchema = strictObject({
   window: DurationSchema,
 });
 
+/**
+ * A recorded chat log played back: each message at its recorded offset divided by `speed`, with
+ * the recorded viewer name (or a stable hash of it) and the recorded text unchanged.
+ */
+export const ReplaySchema = strictObject({
+  type: z.literal('replay'),
+  /**
+   * The chat log. A relative name is looked up next to the scenario file, then in the data
+   * folder's chat/, then among the shipped samples (resources/chat-logs).
+   */
+  file: z.string().min(1, 'expected the chat log\'s file name').max(4096, 'too long: at most 4096 characters'),
+  /** `auto`: told apart from the content. */
+  format: ChatLogFormatSchema.default('auto'),
+  /** Recorded time ÷ speed: 10 plays ten minutes of chat in one; 0.5 plays it at half speed. */
+  speed: z.number().positive('expected a speed above 0 (1 plays at the recorded pace)').max(100_000, 'expected a speed of at most 100000').default(1),
+  /** Where the window starts and ends, measured from the log's first message (default: all of it). */
+  from: OffsetSchema.optional(),
+  to: OffsetSchema.optional(),
+  /** Play the window again and again until `duration` (needed with loop). */
+  loop: z.boolean().default(false),
+  /** How long the run lasts: with loop, the window repeats until then; without, a longer window is cut there. */
+  duration: DurationSchema.optional(),
+  /** `as-recorded`: the viewers' own names; `hashed`: a stable hash of each name (same name, same hash). */
+  users: z.enum(['as-recorded', 'hashed']).default('as-recorded'),
+});
+
 export const ExecutorSchema = z.discriminatedUnion('type', [
   ConstantArrivalRateSchema,
   RampingArrivalRateSchema,
   VirtualUsersSchema,
   BurstSchema,
+  ReplaySchema,
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -484,6 +525,18 @@ export const ScenarioSchema = strictObject({
       });
     }
   }
+  if (scenario.executor.type === 'replay') {
+    const { from, to, loop, duration } = scenario.executor;
+    if (from !== undefined && to !== undefined && to <= from) {
+      ctx.addIssue({ code: 'custom', path: ['executor', 'to'], message: `expected "to" after "from" (${from} ms), got ${to} ms` });
+    }
+    if (loop && duration === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['executor', 'duration'], message: 'a looped replay needs a duration (how long to keep repeating the window), like "10m"' });
+    }
+    if (scenario.multiInstance) {
+      ctx.addIssue({ code: 'custom', path: ['multiInstance'], message: 'a replay plays one log through one engine: remove "multiInstance"' });
+    }
+  }
   if (scenario.multiInstance && scenario.fanout) {
     ctx.addIssue({
       code: 'custom',
@@ -512,6 +565,7 @@ export const ScenarioSchema = strictObject({
 export type Scenario = z.output<typeof ScenarioSchema>;
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
 export type Executor = z.output<typeof ExecutorSchema>;
+export type ReplayExecutor = z.output<typeof ReplaySchema>;
 export type TrafficModel = z.output<typeof TrafficSchema>;
 export type ThinkTime = z.output<typeof ThinkTimeSchema>;
 export type CapacitySearch = z.output<typeof CapacitySearchSchema>;

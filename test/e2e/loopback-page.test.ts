@@ -6,10 +6,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../setup/services';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../setup/chromium';
+import { CHROMIUM_PATH, openConsole } from '../setup/chromium';
+import { startCvlabServe } from '../setup/cvlab-serve';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ARTIFACTS = join(ROOT, 'artifacts');
@@ -25,28 +26,6 @@ let browser: Browser | undefined;
 let page: Page;
 let consoleUrl: URL;
 let oscPort: number;
-
-function startServe(port: number): Promise<URL> {
-  const dataDir = join(ARTIFACTS, 'e2e-loopback-data');
-  rmSync(dataDir, { recursive: true, force: true });
-  const child = spawn(process.execPath, [join(ROOT, 'out/main/cli.js'), 'serve', '--port', String(port)], {
-    cwd: ROOT,
-    env: { ...environment, CVLAB_DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server = child;
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const read = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const match = /cvlab console: (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) resolve(new URL(match[1]));
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', read);
-    child.once('exit', (code) => reject(new Error(`cvlab serve exited with ${code}:\n${output}`)));
-  });
-}
 
 /** Waits until the emulator has registered (it prints its port once it is listening). */
 async function startEmulator(): Promise<void> {
@@ -77,12 +56,13 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const build = spawnSync('npx', ['electron-vite', 'build'], { cwd: ROOT, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`electron-vite build failed:\n${build.stdout}\n${build.stderr}`);
-  consoleUrl = await startServe(await freePort());
+  const dataDir = join(ARTIFACTS, 'e2e-loopback-data');
+  rmSync(dataDir, { recursive: true, force: true });
+  const serve = startCvlabServe(await freePort(), dataDir, environment);
+  server = serve.child;
+  consoleUrl = await serve.url;
   await startEmulator();
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await page.goto(consoleUrl.href);
-  await page.getByTestId('connection').getByText('connected').waitFor({ timeout: 20_000 });
+  ({ browser, page } = await openConsole(consoleUrl));
 }, 240_000);
 
 afterAll(async () => {

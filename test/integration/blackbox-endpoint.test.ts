@@ -1,59 +1,8 @@
 import { ChatClient } from '@twurple/chat';
-import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatEndpoint } from '../../src/main/lab/engine/blackbox/chat-endpoint';
-import { parseIrcLine, type IrcMessage } from '../../src/main/lab/engine/blackbox/irc-line';
 import { TwitchViewerLines } from '../../src/main/lab/engine/blackbox/twitch-viewer-line';
-
-/** A plain IRC client over TCP, as a bot written against irc.chat.twitch.tv:6667 would be. */
-class RawIrcClient {
-  readonly lines: IrcMessage[] = [];
-  private buffer = '';
-  private waiters: (() => void)[] = [];
-
-  private constructor(private readonly socket: Socket) {
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      this.buffer += chunk;
-      const parts = this.buffer.split('\r\n');
-      this.buffer = parts.pop() ?? '';
-      for (const part of parts) {
-        const message = parseIrcLine(part);
-        if (message) this.lines.push(message);
-      }
-      for (const wake of this.waiters.splice(0)) wake();
-    });
-  }
-
-  static open(port: number): Promise<RawIrcClient> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1', () => resolve(new RawIrcClient(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  send(line: string): void {
-    this.socket.write(`${line}\r\n`);
-  }
-
-  /** Waits until a line matching `predicate` has arrived (no fixed sleeps). */
-  async waitFor(predicate: (message: IrcMessage) => boolean, what: string, timeoutMs = 10_000): Promise<IrcMessage> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.lines.find(predicate);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no ${what} arrived; got: ${this.lines.map((line) => line.command).join(' ')}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 200);
-      });
-    }
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
+import { RawIrcClient } from '../setup/raw-irc-client';
 
 let endpoint: ChatEndpoint | undefined;
 afterEach(async () => {

@@ -1,5 +1,7 @@
 // How the tests and the console benchmark start Debian's Chromium: headless, and without the
 // background connections a closed network refuses (and that would slow every start).
+import { chromium, type Browser, type Page } from 'playwright-core';
+
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
   '--headless',
@@ -10,3 +12,12 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
   '--no-first-run',
 ];
+
+/** Debian's Chromium on the console at `url` (1440×900), once the page says it is connected to the engine. */
+export async function openConsole(url: URL): Promise<{ browser: Browser; page: Page }> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(url.href);
+  await page.getByTestId('connection').getByText('connected').waitFor({ timeout: 20_000 });
+  return { browser, page };
+}

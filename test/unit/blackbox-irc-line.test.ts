@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeTagValue, formatTags, IrcLineSplitter, parseIrcLine, unescapeTagValue } from '../../src/main/lab/engine/blackbox/irc-line';
+import { escapeTagValue, formatTags, IrcLineSplitter, parseIrcLine, unescapeTagValue } from '../../src/main/lab/common/irc-line';
 
 describe('IRC lines', () => {
   it('escapes tag values per IRCv3 and reads them back', () => {

@@ -13,7 +13,7 @@ afterAll(() => rm(folder, { recursive: true, force: true }));
 describe('scenario schema', () => {
   it('parses every built-in scenario', async () => {
     const names = (await readdir('resources/scenarios')).filter((name) => name.endsWith('.json'));
-    expect(names.sort()).toEqual(['burst.json', 'mixed.json', 'multi-instance.json', 'soak.json', 'stress.json', 'sustained.json', 'websocket-scaling.json']);
+    expect(names.sort()).toEqual(['burst.json', 'mixed.json', 'multi-instance.json', 'replay-sample.json', 'soak.json', 'stress.json', 'sustained.json', 'websocket-scaling.json']);
     for (const name of names) {
       const scenario = await loadScenario(join('resources/scenarios', name));
       expect(scenario.name).toBe(name.replace('.json', ''));

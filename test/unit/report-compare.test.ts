@@ -96,3 +96,15 @@ describe('compareRuns on synthetic runs', () => {
     expect(comparison.curves.candidate.at(-1)!.valueMs).toBeGreaterThan(comparison.curves.baseline[0]!.valueMs);
   });
 });
+describe('comparing two replays', () => {
+  it('says when they played different logs, or the same log another way', () => {
+    const log = { fileName: 'friday.log', format: 'irc' as const, messages: 578, spanMs: 294_476, sha256: 'a'.repeat(64), damaged: 0 };
+    const replay = { log, speed: 30, fromMs: 0, toMs: 295_000, loop: false, users: 'as-recorded' as const, windowMessages: 578 };
+    const baseline = { ...syntheticReport({ id: 'before', seed: 1 }), replay };
+    const same = compareRuns(baseline, { ...syntheticReport({ id: 'after', seed: 2 }), replay });
+    expect(same.differences?.filter((difference) => /chat log|replay/.test(difference))).toEqual([]);
+    const edited = compareRuns(baseline, { ...syntheticReport({ id: 'after', seed: 2 }), replay: { ...replay, speed: 60, log: { ...log, sha256: 'b'.repeat(64) } } });
+    expect(edited.differences).toContain(`chat log replayed differs: friday.log (sha256 ${'a'.repeat(16)}…) in before, friday.log (sha256 ${'b'.repeat(16)}…) in after`);
+    expect(edited.differences?.find((difference) => difference.startsWith('replay differs'))).toMatch(/speed 30, 0 s to 295 s, viewers as-recorded in before, speed 60/);
+  });
+});

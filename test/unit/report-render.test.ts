@@ -122,3 +122,38 @@ describe('the report of a black-box run', () => {
     expect(renderReportHtml(base)).not.toContain('Black box');
   });
 });
+
+describe('the report of a replay', () => {
+  const replay = {
+    log: { fileName: 'friday <raid>.log', format: 'irc' as const, messages: 578, spanMs: 294_476, sha256: '9955f9ba3f596df204742b164dbcc991d22ba89b0c3ef46b478c5152ce75c7fd', firstAt: '2025-03-07T20:00:01.884Z', damaged: 2 },
+    speed: 30,
+    fromMs: 60_000,
+    toMs: 76_000,
+    loop: false,
+    users: 'hashed' as const,
+    windowMessages: 148,
+  };
+
+  it('names the log it played (file, content hash, span) and which part at what speed', () => {
+    const html = renderReportHtml({ ...report(), replay });
+    expect(html).toContain('<h2>Chat log replayed</h2>');
+    expect(html).toContain('friday &lt;raid&gt;.log');
+    expect(html).toContain(replay.log.sha256);
+    expect(html).toMatch(/578 messages over 294\.?\d* s from 2025-03-07T20:00:01\.884Z; 2 damaged lines skipped/);
+    expect(html).toMatch(/60\.0 s to 76\.0 s of it \(148 messages\) at speed 30; viewers hashed/);
+    expect(renderReportHtml(report())).not.toContain('Chat log replayed');
+  });
+
+  it('is built from the run as saved', () => {
+    const base = report();
+    const built = assembleReport({
+      run: { id: 'r', rig: 'demo', scenario: 'friday', status: 'passed', startedAtMs: 0, endedAtMs: 1000, intervalCount: 0, baseline: false, e2eP99Ms: null, heartbeatAtMs: 0, info: { replay }, environment: null, summary: null },
+      intervals: [],
+      histograms: [],
+      alerts: [],
+      loopback: [],
+    });
+    expect(built.replay).toEqual(replay);
+    expect(base.replay).toBeUndefined();
+  });
+});

@@ -18,6 +18,8 @@ import { blackBoxFactory, resolveBlackBoxOptions } from '../lab/session/black-bo
 import { demoRigPath } from '../lab/files/paths';
 import type { Scenario } from '../../shared/scenario';
 import { RunService, type RunOutcome } from '../lab/session/run-service';
+import { defaultLabDataDir } from '../lab/lab';
+import { describeReplay, formatReplayOutcome } from './format-replay';
 import { defaultDataDir } from '../lab/store/store';
 import { StoreProvider } from '../lab/store/store-provider';
 import { formatAlertNotification } from './format-alert';
@@ -135,6 +137,7 @@ export function formatSummary(summary: RunSummary): string {
   out.push(
     `late starts (slip > ${formatNs(summary.slip.toleranceNs)}): ${summary.slip.late} (${(summary.slip.lateRate * 100).toFixed(2)}%)`,
   );
+  if (run.replay) out.push(formatReplayOutcome(summary, run.replay));
   out.push('');
   const rows = METRIC_STAGES.flatMap((stage) => {
     const statistics = summary.stages[stage];
@@ -291,6 +294,9 @@ Exit codes:
         throw new ValidationError('command line', ['--report and --baseline need the saved run: leave out --no-save']);
       }
       const [loadedScenario, rig] = await Promise.all([loadScenario(scenarioPath), loadRig(options.rig)]);
+      if (loadedScenario.executor.type === 'replay' && (options.rate !== undefined || options.users !== undefined)) {
+        throw new ValidationError('command line', [`${options.rate !== undefined ? '--rate' : '--users'}: a replay keeps its recorded pace and viewers; change its "speed" in the scenario (--duration still applies)`]);
+      }
       const runRig = options.redis ? { ...rig, redisUrl: options.redis } : rig;
       const blackBox = resolveBlackBoxOptions(loadedScenario, options, resolve(options.rig ?? demoRigPath()));
       const scenario = blackBox ? blackBoxScenario(loadedScenario) : loadedScenario;
@@ -303,6 +309,7 @@ Exit codes:
         stores: stores ?? null,
         databaseUrl,
         spoolDir: join(dirname(options.dataDir ?? defaultDataDir()), 'spool'),
+        chatLogFolder: join(options.dataDir ? dirname(options.dataDir) : defaultLabDataDir(), 'chat'),
         log: (line) => console.error(line),
         ...(target ? { createPipeline: target.createPipeline, botStatus: () => target.target()?.botStatus() } : {}),
       });
@@ -326,6 +333,7 @@ Exit codes:
           scenario,
           rig: runRig,
           overrides,
+          scenarioFile: scenarioPath,
           ...(options.audit !== undefined ? { audit: options.audit } : {}),
         });
       } catch (error) {
@@ -340,6 +348,7 @@ Exit codes:
       console.error(
         `cvlab run ${info.id}: "${info.scenario}" on "${info.rig}"${kind}, ${info.plannedMessages} messages over ${(info.plannedDurationMs / 1000).toFixed(1)} s, seed ${info.seed}, ${info.store} store (after a warm-up of ${DEFAULT_WARM_UP_MESSAGES} uncounted messages through a throwaway pipeline)`,
       );
+      if (info.replay) console.error(describeReplay(info.replay));
 
       bar = interactive
         ? new cliProgress.SingleBar(

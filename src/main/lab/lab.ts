@@ -21,6 +21,10 @@ import { ValidationError } from '../../shared/format-issues';
 import type { RigConfig } from '../../shared/rig';
 import type { RunFrame, RunInfo, RunProgress, RunStartOptions, RunSummary } from '../../shared/run';
 import type { Scenario } from '../../shared/scenario';
+import type { ChatLogFormat, ChatLogStats } from '../../shared/chat-log';
+import { chatLogStats } from './chat/chat-log-stats';
+import { recordChat, type ChatRecordOptions, type ChatRecording } from './chat/chat-recorder';
+import { shippedChatLogsFolder } from './files/chat-log-path';
 import { runDoctor, type DoctorCheck } from './doctor';
 import { writeJsonFile } from './files/json-file';
 import { demoRigPath, resourcePath } from './files/paths';
@@ -103,6 +107,7 @@ export class Lab implements LabApi {
       stores: this.stores,
       databaseUrl: options.stores === undefined && !ownFolder ? process.env['DATABASE_URL'] : undefined,
       spoolDir: join(this.dataDir, 'spool'),
+      chatLogFolder: join(this.dataDir, 'chat'),
       ...(options.runs ? { engine: options.runs } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}),
@@ -220,6 +225,26 @@ export class Lab implements LabApi {
     return { path, name: basename(path, '.json'), builtIn: false };
   }
 
+  /** Chat logs a replay can play: the shipped samples, then the user's own. */
+  listChatLogs(): Promise<LabFile[]> {
+    return this.listFiles('chat');
+  }
+
+  /** What is in a chat log of the shipped samples or the data folder's chat/, judged by the active rig. */
+  async chatLogStats(path: string): Promise<ChatLogStats> {
+    return this.readChatLogStats(this.insideFolders(path, 'chat'));
+  }
+
+  /** What is in any chat log (the command line names its own files); the active rig's grammar unless another is given. */
+  async readChatLogStats(path: string, options: { format?: ChatLogFormat | 'auto'; rig?: RigConfig } = {}): Promise<ChatLogStats> {
+    return chatLogStats(path, options.rig ?? (await this.activeRig()).rig, options.format);
+  }
+
+  /** Records a channel's chat into a file (`cvlab chat record`). */
+  recordChat(options: ChatRecordOptions): Promise<ChatRecording> {
+    return recordChat(options);
+  }
+
   /** Starts a run of any kind (one engine, several instances, fan-out) through the run service; it is saved as it goes. */
   async startRun(options: RunStartOptions): Promise<RunInfo> {
     return this.runs.start(options);
@@ -301,32 +326,43 @@ export class Lab implements LabApi {
     await this.stores?.close();
   }
 
-  private folders(kind: 'rigs' | 'scenarios'): { builtIn: string; user: string } {
+  private folders(kind: 'rigs' | 'scenarios' | 'chat'): { builtIn: string; user: string } {
+    if (kind === 'chat') return { builtIn: shippedChatLogsFolder(), user: join(this.dataDir, 'chat') };
     return { builtIn: resourcePath(kind), user: join(this.dataDir, kind) };
   }
 
-  private async listFiles(kind: 'rigs' | 'scenarios'): Promise<LabFile[]> {
+  private async listFiles(kind: 'rigs' | 'scenarios' | 'chat'): Promise<LabFile[]> {
     const { builtIn, user } = this.folders(kind);
+    // Rigs and scenarios are JSON named without the extension; chat logs come in several formats.
+    const wanted = (name: string): boolean => (kind === 'chat' ? !name.startsWith('.') : name.endsWith('.json'));
     const list = async (folder: string, isBuiltIn: boolean): Promise<LabFile[]> => {
       const names = await readdir(folder).catch(() => [] as string[]);
       return names
-        .filter((name) => name.endsWith('.json'))
+        .filter(wanted)
         .sort()
-        .map((name) => ({ path: join(folder, name), name: basename(name, '.json'), builtIn: isBuiltIn }));
+        .map((name) => ({ path: join(folder, name), name: kind === 'chat' ? name : basename(name, '.json'), builtIn: isBuiltIn }));
     };
     return [...(await list(builtIn, true)), ...(await list(user, false))];
   }
 
-  /** Reads raw JSON from the built-in or the user's folder only: the page never names other files. */
-  private async readDocument(path: string, kind: 'rigs' | 'scenarios'): Promise<OpenedDocument> {
+  /** The full path of a file in the built-in or the user's folder of its kind; any other path is refused. */
+  private insideFolders(path: string, kind: 'rigs' | 'scenarios' | 'chat'): string {
     const { builtIn, user } = this.folders(kind);
     const full = resolve(path);
     const inside = (folder: string): boolean => full.startsWith(resolve(folder) + sep);
     if (!inside(builtIn) && !inside(user)) {
-      throw new ValidationError(`${kind === 'rigs' ? 'Rig' : 'Scenario'} file ${path}`, [
+      throw new ValidationError(`${kind === 'rigs' ? 'Rig' : kind === 'scenarios' ? 'Scenario' : 'Chat log'} file ${path}`, [
         `expected a file in ${builtIn} or ${user}`,
       ]);
     }
+    return full;
+  }
+
+  /** Reads raw JSON from the built-in or the user's folder only: the page never names other files. */
+  private async readDocument(path: string, kind: 'rigs' | 'scenarios'): Promise<OpenedDocument> {
+    const { builtIn } = this.folders(kind);
+    const full = this.insideFolders(path, kind);
+    const inside = (folder: string): boolean => full.startsWith(resolve(folder) + sep);
     let text: string;
     try {
       text = await readFile(full, 'utf8');

@@ -128,6 +128,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
         if (cancelled) return;
         setRig((existing) => existing ?? active);
         setRun(current);
+        store.follow(current ?? last?.run);
         setSummary((existing) => existing ?? last);
         setAlerts((rows) => mergeAlerts(rows, kept));
         if (current || last) {
@@ -178,8 +179,14 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
     }
     setStarting(true);
     try {
-      const info = await lab.startRun({ scenario: runnableScenario(scenario, parsed.data), rig: rig.rig });
+      const info = await lab.startRun({
+        scenario: runnableScenario(scenario, parsed.data),
+        rig: rig.rig,
+        // A replay's relative chat log is looked up next to the scenario's file first.
+        ...(scenario.file ? { scenarioFile: scenario.file.path } : {}),
+      });
       store.reset(info.id);
+      store.follow(info);
       setSummary(null);
       setProgress(null);
       setRun(info);

@@ -3,8 +3,9 @@ import type { TransferListItem } from 'node:worker_threads';
 import type { Histogram } from 'hdr-histogram-js';
 import type { ChatMessage, Outcome } from '../../../shared/message';
 import { METRIC_STAGES, type MetricStage } from '../../../shared/scenario';
-import { createArrivalPlan, type ArrivalPlan } from './load/arrival-plan';
+import { createArrivalPlan, type Arrival, type ArrivalPlan } from './load/arrival-plan';
 import { OpenModelScheduler } from './load/open-model-scheduler';
+import { RecordedChat } from './load/recorded-chat';
 import { TrafficGenerator, type GeneratedMessage } from './load/traffic-generator';
 import { warmUp } from './load/warm-up';
 import { createHistogram, initHistograms } from '../common/create-histogram';
@@ -123,8 +124,11 @@ export class MeasuredEngine {
     private readonly pipeline: ChatPipeline,
     private readonly plan: ArrivalPlan,
     private readonly post: EnginePost,
+    recorded: RecordedChat | undefined,
   ) {
     const generator = new TrafficGenerator(request.rig, request.scenario.traffic, request.seed);
+    // A replay's arrival names the recorded message by its place in the log.
+    const compose = recorded ? (arrival: Arrival): GeneratedMessage => recorded.message(arrival.user ?? 0) : (arrival: Arrival): GeneratedMessage => generator.next(arrival.user);
     const slipToleranceNs = request.scenario.slipTolerance * 1e6;
     this.stepNs = plan.steps?.durationNs ?? 0;
     this.audit = request.audit ? new AuditBatchWriter(request.rig) : undefined;
@@ -132,7 +136,7 @@ export class MeasuredEngine {
     const processWith = pipeline.processWith;
     this.scheduler = new OpenModelScheduler({
       plan,
-      compose: (arrival) => generator.next(arrival.user),
+      compose,
       send: (message) => pipeline.process(message),
       // The pipeline's callback form where it has one: no Promise per message on the memory path.
       ...(processWith ? { sendWith: (message: ChatMessage, done: (outcome: Outcome) => void) => processWith.call(pipeline, message, done) } : {}),
@@ -162,6 +166,10 @@ export class MeasuredEngine {
   static async prepare(request: EngineStartRequest, post: EnginePost, factory?: EnginePipelineFactory): Promise<MeasuredEngine> {
     await initHistograms();
     const { rig, scenario, seed } = request;
+    const executor = scenario.executor;
+    // A replay reads its whole log here, before anything is measured: nothing is read while it plays.
+    const recorded = executor.type === 'replay' ? await RecordedChat.load(executor.file, executor.format, executor.users) : undefined;
+    const plan = createArrivalPlan(executor, seed, scenario.capacitySearch, recorded);
     // Always the real pipeline: an injected factory may share sockets with the measured run.
     // The engine's own recording (and audit rows, when asked) warm up with the pipeline.
     const warmWindow = new EngineWindow();
@@ -170,7 +178,7 @@ export class MeasuredEngine {
       warmWindow.recordStart(0, false);
       warmWindow.recordOutcome(outcome);
       warmAudit?.add(user, text, outcome, monotonicNs());
-    });
+    }, recorded ? (index) => recorded.message(index % recorded.count) : undefined);
     warmWindow.take(0, []);
     warmAudit?.take();
     warmWindow.destroy();
@@ -181,7 +189,7 @@ export class MeasuredEngine {
       instanceId: request.runId,
       ...(tap ? { tap } : {}),
     });
-    return new MeasuredEngine(request, pipeline, createArrivalPlan(scenario.executor, seed, scenario.capacitySearch), post);
+    return new MeasuredEngine(request, pipeline, plan, post, recorded);
   }
 
   get plannedMessages(): number {

@@ -23,6 +23,9 @@ export function shareOfScenario(scenario: Scenario, index: number, count: number
     case 'burst':
       shared = { ...executor, messages: Math.max(1, part(executor.messages)), users: Math.max(1, part(executor.users)) };
       break;
+    case 'replay':
+      // The scenario contract refuses a multi-instance replay; one log is not split across engines.
+      throw new Error('a replay plays one log through one engine: it has no share per instance');
   }
   // Golden-ratio spacing keeps the derived seeds apart and inside 32 bits.
   const shareSeed = (seed + Math.imul(index, 0x9e3779b9)) >>> 0;

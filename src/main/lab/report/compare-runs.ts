@@ -165,6 +165,12 @@ function setUpDifferences(baseline: RunReport, candidate: RunReport): string[] {
     seconds(roundedSeconds(baseline.summary.durationMs)),
     seconds(roundedSeconds(candidate.summary.durationMs)),
   );
+  // Two replays compare only when they played the same log (its content, not its name), the same way.
+  const replayed = (report: RunReport): string | undefined => (report.replay ? `${report.replay.log.fileName} (sha256 ${report.replay.log.sha256.slice(0, 16)}…)` : undefined);
+  differ('chat log replayed', replayed(baseline), replayed(candidate));
+  const played = (report: RunReport): string | undefined =>
+    report.replay ? `speed ${report.replay.speed}, ${String(seconds(report.replay.fromMs))} to ${String(seconds(report.replay.toMs))}${report.replay.loop ? ', looped' : ''}, viewers ${report.replay.users}` : undefined;
+  differ('replay', played(baseline), played(candidate));
   differ('machine', machine(baseline), machine(candidate));
   return differences;
 }

@@ -1,3 +1,4 @@
+import type { ReplayInfo } from '../../../shared/chat-log';
 import type { RunComparison, RunReport } from '../../../shared/report';
 import type { BlackBoxSummary } from '../../../shared/run';
 import { escapeHtml, formatNumber, lineChart, type ChartSeries } from './svg-chart';
@@ -231,6 +232,7 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
   if (instances) sections.push(instances);
   const blackBox = report.summary.raw?.['blackBox'] as BlackBoxSummary | undefined;
   if (blackBox) sections.push(renderBlackBoxSection(blackBox));
+  if (report.replay) sections.push(renderReplaySection(report.replay, report.summary.totals));
   if (report.alerts.length) {
     sections.push(`<section><h2>Alerts</h2>${table(
       ['time', 'severity', 'metric', 'message'],
@@ -261,6 +263,19 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
   }
   sections.push(`<footer class="note">Generated ${time(report.generatedAtMs)} by cvlab. Percentiles rest on the sample counts shown; histograms are HdrHistogram (3 significant digits).</footer>`);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>${sections.join('\n')}</body></html>\n`;
+}
+
+/** The chat log a replay played: enough to know two reports replayed the same log the same way. */
+function renderReplaySection(replay: ReplayInfo, totals: Readonly<Record<string, number>>): string {
+  const log = replay.log;
+  const rows = [
+    ['file', `<code>${escapeHtml(log.fileName)}</code> (${escapeHtml(log.format)})`],
+    ['content', `sha256 <code>${escapeHtml(log.sha256)}</code>`],
+    ['log', `${log.messages} messages over ${formatNumber(log.spanMs / 1000)} s${log.firstAt ? ` from ${escapeHtml(log.firstAt)}` : ''}${log.damaged > 0 ? `; ${log.damaged} damaged lines skipped` : ''}`],
+    ['played', `${formatNumber(replay.fromMs / 1000)} s to ${formatNumber(replay.toMs / 1000)} s of it (${replay.windowMessages} messages) at speed ${replay.speed}${replay.loop ? ', looped' : ''}; viewers ${replay.users === 'hashed' ? 'hashed' : 'as recorded'}`],
+    ['outcome', `${totals['sent'] ?? '–'} recorded lines sent; ${totals['accepted'] ?? '–'} accepted, ${totals['rejected'] ?? '–'} rejected`],
+  ];
+  return `<section><h2>Chat log replayed</h2>${table(['', ''], rows)}</section>`;
 }
 
 /** Which bot a black-box run measured, how it ended, and how its OSC matched the chat lines. */

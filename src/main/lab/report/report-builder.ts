@@ -1,3 +1,4 @@
+import type { ReplayInfo } from '../../../shared/chat-log';
 import type { AlertEntry, AuditCounters, LoopbackEntry, ReportHistogram, ReportInterval, RunReport, StagePercentiles, ThresholdResult } from '../../../shared/report';
 import type { RunFrame, RunSummary, StageStatistics, ThresholdVerdict } from '../../../shared/run';
 import type { StoredHistogram } from '../store/histogram-repository';
@@ -118,6 +119,7 @@ export function assembleReport(parts: ReportParts): RunReport {
     alerts: parts.alerts,
     loopback: parts.loopback,
     audit: summary?.audit ?? null,
+    ...(record(info['replay']) ? { replay: info['replay'] as ReplayInfo } : {}),
   };
 }
 

@@ -47,6 +47,10 @@ export function applyOverrides(scenario: Scenario, overrides: RunOverrides | und
         messages: rate !== undefined ? Math.max(1, Math.round((rate * (durationMs ?? executor.window)) / 1000)) : executor.messages,
       };
       break;
+    case 'replay':
+      // A replay keeps its recorded pace and viewers: only how long it lasts can change.
+      if (durationMs !== undefined) executor = { ...executor, duration: durationMs };
+      break;
   }
   return {
     ...scenario,

@@ -37,7 +37,9 @@ import type { PipelineOptions } from '../engine/pipeline/chat-pipeline';
 import type { ChatPipeline } from '../engine/pipeline/pipeline-types';
 import type { OutcomeSink, PipelineCounters } from '../common/outcome-record';
 import { applyOverrides } from './apply-overrides';
-import { createArrivalPlan, type ArrivalPlan } from '../engine/load/arrival-plan';
+import { createArrivalPlan, dueCounts, ReplayArrivals, type ArrivalPlan } from '../engine/load/arrival-plan';
+import { readChatLogTimes } from '../common/chat-log/chat-log-times';
+import { chatLogIdentity } from '../common/chat-log/chat-log-identity';
 
 /** Builds the system under test; the real pipeline by default (a no-op one in the generator benchmark). */
 export type PipelineFactory = (rig: RigConfig, options: PipelineOptions) => Promise<ChatPipeline>;
@@ -191,7 +193,10 @@ export class RunController {
 
     const id = `${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
     const namespace = `run-${id}`;
-    const plan = createArrivalPlan(scenario.executor, seed, scenario.capacitySearch);
+    const executor = scenario.executor;
+    // A replay's plan comes from its log's times (read here too, until the engine reports its plan).
+    const recorded = executor.type === 'replay' ? await readChatLogTimes(executor.file, executor.format) : undefined;
+    const plan = createArrivalPlan(executor, seed, scenario.capacitySearch, recorded);
     const steps = plan.steps ? plan.steps.rates.map((rate) => ({ rate, window: new MetricsWindow(), judged: false })) : undefined;
     const metrics = new RunMetrics();
     const request: Omit<EngineStartRequest, 'tapRing'> = {
@@ -246,6 +251,20 @@ export class RunController {
       namespace,
       store: rig.redisUrl ? 'redis' : 'memory',
       engineThreadId: engine.threadId,
+      ...(recorded && executor.type === 'replay' && plan instanceof ReplayArrivals
+        ? {
+            replay: {
+              log: chatLogIdentity(recorded.reading),
+              speed: executor.speed,
+              fromMs: plan.fromMs,
+              toMs: plan.toMs,
+              loop: executor.loop,
+              users: executor.users,
+              windowMessages: plan.windowMessages,
+              ...replayTimeline(plan.plannedMessages, plan.plannedDurationMs, scenario.interval, () => new ReplayArrivals(recorded, executor)),
+            },
+          }
+        : {}),
     };
     const leakConfig = scenario.leakDetection;
     let settleFinal: () => void = () => undefined;
@@ -619,6 +638,18 @@ export class RunController {
     this.finishEmitter.fire(summary);
     return summary;
   }
+}
+
+/** Most points of a replay's planned shape (a scope's worth of frames); a longer run gets coarser buckets. */
+const TIMELINE_POINTS = 6000;
+/** Past this many messages the planned shape is not drawn (walking the plan would hold up the start). */
+const TIMELINE_MESSAGES = 5_000_000;
+
+/** A replay's planned messages per frame interval, for the console to draw beside the measured throughput. */
+function replayTimeline(messages: number, durationMs: number, intervalMs: number, plan: () => ArrivalPlan): { timeline?: { bucketMs: number; counts: number[] } } {
+  if (messages > TIMELINE_MESSAGES) return {};
+  const bucketMs = intervalMs * Math.max(1, Math.ceil(durationMs / intervalMs / TIMELINE_POINTS));
+  return { timeline: { bucketMs, counts: dueCounts(plan(), bucketMs) } };
 }
 
 /** Adds one engine window (counts and encoded histograms) into each of the host's windows. */

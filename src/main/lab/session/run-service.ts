@@ -23,6 +23,7 @@ import type { AuditLog } from '../audit/audit-log';
 import { createAuditLog } from '../audit/create-audit-log';
 import { runFanoutScaling } from '../fanout/fanout-scaling-run';
 import { applyOverrides } from '../run/apply-overrides';
+import { withResolvedChatLog } from '../files/chat-log-path';
 import { createArrivalPlan } from '../engine/load/arrival-plan';
 import { RunController, type PipelineFactory } from '../run/run-controller';
 import { MetricsExporter } from '../metrics-export/metrics-exporter';
@@ -71,6 +72,8 @@ export interface RunServiceOptions {
   readonly log?: (line: string) => void;
   /** How a multi-instance run starts its local instances (tests). */
   readonly instanceCommand?: MultiInstanceRunOptions['instanceCommand'];
+  /** The data folder's chat/: a replay's relative chat log is looked up there after the scenario's folder. */
+  readonly chatLogFolder?: string;
 }
 
 /** What starts a run through the service: the scenario, the rig, overrides, and how it is kept. */
@@ -235,7 +238,8 @@ export class RunService {
     const parsed = parseOrThrow(ScenarioSchema, options.scenario, 'scenario');
     const rig = parseOrThrow(RigSchema, options.rig, 'rig');
     const overrides = options.overrides ? parseOrThrow(RunOverridesSchema, options.overrides, 'run overrides') : undefined;
-    const scenario = applyOverrides(parsed, overrides);
+    // A replay's chat log is found once, here, and named by its absolute path from then on.
+    const scenario = withResolvedChatLog(applyOverrides(parsed, overrides), { scenarioFile: options.scenarioFile, userFolder: this.options.chatLogFolder });
     const kind: RunKind = scenario.multiInstance ? 'multi-instance' : scenario.fanout ? 'fanout' : 'single';
     // Several instances share one Redis: without one in the rig, the local one (REDIS_URL) is used.
     const redisUrl = kind === 'multi-instance' ? (rig.redisUrl ?? process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379') : rig.redisUrl;

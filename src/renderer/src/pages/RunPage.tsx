@@ -29,6 +29,8 @@ const STAGE_TRACES: TraceSpec[] = LATENCY_STAGES.map((stage, index) => ({
   ...(stage === 'tap' ? { dash: [5, 3] } : {}),
 }));
 const THROUGHPUT_TRACES: TraceSpec[] = [{ key: 'throughput', label: 'completed', color: '#009e73', width: 2 }];
+// A replay draws its recorded shape (messages due per interval at its speed) under what it did.
+const REPLAY_THROUGHPUT_TRACES: TraceSpec[] = [...THROUGHPUT_TRACES, { key: 'recorded', label: 'recorded', color: '#bab0ac', width: 1, dash: [4, 3] }];
 // Grammar rejections are rare and steady; they start hidden (click the legend to show one).
 const SHOWN_OUTCOMES = new Set(['accepted', 'failed', 'rate_limited_user', 'rate_limited_global', 'cooldown']);
 const OUTCOME_TRACES: TraceSpec[] = OUTCOME_SERIES.map((outcome) => ({
@@ -514,7 +516,7 @@ export function RunPage(): React.JSX.Element {
               view={viewRef}
               title={panel.title}
               unit={panel.unit}
-              traces={panel.traces}
+              traces={panel.traces === THROUGHPUT_TRACES && (run ?? summary?.run)?.replay ? REPLAY_THROUGHPUT_TRACES : panel.traces}
               height={150}
               minRedrawMs={SIDE_PANEL_REDRAW_MS}
               onPlaceCursor={placeCursor}

@@ -51,6 +51,14 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
             {formatValue(summary.throughput)} /s
             {summary.unaccounted > 0 ? ` · ${formatCount(summary.unaccounted)} unaccounted` : ''}
           </div>
+          {summary.run.replay && (
+            <div data-testid="replay-facts">
+              <span className="label">replayed</span> <code>{summary.run.replay.log.fileName}</code> (sha256{' '}
+              <code title={summary.run.replay.log.sha256}>{summary.run.replay.log.sha256.slice(0, 12)}…</code>) at speed{' '}
+              {summary.run.replay.speed}: {formatCount(summary.sent)} of {formatCount(summary.run.plannedMessages)} recorded lines played,{' '}
+              {summary.blackBox ? 'the bot acted on' : 'the rig accepted'} {formatCount(summary.outcomes.accepted)}
+            </div>
+          )}
         </div>
       </header>
       <div className="summary-grid">

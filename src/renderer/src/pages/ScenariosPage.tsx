@@ -1,6 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { LabFile } from '../../../shared/api';
+import { CHAT_LOG_FORMATS } from '../../../shared/chat-log';
 import { ScenarioSchema } from '../../../shared/scenario';
+import { ChatLogPanel } from '../components/ChatLogPanel';
 import { DocumentForm, ProblemList, problemsByPath } from '../components/DocumentForm';
 import { EditorActions } from '../components/EditorActions';
 import { FileButtons } from '../components/FileButtons';
@@ -25,10 +27,11 @@ const EXECUTOR_TEMPLATES: Record<string, unknown> = {
     thinkTime: { distribution: 'exponential', meanMs: 1000, minMs: 0 },
   },
   burst: { type: 'burst', messages: 2000, users: 1000, window: '2s' },
+  replay: { type: 'replay', file: 'sample-irc.log', speed: 10 },
 };
 
 const FORM_OPTIONS = {
-  choices: { type: Object.keys(EXECUTOR_TEMPLATES), distribution: ['constant', 'uniform', 'exponential'] },
+  choices: { type: Object.keys(EXECUTOR_TEMPLATES), distribution: ['constant', 'uniform', 'exponential'], format: ['auto', ...CHAT_LOG_FORMATS] },
   templates: { type: (choice: string) => structuredClone(EXECUTOR_TEMPLATES[choice]) },
   openRecords: ['thresholds'],
   hints: {
@@ -37,6 +40,10 @@ const FORM_OPTIONS = {
     interval: 'frame length in ms, or "100ms"',
     slipTolerance: 'ms; later than this counts as late',
     abortGrace: 'ms after a broken threshold before the run aborts',
+    file: 'a chat log: next to the scenario, in the data folder\'s chat/, or a shipped sample',
+    speed: 'recorded time ÷ speed (10: ten minutes of chat in one)',
+    from: 'offset from the log\'s first message, "3m"',
+    to: 'offset from the log\'s first message, "15m"',
   },
 };
 
@@ -175,6 +182,7 @@ export function ScenariosPage(): React.JSX.Element {
         {message && <div className="notice">{message}</div>}
         {runError && <div className="notice bad">{runError}</div>}
         {!valid && <ProblemList problems={problems} />}
+        <ChatLogPanel draft={scenario.draft} onChange={(draft) => setScenario({ ...scenario, draft })} />
         {raw ? (
           <JsonEditor
             key={scenario.file?.path ?? 'draft'}

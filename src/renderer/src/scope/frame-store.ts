@@ -1,4 +1,4 @@
-import type { RunFrame } from '../../../shared/run';
+import type { RunFrame, RunInfo } from '../../../shared/run';
 import { REJECTION_CODES } from '../../../shared/rejection';
 import { RingBuffer } from './ring-buffer';
 
@@ -19,6 +19,7 @@ export type SeriesKey =
   | 'e2eMax'
   | `stage:${(typeof LATENCY_STAGES)[number]}`
   | 'throughput'
+  | 'recorded'
   | `outcome:${(typeof OUTCOME_SERIES)[number]}`
   | 'loopP99'
   | 'loopMax'
@@ -39,6 +40,8 @@ export class FrameStore {
   lastSequence = -1;
   /** Frames received, for the console benchmark. */
   received = 0;
+  /** A replay's planned messages per bucket, drawn beside the measured throughput. */
+  private planned: { readonly runId: string; readonly bucketMs: number; readonly counts: readonly number[] } | undefined;
   private readonly listeners = new Set<() => void>();
 
   /** Called after every change (the frame clock asks for a drawing frame). */
@@ -60,6 +63,7 @@ export class FrameStore {
       'e2eMax',
       ...LATENCY_STAGES.map((stage) => `stage:${stage}` as const),
       'throughput',
+      'recorded',
       ...OUTCOME_SERIES.map((outcome) => `outcome:${outcome}` as const),
       'loopP99',
       'loopMax',
@@ -80,6 +84,21 @@ export class FrameStore {
     return this.ring('time').length;
   }
 
+  /** The run the traces show: a replay's planned shape is drawn as `recorded` beside its throughput. */
+  follow(run: RunInfo | null | undefined): void {
+    const timeline = run?.replay?.timeline;
+    this.planned = run && timeline ? { runId: run.id, bucketMs: timeline.bucketMs, counts: timeline.counts } : undefined;
+  }
+
+  /** The planned rate (per second) in the middle of a frame's interval; NaN when nothing was planned. */
+  private plannedRate(frame: RunFrame): number {
+    const planned = this.planned;
+    if (!planned || planned.runId !== frame.runId) return Number.NaN;
+    const middle = frame.atMs - frame.intervalMs / 2;
+    const count = planned.counts[Math.floor(middle / planned.bucketMs)];
+    return count === undefined ? Number.NaN : count / (planned.bucketMs / 1000);
+  }
+
   /** Appends frames in order; a frame of another run starts the traces afresh. */
   ingest(frames: readonly RunFrame[]): void {
     for (const frame of frames) {
@@ -98,6 +117,7 @@ export class FrameStore {
         push(`stage:${stage}`, statistics && statistics.count > 0 ? statistics.p99 / NS_PER_MS : undefined);
       }
       push('throughput', frame.throughput);
+      push('recorded', this.plannedRate(frame));
       push('outcome:accepted', frame.outcomes.accepted);
       push('outcome:failed', frame.outcomes.failed);
       for (const code of REJECTION_CODES) push(`outcome:${code}`, frame.outcomes.byCode[code] ?? 0);

@@ -5,7 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { Emitter, type Event } from '../../../../shared/emitter';
 import { ServiceUnreachableError } from '../../../../shared/exit-codes';
 import { monotonicNs } from '../../common/monotonic-clock';
-import { formatTags, IrcLineSplitter, parseIrcLine, type IrcMessage } from './irc-line';
+import { formatTags, IrcLineSplitter, parseIrcLine, type IrcMessage } from '../../common/irc-line';
 
 /** The capabilities Twitch acknowledges. */
 const TWITCH_CAPABILITIES = ['twitch.tv/tags', 'twitch.tv/commands', 'twitch.tv/membership'] as const;

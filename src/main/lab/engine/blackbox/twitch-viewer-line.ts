@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { formatTags } from './irc-line';
+import { formatTags } from '../../common/irc-line';
 
 /** How a simulated viewer appears in Twitch chat. */
 export interface TwitchViewer {

@@ -1,4 +1,5 @@
-import type { CapacitySearch, Executor, ThinkTime } from '../../../../shared/scenario';
+import { ValidationError } from '../../../../shared/format-issues';
+import type { CapacitySearch, Executor, ReplayExecutor, ThinkTime } from '../../../../shared/scenario';
 import { SeededRandom } from './seeded-random';
 
 /** One planned message: when it is due (ns after the run starts) and, optionally, who sends it. */
@@ -205,6 +206,130 @@ export class BurstArrivals implements ArrivalPlan {
   }
 }
 
+/** A chat log's message times in file order (ms, the log's own origin): what a replay plan is built from. */
+export interface RecordedTimes {
+  /** At least `count` long (a buffer may have room to spare). */
+  readonly times: Float64Array;
+  readonly count: number;
+}
+
+/** `3m 12.5s` for people (the plan's errors name offsets as the scenario writes them). */
+function formatOffset(ms: number): string {
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = (ms - minutes * 60_000) / 1000;
+  return minutes > 0 ? `${minutes}m ${Number(seconds.toFixed(1))}s` : `${Number(seconds.toFixed(3))}s`;
+}
+
+/**
+ * A recorded chat log played back: each message of the window [from, to) is due at its offset
+ * from `from` divided by `speed`; with `loop` the window starts again right after it ends until
+ * `duration`. The arrival's `user` is the message's place in the file (the replay source looks
+ * up who wrote what). Holds the order of the log's times and the window's offsets, never texts:
+ * the host builds the same plan to know its count and duration before the run.
+ */
+export class ReplayArrivals implements ArrivalPlan {
+  readonly plannedMessages: number;
+  readonly plannedDurationMs: number;
+  /** The window, ms after the log's first message. */
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** Messages in one pass of the window. */
+  readonly windowMessages: number;
+  /** How long one pass of the window lasts in the log's time (the loop's period). */
+  readonly windowLengthMs: number;
+  private readonly order: Uint32Array;
+  private readonly offsets: Float64Array;
+  private readonly speed: number;
+  private index = 0;
+
+  constructor(recorded: RecordedTimes, executor: ReplayExecutor) {
+    const { times, count } = recorded;
+    if (count === 0) throw new ValidationError('replay', ['the chat log holds no message']);
+    const order = new Uint32Array(count);
+    let sorted = true;
+    for (let index = 0; index < count; index++) {
+      order[index] = index;
+      if (index > 0 && (times[index] as number) < (times[index - 1] as number)) sorted = false;
+    }
+    // Logs are nearly always in time order already; a stable sort puts the rest in order.
+    if (!sorted) order.sort((a, b) => (times[a] as number) - (times[b] as number) || a - b);
+    const origin = times[order[0] as number] as number;
+    const lastOffset = (times[order[count - 1] as number] as number) - origin;
+    const offsetAt = (index: number): number => (times[order[index] as number] as number) - origin;
+    const lowerBound = (offset: number): number => {
+      let low = 0;
+      let high = count;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (offsetAt(middle) < offset) low = middle + 1;
+        else high = middle;
+      }
+      return low;
+    };
+    this.speed = executor.speed;
+    this.fromMs = executor.from ?? 0;
+    const start = lowerBound(this.fromMs);
+    const end = executor.to === undefined ? count : lowerBound(executor.to);
+    this.windowMessages = end - start;
+    if (this.windowMessages === 0) {
+      throw new ValidationError('replay window', [
+        `from ${formatOffset(this.fromMs)}${executor.to !== undefined ? ` to ${formatOffset(executor.to)}` : ''} holds no message: the log's messages lie from 0s to ${formatOffset(lastOffset)} after its first one`,
+      ]);
+    }
+    // Without "to" the window ends at the next whole second after its last message, so a loop
+    // never plays two messages at once where the recording had none.
+    this.windowLengthMs = executor.to !== undefined ? executor.to - this.fromMs : (Math.floor((lastOffset - this.fromMs) / 1000) + 1) * 1000;
+    this.toMs = this.fromMs + this.windowLengthMs;
+    this.order = order.subarray(start, end);
+    this.offsets = new Float64Array(this.windowMessages);
+    for (let index = 0; index < this.windowMessages; index++) this.offsets[index] = offsetAt(start + index) - this.fromMs;
+
+    const within = (logMs: number): number => {
+      let low = 0;
+      let high = this.windowMessages;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if ((this.offsets[middle] as number) < logMs) low = middle + 1;
+        else high = middle;
+      }
+      return low;
+    };
+    const runLogMs = executor.duration !== undefined ? executor.duration * this.speed : undefined;
+    if (executor.loop && runLogMs !== undefined) {
+      const passes = Math.floor(runLogMs / this.windowLengthMs);
+      this.plannedMessages = passes * this.windowMessages + within(runLogMs - passes * this.windowLengthMs);
+      this.plannedDurationMs = executor.duration as number;
+    } else {
+      this.plannedMessages = runLogMs !== undefined ? within(runLogMs) : this.windowMessages;
+      const lastDue = this.plannedMessages > 0 ? (this.offsets[this.plannedMessages - 1] as number) / this.speed : 0;
+      this.plannedDurationMs = executor.duration ?? Math.max(1, Math.ceil(lastDue));
+    }
+  }
+
+  next(): Arrival | undefined {
+    if (this.index >= this.plannedMessages) return undefined;
+    const pass = Math.floor(this.index / this.windowMessages);
+    const position = this.index - pass * this.windowMessages;
+    this.index++;
+    const logMs = (this.offsets[position] as number) + pass * this.windowLengthMs;
+    return { atNs: Math.round((logMs / this.speed) * 1e6), user: this.order[position] as number };
+  }
+}
+
+/**
+ * Messages a plan has due in each bucket of `bucketMs` from the run's start (the plan is used
+ * up): the shape a run should follow, drawn beside what it did.
+ */
+export function dueCounts(plan: ArrivalPlan, bucketMs: number): number[] {
+  const counts = new Array<number>(Math.max(1, Math.ceil(plan.plannedDurationMs / bucketMs))).fill(0);
+  const bucketNs = bucketMs * 1e6;
+  for (let arrival = plan.next(); arrival; arrival = plan.next()) {
+    const index = Math.floor(arrival.atNs / bucketNs);
+    counts[index] = (counts[index] ?? 0) + 1;
+  }
+  return counts;
+}
+
 /** The segments of a capacity search: hold startRate, then +stepRate each step, up to maxRate. */
 export function capacitySegments(search: CapacitySearch, capDurationMs: number): { segments: RateSegment[]; rates: number[] } {
   const rates: number[] = [];
@@ -214,8 +339,11 @@ export function capacitySegments(search: CapacitySearch, capDurationMs: number):
   return { segments: kept.map((rate) => ({ startRate: rate, endRate: rate, durationMs: search.stepDuration })), rates: kept };
 }
 
-/** Builds the arrival plan of an executor (and of a capacity search over it). */
-export function createArrivalPlan(executor: Executor, seed: number, capacitySearch?: CapacitySearch): ArrivalPlan {
+/**
+ * Builds the arrival plan of an executor (and of a capacity search over it). A replay's plan is
+ * built from its log's times, read beforehand (`recorded`).
+ */
+export function createArrivalPlan(executor: Executor, seed: number, capacitySearch?: CapacitySearch, recorded?: RecordedTimes): ArrivalPlan {
   switch (executor.type) {
     case 'constant-arrival-rate': {
       if (capacitySearch) {
@@ -237,5 +365,8 @@ export function createArrivalPlan(executor: Executor, seed: number, capacitySear
       return new VirtualUserArrivals(executor.users, executor.thinkTime, executor.duration, executor.rampUp ?? 0, executor.rampDown ?? 0, seed);
     case 'burst':
       return new BurstArrivals(executor.messages, executor.users, executor.window, seed);
+    case 'replay':
+      if (!recorded) throw new Error(`a replay plan is built from its chat log's times: read ${executor.file} first`);
+      return new ReplayArrivals(recorded, executor);
   }
 }

@@ -4,11 +4,11 @@ import { MESSAGE_KINDS, type MessageKind, type TrafficModel } from '../../../../
 import { SeededRandom } from './seeded-random';
 import { WeightedPicker } from './weighted-picker';
 
-/** One chat message the generator made, and what it was meant to be. */
+/** One chat message the generator made (and what it was meant to be), or one replayed from a log. */
 export interface GeneratedMessage {
   readonly user: string;
   readonly text: string;
-  readonly kind: MessageKind;
+  readonly kind: MessageKind | 'recorded';
 }
 
 /** Names no rig is expected to define, for `unknown_variable`. */

@@ -22,6 +22,8 @@ export async function warmUp(
   messages: number,
   /** Records each warm-up outcome with the run's own recording code, so that code is warm too. */
   record: (outcome: Outcome, user: string, text: string) => void,
+  /** The run's own messages when they are not generated (a replay warms up on its recorded lines). */
+  messageAt?: (index: number) => { readonly user: string; readonly text: string },
 ): Promise<void> {
   if (messages <= 0) return;
   const sink = createSocket('udp4');
@@ -40,7 +42,7 @@ export async function warmUp(
     for (let sent = 0; sent < messages; sent += BATCH) {
       const batch: Promise<unknown>[] = [];
       for (let index = sent; index < Math.min(messages, sent + BATCH); index++) {
-        const message = generator.next(index % users);
+        const message = messageAt ? messageAt(index) : generator.next(index % users);
         batch.push(
           pipeline.process({ user: message.user, text: message.text, dueNs: process.hrtime.bigint() }).then((outcome) => record(outcome, message.user, message.text)),
         );

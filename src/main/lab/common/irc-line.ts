@@ -1,7 +1,8 @@
 /**
  * IRC lines as Twitch chat writes and reads them: an optional IRCv3 tag section, an optional
  * prefix, a command and its parameters (RFC 1459 framing, IRCv3 message-tags escaping).
- * Hand-written because it is a few lines and sits on the hot path of every viewer message.
+ * Hand-written because it is a few lines and sits on the hot path of every viewer message. Common:
+ * the chat endpoint (engine thread) and the chat recorder (host) both speak it.
  */
 
 /** One parsed IRC line. */
