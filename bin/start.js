@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // `npm start`: the Electron console when Electron's binary is there; otherwise the same console
-// in a browser through `cvlab serve`, said in one line. Where neither works: one line, exit 1.
+// in a browser through `cvlab serve`, said in one line. Where neither works: one line, and
+// `cvlab serve`'s exit code (3 when its port is taken: `npm start -- --port 0` picks a free one).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -24,9 +26,9 @@ function findElectron() {
   }
 }
 
-function fail(line) {
+function fail(line, code = 1) {
   console.error(line);
-  process.exit(1);
+  process.exit(code);
 }
 
 /** Builds once when out/ is missing (npm install normally does it through `prepare`). */
@@ -85,7 +87,9 @@ if (electron.binary) {
   const child = spawn(electron.binary, ['.', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env });
   child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 0)));
 } else {
-  const port = process.env.CVLAB_PORT ?? '5170';
+  // `npm start -- --port 0` (or CVLAB_PORT=0): the port of the console in the browser.
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { port: { type: 'string' } }, strict: false });
+  const port = typeof values.port === 'string' ? values.port : (process.env.CVLAB_PORT ?? '5170');
   const serve = spawn(process.execPath, [`${root}/out/main/cli.js`, 'serve', '--port', port], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -116,8 +120,13 @@ if (electron.binary) {
     if (!said)
       fail(
         `Electron's binary is not installed (${electron.reason}) and cvlab serve failed: ${errors.trim().split('\n').at(-1) ?? `exit ${code}`}`,
+        code ?? 1,
       );
     process.exit(code ?? 0);
   });
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => serve.kill(signal));
+  // Passed on, and this process waits for serve to stop (serve also stops when this one is gone).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => serve.kill(signal));
+  // npm (or the shell) that started this one killed without a word: stop the console with it.
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && serve.kill('SIGTERM'), 500).unref();
 }

@@ -1,11 +1,10 @@
 #!/usr/bin/env node
-// The `cvlab` command line. Plain Node: it never loads Electron.
+// The `cvlab` program. Plain Node: it never loads Electron.
 import { Command } from 'commander';
-import { EXIT_CODES, ServiceUnreachableError } from '../shared/exit-codes';
-import { ValidationError } from '../shared/format-issues';
 import { registerAgentCommand } from './cli/agent';
 import { registerChatCommands } from './cli/chat';
 import { registerDoctorCommand } from './cli/doctor';
+import { checkedExitCode, describeFailure, exitCodeOf, listExitCodes } from './cli/exit-status';
 import { registerLoopbackCommands } from './cli/loopback';
 import { registerReportCommands } from './cli/report';
 import { registerRunCommand } from './cli/run';
@@ -16,7 +15,12 @@ const program = new Command();
 program
   .name('cvlab')
   .description('Bench console for a chat-controlled LZX video synth: run the chat→OSC pipeline under load and measure it')
-  .version('0.1.0');
+  .version('0.1.0')
+  // Commander's own errors (unknown option, missing argument) come back as exceptions, so they
+  // get their exit code from the same table as every other failure. Subcommands inherit it.
+  .exitOverride()
+  .showSuggestionAfterError();
+listExitCodes(program);
 
 registerSendCommand(program);
 registerDoctorCommand(program);
@@ -27,15 +31,24 @@ registerAgentCommand(program);
 registerReportCommands(program);
 registerChatCommands(program);
 
+/** Ends the process at once with the table's code for an error that escaped every command. */
+function unexpected(error: unknown): void {
+  console.error(describeFailure(error));
+  process.exit(exitCodeOf(error));
+}
+process.on('uncaughtException', unexpected);
+process.on('unhandledRejection', unexpected);
+
+let code: number;
 try {
   await program.parseAsync(process.argv);
+  code = checkedExitCode(process.exitCode);
+  if (code !== Number(process.exitCode ?? 0)) console.error(`cvlab: a command set exit code ${process.exitCode}, which is not in the table; this is a bug`);
 } catch (error) {
-  // Expected failures (bad files, missing services) get one plain message, not a stack trace.
-  console.error(error instanceof ValidationError ? error.message : `cvlab: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode =
-    error instanceof ValidationError
-      ? EXIT_CODES.badInput
-      : error instanceof ServiceUnreachableError
-        ? EXIT_CODES.serviceUnreachable
-        : EXIT_CODES.failed;
+  const said = describeFailure(error);
+  if (said !== undefined) console.error(said);
+  code = exitCodeOf(error);
 }
+// Every command has awaited its own clean-up by now; a handle some library keeps open (a
+// socket's keep-alive, a timer) must not hold the shell's prompt.
+process.exit(code);

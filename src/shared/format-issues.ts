@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { BadInputError } from './exit-codes';
 
 /**
  * Turns zod issues into one plain line each: where the problem is (a dotted path such as
@@ -23,7 +24,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Error raised when a value crossing a border does not match its schema. */
-export class ValidationError extends Error {
+export class ValidationError extends BadInputError {
   readonly problems: string[];
   constructor(what: string, problems: string[]) {
     super(`${what} is not valid:\n  - ${problems.join('\n  - ')}`);

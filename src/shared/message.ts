@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { REJECTION_CODES, type RejectionCode } from './rejection';
+import type { RejectionCode } from './rejection';
 
 /** One chat message entering the pipeline. */
 export const ChatMessageSchema = z.object({
@@ -33,8 +33,6 @@ export interface Assignment {
   /** The value was outside the range and the variable clamps. */
   readonly clamped?: boolean;
 }
-
-export const RejectionCodeSchema = z.enum(REJECTION_CODES);
 
 export interface Rejection {
   readonly code: RejectionCode;

@@ -28,13 +28,6 @@ export const VALIDATION_CODES = [
   'out_of_range',
 ] as const satisfies readonly RejectionCode[];
 
-/** Codes decided by the limiter (per user, global, per variable). */
-export const LIMIT_CODES = [
-  'rate_limited_user',
-  'rate_limited_global',
-  'cooldown',
-] as const satisfies readonly RejectionCode[];
-
 /** Grammar limits, from DESIGN.md. */
 export const MAX_MESSAGE_LENGTH = 256;
 export const MAX_ASSIGNMENTS = 8;

@@ -73,10 +73,12 @@ export interface RunProgress {
   readonly late: number;
   /** Capacity search: the rate being held now. */
   readonly stepRate?: number;
-  /** The in-process limiter has stood in for Redis during this run (degraded: limits are per process). */
+  /** The in-process limiter stands in for Redis now (degraded: limits are per process). */
   readonly degraded?: boolean;
   /** How often it did, so far. */
   readonly limiterFallbacks?: number;
+  /** Every stretch of the run so far during which it did (the last one open while degraded). */
+  readonly degradedIntervals?: readonly DegradedInterval[];
   /** Black-box runs: the bot's chat connection, live (a page shows connected, joined, lines read, replies). */
   readonly bot?: BotConnectionStatus;
 }
@@ -143,6 +145,16 @@ export interface RunFrame {
   readonly redisRoundTrip?: number;
   /** How often the in-process limiter stood in for Redis, cumulative. */
   readonly limiterFallbacks: number;
+  /** The state store was degraded at the end of the interval (Redis did not answer in time). */
+  readonly degraded?: boolean;
+}
+
+/** A stretch of a run during which Redis did not answer and the in-process limiter stood in. */
+export interface DegradedInterval {
+  /** ms since the run started. */
+  readonly fromMs: number;
+  /** When Redis answered again; absent when the run ended degraded. */
+  readonly toMs?: number;
 }
 
 /** One threshold judged against the figures it names. */
@@ -238,6 +250,8 @@ export interface RunSummary {
   readonly passed: boolean;
   readonly resources: ResourceSummary;
   readonly pipeline: { readonly limiterFallbacks: number; readonly tapMatched: number; readonly tapUnmatched: number };
+  /** When the in-process limiter stood in for Redis (absent when it never did). */
+  readonly degradedIntervals?: readonly DegradedInterval[];
   readonly capacity?: CapacityResult;
   readonly leak?: LeakVerdict;
   /** Frames kept in memory (the most recent ones); the store keeps the full series. */

@@ -1,6 +1,6 @@
 // Drives the real console in Debian's Chromium against a real `cvlab serve` (built output,
 // real engine, demo rig on loopback). Needs /usr/bin/chromium (apt-get install chromium).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -109,8 +109,6 @@ async function scopeHistory(): Promise<{ frames: number; firstSeconds: number }>
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(`No Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH).`);
-  const build = spawnSync('npx', ['electron-vite', 'build'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`electron-vite build failed:\n${build.stdout}\n${build.stderr}`);
   consoleUrl = await startServe(await freePort());
   // The demo rig is pointed at free ports, where the probe emulator plays converter and probe.
   oscPort = await freePort();

@@ -2,7 +2,7 @@
 // `cvlab probe-emulator` (a UART probe behind a jittery USB bridge, on a socat pseudo-terminal):
 // the port list finds the emulator, a run gives a verdict, a histogram and the triggered view,
 // and a reload keeps the connection and the result. Screenshots go to artifacts/.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../setup/services';
 import { CHROMIUM_PATH, openConsole } from '../setup/chromium';
 import { startCvlabServe } from '../setup/cvlab-serve';
+import { waitFor } from '../setup/wait-for';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ARTIFACTS = join(ROOT, 'artifacts');
@@ -37,11 +38,11 @@ async function startEmulator(): Promise<void> {
     { cwd: ROOT, env: environment, stdio: ['ignore', openSync(log, 'w'), openSync(log, 'a')] },
   );
   // Wait for the condition: the pseudo-terminal appears once the emulator listens.
-  const giveUp = Date.now() + 20_000;
-  while (!existsSync(probeLink)) {
-    if (Date.now() > giveUp || emulator.exitCode !== null) throw new Error(`cvlab probe-emulator did not start; see ${log}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const started = emulator;
+  await waitFor(() => {
+    if (started.exitCode !== null) throw new Error(`cvlab probe-emulator exited (code ${started.exitCode}); see ${log}`);
+    return existsSync(probeLink);
+  }, `cvlab probe-emulator's link (see ${log})`);
 }
 
 async function shoot(name: string, width: number, height: number): Promise<void> {
@@ -54,8 +55,6 @@ async function shoot(name: string, width: number, height: number): Promise<void>
 beforeAll(async () => {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`No Chromium at ${CHROMIUM_PATH}: apt-get install chromium (or set CHROMIUM_PATH).`);
   mkdirSync(ARTIFACTS, { recursive: true });
-  const build = spawnSync('npx', ['electron-vite', 'build'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`electron-vite build failed:\n${build.stdout}\n${build.stderr}`);
   const dataDir = join(ARTIFACTS, 'e2e-loopback-data');
   rmSync(dataDir, { recursive: true, force: true });
   const serve = startCvlabServe(await freePort(), dataDir, environment);

@@ -2,7 +2,7 @@
 // Scenarios page lists the shipped samples and the user's own logs, shows what is in the chosen
 // one and a timeline of its rate, and the run replays it with its recorded shape drawn beside the
 // measured throughput. Screenshots go to artifacts/.
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -29,8 +29,6 @@ async function shoot(name: string): Promise<void> {
 beforeAll(async () => {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`No Chromium at ${CHROMIUM_PATH}: apt-get install chromium (or set CHROMIUM_PATH).`);
   mkdirSync(ARTIFACTS, { recursive: true });
-  const build = spawnSync('npx', ['electron-vite', 'build'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`electron-vite build failed:\n${build.stdout}\n${build.stderr}`);
   rmSync(DATA, { recursive: true, force: true });
   // The user's own log, in the data folder's chat/, and a demo rig on free ports.
   mkdirSync(join(DATA, 'chat'), { recursive: true });

@@ -12,6 +12,7 @@ import { OscOutput } from '../../src/main/lab/engine/pipeline/osc-output';
 import type { LabPipeline } from '../../src/main/lab/engine/pipeline/pipeline-types';
 import { loadRig } from '../../src/main/lab/files/rig-file';
 import { freePort } from '../setup/services';
+import { waitFor } from '../setup/wait-for';
 
 async function rigTo(host: string, port: number): Promise<RigConfig> {
   const demo = await loadRig();
@@ -35,13 +36,7 @@ async function listener(): Promise<{ socket: Socket; port: number; received: () 
   return { socket, port: socket.address().port, received: () => count };
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const until = (condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> => waitFor(condition, what, timeoutMs, 20);
 
 const opened: { close(): unknown }[] = [];
 afterEach(async () => {

@@ -14,6 +14,7 @@ import { RunRecorder } from '../../src/main/lab/store/run-recorder';
 import { Store } from '../../src/main/lab/store/store';
 import { freePort } from '../setup/services';
 import { startPrivatePostgres, waitFor, type PrivatePostgres } from '../setup/private-services';
+import { CVLAB_CLI } from '../setup/cvlab-run';
 
 const ROOT = resolve(__dirname, '../..');
 const folder = mkdtempSync(join(tmpdir(), 'cvlab-fault-storage-'));
@@ -26,7 +27,7 @@ interface CliResult {
 
 /** `cvlab <args>` from the sources (what this commit does, not a stale build), with its own data folder. */
 function cvlab(args: string[], dataFolder: string, onLine?: (line: string) => void): { done: Promise<CliResult>; pid: number } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main/cli.ts'), ...args], {
+  const child = spawn(process.execPath, [join(ROOT, CVLAB_CLI), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, XDG_DATA_HOME: dataFolder, DATABASE_URL: '', FORCE_COLOR: '0' },
@@ -135,7 +136,9 @@ describe('PostgreSQL faults', () => {
     });
     await waitFor(() => progressLines >= 2, 'the run to be two seconds in', 60_000);
     await server.crash();
-    await new Promise((done) => setTimeout(done, 1_500));
+    // The outage lasts while the run goes on: a second of it with the database gone.
+    const atCrash = progressLines;
+    await waitFor(() => progressLines >= atCrash + 1, 'a second of the run with the database down', 60_000);
     await server.start();
     const result = await run.done;
     expect(result.output).not.toMatch(/Unhandled|Connection terminated unexpectedly\n\s+at /);
@@ -202,20 +205,23 @@ describe('PostgreSQL faults', () => {
     await store.close();
   }, 60_000);
 
-  it('two audited runs at once through a 5 s outage: each source complete, no gaps in seq', async () => {
+  it('two audited runs at once through an outage of seconds: each source complete, no gaps in seq', async () => {
     server.psql('TRUNCATE audit_messages');
-    let progress = 0;
-    const onLine = (line: string): void => {
-      if (/msg\/s/.test(line)) progress++;
+    // Each run's progress lines (one a second of its run), counted apart.
+    const progress = { a: 0, b: 0 };
+    const counter = (which: 'a' | 'b') => (line: string): void => {
+      if (/msg\/s/.test(line)) progress[which]++;
     };
     await writeRig('concurrent-a');
     await writeRig('concurrent-b');
     // One data folder for both, as two terminals on one bench would have.
-    const first = auditedRun('concurrent-a', 10, 300, onLine, 'concurrent');
-    const second = auditedRun('concurrent-b', 10, 300, onLine, 'concurrent');
-    await waitFor(() => progress >= 4, 'both runs to be under way', 60_000);
+    const first = auditedRun('concurrent-a', 10, 300, counter('a'), 'concurrent');
+    const second = auditedRun('concurrent-b', 10, 300, counter('b'), 'concurrent');
+    await waitFor(() => progress.a >= 2 && progress.b >= 2, 'both runs to be under way', 60_000);
     await server.stop();
-    await new Promise((done) => setTimeout(done, 5_000));
+    // The outage lasts while both runs go on: two seconds of each with the database gone.
+    const atStop = { ...progress };
+    await waitFor(() => progress.a >= atStop.a + 2 && progress.b >= atStop.b + 2, 'two seconds of both runs with the database down', 120_000);
     await server.start();
     const [a, b] = await Promise.all([first.done, second.done]);
     for (const result of [a, b]) expect(result.summary, result.output).toBeDefined();

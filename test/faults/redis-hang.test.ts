@@ -15,6 +15,7 @@ import { createPipeline } from '../../src/main/lab/engine/pipeline/chat-pipeline
 import type { DegradedState, LabPipeline } from '../../src/main/lab/engine/pipeline/pipeline-types';
 import { loadRig } from '../../src/main/lab/files/rig-file';
 import { freePort } from '../setup/services';
+import { waitFor } from '../setup/wait-for';
 
 /** A private redis-server: no persistence, its own directory, killed at the end. */
 async function startRedis(): Promise<{ url: string; server: ChildProcess; stop: () => void }> {
@@ -24,17 +25,20 @@ async function startRedis(): Promise<{ url: string; server: ChildProcess; stop: 
   const url = `redis://127.0.0.1:${port}`;
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   probe.on('error', () => undefined);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await probe.connect();
-      await probe.ping();
-      break;
-    } catch {
-      if (attempt > 100) throw new Error(`the private redis-server on port ${port} did not start`);
-      probe.disconnect();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  await waitFor(
+    async () => {
+      try {
+        await probe.connect();
+        await probe.ping();
+        return true;
+      } catch {
+        probe.disconnect();
+        return false;
+      }
+    },
+    `the private redis-server on port ${port}`,
+    15_000,
+  );
   probe.disconnect();
   return {
     url,
@@ -47,14 +51,7 @@ async function startRedis(): Promise<{ url: string; server: ChildProcess; stop: 
   };
 }
 
-/** Resolves when `condition` holds, checking every 20 ms; fails after `timeoutMs`. */
-async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const until = (condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> => waitFor(condition, what, timeoutMs, 20);
 
 describe('Redis frozen under load', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;

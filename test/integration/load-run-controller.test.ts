@@ -8,6 +8,7 @@ import { decodeHistogram } from '../../src/main/lab/common/create-histogram';
 import { RunController } from '../../src/main/lab/run/run-controller';
 import { createPipeline } from '../../src/main/lab/engine/pipeline/chat-pipeline';
 import { freePort, redisUrl } from '../setup/services';
+import { waitFor } from '../setup/wait-for';
 
 const demo = JSON.parse(readFileSync('resources/rigs/demo.json', 'utf8')) as Record<string, unknown>;
 
@@ -128,7 +129,9 @@ describe('RunController against the real pipeline', () => {
     const info = await controller.start({ scenario: constantRate(500, '30s'), rig });
     expect(info.store).toBe('redis');
     await expect(controller.start({ scenario: constantRate(500, '1s'), rig })).rejects.toThrow(/already going on/);
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    let sent = 0;
+    controller.onDidRunProgress((progress) => (sent = progress.sent));
+    await waitFor(() => sent > 100, 'the run to send its first hundred messages');
     expect(await redis.keys(`cvlab:{${info.namespace}}:*`)).not.toEqual([]);
     const summary = await controller.stop();
     expect(summary?.stopReason).toBe('stopped');

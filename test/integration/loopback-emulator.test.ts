@@ -11,6 +11,7 @@ import { ProbeTransport } from '../../src/main/lab/loopback/probe-transport';
 import { PseudoTerminalPair } from '../../src/main/lab/loopback/pseudo-terminal-pair';
 import { RigSchema, type RigConfig } from '../../src/shared/rig';
 import type { LoopbackResult } from '../../src/shared/loopback';
+import { waitFor } from '../setup/wait-for';
 
 // The emulator plays converter + probe over a real socat pseudo-terminal, opened on both ends
 // with the real serialport binding; UDP goes over loopback. Ground truth comes from the emulator.
@@ -94,7 +95,11 @@ describe('loop-back against the emulator', () => {
         expect(hello.firmware).toBe(model.firmware);
         expect(hello.link).toBe(model.link);
         const result = await session.run(RUN);
-        await new Promise((resolve) => setTimeout(resolve, 100)); // the last truths over the pipe
+        // The last truths come over the child's pipe after the run has seen their edges.
+        await waitFor(() => {
+          const stamps = new Set(emulator.truths.map((truth) => truth.probeUs));
+          return result.edges.every((edge) => edge.status !== 'matched' || edge.probeUs === null || stamps.has(edge.probeUs));
+        }, 'the ground truth of every matched edge', 10_000, 10);
         expect(result.complete).toBe(true);
         expect(result.matched).toBe(RUN.edges);
         expect(result.misses).toBe(0);

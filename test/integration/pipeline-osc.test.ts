@@ -6,6 +6,7 @@ import { createPipeline } from '../../src/main/lab/engine/pipeline/chat-pipeline
 import type { ChatPipeline, LabPipeline } from '../../src/main/lab/engine/pipeline/pipeline-types';
 import { loadRig } from '../../src/main/lab/files/rig-file';
 import { freePort, redisUrl } from '../setup/services';
+import { waitFor } from '../setup/wait-for';
 
 interface DecodedMessage {
   oscType: 'message';
@@ -167,7 +168,7 @@ describe('OSC tap', () => {
       ['hue=0.1', 'sat=0.2', 'bright=0.3'].map((text, index) => pipeline.process({ user: `u${index}`, text })),
     );
     for (let index = 0; index < 3; index++) await converter.next();
-    for (let attempt = 0; attempt < 50 && arrivals.length < 3; attempt++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor(() => arrivals.length >= 3, 'three datagrams on the tap', 5_000, 10);
     expect(arrivals).toHaveLength(3);
     outcomes.forEach((outcome, index) => expect(arrivals[index]).toBeGreaterThanOrEqual(outcome.timings.e2e! - outcome.timings.send!));
     expect(pipeline.counters().tapMatched).toBe(3);

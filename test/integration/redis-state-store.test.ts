@@ -8,6 +8,7 @@ import { namespaceKeys } from '../../src/main/lab/engine/pipeline/redis-state-st
 import { createStateStore, type RemoteChange, type StateStore, type StateStoreOptions } from '../../src/main/lab/engine/pipeline/state-store';
 import { resolveValue } from '../../src/main/lab/common/value-resolver';
 import { freePort, redisUrl } from '../setup/services';
+import { waitFor } from '../setup/wait-for';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const set = (variable: string, value: number): Assignment => ({ variable, spec: { kind: 'absolute', value }, raw: String(value) });
@@ -90,8 +91,8 @@ describe('RedisStateStore against the real Redis', () => {
     expect(refused.limitNs).toBeGreaterThan(0);
     // Someone else still gets through.
     expect((await store.commit('bob', [set('hue', 0.2)])).ok).toBe(true);
-    await sleep(250); // one token every 200 ms
-    expect((await store.commit('alice', [set('hue', 0.3)])).ok).toBe(true);
+    // One token every 200 ms: alice gets through once it is there (a refused commit takes none).
+    await waitFor(async () => (await store.commit('alice', [set('hue', 0.3)])).ok, "alice's next token", 5_000, 20);
     expect(store.counters()).toEqual({ fallbacks: 0, redisErrors: 0, lateApplied: 0 });
   });
 
@@ -129,8 +130,7 @@ describe('RedisStateStore against the real Redis', () => {
     if (!refused.ok) expect(refused.rejection.detail).toMatch(/^"speed" changed \d+ ms ago and may change at most once every 300 ms; next change possible in \d+ ms$/);
     // hue was refused with the message: unchanged.
     expect((await store.snapshot())['hue']).toEqual({ value: 0.5, version: 0, writer: '' });
-    await sleep(320);
-    expect((await store.commit('bob', [set('speed', 3)])).ok).toBe(true);
+    await waitFor(async () => (await store.commit('bob', [set('speed', 3)])).ok, "the end of speed's cooldown", 5_000, 20);
   });
 
   it('resolves relative values against the state held in Redis, as resolveValue does', async () => {
@@ -192,7 +192,7 @@ describe('RedisStateStore against the real Redis', () => {
     const before = Date.now();
     for (let index = 1; index <= 5; index++) expect((await sender.commit(`viewer${index}`, [set('hue', index / 10)])).ok).toBe(true);
     expect((await receiver.commit('viewer9', [set('rotate', 1)])).ok).toBe(true);
-    for (let attempt = 0; attempt < 100 && (received.length < 5 || echoed.length < 1); attempt++) await sleep(10);
+    await waitFor(() => received.length >= 5 && echoed.length >= 1, 'the five changes and the echo', 5_000, 10);
     expect(received.map((change) => change.version)).toEqual([1, 2, 3, 4, 5]);
     expect(received.map((change) => change.value)).toEqual([0.1, 0.2, 0.3, 0.4, 0.5]);
     expect(received.every((change) => change.instanceId === 'instance-a' && change.variable === 'hue')).toBe(true);
@@ -238,8 +238,7 @@ describe('RedisStateStore against the real Redis', () => {
     const ttl = await admin.pttl(namespaceKeys(namespace).user('alice'));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(200);
-    await sleep(250);
-    expect(await admin.exists(namespaceKeys(namespace).user('alice'))).toBe(0);
+    await waitFor(async () => (await admin.exists(namespaceKeys(namespace).user('alice'))) === 0, "alice's full bucket to expire", 5_000, 20);
   });
 
   it('falls back to the in-process limiter when Redis is unreachable, and never throws', async () => {
@@ -318,7 +317,7 @@ describe('RedisStateStore against the real Redis', () => {
 
 /** Polls until the store's PING round trip succeeds (Redis reconnects in the background). */
 async function untilRedisAnswers(store: StateStore): Promise<void> {
-  for (let attempt = 0; attempt < 100 && (await store.roundTripMs()) === undefined; attempt++) await sleep(50);
+  await waitFor(async () => (await store.roundTripMs()) !== undefined, 'Redis to answer a PING again', 5_000);
   expect(await store.roundTripMs()).toBeGreaterThan(0);
 }
 

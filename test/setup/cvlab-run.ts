@@ -15,13 +15,32 @@ export interface CvlabProcess {
   readonly exited: Promise<CvlabRunResult>;
 }
 
+export interface CvlabOptions {
+  /** Ctrl-C this long after the run has started (its first progress line), as a person pressing it would. */
+  readonly interruptAfterMs?: number;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** The built program (the test run's global setup builds it from the source). */
+export const CVLAB_CLI = 'out/main/cli.js';
+
 /** Starts `cvlab <args>` as a real process (not through npx, so signals reach it). */
-export function spawnCvlab(args: string[]): CvlabProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnCvlab(args: readonly string[], options: CvlabOptions = {}): CvlabProcess {
+  const child = spawn(process.execPath, [CVLAB_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(options.env ? { env: options.env } : {}) });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const { interruptAfterMs } = options;
+  if (interruptAfterMs !== undefined) {
+    const timer = setInterval(() => {
+      if (/^\d+\.\ds\//m.test(stderr)) {
+        clearInterval(timer);
+        setTimeout(() => child.kill('SIGINT'), interruptAfterMs);
+      }
+    }, 50);
+    child.once('exit', () => clearInterval(timer));
+  }
   const exited = new Promise<CvlabRunResult>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
@@ -29,20 +48,12 @@ export function spawnCvlab(args: string[]): CvlabProcess {
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
-/**
- * Runs `cvlab run …`. With `interruptAfterMs`, Ctrl-C arrives that long after the run has
- * started (its first progress line), as a person pressing it would.
- */
+/** Runs `cvlab …` to its end. */
+export function cvlab(args: readonly string[], options: CvlabOptions = {}): Promise<CvlabRunResult> {
+  return spawnCvlab(args, options).exited;
+}
+
+/** Runs `cvlab run …`; see spawnCvlab(). */
 export function cvlabRun(args: string[], interruptAfterMs?: number): Promise<CvlabRunResult> {
-  const running = spawnCvlab(['run', ...args]);
-  if (interruptAfterMs !== undefined) {
-    const timer = setInterval(() => {
-      if (/^\d+\.\ds\//m.test(running.stderr())) {
-        clearInterval(timer);
-        setTimeout(() => running.child.kill('SIGINT'), interruptAfterMs);
-      }
-    }, 50);
-    running.child.once('exit', () => clearInterval(timer));
-  }
-  return running.exited;
+  return cvlab(['run', ...args], interruptAfterMs === undefined ? {} : { interruptAfterMs });
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Timeline } from '../../src/main/lab/loopback/timeline';
 import { pingGapPlan } from '../../src/main/lab/loopback/loopback-session';
+import { waitFor } from '../setup/wait-for';
 
 function busyWait(ms: number): void {
   const until = process.hrtime.bigint() + BigInt(ms * 1e6);
@@ -22,7 +23,7 @@ describe('Timeline', () => {
       timeline.at(now + 2_500_000n, () => order.push('added while draining'));
     });
     busyWait(5);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor(() => order.length === 5, 'all five entries to run', 5_000, 1);
     expect(order).toEqual(['first', 'second', 'middle', 'added while draining', 'late']);
   });
 
@@ -39,7 +40,8 @@ describe('Timeline', () => {
     timeline.at(target + 50_000_000n, () => ranAt.push(0n));
     await first;
     timeline.clear();
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    // Entries run in time order: once one due after the dropped entry has run, it would have too.
+    await new Promise<void>((resolve) => timeline.at(target + 60_000_000n, resolve));
     expect(ranAt).toHaveLength(1);
     expect((ranAt[0] as bigint) >= target).toBe(true);
   });

@@ -2,6 +2,10 @@ import type { Command } from 'commander';
 import { MetricsExporter } from '../lab/metrics-export/metrics-exporter';
 import { listenMetrics } from '../lab/metrics-export/metrics-http-server';
 import { InstanceAgent } from '../lab/multi/instance-agent';
+import { checkRedisAnswers } from '../lab/session/redis-preflight';
+import { BadInputError } from '../../shared/exit-codes';
+import { listExitCodes } from './exit-status';
+import { onStopRequest } from './on-stop-request';
 
 interface AgentOptions {
   redis?: string;
@@ -14,7 +18,7 @@ interface AgentOptions {
 
 /** `cvlab agent --redis <url>`: an engine instance on this machine that joins multi-instance runs announced on Redis. */
 export function registerAgentCommand(program: Command): void {
-  program
+  const command = program
     .command('agent')
     .description('join multi-instance runs announced on a shared Redis: run this machine\'s share and send back frames and histograms')
     .option('--redis <url>', 'the shared Redis (default: $REDIS_URL)')
@@ -26,14 +30,15 @@ export function registerAgentCommand(program: Command): void {
     .action(async (options: AgentOptions) => {
       const redisUrl = options.redis ?? process.env['REDIS_URL'];
       if (!redisUrl || !/^rediss?:\/\//.test(redisUrl)) {
-        throw new Error(`--redis ${redisUrl ?? '(missing)'}: expected a redis:// or rediss:// URL of the Redis the console uses`);
+        throw new BadInputError(`--redis ${redisUrl ?? '(missing)'}: expected a redis:// or rediss:// URL of the Redis the console uses`);
       }
       // A child instance of a local run (--run-id) never opens the shared metrics port.
       const metricsOff = options.metricsPort === 'off' || options.runId !== undefined;
       const port = Number(options.metricsPort);
       if (!metricsOff && (!Number.isInteger(port) || port < 0 || port > 65535)) {
-        throw new Error(`--metrics-port ${options.metricsPort}: expected a whole number between 0 and 65535, or "off"`);
+        throw new BadInputError(`--metrics-port ${options.metricsPort}: expected a whole number between 0 and 65535, or "off"`);
       }
+      await checkRedisAnswers(redisUrl);
       const metrics = metricsOff ? undefined : new MetricsExporter();
       const agent = await InstanceAgent.start({
         redisUrl,
@@ -53,12 +58,17 @@ export function registerAgentCommand(program: Command): void {
           console.error(`cvlab agent: no /metrics (${code === 'EADDRINUSE' ? `port ${port} is in use; pass --metrics-port 0 or another port` : (error as Error).message}); running without it`);
         }
       }
-      const shutdown = (): void => {
-        void Promise.all([agent.close(), endpoint?.close()]).finally(() => process.exit(0));
-      };
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
-      await agent.done();
-      await endpoint?.close();
+      // Stopping hands back the share it is running (the console counts it as lost) and leaves.
+      const stopListening = onStopRequest(() => void agent.close());
+      try {
+        await agent.done();
+      } finally {
+        stopListening();
+        await endpoint?.close();
+      }
     });
+  listExitCodes(command, {
+    0: 'left: after one run with --once, or stopped (Ctrl-C, SIGTERM, SIGHUP or its parent ending)',
+    3: 'unavailable: the shared Redis did not answer',
+  });
 }

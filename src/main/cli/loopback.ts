@@ -12,6 +12,8 @@ import { registerEmulator } from '../lab/loopback/emulator-registry';
 import { LATENCY_TIMER_LIMIT_MS, latencyTimerFix } from '../lab/loopback/usb-latency-timer';
 import { EXIT_CODES, ServiceUnreachableError } from '../../shared/exit-codes';
 import { ValidationError } from '../../shared/format-issues';
+import { listExitCodes } from './exit-status';
+import { onStopRequest } from './on-stop-request';
 
 // `cvlab loopback` (measure through a probe) and `cvlab probe-emulator` (play converter + probe).
 
@@ -134,7 +136,7 @@ export function formatLoopbackResult(result: LoopbackResult): string {
 
 /** Adds `cvlab loopback` and `cvlab probe-emulator` to the command line. */
 export function registerLoopbackCommands(program: Command): void {
-  storeOptions(program.command('loopback'))
+  const loopback = storeOptions(program.command('loopback'))
     .description('measure OSC → CV latency through the loop-back probe (or the emulator)')
     .option('--serial <path>', "serial port of the probe (default: the rig's serial.path)")
     .option('--baud <rate>', "baud rate (default: the rig's serial.baud, else 115200)", number('--baud', { min: 1, integer: true }))
@@ -196,13 +198,18 @@ export function registerLoopbackCommands(program: Command): void {
           );
           const timer = latencyTimerWarning(session.path, session.link.latencyTimerMs);
           if (timer) process.stderr.write(`warning: ${timer}\n`);
-          process.once('SIGINT', () => session.stop('interrupted (Ctrl-C)'));
-          result = await session.run({
-            edges: options.edges,
-            rateHz: options.rate,
-            timeoutMs: options.timeoutMs,
-            ...(options.thresholdMv !== undefined ? { thresholdMv: options.thresholdMv } : {}),
-          });
+          // Stopped early, what was measured is kept and printed (complete: false).
+          const stopListening = onStopRequest((reason) => session.stop(reason));
+          try {
+            result = await session.run({
+              edges: options.edges,
+              rateHz: options.rate,
+              timeoutMs: options.timeoutMs,
+              ...(options.thresholdMv !== undefined ? { thresholdMv: options.thresholdMv } : {}),
+            });
+          } finally {
+            stopListening();
+          }
         } catch (error) {
           await session.close();
           // The probe never answered (no port, no HELLO, no PONG): a needed service is unreachable.
@@ -228,7 +235,13 @@ export function registerLoopbackCommands(program: Command): void {
       },
     );
 
-  program
+  listExitCodes(loopback, {
+    0: 'the probe measured every edge and held the target (serial.latencyTargetMs)',
+    1: 'failed: the target was missed, no edge was seen, or the run did not finish (stopped early: the edges measured are kept)',
+    3: 'unavailable: the probe never answered (no port at that path, no HELLO, no PONG)',
+  });
+
+  const emulator = program
     .command('probe-emulator')
     .description('play the OSC-to-CV converter and the loop-back probe in software, on a pseudo-terminal')
     .option('--rig <file>', 'rig file (its OSC port and test variable; default: the built-in demo rig)')
@@ -283,7 +296,7 @@ export function registerLoopbackCommands(program: Command): void {
         }
         const rig = await loadRig(options.rig);
         const variable = testVariable(rig);
-        const emulator = new ProbeEmulator({
+        const probe = new ProbeEmulator({
           ...(options.baud ? { baud: options.baud } : {}),
           replyDelayMs: options.replyDelayMs,
           latencyTimerMs: options.latencyTimerMs,
@@ -300,7 +313,17 @@ export function registerLoopbackCommands(program: Command): void {
           thresholdMv: options.thresholdMv,
           ...(options.truth ? { truthFile: options.truth } : {}),
         });
-        const { hostPath } = await emulator.start();
+        // Taken before anything else opens, so a stop request during start-up is not lost.
+        let stopRequested: () => void = () => undefined;
+        const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
+        const stopListening = onStopRequest(() => stopRequested());
+        let hostPath: string;
+        try {
+          ({ hostPath } = await probe.start());
+        } catch (error) {
+          stopListening();
+          throw error;
+        }
         // Lets the console's port list offer this emulator (a pseudo-terminal is not listed by the OS).
         const unregister = registerEmulator({ path: hostPath, pid: process.pid, oscPort: options.oscPort ?? rig.osc.port, startedAt: new Date().toISOString() });
         process.once('exit', unregister);
@@ -309,13 +332,14 @@ export function registerLoopbackCommands(program: Command): void {
           `probe emulator: OSC ${variable.address} on udp ${options.oscPort ?? rig.osc.port}, delay ${options.delayMs} ms, ${wire}, protocol ${options.protocol}; serial port for the host: ${hostPath}\n`,
         );
         process.stdout.write(`run: cvlab loopback --serial ${hostPath}${options.rig ? ` --rig ${options.rig}` : ''}\n`);
-        await new Promise<void>((done) => {
-          const stop = (): void => done();
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
-        });
-        await emulator.close();
+        await stopped;
+        stopListening();
+        await probe.close();
         unregister();
       },
     );
+  listExitCodes(emulator, {
+    0: 'stopped (Ctrl-C, SIGTERM, SIGHUP or its parent ending): socat and the pseudo-terminal links are gone',
+    3: 'unavailable: its UDP port is taken (another converter or emulator), or socat could not make the pseudo-terminals',
+  });
 }

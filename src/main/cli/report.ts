@@ -4,6 +4,8 @@ import { ValidationError } from '../../shared/format-issues';
 import { RUN_STATUSES, type RunComparison, type RunListEntry, type RunStatus } from '../../shared/report';
 import { ReportService } from '../lab/report/report-service';
 import { StoreProvider } from '../lab/store/store-provider';
+import { EXIT_CODES } from '../../shared/exit-codes';
+import { listExitCodes } from './exit-status';
 import { formatTable } from './format';
 
 export interface StoreFlags {
@@ -64,7 +66,9 @@ function positiveInteger(flag: string, text: string): number {
 
 /** `cvlab runs`, `cvlab report`, `cvlab baseline`, `cvlab compare`, `cvlab trend`: saved runs and their reports. */
 export function registerReportCommands(program: Command): void {
-  storeOptions(
+  const noDatabase = { 3: 'unavailable: the database did not answer (--database-url, DATABASE_URL), or the embedded one could not open its folder (a full disk is named)' } as const;
+  listExitCodes(
+    storeOptions(
     program
       .command('runs')
       .description('list saved runs, newest first')
@@ -73,6 +77,8 @@ export function registerReportCommands(program: Command): void {
       .option('--status <status>', `only runs with this status (${RUN_STATUSES.join(', ')})`)
       .option('--limit <n>', 'at most this many runs', '50')
       .option('--json', 'print JSON instead of a table'),
+  ),
+    { ...noDatabase, 0: 'the runs were listed (none saved is not an error)' },
   ).action(async (options: StoreFlags & { rig?: string; scenario?: string; status?: string; limit: string; json?: boolean }) => {
     if (options.status !== undefined && !(RUN_STATUSES as readonly string[]).includes(options.status)) {
       throw new ValidationError('command line', [`--status: expected one of ${RUN_STATUSES.join(', ')}, got "${options.status}"`]);
@@ -89,7 +95,8 @@ export function registerReportCommands(program: Command): void {
     else console.log(runs.length ? runTable(runs) : 'No saved runs.');
   });
 
-  storeOptions(
+  listExitCodes(
+    storeOptions(
     program
       .command('report')
       .description('write the report of a saved run as HTML, JSON and/or CSV (of the interval series)')
@@ -99,6 +106,8 @@ export function registerReportCommands(program: Command): void {
       .option('--csv <file>', 'the interval series as CSV')
       .option('--compare <run-id>', 'include a comparison with this run (default: the baseline, when one is marked)')
       .option('--no-baseline', 'leave the baseline comparison out of the HTML'),
+  ),
+    { ...noDatabase, 0: 'the report was printed and written', 2: 'bad input: a flag, or an id that names no saved run (or "latest" with none saved)' },
   ).action(async (runId: string, options: StoreFlags & { html?: string; json?: string; csv?: string; compare?: string; baseline: boolean }) => {
     await withService(options, async (service) => {
       const report = await service.getReport(runId);
@@ -126,14 +135,18 @@ export function registerReportCommands(program: Command): void {
     });
   });
 
-  storeOptions(
+  listExitCodes(
+    storeOptions(
     program.command('baseline').description('mark a saved run as the baseline of its rig and scenario').argument('<run-id>', 'a run id, or "latest"'),
+  ),
+    { ...noDatabase, 0: 'the run is now the baseline', 2: 'bad input: an id that names no saved run' },
   ).action(async (runId: string, options: StoreFlags) => {
     const marked = await withService(options, (service) => service.markBaseline(runId));
     console.log(`${marked.runId} is now the baseline of rig "${marked.rig}", scenario "${marked.scenario}".`);
   });
 
-  storeOptions(
+  listExitCodes(
+    storeOptions(
     program
       .command('compare')
       .description('compare a run with its baseline (or with a second run); exits 1 when it regressed')
@@ -141,6 +154,8 @@ export function registerReportCommands(program: Command): void {
       .argument('[run-b]', 'the run to compare with (default: the baseline of run-a\'s rig and scenario)')
       .option('--html <file>', 'write run-a\'s HTML report with the comparison in it')
       .option('--json', 'print the comparison as JSON'),
+  ),
+    { ...noDatabase, 0: 'no regression', 1: 'failed: the run regressed against the baseline (or the second run)', 2: 'bad input: an id that names no saved run, or no baseline is marked for its rig and scenario (mark one with cvlab baseline <id>)' },
   ).action(async (runA: string, runB: string | undefined, options: StoreFlags & { html?: string; json?: boolean }) => {
     const comparison = await withService(options, async (service) => {
       const result = await service.compare(runA, runB);
@@ -149,10 +164,11 @@ export function registerReportCommands(program: Command): void {
     });
     console.log(options.json ? JSON.stringify(comparison, null, 2) : formatComparison(comparison));
     if (options.html) console.log(`\nwrote HTML ${options.html}`);
-    if (comparison.verdict === 'regressed') process.exitCode = 1;
+    if (comparison.verdict === 'regressed') process.exitCode = EXIT_CODES.failed;
   });
 
-  storeOptions(
+  listExitCodes(
+    storeOptions(
     program
       .command('trend')
       .description('a chosen percentile across the last runs of a rig and scenario')
@@ -161,6 +177,8 @@ export function registerReportCommands(program: Command): void {
       .option('--stage <stage>', 'the stage', 'e2e')
       .option('--percentile <p>', 'p50, p90, p95, p99, p999 or max', 'p99')
       .option('--limit <n>', 'the last N runs', '20'),
+  ),
+    { ...noDatabase, 0: 'the trend was printed (no saved runs is not an error)', 2: 'bad input: a flag, or --rig or --scenario left out' },
   ).action(async (options: StoreFlags & { rig: string; scenario: string; stage: string; percentile: string; limit: string }) => {
     const percentiles = ['p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const;
     const percentile = percentiles.find((candidate) => candidate === options.percentile);

@@ -2,10 +2,11 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { EXIT_CODES, ServiceUnreachableError } from '../../shared/exit-codes';
+import { EXIT_CODES, ResourceUnavailableError } from '../../shared/exit-codes';
 import { ValidationError } from '../../shared/format-issues';
 import type { RunOverrides, RunProgress, RunSummary, ThresholdVerdict } from '../../shared/run';
 import { METRIC_STAGES, parseDurationMs } from '../../shared/scenario';
+import { describeDegradedIntervals } from '../../shared/describe-degraded-intervals';
 import type { FanoutScalingSummary } from '../lab/fanout/fanout-scaling-run';
 import { writeJsonFile } from '../lab/files/json-file';
 import { loadScenario } from '../lab/files/scenario-file';
@@ -27,6 +28,8 @@ import { formatBlackBox } from './format-black-box';
 import { formatNs, formatTable } from './format';
 import { formatFanout, formatMultiInstance } from './format-multi';
 import { formatComparison, storeOptions, type StoreFlags } from './report';
+import { listExitCodes } from './exit-status';
+import { onStopRequest } from './on-stop-request';
 
 const isMultiInstanceSummary = (summary: RunSummary): summary is MultiInstanceSummary => 'perInstance' in summary;
 const isFanoutSummary = (summary: RunSummary): summary is FanoutScalingSummary => 'fanout' in summary;
@@ -181,9 +184,9 @@ export function formatSummary(summary: RunSummary): string {
     `${cpu}RSS max ${mib(resources.rssMaxBytes)}; heap max ${mib(resources.heapMaxBytes)}; ` +
       `event-loop delay p99 ${formatNs(resources.eventLoopDelayP99)}, max ${formatNs(resources.eventLoopDelayMax)}`,
   );
-  if (summary.pipeline.limiterFallbacks > 0)
+  if (summary.pipeline.limiterFallbacks > 0 || summary.degradedIntervals?.length)
     out.push(
-      `DEGRADED: Redis did not answer in time and the in-process limiter stood in ${summary.pipeline.limiterFallbacks} times (limits held per process, not across instances)`,
+      `DEGRADED${summary.degradedIntervals?.length ? ` ${describeDegradedIntervals(summary.degradedIntervals)}` : ''}: Redis did not answer in time and the in-process limiter stood in ${summary.pipeline.limiterFallbacks} times (limits held per process, not across instances)`,
     );
   if (summary.capacity) {
     out.push('');
@@ -246,14 +249,18 @@ function progressFields(progress: RunProgress): Record<string, string> {
     sent: String(progress.sent),
     late: String(progress.late),
     step: progress.stepRate !== undefined ? ` step ${progress.stepRate}/s` : '',
-    degraded: progress.degraded ? ` DEGRADED (${progress.limiterFallbacks ?? 0} limiter fallbacks)` : '',
+    degraded: progress.degraded
+      ? ` DEGRADED (${progress.limiterFallbacks ?? 0} limiter fallbacks)`
+      : progress.degradedIntervals?.length
+        ? ` (was DEGRADED ${describeDegradedIntervals(progress.degradedIntervals)})`
+        : '',
     bot: progress.bot ? ` | bot ${progress.bot.joined ? 'joined' : progress.bot.connected ? 'NOT IN CHANNEL' : 'GONE'}, ${progress.bot.replies} replies` : '',
   };
 }
 
 /** `cvlab run <scenario.json>`: one load run with a live progress bar and a summary; exit 1 when a threshold fails. */
 export function registerRunCommand(program: Command): void {
-  storeOptions(program.command('run'))
+  const command = storeOptions(program.command('run'))
     .description(
       'run a load scenario against the pipeline and report latency per stage; exit code 1 when a threshold fails',
     )
@@ -277,17 +284,6 @@ export function registerRunCommand(program: Command): void {
     .option('--chat-port <port>', 'black box: port of the Twitch-compatible chat endpoint (default 6667; 0: a free one)')
     .option('--osc-listen <host:port>', "black box: where cvlab catches the bot's OSC (default a free port on 127.0.0.1)")
     .option('--forward <host:port>', "black box: forward the bot's OSC unchanged to the real converter")
-    .addHelpText(
-      'after',
-      `
-Exit codes:
-  0  the run passed: every threshold held (and, with --baseline, no regression)
-  1  a threshold broke, or --baseline found a regression
-  2  bad input: a flag, the rig or the scenario file (each bad field is named)
-  3  a service you named did not answer: Redis (rig redisUrl, --redis) or PostgreSQL
-     (rig databaseUrl, --database-url, DATABASE_URL), or the run could not be saved to it;
-     black box: the bot never joined the chat (what it did and did not do is named)`,
-    )
     .action(async (scenarioPath: string, options: RunCommandOptions) => {
       const overrides = parseRunOverrides(options);
       if (!options.save && (options.report || options.baseline)) {
@@ -324,8 +320,29 @@ Exit codes:
       service.onDidAlert((notification) => say(formatAlertNotification(notification, interactive)));
       service.onDidDegrade((notice) =>
         say(
-          `${interactive ? '\x1b[33m' : ''}DEGRADED at ${(notice.atMs / 1000).toFixed(1)} s: Redis did not answer in time, the in-process limiter stands in (limits now hold per process, not across instances)${interactive ? '\x1b[0m' : ''}`,
+          notice.state === 'degraded'
+            ? `${interactive ? '\x1b[33m' : ''}DEGRADED at ${(notice.atMs / 1000).toFixed(1)} s: Redis did not answer in time, the in-process limiter stands in (limits now hold per process, not across instances)${interactive ? '\x1b[0m' : ''}`
+            : `recovered at ${(notice.atMs / 1000).toFixed(1)} s: Redis answers again, limits hold across instances again (${notice.limiterFallbacks} limiter fallbacks while degraded)`,
         ),
+      );
+      // First Ctrl-C (or SIGTERM, SIGHUP, the parent ending): stop cleanly (in-flight messages
+      // finish, summary printed and saved). Second: leave now; what was saved is marked aborted
+      // on the next open. Before the run has begun (a bot not joined yet) there is nothing to
+      // keep: leave at once. Leaving stops the bot, agents and subscribers (spawnTied).
+      let running = false;
+      const stopRun = (reason: string): void => {
+        console.error(`\nstopping: waiting for messages in flight (${reason}; Ctrl-C again to quit at once)`);
+        void service.stop();
+      };
+      const stopListening = onStopRequest(
+        (reason) => {
+          if (running) stopRun(reason);
+          else {
+            console.error(`\nstopped (${reason}) before the run began: nothing was measured`);
+            process.exit(EXIT_CODES.failed);
+          }
+        },
+        () => process.exit(EXIT_CODES.failed),
       );
       let info;
       try {
@@ -337,6 +354,7 @@ Exit codes:
           ...(options.audit !== undefined ? { audit: options.audit } : {}),
         });
       } catch (error) {
+        stopListening();
         await service.dispose();
         await stores?.close();
         throw error;
@@ -389,22 +407,12 @@ Exit codes:
         }
       });
 
-      // First Ctrl-C: stop cleanly (in-flight messages finish, summary printed and saved). Second: leave now.
-      let interrupted = false;
-      const onInterrupt = (): void => {
-        if (interrupted) process.exit(130);
-        interrupted = true;
-        console.error('\nstopping: waiting for messages in flight (Ctrl-C again to quit at once)');
-        void service.stop();
-      };
-      process.on('SIGINT', onInterrupt);
-      process.on('SIGTERM', onInterrupt);
+      running = true;
       let outcome: RunOutcome | undefined;
       try {
         outcome = await finished;
       } finally {
-        process.off('SIGINT', onInterrupt);
-        process.off('SIGTERM', onInterrupt);
+        stopListening();
         progressSubscription.dispose();
         bar?.stop();
         bar = undefined;
@@ -432,11 +440,11 @@ Exit codes:
       if (stores) {
         try {
           if (!outcome.saved) {
-            // The run is measured; only the database is missing: its summary waits in the journal (exit 3, not 1).
-            console.error(
-              `the run's result could not be saved${outcome.saveError ? `: ${outcome.saveError}` : ''}. ${outcome.journalPath ? `It is kept in ${outcome.journalPath} and is written the next time cvlab opens this database.` : 'It is in the summary above and in --json when given.'}`,
+            // The run is measured; only saving failed (the database is gone, its disk is full):
+            // exit 3, not 1, in the cause's own words.
+            throw new ResourceUnavailableError(
+              `the run's result could not be saved: ${outcome.saveError ?? 'the database did not take it'}. ${outcome.journalPath ? `It is kept in ${outcome.journalPath} and is written the next time cvlab opens this database.` : `It is in the summary above${options.json ? ` and in ${options.json}` : ' (--json keeps it in a file)'}.`}`,
             );
-            throw new ServiceUnreachableError('the database', outcome.saveError ?? 'the run could not be saved');
           }
           console.error(`saved as run ${info.id} (cvlab report ${info.id} --html report.html)`);
           const reports = new ReportService(stores);
@@ -462,6 +470,12 @@ Exit codes:
         }
       }
     });
+  listExitCodes(command, {
+    0: 'the run passed: every threshold held (and, with --baseline, no regression)',
+    1: 'failed: a threshold broke, --baseline found a regression, or the run was quit at once (a second Ctrl-C)',
+    2: 'bad input: a flag, the rig or the scenario file (each bad field is named)',
+    3: "unavailable: Redis (the rig's redisUrl, --redis) or PostgreSQL (databaseUrl, --database-url, DATABASE_URL) did not answer, or the run could not be saved to it (a full disk under the embedded database included: the summary is still printed and in --json); the tap port or the chat port is taken; black box: the bot never joined the chat (what it did and did not do is named)",
+  });
 }
 
 /**

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
+import { EXIT_CODES } from '../../shared/exit-codes';
 import type { Outcome } from '../../shared/message';
 import { createPipeline } from '../lab/engine/pipeline/chat-pipeline';
 import { loadRig } from '../lab/files/rig-file';
+import { checkRedisAnswers } from '../lab/session/redis-preflight';
+import { listExitCodes } from './exit-status';
 import { formatNs, formatTable } from './format';
 
 /** How long `send` waits for its datagram to show up on the tap. */
@@ -39,7 +42,7 @@ export function describeOutcome(outcome: Outcome, target: string, tapNs?: number
 }
 
 export function registerSendCommand(program: Command): void {
-  program
+  const command = program
     .command('send')
     .description('run one chat message through the pipeline and show the outcome, the OSC sent and each stage time')
     .argument('<text>', 'the chat message, e.g. "hue=0.4 sat=80%"')
@@ -48,12 +51,15 @@ export function registerSendCommand(program: Command): void {
     .option('--redis <url>', 'use this Redis instead of the rig setting')
     .action(async (text: string, options: { rig?: string; user: string; redis?: string }) => {
       const rig = await loadRig(options.rig);
+      // A Redis the user named must answer: the message is then decided as the bot decides it,
+      // not by a stand-in. Nothing is sent when it does not (exit 3).
+      const redisUrl = options.redis ?? rig.redisUrl;
+      if (redisUrl) await checkRedisAnswers(redisUrl);
       const pipeline = await createPipeline(rig, {
         namespace: `console:${rig.name}`,
         keepState: true,
         ...(options.redis ? { redisUrl: options.redis } : {}),
       });
-      for (const warning of pipeline.warnings()) console.warn(`warning: ${warning.detail}`);
       let degraded: string | undefined;
       pipeline.onDidChangeDegraded((state) => {
         if (state.degraded) degraded = state.reason;
@@ -68,11 +74,21 @@ export function registerSendCommand(program: Command): void {
       });
       const outcome = await pipeline.process({ user: options.user, text });
       if (outcome.status === 'accepted' && rig.osc.tapPort !== undefined) await tapped;
+      // Read after the send: a target on another machine is known absent only from its ICMP answer.
+      for (const warning of pipeline.warnings()) console.warn(`warning: ${warning.detail}`);
       await pipeline.close();
-      if (degraded !== undefined) {
-        console.warn(`warning: Redis degraded (${degraded}): the in-process limiter decided this message; other instances did not see it`);
-      }
       console.log(describeOutcome(outcome, `${rig.osc.host}:${rig.osc.port}`, tapNs));
-      process.exitCode = outcome.status === 'accepted' ? 0 : outcome.status === 'rejected' ? 2 : 1;
+      if (degraded !== undefined) {
+        console.error(`cvlab send: Redis stopped answering (${degraded}): the in-process limiter decided this message and other instances did not see it`);
+        process.exitCode = EXIT_CODES.serviceUnreachable;
+        return;
+      }
+      process.exitCode =
+        outcome.status === 'accepted' ? EXIT_CODES.passed : outcome.status === 'rejected' ? EXIT_CODES.badInput : EXIT_CODES.serviceUnreachable;
     });
+  listExitCodes(command, {
+    0: 'the message was accepted and its OSC sent',
+    2: 'bad input: a flag or the rig file, or the message was rejected (its code and why are printed)',
+    3: 'unavailable: the Redis named (--redis, the rig\'s redisUrl) did not answer (nothing was sent), stopped answering while deciding, or the OSC could not be sent',
+  });
 }

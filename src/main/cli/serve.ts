@@ -5,12 +5,15 @@ import { Lab } from '../lab/lab';
 import { projectRoot } from '../lab/files/paths';
 import { LabServer } from '../lab/server/lab-server';
 import { MetricsExporter } from '../lab/metrics-export/metrics-exporter';
+import { BadInputError, ResourceUnavailableError } from '../../shared/exit-codes';
+import { listExitCodes } from './exit-status';
+import { onStopRequest } from './on-stop-request';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /** `cvlab serve`: the console in a browser, with the LabApi over an authenticated WebSocket. */
 export function registerServeCommand(program: Command): void {
-  program
+  const command = program
     .command('serve')
     .description(
       'serve the console to a browser (token in the printed URL); loopback only unless --host says otherwise',
@@ -21,13 +24,11 @@ export function registerServeCommand(program: Command): void {
     .action(async (options: { host: string; port: string; metricsPublic?: boolean }) => {
       const port = Number(options.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        throw new Error(`--port ${options.port}: expected a whole number between 0 and 65535`);
+        throw new BadInputError(`--port ${options.port}: expected a whole number between 0 and 65535`);
       }
       const rendererDir = join(projectRoot(), 'out', 'renderer');
       if (!existsSync(join(rendererDir, 'index.html'))) {
-        console.error(`The console is not built (no ${join(rendererDir, 'index.html')}): run \`npm run build\` first.`);
-        process.exitCode = 1;
-        return;
+        throw new ResourceUnavailableError(`the console is not built (no ${join(rendererDir, 'index.html')}): run \`npm run build\` first`);
       }
       if (!LOOPBACK.has(options.host)) {
         console.error(
@@ -43,16 +44,22 @@ export function registerServeCommand(program: Command): void {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         const reason = code === 'EADDRINUSE' ? `port ${port} is in use (try --port 0)` : (error as Error).message;
-        console.error(`cvlab serve could not listen on ${options.host}:${port}: ${reason}`);
         await lab.dispose();
-        process.exitCode = 1;
-        return;
+        throw new ResourceUnavailableError(`cvlab serve could not listen on ${options.host}:${port}: ${reason}`);
       }
       console.log(`cvlab console: ${server.url}`);
-      const shutdown = (): void => {
-        void Promise.all([server.close(), lab.dispose()]).finally(() => process.exit(0));
-      };
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
+      // Stopping ends what the console started too (a run, its agents, the probe's link).
+      await new Promise<void>((stopped) => {
+        const stopListening = onStopRequest(
+          () => {
+            stopListening();
+            void Promise.all([server.close(), lab.dispose()]).finally(stopped);
+          },
+        );
+      });
     });
+  listExitCodes(command, {
+    0: 'stopped (Ctrl-C, SIGTERM, SIGHUP or its parent ending)',
+    3: 'unavailable: the port is in use (--port 0 picks a free one), or the console is not built',
+  });
 }

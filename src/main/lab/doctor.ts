@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { RigConfig } from '../../shared/rig';
 import { LATENCY_TIMER_LIMIT_MS, latencyTimerFix, readUsbLatencyTimerMs } from './loopback/usb-latency-timer';
 import { listProbePorts } from './loopback/probe-transport';
+import { findUdpListener } from './common/find-udp-listener';
 
 /** One line of `cvlab doctor`: a part of the bench, OK or the reason in plain words. */
 export interface DoctorCheck {
@@ -74,8 +75,11 @@ function redactPassword(url: string): string {
 async function checkOscTarget(rig: RigConfig): Promise<DoctorCheck> {
   const { host, port } = rig.osc;
   if (isLoopback(host)) {
-    const free = await udpPortFree(port, host === 'localhost' ? '127.0.0.1' : host);
-    return free
+    const address = host === 'localhost' ? '127.0.0.1' : host;
+    // The kernel's socket table first: binding the converter's port, even for an instant, could
+    // take it from a converter starting at that moment. A bind test where there is no table.
+    const listening = (await findUdpListener(address, port)) ?? !(await udpPortFree(port, address));
+    return !listening
       ? { name: 'OSC target', ok: false, detail: `nothing listens on ${host}:${port}: start the converter or \`cvlab probe-emulator\` (messages are still sent and timed)` }
       : { name: 'OSC target', ok: true, detail: `${host}:${port} has a listener` };
   }
@@ -138,9 +142,10 @@ export function findElectronBinary(): { path?: string; reason?: string } {
 
 function checkElectron(): DoctorCheck {
   const found = findElectronBinary();
+  // Not a problem of the bench: the same console runs in a browser (`npm start` falls back to it).
   return found.path
     ? { name: 'Electron', ok: true, detail: found.path }
-    : { name: 'Electron', ok: false, detail: `${found.reason}; the console runs in a browser with \`cvlab serve\`` };
+    : { name: 'Electron', ok: true, detail: `not available (${found.reason}): the console runs in a browser with \`cvlab serve\`` };
 }
 
 /** Checks every part of the bench the rig names; never throws. */

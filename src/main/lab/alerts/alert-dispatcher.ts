@@ -9,7 +9,7 @@ export interface AlertHandlerFailure {
 
 /**
  * Hands each notification to every handler without waiting for any of them; a failure is
- * recorded (and reported through `onFailure`) instead of thrown, so one broken webhook does
+ * recorded (and reported through `onFailure`) instead of thrown, so one broken handler does
  * not silence the terminal.
  */
 export class AlertDispatcher {

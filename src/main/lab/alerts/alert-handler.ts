@@ -1,7 +1,7 @@
 import type { AlertNotification } from '../../../shared/alerts';
 
 /**
- * One place alerts go (console, desktop, store, webhook, terminal). A handler may be slow or
+ * One place alerts go (console, store, terminal). A handler may be slow or
  * fail; the dispatcher never lets either reach the evaluation or the pipeline.
  */
 export interface AlertHandler {

@@ -1,3 +1,4 @@
+import type { ExitCode } from '../../../shared/exit-codes';
 import type { RigConfig } from '../../../shared/rig';
 import type { BlackBoxSummary } from '../../../shared/run';
 import { REJECTION_CODES } from '../../../shared/rejection';
@@ -89,6 +90,6 @@ export type EngineEvent =
   /** The pipeline is closed (Redis keys purged): the run's resources are gone. */
   | { readonly type: 'closed'; readonly closeError?: string; readonly blackBox?: BlackBoxSummary }
   /** `draining`: the engine is stopping itself and its final snapshot follows (the system under test gave out, not the engine). */
-  | { readonly type: 'failed'; readonly error: string; readonly draining?: boolean };
+  | { readonly type: 'failed'; readonly error: string; readonly draining?: boolean; /** What the error meant (bad input, a service), as classes do not cross threads. */ readonly exitCode?: ExitCode };
 
 export type HostCommand = { readonly type: 'stop' };

@@ -1,4 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { ResourceUnavailableError } from '../../../shared/exit-codes';
 import { monotonicNs } from './monotonic-clock';
 
 /** The longest run of datagrams the tap will skip while looking for the one it expects. */
@@ -23,7 +24,7 @@ export async function bindTapSocket(port: number): Promise<Socket> {
     socket.once('error', (error: NodeJS.ErrnoException) =>
       reject(
         error.code === 'EADDRINUSE'
-          ? new Error(`the OSC tap cannot listen on 127.0.0.1:${port}: the port is in use (change osc.tapPort in the rig)`)
+          ? new ResourceUnavailableError(`the OSC tap cannot listen on 127.0.0.1:${port}: the port is in use (change osc.tapPort in the rig)`)
           : error,
       ),
     );

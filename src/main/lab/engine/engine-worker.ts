@@ -3,6 +3,7 @@
 import { parentPort, threadId, workerData, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import type { EngineEvent, EngineStartRequest, HostCommand } from '../common/engine-protocol';
 import { MeasuredEngine } from './measured-engine';
+import { exitCodeOfError } from '../../../shared/exit-codes';
 
 // The host is at the other end of the channel in workerData.hostPort: this thread is started by
 // a starter thread, not by the host's (run/engine-starter.ts).
@@ -18,6 +19,6 @@ try {
   });
   engine.start(threadId);
 } catch (error) {
-  post({ type: 'failed', error: error instanceof Error ? error.message : String(error) }, []);
+  post({ type: 'failed', error: error instanceof Error ? error.message : String(error), exitCode: exitCodeOfError(error) }, []);
   port.close();
 }

@@ -52,4 +52,6 @@ process.on('message', (command: Command) => {
     }
   })();
 });
+// The run that drives it is gone (it ended, or its process died): nothing is left to serve.
+process.on('disconnect', () => process.exit(0));
 reply({ type: 'ready' });

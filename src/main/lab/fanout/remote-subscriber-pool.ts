@@ -1,4 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnTied } from '../common/spawn-tied';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -28,7 +29,7 @@ export class RemoteSubscriberPool {
   static async connect(url: string, count: number, stalled = 0): Promise<RemoteSubscriberPool> {
     const here = fileURLToPath(import.meta.url);
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    const child = fork(join(dirname(here), 'fanout-subscriber-process.ts'), [], { execArgv: ['--import', tsx], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = spawnTied(process.execPath, ['--import', tsx, join(dirname(here), 'fanout-subscriber-process.ts')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const pool = new RemoteSubscriberPool(child);
     await pool.expect('ready');
     child.send({ type: 'connect', url, count, stalled });

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnTied } from '../common/spawn-tied';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { EdgeTruth, ProbeEmulatorOptions } from './probe-emulator';
@@ -33,7 +34,7 @@ export class EmulatorChild {
       'process.stdout.write(JSON.stringify({ hostPath: started.hostPath, linkPid: emulator.linkPid }) + "\\n");',
       'process.on("SIGTERM", () => emulator.close().then(() => process.exit(0)));',
     ].join('\n');
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTied(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
     let errors = '';
     child.stderr?.on('data', (text: Buffer) => (errors += text.toString()));
     return new Promise((resolve, reject) => {

@@ -50,6 +50,13 @@ export class LoopbackService {
   );
   private probe: { session: LoopbackSession; subscriptions: { dispose(): void }[] } | undefined;
   private running = false;
+  /**
+   * A port scan in flight: it opens every emulator's and probe's port to ask for HELLO, and a
+   * second reader on the port the probe is connected on would take lines (PONGs, EDGEs) from
+   * the session. Connecting waits for it; a scan never opens the port being connected.
+   */
+  private scan: Promise<unknown> | undefined;
+  private connectingPath: string | undefined;
   private probeState: ProbeState = { state: 'closed', path: null, detail: 'no probe open' };
   private last: LoopbackOutcome | null = null;
 
@@ -75,11 +82,25 @@ export class LoopbackService {
   /** Serial ports and running emulators, with the probes that answered HELLO. */
   async listProbePorts(): Promise<ProbePort[]> {
     const baud = (await this.host.activeRig().catch(() => undefined))?.rig.serial?.baud;
-    return discoverProbePorts({ skip: this.probe ? [this.probe.session.path] : [], ...(baud ? { baudRate: baud } : {}) });
+    const skip = [this.probe?.session.path, this.connectingPath].filter((path): path is string => path !== undefined);
+    const scan = discoverProbePorts({ skip, ...(baud ? { baudRate: baud } : {}) });
+    const earlier = this.scan;
+    this.scan = Promise.all([earlier, scan.catch(() => undefined)]);
+    return scan;
   }
 
   /** Opens the probe on `path` with the active rig's test variable. */
   async connectProbe(path: string): Promise<ProbeState> {
+    this.connectingPath = path;
+    try {
+      await this.scan;
+      return await this.connectUnscanned(path);
+    } finally {
+      this.connectingPath = undefined;
+    }
+  }
+
+  private async connectUnscanned(path: string): Promise<ProbeState> {
     await this.closeProbe();
     const { rig } = await this.host.activeRig();
     const session = new LoopbackSession({ rig, path, ...(rig.serial?.baud ? { baudRate: rig.serial.baud } : {}) });

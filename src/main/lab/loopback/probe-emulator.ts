@@ -3,6 +3,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import { ReadlineParser } from '@serialport/parser-readline';
 import { decode } from 'node-osc';
+import { ResourceUnavailableError } from '../../../shared/exit-codes';
 import type { EdgeDirection, HostLine, ProbeLine } from '../../../shared/loopback';
 import { ArrivalStamper } from './arrival-stamper';
 import { PseudoTerminalPair } from './pseudo-terminal-pair';
@@ -136,21 +137,30 @@ export class ProbeEmulator {
     return Math.floor(hostUs * (1 + this.options.driftPpm * 1e-6) + this.options.clockOffsetS * 1e6);
   }
 
-  /** Starts UDP and serial; resolves with the path the host should open. */
+  /**
+   * Starts UDP and serial; resolves with the path the host should open. The UDP port is taken
+   * first (the likeliest to fail, and it leaves nothing behind); whatever fails later closes
+   * what was opened before it (socat and its links included).
+   */
   async start(): Promise<{ hostPath: string; devicePath: string }> {
     let devicePath: string;
     let hostPath: string;
-    if (this.options.serialPath) {
-      devicePath = this.options.serialPath;
-      hostPath = '(the other end of ' + devicePath + ')';
-    } else {
-      hostPath = this.options.link ?? `/tmp/cvlab-probe-${process.pid}`;
-      devicePath = `${hostPath}.device`;
-      this.pair = await PseudoTerminalPair.open({ hostPath, devicePath });
+    try {
+      await this.openUdp();
+      if (this.options.serialPath) {
+        devicePath = this.options.serialPath;
+        hostPath = '(the other end of ' + devicePath + ')';
+      } else {
+        hostPath = this.options.link ?? `/tmp/cvlab-probe-${process.pid}`;
+        devicePath = `${hostPath}.device`;
+        this.pair = await PseudoTerminalPair.open({ hostPath, devicePath });
+      }
+      if (this.options.truthFile) writeFileSync(this.options.truthFile, '');
+      await this.openSerial(devicePath);
+    } catch (error) {
+      await this.close();
+      throw error;
     }
-    if (this.options.truthFile) writeFileSync(this.options.truthFile, '');
-    await this.openSerial(devicePath);
-    await this.openUdp();
     this.write(this.hello());
     return { hostPath, devicePath };
   }
@@ -162,7 +172,7 @@ export class ProbeEmulator {
 
   private async openSerial(path: string): Promise<void> {
     const port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
-    await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(new Error(`emulator could not open ${path}: ${error.message}`)) : resolve())));
+    await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(new ResourceUnavailableError(`the emulator could not open ${path}: ${error.message}`)) : resolve())));
     // A probe sees a line when its bytes land, not after a thread-pool read: stamp it so.
     const parser = new ReadlineParser({ delimiter: '\n', encoding: 'latin1' });
     const stamper = new ArrivalStamper(port);
@@ -178,14 +188,18 @@ export class ProbeEmulator {
   private async openUdp(): Promise<void> {
     const socket = createSocket('udp4');
     socket.on('message', (buffer) => this.onOsc(buffer, nowNs()));
+    this.socket = socket;
     await new Promise<void>((resolve, reject) => {
       socket.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new Error(error.code === 'EADDRINUSE' ? `UDP port ${this.options.oscPort} is in use: is another emulator or converter running?` : error.message)),
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new ResourceUnavailableError(`UDP port ${this.options.oscPort} is in use: is another emulator or converter running? (--osc-port chooses another)`)
+            : error,
+        ),
       );
       socket.bind(this.options.oscPort, this.options.oscHost, () => resolve());
     });
     socket.on('error', () => undefined);
-    this.socket = socket;
   }
 
   private onOsc(buffer: Buffer, receivedNs: bigint): void {
@@ -352,7 +366,11 @@ export class ProbeEmulator {
   /** Closes UDP, serial and socat. */
   async close(): Promise<void> {
     this.timeline.clear();
-    this.socket?.close();
+    try {
+      this.socket?.close();
+    } catch {
+      // a socket whose bind failed is closed already
+    }
     this.socket = undefined;
     const port = this.port;
     this.port = undefined;

@@ -1,4 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { ResourceUnavailableError } from '../../../shared/exit-codes';
+import { spawnTied } from '../common/spawn-tied';
 
 // Two connected pseudo-terminals made by socat: what one end writes, the other reads, like the
 // two sides of a USB serial cable. Each end is a symlink at a path of our choosing.
@@ -31,26 +33,26 @@ export class PseudoTerminalPair {
   /** Starts socat and resolves once both pseudo-terminals exist. */
   static open(options: PseudoTerminalPairOptions): Promise<PseudoTerminalPair> {
     const timeoutMs = options.timeoutMs ?? 5000;
-    const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${options.devicePath}`, `pty,raw,echo=0,link=${options.hostPath}`], {
+    const child = spawnTied('socat', ['-d', '-d', `pty,raw,echo=0,link=${options.devicePath}`, `pty,raw,echo=0,link=${options.hostPath}`], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     return new Promise((resolve, reject) => {
       let log = '';
       const timer = setTimeout(() => {
         child.kill();
-        reject(new Error(`socat did not create the pseudo-terminals within ${timeoutMs} ms: ${log.trim() || 'no output'}`));
+        reject(new ResourceUnavailableError(`socat did not create the pseudo-terminals within ${timeoutMs} ms: ${log.trim() || 'no output'}`));
       }, timeoutMs);
       child.once('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         reject(
-          new Error(
+          new ResourceUnavailableError(
             error.code === 'ENOENT' ? 'socat is not installed: install it (apt-get install socat) or pass an existing serial path' : `socat failed to start: ${error.message}`,
           ),
         );
       });
       const early = (code: number | null): void => {
         clearTimeout(timer);
-        reject(new Error(`socat exited (code ${code}) before the pseudo-terminals were ready: ${log.trim()}`));
+        reject(new ResourceUnavailableError(`socat exited (code ${code}) before the pseudo-terminals were ready: ${log.trim()}`));
       };
       child.once('exit', early);
       child.stderr?.setEncoding('utf8');

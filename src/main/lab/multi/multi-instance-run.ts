@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnTied } from '../common/spawn-tied';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -225,7 +226,7 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
     for (let index = 0; index < localCount; index++) {
       const agentId = `${runId}-i${index + 1}`;
       const { command: executable, args } = command(agentId, runId, agentRedisUrl);
-      const child = spawn(executable, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawnTied(executable, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       children.set(agentId, child);
       let stderr = '';
       child.stderr?.on('data', (chunk: Buffer) => {

@@ -1,6 +1,7 @@
 import type { ReplayInfo } from '../../../shared/chat-log';
 import type { RunComparison, RunReport } from '../../../shared/report';
-import type { BlackBoxSummary } from '../../../shared/run';
+import type { BlackBoxSummary, DegradedInterval } from '../../../shared/run';
+import { describeDegradedIntervals } from '../../../shared/describe-degraded-intervals';
 import { escapeHtml, formatNumber, lineChart, type ChartSeries } from './svg-chart';
 import { LOOPBACK_STYLE, loopbackSection } from './render-loopback';
 
@@ -227,6 +228,12 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
         { name: 'event-loop delay p99 (ms)', value: (interval) => interval.eventLoopDelayMs },
       ],
     )}</section>`);
+  }
+  const degradedIntervals = report.summary.raw?.['degradedIntervals'] as readonly DegradedInterval[] | undefined;
+  if (degradedIntervals?.length) {
+    sections.push(
+      `<section class="degraded"><h2>Redis degraded</h2><p>Redis did not answer in time and the in-process limiter stood in (limits held per process, not across instances): ${escapeHtml(describeDegradedIntervals(degradedIntervals))} into the run.</p></section>`,
+    );
   }
   const instances = instancesSection(report.summary.raw);
   if (instances) sections.push(instances);

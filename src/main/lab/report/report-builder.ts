@@ -1,4 +1,5 @@
 import type { ReplayInfo } from '../../../shared/chat-log';
+import { BadInputError } from '../../../shared/exit-codes';
 import type { AlertEntry, AuditCounters, LoopbackEntry, ReportHistogram, ReportInterval, RunReport, StagePercentiles, ThresholdResult } from '../../../shared/report';
 import type { RunFrame, RunSummary, StageStatistics, ThresholdVerdict } from '../../../shared/run';
 import type { StoredHistogram } from '../store/histogram-repository';
@@ -126,7 +127,7 @@ export function assembleReport(parts: ReportParts): RunReport {
 /** Loads a saved run and builds its report; throws naming the id when there is no such run. */
 export async function buildReport(store: Store, runId: string): Promise<RunReport> {
   const run = await store.runs.get(runId);
-  if (!run) throw new Error(`No saved run has the id "${runId}"; expected an id from \`cvlab runs\` or "latest".`);
+  if (!run) throw new BadInputError(`No saved run has the id "${runId}"; expected an id from \`cvlab runs\` or "latest".`);
   const [intervals, histograms, alerts, loopback] = await Promise.all([
     store.intervals.list(runId),
     store.histograms.list(runId),

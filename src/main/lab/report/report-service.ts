@@ -1,3 +1,4 @@
+import { BadInputError } from '../../../shared/exit-codes';
 import type { RunComparison, RunFilter, RunListEntry, RunReport, TrendPoint, TrendRequest } from '../../../shared/report';
 import { TrendRequestSchema } from '../../../shared/report';
 import type { StageStatistics } from '../../../shared/run';
@@ -29,7 +30,7 @@ export class ReportService {
   async resolveRunId(idOrLatest: string): Promise<string> {
     if (idOrLatest !== 'latest') return idOrLatest;
     const [newest] = await this.listRuns({ limit: 1 });
-    if (!newest) throw new Error('No runs are saved yet; expected at least one run (see `cvlab run`).');
+    if (!newest) throw new BadInputError('No runs are saved yet; expected at least one run (see `cvlab run`).');
     return newest.id;
   }
 
@@ -85,7 +86,7 @@ export class ReportService {
     if (otherId === undefined) {
       otherId = await (await this.stores.get()).baselines.get(candidate.run.rig, candidate.run.scenario);
       if (!otherId) {
-        throw new Error(`No baseline is marked for rig "${candidate.run.rig}" and scenario "${candidate.run.scenario}"; mark one with \`cvlab baseline <run-id>\` or name a second run.`);
+        throw new BadInputError(`No baseline is marked for rig "${candidate.run.rig}" and scenario "${candidate.run.scenario}"; mark one with \`cvlab baseline <run-id>\` or name a second run.`);
       }
     }
     return compareRuns(await this.getReport(otherId), candidate, options);

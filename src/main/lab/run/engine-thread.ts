@@ -1,3 +1,4 @@
+import { errorWithExitCode } from '../../../shared/exit-codes';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -52,7 +53,7 @@ export function startEngineThread(request: EngineStartRequest): Promise<EngineLi
         });
       } else if (!started && event.type === 'failed') {
         started = true;
-        reject(new Error(event.error));
+        reject(errorWithExitCode(event.error, event.exitCode));
         void worker.terminate();
       } else queue.push(event);
     });

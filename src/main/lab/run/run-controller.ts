@@ -455,6 +455,7 @@ export class RunController {
       rssBytes: resources.rssBytes,
       ...(snapshot.redisRoundTripNs !== undefined ? { redisRoundTrip: snapshot.redisRoundTripNs } : {}),
       limiterFallbacks: snapshot.counters.limiterFallbacks,
+      ...(snapshot.counters.degraded !== undefined ? { degraded: snapshot.counters.degraded } : {}),
     };
     if (this.intervalEmitter.hasListeners) this.intervalEmitter.fire({ frame, histogram: (stage) => window.stages.get(stage) });
     window.reset();

@@ -33,6 +33,7 @@ import type { OutcomeSink } from '../common/outcome-record';
 import { checkRedisAnswers } from './redis-preflight';
 import { captureEnvironment } from '../report/capture-environment';
 import { RunFrameHistory } from './run-frame-history';
+import { DegradedIntervals, type DegradedChange } from './degraded-intervals';
 import { RunRecorder } from '../store/run-recorder';
 import type { Store } from '../store/store';
 import type { StoreProvider } from '../store/store-provider';
@@ -96,12 +97,9 @@ export interface RunOutcome {
   readonly alerts: readonly AlertEvent[];
 }
 
-/** The in-process limiter started standing in for Redis during a run. */
-export interface DegradedNotice {
+/** The in-process limiter started standing in for Redis during a run, or Redis answers again. */
+export interface DegradedNotice extends DegradedChange {
   readonly runId: string;
-  /** ms since the run started. */
-  readonly atMs: number;
-  readonly limiterFallbacks: number;
 }
 
 type RunKind = 'single' | 'multi-instance' | 'fanout';
@@ -122,8 +120,8 @@ interface Session {
   readonly subscriptions: { dispose(): void }[];
   stop: () => Promise<void>;
   done: Promise<RunOutcome>;
-  degraded: boolean;
-  limiterFallbacks: number;
+  /** When Redis did not answer (the frames say), for the live line, the notices and the summary. */
+  readonly degradation: DegradedIntervals;
   finished: boolean;
 }
 
@@ -188,6 +186,8 @@ export class RunService {
   private readonly engine: RunEngine;
   private readonly engineOwned: boolean;
   private auditSink: OutcomeSink | undefined;
+  /** Why the store did not open for the run going on (its outcome says so: the run is measured, not saved). */
+  private storeOpenError: string | undefined;
   readonly metrics: MetricsExporter;
   private readonly log: (line: string) => void;
 
@@ -245,6 +245,7 @@ export class RunService {
     const redisUrl = kind === 'multi-instance' ? (rig.redisUrl ?? process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379') : rig.redisUrl;
     if (redisUrl) await checkRedisAnswers(redisUrl);
 
+    this.storeOpenError = undefined;
     const store = options.save === false ? undefined : await this.openStore();
     let audit: AuditLog | undefined;
     // The embedded database runs on this thread: auditing into it is opt-in, it would load the system under test.
@@ -283,7 +284,7 @@ export class RunService {
         onHandlerFailure: (failure) => this.log(`alert handler ${failure.handler} failed: ${failure.error}`),
       });
 
-    const base = { kind, scenario, rig, store, recorder, audit, monitor: undefined, alerts, startedAtMs: Date.now(), subscriptions: [] as { dispose(): void }[], degraded: false, limiterFallbacks: 0, finished: false };
+    const base = { kind, scenario, rig, store, recorder, audit, monitor: undefined, alerts, startedAtMs: Date.now(), subscriptions: [] as { dispose(): void }[], degradation: new DegradedIntervals(), finished: false };
     let session: Session;
     try {
       if (kind === 'single') session = await this.startSingle(base, scenario, rig, audit);
@@ -353,8 +354,9 @@ export class RunService {
       const databaseUrl = this.options.databaseUrl;
       const unreachable = databaseUrl ? unreachableDatabase(databaseUrl, error) : undefined;
       if (unreachable) throw unreachable;
-      // Runs still go; they are just not saved. The next run tries again.
-      this.log(`the run store did not open, this run is not saved: ${(error as Error).message}`);
+      // Runs still go; they are just not saved (the outcome says why). The next run tries again.
+      this.storeOpenError = (error as Error).message;
+      this.log(`the run store did not open, this run is not saved: ${this.storeOpenError}`);
       return undefined;
     }
   }
@@ -551,20 +553,19 @@ export class RunService {
     this.metrics.observeFrame(frame);
     session.recorder?.frame(frame);
     session.monitor?.observe(alertFrameOf(frame, session.startedAtMs));
-    if (frame.limiterFallbacks > session.limiterFallbacks) {
-      session.limiterFallbacks = frame.limiterFallbacks;
-      if (!session.degraded) {
-        session.degraded = true;
-        this.degradeEmitter.fire({ runId: session.info.id, atMs: frame.atMs, limiterFallbacks: frame.limiterFallbacks });
-      }
-    }
+    const change = session.degradation.observe(frame);
+    if (change) this.degradeEmitter.fire({ runId: session.info.id, ...change });
     this.frameEmitter.fire(frame);
   }
 
   private progress(session: Session, progress: RunProgress): void {
     const bot = this.options.botStatus?.();
     const withBot = bot ? { ...progress, bot } : progress;
-    this.progressEmitter.fire(session.degraded ? { ...withBot, degraded: true, limiterFallbacks: session.limiterFallbacks } : withBot);
+    const degradation = session.degradation;
+    const intervals = degradation.intervals();
+    this.progressEmitter.fire(
+      intervals.length > 0 ? { ...withBot, degraded: degradation.degraded, limiterFallbacks: degradation.limiterFallbacks, degradedIntervals: intervals } : withBot,
+    );
   }
 
   /** The run ended: judge what only the service sees, close alerts, save, and hand the outcome back. */
@@ -572,7 +573,8 @@ export class RunService {
     if (session.finished) return this.last as RunOutcome;
     session.finished = true;
     for (const subscription of session.subscriptions) subscription.dispose();
-    const summary = judgeLimiterThreshold(engineSummary);
+    const degradedIntervals = session.degradation.intervals();
+    const summary = judgeLimiterThreshold(degradedIntervals.length > 0 ? { ...engineSummary, degradedIntervals } : engineSummary);
     const lastFrame = this.history.all().at(-1);
     await session.monitor?.finish({ atMs: session.startedAtMs + (lastFrame?.atMs ?? Date.now() - session.startedAtMs) });
     this.history.finish(session.info.id);
@@ -582,7 +584,7 @@ export class RunService {
     this.last = { summary, saved: false, alerts: [...session.alerts] };
     this.finishEmitter.fire(summary);
     let saved = false;
-    let saveError: string | undefined;
+    let saveError: string | undefined = session.recorder ? undefined : this.storeOpenError;
     let journalPath: string | undefined;
     try {
       await session.audit?.drain(10_000);

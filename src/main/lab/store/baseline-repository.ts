@@ -1,3 +1,4 @@
+import { BadInputError } from '../../../shared/exit-codes';
 import type { Queryable } from './database';
 
 /** The `baselines` table: at most one baseline run per rig and scenario. */
@@ -13,7 +14,7 @@ export class BaselineRepository {
       [runId],
     );
     const row = rows[0];
-    if (!row) throw new Error(`No saved run has the id "${runId}"; expected an id from \`cvlab runs\`.`);
+    if (!row) throw new BadInputError(`No saved run has the id "${runId}"; expected an id from \`cvlab runs\`.`);
     return row;
   }
 

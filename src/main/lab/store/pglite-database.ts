@@ -42,7 +42,9 @@ parentPort.on('message', async (request) => {
       parentPort.postMessage({ id: request.id, rows: result.rows });
     }
   } catch (error) {
-    parentPort.postMessage({ id: request.id, error: { message: String(error && error.message || error), code: error && error.code, detail: error && error.detail } });
+    // A file-system failure inside PGlite is an ErrnoError with a WASI errno and no message.
+    const errno = error && error.name === 'ErrnoError' && typeof error.errno === 'number' ? error.errno : undefined;
+    parentPort.postMessage({ id: request.id, error: { message: String(error && error.message || (errno !== undefined ? 'file system error' : error)), code: error && error.code, detail: error && error.detail, errno } });
   }
 });
 `;
@@ -61,8 +63,20 @@ function backgroundPriority(environment: NodeJS.ProcessEnv = process.env): numbe
 interface Reply {
   id: number;
   rows?: object[];
-  error?: { message: string; code?: string; detail?: string };
+  error?: { message: string; code?: string; detail?: string; errno?: number };
 }
+
+/** WASI's errno numbers (PGlite's file system reports them) and what each means for a data folder. */
+const FILE_SYSTEM_ERRORS: Readonly<Record<number, readonly [code: string, words: string]>> = {
+  2: ['EACCES', 'permission denied'],
+  19: ['EDQUOT', 'the disk quota is used up'],
+  29: ['EIO', 'an input/output error of the disk'],
+  44: ['ENOENT', 'a file or folder is missing'],
+  51: ['ENOSPC', 'no space left on the device'],
+  54: ['ENOTDIR', 'a part of the path is not a folder'],
+  63: ['EPERM', 'operation not permitted'],
+  69: ['EROFS', 'the file system is read-only'],
+};
 
 /** An error from PGlite, with PostgreSQL's SQLSTATE code as pg reports it. */
 class PgliteError extends Error {
@@ -162,6 +176,10 @@ export class PgliteDatabase implements Database {
       this.hold(worker, true);
       worker.send({ id, ...request });
     });
+    if (reply.error?.errno !== undefined) {
+      const [code, words] = FILE_SYSTEM_ERRORS[reply.error.errno] ?? [`errno ${reply.error.errno}`, 'a file-system error'];
+      throw new PgliteError(`the embedded database in ${this.dataDir ?? 'memory'} cannot use its files: ${words} (${code})`, code);
+    }
     if (reply.error) throw new PgliteError(reply.error.message, reply.error.code, reply.error.detail);
     return reply;
   }

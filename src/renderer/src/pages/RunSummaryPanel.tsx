@@ -1,5 +1,6 @@
 import type { RunSummary, ThresholdVerdict } from '../../../shared/run';
 import type { ThresholdUnit } from '../../../shared/scenario';
+import { describeDegradedIntervals } from '../../../shared/describe-degraded-intervals';
 import { StageTable } from '../components/StageTable';
 import { formatCount, formatNsAsMs as ms, formatPercent, formatValue } from '../format/format';
 
@@ -138,6 +139,12 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
               <td>limiter fallbacks</td>
               <td className="numeric">{formatCount(summary.pipeline.limiterFallbacks)}</td>
             </tr>
+            {summary.degradedIntervals && summary.degradedIntervals.length > 0 && (
+              <tr data-testid="degraded-intervals">
+                <td>Redis degraded</td>
+                <td className="numeric">{describeDegradedIntervals(summary.degradedIntervals)}</td>
+              </tr>
+            )}
             {summary.capacity && (
               <tr>
                 <td>capacity knee</td>

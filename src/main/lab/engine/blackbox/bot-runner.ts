@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnTied } from '../../common/spawn-tied';
 
 /** How the bot process ended (or that it is still running). */
 export interface BotExit {
@@ -56,7 +57,7 @@ export class BotRunner {
     // detached: the bot and anything its shell starts form one process group, stopped together.
     // A simple command is exec'd by the shell, so the exit reported is the bot's own, not the shell's.
     const simple = !/[;&|()<>`\n]/.test(options.command);
-    this.child = spawn(simple ? `exec ${options.command}` : options.command, {
+    this.child = spawnTied(simple ? `exec ${options.command}` : options.command, [], {
       shell: true,
       cwd: options.cwd,
       env: { ...process.env, ...options.env },

@@ -5,11 +5,19 @@ import type { RigConfig } from '../../../../shared/rig';
 import { CommittedChanges, MemoryStateStore } from './memory-state-store';
 import { MessageValidator, ParsedAssignments } from '../../common/message-validator';
 import { monotonicNs } from '../../common/monotonic-clock';
-import { describePacket, OscOutput } from './osc-output';
+import { describePacket, OscOutput, type ResolvedTarget } from './osc-output';
 import { OscTap } from '../../common/osc-tap';
 import type { DatagramTap, DegradedState, Disposable, LabPipeline, OutcomeCallback, PipelineWarning, StateChangeEvent } from './pipeline-types';
 import type { OutcomeSink, PipelineCounters } from '../../common/outcome-record';
 import { createStateStore, type StateStore } from './state-store';
+import { findUdpListener } from '../../common/find-udp-listener';
+
+/** What the pipeline says when its OSC target has nothing listening. */
+function noListenerWarning(target: ResolvedTarget): PipelineWarning {
+  const { host, address, port } = target;
+  const where = host === address ? `${address}:${port}` : `${host} (${address}):${port}`;
+  return { code: 'osc_no_listener', detail: `nothing listens on ${where} — is the converter off or unplugged?` };
+}
 
 /** A stage the test seam can hold up (to inject a stall). */
 export type HookedStage = 'validate' | 'limit' | 'store' | 'encode' | 'send';
@@ -31,8 +39,8 @@ export interface PipelineOptions {
   readonly stageHook?: (stage: HookedStage) => void | Promise<void>;
   /** Keep Redis keys after close (a console session that outlives one command). */
   readonly keepState?: boolean;
-  /** Probe the OSC target at start for a listener (default true). */
-  readonly probeTarget?: boolean;
+  /** Look up at start whether something listens on a loopback OSC target (default true). */
+  readonly checkTarget?: boolean;
   /** A Redis commit slower than this is decided in process (default 250 ms). */
   readonly redisCommandTimeoutMs?: number;
 }
@@ -152,6 +160,11 @@ class Pipeline implements LabPipeline {
   }
 
   warnings(): readonly PipelineWarning[] {
+    // A target the socket table could not vouch for (another machine) is known absent once the
+    // ICMP "port unreachable" of a real send comes back.
+    if (this.output.targetAbsentSends > 0 && !this.startWarnings.some((warning) => warning.code === 'osc_no_listener')) {
+      return [...this.startWarnings, noListenerWarning(this.output.target)];
+    }
     return this.startWarnings;
   }
 
@@ -357,10 +370,9 @@ export async function createPipeline(rig: RigConfig, options: PipelineOptions): 
     else if (useTap && rig.osc.tapPort !== undefined) {
       pipeline.attachTap(await OscTap.listen(rig.osc.tapPort, (ns) => pipeline.fireTap(ns)));
     }
-    if ((options.probeTarget ?? true) && (await output.probeListener()) === false) {
-      const { host, address, port } = output.target;
-      const where = host === address ? `${address}:${port}` : `${host} (${address}):${port}`;
-      pipeline.addWarning({ code: 'osc_no_listener', detail: `nothing listens on ${where} — is the converter off or unplugged?` });
+    // Read from the kernel's socket table, never by sending: the converter sees only OSC.
+    if ((options.checkTarget ?? true) && (await findUdpListener(output.target.address, output.target.port)) === false) {
+      pipeline.addWarning(noListenerWarning(output.target));
     }
     return pipeline;
   } catch (error) {

@@ -31,8 +31,6 @@ const NO_SUCH_NAME = new Set(['ENOTFOUND', 'EAI_NONAME', 'ENODATA', 'EAI_NODATA'
 /** Send errors that mean "the target is not there", not "the pipeline failed". */
 const TARGET_ABSENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN']);
 
-const isLoopbackAddress = (address: string): boolean => address === '::1' || address.startsWith('127.');
-
 /**
  * Resolves the rig's OSC host once. A name that does not exist is bad input naming `osc.host`
  * (exit 2); a name service that does not answer is a service problem (exit 3).
@@ -70,7 +68,8 @@ export async function resolveOscTarget(rig: RigConfig): Promise<ResolvedTarget> 
  * kernel reports a missing listener (ICMP port unreachable) as ECONNREFUSED. On the hot path
  * (sendNow) a datagram carries no callback; one in SEND_SAMPLE_EVERY does, which counts send
  * errors without a callback per message. Datagrams a missing listener swallows are the target's
- * loss, not the pipeline's: the start-up probe (probeListener) says so in plain words.
+ * loss, not the pipeline's: they are counted (targetAbsentSends) and the pipeline says so in
+ * plain words. Nothing but OSC is ever sent to the target.
  */
 export class OscOutput {
   private readonly variables: ReadonlyMap<string, VariableConfig>;
@@ -130,38 +129,6 @@ export class OscOutput {
     const output = new OscOutput(socket, mirror, target, rig);
     errors.handler = (error) => output.noteSendError(error);
     return output;
-  }
-
-  /**
-   * Whether something listens on the target: an empty datagram (an OSC receiver ignores it) from
-   * a socket of its own. A connected UDP socket hears the ICMP "port unreachable" as an
-   * ECONNREFUSED error event. Undefined when the answer is unknown (a remote host that filters
-   * ICMP looks the same as one that listens).
-   */
-  async probeListener(): Promise<boolean | undefined> {
-    const { family, port, address } = this.target;
-    let socket: Socket | undefined;
-    try {
-      socket = await connectedSocket(family, port, address);
-      let refused: string | undefined;
-      socket.on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code !== undefined && TARGET_ABSENT.has(error.code)) refused = error.code;
-      });
-      const probe = socket;
-      const send = (): Promise<string | undefined> =>
-        new Promise((resolve) => probe.send(Buffer.alloc(0), (error) => resolve((error as NodeJS.ErrnoException | null)?.code)));
-      for (let attempt = 0; attempt < 2 && refused === undefined; attempt++) {
-        const failed = await send();
-        if (failed !== undefined && TARGET_ABSENT.has(failed)) refused = failed;
-        // Loopback answers within the send itself; a LAN within a few ms.
-        else await new Promise((resolve) => setTimeout(resolve, isLoopbackAddress(address) ? 10 : 50));
-      }
-      return refused === undefined ? (isLoopbackAddress(address) ? true : undefined) : false;
-    } catch {
-      return undefined;
-    } finally {
-      socket?.close();
-    }
   }
 
   /** Encodes the changes as one OSC message, or one bundle for several, in a buffer of its own. */
