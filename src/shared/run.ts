@@ -269,6 +269,20 @@ export interface BotConnectionStatus {
   /** Lines the bot wrote to the chat endpoint, and of those its PRIVMSG replies. */
   readonly linesRead: number;
   readonly replies: number;
+  /** Viewer lines written to the bot so far. */
+  readonly chatSent?: number;
+  /** The bot's OSC datagrams caught so far. */
+  readonly oscCaught?: number;
+  /** Chat messages decided so far (their OSC caught, or none within the window), and of those matched to OSC. */
+  readonly decided?: number;
+  readonly matched?: number;
+  /** The command cvlab started; absent when the bot was started elsewhere. */
+  readonly command?: string;
+  /** Its exit once it ended (null while it runs). */
+  readonly exitCode?: number | null;
+  readonly signal?: string | null;
+  /** The last lines of its output, newest last. */
+  readonly output?: { readonly stdout: readonly string[]; readonly stderr: readonly string[] };
 }
 
 /** The bot a black-box run measured, and how it ended. */

@@ -14,6 +14,9 @@ export const STAGE_GLOSSARY: Readonly<Record<string, string>> = {
   propagation:
     'Multi-instance runs: from one instance’s state write until another instance heard of it over Redis pub/sub.',
   fanout: 'Fan-out: from an accepted change until a WebSocket subscriber (overlay, dashboard) received it.',
+  chatToOsc:
+    'Black box: from the moment the chat message was due until your bot’s OSC datagram for it arrived at cvlab’s catcher.',
+  botReply: 'Black box: from the moment the chat message was due until your bot’s chat reply to it arrived.',
 };
 
 /** The glossary entry of a stage name as the tables and legends spell it (`fan-out`, `fanout`). */
