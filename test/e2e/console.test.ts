@@ -363,7 +363,7 @@ describe('the console in a browser', () => {
     await screenshots('reports');
     expect(await sidewaysOverflow()).toBe(0);
     // No baseline yet: the page offers the button, not a command to type.
-    await report.getByRole('button', { name: 'Compare with baseline' }).click();
+    await report.getByRole('button', { name: 'Compare', exact: true }).click();
     await report.getByTestId('no-baseline').getByRole('button', { name: 'Mark this run as the baseline' }).click();
     await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('baseline');
     await expect.poll(() => report.getByRole('button', { name: 'Mark baseline' }).isDisabled()).toBe(true);
@@ -432,20 +432,30 @@ describe('the console in a browser', () => {
       .not.toMatch(/running/);
     await rows.first().click(); // newest first
     const report = reports.getByLabel('report');
-    await expect.poll(() => report.getByRole('button', { name: 'Compare with baseline' }).isEnabled()).toBe(true);
-    await report.getByRole('button', { name: 'Compare with baseline' }).click();
+    await expect.poll(() => report.getByRole('button', { name: 'Compare', exact: true }).isEnabled()).toBe(true);
+    await report.getByRole('button', { name: 'Compare', exact: true }).click();
     const comparison = report.getByLabel('comparison');
     await comparison.waitFor({ timeout: 10_000 });
     expect(await comparison.textContent()).toMatch(
-      /p = [\d.e-]+ [<≥] α = 0\.01.*Cliff's δ = -?[\d.]+ \((negligible|small|medium|large)\)/s,
+      /p = [\d.e-]+ \([<≥] α = 0\.01\).*Cliff's δ = -?[\d.]+ \((negligible|small|medium|large)\)/s,
     );
+    // One story: which figure the verdict is about, and what the whole-run figure did.
+    expect(await comparison.getByTestId('comparison-reading').textContent()).toMatch(
+      /^The verdict is about the typical interval's e2e p99 \(the median of [\d,]+ and [\d,]+ intervals\): .* ms, .*\. The whole-run e2e p99 \(all messages merged\): .* ms, /,
+    );
+    await comparison.getByRole('img', { name: /per-interval e2e p99 of both runs/ }).waitFor();
     expect(await report.getByTestId('comparison-differences').textContent()).toMatch(
       /executor messages differs: 4000 .* 1500/,
     );
-    expect(await report.getByRole('table', { name: 'against the baseline' }).textContent()).toMatch(
-      /p99\.9.*throughput.*errors/s,
-    );
+    const sideBySide = await report.getByRole('table', { name: 'the two runs side by side' }).textContent();
+    expect(sideBySide).toMatch(/e2e p99 \(typical interval\).*e2e p99 \(whole run\).*p99\.9.*throughput.*errors/s);
     await screenshots('reports-compared');
+    expect(await sidewaysOverflow()).toBe(0);
+    // Any two runs: the older run against the newer one, picked from the list.
+    const olderId = (await rows.nth(1).getAttribute('data-run-id'))!;
+    await report.getByLabel('Compare with').selectOption(olderId);
+    await report.getByRole('button', { name: 'Compare', exact: true }).click();
+    await expect.poll(() => comparison.textContent(), { timeout: 10_000 }).toContain(`against ${olderId}`);
     expect(await sidewaysOverflow()).toBe(0);
   }, 120_000);
 
