@@ -31,8 +31,8 @@ function niceStep(span: number, count: number): number {
  * axis (both the console and the HTML export draw from this, so they show the same picture).
  */
 export function layoutDistributionStrip(rows: readonly { label: string; distribution: IntervalDistribution | null }[], width = 560): StripLayout {
-  const left = 96;
-  const right = width - 12;
+  const left = 72;
+  const right = width - 24;
   const rowHeight = 26;
   const top = 8;
   const present = rows.flatMap((row) => (row.distribution ? [row.distribution] : []));
@@ -42,6 +42,9 @@ export function layoutDistributionStrip(rows: readonly { label: string; distribu
   const x = (valueMs: number): number => left + (Math.max(0, valueMs) / axisMax) * (right - left);
   const ticks: { x: number; label: string }[] = [];
   for (let value = 0; value <= axisMax + step / 2; value += step) ticks.push({ x: x(value), label: `${Number(value.toPrecision(6))}` });
+  // The unit rides on the last tick, where it cannot collide with another label.
+  const last = ticks.at(-1);
+  if (last) ticks[ticks.length - 1] = { ...last, label: `${last.label} ms` };
   const laidOut = rows.flatMap((row, index) => {
     const distribution = row.distribution;
     if (!distribution) return [];

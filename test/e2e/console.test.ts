@@ -223,6 +223,12 @@ describe('the console in a browser', () => {
     await messages.fill('4000');
     await scenarios.locator('input[data-path="executor.window"]').fill('12s');
     await expect.poll(() => scenarios.getByRole('button', { name: 'Start run' }).isEnabled()).toBe(true);
+    // A reload keeps the unsaved draft (per rig, in the browser's storage), still marked as edited.
+    await page.reload();
+    await page.getByTestId('connection').getByText('connected').waitFor({ timeout: 10_000 });
+    await expect.poll(() => messages.inputValue(), { timeout: 10_000 }).toBe('4000');
+    expect(await scenarios.locator('input[data-path="executor.window"]').inputValue()).toBe('12s');
+    await expect.poll(() => scenarios.getByTestId('scenario-modified').count()).toBe(1);
     await screenshots('scenarios');
     // The edited burst runs under its own name, apart from burst's trend and baseline.
     await page.keyboard.press('Alt+3');
@@ -322,6 +328,8 @@ describe('the console in a browser', () => {
     await expect.poll(() => run.getByTestId('run-verdict').count(), { timeout: 10_000 }).toBe(1);
     await expect.poll(() => scopeHistory(), { timeout: 10_000 }).toEqual(finished);
     await expect.poll(() => run.getByTestId('numeral-e2eP99').textContent()).toBe(cells[3]);
+    // The summary says whose it is, whatever scenario is open for the next run.
+    expect(await run.getByTestId('summary-title').textContent()).toMatch(/^Result of the last run: burst-draft \(\d{8}/);
   }, 240_000);
 
   it('lists the alerts of the run, one row each with units, and keeps them across a reload', async () => {

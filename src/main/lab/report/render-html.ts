@@ -118,8 +118,8 @@ function table(headers: readonly string[], rows: readonly (readonly string[])[])
 function distributionStrip(comparison: RunComparison): string {
   if (!comparison.distributions) return '';
   const layout = layoutDistributionStrip([
-    { label: comparison.baseline.id, distribution: comparison.distributions.baseline },
-    { label: comparison.candidate.id, distribution: comparison.distributions.candidate },
+    { label: comparison.baseline.baseline ? 'baseline' : 'other run', distribution: comparison.distributions.baseline },
+    { label: 'this run', distribution: comparison.distributions.candidate },
   ]);
   const colors = ['#1f77b4', '#ff7f0e'];
   const ticks = layout.ticks
@@ -128,14 +128,14 @@ function distributionStrip(comparison: RunComparison): string {
   const rows = layout.rows
     .map((row, index) => {
       const color = colors[index]!;
-      const label = row.label.length > 14 ? `${row.label.slice(0, 13)}…` : row.label;
+      const label = row.label;
       return `<text x="4" y="${row.y + 4}" class="axis">${escapeHtml(label)}</text><line x1="${row.whisker[0]}" x2="${row.whisker[1]}" y1="${row.y}" y2="${row.y}" stroke="#57606a" stroke-width="1.5"/><rect x="${row.box[0]}" y="${row.y - 7}" width="${Math.max(1, row.box[1] - row.box[0])}" height="14" fill="${color}" fill-opacity="0.35" stroke="${color}"/><line x1="${row.median}" x2="${row.median}" y1="${row.y - 9}" y2="${row.y + 9}" stroke="#1b1f24" stroke-width="2"/>${row.dots
         .map((dot) => `<circle cx="${dot}" cy="${row.y}" r="2.5" fill="#d62728"/>`)
         .join('')}`;
     })
     .join('');
   const metric = escapeHtml(comparison.test.metric.replace('.', ' '));
-  return `<figure style="margin:6px 0 12px"><svg class="chart" style="max-width:640px" viewBox="0 0 ${layout.width} ${layout.height}" role="img" aria-label="per-interval ${metric} of both runs">${ticks}<text x="${layout.plot.right}" y="${layout.height - 6}" text-anchor="end" class="tick">ms</text>${rows}</svg>
+  return `<figure style="margin:6px 0 12px"><svg class="chart" style="max-width:640px" viewBox="0 0 ${layout.width} ${layout.height}" role="img" aria-label="per-interval ${metric} of both runs">${ticks}${rows}</svg>
 <figcaption class="note">Per-interval ${metric} of each run (ms): box = middle half of the intervals, line in it = the typical interval, whiskers = fastest to p95, dots = the slowest intervals.</figcaption></figure>`;
 }
 

@@ -49,8 +49,8 @@ export function DistributionStrip({ comparison }: { comparison: RunComparison })
   const distributions = comparison.distributions;
   if (!distributions) return null;
   const layout = layoutDistributionStrip([
-    { label: comparison.baseline.id, distribution: distributions.baseline },
-    { label: comparison.candidate.id, distribution: distributions.candidate },
+    { label: comparison.baseline.baseline ? 'baseline' : 'other run', distribution: distributions.baseline },
+    { label: 'this run', distribution: distributions.candidate },
   ]);
   const metric = comparison.test.metric.replace('.', ' ');
   return (
@@ -68,13 +68,10 @@ export function DistributionStrip({ comparison }: { comparison: RunComparison })
             </text>
           </g>
         ))}
-        <text x={layout.plot.right} y={layout.height - 6} textAnchor="end" className="strip-tick">
-          ms
-        </text>
         {layout.rows.map((row, index) => (
           <g key={row.label} className={index === 0 ? 'strip-other' : 'strip-this'}>
             <text x={4} y={row.y + 4} className="strip-label">
-              {row.label.length > 14 ? `${row.label.slice(0, 13)}…` : row.label}
+              {row.label}
             </text>
             <line x1={row.whisker[0]} x2={row.whisker[1]} y1={row.y} y2={row.y} className="strip-whisker" />
             <rect x={row.box[0]} y={row.y - 7} width={Math.max(1, row.box[1] - row.box[0])} height={14} className="strip-box" />
