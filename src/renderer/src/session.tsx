@@ -7,6 +7,7 @@ import { ScenarioSchema } from '../../shared/scenario';
 import { connectLab, type LabConnection } from './lab/lab-client';
 import type { ConnectionState } from './lab/socket-transport';
 import { runnableScenario, scenarioDraft, type ScenarioDraft } from './scenario-draft';
+import { readDrafts, writeDrafts } from './draft-storage';
 
 export { runnableScenario, scenarioModified, type ScenarioDraft } from './scenario-draft';
 import { FrameClock } from './scope/frame-clock';
@@ -35,6 +36,9 @@ interface Session {
   setRig(rig: OpenedRig): void;
   scenario: ScenarioDraft;
   setScenario(scenario: ScenarioDraft): void;
+  /** Edited drafts of other scenario files, by path, kept while another is open (and across reloads, per rig). */
+  parkedDrafts: Readonly<Record<string, ScenarioDraft>>;
+  setParkedDrafts(parked: Readonly<Record<string, ScenarioDraft>>): void;
   run: RunInfo | null;
   summary: RunSummary | null;
   /** Alert episodes of the current and last run, newest first. */
@@ -80,6 +84,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
   const [page, setPage] = useState<Page>(() => pageFromHash() ?? 'run');
   const [rig, setRig] = useState<OpenedRig | null>(null);
   const [scenario, setScenario] = useState<ScenarioDraft>({ file: null, draft: DEFAULT_SCENARIO, saved: null });
+  const [parkedDrafts, setParkedDrafts] = useState<Readonly<Record<string, ScenarioDraft>>>({});
   const [run, setRun] = useState<RunInfo | null>(null);
   const [progress, setProgress] = useState<RunProgress | null>(null);
   const [summary, setSummary] = useState<RunSummary | null>(null);
@@ -144,6 +149,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
     let cancelled = false;
     const replay = replayRef.current;
     replay.active = true;
+    let activeRigName: string | undefined;
     void (async () => {
       try {
         const [active, current, last, kept] = await Promise.all([
@@ -153,6 +159,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
           lab.listAlerts(),
         ]);
         if (cancelled) return;
+        activeRigName = active.rig.name;
         setRig((existing) => existing ?? active);
         setRun(current);
         store.follow(current ?? last?.run);
@@ -171,6 +178,8 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
         replay.active = false;
         store.ingest(replay.waiting.splice(0));
       }
+      // A draft kept from before a reload wins over the default scenario.
+      if (activeRigName !== undefined && readDrafts(activeRigName).open) return;
       const scenarios = await lab.listScenarios();
       const preferred = scenarios.find((file) => file.name === 'burst') ?? scenarios[0];
       if (preferred) {
@@ -187,6 +196,21 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       cancelled = true;
     };
   }, [lab, state, store]);
+
+  // Drafts are kept per rig in the browser's storage: restored when a rig is first seen, then
+  // written on every edit (never before the restore, which would overwrite them with the default).
+  const rigName = rig?.rig.name;
+  const [restoredFor, setRestoredFor] = useState<string | null>(null);
+  // Adjusted while rendering (not in an effect), so no render ever writes the default over them.
+  if (rigName && restoredFor !== rigName) {
+    setRestoredFor(rigName);
+    const kept = readDrafts(rigName);
+    if (kept.open) setScenario(kept.open);
+    setParkedDrafts(kept.parked);
+  }
+  useEffect(() => {
+    if (rigName && restoredFor === rigName) writeDrafts(rigName, { open: scenario, parked: parkedDrafts });
+  }, [rigName, restoredFor, scenario, parkedDrafts]);
 
   const navigate = useCallback((next: Page) => {
     setPage(next);
@@ -247,6 +271,8 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       setRig,
       scenario,
       setScenario,
+      parkedDrafts,
+      setParkedDrafts,
       run,
       summary,
       alerts,
@@ -265,6 +291,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       navigate,
       rig,
       scenario,
+      parkedDrafts,
       run,
       summary,
       alerts,

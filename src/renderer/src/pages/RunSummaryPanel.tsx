@@ -4,7 +4,7 @@ import { describeDegradedIntervals } from '../../../shared/describe-degraded-int
 import { StageTable } from '../components/StageTable';
 import { BlackBoxSection, stageRow } from '../components/BlackBoxSection';
 import { FanoutSection, InstancesSection, runKindOf } from '../components/RunKindSections';
-import { formatCount, formatNsAsMs as ms, formatPercent, formatValue } from '../format/format';
+import { formatCount, formatDateTime, formatNsAsMs as ms, formatPercent, formatValue } from '../format/format';
 
 const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip', 'chatToOsc', 'botReply'] as const;
 
@@ -39,6 +39,12 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
   const kind = runKindOf(summary);
   return (
     <section className="summary" aria-label="run summary">
+      <h3 className="summary-title" data-testid="summary-title">
+        Result of the last run: {summary.run.scenario}{' '}
+        <span className="dim">
+          ({summary.run.id}, ended {formatDateTime(Date.parse(summary.endedAt))})
+        </span>
+      </h3>
       <header className="summary-header">
         <div className={`summary-verdict ${summary.passed ? 'ok' : 'bad'}`} data-testid="run-verdict">
           {summary.passed ? 'PASSED' : 'FAILED'}
