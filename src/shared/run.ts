@@ -81,6 +81,27 @@ export interface RunProgress {
   readonly degradedIntervals?: readonly DegradedInterval[];
   /** Black-box runs: the bot's chat connection, live (a page shows connected, joined, lines read, replies). */
   readonly bot?: BotConnectionStatus;
+  /** Multi-instance runs: each instance as it stands. */
+  readonly instances?: readonly InstanceProgress[];
+  /** Multi-instance runs: propagation so far, the worst instance's percentiles (the merged histogram comes with the summary). */
+  readonly propagation?: FrameStageStatistics;
+  /** Fan-out runs: fan-out latency so far over the subscribers that read. */
+  readonly fanout?: { readonly subscribers: number; readonly stalledSubscribers: number; readonly latency?: FrameStageStatistics };
+}
+
+/** One instance of a multi-instance run while it runs. */
+export interface InstanceProgress {
+  readonly agentId: string;
+  /** Its share of the load (index of count) and whether it drives the converter, once assigned. */
+  readonly index?: number;
+  readonly count?: number;
+  readonly sendsOsc?: boolean;
+  readonly sent: number;
+  readonly completed: number;
+  /** Its newest interval's e2e p99, ns. */
+  readonly e2eP99?: number;
+  readonly state: 'running' | 'finished' | 'lost';
+  readonly lostReason?: string;
 }
 
 /** Latency statistics of one stage, ns, with the number of samples they rest on. */

@@ -11,6 +11,7 @@ import { useLiveReadout } from '../scope/use-live-readout';
 import { runnableScenario, useRunProgress, useSession } from '../session';
 import { RunSummaryPanel } from './RunSummaryPanel';
 import { BotStatusPanel } from './BotStatusPanel';
+import { RunKindLivePanel } from './RunKindLivePanel';
 import { targetMode, useBotCommands } from '../components/TargetPanel';
 
 /** Side panels follow at 4 updates a second; the latency trace follows every delivery. */
@@ -350,6 +351,7 @@ export function RunPage(): React.JSX.Element {
       </div>
 
       <BotStatusPanel />
+      <RunKindLivePanel />
 
       <div className="numerals-caption label" data-testid="numerals-caption">
         {finished ? (
