@@ -1,6 +1,7 @@
 import type { BlackBoxSummary, StageStatistics } from '../../../shared/run';
 import { formatCount, formatNsAsMs as ms, formatPercent } from '../format/format';
 import { StageTable, type StageRow } from './StageTable';
+import { describeExit } from '../bot-target';
 
 /** A stage's row, percentiles capped at the exact max (HDR percentiles are bucket edges). */
 export function stageRow(stage: string, statistics: StageStatistics | undefined): StageRow[] {
@@ -14,14 +15,6 @@ export function stageRow(stage: string, statistics: StageStatistics | undefined)
 export function isBlackBox(value: unknown): value is BlackBoxSummary {
   const candidate = value as Partial<BlackBoxSummary> | null | undefined;
   return typeof candidate === 'object' && candidate !== null && typeof candidate.chatSent === 'number' && typeof candidate.bot === 'object' && typeof candidate.missing === 'object';
-}
-
-/** How the bot ended, in words: still running, its exit code, or the signal that ended it. */
-export function describeExit(exitCode: number | null | undefined, signal: string | null | undefined, started: boolean): string {
-  if (!started) return 'started elsewhere (not by cvlab)';
-  if (signal) return `ended by ${signal}`;
-  if (exitCode === null || exitCode === undefined) return 'running';
-  return `exit code ${exitCode}`;
 }
 
 function Row({ label, value, title, tone }: { label: string; value: string; title?: string; tone?: 'ok' | 'bad' }): React.JSX.Element {

@@ -1,55 +1,18 @@
 import { useEffect, useId, useState } from 'react';
 import type { About } from '../../../shared/api';
 import { useSession } from '../session';
+import { botEnvironment, DEFAULT_CHAT_PORT, targetMode, targetOf, type TargetMode } from '../bot-target';
 
-/** What the load is sent to, as the technician chooses it. */
-export type TargetMode = 'pipeline' | 'start' | 'wait';
+type TargetDraft = Record<string, unknown>;
+
+/** Where a waited-for bot is told to send OSC when the scenario names no port: known before the run, so it can be set. */
+const DEFAULT_WAIT_OSC_LISTEN = '127.0.0.1:9100';
 
 const MODES: readonly { mode: TargetMode; label: string; hint: string }[] = [
   { mode: 'pipeline', label: "cvlab's pipeline", hint: 'validate, limit, store and send OSC inside cvlab' },
   { mode: 'start', label: 'start my bot', hint: 'cvlab starts your bot’s command, plays chat to it and catches its OSC' },
   { mode: 'wait', label: 'wait for my bot', hint: 'you start your bot yourself (a debugger, another machine’s shell); cvlab waits for it to join' },
 ];
-
-/** Where a bot connects when the scenario does not say (the chat endpoint's default). */
-export const DEFAULT_CHAT_PORT = 6667;
-/** Where a waited-for bot is told to send OSC when the scenario names no port: known before the run, so it can be set. */
-const DEFAULT_WAIT_OSC_LISTEN = '127.0.0.1:9100';
-
-type TargetDraft = Record<string, unknown>;
-
-function targetOf(draft: unknown): TargetDraft {
-  const target = (draft as { target?: unknown } | null)?.target;
-  return typeof target === 'object' && target !== null ? (target as TargetDraft) : { kind: 'pipeline' };
-}
-
-/** The mode a scenario's target stands for: a bot with a command is started, one without is waited for. */
-export function targetMode(draft: unknown): TargetMode {
-  const target = targetOf(draft);
-  if (target['kind'] !== 'bot') return 'pipeline';
-  return typeof target['command'] === 'string' ? 'start' : 'wait';
-}
-
-/**
- * The environment a bot started by hand needs, from the scenario's target and the rig's file
- * (what cvlab itself would set for a bot it starts). An unknown value says where it comes from.
- */
-export function botEnvironment(target: TargetDraft, rigPath: string | undefined): [string, string][] {
-  const [oscHost, oscPort] = typeof target['oscListen'] === 'string' ? splitHostPort(target['oscListen']) : ['127.0.0.1', '(a free port: set “OSC listen” to know it now)'];
-  return [
-    ['CVLAB_CHAT_HOST', '127.0.0.1'],
-    ['CVLAB_CHAT_PORT', String(typeof target['chatPort'] === 'number' ? target['chatPort'] : DEFAULT_CHAT_PORT)],
-    ['CVLAB_CHANNEL', typeof target['channel'] === 'string' && target['channel'] ? target['channel'] : 'cvlab'],
-    ['CVLAB_OSC_HOST', oscHost],
-    ['CVLAB_OSC_PORT', oscPort],
-    ['CVLAB_RIG', rigPath ?? '(save the rig to a file to hand its path to the bot)'],
-  ];
-}
-
-function splitHostPort(text: string): [string, string] {
-  const at = text.lastIndexOf(':');
-  return at < 0 ? [text, '?'] : [text.slice(0, at).replace(/^\[|\]$/g, ''), text.slice(at + 1)];
-}
 
 /** Whether this engine lets a console start a bot's command, and why not (asked once per connection). */
 export function useBotCommands(): NonNullable<About['botCommands']> | null {

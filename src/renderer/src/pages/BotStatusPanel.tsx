@@ -1,16 +1,6 @@
-import type { BotConnectionStatus } from '../../../shared/run';
-import { botEnvironment, DEFAULT_CHAT_PORT, targetMode } from '../components/TargetPanel';
-import { describeExit } from '../components/BlackBoxSection';
+import { botEnvironment, botState, DEFAULT_CHAT_PORT, describeExit, targetMode } from '../bot-target';
 import { formatCount, formatPercent } from '../format/format';
 import { useRunProgress, useSession } from '../session';
-
-/** The bot's state in one word or two, from what the chat endpoint and its process say. */
-export function botState(bot: BotConnectionStatus): { word: string; tone: 'ok' | 'warn' | 'bad' } {
-  if (bot.signal || (bot.exitCode !== undefined && bot.exitCode !== null)) return { word: 'exited', tone: 'bad' };
-  if (!bot.connected) return { word: 'disconnected', tone: 'bad' };
-  if (!bot.joined) return { word: 'connected, not joined', tone: 'warn' };
-  return { word: 'joined', tone: 'ok' };
-}
 
 function Figure({ label, value, testId }: { label: string; value: string; testId: string }): React.JSX.Element {
   return (

@@ -12,7 +12,8 @@ import { runnableScenario, useRunProgress, useSession } from '../session';
 import { RunSummaryPanel } from './RunSummaryPanel';
 import { BotStatusPanel } from './BotStatusPanel';
 import { RunKindLivePanel } from './RunKindLivePanel';
-import { targetMode, useBotCommands } from '../components/TargetPanel';
+import { useBotCommands } from '../components/TargetPanel';
+import { targetMode } from '../bot-target';
 
 /** Side panels follow at 4 updates a second; the latency trace follows every delivery. */
 const SIDE_PANEL_REDRAW_MS = 250;

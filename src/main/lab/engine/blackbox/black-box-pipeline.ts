@@ -54,6 +54,8 @@ export interface BlackBoxOptions {
 export const BLACK_BOX_ENVIRONMENT = ['CVLAB_CHAT_HOST', 'CVLAB_CHAT_PORT', 'CVLAB_CHANNEL', 'CVLAB_OSC_HOST', 'CVLAB_OSC_PORT', 'CVLAB_RIG'] as const;
 
 const SWEEP_EVERY_MS = 20;
+/** How often the bot's status (counts, exit, last output) is told while nothing else changes it: a live panel's pace. */
+const STATUS_EVERY_MS = 250;
 
 /**
  * The black-box target as a ChatPipeline: process() writes the viewer's line to the bot over the
@@ -79,6 +81,7 @@ export class BlackBoxPipeline implements ChatPipeline {
   private readonly lastValues = new Map<string, { value: number; version: number; writer: string }>();
   private readonly subscriptions: Disposable[] = [];
   private readonly sweepTimer: NodeJS.Timeout;
+  private readonly statusTimer: NodeJS.Timeout;
   private chatSent = 0;
   private failures = 0;
   private lostReason: string | undefined;
@@ -87,7 +90,7 @@ export class BlackBoxPipeline implements ChatPipeline {
 
   /** The bot left (its process exited or its connection closed) before the run ended: the run ends. */
   readonly onDidFail: Event<string> = this.lostEmitter.event;
-  /** The bot's connection changed (connected, joined, closed); a few times a second at most while lines flow. */
+  /** The bot's connection changed (connected, joined, closed), and four times a second its counts so far. */
   readonly onDidChangeBotStatus: Event<BotConnectionStatus> = this.statusEmitter.event;
   readonly onDidTap = this.tapEmitter.event;
   readonly onDidChangeState = this.changeEmitter.event;
@@ -133,6 +136,8 @@ export class BlackBoxPipeline implements ChatPipeline {
       if (!this.closing) this.lose(`the bot exited during the run (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.exitCode}`})`);
     });
     this.sweepTimer = setInterval(() => this.matcher.sweep(monotonicNs()), SWEEP_EVERY_MS);
+    // The counts move with every line and datagram; they are told a few times a second, never per message.
+    this.statusTimer = setInterval(() => this.statusEmitter.fire(this.botStatus()), STATUS_EVERY_MS);
   }
 
   async process(message: ChatMessage): Promise<Outcome> {
@@ -271,6 +276,7 @@ export class BlackBoxPipeline implements ChatPipeline {
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.sweepTimer);
+      clearInterval(this.statusTimer);
       this.matcher.flush();
       await this.bot?.stop();
       for (const subscription of this.subscriptions) subscription.dispose();
