@@ -25,6 +25,8 @@ import { defaultDataDir } from '../lab/store/store';
 import { StoreProvider } from '../lab/store/store-provider';
 import { formatAlertNotification } from './format-alert';
 import { formatBlackBox } from './format-black-box';
+import { formatChatToCv } from './format-chat-to-cv';
+import { openChatToCvProbe, type OpenedChatToCvProbe } from '../lab/open-chat-to-cv-probe';
 import { formatNs, formatTable } from './format';
 import { formatFanout, formatMultiInstance } from './format-multi';
 import { formatComparison, storeOptions, type StoreFlags } from './report';
@@ -51,6 +53,7 @@ interface RunCommandOptions extends StoreFlags {
   chatPort?: string;
   oscListen?: string;
   forward?: string;
+  serial?: string;
 }
 
 /** Reads the command line's overrides; each bad one is named. */
@@ -284,6 +287,7 @@ export function registerRunCommand(program: Command): void {
     .option('--chat-port <port>', 'black box: port of the Twitch-compatible chat endpoint (default 6667; 0: a free one)')
     .option('--osc-listen <host:port>', "black box: where cvlab catches the bot's OSC (default a free port on 127.0.0.1)")
     .option('--forward <host:port>', "black box: forward the bot's OSC unchanged to the real converter")
+    .option('--serial <path>', "chat → CV: the probe's serial port (or cvlab probe-emulator's): probe viewers move the rig's test variable and each CV edge is timed")
     .action(async (scenarioPath: string, options: RunCommandOptions) => {
       const overrides = parseRunOverrides(options);
       if (!options.save && (options.report || options.baseline)) {
@@ -345,8 +349,14 @@ export function registerRunCommand(program: Command): void {
         () => process.exit(EXIT_CODES.failed),
       );
       let info;
+      let probe: OpenedChatToCvProbe | undefined;
       try {
+        if (options.serial !== undefined) {
+          probe = await openChatToCvProbe(runRig, options.serial);
+          console.error(`chat → CV: probe on ${probe.path} (${probe.hello.firmware}, ${probe.hello.adcBits}-bit ADC); arming it and fitting its clock`);
+        }
         info = await service.start({
+          ...(probe ? { probe: probe.probe } : {}),
           scenario,
           rig: runRig,
           overrides,
@@ -355,6 +365,7 @@ export function registerRunCommand(program: Command): void {
         });
       } catch (error) {
         stopListening();
+        await probe?.close();
         await service.dispose();
         await stores?.close();
         throw error;
@@ -413,6 +424,7 @@ export function registerRunCommand(program: Command): void {
         outcome = await finished;
       } finally {
         stopListening();
+        await probe?.close();
         progressSubscription.dispose();
         bar?.stop();
         bar = undefined;
@@ -423,6 +435,10 @@ export function registerRunCommand(program: Command): void {
       if (summary.blackBox) {
         console.log('');
         console.log(formatBlackBox(summary.blackBox));
+      }
+      if (summary.chatToCv) {
+        console.log('');
+        console.log(formatChatToCv(summary.chatToCv, summary.stages));
       }
       if (isMultiInstanceSummary(summary)) {
         console.log('');
@@ -474,7 +490,7 @@ export function registerRunCommand(program: Command): void {
     0: 'the run passed: every threshold held (and, with --baseline, no regression)',
     1: 'failed: a threshold broke, --baseline found a regression, or the run was quit at once (a second Ctrl-C)',
     2: 'bad input: a flag, the rig or the scenario file (each bad field is named)',
-    3: "unavailable: Redis (the rig's redisUrl, --redis) or PostgreSQL (databaseUrl, --database-url, DATABASE_URL) did not answer, or the run could not be saved to it (a full disk under the embedded database included: the summary is still printed and in --json); the tap port or the chat port is taken; black box: the bot never joined the chat (what it did and did not do is named)",
+    3: "unavailable: Redis (the rig's redisUrl, --redis) or PostgreSQL (databaseUrl, --database-url, DATABASE_URL) did not answer, or the run could not be saved to it (a full disk under the embedded database included: the summary is still printed and in --json); the tap port or the chat port is taken; the probe (--serial) did not answer; black box: the bot never joined the chat (what it did and did not do is named)",
   });
 }
 
