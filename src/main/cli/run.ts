@@ -7,6 +7,7 @@ import { ValidationError } from '../../shared/format-issues';
 import type { RunOverrides, RunProgress, RunSummary, ThresholdVerdict } from '../../shared/run';
 import { METRIC_STAGES, parseDurationMs } from '../../shared/scenario';
 import { describeDegradedIntervals } from '../../shared/describe-degraded-intervals';
+import { REDIS_URL_EXPECTED, REDIS_URL_PATTERN } from '../../shared/rig';
 import type { FanoutScalingSummary } from '../lab/fanout/fanout-scaling-run';
 import { writeJsonFile } from '../lab/files/json-file';
 import { loadScenario } from '../lab/files/scenario-file';
@@ -24,7 +25,7 @@ import { describeReplay, formatReplayOutcome } from './format-replay';
 import { defaultDataDir } from '../lab/store/store';
 import { StoreProvider } from '../lab/store/store-provider';
 import { formatAlertNotification } from './format-alert';
-import { formatBlackBox } from './format-black-box';
+import { formatBlackBox, formatBotResources } from './format-black-box';
 import { formatChatToCv } from './format-chat-to-cv';
 import { openChatToCvProbe, type OpenedChatToCvProbe } from '../lab/open-chat-to-cv-probe';
 import { formatNs, formatTable } from './format';
@@ -93,8 +94,7 @@ export function parseRunOverrides(options: RunCommandOptions): RunOverrides {
   if (rate !== undefined) overrides.rate = rate;
   if (users !== undefined) overrides.users = users;
   if (seed !== undefined) overrides.seed = seed;
-  if (options.redis !== undefined && !/^rediss?:\/\//.test(options.redis))
-    problems.push(`--redis: expected a redis:// URL, got "${options.redis}"`);
+  if (options.redis !== undefined && !REDIS_URL_PATTERN.test(options.redis)) problems.push(`--redis: expected ${REDIS_URL_EXPECTED}, got "${options.redis}"`);
   if (options.databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^/]/.test(options.databaseUrl))
     problems.push(`--database-url: expected a postgres://user@host:port/database URL, got "${options.databaseUrl}"`);
   if (problems.length > 0) throw new ValidationError('command line', problems);
@@ -113,6 +113,8 @@ export function formatThresholdValue(verdict: ThresholdVerdict, value: number | 
       return `${value.toFixed(0)} msg/s`;
     case 'count':
       return String(Math.round(value));
+    case 'bytes_per_hour':
+      return `${value >= 0 ? '+' : ''}${(value / 1024 / 1024 / 60).toFixed(2)} MiB/min`;
   }
 }
 
@@ -187,21 +189,26 @@ export function formatSummary(summary: RunSummary): string {
     `${cpu}RSS max ${mib(resources.rssMaxBytes)}; heap max ${mib(resources.heapMaxBytes)}; ` +
       `event-loop delay p99 ${formatNs(resources.eventLoopDelayP99)}, max ${formatNs(resources.eventLoopDelayMax)}`,
   );
+  // The bot's own CPU and memory, beside cvlab's.
+  if (summary.blackBox?.resources) out.push(...formatBotResources(summary.blackBox.resources));
   if (summary.pipeline.limiterFallbacks > 0 || summary.degradedIntervals?.length)
     out.push(
       `DEGRADED${summary.degradedIntervals?.length ? ` ${describeDegradedIntervals(summary.degradedIntervals)}` : ''}: Redis did not answer in time and the in-process limiter stood in ${summary.pipeline.limiterFallbacks} times (limits held per process, not across instances)`,
     );
   if (summary.capacity) {
     out.push('');
+    // Against a bot, its CPU per step says whether the bot's process ran out of core.
+    const botCpu = summary.capacity.steps.some((step) => step.botCpuPercentMax !== undefined);
     out.push(
       formatTable(
-        ['rate', 'sent', 'achieved', 'e2e p99', 'slip p99', 'held'],
+        ['rate', 'sent', 'achieved', 'e2e p99', 'slip p99', ...(botCpu ? ['bot CPU max'] : []), 'held'],
         summary.capacity.steps.map((step) => [
           `${step.rate}/s`,
           String(step.sent),
           `${step.achievedPerSecond.toFixed(0)}/s`,
           formatNs(step.e2eP99),
           formatNs(step.slipP99),
+          ...(botCpu ? [step.botCpuPercentMax !== undefined ? `${step.botCpuPercentMax.toFixed(0)}%` : '–'] : []),
           step.passed ? 'yes' : 'NO',
         ]),
       ),
