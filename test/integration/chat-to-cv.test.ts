@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/shared/run';
 import { EmulatorChild } from '../../src/main/lab/loopback/emulator-child';
 import { cvlabRun } from '../setup/cvlab-run';
-import { freePort } from '../setup/services';
+import { databaseUrl, freePort } from '../setup/services';
 
 // Chat → CV end to end: `cvlab run --serial` against the probe emulator (a process of its own,
 // on a real pseudo-terminal, with native-USB polling jitter), once through cvlab's own pipeline
@@ -65,10 +65,11 @@ function expectChatToCv(summary: RunSummary): NonNullable<RunSummary['chatToCv']
 }
 
 describe('chat → CV with a probe connected (cvlab run --serial)', () => {
-  it('follows the probe viewers through cvlab\'s own pipeline to the CV edge', async () => {
+  it('follows the probe viewers through cvlab\'s own pipeline to the CV edge, and keeps it in the saved report', async () => {
     const before = emulator.truths.length;
     const jsonPath = join(folder, 'pipeline.json');
-    const { code, stdout, stderr } = await cvlabRun([scenarioPath, '--rig', rigPath, '--serial', emulator.hostPath, '--no-save', '--json', jsonPath]);
+    const htmlPath = join(folder, 'pipeline.html');
+    const { code, stdout, stderr } = await cvlabRun([scenarioPath, '--rig', rigPath, '--serial', emulator.hostPath, '--database-url', databaseUrl(), '--report', htmlPath, '--json', jsonPath]);
     expect(stderr).toMatch(/chat → CV: probe on .* \(emulator-1\.1, 12-bit ADC\)/);
     expect(stdout).toMatch(/^cv\s+\d+/m);
     expect(stdout).toMatch(/chat → CV: probe on .* watching invert \(\/lzx\/proc\/invert\) at 500 mV; 8 probe viewers at 4 Hz/);
@@ -80,6 +81,11 @@ describe('chat → CV with a probe connected (cvlab run --serial)', () => {
     expect(edges).toBeLessThanOrEqual(PROBE_MESSAGES);
     expect(edges).toBeGreaterThanOrEqual(cv.matched);
     expect(summary.run.plannedMessages).toBe(100 * DURATION_S + PROBE_MESSAGES);
+    // The saved run's report has the section and the stages.
+    const html = await readFile(htmlPath, 'utf8');
+    expect(html).toContain('<h2>Chat → CV</h2>');
+    expect(html).toMatch(/<code>cv<\/code><\/td><td>due → CV edge/);
+    expect(html).toContain(`<td>edges matched</td><td>${cv.matched}</td>`);
   });
 
   it('follows them through the reference bot, its OSC forwarded to the converter (black box)', async () => {
