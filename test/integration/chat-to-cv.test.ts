@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/shared/run';
+import type { RigInput } from '../../src/shared/rig';
+import type { ScenarioInput } from '../../src/shared/scenario';
 import { EmulatorChild } from '../../src/main/lab/loopback/emulator-child';
+import { Lab } from '../../src/main/lab/lab';
 import { cvlabRun } from '../setup/cvlab-run';
 import { databaseUrl, freePort } from '../setup/services';
 
@@ -115,5 +118,27 @@ describe('chat → CV with a probe connected (cvlab run --serial)', () => {
     expect(summary.stages.chatToCv?.p50).toBeLessThanOrEqual(summary.stages.cv?.p50 ?? 0);
     expect(cv.decomposition.chatToOscP50).toBeGreaterThan(0);
     expect(stdout).toMatch(/path at p50: chat → OSC .* \+ OSC → CV .* ≈ chat → CV/);
+  });
+});
+
+describe('chat → CV in the console (Lab)', () => {
+  it('uses the probe connected on the Loop-back page for a run, unless the request says not to', async () => {
+    const lab = new Lab({ host: 'serve', dataDir: join(folder, 'lab'), stores: null });
+    try {
+      await lab.connectProbe(emulator.hostPath);
+      const rig = JSON.parse(await readFile(rigPath, 'utf8')) as RigInput;
+      const scenario = JSON.parse(await readFile(scenarioPath, 'utf8')) as ScenarioInput;
+      const withProbe = new Promise<RunSummary>((resolve) => lab.onDidFinishRun(resolve));
+      await lab.startRun({ scenario, rig });
+      expectChatToCv(await withProbe);
+      const without = new Promise<RunSummary>((resolve) => lab.onDidFinishRun(resolve));
+      await lab.startRun({ scenario: { ...scenario, executor: { type: 'constant-arrival-rate', rate: 100, duration: '1s' } }, rig, useProbe: false });
+      const plain = await without;
+      expect(plain.chatToCv).toBeUndefined();
+      expect(plain.stages.cv).toBeUndefined();
+      expect(plain.sent).toBe(100);
+    } finally {
+      await lab.dispose();
+    }
   });
 });
