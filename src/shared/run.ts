@@ -81,6 +81,8 @@ export interface RunProgress {
   readonly limiterFallbacks?: number;
   /** Every stretch of the run so far during which it did (the last one open while degraded). */
   readonly degradedIntervals?: readonly DegradedInterval[];
+  /** With a probe watching: chat → CV so far (the stages' figures are in the frames). */
+  readonly chatToCv?: ChatToCvProgress;
   /** Black-box runs: the bot's chat connection, live (a page shows connected, joined, lines read, replies). */
   readonly bot?: BotConnectionStatus;
 }
@@ -278,6 +280,19 @@ export interface RunSummary {
   readonly blackBox?: BlackBoxSummary;
   /** Runs with a probe connected: the probe viewers' messages followed to the CV edge. */
   readonly chatToCv?: ChatToCvSummary;
+}
+
+/** Chat → CV while the run goes on: counts so far and the clock fit's bound now. */
+export interface ChatToCvProgress {
+  readonly sent: number;
+  readonly matched: number;
+  readonly missed: number;
+  readonly unexplained: number;
+  readonly notPassedOn: number;
+  /** ± µs of the clock fit now; null before one. */
+  readonly boundUs: number | null;
+  /** The probe went away (the edges so far are kept). */
+  readonly problem?: string;
 }
 
 /**

@@ -75,6 +75,8 @@ describe('chat → CV with a probe connected (cvlab run --serial)', () => {
     const { code, stdout, stderr } = await cvlabRun([scenarioPath, '--rig', rigPath, '--serial', emulator.hostPath, '--database-url', databaseUrl(), '--report', htmlPath, '--json', jsonPath]);
     expect(stderr).toMatch(/chat → CV: probe on .* \(emulator-1\.1, 12-bit ADC\)/);
     expect(stdout).toMatch(/^cv\s+\d+/m);
+    // The live line counts the edges as they come.
+    expect(stderr).toMatch(/CV edges \d+ matched, \d+ missed/);
     expect(stdout).toMatch(/chat → CV: probe on .* watching invert \(\/lzx\/proc\/invert\) at 500 mV; 8 probe viewers at 4 Hz/);
     const summary = JSON.parse(await readFile(jsonPath, 'utf8')) as RunSummary;
     expect(code).toBe(summary.passed ? 0 : 1);

@@ -264,6 +264,7 @@ function progressFields(progress: RunProgress): Record<string, string> {
       : progress.degradedIntervals?.length
         ? ` (was DEGRADED ${describeDegradedIntervals(progress.degradedIntervals)})`
         : '',
+    cv: progress.chatToCv ? ` | CV edges ${progress.chatToCv.matched} matched, ${progress.chatToCv.missed} missed${progress.chatToCv.problem ? ' (PROBE LOST)' : ''}` : '',
     bot: progress.bot ? ` | bot ${progress.bot.joined ? 'joined' : progress.bot.connected ? 'NOT IN CHANNEL' : 'GONE'}, ${progress.bot.replies} replies` : '',
   };
 }
@@ -390,7 +391,7 @@ export function registerRunCommand(program: Command): void {
         ? new cliProgress.SingleBar(
             {
               format:
-                ' {bar} {percentage}% | {elapsed}/{planned} | {rate} msg/s | e2e p99 {p99} | sent {sent} late {late}{step}{degraded}{bot}',
+                ' {bar} {percentage}% | {elapsed}/{planned} | {rate} msg/s | e2e p99 {p99} | sent {sent} late {late}{step}{degraded}{cv}{bot}',
               hideCursor: true,
               clearOnComplete: true,
             },
@@ -420,7 +421,7 @@ export function registerRunCommand(program: Command): void {
         else if (progress.elapsedMs - lastLineMs >= 1000) {
           lastLineMs = progress.elapsedMs;
           console.error(
-            `${fields['elapsed']}/${fields['planned']}  ${fields['rate']} msg/s  e2e p99 ${fields['p99']}  sent ${fields['sent']}  late ${fields['late']}${fields['step']}${fields['degraded']}${fields['bot']}`,
+            `${fields['elapsed']}/${fields['planned']}  ${fields['rate']} msg/s  e2e p99 ${fields['p99']}  sent ${fields['sent']}  late ${fields['late']}${fields['step']}${fields['degraded']}${fields['cv']}${fields['bot']}`,
           );
         }
       });

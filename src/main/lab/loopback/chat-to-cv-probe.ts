@@ -100,6 +100,19 @@ export class ChatToCvProbe {
         matcher.addSends(sends);
         advance();
       },
+      status: () => {
+        const counts = matcher.counts;
+        const problem = watch.problem;
+        return {
+          sent: counts.sent,
+          matched: counts.matched,
+          missed: counts.missed,
+          unexplained: counts.unexplained,
+          notPassedOn: counts.notPassedOn,
+          boundUs: watch.fit()?.boundUs ?? null,
+          ...(problem !== undefined ? { problem } : {}),
+        };
+      },
       onDidMatch: (listener: (match: CvEdgeMatch) => void) => {
         listeners.add(listener);
         return { dispose: () => listeners.delete(listener) };

@@ -1,4 +1,4 @@
-import type { ChatToCvSummary } from '../../../shared/run';
+import type { ChatToCvProgress, ChatToCvSummary } from '../../../shared/run';
 import type { ProbeLoad } from '../../../shared/scenario';
 import type { ProbeSendRecord } from '../common/engine-protocol';
 
@@ -24,6 +24,8 @@ export type CvWatchSummary = Omit<ChatToCvSummary, 'decomposition'>;
 export interface CvWatch {
   /** Probe messages whose outcome is known, in the order they came. */
   addSends(sends: readonly ProbeSendRecord[]): void;
+  /** Counts so far and the clock's bound now (progress, a few times a second). */
+  status(): ChatToCvProgress;
   /** Each match as it is made (mapped with the clock fit so far). */
   onDidMatch(listener: (match: CvEdgeMatch) => void): { dispose(): void };
   /**

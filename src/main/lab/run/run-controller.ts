@@ -620,6 +620,7 @@ export class RunController {
       e2eP99: e2e.totalCount > 0 ? e2e.getValueAtPercentile(99) : 0,
       late: run.state.late,
       ...(stepRate !== undefined ? { stepRate } : {}),
+      ...(run.cv ? { chatToCv: run.cv.watch.status() } : {}),
     });
   }
 
