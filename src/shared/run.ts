@@ -85,6 +85,27 @@ export interface RunProgress {
   readonly chatToCv?: ChatToCvProgress;
   /** Black-box runs: the bot's chat connection, live (a page shows connected, joined, lines read, replies). */
   readonly bot?: BotConnectionStatus;
+  /** Multi-instance runs: each instance as it stands. */
+  readonly instances?: readonly InstanceProgress[];
+  /** Multi-instance runs: propagation so far, the worst instance's percentiles (the merged histogram comes with the summary). */
+  readonly propagation?: FrameStageStatistics;
+  /** Fan-out runs: fan-out latency so far over the subscribers that read. */
+  readonly fanout?: { readonly subscribers: number; readonly stalledSubscribers: number; readonly latency?: FrameStageStatistics };
+}
+
+/** One instance of a multi-instance run while it runs. */
+export interface InstanceProgress {
+  readonly agentId: string;
+  /** Its share of the load (index of count) and whether it drives the converter, once assigned. */
+  readonly index?: number;
+  readonly count?: number;
+  readonly sendsOsc?: boolean;
+  readonly sent: number;
+  readonly completed: number;
+  /** Its newest interval's e2e p99, ns. */
+  readonly e2eP99?: number;
+  readonly state: 'running' | 'finished' | 'lost';
+  readonly lostReason?: string;
 }
 
 /** Latency statistics of one stage, ns, with the number of samples they rest on. */
@@ -338,6 +359,20 @@ export interface BotConnectionStatus {
   /** Lines the bot wrote to the chat endpoint, and of those its PRIVMSG replies. */
   readonly linesRead: number;
   readonly replies: number;
+  /** Viewer lines written to the bot so far. */
+  readonly chatSent?: number;
+  /** The bot's OSC datagrams caught so far. */
+  readonly oscCaught?: number;
+  /** Chat messages decided so far (their OSC caught, or none within the window), and of those matched to OSC. */
+  readonly decided?: number;
+  readonly matched?: number;
+  /** The command cvlab started; absent when the bot was started elsewhere. */
+  readonly command?: string;
+  /** Its exit once it ended (null while it runs). */
+  readonly exitCode?: number | null;
+  readonly signal?: string | null;
+  /** The last lines of its output, newest last. */
+  readonly output?: { readonly stdout: readonly string[]; readonly stderr: readonly string[] };
 }
 
 /** The bot a black-box run measured, and how it ended. */
