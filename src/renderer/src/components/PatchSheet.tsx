@@ -95,6 +95,8 @@ export function PatchSheet({ variables, problems, onChange }: PatchSheetProps): 
           spellCheck={false}
           style={{ width: `${options.width ?? 6}ch` }}
           inputMode={typeof value === 'number' ? 'decimal' : undefined}
+          // A cooldown left out is none.
+          placeholder={path[0] === 'cooldownMs' ? '0' : undefined}
           value={value === undefined || value === null ? '' : String(value)}
           aria-invalid={own ? true : undefined}
           onChange={(event) => onChange(fullPath, event.target.value === '' && value === undefined ? undefined : typed(value, event.target.value))}
