@@ -3,7 +3,7 @@ import type { RunComparison, RunReport } from '../../../shared/report';
 import type { BlackBoxSummary, ChatToCvSummary, DegradedInterval, StageStatistics } from '../../../shared/run';
 import { describeDegradedIntervals } from '../../../shared/describe-degraded-intervals';
 import { layoutDistributionStrip } from '../../../shared/distribution-strip';
-import { formatChange, formatFigure } from '../../../shared/format-figures';
+import { formatChange, formatCount, formatFigure, formatRatioAsPercent } from '../../../shared/format-figures';
 import { escapeHtml, formatNumber, lineChart, type ChartSeries } from './svg-chart';
 import { LOOPBACK_STYLE, loopbackSection } from './render-loopback';
 
@@ -33,6 +33,15 @@ pre { background: #f6f8fa; padding: 8px; overflow-x: auto; font-size: 11px; whit
   a { color: inherit; text-decoration: none; }
 }
 `;
+
+/** A threshold's figure as the terminal prints it: latencies in ms, rates as percentages, counts grouped. */
+function inThresholdUnit(value: number | null, unit: string): string {
+  if (value === null) return '–';
+  if (unit === 'ratio') return formatRatioAsPercent(value);
+  if (unit === 'count') return formatCount(value);
+  if (unit === 'per_second') return `${formatFigure(value)} /s`;
+  return `${formatFigure(value)} ${escapeHtml(unit)}`;
+}
 
 const time = (ms: number | null): string => (ms === null ? '–' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'));
 const ms = (value: number | null | undefined): string => (value === null || value === undefined ? '–' : `${formatNumber(value)}`);
@@ -199,13 +208,13 @@ function instancesSection(raw: Readonly<Record<string, unknown>> | null): string
     escapeHtml(`${instance.host ?? '?'}${instance.local ? ' (local)' : ''}`),
     instance.share ? `${(instance.share.index ?? 0) + 1}/${instance.share.count ?? '?'}` : '–',
     instance.share?.sendsOsc ? 'yes' : '',
-    String(instance.summary?.sent ?? 0),
-    String(instance.summary?.outcomes?.accepted ?? 0),
-    String(instance.summary?.outcomes?.rejected ?? 0),
+    formatCount(instance.summary?.sent ?? 0),
+    formatCount(instance.summary?.outcomes?.accepted ?? 0),
+    formatCount(instance.summary?.outcomes?.rejected ?? 0),
     nsToMs(instance.summary?.stages?.e2e?.p50),
     nsToMs(instance.summary?.stages?.e2e?.p99),
     nsToMs(instance.propagation?.p99),
-    String(instance.remoteChanges ?? 0),
+    formatCount(instance.remoteChanges ?? 0),
     instance.summary?.resources?.cpuPercentMean === undefined ? '–' : formatNumber(instance.summary.resources.cpuPercentMean),
   ]);
   const lostRows = lost.map((item) => [escapeHtml(item.agentId ?? '?'), `<span class="badge failed">lost</span> ${escapeHtml(item.reason ?? '')}`]);
@@ -223,13 +232,16 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
   const { run } = report;
   const title = `cvlab report — ${run.rig} / ${run.scenario}`;
   const stages = report.summary.stages;
-  const stageRows = stages.map((row) => [escapeHtml(row.stage), String(row.count), ms(row.p50), ms(row.p90), ms(row.p95), ms(row.p99), ms(row.p999), ms(row.max)]);
-  const totals = Object.entries(report.summary.totals).map(([key, value]) => [escapeHtml(key), formatNumber(value)]);
+  const stageRows = stages.map((row) => [escapeHtml(row.stage), formatCount(row.count), ms(row.p50), ms(row.p90), ms(row.p95), ms(row.p99), ms(row.p999), ms(row.max)]);
+  const totals = Object.entries(report.summary.totals).map(([key, value]) => [
+    escapeHtml(key === 'throughput' ? 'throughput (/s)' : key),
+    Number.isInteger(value) ? formatCount(value) : formatFigure(value),
+  ]);
   const thresholdRows = report.thresholds.map((threshold) => [
     escapeHtml(`${threshold.key} ${threshold.expression}`),
-    threshold.actual === null ? '–' : `${formatNumber(threshold.actual)} ${escapeHtml(threshold.unit)}`,
-    `${formatNumber(threshold.limit)} ${escapeHtml(threshold.unit)}`,
-    String(threshold.samples),
+    inThresholdUnit(threshold.actual, threshold.unit),
+    inThresholdUnit(threshold.limit, threshold.unit),
+    formatCount(threshold.samples),
     `<span class="badge ${threshold.passed ? 'passed' : 'failed'}">${threshold.passed ? 'passed' : 'failed'}</span>`,
   ]);
   const hasStage = (stage: string): boolean => report.intervals.some((interval) => (interval.stages[stage]?.count ?? 0) > 0);
@@ -239,7 +251,7 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
   const sections: string[] = [];
   sections.push(`<header><h1>${escapeHtml(title)}</h1>
 <div class="meta">Run <b>${escapeHtml(run.id)}</b> · <span class="badge ${run.status}">${run.status}</span>${run.baseline ? ' · <span class="badge unchanged">baseline</span>' : ''}
- · started ${time(run.startedAtMs)} · ${report.summary.durationMs === null ? 'duration unknown' : `${formatNumber(report.summary.durationMs / 1000)} s`} · ${run.intervalCount} intervals</div></header>`);
+ · started ${time(run.startedAtMs)} · ${report.summary.durationMs === null ? 'duration unknown' : `${formatNumber(report.summary.durationMs / 1000)} s`} · ${formatCount(run.intervalCount)} intervals${report.environment ? ` · on ${escapeHtml(report.environment.hostname)}` : ''}</div></header>`);
   if (comparison) sections.push(renderComparisonSection(comparison));
   sections.push(`<section><h2>Summary</h2>${
     stageRows.length
@@ -291,13 +303,13 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
   }
   if (report.audit) {
     const audit = report.audit;
-    sections.push(`<section><h2>Audit log</h2>${table(['queued', 'written', 'spooled', 'replayed', 'dropped'], [[audit.queued, audit.written, audit.spooled, audit.replayed, audit.dropped].map(String)])}</section>`);
+    sections.push(`<section><h2>Audit log</h2>${table(['queued', 'written', 'spooled', 'replayed', 'dropped'], [[audit.queued, audit.written, audit.spooled, audit.replayed, audit.dropped].map((count) => formatCount(count))])}</section>`);
   }
   sections.push(`<section><h2>Environment</h2>${
     environment
       ? table(['', ''], [
           ['Node', escapeHtml(environment.node)],
-          ['Electron', escapeHtml(environment.electron ?? '– (command line)')],
+          ['Started in', environment.electron ? `the Electron window (Electron ${escapeHtml(environment.electron)})` : 'cvlab on Node (cvlab run, or cvlab serve for a browser console)'],
           ['CPU', `${escapeHtml(environment.cpuModel)} × ${environment.cores}`],
           ['OS', `${escapeHtml(environment.os)} (${escapeHtml(environment.arch)})`],
           ['Memory', `${formatNumber(environment.totalMemoryBytes / 2 ** 30)} GiB`],
@@ -318,9 +330,9 @@ function renderReplaySection(replay: ReplayInfo, totals: Readonly<Record<string,
   const rows = [
     ['file', `<code>${escapeHtml(log.fileName)}</code> (${escapeHtml(log.format)})`],
     ['content', `sha256 <code>${escapeHtml(log.sha256)}</code>`],
-    ['log', `${log.messages} messages over ${formatNumber(log.spanMs / 1000)} s${log.firstAt ? ` from ${escapeHtml(log.firstAt)}` : ''}${log.damaged > 0 ? `; ${log.damaged} damaged lines skipped` : ''}`],
-    ['played', `${formatNumber(replay.fromMs / 1000)} s to ${formatNumber(replay.toMs / 1000)} s of it (${replay.windowMessages} messages) at speed ${replay.speed}${replay.loop ? ', looped' : ''}; viewers ${replay.users === 'hashed' ? 'hashed' : 'as recorded'}`],
-    ['outcome', `${totals['sent'] ?? '–'} recorded lines sent; ${totals['accepted'] ?? '–'} accepted, ${totals['rejected'] ?? '–'} rejected`],
+    ['log', `${formatCount(log.messages)} messages over ${formatNumber(log.spanMs / 1000)} s${log.firstAt ? ` from ${escapeHtml(log.firstAt)}` : ''}${log.damaged > 0 ? `; ${formatCount(log.damaged)} damaged lines skipped` : ''}`],
+    ['played', `${formatNumber(replay.fromMs / 1000)} s to ${formatNumber(replay.toMs / 1000)} s of it (${formatCount(replay.windowMessages)} messages) at speed ${replay.speed}${replay.loop ? ', looped' : ''}; viewers ${replay.users === 'hashed' ? 'hashed' : 'as recorded'}`],
+    ['outcome', `${formatCount(totals['sent'])} recorded lines sent; ${formatCount(totals['accepted'])} accepted, ${formatCount(totals['rejected'])} rejected`],
   ];
   return `<section><h2>Chat log replayed</h2>${table(['', ''], rows)}</section>`;
 }
@@ -372,7 +384,7 @@ function renderBlackBoxSection(blackBox: BlackBoxSummary): string {
     ['bot replies (matched)', blackBox.replies.matched],
     ['slow reader: max bytes queued', blackBox.slowReader.maxBufferedBytes],
   ];
-  return `<section><h2>Black box</h2><div class="grid2">${table(['bot', ''], botRows)}${table(['count', 'value'], counts.map(([name, value]) => [escapeHtml(name), String(value)]))}</div>${
+  return `<section><h2>Black box</h2><div class="grid2">${table(['bot', ''], botRows)}${table(['count', 'value'], counts.map(([name, value]) => [escapeHtml(name), formatCount(value)]))}</div>${
     bot.stderrTail ? `<h3>bot stderr (tail)</h3><pre>${escapeHtml(bot.stderrTail)}</pre>` : ''
   }</section>`;
 }
