@@ -145,14 +145,18 @@ export interface RunFrame {
   readonly redisRoundTrip?: number;
   /** How often the in-process limiter stood in for Redis, cumulative. */
   readonly limiterFallbacks: number;
-  /** The state store was degraded at the end of the interval (Redis did not answer in time). */
+  /** The state store was degraded at the end of the interval (Redis failed or was slow). */
   readonly degraded?: boolean;
+  /** The store's latest word on it: why it degraded (a Cluster's node and slot), or why it recovered. */
+  readonly degradedReason?: string;
 }
 
 /** A stretch of a run during which Redis did not answer and the in-process limiter stood in. */
 export interface DegradedInterval {
   /** ms since the run started. */
   readonly fromMs: number;
+  /** Why, in plain words, when the store said (e.g. which Cluster node and slot failed). */
+  readonly reason?: string;
   /** When Redis answered again; absent when the run ended degraded. */
   readonly toMs?: number;
 }

@@ -207,3 +207,13 @@ export function describeRedisFailure(error: unknown, context: RedisFailureContex
   }
   return `Redis failed: ${text}`;
 }
+
+/**
+ * Redis TIME as [seconds, microseconds]. On a Cluster, from the master of `routeKey`'s slot: the
+ * node whose clock stamps the run's commits (TIME alone would go to any node).
+ */
+export async function redisTime(client: RedisClient, routeKey: string): Promise<[string, string]> {
+  if (client instanceof Cluster) return (await client.eval("return redis.call('TIME')", 1, routeKey)) as [string, string];
+  const [seconds, microseconds] = await client.time();
+  return [String(seconds), String(microseconds)];
+}
