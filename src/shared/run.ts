@@ -149,6 +149,17 @@ export interface RunFrame {
   readonly degraded?: boolean;
   /** The store's latest word on it: why it degraded (a Cluster's node and slot), or why it recovered. */
   readonly degradedReason?: string;
+  /** Black box: the bot's process tree at the end of the interval (absent when it could not be watched). */
+  readonly bot?: BotResourceFrame;
+}
+
+/** A black-box bot's process tree (the command cvlab started and every descendant) at one moment, as the OS shows it. */
+export interface BotResourceFrame {
+  /** User + system CPU since the reading before, percent of one core, summed over the processes. */
+  readonly cpuPercent: number;
+  /** Resident memory summed over the processes (pages they share are counted in each). */
+  readonly rssBytes: number;
+  readonly processes: number;
 }
 
 /** A stretch of a run during which Redis did not answer and the in-process limiter stood in. */
@@ -188,6 +199,9 @@ export interface CapacityStep {
   readonly achievedPerSecond: number;
   readonly passed: boolean;
   readonly thresholds: readonly ThresholdVerdict[];
+  /** Black box: the bot's CPU over the step (percent of one core; max of one-second windows). */
+  readonly botCpuPercentMean?: number;
+  readonly botCpuPercentMax?: number;
 }
 
 export interface CapacityResult {
@@ -211,6 +225,8 @@ export interface LeakVerdict {
   readonly method: 'forced-gc' | 'window-minimum';
   readonly firstHeapBytes?: number;
   readonly lastHeapBytes?: number;
+  /** Time between the first and the last point fitted, ms. */
+  readonly spanMs?: number;
 }
 
 export interface ResourceSummary {
@@ -329,4 +345,39 @@ export interface BlackBoxSummary {
   /** How well the bot kept up reading chat (bytes and lines waiting in cvlab's send buffer). */
   readonly slowReader: { readonly maxBufferedBytes: number; readonly linesQueued: number; readonly linesWritten: number };
   readonly bot: BlackBoxBot;
+  /** The bot's own health over the run: CPU, memory and a leak verdict, from the OS (no agent inside the bot). */
+  readonly resources?: BotResources;
+}
+
+/** One process of a bot's tree. */
+export interface BotProcess {
+  readonly pid: number;
+  /** The kernel's name of its program (comm, at most 15 characters). */
+  readonly name: string;
+}
+
+/** A black-box bot's process tree over the run, read from /proc on the host. */
+export interface BotResources {
+  /** Plain words when the bot's processes could not be watched (another user's, another machine, not Linux): no figures then. */
+  readonly unavailable?: string;
+  /** The process the tree is rooted at; `command`: the one cvlab started, `connection`: the owner of the bot's chat socket (`--bot-wait`). */
+  readonly pid?: number;
+  readonly foundBy?: 'command' | 'connection';
+  /** Every process seen in the tree during the run (a few at most are listed). */
+  readonly processes: readonly BotProcess[];
+  /** Readings taken (one per interval). */
+  readonly samples: number;
+  readonly intervalMs: number;
+  /** Percent of one core, user + system, summed over the tree; max over one-second windows (the kernel counts in ticks). */
+  readonly cpu?: { readonly meanPercent: number; readonly maxPercent: number };
+  readonly rss?: {
+    readonly startBytes: number;
+    readonly endBytes: number;
+    readonly maxBytes: number;
+    /** Least-squares slope of the lowest RSS of each window (warm-up left out), bytes per hour, and how well a line explains it. */
+    readonly slopeBytesPerHour?: number;
+    readonly rSquared?: number;
+  };
+  /** The leak verdict on the tree's RSS (the lowest RSS of each window), with the scenario's leakDetection tolerance. */
+  readonly leak?: LeakVerdict;
 }

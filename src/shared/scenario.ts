@@ -88,9 +88,14 @@ export type ThresholdMetric =
   /** Event-loop delay of the engine process, in ns: `eventloop.p99`, `eventloop.max`. */
   | { readonly kind: 'eventloop'; readonly statistic: 'p99' | 'max' }
   /** Messages the in-process limiter decided because Redis did not answer (degraded): `limiter.fallbacks`. */
-  | { readonly kind: 'limiter' };
+  | { readonly kind: 'limiter' }
+  /**
+   * A black-box bot's own health: `bot.cpu.max` / `bot.cpu.mean` (share of one core, `<80%`),
+   * `bot.rss.slope` (growth of its lowest RSS, `<16MiB/h`).
+   */
+  | { readonly kind: 'bot'; readonly figure: 'cpu.max' | 'cpu.mean' | 'rss.slope' };
 
-export type ThresholdUnit = 'ns' | 'ratio' | 'count' | 'per_second';
+export type ThresholdUnit = 'ns' | 'ratio' | 'count' | 'per_second' | 'bytes_per_hour';
 
 export interface ThresholdCondition {
   readonly operator: '<' | '<=' | '>' | '>=';
@@ -122,6 +127,8 @@ export function parseThresholdMetric(key: string): { metric: ThresholdMetric; un
   }
   if (key === 'throughput') return { metric: { kind: 'throughput' }, unit: 'per_second' };
   if (key === 'limiter.fallbacks') return { metric: { kind: 'limiter' }, unit: 'count' };
+  if (key === 'bot.cpu.max' || key === 'bot.cpu.mean') return { metric: { kind: 'bot', figure: key === 'bot.cpu.max' ? 'cpu.max' : 'cpu.mean' }, unit: 'ratio' };
+  if (key === 'bot.rss.slope') return { metric: { kind: 'bot', figure: 'rss.slope' }, unit: 'bytes_per_hour' };
   if (key === 'eventloop.p99' || key === 'eventloop.max') {
     return { metric: { kind: 'eventloop', statistic: key === 'eventloop.p99' ? 'p99' : 'max' }, unit: 'ns' };
   }
@@ -141,12 +148,24 @@ export function parseThresholdMetric(key: string): { metric: ThresholdMetric; un
   }
   return (
     `unknown threshold metric "${key}": expected <stage>.p99|p95|pNN|max|min|mean (stages ${METRIC_STAGES.join(', ')}), ` +
-    'errors.rate, rejected.rate, rejected.<code>.rate, accepted.rate, late.rate, lost.count, throughput, eventloop.p99, limiter.fallbacks'
+    'errors.rate, rejected.rate, rejected.<code>.rate, accepted.rate, late.rate, lost.count, throughput, eventloop.p99, limiter.fallbacks, bot.cpu.max, bot.cpu.mean, bot.rss.slope'
   );
 }
 
-/** Parses `<10ms`, `<=1%`, `>4500`, in the unit the metric needs; a string is the error. */
+const SIZE_UNITS_BYTES: Record<string, number> = { b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, kb: 1e3, mb: 1e6, gb: 1e9 };
+const PER_UNITS_HOURS: Record<string, number> = { s: 1 / 3600, min: 1 / 60, h: 1 };
+
+/** `<16MiB/h`, `<=500KiB/min` → bytes per hour; a string is the error. */
+function parseGrowthCondition(expression: string): ThresholdCondition | string {
+  const match = /^\s*(<=|>=|<|>)\s*(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|kB|MB|GB)\s*\/\s*(s|min|h)\s*$/i.exec(expression);
+  if (!match) return `expected a growth like "<16MiB/h" or "<1MiB/min" (B, KiB, MiB, GiB per s, min or h), got "${expression}"`;
+  const bytes = Number(match[2]) * (SIZE_UNITS_BYTES[(match[3] as string).toLowerCase()] ?? Number.NaN);
+  return { operator: match[1] as ThresholdCondition['operator'], limit: bytes / (PER_UNITS_HOURS[(match[4] as string).toLowerCase()] ?? Number.NaN) };
+}
+
+/** Parses `<10ms`, `<=1%`, `>4500`, `<16MiB/h`, in the unit the metric needs; a string is the error. */
 export function parseThresholdCondition(expression: string, unit: ThresholdUnit): ThresholdCondition | string {
+  if (unit === 'bytes_per_hour') return parseGrowthCondition(expression);
   const match = /^\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(ns|us|µs|ms|s|%)?\s*$/i.exec(expression);
   if (!match) return `expected a condition like "<10ms", "<1%" or ">=4500", got "${expression}"`;
   const operator = match[1] as ThresholdCondition['operator'];
@@ -443,6 +462,8 @@ export const TargetSchema = z.discriminatedUnion('kind', [
     kind: z.literal('bot'),
     /** Shell command that starts the bot; absent: the bot is already running. */
     command: z.string().min(1).max(2000, 'too long: at most 2000 characters').optional(),
+    /** The folder the command runs in; absent: where cvlab was started. */
+    cwd: z.string().min(1).max(4096, 'too long: at most 4096 characters').optional(),
     /** Wait for the bot to connect before the run starts. */
     wait: z.boolean().optional(),
     /** TCP port of the chat endpoint the bot connects to (IRC-like, on loopback). */

@@ -25,7 +25,7 @@ import { describeReplay, formatReplayOutcome } from './format-replay';
 import { defaultDataDir } from '../lab/store/store';
 import { StoreProvider } from '../lab/store/store-provider';
 import { formatAlertNotification } from './format-alert';
-import { formatBlackBox } from './format-black-box';
+import { formatBlackBox, formatBotResources } from './format-black-box';
 import { formatNs, formatTable } from './format';
 import { formatFanout, formatMultiInstance } from './format-multi';
 import { formatComparison, storeOptions, type StoreFlags } from './report';
@@ -110,6 +110,8 @@ export function formatThresholdValue(verdict: ThresholdVerdict, value: number | 
       return `${value.toFixed(0)} msg/s`;
     case 'count':
       return String(Math.round(value));
+    case 'bytes_per_hour':
+      return `${value >= 0 ? '+' : ''}${(value / 1024 / 1024 / 60).toFixed(2)} MiB/min`;
   }
 }
 
@@ -184,21 +186,26 @@ export function formatSummary(summary: RunSummary): string {
     `${cpu}RSS max ${mib(resources.rssMaxBytes)}; heap max ${mib(resources.heapMaxBytes)}; ` +
       `event-loop delay p99 ${formatNs(resources.eventLoopDelayP99)}, max ${formatNs(resources.eventLoopDelayMax)}`,
   );
+  // The bot's own CPU and memory, beside cvlab's.
+  if (summary.blackBox?.resources) out.push(...formatBotResources(summary.blackBox.resources));
   if (summary.pipeline.limiterFallbacks > 0 || summary.degradedIntervals?.length)
     out.push(
       `DEGRADED${summary.degradedIntervals?.length ? ` ${describeDegradedIntervals(summary.degradedIntervals)}` : ''}: ${summary.degradedIntervals?.find((interval) => interval.reason)?.reason ?? 'Redis did not answer in time'}; the in-process limiter stood in ${summary.pipeline.limiterFallbacks} times (limits held per process, not across instances)`,
     );
   if (summary.capacity) {
     out.push('');
+    // Against a bot, its CPU per step says whether the bot's process ran out of core.
+    const botCpu = summary.capacity.steps.some((step) => step.botCpuPercentMax !== undefined);
     out.push(
       formatTable(
-        ['rate', 'sent', 'achieved', 'e2e p99', 'slip p99', 'held'],
+        ['rate', 'sent', 'achieved', 'e2e p99', 'slip p99', ...(botCpu ? ['bot CPU max'] : []), 'held'],
         summary.capacity.steps.map((step) => [
           `${step.rate}/s`,
           String(step.sent),
           `${step.achievedPerSecond.toFixed(0)}/s`,
           formatNs(step.e2eP99),
           formatNs(step.slipP99),
+          ...(botCpu ? [step.botCpuPercentMax !== undefined ? `${step.botCpuPercentMax.toFixed(0)}%` : '–'] : []),
           step.passed ? 'yes' : 'NO',
         ]),
       ),

@@ -82,8 +82,26 @@ export interface EngineSnapshot {
   readonly drained?: boolean;
 }
 
+/**
+ * Where the host finds a black-box bot's processes: the pid of the command cvlab started, and the
+ * bot's chat connection (its own end's address and port, and the endpoint's port it connected to),
+ * from which the owner of a bot started elsewhere is found.
+ */
+export interface BotProcessRef {
+  readonly pid?: number;
+  readonly chat?: { readonly botHost: string; readonly botPort: number; readonly endpointPort: number };
+}
+
 export type EngineEvent =
-  | { readonly type: 'started'; readonly startNs: number; readonly threadId: number; readonly plannedMessages: number; readonly plannedDurationMs: number }
+  | {
+      readonly type: 'started';
+      readonly startNs: number;
+      readonly threadId: number;
+      readonly plannedMessages: number;
+      readonly plannedDurationMs: number;
+      /** Black box: where the bot's processes are (the host watches their CPU and memory). */
+      readonly bot?: BotProcessRef;
+    }
   | EngineSnapshot
   /** The scheduler finished by itself (every planned message has an outcome). */
   | { readonly type: 'completed' }

@@ -200,7 +200,8 @@ export class MeasuredEngine {
   start(threadId: number): void {
     this.loop.start();
     const startNs = monotonicNs();
-    this.post({ type: 'started', startNs, threadId, plannedMessages: this.plan.plannedMessages, plannedDurationMs: this.plan.plannedDurationMs }, []);
+    const bot = this.pipeline.botProcess?.();
+    this.post({ type: 'started', startNs, threadId, plannedMessages: this.plan.plannedMessages, plannedDurationMs: this.plan.plannedDurationMs, ...(bot ? { bot } : {}) }, []);
     this.scheduleSnapshot(startNs, 1);
     this.scheduler.run(startNs).then(
       () => {

@@ -16,12 +16,13 @@ import {
   type RunStopReason,
   type RunSummary,
   type BlackBoxSummary,
+  type BotResourceFrame,
   type StageStatistics,
   type ThresholdVerdict,
 } from '../../../shared/run';
 import { compileThresholds, METRIC_STAGES, ScenarioSchema, type CompiledThreshold, type MetricStage, type Scenario } from '../../../shared/scenario';
 import { AuditBatchReader } from '../common/audit-batch';
-import { DEFAULT_WARM_UP_MESSAGES, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type LoopDelay, type WindowSnapshot } from '../common/engine-protocol';
+import { DEFAULT_WARM_UP_MESSAGES, type BotProcessRef, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type LoopDelay, type WindowSnapshot } from '../common/engine-protocol';
 import { startEngineThread, startInThreadEngine, type EngineLink } from './engine-thread';
 import { decodeTransferred } from '../common/histogram-transfer';
 import { monotonicNs } from '../common/monotonic-clock';
@@ -30,9 +31,10 @@ import { createTapRingBuffer } from '../common/tap-ring';
 import { initHistograms } from '../common/create-histogram';
 import { FrameRing } from '../metrics/frame-ring';
 import { LeakDetector } from '../metrics/leak-detector';
+import { BotResourceMonitor, CpuAggregate } from '../metrics/bot-resource-monitor';
 import { ResourceSampler } from '../metrics/resource-sampler';
 import { MetricsWindow, RunMetrics } from '../metrics/run-metrics';
-import { evaluateThresholds } from '../metrics/thresholds';
+import { evaluateThresholds, type MetricsView } from '../metrics/thresholds';
 import type { PipelineOptions } from '../engine/pipeline/chat-pipeline';
 import type { ChatPipeline } from '../engine/pipeline/pipeline-types';
 import type { OutcomeSink, PipelineCounters } from '../common/outcome-record';
@@ -84,6 +86,8 @@ interface StepState {
   readonly rate: number;
   readonly window: MetricsWindow;
   judged: boolean;
+  /** Black box: the bot's CPU while this step's rate was held. */
+  readonly botCpu: CpuAggregate;
 }
 
 /** The engine's latest cumulative figures, from its last snapshot. */
@@ -136,6 +140,9 @@ interface ActiveRun {
   failure: string | undefined;
   /** The engine's final snapshot, once it came. */
   lastSnapshot: EngineSnapshot | undefined;
+  /** Black box: the bot's process tree, watched from here (set once its process is found). */
+  bot: BotResourceMonitor | undefined;
+  botStarting: Promise<void> | undefined;
 }
 
 const NO_LOOP: LoopDelay = { p50: 0, p99: 0, max: 0, count: 0 };
@@ -197,7 +204,7 @@ export class RunController {
     // A replay's plan comes from its log's times (read here too, until the engine reports its plan).
     const recorded = executor.type === 'replay' ? await readChatLogTimes(executor.file, executor.format) : undefined;
     const plan = createArrivalPlan(executor, seed, scenario.capacitySearch, recorded);
-    const steps = plan.steps ? plan.steps.rates.map((rate) => ({ rate, window: new MetricsWindow(), judged: false })) : undefined;
+    const steps = plan.steps ? plan.steps.rates.map((rate) => ({ rate, window: new MetricsWindow(), judged: false, botCpu: new CpuAggregate() })) : undefined;
     const metrics = new RunMetrics();
     const request: Omit<EngineStartRequest, 'tapRing'> = {
       rig,
@@ -312,12 +319,37 @@ export class RunController {
       blackBox: undefined,
       failure: undefined,
       lastSnapshot: undefined,
+      bot: undefined,
+      botStarting: undefined,
     };
+    if (engine.bot) active.botStarting = this.watchBot(active, engine.bot);
     started.run = active;
     this.active = active;
     active.timers.push(setInterval(() => this.progress(active), this.options.progressIntervalMs ?? 250));
     engine.listen((event) => this.receive(active, event, settleFinal, settleClosed));
     return info;
+  }
+
+  /**
+   * Black box: finds the bot's processes and reads them every interval, on this thread (the
+   * engine's is left alone). A bot that cannot be watched leaves the run going, without figures.
+   */
+  private async watchBot(run: ActiveRun, ref: BotProcessRef): Promise<void> {
+    const leak = run.scenario.leakDetection;
+    const stepMs = (run.plan.steps?.durationNs ?? 0) / 1e6;
+    const monitor = await BotResourceMonitor.start(ref, {
+      intervalMs: run.scenario.interval,
+      nowMs: () => this.elapsedMs(run),
+      leak: { windowMs: leak?.window ?? DEFAULT_BOT_LEAK_WINDOW_MS, toleranceBytesPerHour: (leak?.toleranceMiBPerHour ?? DEFAULT_BOT_LEAK_TOLERANCE_MIB_PER_HOUR) * 1024 * 1024 },
+      onReading: ({ atMs, cpuMs, elapsedMs }) => {
+        const steps = run.steps;
+        if (!steps || stepMs <= 0) return;
+        const step = steps[Math.min(steps.length - 1, Math.floor(Math.max(0, atMs - elapsedMs / 2) / stepMs))];
+        if (step && !step.judged) step.botCpu.add(cpuMs, elapsedMs);
+      },
+    });
+    if (run.closed || run.finishing) await monitor.stop();
+    run.bot = monitor;
   }
 
   /** Stops the run now going on and resolves with its summary; undefined when nothing runs. */
@@ -457,6 +489,7 @@ export class RunController {
       limiterFallbacks: snapshot.counters.limiterFallbacks,
       ...(snapshot.counters.degraded !== undefined ? { degraded: snapshot.counters.degraded } : {}),
       ...(snapshot.counters.degradedReason ? { degradedReason: snapshot.counters.degradedReason } : {}),
+      ...botFrame(run.bot),
     };
     if (this.intervalEmitter.hasListeners) this.intervalEmitter.fire({ frame, histogram: (stage) => window.stages.get(stage) });
     window.reset();
@@ -470,7 +503,7 @@ export class RunController {
   /** abortOnFail: judge the run so far; stop it at the first broken threshold. */
   private judgeRunning(run: ActiveRun): void {
     if (run.abortReason || run.finishing) return;
-    const verdicts = evaluateThresholds(run.thresholds, run.metrics.total.view(this.elapsedMs(run), run.state.eventLoopTotal), true);
+    const verdicts = evaluateThresholds(run.thresholds, withBot(run.metrics.total.view(this.elapsedMs(run), run.state.eventLoopTotal), run.bot), true);
     const broken = verdicts.find((verdict) => !verdict.passed);
     if (!broken) return;
     run.abortReason = `threshold ${broken.key} ${broken.expression} broke during the run (abortOnFail)`;
@@ -492,7 +525,8 @@ export class RunController {
       if (!final && !(over && (drained || elapsed >= (index + 1) * stepMs + 2000))) return;
       if (final && step.window.sent === 0) return;
       step.judged = true;
-      const verdicts = evaluateThresholds(run.thresholds, step.window.view(stepMs));
+      const botCpu = run.bot ? step.botCpu.figures() : undefined;
+      const verdicts = evaluateThresholds(run.thresholds, { ...step.window.view(stepMs), ...(botCpu ? { bot: botCpu } : {}) });
       const e2e = step.window.stages.get('e2e');
       const slip = step.window.stages.get('slip');
       const passed = verdicts.every((verdict) => verdict.passed);
@@ -505,6 +539,8 @@ export class RunController {
         achievedPerSecond: step.window.outcomes.completed / (stepMs / 1000),
         passed,
         thresholds: verdicts,
+        ...(botCpu?.cpuMean !== undefined ? { botCpuPercentMean: botCpu.cpuMean * 100 } : {}),
+        ...(botCpu?.cpuMax !== undefined ? { botCpuPercentMax: botCpu.cpuMax * 100 } : {}),
       });
       step.window.destroy();
       if (passed) {
@@ -559,6 +595,9 @@ export class RunController {
       new Promise<void>((resolve) => setTimeout(() => ((answered = false), resolve()), (this.options.drainTimeoutMs ?? 10_000) + ENGINE_ANSWER_GRACE_MS).unref()),
     ]);
     for (const timer of run.timers) clearInterval(timer);
+    // The bot's last reading is taken now, before its pipeline closes and it is stopped.
+    await run.botStarting;
+    await run.bot?.stop();
     const elapsedMs = this.elapsedMs(run);
     if (run.steps) this.judgeSteps(run, true);
     // The last partial interval makes the last frame.
@@ -581,10 +620,12 @@ export class RunController {
       thresholds = run.kneeVerdicts ?? run.brokeVerdicts ?? [];
       passed = run.knee !== undefined && (minKnee === undefined || run.knee >= minKnee);
     } else {
-      thresholds = evaluateThresholds(run.thresholds, total.view(elapsedMs, run.state.eventLoopTotal));
+      thresholds = evaluateThresholds(run.thresholds, withBot(total.view(elapsedMs, run.state.eventLoopTotal), run.bot));
       passed = thresholds.every((verdict) => verdict.passed);
     }
     if (leak?.leaking) passed = false;
+    const botResources = run.bot?.summary(run.scenario.leakDetection !== undefined);
+    if (botResources?.leak?.leaking) passed = false;
     const sent = run.state.sent;
     const completed = run.state.completed;
     const unaccounted = sent - total.outcomes.completed;
@@ -634,12 +675,27 @@ export class RunController {
       ? await Promise.race([run.closedEngine, new Promise<string>((resolve) => setTimeout(() => resolve('the engine thread did not close in time'), ENGINE_ANSWER_GRACE_MS).unref())])
       : 'the engine thread did not answer';
     if (closeError !== undefined) console.error(`cvlab: closing the pipeline of run ${run.info.id} failed: ${closeError}`);
-    if (run.blackBox) summary = { ...summary, blackBox: run.blackBox };
+    if (run.blackBox) summary = { ...summary, blackBox: { ...run.blackBox, ...(botResources ? { resources: botResources } : {}) } };
     await Promise.all([run.engine.terminate(), run.tap?.close()]);
     if (this.active === run) this.active = undefined;
     this.finishEmitter.fire(summary);
     return summary;
   }
+}
+
+/** The bot's RSS leak slope without a scenario's leakDetection (for a `bot.rss.slope` threshold): the schema's defaults. */
+const DEFAULT_BOT_LEAK_WINDOW_MS = 10_000;
+const DEFAULT_BOT_LEAK_TOLERANCE_MIB_PER_HOUR = 16;
+
+/** The bot's latest reading for a frame (nothing when it is not watched). */
+function botFrame(monitor: BotResourceMonitor | undefined): { bot?: BotResourceFrame } {
+  const bot = monitor?.latest();
+  return bot ? { bot } : {};
+}
+
+/** A view with the bot's figures beside cvlab's own, for thresholds on `bot.*`. */
+function withBot(view: MetricsView, monitor: BotResourceMonitor | undefined): MetricsView {
+  return monitor ? { ...view, bot: monitor.figures() } : view;
 }
 
 /** Most points of a replay's planned shape (a scope's worth of frames); a longer run gets coarser buckets. */

@@ -14,6 +14,7 @@ import { MessageValidator } from '../../common/message-validator';
 import { scaleToOutput } from '../../common/output-scale';
 import type { ChatPipeline, Disposable, StateChangeEvent } from '../pipeline/pipeline-types';
 import type { PipelineCounters } from '../../common/outcome-record';
+import type { BotProcessRef } from '../../common/engine-protocol';
 import { monotonicNs } from '../../common/monotonic-clock';
 import { lowerBound, upperBound } from '../../common/value-resolver';
 import { BotRunner } from './bot-runner';
@@ -182,6 +183,15 @@ export class BlackBoxPipeline implements ChatPipeline {
       transport: client.transport,
       linesRead: client.linesRead,
       replies: client.replies,
+    };
+  }
+
+  /** The bot's process (when cvlab started it) and its chat connection, for the host's resource sampler. */
+  botProcess(): BotProcessRef {
+    const pid = this.bot?.pid;
+    return {
+      ...(pid !== undefined ? { pid } : {}),
+      chat: { botHost: this.botClient.remoteHost, botPort: this.botClient.remotePort, endpointPort: this.endpoint.address.port },
     };
   }
 
