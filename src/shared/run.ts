@@ -170,8 +170,10 @@ export interface RunFrame {
   readonly redisRoundTrip?: number;
   /** How often the in-process limiter stood in for Redis, cumulative. */
   readonly limiterFallbacks: number;
-  /** The state store was degraded at the end of the interval (Redis did not answer in time). */
+  /** The state store was degraded at the end of the interval (Redis failed or was slow). */
   readonly degraded?: boolean;
+  /** The store's latest word on it: why it degraded (a Cluster's node and slot), or why it recovered. */
+  readonly degradedReason?: string;
   /** Black box: the bot's process tree at the end of the interval (absent when it could not be watched). */
   readonly bot?: BotResourceFrame;
 }
@@ -189,6 +191,8 @@ export interface BotResourceFrame {
 export interface DegradedInterval {
   /** ms since the run started. */
   readonly fromMs: number;
+  /** Why, in plain words, when the store said (e.g. which Cluster node and slot failed). */
+  readonly reason?: string;
   /** When Redis answered again; absent when the run ended degraded. */
   readonly toMs?: number;
 }

@@ -193,7 +193,7 @@ export function formatSummary(summary: RunSummary): string {
   if (summary.blackBox?.resources) out.push(...formatBotResources(summary.blackBox.resources));
   if (summary.pipeline.limiterFallbacks > 0 || summary.degradedIntervals?.length)
     out.push(
-      `DEGRADED${summary.degradedIntervals?.length ? ` ${describeDegradedIntervals(summary.degradedIntervals)}` : ''}: Redis did not answer in time and the in-process limiter stood in ${summary.pipeline.limiterFallbacks} times (limits held per process, not across instances)`,
+      `DEGRADED${summary.degradedIntervals?.length ? ` ${describeDegradedIntervals(summary.degradedIntervals)}` : ''}: ${summary.degradedIntervals?.find((interval) => interval.reason)?.reason ?? 'Redis did not answer in time'}; the in-process limiter stood in ${summary.pipeline.limiterFallbacks} times (limits held per process, not across instances)`,
     );
   if (summary.capacity) {
     out.push('');
@@ -333,8 +333,8 @@ export function registerRunCommand(program: Command): void {
       service.onDidDegrade((notice) =>
         say(
           notice.state === 'degraded'
-            ? `${interactive ? '\x1b[33m' : ''}DEGRADED at ${(notice.atMs / 1000).toFixed(1)} s: Redis did not answer in time, the in-process limiter stands in (limits now hold per process, not across instances)${interactive ? '\x1b[0m' : ''}`
-            : `recovered at ${(notice.atMs / 1000).toFixed(1)} s: Redis answers again, limits hold across instances again (${notice.limiterFallbacks} limiter fallbacks while degraded)`,
+            ? `${interactive ? '\x1b[33m' : ''}DEGRADED at ${(notice.atMs / 1000).toFixed(1)} s: ${notice.reason ?? 'Redis did not answer in time'}; the in-process limiter stands in (limits now hold per process, not across instances)${interactive ? '\x1b[0m' : ''}`
+            : `recovered at ${(notice.atMs / 1000).toFixed(1)} s: ${notice.reason ?? 'Redis answers again'}; limits hold across instances again (${notice.limiterFallbacks} limiter fallbacks while degraded)`,
         ),
       );
       // First Ctrl-C (or SIGTERM, SIGHUP, the parent ending): stop cleanly (in-flight messages

@@ -282,7 +282,7 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
   const degradedIntervals = report.summary.raw?.['degradedIntervals'] as readonly DegradedInterval[] | undefined;
   if (degradedIntervals?.length) {
     sections.push(
-      `<section class="degraded"><h2>Redis degraded</h2><p>Redis did not answer in time and the in-process limiter stood in (limits held per process, not across instances): ${escapeHtml(describeDegradedIntervals(degradedIntervals))} into the run.</p></section>`,
+      `<section class="degraded"><h2>Redis degraded</h2><p>${escapeHtml(degradedIntervals.find((interval) => interval.reason)?.reason ?? 'Redis did not answer in time')} and the in-process limiter stood in (limits held per process, not across instances): ${escapeHtml(describeDegradedIntervals(degradedIntervals))} into the run.</p></section>`,
     );
   }
   const instances = instancesSection(report.summary.raw);

@@ -513,6 +513,7 @@ export class RunController {
       ...(snapshot.redisRoundTripNs !== undefined ? { redisRoundTrip: snapshot.redisRoundTripNs } : {}),
       limiterFallbacks: snapshot.counters.limiterFallbacks,
       ...(snapshot.counters.degraded !== undefined ? { degraded: snapshot.counters.degraded } : {}),
+      ...(snapshot.counters.degradedReason ? { degradedReason: snapshot.counters.degradedReason } : {}),
       ...botFrame(run.bot),
     };
     if (this.intervalEmitter.hasListeners) this.intervalEmitter.fire({ frame, histogram: (stage) => window.stages.get(stage) });

@@ -304,17 +304,20 @@ class Pipeline implements LabPipeline {
       failures: this.failures,
       lateApplied: store.lateApplied,
       degraded: this.degradedNow,
+      ...(this.degradedReasonNow ? { degradedReason: this.degradedReasonNow } : {}),
       oscTargetAbsent: this.output.targetAbsentSends,
       oscSendErrors: this.output.sendErrors,
     };
   }
 
   private degradedNow = false;
+  private degradedReasonNow = '';
 
   /** Keeps counters().degraded current. */
   watchDegraded(): void {
     this.store.onDidChangeDegraded((state) => {
       this.degradedNow = state.degraded;
+      this.degradedReasonNow = state.reason;
     });
   }
 
