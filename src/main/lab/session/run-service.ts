@@ -27,7 +27,8 @@ import { runFanoutScaling } from '../fanout/fanout-scaling-run';
 import { applyOverrides } from '../run/apply-overrides';
 import { withResolvedChatLog } from '../files/chat-log-path';
 import { createArrivalPlan } from '../engine/load/arrival-plan';
-import { RunController, type PipelineFactory } from '../run/run-controller';
+import { RunController, type PipelineFactory, type RunStartExtras } from '../run/run-controller';
+import type { CvProbe } from '../run/cv-probe';
 import { MetricsExporter } from '../metrics-export/metrics-exporter';
 import { InstanceFrameMerger } from '../multi/instance-frame-merger';
 import { runMultiInstance, type MultiInstanceRunOptions } from '../multi/multi-instance-run';
@@ -42,7 +43,7 @@ import type { StoreProvider } from '../store/store-provider';
 
 /** What the run service needs from a single-engine load engine (RunController has this shape). */
 export interface RunEngine {
-  start(options: RunStartOptions): Promise<RunInfo> | RunInfo;
+  start(options: RunStartOptions, extras?: RunStartExtras): Promise<RunInfo> | RunInfo;
   stop(): Promise<RunSummary | undefined | null> | RunSummary | undefined | null;
   current(): RunInfo | undefined | null;
   /** Frames kept for the run going on, oldest first. */
@@ -85,6 +86,8 @@ export interface RunServiceStartOptions extends RunStartOptions {
   readonly audit?: boolean;
   /** Save the run (default: yes when the service has a store). */
   readonly save?: boolean;
+  /** A connected probe: probe viewers move the rig's test variable and each CV edge is matched (one engine runs only). */
+  readonly probe?: CvProbe;
 }
 
 /** A run as it ended: its summary, and where it was saved. */
@@ -291,7 +294,8 @@ export class RunService {
     const base = { kind, scenario, rig, store, recorder, audit, monitor: undefined, alerts, startedAtMs: Date.now(), subscriptions: [] as { dispose(): void }[], degradation: new DegradedIntervals(), finished: false };
     let session: Session;
     try {
-      if (kind === 'single') session = await this.startSingle(base, scenario, rig, audit);
+      if (options.probe && kind !== 'single') this.log(`the probe watches single-engine runs only: this ${kind} run is measured without chat → CV`);
+      if (kind === 'single') session = await this.startSingle(base, scenario, rig, audit, options.probe);
       else if (kind === 'fanout') session = await this.startFanout(base, scenario, rig, audit);
       else session = this.startMultiInstance(base, scenario, rig, redisUrl as string);
     } catch (error) {
@@ -365,7 +369,7 @@ export class RunService {
     }
   }
 
-  private async startSingle(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined): Promise<Session> {
+  private async startSingle(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined, probe: CvProbe | undefined): Promise<Session> {
     this.auditSink = audit;
     const engine = this.engine;
     let resolveSummary: (summary: RunSummary) => void = () => undefined;
@@ -384,7 +388,7 @@ export class RunService {
         else if (summary.run.id === known.runId) resolveSummary(summary);
       }),
     ];
-    const info = await engine.start({ scenario, rig });
+    const info = await engine.start({ scenario, rig }, probe ? { probe } : {});
     known.runId = info.id;
     const already = early.find((summary) => summary.run.id === info.id);
     if (already) resolveSummary(already);

@@ -14,6 +14,8 @@ import { BotStatusPanel } from './BotStatusPanel';
 import { RunKindLivePanel } from './RunKindLivePanel';
 import { useBotCommands } from '../components/TargetPanel';
 import { targetMode } from '../bot-target';
+import { Term } from '../components/Term';
+import { plannedMsOfDraft } from '../scope/scope-format';
 
 /** Side panels follow at 4 updates a second; the latency trace follows every delivery. */
 const SIDE_PANEL_REDRAW_MS = 250;
@@ -24,7 +26,8 @@ const TARGET_MS = 10;
 const E2E_TRACES: TraceSpec[] = [
   { key: 'e2eP50', label: 'p50', color: E2E_COLORS.p50, width: 1.5 },
   { key: 'e2eP99', label: 'p99', color: E2E_COLORS.p99, width: 2.5 },
-  { key: 'e2eMax', label: 'max', color: E2E_COLORS.max, width: 1, dash: [4, 3] },
+  // Thicker than before and dashed, drawn last: where max meets p99 it still shows on top.
+  { key: 'e2eMax', label: 'max', color: E2E_COLORS.max, width: 1.5, dash: [4, 3] },
 ];
 const STAGE_TRACES: TraceSpec[] = LATENCY_STAGES.map((stage, index) => ({
   key: `stage:${stage}`,
@@ -167,7 +170,9 @@ export function RunPage(): React.JSX.Element {
   const viewRef = useRef<ScopeView>(createScopeView());
   // 'fit': the smallest timebase that holds the whole planned run.
   const [timebase, setTimebase] = useState<number | 'fit'>('fit');
-  const plannedMs = run?.plannedDurationMs ?? summary?.run.plannedDurationMs;
+  // The timebase fits the run on the scope: the one going on, else the last one shown, else the one about to start.
+  const plannedMs = run ? run.plannedDurationMs : summary ? summary.run.plannedDurationMs : plannedMsOfDraft(scenario.draft);
+  const fitWhat = run ? 'fit run' : summary ? 'fit last run' : 'fit next run';
   const windowSeconds = timebase === 'fit' ? fitTimebase(plannedMs) : timebase;
   // A pause belongs to one run: once it ends nothing moves, and the next run starts live.
   const [pausedRunId, setPausedRunId] = useState<string | null>(null);
@@ -176,6 +181,12 @@ export function RunPage(): React.JSX.Element {
   const [fixedMax, setFixedMax] = useState<number | null>(null);
   const [fixedText, setFixedText] = useState('20');
   const [cursors, setCursors] = useState<[number | null, number | null]>([null, null]);
+  // Cursors belong to one run: a new run starts without the last one's A and B.
+  const [cursorsRunId, setCursorsRunId] = useState<string | null>(null);
+  if (run && run.id !== cursorsRunId) {
+    setCursorsRunId(run.id);
+    setCursors([null, null]);
+  }
   const [stopping, setStopping] = useState(false);
   const parsedScenario = useMemo(() => ScenarioSchema.safeParse(scenario.draft), [scenario.draft]);
   const scenarioValid = parsedScenario.success;
@@ -452,7 +463,9 @@ export function RunPage(): React.JSX.Element {
             onChange={(event) => setTimebase(event.target.value === 'fit' ? 'fit' : Number(event.target.value))}
             aria-label="timebase per screen"
           >
-            <option value="fit">fit run ({formatTimebase(fitTimebase(plannedMs))})</option>
+            <option value="fit">
+              {fitWhat} ({formatTimebase(fitTimebase(plannedMs))})
+            </option>
             {TIMEBASES_SECONDS.map((seconds) => (
               <option key={seconds} value={seconds}>
                 {formatTimebase(seconds)}
@@ -535,6 +548,10 @@ export function RunPage(): React.JSX.Element {
             />
           ))}
         </div>
+        <p className="dim scope-hint" data-testid="legend-hint">
+          Click a legend entry (p50, p99, max, a stage, an outcome) to hide or show its trace; dimmed entries are hidden.
+          The title&apos;s <Term name="due → kernel">due → kernel</Term> is the e2e stage.
+        </p>
       </div>
 
       <StageGlossary />

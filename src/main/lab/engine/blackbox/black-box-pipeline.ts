@@ -325,7 +325,7 @@ export class BlackBoxPipeline implements ChatPipeline {
           for (const change of changes) this.changeEmitter.fire({ ...change, origin: 'local', receivedAtMs: atMs });
         }
         // e2e carries the same figure, so a scenario's e2e thresholds judge the bot.
-        return { status: 'accepted', changes, packet, timings: { chatToOsc: ns, e2e: ns } };
+        return { status: 'accepted', changes, packet, timings: { chatToOsc: ns, e2e: ns, chatWritten: result.writtenNs } };
       }
       case 'rejectedByModel':
         return { status: 'rejected', rejection: result.rejection, timings: {} };
