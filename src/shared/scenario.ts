@@ -462,6 +462,8 @@ export const TargetSchema = z.discriminatedUnion('kind', [
     kind: z.literal('bot'),
     /** Shell command that starts the bot; absent: the bot is already running. */
     command: z.string().min(1).max(2000, 'too long: at most 2000 characters').optional(),
+    /** The folder the command runs in; absent: where cvlab was started. */
+    cwd: z.string().min(1).max(4096, 'too long: at most 4096 characters').optional(),
     /** Wait for the bot to connect before the run starts. */
     wait: z.boolean().optional(),
     /** TCP port of the chat endpoint the bot connects to (IRC-like, on loopback). */

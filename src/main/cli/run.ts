@@ -7,6 +7,7 @@ import { ValidationError } from '../../shared/format-issues';
 import type { CapacityResult, RunOverrides, RunProgress, RunSummary, ThresholdVerdict } from '../../shared/run';
 import { METRIC_STAGES, parseDurationMs } from '../../shared/scenario';
 import { describeDegradedIntervals } from '../../shared/describe-degraded-intervals';
+import { REDIS_URL_EXPECTED, REDIS_URL_PATTERN } from '../../shared/rig';
 import type { FanoutScalingSummary } from '../lab/fanout/fanout-scaling-run';
 import { writeJsonFile } from '../lab/files/json-file';
 import { loadScenario } from '../lab/files/scenario-file';
@@ -90,8 +91,7 @@ export function parseRunOverrides(options: RunCommandOptions): RunOverrides {
   if (rate !== undefined) overrides.rate = rate;
   if (users !== undefined) overrides.users = users;
   if (seed !== undefined) overrides.seed = seed;
-  if (options.redis !== undefined && !/^rediss?:\/\//.test(options.redis))
-    problems.push(`--redis: expected a redis:// URL, got "${options.redis}"`);
+  if (options.redis !== undefined && !REDIS_URL_PATTERN.test(options.redis)) problems.push(`--redis: expected ${REDIS_URL_EXPECTED}, got "${options.redis}"`);
   if (options.databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^/]/.test(options.databaseUrl))
     problems.push(`--database-url: expected a postgres://user@host:port/database URL, got "${options.databaseUrl}"`);
   if (problems.length > 0) throw new ValidationError('command line', problems);

@@ -75,6 +75,7 @@ export class Lab implements LabApi {
   private readonly dataDir: string;
   private active: OpenedRig | undefined;
   private last: RunSummary | null = null;
+  private readonly startEmitter = new Emitter<RunInfo>();
   private readonly progressEmitter = new Emitter<RunProgress>();
   private readonly framesEmitter = new Emitter<RunFrame[]>();
   private readonly finishEmitter = new Emitter<RunSummary>();
@@ -113,6 +114,8 @@ export class Lab implements LabApi {
       ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}),
     }));
     this.engineSubscriptions.push(
+      // Every console hears of a run however it was started (another console, another page).
+      runs.onDidStartRun((info) => this.startEmitter.fire(info)),
       runs.onDidRunProgress((progress) => this.progressEmitter.fire(progress)),
       runs.onDidRunFrame((frame) => this.batcher.push(frame)),
       runs.onDidFinishRun((summary) => {
@@ -124,6 +127,8 @@ export class Lab implements LabApi {
     );
   }
 
+  readonly onDidStartRun = (listener: (info: RunInfo) => void): Unsubscribe =>
+    toUnsubscribe(this.startEmitter.event(listener));
   readonly onDidRunProgress = (listener: (progress: RunProgress) => void): Unsubscribe =>
     toUnsubscribe(this.progressEmitter.event(listener));
   readonly onDidRunFrames = (listener: (frames: RunFrame[]) => void): Unsubscribe =>

@@ -2,6 +2,8 @@ import type { ReplayInfo } from '../../../shared/chat-log';
 import type { RunComparison, RunReport } from '../../../shared/report';
 import type { BlackBoxSummary, BotResources, DegradedInterval } from '../../../shared/run';
 import { describeDegradedIntervals } from '../../../shared/describe-degraded-intervals';
+import { layoutDistributionStrip } from '../../../shared/distribution-strip';
+import { formatChange, formatFigure } from '../../../shared/format-figures';
 import { escapeHtml, formatNumber, lineChart, type ChartSeries } from './svg-chart';
 import { LOOPBACK_STYLE, loopbackSection } from './render-loopback';
 
@@ -112,24 +114,60 @@ function table(headers: readonly string[], rows: readonly (readonly string[])[])
     .join('')}</tbody></table>`;
 }
 
-/** The comparison block: verdict, test figures, side-by-side percentiles and overlaid curves. */
+/** The two runs' per-interval figures on one axis, as the console draws them. */
+function distributionStrip(comparison: RunComparison): string {
+  if (!comparison.distributions) return '';
+  const layout = layoutDistributionStrip([
+    { label: comparison.baseline.baseline ? 'baseline' : 'other run', distribution: comparison.distributions.baseline },
+    { label: 'this run', distribution: comparison.distributions.candidate },
+  ]);
+  const colors = ['#1f77b4', '#ff7f0e'];
+  const ticks = layout.ticks
+    .map((tick) => `<line x1="${tick.x}" x2="${tick.x}" y1="4" y2="${layout.height - 18}" class="grid"/><text x="${tick.x}" y="${layout.height - 6}" text-anchor="middle" class="tick">${escapeHtml(tick.label)}</text>`)
+    .join('');
+  const rows = layout.rows
+    .map((row, index) => {
+      const color = colors[index]!;
+      const label = row.label;
+      return `<text x="4" y="${row.y + 4}" class="axis">${escapeHtml(label)}</text><line x1="${row.whisker[0]}" x2="${row.whisker[1]}" y1="${row.y}" y2="${row.y}" stroke="#57606a" stroke-width="1.5"/><rect x="${row.box[0]}" y="${row.y - 7}" width="${Math.max(1, row.box[1] - row.box[0])}" height="14" fill="${color}" fill-opacity="0.35" stroke="${color}"/><line x1="${row.median}" x2="${row.median}" y1="${row.y - 9}" y2="${row.y + 9}" stroke="#1b1f24" stroke-width="2"/>${row.dots
+        .map((dot) => `<circle cx="${dot}" cy="${row.y}" r="2.5" fill="#d62728"/>`)
+        .join('')}`;
+    })
+    .join('');
+  const metric = escapeHtml(comparison.test.metric.replace('.', ' '));
+  return `<figure style="margin:6px 0 12px"><svg class="chart" style="max-width:640px" viewBox="0 0 ${layout.width} ${layout.height}" role="img" aria-label="per-interval ${metric} of both runs">${ticks}${rows}</svg>
+<figcaption class="note">Per-interval ${metric} of each run (ms): box = middle half of the intervals, line in it = the typical interval, whiskers = fastest to p95, dots = the slowest intervals.</figcaption></figure>`;
+}
+
+/** A change only where both figures print apart; else the percentage would claim what the digits do not show. */
+function changeText(row: { baselineMs: number | null; candidateMs: number | null; change: number | null }): string {
+  if (row.baselineMs !== null && row.candidateMs !== null && formatFigure(row.baselineMs) === formatFigure(row.candidateMs)) return '±0\u00a0%';
+  return formatChange(row.change);
+}
+
+/** The comparison block: verdict, which figure it is about and why the other moved, the picture, side-by-side percentiles, overlaid curves. */
 export function renderComparisonSection(comparison: RunComparison): string {
   const { test } = comparison;
+  const tested = comparison.reading
+    ? [[`${escapeHtml(comparison.reading.figure)} (typical interval)`, formatFigure(comparison.reading.typical.baselineMs), formatFigure(comparison.reading.typical.candidateMs), changeText(comparison.reading.typical)]]
+    : [];
   const rows = comparison.rows.map((row) => [
-    escapeHtml(`${row.stage} ${row.percentile}`),
-    ms(row.baselineMs),
-    ms(row.candidateMs),
-    row.change === null ? '–' : `${row.change >= 0 ? '+' : ''}${(row.change * 100).toFixed(1)}%`,
+    escapeHtml(`${row.stage} ${row.percentile === 'p999' ? 'p99.9' : row.percentile}${`${row.stage}.${row.percentile}` === test.metric ? ' (whole run)' : ''}`),
+    formatFigure(row.baselineMs),
+    formatFigure(row.candidateMs),
+    changeText(row),
   ]);
-  return `<section class="comparison"><h2>Comparison with ${escapeHtml(comparison.baseline.id)}${comparison.baseline.baseline ? ' (baseline)' : ''}</h2>
-<p><span class="badge ${comparison.verdict}">${comparison.verdict}</span> ${escapeHtml(comparison.reason)}</p>
-<p class="note">Mann-Whitney U on per-interval ${escapeHtml(test.metric)}: U = ${formatNumber(test.u)}, z = ${test.z.toFixed(2)}, p = ${test.pValue.toPrecision(3)} (α = ${test.alpha}),
-Cliff's delta = ${test.cliffsDelta.toFixed(3)}, median ratio = ${test.medianRatio.toFixed(3)} (practical threshold ±${(test.minimumEffect * 100).toFixed(0)}%), ${test.samplesBaseline} vs ${test.samplesCandidate} intervals.</p>
-${percentileChart('Percentile distribution: baseline vs this run', [
-  { name: `${comparison.baseline.id} (baseline)`, curve: comparison.curves.baseline, dashed: true },
+  const other = `${comparison.baseline.id}${comparison.baseline.baseline ? ' (baseline)' : ''}`;
+  return `<section class="comparison"><h2>Comparison with ${escapeHtml(other)}</h2>
+<p><span class="badge ${comparison.verdict}">${comparison.verdict}</span> ${escapeHtml(comparison.reading?.sentence ?? comparison.reason)}</p>
+<p class="note">Mann-Whitney U (a rank test: do one run's per-interval figures tend to be higher?) on per-interval ${escapeHtml(test.metric)}: U = ${formatNumber(test.u)}, z = ${test.z.toFixed(2)}, p = ${test.pValue.toPrecision(3)} (α = ${test.alpha}),
+Cliff's delta = ${test.cliffsDelta.toFixed(3)} (how often this run's interval is slower than the other's, minus the reverse), median ratio = ${test.medianRatio.toFixed(3)} (practical threshold ±${(test.minimumEffect * 100).toFixed(0)} %), ${test.samplesBaseline} vs ${test.samplesCandidate} intervals.</p>
+${distributionStrip(comparison)}
+${percentileChart('Percentile distribution: the other run vs this run', [
+  { name: other, curve: comparison.curves.baseline, dashed: true },
   { name: comparison.candidate.id, curve: comparison.curves.candidate },
 ])}
-${table(['stage / percentile (ms)', comparison.baseline.id, comparison.candidate.id, 'change'], rows)}
+${table(['stage / percentile (ms)', other, comparison.candidate.id, 'change'], [...tested, ...rows])}
 </section>`;
 }
 

@@ -272,7 +272,9 @@ export function RunPage(): React.JSX.Element {
     <div className="page page-run">
       <header className="run-bar">
         <div className="run-title">
-          <div className="label">{run ? 'running' : 'next run (Start)'}</div>
+          <div className="label">
+            {run ? 'running' : summary ? `next run (Start) · the result below is of ${summary.run.scenario}` : 'next run (Start)'}
+          </div>
           <h2 data-testid="run-title">{run ? run.scenario : nextName}</h2>
           <div className="dim">
             rig {run?.rig ?? rig?.rig.name ?? '…'} · seed{' '}

@@ -2,7 +2,7 @@ import type { BotResources, RunSummary, ThresholdVerdict } from '../../../shared
 import type { ThresholdUnit } from '../../../shared/scenario';
 import { describeDegradedIntervals } from '../../../shared/describe-degraded-intervals';
 import { StageTable } from '../components/StageTable';
-import { formatCount, formatNsAsMs as ms, formatPercent, formatValue } from '../format/format';
+import { formatCount, formatDateTime, formatNsAsMs as ms, formatPercent, formatValue } from '../format/format';
 
 const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip'] as const;
 
@@ -78,6 +78,12 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
   const codes = Object.entries(summary.outcomes.byCode).sort((a, b) => b[1] - a[1]);
   return (
     <section className="summary" aria-label="run summary">
+      <h3 className="summary-title" data-testid="summary-title">
+        Result of the last run: {summary.run.scenario}{' '}
+        <span className="dim">
+          ({summary.run.id}, ended {formatDateTime(Date.parse(summary.endedAt))})
+        </span>
+      </h3>
       <header className="summary-header">
         <div className={`summary-verdict ${summary.passed ? 'ok' : 'bad'}`} data-testid="run-verdict">
           {summary.passed ? 'PASSED' : 'FAILED'}
