@@ -32,6 +32,7 @@ import { LoopbackService } from './loopback/loopback-service';
 import { ReportService } from './report/report-service';
 import { RunService, type RunEngine } from './session/run-service';
 import { StoreProvider } from './store/store-provider';
+import { RunStores } from './session/run-stores';
 import type { MetricsExporter } from './metrics-export/metrics-exporter';
 import { loadRig, saveRig } from './files/rig-file';
 import { FrameBatcher } from './server/frame-batcher';
@@ -50,9 +51,10 @@ export interface LabOptions {
   warmUpMessages?: number;
   /**
    * Where runs are saved and reports come from: by default the same database `cvlab run` uses
-   * (DATABASE_URL, else PGlite in the data folder). null: runs are not saved (benchmarks).
+   * (the rig's databaseUrl, else DATABASE_URL, else PGlite in the data folder). One provider:
+   * every run goes there whatever its rig says (tests). null: runs are not saved (benchmarks).
    */
-  stores?: StoreProvider | null;
+  stores?: RunStores | StoreProvider | null;
   version?: string;
 }
 
@@ -81,8 +83,9 @@ export class Lab implements LabApi {
   private readonly alertEmitter = new Emitter<AlertEvent>();
   private readonly loopback: LoopbackService = new LoopbackService({
     activeRig: () => this.activeRig(),
-    stores: () => this.stores,
+    stores: () => this.stores?.providerFor(this.active?.rig) ?? null,
     currentOrLastRunId: () => this.runs.current()?.id ?? this.last?.run.id ?? null,
+    // Loop-back results go with the load run: to the store of the rig in use.
   });
   private readonly batcher = new FrameBatcher<RunFrame>(MAX_FRAME_DELIVERIES_PER_SECOND, (frames) =>
     this.framesEmitter.fire(frames),
@@ -91,8 +94,7 @@ export class Lab implements LabApi {
 
   /** The one engine session: every run of the console goes through it. */
   readonly runs: RunService;
-  private readonly stores: StoreProvider | null;
-  private readonly reports: ReportService | null;
+  private readonly stores: RunStores | null;
 
   constructor(private readonly options: LabOptions) {
     this.dataDir = options.dataDir ?? defaultLabDataDir();
@@ -100,12 +102,12 @@ export class Lab implements LabApi {
     const ownFolder = Boolean(options.dataDir || process.env['CVLAB_DATA_DIR']);
     this.stores =
       options.stores === undefined
-        ? new StoreProvider(ownFolder ? { dataDir: join(this.dataDir, 'db') } : {})
-        : options.stores;
-    this.reports = this.stores ? new ReportService(this.stores) : null;
+        ? RunStores.choose(ownFolder ? { dataDir: join(this.dataDir, 'db') } : { defaultDatabaseUrl: process.env['DATABASE_URL'] })
+        : options.stores instanceof StoreProvider
+          ? RunStores.fixed(options.stores)
+          : options.stores;
     const runs = (this.runs = new RunService({
       stores: this.stores,
-      databaseUrl: options.stores === undefined && !ownFolder ? process.env['DATABASE_URL'] : undefined,
       spoolDir: join(this.dataDir, 'spool'),
       chatLogFolder: join(this.dataDir, 'chat'),
       ...(options.runs ? { engine: options.runs } : {}),
@@ -250,9 +252,10 @@ export class Lab implements LabApi {
     return this.runs.start(options);
   }
 
+  /** Saved runs of the store the rig in use saves to (its databaseUrl, else the default). */
   private requireReports(): ReportService {
-    if (!this.reports) throw new Error('Reports are off in this engine (runs are not saved).');
-    return this.reports;
+    if (!this.stores) throw new Error('Reports are off in this engine (runs are not saved).');
+    return this.stores.reportsFor(this.active?.rig);
   }
 
   /** Saved runs, newest first. */

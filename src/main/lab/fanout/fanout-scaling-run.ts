@@ -1,6 +1,6 @@
 import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import type { RigConfig } from '../../../shared/rig';
-import type { RunOverrides, RunSummary, StageStatistics } from '../../../shared/run';
+import type { FanoutScalingSummary, RunOverrides } from '../../../shared/run';
 import { FanoutSchema, type Scenario } from '../../../shared/scenario';
 import { RunController } from '../run/run-controller';
 import { initHistograms } from '../common/create-histogram';
@@ -9,24 +9,11 @@ import type { OutcomeSink } from '../common/outcome-record';
 import { mergeHistograms } from '../multi/merge-histograms';
 import { statisticsOf } from '../common/histogram-statistics';
 import { attachFanout } from '../engine/fanout/attach-fanout';
-import { FanoutServer, type FanoutCounters } from '../engine/fanout/fanout-server';
+import { FanoutServer } from '../engine/fanout/fanout-server';
 import { FanoutSubscriberPool } from './fanout-subscriber-pool';
 import { RemoteSubscriberPool, type RemoteSubscriberReport } from './remote-subscriber-pool';
 
-/** A run with the fan-out stage: the run's own figures plus fan-out latency (accepted → received by each subscriber). */
-export interface FanoutScalingSummary extends RunSummary {
-  readonly fanout: {
-    readonly subscribers: number;
-    readonly stalledSubscribers: number;
-    /** Accepted → received, every (subscriber, change) pair of the subscribers that read, ns. */
-    readonly latency?: StageStatistics;
-    readonly latencyHistogram?: string;
-    readonly counters: FanoutCounters;
-    /** Subscribers that missed a change or saw one out of order (0 in a sound run without drops). */
-    readonly subscribersWithGaps: number;
-    readonly subscribersOutOfOrder: number;
-  };
-}
+export type { FanoutScalingSummary } from '../../../shared/run';
 
 /**
  * The `websocket-scaling` scenario: the pipeline runs the scenario with the fan-out stage

@@ -16,12 +16,14 @@ import {
   type RunStopReason,
   type RunSummary,
   type BlackBoxSummary,
+  type BotAwaited,
+  type BotConnectionStatus,
   type StageStatistics,
   type ThresholdVerdict,
 } from '../../../shared/run';
 import { compileThresholds, METRIC_STAGES, ScenarioSchema, type CompiledThreshold, type MetricStage, type Scenario } from '../../../shared/scenario';
 import { AuditBatchReader } from '../common/audit-batch';
-import { DEFAULT_WARM_UP_MESSAGES, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type LoopDelay, type WindowSnapshot } from '../common/engine-protocol';
+import { DEFAULT_WARM_UP_MESSAGES, type BlackBoxRequest, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type LoopDelay, type WindowSnapshot } from '../common/engine-protocol';
 import { startEngineThread, startInThreadEngine, type EngineLink } from './engine-thread';
 import { decodeTransferred } from '../common/histogram-transfer';
 import { monotonicNs } from '../common/monotonic-clock';
@@ -70,6 +72,12 @@ export interface RunControllerOptions {
   readonly drainTimeoutMs?: number;
   /** Messages through a throwaway pipeline before the run, not counted (default 2000; 0: none). */
   readonly warmUpMessages?: number;
+}
+
+/** What starts one run: the request every host hands the session, and the target the session decided. */
+export interface RunControllerStartOptions extends RunStartOptions {
+  /** A black-box run: the bot the engine's thread starts or waits for, as data. */
+  readonly blackBox?: BlackBoxRequest;
 }
 
 /** One interval's full histograms on the host, readable only while the listener runs (benchmarks merge them). */
@@ -156,6 +164,9 @@ export class RunController {
   private readonly frameEmitter = new Emitter<RunFrame>();
   private readonly finishEmitter = new Emitter<RunSummary>();
   private readonly intervalEmitter = new Emitter<RecordedInterval>();
+  private readonly botAwaitEmitter = new Emitter<BotAwaited>();
+  /** Black box: the bot's connection as the engine last reported it. */
+  private botStatus: BotConnectionStatus | undefined;
 
   /** How far the run is, a few times a second. */
   readonly onDidRunProgress: Event<RunProgress> = this.progressEmitter.event;
@@ -165,11 +176,13 @@ export class RunController {
   readonly onDidFinishRun: Event<RunSummary> = this.finishEmitter.event;
   /** With each frame, the interval's full histograms (merge them across intervals; never average percentiles). */
   readonly onDidRecordInterval: Event<RecordedInterval> = this.intervalEmitter.event;
+  /** Black box: the chat endpoint and the OSC catcher listen, and the bot is started or awaited. */
+  readonly onDidAwaitBot: Event<BotAwaited> = this.botAwaitEmitter.event;
 
   constructor(private readonly options: RunControllerOptions = {}) {}
 
   /** Starts a run; fails with a plain message when one is already going on or the input is invalid. */
-  async start(options: RunStartOptions): Promise<RunInfo> {
+  async start(options: RunControllerStartOptions): Promise<RunInfo> {
     if (this.active) {
       throw new Error(`a run is already going on (${this.active.info.id}, scenario "${this.active.info.scenario}"): stop it before starting another`);
     }
@@ -182,7 +195,7 @@ export class RunController {
     }
   }
 
-  private async launch(options: RunStartOptions): Promise<RunInfo> {
+  private async launch(options: RunControllerStartOptions): Promise<RunInfo> {
     const parsedScenario = parseOrThrow(ScenarioSchema, options.scenario, 'scenario');
     const rig = parseOrThrow(RigSchema, options.rig, 'rig');
     const overrides = options.overrides ? parseOrThrow(RunOverridesSchema, options.overrides, 'run overrides') : undefined;
@@ -209,7 +222,12 @@ export class RunController {
       audit: this.options.sink !== undefined && (this.options.wantsOutcomes?.() ?? true),
       warmUpMessages: this.options.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES,
       drainTimeoutMs: this.options.drainTimeoutMs ?? 10_000,
+      ...(options.blackBox ? { blackBox: options.blackBox } : {}),
     };
+    this.botStatus = undefined;
+    const blackBox = options.blackBox;
+    // Before the engine has started its run (a bot not joined yet), what it says of the bot comes here.
+    const early = (event: EngineEvent): void => this.botEvent(id, blackBox, event);
 
     // Filled once the engine has started; the tap may hear a datagram before.
     const started: { run?: ActiveRun } = {};
@@ -218,7 +236,7 @@ export class RunController {
     let engine: EngineLink;
     try {
       if (inThread) {
-        engine = await startInThreadEngine(request, this.options.createPipeline, this.options.stageHook);
+        engine = await startInThreadEngine(request, this.options.createPipeline, this.options.stageHook, early);
       } else {
         // The tap listens here, off the engine's thread; the engine announces datagrams in a shared ring.
         const tapPort = this.options.pipelineModule ? undefined : rig.osc.tapPort;
@@ -229,7 +247,7 @@ export class RunController {
             if (run && !run.closed) this.recordTap(run, ns, dueNs - run.startNs);
           });
         }
-        engine = await startEngineThread({ ...request, ...(tapRing ? { tapRing } : {}) });
+        engine = await startEngineThread({ ...request, ...(tapRing ? { tapRing } : {}) }, early);
       }
     } catch (error) {
       await tap?.close();
@@ -251,6 +269,7 @@ export class RunController {
       namespace,
       store: rig.redisUrl ? 'redis' : 'memory',
       engineThreadId: engine.threadId,
+      ...(this.botStatus ? { bot: this.botStatus } : {}),
       ...(recorded && executor.type === 'replay' && plan instanceof ReplayArrivals
         ? {
             replay: {
@@ -316,7 +335,7 @@ export class RunController {
     started.run = active;
     this.active = active;
     active.timers.push(setInterval(() => this.progress(active), this.options.progressIntervalMs ?? 250));
-    engine.listen((event) => this.receive(active, event, settleFinal, settleClosed));
+    engine.listen((event) => (event.type === 'bot-listening' || event.type === 'bot-status' ? early(event) : this.receive(active, event, settleFinal, settleClosed)));
     return info;
   }
 
@@ -351,6 +370,19 @@ export class RunController {
     });
   }
 
+  private botEvent(runId: string, blackBox: BlackBoxRequest | undefined, event: EngineEvent): void {
+    if (event.type === 'bot-status') this.botStatus = event.status;
+    else if (event.type === 'bot-listening') {
+      const forward = blackBox?.forward;
+      this.botAwaitEmitter.fire({
+        runId,
+        environment: event.environment,
+        ...(blackBox?.command !== undefined ? { command: blackBox.command } : {}),
+        ...(forward ? { forward: `${forward.host}:${forward.port}` } : {}),
+      });
+    }
+  }
+
   private receive(run: ActiveRun, event: EngineEvent, settleFinal: () => void, settleClosed: (error: string | undefined) => void): void {
     switch (event.type) {
       case 'snapshot':
@@ -377,6 +409,8 @@ export class RunController {
         settleClosed(event.closeError);
         return;
       case 'started':
+      case 'bot-listening':
+      case 'bot-status':
         return;
     }
   }
@@ -540,6 +574,7 @@ export class RunController {
       e2eP99: e2e.totalCount > 0 ? e2e.getValueAtPercentile(99) : 0,
       late: run.state.late,
       ...(stepRate !== undefined ? { stepRate } : {}),
+      ...(this.botStatus ? { bot: this.botStatus } : {}),
     });
   }
 

@@ -1,18 +1,21 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { writeJsonFile } from '../files/json-file';
 import { AlertRulesSchema, DEFAULT_ALERT_RULES, type AlertEvent, type AlertNotification } from '../../../shared/alerts';
 import { Emitter, type Event } from '../../../shared/emitter';
-import { ServiceUnreachableError } from '../../../shared/exit-codes';
+import { BadInputError, ServiceUnreachableError } from '../../../shared/exit-codes';
 import { parseOrThrow } from '../../../shared/format-issues';
 import { RigSchema, type RigConfig } from '../../../shared/rig';
 import {
   RunOverridesSchema,
+  type BotAwaited,
   type RunFrame,
   type RunInfo,
   type RunProgress,
   type RunStartOptions,
   type RunSummary,
-  type ThresholdVerdict,
-  type BotConnectionStatus,
 } from '../../../shared/run';
 import { compileThreshold, ScenarioSchema, type Scenario } from '../../../shared/scenario';
 import { alertFrameOf } from '../alerts/alert-frame-of';
@@ -25,44 +28,43 @@ import { runFanoutScaling } from '../fanout/fanout-scaling-run';
 import { applyOverrides } from '../run/apply-overrides';
 import { withResolvedChatLog } from '../files/chat-log-path';
 import { createArrivalPlan } from '../engine/load/arrival-plan';
-import { RunController, type PipelineFactory } from '../run/run-controller';
+import { RunController, type RunControllerStartOptions } from '../run/run-controller';
+import { verdictOf } from '../metrics/thresholds';
+import { blackBoxRequestOf } from './bot-target';
+import type { RunStores } from './run-stores';
 import { MetricsExporter } from '../metrics-export/metrics-exporter';
 import { InstanceFrameMerger } from '../multi/instance-frame-merger';
 import { runMultiInstance, type MultiInstanceRunOptions } from '../multi/multi-instance-run';
 import type { OutcomeSink } from '../common/outcome-record';
+import type { BlackBoxRequest } from '../common/engine-protocol';
 import { checkRedisAnswers } from './redis-preflight';
 import { captureEnvironment } from '../report/capture-environment';
 import { RunFrameHistory } from './run-frame-history';
 import { DegradedIntervals, type DegradedChange } from './degraded-intervals';
 import { RunRecorder } from '../store/run-recorder';
 import type { Store } from '../store/store';
-import type { StoreProvider } from '../store/store-provider';
+
+export { DEFAULT_WARM_UP_MESSAGES } from '../common/engine-protocol';
 
 /** What the run service needs from a single-engine load engine (RunController has this shape). */
 export interface RunEngine {
-  start(options: RunStartOptions): Promise<RunInfo> | RunInfo;
+  start(options: RunControllerStartOptions): Promise<RunInfo> | RunInfo;
   stop(): Promise<RunSummary | undefined | null> | RunSummary | undefined | null;
   current(): RunInfo | undefined | null;
-  /** Frames kept for the run going on, oldest first. */
-  frames(): RunFrame[];
   readonly onDidRunProgress: Event<RunProgress>;
   readonly onDidRunFrame: Event<RunFrame>;
   readonly onDidFinishRun: Event<RunSummary>;
+  /** Black box: where the bot is pointed, before the engine waits for its JOIN. */
+  readonly onDidAwaitBot?: Event<BotAwaited>;
 }
 
 export interface RunServiceOptions {
-  /** Where runs are saved; null: never saved (benchmarks). */
-  readonly stores: StoreProvider | null;
-  /** The PostgreSQL the store uses, when one was named (the audit log writes to it; absent: embedded database). */
-  readonly databaseUrl?: string | undefined;
+  /** Where runs are saved (the rig's database, unless the host named one); null: never saved (benchmarks). */
+  readonly stores: RunStores | null;
   /** Folder of the audit log's spool. Required for audited runs. */
   readonly spoolDir?: string;
-  /** The single-engine load engine; by default a RunController fed to the audit log. */
+  /** The single-engine load engine; by default a RunController fed to the audit log. One that is handed in runs cvlab's own pipeline only. */
   readonly engine?: RunEngine;
-  /** Builds the system under test of the default engine (a black-box bot); default cvlab's own pipeline. */
-  readonly createPipeline?: PipelineFactory;
-  /** Black box: the bot's connection now, added to each progress event. */
-  readonly botStatus?: () => BotConnectionStatus | undefined;
   /** Uncounted messages through a throwaway pipeline before each run (default: the engine's). */
   readonly warmUpMessages?: number;
   /** `/metrics`, computed from the frames at scrape time; by default one of its own. */
@@ -83,6 +85,8 @@ export interface RunServiceStartOptions extends RunStartOptions {
   readonly audit?: boolean;
   /** Save the run (default: yes when the service has a store). */
   readonly save?: boolean;
+  /** Where the command line read the rig: a bot under test gets it as CVLAB_RIG (else a copy of the rig handed in). */
+  readonly rigFile?: string;
 }
 
 /** A run as it ended: its summary, and where it was saved. */
@@ -153,17 +157,8 @@ export function judgeLimiterThreshold(summary: RunSummary): RunSummary {
   if (!old) return summary;
   const compiled = compileThreshold(old.key, old.expression);
   if (typeof compiled === 'string') return summary;
-  const actual = summary.pipeline.limiterFallbacks;
-  const { operator, limit } = compiled.condition;
-  const passed = operator === '<' ? actual < limit : operator === '<=' ? actual <= limit : operator === '>' ? actual > limit : actual >= limit;
-  const verdict: ThresholdVerdict = {
-    ...old,
-    actual,
-    passed,
-    excess: passed ? 0 : operator === '<' || operator === '<=' ? actual - limit : limit - actual,
-    samples: summary.sent,
-    ...(limit !== 0 ? { ratio: actual / limit } : {}),
-  };
+  const verdict = verdictOf(compiled, summary.pipeline.limiterFallbacks, summary.sent);
+  const passed = verdict.passed;
   const thresholds = summary.thresholds.map((item, position) => (position === index ? verdict : item));
   // A verdict that flipped to failing fails the run; one that flipped to passing lets the other reasons decide.
   const otherwiseSound =
@@ -191,16 +186,13 @@ export class RunService {
   readonly metrics: MetricsExporter;
   private readonly log: (line: string) => void;
 
-  private readonly startEmitter = new Emitter<RunInfo>();
   private readonly progressEmitter = new Emitter<RunProgress>();
   private readonly frameEmitter = new Emitter<RunFrame>();
   private readonly finishEmitter = new Emitter<RunSummary>();
   private readonly alertEmitter = new Emitter<AlertNotification>();
   private readonly degradeEmitter = new Emitter<DegradedNotice>();
-  private readonly saveFailureEmitter = new Emitter<Error>();
+  private readonly botAwaitEmitter = new Emitter<BotAwaited>();
 
-  /** A run started (any kind). */
-  readonly onDidStartRun: Event<RunInfo> = this.startEmitter.event;
   /** How far the run is, a few times a second (with the degraded flag). */
   readonly onDidRunProgress: Event<RunProgress> = this.progressEmitter.event;
   /** One frame per interval; for several instances, their frames merged. */
@@ -211,8 +203,8 @@ export class RunService {
   readonly onDidAlert: Event<AlertNotification> = this.alertEmitter.event;
   /** The in-process limiter stood in for Redis for the first time in this run. */
   readonly onDidDegrade: Event<DegradedNotice> = this.degradeEmitter.event;
-  /** Saving failed (retried; the run goes on). */
-  readonly onDidFailSaving: Event<Error> = this.saveFailureEmitter.event;
+  /** Black box: the chat endpoint and the OSC catcher listen; the bot is started or awaited (say where to point it). */
+  readonly onDidAwaitBot: Event<BotAwaited> = this.botAwaitEmitter.event;
 
   constructor(private readonly options: RunServiceOptions) {
     this.history = new RunFrameHistory(options.framesKept);
@@ -227,8 +219,8 @@ export class RunService {
         sink,
         wantsOutcomes: () => this.auditSink !== undefined,
         ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}),
-        ...(options.createPipeline ? { createPipeline: options.createPipeline } : {}),
       });
+    this.engine.onDidAwaitBot?.((awaited) => this.botAwaitEmitter.fire(awaited));
     this.metrics.bind({ auditQueueDepth: () => (this.active?.audit ? this.active.audit.counters().pending : 0) });
   }
 
@@ -239,22 +231,24 @@ export class RunService {
     const rig = parseOrThrow(RigSchema, options.rig, 'rig');
     const overrides = options.overrides ? parseOrThrow(RunOverridesSchema, options.overrides, 'run overrides') : undefined;
     // A replay's chat log is found once, here, and named by its absolute path from then on.
-    const scenario = withResolvedChatLog(applyOverrides(parsed, overrides), { scenarioFile: options.scenarioFile, userFolder: this.options.chatLogFolder });
+    const resolved = withResolvedChatLog(applyOverrides(parsed, overrides), { scenarioFile: options.scenarioFile, userFolder: this.options.chatLogFolder });
+    const { scenario, blackBox, rigCopy } = await this.target(resolved, rig, options.rigFile);
     const kind: RunKind = scenario.multiInstance ? 'multi-instance' : scenario.fanout ? 'fanout' : 'single';
     // Several instances share one Redis: without one in the rig, the local one (REDIS_URL) is used.
     const redisUrl = kind === 'multi-instance' ? (rig.redisUrl ?? process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379') : rig.redisUrl;
     if (redisUrl) await checkRedisAnswers(redisUrl);
 
     this.storeOpenError = undefined;
-    const store = options.save === false ? undefined : await this.openStore();
+    const databaseUrl = this.options.stores?.databaseUrlFor(rig);
+    const store = options.save === false ? undefined : await this.openStore(rig);
     let audit: AuditLog | undefined;
     // The embedded database runs on this thread: auditing into it is opt-in, it would load the system under test.
-    const auditWanted = options.audit ?? Boolean(this.options.databaseUrl);
+    const auditWanted = options.audit ?? Boolean(databaseUrl);
     // Instances of a multi-instance run are processes of their own: their outcomes never pass here.
     if (auditWanted && options.audit && kind === 'multi-instance') this.log('the audit log covers runs in this process; a multi-instance run is not audited (its instances are processes of their own)');
     if (store && kind !== 'multi-instance' && (kind === 'fanout' || this.engineOwned) && auditWanted) {
       if (!this.options.spoolDir) throw new Error('the audit log needs a spool folder (RunServiceOptions.spoolDir)');
-      audit = createAuditLog({ databaseUrl: this.options.databaseUrl, store, spoolDir: this.options.spoolDir });
+      audit = createAuditLog({ databaseUrl, store, spoolDir: this.options.spoolDir });
     }
     const recorder = store
       ? new RunRecorder(store, {
@@ -263,10 +257,7 @@ export class RunService {
           ...(audit ? { auditCounters: () => audit.counters() } : {}),
         })
       : undefined;
-    recorder?.onDidFail((error) => {
-      this.log(`saving the run: ${error.message} (retrying; the run goes on)`);
-      this.saveFailureEmitter.fire(error);
-    });
+    recorder?.onDidFail((error) => this.log(`saving the run: ${error.message} (retrying; the run goes on)`));
     const alerts: AlertEvent[] = [];
     const rules = scenario.alerts ?? parseOrThrow(AlertRulesSchema, DEFAULT_ALERT_RULES, 'default alert rules');
     const createMonitor = (runId: string): AlertMonitor =>
@@ -284,13 +275,17 @@ export class RunService {
         onHandlerFailure: (failure) => this.log(`alert handler ${failure.handler} failed: ${failure.error}`),
       });
 
-    const base = { kind, scenario, rig, store, recorder, audit, monitor: undefined, alerts, startedAtMs: Date.now(), subscriptions: [] as { dispose(): void }[], degradation: new DegradedIntervals(), finished: false };
+    const removeRigCopy = (): void => {
+      if (rigCopy !== undefined) void rm(dirname(rigCopy), { recursive: true, force: true });
+    };
+    const base = { kind, scenario, rig, store, recorder, audit, monitor: undefined, alerts, startedAtMs: Date.now(), subscriptions: [{ dispose: removeRigCopy }], degradation: new DegradedIntervals(), finished: false };
     let session: Session;
     try {
-      if (kind === 'single') session = await this.startSingle(base, scenario, rig, audit);
+      if (kind === 'single') session = await this.startSingle(base, scenario, rig, audit, blackBox);
       else if (kind === 'fanout') session = await this.startFanout(base, scenario, rig, audit);
       else session = this.startMultiInstance(base, scenario, rig, redisUrl as string);
     } catch (error) {
+      removeRigCopy();
       await audit?.close().catch(() => undefined);
       this.auditSink = undefined;
       throw error;
@@ -302,7 +297,6 @@ export class RunService {
       throw error;
     });
     saving?.catch(() => undefined);
-    this.startEmitter.fire(session.info);
     return session.info;
   }
 
@@ -324,11 +318,6 @@ export class RunService {
     return this.active?.done;
   }
 
-  /** The last run that ended. */
-  lastOutcome(): RunOutcome | undefined {
-    return this.last;
-  }
-
   /** Frames of the run going on (else of the last run) with a sequence above `after`, oldest first, at most `count`. */
   runFrames(after: number, count: number): RunFrame[] {
     return this.history.after(after, count);
@@ -342,16 +331,39 @@ export class RunService {
   /** Stops the run going on (kept as stopped) and lets go of the engine. */
   async dispose(): Promise<void> {
     if (this.active) await this.stop().catch(() => undefined);
-    for (const emitter of [this.startEmitter, this.progressEmitter, this.frameEmitter, this.finishEmitter, this.alertEmitter, this.degradeEmitter, this.saveFailureEmitter]) emitter.dispose();
+    for (const emitter of [this.progressEmitter, this.frameEmitter, this.finishEmitter, this.alertEmitter, this.degradeEmitter, this.botAwaitEmitter]) emitter.dispose();
   }
 
-  private async openStore(): Promise<Store | undefined> {
+  /**
+   * What the run is sent to, decided here for every host: cvlab's pipeline, or the scenario's
+   * bot (started or awaited on the engine's thread). A bot run is never quietly run as cvlab's own.
+   */
+  private async target(scenario: Scenario, rig: RigConfig, rigFile: string | undefined): Promise<{ scenario: Scenario; blackBox?: BlackBoxRequest; rigCopy?: string }> {
+    const target = scenario.target;
+    if (target.kind !== 'bot') return { scenario };
+    if (scenario.fanout) throw new BadInputError('scenario: a bot under test has no fan-out stage of cvlab\'s: remove "fanout", or use target {"kind": "pipeline"}');
+    if (!this.engineOwned) throw new BadInputError('scenario: its target is a bot, and this engine runs cvlab\'s own pipeline only: use target {"kind": "pipeline"}');
+    // The bot reads the rig the run judges it by (CVLAB_RIG): the host's file, else a copy of the rig handed in (a console's).
+    let rigCopy: string | undefined;
+    if (rigFile === undefined) {
+      rigCopy = join(await mkdtemp(join(tmpdir(), 'cvlab-rig-')), 'rig.json');
+      await writeJsonFile(rigCopy, rig);
+    }
+    // Absolute values distinct at float32 precision, so each OSC value names its chat message.
+    return {
+      scenario: { ...scenario, traffic: { ...scenario.traffic, distinctValues: true } },
+      blackBox: blackBoxRequestOf(target, rigFile ?? rigCopy),
+      ...(rigCopy !== undefined ? { rigCopy } : {}),
+    };
+  }
+
+  private async openStore(rig: RigConfig): Promise<Store | undefined> {
     const stores = this.options.stores;
     if (!stores) return undefined;
     try {
-      return await stores.get();
+      return await stores.providerFor(rig).get();
     } catch (error) {
-      const databaseUrl = this.options.databaseUrl;
+      const databaseUrl = stores.databaseUrlFor(rig);
       const unreachable = databaseUrl ? unreachableDatabase(databaseUrl, error) : undefined;
       if (unreachable) throw unreachable;
       // Runs still go; they are just not saved (the outcome says why). The next run tries again.
@@ -361,7 +373,7 @@ export class RunService {
     }
   }
 
-  private async startSingle(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined): Promise<Session> {
+  private async startSingle(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined, blackBox: BlackBoxRequest | undefined): Promise<Session> {
     this.auditSink = audit;
     const engine = this.engine;
     let resolveSummary: (summary: RunSummary) => void = () => undefined;
@@ -380,14 +392,14 @@ export class RunService {
         else if (summary.run.id === known.runId) resolveSummary(summary);
       }),
     ];
-    const info = await engine.start({ scenario, rig });
+    const info = await engine.start({ scenario, rig, ...(blackBox ? { blackBox } : {}) });
     known.runId = info.id;
     const already = early.find((summary) => summary.run.id === info.id);
     if (already) resolveSummary(already);
     const session: Session = {
       ...base,
       info,
-      subscriptions,
+      subscriptions: [...base.subscriptions, ...subscriptions],
       stop: async () => {
         await engine.stop();
       },
@@ -431,7 +443,7 @@ export class RunService {
     const session: Session = {
       ...base,
       info,
-      subscriptions,
+      subscriptions: [...base.subscriptions, ...subscriptions],
       stop: async () => {
         await controller?.stop();
       },
@@ -559,12 +571,10 @@ export class RunService {
   }
 
   private progress(session: Session, progress: RunProgress): void {
-    const bot = this.options.botStatus?.();
-    const withBot = bot ? { ...progress, bot } : progress;
     const degradation = session.degradation;
     const intervals = degradation.intervals();
     this.progressEmitter.fire(
-      intervals.length > 0 ? { ...withBot, degraded: degradation.degraded, limiterFallbacks: degradation.limiterFallbacks, degradedIntervals: intervals } : withBot,
+      intervals.length > 0 ? { ...progress, degraded: degradation.degraded, limiterFallbacks: degradation.limiterFallbacks, degradedIntervals: intervals } : progress,
     );
   }
 
