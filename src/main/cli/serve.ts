@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { Lab } from '../lab/lab';
 import { projectRoot } from '../lab/files/paths';
 import { LabServer } from '../lab/server/lab-server';
-import { MetricsExporter } from '../lab/metrics-export/metrics-exporter';
 import { BadInputError, ResourceUnavailableError } from '../../shared/exit-codes';
 import { listExitCodes } from './exit-status';
 import { onStopRequest } from './on-stop-request';
@@ -36,8 +35,8 @@ export function registerServeCommand(program: Command): void {
         );
       }
       // /metrics: computed at scrape time from the frames of the console's runs (nothing per message).
-      const metrics = new MetricsExporter({ defaultLabels: { instance: 'serve' } });
-      const lab = new Lab({ host: 'serve', metrics });
+      const lab = new Lab({ host: 'serve', metricsLabels: { instance: 'serve' } });
+      const metrics = lab.metrics;
       let server: LabServer;
       try {
         server = await LabServer.start({ lab, rendererDir, host: options.host, port, metrics, metricsPublic: Boolean(options.metricsPublic) });

@@ -33,7 +33,7 @@ import { ReportService } from './report/report-service';
 import { RunService, type RunEngine } from './session/run-service';
 import { StoreProvider } from './store/store-provider';
 import { RunStores } from './session/run-stores';
-import type { MetricsExporter } from './metrics-export/metrics-exporter';
+import { MetricsExporter } from './metrics-export/metrics-exporter';
 import { loadRig, saveRig } from './files/rig-file';
 import { FrameBatcher } from './server/frame-batcher';
 
@@ -47,6 +47,8 @@ export interface LabOptions {
   runs?: RunEngine;
   /** `/metrics` of this engine (cvlab serve); the run service feeds it frames. */
   metrics?: MetricsExporter;
+  /** Labels on every series of the engine's own `/metrics` (with the process's figures), when none is handed in. */
+  metricsLabels?: Readonly<Record<string, string>>;
   /** Uncounted warm-up messages before each run (default: the engine's). */
   warmUpMessages?: number;
   /**
@@ -92,6 +94,11 @@ export class Lab implements LabApi {
   );
   private readonly engineSubscriptions: { dispose(): void }[] = [];
 
+  /** `/metrics` of this engine, computed from the frames at scrape time. */
+  get metrics(): MetricsExporter {
+    return this.runs.metrics;
+  }
+
   /** The one engine session: every run of the console goes through it. */
   readonly runs: RunService;
   private readonly stores: RunStores | null;
@@ -111,7 +118,7 @@ export class Lab implements LabApi {
       spoolDir: join(this.dataDir, 'spool'),
       chatLogFolder: join(this.dataDir, 'chat'),
       ...(options.runs ? { engine: options.runs } : {}),
-      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : options.metricsLabels ? { metrics: new MetricsExporter({ defaultLabels: options.metricsLabels }) } : {}),
       ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}),
     }));
     this.engineSubscriptions.push(

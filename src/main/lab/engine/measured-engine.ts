@@ -3,7 +3,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import type { Histogram } from 'hdr-histogram-js';
 import type { ChatMessage, Outcome } from '../../../shared/message';
 import { METRIC_STAGES, type MetricStage } from '../../../shared/scenario';
-import { createArrivalPlan, type Arrival, type ArrivalPlan } from './load/arrival-plan';
+import { createArrivalPlan, type Arrival, type ArrivalPlan } from '../common/arrival-plan';
 import { OpenModelScheduler } from './load/open-model-scheduler';
 import { RecordedChat } from './load/recorded-chat';
 import { TrafficGenerator, type GeneratedMessage } from './load/traffic-generator';

@@ -1,11 +1,10 @@
 import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import type { RigConfig } from '../../../shared/rig';
-import type { FanoutScalingSummary, RunOverrides } from '../../../shared/run';
+import type { FanoutScalingSummary, RunInfo, RunOverrides } from '../../../shared/run';
 import { FanoutSchema, type Scenario } from '../../../shared/scenario';
-import { RunController } from '../run/run-controller';
+import type { RunController } from '../run/run-controller';
 import { initHistograms } from '../common/create-histogram';
 import { createPipeline } from '../engine/pipeline/chat-pipeline';
-import type { OutcomeSink } from '../common/outcome-record';
 import { mergeHistograms } from '../multi/merge-histograms';
 import { statisticsOf } from '../common/histogram-statistics';
 import { attachFanout } from '../engine/fanout/attach-fanout';
@@ -24,10 +23,10 @@ export async function runFanoutScaling(options: {
   scenario: Scenario;
   rig: RigConfig;
   overrides?: RunOverrides;
-  /** Where outcomes go after the hot path (the audit log). */
-  sink?: OutcomeSink;
-  /** The run's engine, before it starts: a host follows its frames and progress and may stop it. */
-  onController?: (controller: RunController) => void;
+  /** The session's engine (its audit sink, frames and progress go where the session says); the run builds none of its own. */
+  engine: RunController;
+  /** The run has started: its id and plan, as the engine gave them. */
+  onStarted?: (info: RunInfo) => void;
 }): Promise<FanoutScalingSummary> {
   const config = options.scenario.fanout ?? FanoutSchema.parse({});
   await initHistograms();
@@ -44,17 +43,20 @@ export async function runFanoutScaling(options: {
       }
       local.push(await FanoutSubscriberPool.connect(server.url, config.subscribers));
     }
-    const controller = new RunController({
+    const controller = options.engine;
+    const info = await controller.start({
+      scenario: options.scenario,
+      rig: options.rig,
+      ...(options.overrides ? { overrides: options.overrides } : {}),
       createPipeline: async (rig, pipelineOptions) => {
         const pipeline = await createPipeline(rig, pipelineOptions);
         attachFanout(pipeline, server, { remote: config.remote });
         return pipeline;
       },
-      ...(options.sink ? { sink: options.sink } : {}),
     });
-    options.onController?.(controller);
-    await controller.start({ scenario: options.scenario, rig: options.rig, ...(options.overrides ? { overrides: options.overrides } : {}) });
-    const summary = await controller.finished();
+    const finished = controller.finished();
+    options.onStarted?.(info);
+    const summary = await finished;
     if (!summary) throw new Error('the run ended without a summary');
     // Changes still on their way to subscribers when the run ended.
     const accepted = server.counters().published;

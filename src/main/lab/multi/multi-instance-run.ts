@@ -11,7 +11,7 @@ import type { RigConfig } from '../../../shared/rig';
 import { RunOverridesSchema, type InstanceResult, type LostInstance, type MultiInstanceSummary, type RunFrame, type RunInfo, type RunOverrides } from '../../../shared/run';
 import { MultiInstanceSchema, type MultiInstanceConfig, type Scenario } from '../../../shared/scenario';
 import { applyOverrides } from '../run/apply-overrides';
-import { createArrivalPlan } from '../engine/load/arrival-plan';
+import { createArrivalPlan } from '../common/arrival-plan';
 import { initHistograms } from '../common/create-histogram';
 import { ANNOUNCE_CHANNEL, controlChannel, parseAgentMessage, type AgentMessage, type AgentMessageOf, type InstanceShare } from './agent-protocol';
 import { DelayProxy } from './delay-proxy';

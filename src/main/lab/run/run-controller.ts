@@ -30,7 +30,6 @@ import { monotonicNs } from '../common/monotonic-clock';
 import { RingOscTap } from './ring-osc-tap';
 import { createTapRingBuffer } from '../common/tap-ring';
 import { initHistograms } from '../common/create-histogram';
-import { FrameRing } from '../metrics/frame-ring';
 import { LeakDetector } from '../metrics/leak-detector';
 import { ResourceSampler } from '../metrics/resource-sampler';
 import { MetricsWindow, RunMetrics } from '../metrics/run-metrics';
@@ -39,7 +38,7 @@ import type { PipelineOptions } from '../engine/pipeline/chat-pipeline';
 import type { ChatPipeline } from '../engine/pipeline/pipeline-types';
 import type { OutcomeSink, PipelineCounters } from '../common/outcome-record';
 import { applyOverrides } from './apply-overrides';
-import { createArrivalPlan, dueCounts, ReplayArrivals, type ArrivalPlan } from '../engine/load/arrival-plan';
+import { createArrivalPlan, dueCounts, ReplayArrivals, type ArrivalPlan } from '../common/arrival-plan';
 import { readChatLogTimes } from '../common/chat-log/chat-log-times';
 import { chatLogIdentity } from '../common/chat-log/chat-log-identity';
 
@@ -64,8 +63,6 @@ export interface RunControllerOptions {
    * collects no audit rows at all (default: whenever a sink is given).
    */
   readonly wantsOutcomes?: () => boolean;
-  /** Frames kept in memory for late subscribers (default 600: one minute at 100 ms). */
-  readonly framesKept?: number;
   /** How often progress is reported (default 250 ms). */
   readonly progressIntervalMs?: number;
   /** How long stop() waits for messages already sent before counting them unaccounted (default 10 s). */
@@ -78,6 +75,8 @@ export interface RunControllerOptions {
 export interface RunControllerStartOptions extends RunStartOptions {
   /** A black-box run: the bot the engine's thread starts or waits for, as data. */
   readonly blackBox?: BlackBoxRequest;
+  /** This run's system under test built on this thread (a function cannot cross threads: the engine then runs in-thread). */
+  readonly createPipeline?: PipelineFactory;
 }
 
 /** One interval's full histograms on the host, readable only while the listener runs (benchmarks merge them). */
@@ -119,7 +118,6 @@ interface ActiveRun {
   readonly metrics: RunMetrics;
   readonly sampler: ResourceSampler;
   readonly thresholds: CompiledThreshold[];
-  readonly frames: FrameRing<RunFrame>;
   readonly leak: LeakDetector | undefined;
   readonly steps: StepState[] | undefined;
   readonly capacitySteps: CapacityStep[];
@@ -231,12 +229,13 @@ export class RunController {
 
     // Filled once the engine has started; the tap may hear a datagram before.
     const started: { run?: ActiveRun } = {};
-    const inThread = this.options.createPipeline !== undefined || this.options.stageHook !== undefined;
+    const createPipeline = options.createPipeline ?? this.options.createPipeline;
+    const inThread = createPipeline !== undefined || this.options.stageHook !== undefined;
     let tap: RingOscTap | undefined;
     let engine: EngineLink;
     try {
       if (inThread) {
-        engine = await startInThreadEngine(request, this.options.createPipeline, this.options.stageHook, early);
+        engine = await startInThreadEngine(request, createPipeline, this.options.stageHook, early);
       } else {
         // The tap listens here, off the engine's thread; the engine announces datagrams in a shared ring.
         const tapPort = this.options.pipelineModule ? undefined : rig.osc.tapPort;
@@ -298,7 +297,6 @@ export class RunController {
       metrics,
       sampler: new ResourceSampler(),
       thresholds,
-      frames: new FrameRing<RunFrame>(this.options.framesKept ?? 600),
       // Never a forced GC on the engine's thread: the lowest heap of each window is the point.
       leak: leakConfig ? new LeakDetector({ windowMs: leakConfig.window, toleranceBytesPerHour: leakConfig.toleranceMiBPerHour * 1024 * 1024, method: 'window-minimum' }) : undefined,
       steps,
@@ -349,11 +347,6 @@ export class RunController {
   /** The run going on now. */
   current(): RunInfo | undefined {
     return this.active?.info;
-  }
-
-  /** The frames kept in memory for the run going on (oldest first). */
-  frames(): RunFrame[] {
-    return this.active?.frames.toArray() ?? [];
   }
 
   /** Resolves with the summary when the run going on ends by itself or is stopped. */
@@ -493,7 +486,6 @@ export class RunController {
     };
     if (this.intervalEmitter.hasListeners) this.intervalEmitter.fire({ frame, histogram: (stage) => window.stages.get(stage) });
     window.reset();
-    run.frames.push(frame);
     this.frameEmitter.fire(frame);
     run.leak?.sample(frame.atMs, snapshot.heapUsedBytes);
     if (run.steps) this.judgeSteps(run, false);
@@ -657,7 +649,8 @@ export class RunController {
       pipeline: { limiterFallbacks: counters.limiterFallbacks, tapMatched, tapUnmatched },
       ...(capacity ? { capacity } : {}),
       ...(leak ? { leak } : {}),
-      framesKept: run.frames.length,
+      // Every frame went out as it was made; the session's history and the store keep them.
+      framesKept: run.sequence,
     };
     run.closed = true;
     run.sampler.close();

@@ -27,7 +27,7 @@ import { createAuditLog } from '../audit/create-audit-log';
 import { runFanoutScaling } from '../fanout/fanout-scaling-run';
 import { applyOverrides } from '../run/apply-overrides';
 import { withResolvedChatLog } from '../files/chat-log-path';
-import { createArrivalPlan } from '../engine/load/arrival-plan';
+import { createArrivalPlan } from '../common/arrival-plan';
 import { RunController, type RunControllerStartOptions } from '../run/run-controller';
 import { verdictOf } from '../metrics/thresholds';
 import { blackBoxRequestOf } from './bot-target';
@@ -179,6 +179,8 @@ export class RunService {
   private last: RunOutcome | undefined;
   private readonly history: RunFrameHistory;
   private readonly engine: RunEngine;
+  /** The session's own RunController (absent when a test or benchmark handed in another engine): the one every run kind uses. */
+  private readonly controller: RunController | undefined;
   private readonly engineOwned: boolean;
   private auditSink: OutcomeSink | undefined;
   /** Why the store did not open for the run going on (its outcome says so: the run is measured, not saved). */
@@ -213,13 +215,14 @@ export class RunService {
     this.engineOwned = options.engine === undefined;
     // The audit log of the run going on takes each outcome after the hot path; none between runs.
     const sink: OutcomeSink = { record: (entry) => this.auditSink?.record(entry) };
-    this.engine =
-      options.engine ??
-      new RunController({
-        sink,
-        wantsOutcomes: () => this.auditSink !== undefined,
-        ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}),
-      });
+    this.controller = options.engine
+      ? undefined
+      : new RunController({
+          sink,
+          wantsOutcomes: () => this.auditSink !== undefined,
+          ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}),
+        });
+    this.engine = options.engine ?? (this.controller as RunController);
     this.engine.onDidAwaitBot?.((awaited) => this.botAwaitEmitter.fire(awaited));
     this.metrics.bind({ auditQueueDepth: () => (this.active?.audit ? this.active.audit.counters().pending : 0) });
   }
@@ -246,7 +249,7 @@ export class RunService {
     const auditWanted = options.audit ?? Boolean(databaseUrl);
     // Instances of a multi-instance run are processes of their own: their outcomes never pass here.
     if (auditWanted && options.audit && kind === 'multi-instance') this.log('the audit log covers runs in this process; a multi-instance run is not audited (its instances are processes of their own)');
-    if (store && kind !== 'multi-instance' && (kind === 'fanout' || this.engineOwned) && auditWanted) {
+    if (store && kind !== 'multi-instance' && this.engineOwned && auditWanted) {
       if (!this.options.spoolDir) throw new Error('the audit log needs a spool folder (RunServiceOptions.spoolDir)');
       audit = createAuditLog({ databaseUrl, store, spoolDir: this.options.spoolDir });
     }
@@ -411,41 +414,33 @@ export class RunService {
   }
 
   private async startFanout(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined): Promise<Session> {
+    const controller = this.controller;
+    if (!controller) throw new BadInputError('scenario: a fan-out run needs cvlab\'s own engine, and this session was handed another: remove "fanout"');
+    this.auditSink = audit;
+    const current: { session?: Session } = {};
+    const subscriptions = [
+      controller.onDidRunFrame((frame) => current.session && this.frame(current.session, frame)),
+      controller.onDidRunProgress((progress) => current.session && this.progress(current.session, progress)),
+    ];
     let resolveInfo: (info: RunInfo) => void = () => undefined;
     let rejectInfo: (error: unknown) => void = () => undefined;
     const started = new Promise<RunInfo>((resolve, reject) => ((resolveInfo = resolve), (rejectInfo = reject)));
-    let controller: RunController | undefined;
-    const current: { session?: Session } = {};
-    const subscriptions: { dispose(): void }[] = [];
-    const running = runFanoutScaling({
-      scenario,
-      rig,
-      ...(audit ? { sink: audit } : {}),
-      onController: (engine) => {
-        controller = engine;
-        subscriptions.push(
-          engine.onDidRunFrame((frame) => current.session && this.frame(current.session, frame)),
-          engine.onDidRunProgress((progress) => current.session && this.progress(current.session, progress)),
-        );
-        // The run's id is known once the engine has started it.
-        const poll = setInterval(() => {
-          const info = engine.current();
-          if (info) {
-            clearInterval(poll);
-            resolveInfo(info);
-          }
-        }, 5);
-        subscriptions.push({ dispose: () => clearInterval(poll) });
-      },
-    });
+    // The session's own engine runs it (with the fan-out stage attached); its id comes with the start.
+    const running = runFanoutScaling({ scenario, rig, engine: controller, onStarted: resolveInfo });
     running.catch(rejectInfo);
-    const info = await started;
+    let info: RunInfo;
+    try {
+      info = await started;
+    } catch (error) {
+      for (const subscription of subscriptions) subscription.dispose();
+      throw error;
+    }
     const session: Session = {
       ...base,
       info,
       subscriptions: [...base.subscriptions, ...subscriptions],
       stop: async () => {
-        await controller?.stop();
+        await controller.stop();
       },
       done: Promise.resolve(undefined as unknown as RunOutcome),
     };
