@@ -190,6 +190,40 @@ export interface TotalComparisonRow {
   readonly change: number | null;
 }
 
+/** One side's per-interval samples of the tested figure, summarised for a small picture. */
+export interface IntervalDistribution {
+  /** Intervals with samples. */
+  readonly count: number;
+  readonly minMs: number;
+  readonly p25Ms: number;
+  readonly medianMs: number;
+  readonly p75Ms: number;
+  readonly p95Ms: number;
+  readonly maxMs: number;
+  /** The slowest intervals' values above p95 (at most 40, largest first), drawn as dots. */
+  readonly slowestMs: readonly number[];
+}
+
+/**
+ * The two figures a technician sees, tied together: the verdict is about the typical interval
+ * (the median of the per-interval samples); the whole-run percentile comes from the merged
+ * histograms and moves with a few slow intervals.
+ */
+export interface ComparisonReading {
+  /** e.g. `e2e p99`. */
+  readonly figure: string;
+  readonly typical: { readonly baselineMs: number | null; readonly candidateMs: number | null; readonly change: number | null };
+  readonly wholeRun: { readonly baselineMs: number | null; readonly candidateMs: number | null; readonly change: number | null };
+  /** The candidate's intervals slower than every interval of the baseline, and how many it has. */
+  readonly slowerThanAnyBaseline: number;
+  readonly candidateIntervals: number;
+  /** The baseline's intervals faster than every interval of the candidate (an improvement's mirror). */
+  readonly fasterThanAnyCandidate: number;
+  readonly baselineIntervals: number;
+  /** Plain words: which figure the verdict is about and why the other moved. */
+  readonly sentence: string;
+}
+
 /** A run compared with its baseline (or with another run). */
 export interface RunComparison {
   readonly baseline: RunListEntry;
@@ -203,6 +237,10 @@ export interface RunComparison {
   readonly totals?: readonly TotalComparisonRow[];
   /** Plain words for each way the two runs' set-ups differ (scenario, load, rig, machine): the comparison may mislead. */
   readonly differences?: readonly string[];
+  /** Which figure the verdict is about, and why the whole-run figure moved as it did. */
+  readonly reading?: ComparisonReading;
+  /** Both sides' per-interval samples of the tested figure, for the small picture. */
+  readonly distributions?: { readonly baseline: IntervalDistribution | null; readonly candidate: IntervalDistribution | null };
   /** Percentile curves of both runs' e2e histograms, for the overlay chart. */
   readonly curves: {
     readonly baseline: readonly { quantile: number; valueMs: number }[];

@@ -27,6 +27,8 @@ export const VariableSchema = strictObject({
     .max(200, 'too long: at most 200 characters')
     .regex(OSC_ADDRESS, 'expected an OSC address like "/lzx/hue"'),
   kind: z.enum(['float', 'int', 'bool', 'enum']),
+  /** What it moves on the rack, in the technician's words ("colorizer hue CV: the picture's colours"). */
+  drives: z.string().max(200, 'too long: at most 200 characters').optional(),
   /** Range in the variable's own units (chat values are checked against it). */
   min: finite().default(0),
   max: finite().default(1),
@@ -64,7 +66,9 @@ export const VariableSchema = strictObject({
   }
   if (variable.kind === 'float' || variable.kind === 'int') {
     if (!(variable.min < variable.max)) {
-      ctx.addIssue({ code: 'custom', path: ['max'], message: `expected max greater than min (${variable.min})` });
+      ctx.addIssue({ code: 'custom', path: ['max'], message: `expected max above min (${variable.min}): the range runs from min up to max` });
+      // The default is judged against a range once the range itself reads right.
+      return;
     }
     if (variable.kind === 'int' && (!Number.isInteger(variable.min) || !Number.isInteger(variable.max))) {
       ctx.addIssue({ code: 'custom', path: ['min'], message: 'an int variable needs whole-number min and max' });
@@ -82,7 +86,7 @@ export const VariableSchema = strictObject({
         ctx.addIssue({
           code: 'custom',
           path: ['default'],
-          message: `expected a value between ${variable.min} and ${variable.max}`,
+          message: `expected a value from ${variable.min} to ${variable.max} (the variable's range)`,
         });
       }
     }
@@ -101,6 +105,12 @@ export const LimiterSchema = strictObject({
 /** Host names that are this machine: the OSC tap always listens here. */
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::']);
 
+/** A Redis URL cvlab accepts: one server (redis://, rediss://) or a Cluster's seeds (redis+cluster://h:p,h:p). */
+export const REDIS_URL_PATTERN = /^rediss?(\+cluster)?:\/\//;
+
+/** What a Redis URL may be, for error messages. */
+export const REDIS_URL_EXPECTED = 'a redis:// or rediss:// URL, or redis+cluster://host:port[,host:port…] for a Redis Cluster';
+
 export const RigSchema = strictObject({
   name: z.string().min(1, 'expected a rig name').max(100, 'too long: at most 100 characters'),
   description: z.string().max(2000, 'too long: at most 2000 characters').optional(),
@@ -111,12 +121,8 @@ export const RigSchema = strictObject({
     tapPort: port.optional(),
     /** OSC bundle time tag is "immediately"; bundle only when a message sets several variables. */
   }),
-  /** redis://… ; absent: an in-process memory store and limiter. */
-  redisUrl: z
-    .string()
-    .max(2000, 'too long: at most 2000 characters')
-    .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
-    .optional(),
+  /** redis://… (one server, or a Cluster node: detected), redis+cluster://host:port[,host:port…]; absent: an in-process memory store and limiter. */
+  redisUrl: z.string().max(2000, 'too long: at most 2000 characters').regex(REDIS_URL_PATTERN, `expected ${REDIS_URL_EXPECTED}`).optional(),
   /** postgres://… ; absent: embedded database in the data folder. */
   databaseUrl: z
     .string()

@@ -196,6 +196,34 @@ describe('the console in a browser', () => {
     await expect.poll(() => rigPage.getByLabel('connection status').locator('li').count(), { timeout: 10_000 }).toBe(6);
     expect(await rigPage.getByLabel('connection status').textContent()).toContain('Redis');
     await screenshots('rig');
+
+    // The variables read as a patch sheet: numbered from 1, each saying what it drives on the rack.
+    const first = rigPage.getByRole('listitem', { name: 'variable 1', exact: true });
+    expect(await first.locator('input[data-path="variables[0].name"]').inputValue()).toBe('hue');
+    expect(await first.locator('input[data-path="variables[0].drives"]').inputValue()).toMatch(/colorizer hue/);
+    expect(await first.locator('label', { hasText: 'OSC address' }).getAttribute('title')).toMatch(/converter listens/);
+    // An enum shows its values, not a 0…1 range; a bool shows what off and on send.
+    const shape = rigPage.getByRole('listitem', { name: 'variable 7', exact: true });
+    expect(await shape.locator('input[data-path="variables[6].min"]').count()).toBe(0);
+    expect(await shape.locator('input[data-path="variables[6].values"]').inputValue()).toBe('ramp, triangle, sine, square');
+    expect(await rigPage.getByRole('listitem', { name: 'variable 8', exact: true }).textContent()).toMatch(/off sends.*on sends/);
+    // A range error names the row as the sheet numbers it, and reads forwards.
+    await first.locator('input[data-path="variables[0].max"]').fill('-5');
+    const problemsText = await rigPage.getByLabel('problems', { exact: true }).textContent();
+    expect(problemsText).toContain('variable 1 (hue), max: expected max above min (0)');
+    expect(problemsText).not.toMatch(/variables\[0\]|between 0 and -5/);
+    await first.locator('input[data-path="variables[0].max"]').fill('1');
+    await expect.poll(() => rigPage.getByTestId('rig-not-in-use').count()).toBe(0);
+    await rigPage.getByRole('list', { name: 'variables' }).scrollIntoViewIfNeeded();
+    await screenshots('rig-patch-sheet');
+    // Nothing on the page scrolls sideways at 1024 px, the variables included.
+    await page.setViewportSize({ width: 1024, height: 700 });
+    expect(
+      await page.evaluate(`[...document.querySelectorAll('[data-page=rig] *')].filter((element) =>
+        element.scrollWidth > element.clientWidth + 1 && ['auto', 'scroll'].includes(getComputedStyle(element).overflowX)).length`),
+    ).toBe(0);
+    expect(await sidewaysOverflow()).toBe(0);
+    await page.setViewportSize({ width: 1440, height: 900 });
   });
 
   it('shows an invalid scenario field inline and will not start it', async () => {
@@ -223,6 +251,12 @@ describe('the console in a browser', () => {
     await messages.fill('4000');
     await scenarios.locator('input[data-path="executor.window"]').fill('12s');
     await expect.poll(() => scenarios.getByRole('button', { name: 'Start run' }).isEnabled()).toBe(true);
+    // A reload keeps the unsaved draft (per rig, in the browser's storage), still marked as edited.
+    await page.reload();
+    await page.getByTestId('connection').getByText('connected').waitFor({ timeout: 10_000 });
+    await expect.poll(() => messages.inputValue(), { timeout: 10_000 }).toBe('4000');
+    expect(await scenarios.locator('input[data-path="executor.window"]').inputValue()).toBe('12s');
+    await expect.poll(() => scenarios.getByTestId('scenario-modified').count()).toBe(1);
     await screenshots('scenarios');
     // The edited burst runs under its own name, apart from burst's trend and baseline.
     await page.keyboard.press('Alt+3');
@@ -322,6 +356,8 @@ describe('the console in a browser', () => {
     await expect.poll(() => run.getByTestId('run-verdict').count(), { timeout: 10_000 }).toBe(1);
     await expect.poll(() => scopeHistory(), { timeout: 10_000 }).toEqual(finished);
     await expect.poll(() => run.getByTestId('numeral-e2eP99').textContent()).toBe(cells[3]);
+    // The summary says whose it is, whatever scenario is open for the next run.
+    expect(await run.getByTestId('summary-title').textContent()).toMatch(/^Result of the last run: burst-draft \(\d{8}/);
   }, 240_000);
 
   it('lists the alerts of the run, one row each with units, and keeps them across a reload', async () => {
@@ -363,7 +399,7 @@ describe('the console in a browser', () => {
     await screenshots('reports');
     expect(await sidewaysOverflow()).toBe(0);
     // No baseline yet: the page offers the button, not a command to type.
-    await report.getByRole('button', { name: 'Compare with baseline' }).click();
+    await report.getByRole('button', { name: 'Compare', exact: true }).click();
     await report.getByTestId('no-baseline').getByRole('button', { name: 'Mark this run as the baseline' }).click();
     await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('baseline');
     await expect.poll(() => report.getByRole('button', { name: 'Mark baseline' }).isDisabled()).toBe(true);
@@ -432,20 +468,30 @@ describe('the console in a browser', () => {
       .not.toMatch(/running/);
     await rows.first().click(); // newest first
     const report = reports.getByLabel('report');
-    await expect.poll(() => report.getByRole('button', { name: 'Compare with baseline' }).isEnabled()).toBe(true);
-    await report.getByRole('button', { name: 'Compare with baseline' }).click();
+    await expect.poll(() => report.getByRole('button', { name: 'Compare', exact: true }).isEnabled()).toBe(true);
+    await report.getByRole('button', { name: 'Compare', exact: true }).click();
     const comparison = report.getByLabel('comparison');
     await comparison.waitFor({ timeout: 10_000 });
     expect(await comparison.textContent()).toMatch(
-      /p = [\d.e-]+ [<≥] α = 0\.01.*Cliff's δ = -?[\d.]+ \((negligible|small|medium|large)\)/s,
+      /p = [\d.e-]+ \([<≥] α = 0\.01\).*Cliff's δ = -?[\d.]+ \((negligible|small|medium|large)\)/s,
     );
+    // One story: which figure the verdict is about, and what the whole-run figure did.
+    expect(await comparison.getByTestId('comparison-reading').textContent()).toMatch(
+      /^The verdict is about the typical interval's e2e p99 \(the median of [\d,]+ and [\d,]+ intervals\): .* ms, .*\. The whole-run e2e p99 \(all messages merged\): .* ms, /,
+    );
+    await comparison.getByRole('img', { name: /per-interval e2e p99 of both runs/ }).waitFor();
     expect(await report.getByTestId('comparison-differences').textContent()).toMatch(
       /executor messages differs: 4000 .* 1500/,
     );
-    expect(await report.getByRole('table', { name: 'against the baseline' }).textContent()).toMatch(
-      /p99\.9.*throughput.*errors/s,
-    );
+    const sideBySide = await report.getByRole('table', { name: 'the two runs side by side' }).textContent();
+    expect(sideBySide).toMatch(/e2e p99 \(typical interval\).*e2e p99 \(whole run\).*p99\.9.*throughput.*errors/s);
     await screenshots('reports-compared');
+    expect(await sidewaysOverflow()).toBe(0);
+    // Any two runs: the older run against the newer one, picked from the list.
+    const olderId = (await rows.nth(1).getAttribute('data-run-id'))!;
+    await report.getByLabel('Compare with').selectOption(olderId);
+    await report.getByRole('button', { name: 'Compare', exact: true }).click();
+    await expect.poll(() => comparison.textContent(), { timeout: 10_000 }).toContain(`against ${olderId}`);
     expect(await sidewaysOverflow()).toBe(0);
   }, 120_000);
 

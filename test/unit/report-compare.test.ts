@@ -108,3 +108,41 @@ describe('comparing two replays', () => {
     expect(edited.differences?.find((difference) => difference.startsWith('replay differs'))).toMatch(/speed 30, 0 s to 295 s, viewers as-recorded in before, speed 60/);
   });
 });
+
+describe('a comparison that cannot contradict itself', () => {
+  it('says the verdict is about the typical interval and that a few slow intervals moved the whole-run p99', () => {
+    const baseline = syntheticReport({ id: 'base', seed: 11 });
+    const noisy = syntheticReport({ id: 'noisy', seed: 31 });
+    // Three intervals of the candidate 10× slower: the whole-run p99 jumps, the typical interval does not.
+    const slowSeqs = new Set(noisy.intervals.slice(40, 43).map((interval) => interval.seq));
+    const withOutliers: RunReport = {
+      ...noisy,
+      intervals: noisy.intervals.map((interval) =>
+        slowSeqs.has(interval.seq) ? { ...interval, stages: { ...interval.stages, e2e: { ...interval.stages['e2e']!, p99: interval.stages['e2e']!.p99 * 10, max: interval.stages['e2e']!.max * 10 } } } : interval,
+      ),
+      summary: { ...noisy.summary, stages: noisy.summary.stages.map((row) => (row.stage === 'e2e' ? { ...row, p99: row.p99 * 2.37 } : row)) },
+    };
+    const comparison = compareRuns(baseline, withOutliers);
+    expect(comparison.verdict).toBe('unchanged');
+    const reading = comparison.reading!;
+    expect(reading.figure).toBe('e2e p99');
+    expect(reading.slowerThanAnyBaseline).toBe(3);
+    expect(reading.candidateIntervals).toBe(withOutliers.intervals.length);
+    expect(reading.wholeRun.change).toBeGreaterThan(1);
+    expect(Math.abs(reading.typical.change!)).toBeLessThan(0.05);
+    expect(reading.sentence).toMatch(/^The verdict is about the typical interval's e2e p99 .*within noise \(p = /);
+    expect(reading.sentence).toMatch(/whole-run e2e p99 .*\+\d+\u00a0%, driven by 3 of 120 intervals of this run slower than any interval of the other run/);
+    expect(comparison.distributions?.candidate?.slowestMs.length).toBeGreaterThanOrEqual(3);
+    expect(comparison.distributions?.candidate?.count).toBe(120);
+  });
+
+  it('prints small figures with enough digits and changes with their sign', async () => {
+    const { formatFigure, formatChange } = await import('../../src/shared/format-figures');
+    expect(formatFigure(0.000412)).toBe('0.000412');
+    expect(formatFigure(0.0412)).toBe('0.0412');
+    expect(formatFigure(12345)).toBe('12,345');
+    expect(formatChange(1.367)).toBe('+137\u00a0%');
+    expect(formatChange(-0.024)).toBe('−2.4\u00a0%');
+    expect(formatChange(0.00001)).toBe('±0.00\u00a0%');
+  });
+});

@@ -53,6 +53,7 @@ export function formatComparison(comparison: RunComparison): string {
   return [
     `${comparison.candidate.id} vs ${comparison.baseline.id}${comparison.baseline.baseline ? ' (baseline)' : ''}: ${comparison.verdict.toUpperCase()}`,
     comparison.reason,
+    ...(comparison.reading ? [comparison.reading.sentence] : []),
     '',
     formatTable(['percentile', comparison.baseline.id, comparison.candidate.id, 'change'], rows),
   ].join('\n');

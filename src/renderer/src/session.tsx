@@ -7,6 +7,7 @@ import { ScenarioSchema } from '../../shared/scenario';
 import { connectLab, type LabConnection } from './lab/lab-client';
 import type { ConnectionState } from './lab/socket-transport';
 import { runnableScenario, scenarioDraft, type ScenarioDraft } from './scenario-draft';
+import { readDrafts, writeDrafts } from './draft-storage';
 
 export { runnableScenario, scenarioModified, type ScenarioDraft } from './scenario-draft';
 import { FrameClock } from './scope/frame-clock';
@@ -35,6 +36,9 @@ interface Session {
   setRig(rig: OpenedRig): void;
   scenario: ScenarioDraft;
   setScenario(scenario: ScenarioDraft): void;
+  /** Edited drafts of other scenario files, by path, kept while another is open (and across reloads, per rig). */
+  parkedDrafts: Readonly<Record<string, ScenarioDraft>>;
+  setParkedDrafts(parked: Readonly<Record<string, ScenarioDraft>>): void;
   run: RunInfo | null;
   summary: RunSummary | null;
   /** Alert episodes of the current and last run, newest first. */
@@ -80,6 +84,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
   const [page, setPage] = useState<Page>(() => pageFromHash() ?? 'run');
   const [rig, setRig] = useState<OpenedRig | null>(null);
   const [scenario, setScenario] = useState<ScenarioDraft>({ file: null, draft: DEFAULT_SCENARIO, saved: null });
+  const [parkedDrafts, setParkedDrafts] = useState<Readonly<Record<string, ScenarioDraft>>>({});
   const [run, setRun] = useState<RunInfo | null>(null);
   const [progress, setProgress] = useState<RunProgress | null>(null);
   const [summary, setSummary] = useState<RunSummary | null>(null);
@@ -93,6 +98,11 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
   // While the frames kept before this console opened are fetched, live ones wait behind them.
   // Replay starts before the first call goes out: a live frame that came first would hide the older ones.
   const replayRef = useRef<{ active: boolean; waiting: RunFrame[] }>({ active: true, waiting: [] });
+  const runIdRef = useRef<string | null>(null);
+  const askingRef = useRef(false);
+  useEffect(() => {
+    runIdRef.current = run?.id ?? null;
+  }, [run]);
   useEffect(() => {
     const subscriptions = [
       lab.onDidRunFrames((frames) => {
@@ -100,7 +110,29 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
         if (replay.active) replay.waiting.push(...frames);
         else store.ingest(frames);
       }),
-      lab.onDidRunProgress((value) => setProgress(value)),
+      // A run started elsewhere (another console, a reload of this one): show it, with Stop.
+      lab.onDidStartRun((info) => {
+        store.begin(info);
+        setSummary(null);
+        setProgress(null);
+        setRun(info);
+      }),
+      lab.onDidRunProgress((value) => {
+        setProgress(value);
+        // Progress of a run this console never heard start (its socket was down at that moment): ask which.
+        if (runIdRef.current !== value.runId && !askingRef.current) {
+          askingRef.current = true;
+          void lab
+            .currentRun()
+            .then((current) => {
+              if (current && current.id === value.runId) {
+                store.follow(current);
+                setRun(current);
+              }
+            })
+            .finally(() => (askingRef.current = false));
+        }
+      }),
       lab.onDidFinishRun((value) => {
         setSummary(value);
         setRun(null);
@@ -117,6 +149,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
     let cancelled = false;
     const replay = replayRef.current;
     replay.active = true;
+    let activeRigName: string | undefined;
     void (async () => {
       try {
         const [active, current, last, kept] = await Promise.all([
@@ -126,6 +159,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
           lab.listAlerts(),
         ]);
         if (cancelled) return;
+        activeRigName = active.rig.name;
         setRig((existing) => existing ?? active);
         setRun(current);
         store.follow(current ?? last?.run);
@@ -144,6 +178,8 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
         replay.active = false;
         store.ingest(replay.waiting.splice(0));
       }
+      // A draft kept from before a reload wins over the default scenario.
+      if (activeRigName !== undefined && readDrafts(activeRigName).open) return;
       const scenarios = await lab.listScenarios();
       const preferred = scenarios.find((file) => file.name === 'burst') ?? scenarios[0];
       if (preferred) {
@@ -160,6 +196,21 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       cancelled = true;
     };
   }, [lab, state, store]);
+
+  // Drafts are kept per rig in the browser's storage: restored when a rig is first seen, then
+  // written on every edit (never before the restore, which would overwrite them with the default).
+  const rigName = rig?.rig.name;
+  const [restoredFor, setRestoredFor] = useState<string | null>(null);
+  // Adjusted while rendering (not in an effect), so no render ever writes the default over them.
+  if (rigName && restoredFor !== rigName) {
+    setRestoredFor(rigName);
+    const kept = readDrafts(rigName);
+    if (kept.open) setScenario(kept.open);
+    setParkedDrafts(kept.parked);
+  }
+  useEffect(() => {
+    if (rigName && restoredFor === rigName) writeDrafts(rigName, { open: scenario, parked: parkedDrafts });
+  }, [rigName, restoredFor, scenario, parkedDrafts]);
 
   const navigate = useCallback((next: Page) => {
     setPage(next);
@@ -185,8 +236,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
         // A replay's relative chat log is looked up next to the scenario's file first.
         ...(scenario.file ? { scenarioFile: scenario.file.path } : {}),
       });
-      store.reset(info.id);
-      store.follow(info);
+      store.begin(info);
       setSummary(null);
       setProgress(null);
       setRun(info);
@@ -221,6 +271,8 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       setRig,
       scenario,
       setScenario,
+      parkedDrafts,
+      setParkedDrafts,
       run,
       summary,
       alerts,
@@ -239,6 +291,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       navigate,
       rig,
       scenario,
+      parkedDrafts,
       run,
       summary,
       alerts,

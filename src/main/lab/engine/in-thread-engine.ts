@@ -1,6 +1,6 @@
 import { threadId as hostThreadId } from 'node:worker_threads';
 import { EventQueue, type EngineLink } from '../common/engine-link';
-import type { EngineEvent, EngineStartRequest } from '../common/engine-protocol';
+import type { BotProcessRef, EngineEvent, EngineStartRequest } from '../common/engine-protocol';
 import { MeasuredEngine, type EnginePipelineFactory } from './measured-engine';
 import { createPipeline, type PipelineOptions } from './pipeline/chat-pipeline';
 
@@ -23,12 +23,14 @@ export async function startInThreadEngine(
   const queue = new EventQueue();
   let startNs = 0;
   let started = false;
+  let bot: BotProcessRef | undefined;
   const engine = await MeasuredEngine.prepare(
     request,
     (event) => {
       if (event.type === 'started') {
         startNs = event.startNs;
         started = true;
+        bot = event.bot;
       } else if (!started && early && (event.type === 'bot-listening' || event.type === 'bot-status')) early(event);
       else queue.push(event);
     },
@@ -38,6 +40,7 @@ export async function startInThreadEngine(
   return {
     threadId: hostThreadId,
     startNs,
+    ...(bot ? { bot } : {}),
     listen: (listener) => queue.listen(listener),
     stop: () => void engine.stop(),
     terminate: () => Promise.resolve(),

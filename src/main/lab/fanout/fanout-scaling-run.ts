@@ -1,6 +1,6 @@
 import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import type { RigConfig } from '../../../shared/rig';
-import type { FanoutScalingSummary, RunInfo, RunOverrides } from '../../../shared/run';
+import type { FanoutScalingSummary, RunInfo, RunOverrides, StageStatistics } from '../../../shared/run';
 import { FanoutSchema, type Scenario } from '../../../shared/scenario';
 import type { RunController } from '../run/run-controller';
 import { initHistograms } from '../common/create-histogram';
@@ -27,6 +27,8 @@ export async function runFanoutScaling(options: {
   engine: RunController;
   /** The run has started: its id and plan, as the engine gave them. */
   onStarted?: (info: RunInfo) => void;
+  /** Fan-out latency so far, about once a second while the run goes on (the console shows it live). */
+  onFanoutLatency?: (latency: StageStatistics | undefined) => void;
 }): Promise<FanoutScalingSummary> {
   const config = options.scenario.fanout ?? FanoutSchema.parse({});
   await initHistograms();
@@ -56,7 +58,29 @@ export async function runFanoutScaling(options: {
     });
     const finished = controller.finished();
     options.onStarted?.(info);
-    const summary = await finished;
+    // The subscribers' histogram so far, once a second: one report at a time, none once the run has ended.
+    let polling: Promise<void> | undefined;
+    const latencySoFar = async (): Promise<StageStatistics | undefined> => {
+      if (!remote) return statisticsOf((local.at(-1) as FanoutSubscriberPool).histogram);
+      const histogram = mergeHistograms([(await remote.report()).histogram]);
+      const latency = statisticsOf(histogram);
+      histogram.destroy();
+      return latency;
+    };
+    const poll = options.onFanoutLatency
+      ? setInterval(() => {
+          polling ??= latencySoFar()
+            .then(options.onFanoutLatency, () => undefined)
+            .finally(() => (polling = undefined));
+        }, 1000)
+      : undefined;
+    let summary: Awaited<ReturnType<RunController['finished']>>;
+    try {
+      summary = await finished;
+    } finally {
+      clearInterval(poll);
+      await polling;
+    }
     if (!summary) throw new Error('the run ended without a summary');
     // Changes still on their way to subscribers when the run ended.
     const accepted = server.counters().published;

@@ -1,4 +1,5 @@
-import type { ComparisonVerdict, PercentileComparisonRow, RunComparison, RunReport, TotalComparisonRow } from '../../../shared/report';
+import { formatChange, formatCount, formatFigure } from '../../../shared/format-figures';
+import type { ComparisonReading, ComparisonVerdict, IntervalDistribution, PercentileComparisonRow, RunComparison, RunReport, TotalComparisonRow } from '../../../shared/report';
 import { mannWhitneyU, median } from './mann-whitney';
 
 export interface CompareOptions {
@@ -87,6 +88,18 @@ export function compareRuns(baseline: RunReport, candidate: RunReport, options: 
       rows.push({ stage: name, percentile, baselineMs, candidateMs, change: baselineMs && candidateMs !== null ? candidateMs / baselineMs - 1 : null });
     }
   }
+  const wholeRun = rows.find((row) => row.stage === stage && row.percentile === statistic);
+  const reading = readComparison({
+    figure: `${stage} ${statistic}`,
+    before,
+    after,
+    wholeRun: { baselineMs: wholeRun?.baselineMs ?? null, candidateMs: wholeRun?.candidateMs ?? null, change: wholeRun?.change ?? null },
+    enough,
+    verdict,
+    pValue: test.pValue,
+    alpha,
+    minimumEffect,
+  });
   const curve = (report: RunReport) => report.histograms.find((histogram) => histogram.name === stage)?.curve ?? [];
   return {
     baseline: baseline.run,
@@ -107,6 +120,8 @@ export function compareRuns(baseline: RunReport, candidate: RunReport, options: 
     },
     verdict,
     reason,
+    reading,
+    distributions: { baseline: distributionOf(before), candidate: distributionOf(after) },
     totals: compareTotals(baseline, candidate),
     differences: setUpDifferences(baseline, candidate),
     curves: { baseline: curve(baseline), candidate: curve(candidate) },
@@ -191,4 +206,84 @@ function machine(report: RunReport): string | undefined {
 
 function show(value: unknown): string {
   return typeof value === 'string' ? value : value === undefined ? 'none' : JSON.stringify(value);
+}
+
+/** The value at quantile `q` of a sorted sample (nearest rank). */
+function quantileOf(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** One side's per-interval samples summarised for the small picture (null when it has none). */
+export function distributionOf(samples: readonly number[]): IntervalDistribution | null {
+  if (samples.length === 0) return null;
+  const sorted = [...samples].sort((left, right) => left - right);
+  const p95Ms = quantileOf(sorted, 0.95);
+  return {
+    count: sorted.length,
+    minMs: sorted[0]!,
+    p25Ms: quantileOf(sorted, 0.25),
+    medianMs: median(sorted),
+    p75Ms: quantileOf(sorted, 0.75),
+    p95Ms,
+    maxMs: sorted[sorted.length - 1]!,
+    slowestMs: sorted.filter((value) => value > p95Ms).reverse().slice(0, 40),
+  };
+}
+
+interface ReadingInput {
+  readonly figure: string;
+  readonly before: readonly number[];
+  readonly after: readonly number[];
+  readonly wholeRun: ComparisonReading['wholeRun'];
+  readonly enough: boolean;
+  readonly verdict: ComparisonVerdict;
+  readonly pValue: number;
+  readonly alpha: number;
+  readonly minimumEffect: number;
+}
+
+/**
+ * Ties the verdict's figure (the typical interval) to the whole-run figure in plain words, so
+ * "not significant" beside a whole-run p99 that doubled reads as one story: a few slow
+ * intervals hold the slowest messages of the merged histogram, the typical interval did not move.
+ */
+export function readComparison(input: ReadingInput): ComparisonReading {
+  const { figure, before, after, wholeRun } = input;
+  const typicalBefore = before.length ? median(before) : null;
+  const typicalAfter = after.length ? median(after) : null;
+  const typicalChange = typicalBefore && typicalAfter !== null ? typicalAfter / typicalBefore - 1 : null;
+  const worstBefore = before.length ? Math.max(...before) : Number.POSITIVE_INFINITY;
+  const worstAfter = after.length ? Math.max(...after) : Number.POSITIVE_INFINITY;
+  const slowerThanAnyBaseline = after.filter((value) => value > worstBefore).length;
+  const fasterThanAnyCandidate = before.filter((value) => value > worstAfter).length;
+  const pair = (left: number | null, right: number | null): string => `${formatFigure(left)} → ${formatFigure(right)} ms`;
+
+  let verdictPart: string;
+  if (!input.enough) verdictPart = 'too few intervals to test';
+  else if (input.pValue >= input.alpha) verdictPart = `within noise (p = ${input.pValue.toPrecision(2)})`;
+  else if (input.verdict === 'unchanged') verdictPart = `significant but below the ±${(input.minimumEffect * 100).toFixed(0)} % that counts`;
+  else verdictPart = input.verdict;
+  const first = `The verdict is about the typical interval's ${figure} (the median of ${formatCount(before.length)} and ${formatCount(after.length)} intervals): ${pair(typicalBefore, typicalAfter)}, ${formatChange(typicalChange)}, ${verdictPart}.`;
+
+  let why: string;
+  const apart = wholeRun.change !== null && typicalChange !== null ? wholeRun.change - typicalChange : 0;
+  if (wholeRun.change === null) why = 'not known for both runs';
+  else if (apart > input.minimumEffect && slowerThanAnyBaseline > 0)
+    why = `driven by ${formatCount(slowerThanAnyBaseline)} of ${formatCount(after.length)} intervals of this run slower than any interval of the other run: the merged histogram's ${figure.split(' ')[1]} is held by its slowest messages, and those few intervals have them`;
+  else if (apart < -input.minimumEffect && fasterThanAnyCandidate > 0)
+    why = `driven by ${formatCount(fasterThanAnyCandidate)} of ${formatCount(before.length)} intervals of the other run slower than any interval of this one: the merged histogram's ${figure.split(' ')[1]} is held by the slowest messages, and those few intervals had them`;
+  else if (Math.abs(apart) > input.minimumEffect)
+    why = 'apart from the typical interval because the merged histogram weighs each interval by its messages and the typical interval does not';
+  else why = 'in step with the typical interval';
+  const second = `The whole-run ${figure} (all messages merged): ${pair(wholeRun.baselineMs, wholeRun.candidateMs)}, ${formatChange(wholeRun.change)}, ${why}.`;
+  return {
+    figure,
+    typical: { baselineMs: typicalBefore, candidateMs: typicalAfter, change: typicalChange },
+    wholeRun,
+    slowerThanAnyBaseline,
+    candidateIntervals: after.length,
+    fasterThanAnyCandidate,
+    baselineIntervals: before.length,
+    sentence: `${first} ${second}`,
+  };
 }

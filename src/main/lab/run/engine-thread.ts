@@ -45,6 +45,7 @@ export function startEngineThread(request: EngineStartRequest, early?: (event: E
         resolve({
           threadId: event.threadId,
           startNs: event.startNs,
+          ...(event.bot ? { bot: event.bot } : {}),
           listen: (listener) => queue.listen(listener),
           stop: () => {
             if (!exited) worker.postMessage({ type: 'stop' } satisfies HostCommand);

@@ -55,9 +55,12 @@ export function targetWithFlags(scenario: Pick<Scenario, 'target'>, flags: BotFl
   if (!wanted) return scenario.target;
   // A command on the command line wins; --bot-wait drops the scenario's command.
   const command = flags.botWait ? undefined : (flags.bot ?? target?.command);
-  const { command: _command, ...rest } = target ?? { kind: 'bot' as const };
+  const { command: _command, cwd, ...rest } = target ?? { kind: 'bot' as const, cwd: undefined };
+  // The scenario's working folder goes with the scenario's command; one typed on the command line runs here.
+  const keptCwd = command !== undefined && flags.bot === undefined ? cwd : undefined;
   return {
     ...rest,
+    ...(keptCwd !== undefined ? { cwd: keptCwd } : {}),
     kind: 'bot',
     ...(command !== undefined ? { command } : {}),
     ...(chatPort !== undefined ? { chatPort } : {}),

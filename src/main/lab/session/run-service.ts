@@ -16,6 +16,8 @@ import {
   type RunProgress,
   type RunStartOptions,
   type RunSummary,
+  type FrameStageStatistics,
+  type InstanceProgress,
 } from '../../../shared/run';
 import { compileThreshold, ScenarioSchema, type Scenario } from '../../../shared/scenario';
 import { alertFrameOf } from '../alerts/alert-frame-of';
@@ -28,7 +30,8 @@ import { runFanoutScaling } from '../fanout/fanout-scaling-run';
 import { applyOverrides } from '../run/apply-overrides';
 import { withResolvedChatLog } from '../files/chat-log-path';
 import { createArrivalPlan } from '../common/arrival-plan';
-import { RunController, type RunControllerStartOptions } from '../run/run-controller';
+import { RunController, type RunControllerStartOptions, type RunStartExtras } from '../run/run-controller';
+import type { CvProbe } from '../run/cv-probe';
 import { verdictOf } from '../metrics/thresholds';
 import { blackBoxRequestOf } from './bot-target';
 import type { RunStores } from './run-stores';
@@ -48,7 +51,7 @@ export { DEFAULT_WARM_UP_MESSAGES } from '../common/engine-protocol';
 
 /** What the run service needs from a single-engine load engine (RunController has this shape). */
 export interface RunEngine {
-  start(options: RunControllerStartOptions): Promise<RunInfo> | RunInfo;
+  start(options: RunControllerStartOptions, extras?: RunStartExtras): Promise<RunInfo> | RunInfo;
   stop(): Promise<RunSummary | undefined | null> | RunSummary | undefined | null;
   current(): RunInfo | undefined | null;
   readonly onDidRunProgress: Event<RunProgress>;
@@ -87,6 +90,8 @@ export interface RunServiceStartOptions extends RunStartOptions {
   readonly save?: boolean;
   /** Where the command line read the rig: a bot under test gets it as CVLAB_RIG (else a copy of the rig handed in). */
   readonly rigFile?: string;
+  /** A connected probe: probe viewers move the rig's test variable and each CV edge is matched (one engine runs only). */
+  readonly probe?: CvProbe;
 }
 
 /** A run as it ended: its summary, and where it was saved. */
@@ -126,6 +131,8 @@ interface Session {
   done: Promise<RunOutcome>;
   /** When Redis did not answer (the frames say), for the live line, the notices and the summary. */
   readonly degradation: DegradedIntervals;
+  /** What the run kind adds to each progress event (a fan-out run's latency so far). */
+  live?: Pick<RunProgress, 'fanout'>;
   finished: boolean;
 }
 
@@ -194,6 +201,10 @@ export class RunService {
   private readonly alertEmitter = new Emitter<AlertNotification>();
   private readonly degradeEmitter = new Emitter<DegradedNotice>();
   private readonly botAwaitEmitter = new Emitter<BotAwaited>();
+  private readonly startEmitter = new Emitter<RunInfo>();
+
+  /** A run started (any kind): every console hears of it, however it was started. */
+  readonly onDidStartRun: Event<RunInfo> = this.startEmitter.event;
 
   /** How far the run is, a few times a second (with the degraded flag). */
   readonly onDidRunProgress: Event<RunProgress> = this.progressEmitter.event;
@@ -284,7 +295,8 @@ export class RunService {
     const base = { kind, scenario, rig, store, recorder, audit, monitor: undefined, alerts, startedAtMs: Date.now(), subscriptions: [{ dispose: removeRigCopy }], degradation: new DegradedIntervals(), finished: false };
     let session: Session;
     try {
-      if (kind === 'single') session = await this.startSingle(base, scenario, rig, audit, blackBox);
+      if (options.probe && kind !== 'single') this.log(`the probe watches single-engine runs only: this ${kind} run is measured without chat → CV`);
+      if (kind === 'single') session = await this.startSingle(base, scenario, rig, audit, blackBox, options.probe);
       else if (kind === 'fanout') session = await this.startFanout(base, scenario, rig, audit);
       else session = this.startMultiInstance(base, scenario, rig, redisUrl as string);
     } catch (error) {
@@ -300,6 +312,7 @@ export class RunService {
       throw error;
     });
     saving?.catch(() => undefined);
+    this.startEmitter.fire(session.info);
     return session.info;
   }
 
@@ -334,7 +347,7 @@ export class RunService {
   /** Stops the run going on (kept as stopped) and lets go of the engine. */
   async dispose(): Promise<void> {
     if (this.active) await this.stop().catch(() => undefined);
-    for (const emitter of [this.progressEmitter, this.frameEmitter, this.finishEmitter, this.alertEmitter, this.degradeEmitter, this.botAwaitEmitter]) emitter.dispose();
+    for (const emitter of [this.startEmitter, this.progressEmitter, this.frameEmitter, this.finishEmitter, this.alertEmitter, this.degradeEmitter, this.botAwaitEmitter]) emitter.dispose();
   }
 
   /**
@@ -376,7 +389,7 @@ export class RunService {
     }
   }
 
-  private async startSingle(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined, blackBox: BlackBoxRequest | undefined): Promise<Session> {
+  private async startSingle(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined, blackBox: BlackBoxRequest | undefined, probe: CvProbe | undefined): Promise<Session> {
     this.auditSink = audit;
     const engine = this.engine;
     let resolveSummary: (summary: RunSummary) => void = () => undefined;
@@ -395,7 +408,7 @@ export class RunService {
         else if (summary.run.id === known.runId) resolveSummary(summary);
       }),
     ];
-    const info = await engine.start({ scenario, rig, ...(blackBox ? { blackBox } : {}) });
+    const info = await engine.start({ scenario, rig, ...(blackBox ? { blackBox } : {}) }, probe ? { probe } : {});
     known.runId = info.id;
     const already = early.find((summary) => summary.run.id === info.id);
     if (already) resolveSummary(already);
@@ -425,8 +438,18 @@ export class RunService {
     let resolveInfo: (info: RunInfo) => void = () => undefined;
     let rejectInfo: (error: unknown) => void = () => undefined;
     const started = new Promise<RunInfo>((resolve, reject) => ((resolveInfo = resolve), (rejectInfo = reject)));
+    const subscribers = { subscribers: scenario.fanout?.subscribers ?? 0, stalledSubscribers: scenario.fanout?.stalledSubscribers ?? 0 };
     // The session's own engine runs it (with the fan-out stage attached); its id comes with the start.
-    const running = runFanoutScaling({ scenario, rig, engine: controller, onStarted: resolveInfo });
+    const running = runFanoutScaling({
+      scenario,
+      rig,
+      engine: controller,
+      onStarted: resolveInfo,
+      onFanoutLatency: (latency) => {
+        const fanout = { ...subscribers, ...(latency ? { latency: { count: latency.count, p50: latency.p50, p95: latency.p95, p99: latency.p99, max: latency.max } } : {}) };
+        if (current.session) current.session.live = { ...current.session.live, fanout };
+      },
+    });
     running.catch(rejectInfo);
     let info: RunInfo;
     try {
@@ -477,6 +500,20 @@ export class RunService {
     let sent = 0;
     let completed = 0;
     let worstP99 = 0;
+    // Each instance as the console's instances table shows it live, and the propagation each has seen.
+    const instances = new Map<string, { -readonly [K in keyof InstanceProgress]: InstanceProgress[K] }>();
+    const instance = (agentId: string): { -readonly [K in keyof InstanceProgress]: InstanceProgress[K] } => {
+      let entry = instances.get(agentId);
+      if (!entry) instances.set(agentId, (entry = { agentId, sent: 0, completed: 0, state: 'running' }));
+      return entry;
+    };
+    const propagationSeen = new Map<string, FrameStageStatistics>();
+    const propagationSoFar = (): FrameStageStatistics | undefined => {
+      const parts = [...propagationSeen.values()];
+      if (parts.length === 0) return undefined;
+      const worst = (pick: (part: FrameStageStatistics) => number): number => Math.max(...parts.map(pick));
+      return { count: parts.reduce((total, part) => total + part.count, 0), p50: worst((part) => part.p50), p95: worst((part) => part.p95), p99: worst((part) => part.p99), max: worst((part) => part.max) };
+    };
     const merger = new InstanceFrameMerger(id, (frame) => {
       const session = current.session;
       if (!session) return;
@@ -496,6 +533,8 @@ export class RunService {
         // The worst instance's interval p99 so far: an upper bound until the merged histograms at the end.
         e2eP99: worstP99,
         late: frame.late,
+        instances: [...instances.values()].map((entry) => ({ ...entry })),
+        ...(propagationSoFar() ? { propagation: propagationSoFar() as FrameStageStatistics } : {}),
       });
     });
     const running = runMultiInstance({
@@ -505,9 +544,24 @@ export class RunService {
       runId: id,
       signal: stopper.signal,
       log: this.log,
-      onAssigned: (shares) => merger.expect(shares.map((share) => share.agentId)),
-      onFrame: (agentId, frame) => merger.add(agentId, frame),
-      onInstanceDone: (agentId) => merger.remove(agentId),
+      onAssigned: (shares) => {
+        for (const share of shares) Object.assign(instance(share.agentId), { index: share.index, count: share.count, sendsOsc: share.sendsOsc });
+        merger.expect(shares.map((share) => share.agentId));
+      },
+      onFrame: (agentId, frame) => {
+        const entry = instance(agentId);
+        const e2eP99 = frame.stages.e2e?.p99;
+        if (e2eP99 !== undefined) entry.e2eP99 = e2eP99;
+        merger.add(agentId, frame);
+      },
+      onHeartbeat: (agentId, heartbeat) => {
+        Object.assign(instance(agentId), { sent: heartbeat.sent, completed: heartbeat.completed });
+        if (heartbeat.propagation) propagationSeen.set(agentId, heartbeat.propagation);
+      },
+      onInstanceDone: (agentId, lostReason) => {
+        Object.assign(instance(agentId), lostReason === undefined ? { state: 'finished' } : { state: 'lost', lostReason });
+        merger.remove(agentId);
+      },
       ...(this.options.instanceCommand ? { instanceCommand: this.options.instanceCommand } : {}),
     });
     const session: Session = {
@@ -566,10 +620,11 @@ export class RunService {
   }
 
   private progress(session: Session, progress: RunProgress): void {
+    const live = { ...progress, ...session.live };
     const degradation = session.degradation;
     const intervals = degradation.intervals();
     this.progressEmitter.fire(
-      intervals.length > 0 ? { ...progress, degraded: degradation.degraded, limiterFallbacks: degradation.limiterFallbacks, degradedIntervals: intervals } : progress,
+      intervals.length > 0 ? { ...live, degraded: degradation.degraded, limiterFallbacks: degradation.limiterFallbacks, degradedIntervals: intervals } : live,
     );
   }
 

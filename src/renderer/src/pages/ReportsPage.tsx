@@ -1,6 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
 import type {
-  PercentileComparisonRow,
   RunComparison,
   RunListEntry,
   RunReport,
@@ -8,42 +7,19 @@ import type {
 } from '../../../shared/report';
 import { messageOf, useSession } from '../session';
 import { StageTable } from '../components/StageTable';
-import { formatCount, formatDateTime as when, formatPercent, formatValue } from '../format/format';
+import { BlackBoxSection, isBlackBox } from '../components/BlackBoxSection';
+import { FanoutSection, InstancesSection, runKindOf } from '../components/RunKindSections';
+import { ComparisonView } from '../components/ComparisonView';
+import { formatCount, formatDateTime as when, formatPercent } from '../format/format';
+import { formatFigure } from '../../../shared/format-figures';
 
-const number = (value: number | null | undefined): string => formatValue(value);
-/** Percentiles spelled one way everywhere. */
-const percentileName = (percentile: string): string => (percentile === 'p999' ? 'p99.9' : percentile);
-/** The rows a technician reads first; the rest are folded. */
+const number = (value: number | null | undefined): string => formatFigure(value);
 /** Stage tables read the same on every page: the end-to-end figures first. */
-const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip', 'propagation', 'fanout'];
+const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip', 'chatToOsc', 'botReply', 'propagation', 'fanout'];
 const stageRank = (stage: string): number => {
   const index = STAGE_ORDER.indexOf(stage);
   return index < 0 ? STAGE_ORDER.length : index;
 };
-const KEY_ROWS = new Set(['e2e p50', 'e2e p99', 'e2e p999', 'e2e max', 'tap p99']);
-/** Cliff's delta in words (Romano et al.'s thresholds). */
-function effectSize(delta: number): string {
-  const size = Math.abs(delta);
-  return size < 0.147 ? 'negligible' : size < 0.33 ? 'small' : size < 0.474 ? 'medium' : 'large';
-}
-const signedPercent = (change: number | null): string =>
-  change === null ? '–' : `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)}\u00a0%`;
-
-function ComparisonRows({ rows }: { rows: readonly PercentileComparisonRow[] }): React.JSX.Element {
-  return (
-    <>
-      {rows.map((row) => (
-        <tr key={`${row.stage}-${row.percentile}`} className={row.change !== null && row.change > 0.05 ? 'bad' : ''}>
-          <td>{row.stage}</td>
-          <td>{percentileName(row.percentile)}</td>
-          <td className="numeric">{number(row.baselineMs)}</td>
-          <td className="numeric">{number(row.candidateMs)}</td>
-          <td className="numeric">{signedPercent(row.change)}</td>
-        </tr>
-      ))}
-    </>
-  );
-}
 
 /** Offers text as a file download (the engine wrote it; the page only hands it to the browser). */
 function download(fileName: string, mimeType: string, text: string): void {
@@ -65,6 +41,8 @@ export function ReportsPage(): React.JSX.Element {
   const [trend, setTrend] = useState<TrendPoint[] | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [noBaseline, setNoBaseline] = useState(false);
+  /** The run to compare the opened one with: '' = its baseline. */
+  const [compareWith, setCompareWith] = useState('');
 
   const refresh = useCallback(() => {
     lab.listReports({ limit: 200 }).then(setRuns, (error: unknown) => setMessage(messageOf(error)));
@@ -78,6 +56,7 @@ export function ReportsPage(): React.JSX.Element {
   const open = async (id: string): Promise<void> => {
     setSelected(id);
     setComparison(null);
+    setCompareWith('');
     setNoBaseline(false);
     setMessage(null);
     try {
@@ -138,6 +117,7 @@ export function ReportsPage(): React.JSX.Element {
               {(runs ?? []).map((run) => (
                 <tr
                   key={run.id}
+                  data-run-id={run.id}
                   className={`${run.status === 'passed' ? 'ok' : run.status === 'running' ? '' : 'bad'} ${selected === run.id ? 'selected' : ''}`}
                   tabIndex={0}
                   aria-selected={selected === run.id}
@@ -212,26 +192,47 @@ export function ReportsPage(): React.JSX.Element {
                 >
                   Mark baseline
                 </button>
-                <button
-                  type="button"
-                  className="primary"
-                  disabled={report.run.baseline}
-                  title={report.run.baseline ? 'This run is the baseline: open another run to compare it' : undefined}
-                  onClick={() =>
-                    void act(async () => {
-                      setNoBaseline(false);
-                      try {
-                        setComparison(await lab.compareReports(report.run.id, null));
-                      } catch (error) {
-                        // No baseline yet: offer the button here rather than a command to type.
-                        if (/No baseline is marked/.test(messageOf(error))) setNoBaseline(true);
-                        else throw error;
-                      }
-                    })
-                  }
-                >
-                  Compare with baseline
-                </button>
+                <span className="compare-picker">
+                  <label htmlFor="compare-with">Compare with</label>
+                  <select id="compare-with" value={compareWith} onChange={(event) => setCompareWith(event.target.value)}>
+                    <option value="">its baseline</option>
+                    {(runs ?? [])
+                      .filter((run) => run.id !== report.run.id)
+                      // The same rig and scenario first: those compare fairly.
+                      .sort(
+                        (a, b) =>
+                          Number(b.rig === report.run.rig && b.scenario === report.run.scenario) -
+                            Number(a.rig === report.run.rig && a.scenario === report.run.scenario) ||
+                          b.startedAtMs - a.startedAtMs,
+                      )
+                      .map((run) => (
+                        <option key={run.id} value={run.id}>
+                          {when(run.startedAtMs)} {run.scenario} on {run.rig} · {run.status}
+                          {run.baseline ? ' ★' : ''}
+                        </option>
+                      ))}
+                  </select>
+                  <button
+                    type="button"
+                    className="primary"
+                    disabled={report.run.baseline && compareWith === ''}
+                    title={report.run.baseline && compareWith === '' ? 'This run is the baseline: pick another run to compare it with' : undefined}
+                    onClick={() =>
+                      void act(async () => {
+                        setNoBaseline(false);
+                        try {
+                          setComparison(await lab.compareReports(report.run.id, compareWith === '' ? null : compareWith));
+                        } catch (error) {
+                          // No baseline yet: offer the button here rather than a command to type.
+                          if (/No baseline is marked/.test(messageOf(error))) setNoBaseline(true);
+                          else throw error;
+                        }
+                      })
+                    }
+                  >
+                    Compare
+                  </button>
+                </span>
               </div>
             </header>
 
@@ -264,44 +265,7 @@ export function ReportsPage(): React.JSX.Element {
               </div>
             )}
 
-            {comparison && (
-              <div
-                className={`comparison ${comparison.verdict === 'regressed' ? 'bad' : comparison.verdict === 'improved' ? 'ok' : ''}`}
-                aria-label="comparison"
-              >
-                <div className="comparison-verdict">
-                  {comparison.verdict !== 'unchanged'
-                    ? comparison.verdict.toUpperCase()
-                    : comparison.test.pValue >= comparison.test.alpha
-                      ? 'NOT SIGNIFICANT'
-                      : 'NO PRACTICAL CHANGE'}
-                </div>
-                <div>
-                  <div>
-                    {comparison.test.metric} per interval:{' '}
-                    {comparison.test.pValue >= comparison.test.alpha ? 'not significant' : 'significant'} (p ={' '}
-                    {comparison.test.pValue.toPrecision(2)}{' '}
-                    {comparison.test.pValue >= comparison.test.alpha ? '≥' : '<'} α = {comparison.test.alpha}); median{' '}
-                    {signedPercent(comparison.test.medianRatio - 1)}, effect size Cliff&apos;s δ ={' '}
-                    {comparison.test.cliffsDelta.toFixed(2)} ({effectSize(comparison.test.cliffsDelta)})
-                  </div>
-                  <div className="dim">
-                    {comparison.reason} Mann-Whitney U on {formatCount(comparison.test.samplesBaseline)} vs{' '}
-                    {formatCount(comparison.test.samplesCandidate)} intervals, against {comparison.baseline.id}.
-                  </div>
-                </div>
-              </div>
-            )}
-            {comparison && (comparison.differences?.length ?? 0) > 0 && (
-              <div className="notice warn" data-testid="comparison-differences">
-                These runs were not set up alike, so the comparison may mislead:
-                <ul>
-                  {comparison.differences?.map((difference) => (
-                    <li key={difference}>{difference}</li>
-                  ))}
-                </ul>
-              </div>
-            )}
+            {comparison && <ComparisonView comparison={comparison} />}
 
             <div className="summary-grid report-grid">
               <StageTable
@@ -339,50 +303,6 @@ export function ReportsPage(): React.JSX.Element {
                   ))}
                 </tbody>
               </table>
-              {comparison && (
-                <div>
-                  <table className="data-table" aria-label="against the baseline">
-                    <caption>Against the baseline</caption>
-                    <thead>
-                      <tr>
-                        <th>figure</th>
-                        <th />
-                        <th className="numeric">baseline</th>
-                        <th className="numeric">this run</th>
-                        <th className="numeric">change</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      <ComparisonRows
-                        rows={comparison.rows.filter((row) => KEY_ROWS.has(`${row.stage} ${row.percentile}`))}
-                      />
-                      {(comparison.totals ?? []).map((row) => (
-                        <tr key={row.name}>
-                          <td>{row.name === 'throughput' ? 'throughput' : 'errors'}</td>
-                          <td>{row.unit === 'per_second' ? '/s' : 'rate'}</td>
-                          <td className="numeric">
-                            {row.unit === 'ratio' ? formatPercent(row.baseline) : number(row.baseline)}
-                          </td>
-                          <td className="numeric">
-                            {row.unit === 'ratio' ? formatPercent(row.candidate) : number(row.candidate)}
-                          </td>
-                          <td className="numeric">{signedPercent(row.change)}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                  <details className="folded-rows">
-                    <summary>Every stage and percentile (ms)</summary>
-                    <table className="data-table">
-                      <tbody>
-                        <ComparisonRows
-                          rows={comparison.rows.filter((row) => !KEY_ROWS.has(`${row.stage} ${row.percentile}`))}
-                        />
-                      </tbody>
-                    </table>
-                  </details>
-                </div>
-              )}
               {trend && trend.length > 0 && (
                 <table className="data-table">
                   <caption>Trend: e2e p99 of the last {trend.length} runs, newest first</caption>
@@ -414,6 +334,9 @@ export function ReportsPage(): React.JSX.Element {
                 </table>
               )}
             </div>
+            <InstancesSection view={runKindOf(report.summary.raw)} />
+            <FanoutSection view={runKindOf(report.summary.raw)} />
+            {isBlackBox(report.summary.raw?.['blackBox']) && <BlackBoxSection blackBox={report.summary.raw['blackBox']} />}
           </section>
         )}
       </div>

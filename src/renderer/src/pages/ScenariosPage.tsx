@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { LabFile } from '../../../shared/api';
 import { CHAT_LOG_FORMATS } from '../../../shared/chat-log';
 import { ScenarioSchema } from '../../../shared/scenario';
@@ -7,6 +7,7 @@ import { DocumentForm, ProblemList, problemsByPath } from '../components/Documen
 import { EditorActions } from '../components/EditorActions';
 import { FileButtons } from '../components/FileButtons';
 import { JsonEditor } from '../components/JsonEditor';
+import { TargetPanel } from '../components/TargetPanel';
 import { scenarioDraft } from '../scenario-draft';
 import { messageOf, runnableScenario, scenarioModified, useSession, type ScenarioDraft } from '../session';
 
@@ -49,7 +50,7 @@ const FORM_OPTIONS = {
 
 /** Scenarios: built-in and the user's own, every parameter editable with its problems inline. */
 export function ScenariosPage(): React.JSX.Element {
-  const { lab, scenario, setScenario, startRun, run, runError, rig, starting } = useSession();
+  const { lab, scenario, setScenario, parkedDrafts, setParkedDrafts, startRun, run, runError, rig, starting } = useSession();
   const [files, setFiles] = useState<LabFile[]>([]);
   const [message, setMessage] = useState<string | null>(null);
   const [saveName, setSaveName] = useState('');
@@ -58,9 +59,8 @@ export function ScenariosPage(): React.JSX.Element {
   const valid = problems.size === 0;
   const seed = (scenario.draft as { seed?: unknown } | null)?.seed;
   const modified = scenarioModified(scenario);
-  // Edits of other files, kept while the technician looks elsewhere: switching never drops them.
-  const parked = useRef(new Map<string, ScenarioDraft>());
-  const [parkedPaths, setParkedPaths] = useState<ReadonlySet<string>>(new Set());
+  // Edits of other files, kept while the technician looks elsewhere (and across reloads): switching never drops them.
+  const parkedPaths = useMemo(() => new Set(Object.keys(parkedDrafts)), [parkedDrafts]);
   const draftName = ScenarioSchema.safeParse(scenario.draft).success
     ? runnableScenario(scenario, ScenarioSchema.parse(scenario.draft)).name
     : null;
@@ -72,17 +72,18 @@ export function ScenariosPage(): React.JSX.Element {
   const open = async (file: LabFile): Promise<void> => {
     if (file.path === scenario.file?.path) return;
     try {
-      if (scenario.file && modified) parked.current.set(scenario.file.path, scenario);
-      else if (scenario.file) parked.current.delete(scenario.file.path);
-      const kept = parked.current.get(file.path);
+      const parked: Record<string, ScenarioDraft> = { ...parkedDrafts };
+      if (scenario.file && modified) parked[scenario.file.path] = scenario;
+      else if (scenario.file) delete parked[scenario.file.path];
+      const kept = parked[file.path];
       if (kept) setScenario(kept);
       else {
         const opened = await lab.readScenario(file.path);
         const draft = scenarioDraft(opened.content);
         setScenario({ file: opened.file, draft, saved: draft });
       }
-      parked.current.delete(file.path);
-      setParkedPaths(new Set(parked.current.keys()));
+      delete parked[file.path];
+      setParkedDrafts(parked);
       setSaveName(file.builtIn ? `my-${file.name}` : file.name);
       setMessage(null);
     } catch (error) {
@@ -182,6 +183,7 @@ export function ScenariosPage(): React.JSX.Element {
         {message && <div className="notice">{message}</div>}
         {runError && <div className="notice bad">{runError}</div>}
         {!valid && <ProblemList problems={problems} />}
+        <TargetPanel draft={scenario.draft} problems={problems} onChange={(draft) => setScenario({ ...scenario, draft })} />
         <ChatLogPanel draft={scenario.draft} onChange={(draft) => setScenario({ ...scenario, draft })} />
         {raw ? (
           <JsonEditor
@@ -194,7 +196,7 @@ export function ScenariosPage(): React.JSX.Element {
           <DocumentForm
             draft={scenario.draft}
             problems={problems}
-            skip={['seed']}
+            skip={['seed', 'target']}
             onChange={(draft) => setScenario({ ...scenario, draft })}
             {...FORM_OPTIONS}
           />
