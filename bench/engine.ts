@@ -18,6 +18,9 @@ import { histogramBackend } from '../src/main/lab/common/create-histogram';
 import { createPipeline } from '../src/main/lab/engine/pipeline/chat-pipeline';
 import { loadRig } from '../src/main/lab/files/rig-file';
 import { freePort } from '../test/setup/services';
+import { threadId } from 'node:worker_threads';
+import { RunService } from '../src/main/lab/session/run-service';
+import type { ScenarioInput } from '../src/shared/scenario';
 
 const ROOT = join(import.meta.dirname, '..');
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 20);
@@ -85,6 +88,28 @@ try {
   rmSync(folder, { recursive: true, force: true });
 }
 
+/** Each run kind through the engine session, as every host starts it: which thread its engine ran on. */
+async function engineThreadOf(scenario: ScenarioInput): Promise<number | null> {
+  const service = new RunService({ stores: null, warmUpMessages: 0, log: () => undefined });
+  try {
+    await service.start({ scenario, rig: await rig() });
+    const outcome = await service.finished();
+    return outcome?.summary.run.engineThreadId ?? null;
+  } finally {
+    await service.dispose();
+  }
+}
+const brief = { type: 'constant-arrival-rate', rate: 50, duration: '1s' } as const;
+const websocketScaling = JSON.parse(readFileSync(join(ROOT, 'resources', 'scenarios', 'websocket-scaling.json'), 'utf8')) as ScenarioInput;
+const kinds = {
+  hostThreadId: threadId,
+  pipeline: await engineThreadOf({ name: 'kind-pipeline', executor: brief }),
+  blackBox: await engineThreadOf({ name: 'kind-bot', executor: brief, target: { kind: 'bot', command: 'node examples/tmi-bot/bot.js', chatPort: 0, joinTimeout: '30s' } }),
+  fanout: await engineThreadOf({ ...websocketScaling, name: 'kind-fanout', executor: brief }),
+  // Instances are processes of their own: each agent's engine thread is its own process's business.
+  multiInstance: null,
+};
+
 const burstP99s = bursts.map((run) => run.e2eP99Ms);
 const workerLoopP99 = inWorker.resources.eventLoopDelayP99;
 console.log(
@@ -95,6 +120,7 @@ console.log(
     histograms: histogramBackend(),
     engineThread: figures(inWorker),
     engineOnHostThread: figures(onHost),
+    engineThreadByKind: kinds,
     burst: {
       runs: bursts.length,
       store: store === 'pglite' ? 'pglite' : 'postgres+audit',
@@ -110,6 +136,7 @@ console.log(
       engineLoopP99Under1ms: workerLoopP99 < 1e6,
       burstE2eP99Under2msAllRuns: bursts.length > 0 && bursts.every((run) => run.e2eP99Ms !== null && run.e2eP99Ms < 2),
       zeroUnaccounted: inWorker.unaccounted === 0 && onHost.unaccounted === 0,
+      everyKindOffTheHostThread: [kinds.pipeline, kinds.blackBox, kinds.fanout].every((id) => id !== null && id !== kinds.hostThreadId),
     },
     machine: { cpus: cpus().length, loadAverage1mBefore: round(loadBefore), loadAverage1mAfter: round(loadavg()[0] ?? 0), node: process.version },
   }),
