@@ -195,3 +195,13 @@ export const DEFAULT_ALERT_RULES: readonly AlertRuleInput[] = [
   { id: 'event-loop', name: 'Event-loop delay over 20 ms', metric: 'eventLoop.delayMs', comparison: '>', threshold: 20, forMs: 500, keepFiringMs: 1_000, severity: 'warning' },
   { id: 'global-limit', name: 'Over 20% refused by the global cap', metric: 'outcomes.rate_limited_global.rate', comparison: '>', threshold: 0.2, forMs: 1_000, keepFiringMs: 2_000, severity: 'info' },
 ];
+
+/**
+ * One place alerts go (console, store, terminal). A handler may be slow or
+ * fail; the dispatcher never lets either reach the evaluation or the pipeline.
+ */
+export interface AlertHandler {
+  readonly name: string;
+  handle(notification: AlertNotification): void | Promise<void>;
+  close?(): Promise<void>;
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ReplayInfo } from './chat-log';
 import { RigSchema } from './rig';
-import { ScenarioSchema, type MetricStage, type ThresholdUnit } from './scenario';
+import { ScenarioSchema, type MetricStage, type NetworkConditions, type ThresholdUnit } from './scenario';
 
 /**
  * A load run as the console, the CLI and the store see it. All times are in nanoseconds
@@ -55,6 +55,8 @@ export interface RunInfo {
   readonly engineThreadId?: number;
   /** A replay: the log played (file name, span, content hash) and the part of it, at what speed. */
   readonly replay?: ReplayInfo;
+  /** A black-box run: the bot's connection as it joined (the run starts once it has). */
+  readonly bot?: BotConnectionStatus;
 }
 
 /** A few times a second: how far the run is. */
@@ -469,3 +471,112 @@ export interface BotResources {
   /** The leak verdict on the tree's RSS (the lowest RSS of each window), with the scenario's leakDetection tolerance. */
   readonly leak?: LeakVerdict;
 }
+
+/** A black-box run's chat endpoint and OSC catcher listen: where the bot is pointed, before cvlab waits for its JOIN. */
+export interface BotAwaited {
+  readonly runId: string;
+  /** The environment a bot reads to find cvlab (CVLAB_CHAT_HOST, CVLAB_CHAT_PORT, CVLAB_CHANNEL, CVLAB_OSC_HOST, CVLAB_OSC_PORT, CVLAB_RIG). */
+  readonly environment: Readonly<Record<string, string>>;
+  /** The command cvlab starts; absent: a bot started elsewhere is awaited. */
+  readonly command?: string;
+  /** Where the bot's OSC is forwarded, host:port. */
+  readonly forward?: string;
+}
+
+/** One instance's part of a multi-instance run. */
+export interface InstanceShare {
+  readonly agentId: string;
+  readonly index: number;
+  readonly count: number;
+  /** This instance sends OSC to the rig's converter; the others send to a local sink. */
+  readonly sendsOsc: boolean;
+}
+
+/** How far an instance's clock is from Redis TIME. */
+export interface InstanceClock {
+  /** Redis TIME minus the local clock, ms: add it to a local time to get Redis time. */
+  readonly offsetMs: number;
+  /** Round trip of the best sample, ms: the offset is good to within half of it. */
+  readonly roundTripMs: number;
+}
+
+/** One instance's own figures in a multi-instance run. */
+export interface InstanceResult {
+  readonly agentId: string;
+  readonly host: string;
+  readonly pid: number;
+  /** Started here as a child process (else a `cvlab agent` that joined). */
+  readonly local: boolean;
+  readonly share: InstanceShare;
+  readonly summary: RunSummary;
+  /** Publish on another instance → seen here, ns. */
+  readonly propagation?: StageStatistics;
+  readonly remoteChanges: number;
+  readonly clock: InstanceClock;
+}
+
+/** An instance that stopped answering (or died) before handing in its result. */
+export interface LostInstance {
+  readonly agentId: string;
+  readonly local: boolean;
+  readonly reason: string;
+}
+
+/** A RunSummary of the whole run (merged figures) plus each instance's own and the propagation stage. */
+export interface MultiInstanceSummary extends RunSummary {
+  readonly perInstance: readonly InstanceResult[];
+  readonly lost: readonly LostInstance[];
+  /** Merged over every instance, ns. */
+  readonly propagation?: StageStatistics;
+  readonly propagationHistogram?: string;
+  readonly multiInstance: {
+    /** Messages planned for the shares of lost instances: counted as lost (lost.count), never dropped from the plan. */
+    readonly lostMessages: number;
+    /** The instance that took over sending OSC when the sender was lost. */
+    readonly oscTakenOverBy?: string;
+    readonly instances: number;
+    readonly joined: number;
+    readonly oscFrom: 'one' | 'all';
+    readonly network: NetworkConditions;
+    readonly namespace: string;
+    /** Keys of the run's namespace removed at the end (instances keep them until every share is done). */
+    readonly keysRemoved: number;
+  };
+}
+
+/** The fan-out server's counts over a run. */
+export interface FanoutCounters {
+  readonly clients: number;
+  readonly published: number;
+  /** Frames handed to sockets. */
+  readonly sent: number;
+  /** Changes replaced by a newer value of the same variable while a client was slow. */
+  readonly coalesced: number;
+  /** Changes discarded for a slow client (drop policy). */
+  readonly dropped: number;
+  /** Connections refused at the limit. */
+  readonly refused: number;
+  /** Slow clients disconnected. */
+  readonly disconnected: number;
+}
+
+/** A run with the fan-out stage: the run's own figures plus fan-out latency (accepted → received by each subscriber). */
+export interface FanoutScalingSummary extends RunSummary {
+  readonly fanout: {
+    readonly subscribers: number;
+    readonly stalledSubscribers: number;
+    /** Accepted → received, every (subscriber, change) pair of the subscribers that read, ns. */
+    readonly latency?: StageStatistics;
+    readonly latencyHistogram?: string;
+    readonly counters: FanoutCounters;
+    /** Subscribers that missed a change or saw one out of order (0 in a sound run without drops). */
+    readonly subscribersWithGaps: number;
+    readonly subscribersOutOfOrder: number;
+  };
+}
+
+/** A multi-instance run's summary (it carries the instances' section). */
+export const isMultiInstanceSummary = (summary: RunSummary): summary is MultiInstanceSummary => 'multiInstance' in summary && 'perInstance' in summary;
+
+/** A fan-out run's summary (it carries the fan-out section). */
+export const isFanoutSummary = (summary: RunSummary): summary is FanoutScalingSummary => 'fanout' in summary;

@@ -468,13 +468,17 @@ export const TargetSchema = z.discriminatedUnion('kind', [
     cwd: z.string().min(1).max(4096, 'too long: at most 4096 characters').optional(),
     /** Wait for the bot to connect before the run starts. */
     wait: z.boolean().optional(),
-    /** TCP port of the chat endpoint the bot connects to (IRC-like, on loopback). */
+    /** TCP port of the chat endpoint the bot connects to (IRC-like, on loopback); default 6667, 0: a free one. */
     chatPort: z
       .number()
       .int()
-      .min(1, 'expected a port between 1 and 65535')
-      .max(65535, 'expected a port between 1 and 65535')
+      .min(0, 'expected a port between 0 (a free one) and 65535')
+      .max(65535, 'expected a port between 0 (a free one) and 65535')
       .optional(),
+    /** How long cvlab waits for the bot to join the channel (default 10 s with a command, 2 min without). */
+    joinTimeout: DurationSchema.optional(),
+    /** How long after its due time a chat line may still be matched to the bot's OSC (default 2 s). */
+    matchWindow: DurationSchema.optional(),
     /** Where cvlab listens for the bot's OSC output, host:port. */
     oscListen: HostPortSchema.optional(),
     /** Where the bot's OSC is forwarded on to (the converter), host:port. */

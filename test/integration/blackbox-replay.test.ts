@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { readChatLog } from '../../src/main/lab/common/chat-log/read-chat-log';
 import { hashedViewerName } from '../../src/main/lab/engine/load/recorded-chat';
 import { loadRig } from '../../src/main/lab/files/rig-file';
-import { blackBoxFactory } from '../../src/main/lab/session/black-box-target';
 import { RunService } from '../../src/main/lab/session/run-service';
 import { rawIrcBot } from '../setup/raw-irc-client';
 
@@ -15,11 +14,13 @@ describe('a replay against a bot (black box)', () => {
     expect(window.length).toBeGreaterThan(50);
 
     const bot = rawIrcBot('hashbot');
-    const target = blackBoxFactory({ chatPort: 0, joinTimeoutMs: 30_000, onListening: bot.onListening });
-    const service = new RunService({ stores: null, createPipeline: target.createPipeline, warmUpMessages: 0, log: () => undefined });
+    // A bot target as any host hands it to the session: cvlab waits for the bot, which joins once told where.
+    const target = { kind: 'bot', chatPort: 0, joinTimeout: '30s' } as const;
+    const service = new RunService({ stores: null, warmUpMessages: 0, log: () => undefined });
+    service.onDidAwaitBot((awaited) => bot.onListening(awaited.environment));
     try {
       const info = await service.start({
-        scenario: { name: 'hashed-replay', executor: { type: 'replay', file: 'sample-chatterino.log', from: '60s', to: '76s', speed: 8, users: 'hashed' } },
+        scenario: { name: 'hashed-replay', executor: { type: 'replay', file: 'sample-chatterino.log', from: '60s', to: '76s', speed: 8, users: 'hashed' }, target },
         rig: await loadRig(),
       });
       expect(info.plannedMessages).toBe(window.length);

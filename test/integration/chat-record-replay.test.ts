@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatLogStats } from '../../src/shared/chat-log';
 import { loadRig } from '../../src/main/lab/files/rig-file';
-import { blackBoxFactory } from '../../src/main/lab/session/black-box-target';
 import { RunService } from '../../src/main/lab/session/run-service';
 import { spawnCvlab, type CvlabProcess } from '../setup/cvlab-run';
 import { startNgircd, type PrivateIrcServer } from '../setup/ngircd';
@@ -89,10 +88,12 @@ describe('cvlab chat record against a real IRC server (ngircd), then stats, then
     // The replay, to a bot through the chat endpoint: every recorded line, in order, under its viewer's name.
     const rig = await loadRig();
     const bot = rawIrcBot('replaybot');
-    const target = blackBoxFactory({ chatPort: 0, joinTimeoutMs: 30_000, onListening: bot.onListening });
-    const service = new RunService({ stores: null, createPipeline: target.createPipeline, warmUpMessages: 0, log: () => undefined });
+    // A bot target as any host hands it to the session: cvlab waits for the bot, which joins once told where.
+    const target = { kind: 'bot', chatPort: 0, joinTimeout: '30s' } as const;
+    const service = new RunService({ stores: null, warmUpMessages: 0, log: () => undefined });
+    service.onDidAwaitBot((awaited) => bot.onListening(awaited.environment));
     try {
-      await service.start({ scenario: { name: 'friday-replay', executor: { type: 'replay', file: out, speed: 2 } }, rig });
+      await service.start({ scenario: { name: 'friday-replay', executor: { type: 'replay', file: out, speed: 2 }, target }, rig });
       const outcome = await service.finished();
       expect(outcome?.summary.sent).toBe(fed.length);
       expect(outcome?.summary.run.replay?.log.sha256).toBe(stats.sha256);

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RigSchema } from '../../src/shared/rig';
 import { ScenarioSchema } from '../../src/shared/scenario';
-import { runFanoutScaling } from '../../src/main/lab/fanout/fanout-scaling-run';
+import { isFanoutSummary } from '../../src/shared/run';
+import { RunService } from '../../src/main/lab/session/run-service';
 
 const demo = JSON.parse(readFileSync(new URL('../../resources/rigs/demo.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const websocketScaling = JSON.parse(readFileSync(new URL('../../resources/scenarios/websocket-scaling.json', import.meta.url), 'utf8')) as Record<string, unknown> & { fanout: Record<string, unknown> };
@@ -11,7 +12,17 @@ describe('websocket-scaling scenario', () => {
   it('runs the pipeline with the fan-out stage: every reading subscriber gets every accepted change, in order', async () => {
     const rig = RigSchema.parse({ ...demo, osc: { host: '127.0.0.1', port: 9 } });
     const scenario = ScenarioSchema.parse({ ...websocketScaling, executor: { type: 'constant-arrival-rate', rate: 50, duration: '1s' }, fanout: { ...websocketScaling.fanout, subscribers: 200, stalledSubscribers: 1 } });
-    const summary = await runFanoutScaling({ scenario, rig });
+    // Through the engine session, as every host starts it.
+    const service = new RunService({ stores: null, log: () => undefined });
+    let outcome;
+    try {
+      await service.start({ scenario, rig });
+      outcome = await service.finished();
+    } finally {
+      await service.dispose();
+    }
+    const summary = outcome?.summary;
+    if (!summary || !isFanoutSummary(summary)) throw new Error('expected a fan-out summary');
     const accepted = summary.outcomes.accepted;
     expect(accepted).toBeGreaterThan(0);
     // One change per accepted assignment; multi-assignment messages publish several.

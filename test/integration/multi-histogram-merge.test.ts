@@ -2,7 +2,7 @@ import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import { createHistogram, initHistograms } from '../../src/main/lab/common/create-histogram';
 import { mergeEncodedStages, mergeHistograms } from '../../src/main/lab/multi/merge-histograms';
-import { SeededRandom } from '../../src/main/lab/engine/load/seeded-random';
+import { SeededRandom } from '../../src/main/lab/common/seeded-random';
 
 const PERCENTILES = [0, 10, 50, 90, 95, 99, 99.9, 99.99, 100];
 

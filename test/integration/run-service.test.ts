@@ -117,6 +117,84 @@ describe('one engine session for every host', () => {
     }
   }, 120_000);
 
+  it('reads a bot scenario the same through the engine session, cvlab run --json and cvlab serve: the bot is run, on the engine thread, and the black-box sections agree', async () => {
+    const botScenario: ScenarioInput = {
+      name: 'same-bot',
+      executor: { type: 'constant-arrival-rate', rate: 100, duration: '2s' },
+      traffic: { users: 50, mix: { valid: 70, multi: 10, bad_value: 10, unknown_variable: 10 } },
+      seed: 21,
+      target: { kind: 'bot', command: 'node examples/tmi-bot/bot.js', chatPort: 0, joinTimeout: '30s', matchWindow: '5s' },
+    };
+    /** What must read the same whichever host ran the bot scenario. */
+    const blackBoxOf = (summary: RunSummary | undefined): Record<string, unknown> => {
+      const blackBox = summary?.blackBox;
+      return {
+        sent: summary?.sent,
+        chatSent: blackBox?.chatSent,
+        matched: blackBox?.matched,
+        rejectedByModel: blackBox?.missing.rejectedByModel,
+        acceptedButSilent: blackBox?.missing.acceptedButSilent,
+        unmatchedOsc: blackBox?.unmatchedOsc,
+        bot: { command: blackBox?.bot.command, transport: blackBox?.bot.transport, exitCode: blackBox?.bot.exitCode, exitedDuringRun: blackBox?.bot.exitedDuringRun },
+        chatToOscSamples: summary?.stages.chatToOsc?.count,
+      };
+    };
+
+    // The engine session alone, as every host drives it.
+    const { RunService } = await import('../../src/main/lab/session/run-service');
+    const service = new RunService({ stores: null, warmUpMessages: 0, log: () => undefined });
+    const awaited: string[] = [];
+    service.onDidAwaitBot((event) => awaited.push(event.environment['CVLAB_RIG'] ?? ''));
+    let throughSession: RunSummary | undefined;
+    try {
+      const info = await service.start({ scenario: botScenario, rig, rigFile: rigPath });
+      expect(info.bot?.joined).toBe(true);
+      throughSession = (await service.finished())?.summary;
+    } finally {
+      await service.dispose();
+    }
+    expect(awaited).toEqual([rigPath]);
+
+    // cvlab run, as a real process: the scenario's target, no flags.
+    const scenarioPath = join(folder, 'same-bot.json');
+    const jsonPath = join(folder, 'same-bot-summary.json');
+    await writeFile(scenarioPath, JSON.stringify(botScenario));
+    const cli = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', 'run', scenarioPath, '--rig', rigPath, '--no-save', '--json', jsonPath], { stdio: 'ignore' });
+      child.once('error', reject);
+      child.once('close', resolve);
+    });
+    expect(cli).toBe(0);
+    const throughCli = JSON.parse(await readFile(jsonPath, 'utf8')) as RunSummary;
+
+    // cvlab serve: the console's WebSocket hands in the same scenario.
+    const lab = new Lab({ host: 'serve', dataDir: join(folder, 'serve-bot'), stores: null, warmUpMessages: 0 });
+    const server = await LabServer.start({ lab, rendererDir: folder, host: '127.0.0.1', port: 0 });
+    const client = await connect(server);
+    let throughServe: RunSummary;
+    try {
+      const finished = client.next('onDidFinishRun');
+      await client.call('startRun', { scenario: botScenario, rig });
+      throughServe = (await finished) as RunSummary;
+    } finally {
+      client.close();
+      await server.close();
+      await lab.dispose();
+    }
+
+    expect(throughSession?.blackBox).toBeDefined();
+    expect(throughServe.blackBox).toBeDefined();
+    expect(blackBoxOf(throughSession)).toEqual(blackBoxOf(throughCli));
+    expect(blackBoxOf(throughServe)).toEqual(blackBoxOf(throughCli));
+    expect(throughCli.sent).toBe(200);
+    expect(throughCli.blackBox?.missing.acceptedButSilent).toBe(0);
+    expect(throughCli.blackBox?.matched).toBeGreaterThan(100);
+    // The chat endpoint, the OSC catcher and the bot ran on the engine's thread, not the host's (0: the main thread).
+    for (const summary of [throughSession, throughCli, throughServe]) {
+      expect(summary?.run.engineThreadId).toBeGreaterThan(0);
+    }
+  }, 240_000);
+
   it("fires the scenario's own alert rules through the console and keeps them for a reloaded console", async () => {
     const lab = new Lab({ host: 'serve', dataDir: join(folder, 'alerts'), stores: null });
     const seen: AlertEvent[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExecutorSchema, ScenarioSchema } from '../../src/shared/scenario';
-import { createArrivalPlan, type ArrivalPlan } from '../../src/main/lab/engine/load/arrival-plan';
+import { createArrivalPlan, type ArrivalPlan } from '../../src/main/lab/common/arrival-plan';
 
 function drain(plan: ArrivalPlan): { atNs: number; user?: number }[] {
   const out: { atNs: number; user?: number }[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage, Outcome } from '../../src/shared/message';
-import { SegmentedArrivals } from '../../src/main/lab/engine/load/arrival-plan';
+import { SegmentedArrivals } from '../../src/main/lab/common/arrival-plan';
 import { OpenModelScheduler } from '../../src/main/lab/engine/load/open-model-scheduler';
 
 const accepted: Outcome = { status: 'accepted', changes: [], packet: { bundle: false, messages: [], bytes: 0 }, timings: {} };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/shared/format-issues';
 import { ExecutorSchema, ScenarioSchema, type ReplayExecutor } from '../../src/shared/scenario';
 import { formatIssues } from '../../src/shared/format-issues';
-import { createArrivalPlan, ReplayArrivals, type ArrivalPlan } from '../../src/main/lab/engine/load/arrival-plan';
+import { createArrivalPlan, ReplayArrivals, type ArrivalPlan } from '../../src/main/lab/common/arrival-plan';
 
 function drain(plan: ArrivalPlan): { atNs: number; user?: number }[] {
   const out: { atNs: number; user?: number }[] = [];

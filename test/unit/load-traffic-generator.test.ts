@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { RigSchema } from '../../src/shared/rig';
 import { MESSAGE_KINDS, TrafficSchema } from '../../src/shared/scenario';
 import { MessageValidator } from '../../src/main/lab/common/message-validator';
-import { SeededRandom } from '../../src/main/lab/engine/load/seeded-random';
+import { SeededRandom } from '../../src/main/lab/common/seeded-random';
 import { TrafficGenerator } from '../../src/main/lab/engine/load/traffic-generator';
 
 const rig = RigSchema.parse(JSON.parse(readFileSync('resources/rigs/demo.json', 'utf8')));

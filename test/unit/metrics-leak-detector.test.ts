@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LeakDetector } from '../../src/main/lab/metrics/leak-detector';
-import { SeededRandom } from '../../src/main/lab/engine/load/seeded-random';
+import { SeededRandom } from '../../src/main/lab/common/seeded-random';
 
 const MiB = 1024 * 1024;
 const HOUR_MS = 3_600_000;

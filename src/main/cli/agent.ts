@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { MetricsExporter } from '../lab/metrics-export/metrics-exporter';
-import { listenMetrics } from '../lab/metrics-export/metrics-http-server';
-import { InstanceAgent } from '../lab/multi/instance-agent';
-import { checkRedisAnswers } from '../lab/session/redis-preflight';
+import { startAgent } from '../lab/session/agent-host';
 import { BadInputError } from '../../shared/exit-codes';
 import { REDIS_URL_EXPECTED, REDIS_URL_PATTERN } from '../../shared/rig';
 import { listExitCodes } from './exit-status';
@@ -39,33 +36,22 @@ export function registerAgentCommand(program: Command): void {
       if (!metricsOff && (!Number.isInteger(port) || port < 0 || port > 65535)) {
         throw new BadInputError(`--metrics-port ${options.metricsPort}: expected a whole number between 0 and 65535, or "off"`);
       }
-      await checkRedisAnswers(redisUrl);
-      const metrics = metricsOff ? undefined : new MetricsExporter();
-      const agent = await InstanceAgent.start({
+      const agent = await startAgent({
         redisUrl,
         ...(options.agentId ? { agentId: options.agentId } : {}),
         ...(options.runId ? { runId: options.runId } : {}),
         ...(options.once ? { once: true } : {}),
-        ...(metrics ? { metrics } : {}),
+        ...(metricsOff ? {} : { metrics: { host: options.metricsHost, port } }),
         log: (line) => console.error(line),
       });
-      let endpoint: Awaited<ReturnType<typeof listenMetrics>> | undefined;
-      if (metrics) {
-        try {
-          endpoint = await listenMetrics(metrics, { host: options.metricsHost, port });
-          console.error(`metrics: ${endpoint.url}`);
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          console.error(`cvlab agent: no /metrics (${code === 'EADDRINUSE' ? `port ${port} is in use; pass --metrics-port 0 or another port` : (error as Error).message}); running without it`);
-        }
-      }
+      if (agent.metricsUrl) console.error(`metrics: ${agent.metricsUrl}`);
+      if (agent.metricsProblem) console.error(`cvlab agent: no /metrics (${agent.metricsProblem}); running without it`);
       // Stopping hands back the share it is running (the console counts it as lost) and leaves.
       const stopListening = onStopRequest(() => void agent.close());
       try {
         await agent.done();
       } finally {
         stopListening();
-        await endpoint?.close();
       }
     });
   listExitCodes(command, {

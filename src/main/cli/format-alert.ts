@@ -1,5 +1,5 @@
 import type { AlertEvent, AlertNotification } from '../../shared/alerts';
-import type { AlertHandler } from '../lab/alerts/alert-handler';
+import type { AlertHandler } from '../../shared/alerts';
 
 export interface TerminalAlertOptions {
   /** Where lines go (default: standard error, so `--json` output on stdout stays clean). */

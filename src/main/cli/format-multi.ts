@@ -1,5 +1,4 @@
-import type { FanoutScalingSummary } from '../lab/fanout/fanout-scaling-run';
-import type { MultiInstanceSummary } from '../lab/multi/multi-instance-run';
+import type { FanoutScalingSummary, MultiInstanceSummary } from '../../shared/run';
 import { formatNs, formatTable } from './format';
 
 /** Per-instance figures, the merged propagation stage and any lost instance, for the terminal. */

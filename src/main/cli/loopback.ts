@@ -1,16 +1,10 @@
 import { writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadRig } from '../lab/files/rig-file';
-import { StoreProvider } from '../lab/store/store-provider';
 import { storeOptions, type StoreFlags } from './report';
 import type { LatencyStats, LoopbackResult } from '../../shared/loopback';
-import { LoopbackSession, testVariable } from '../lab/loopback/loopback-session';
-import { ProbeEmulator } from '../lab/loopback/probe-emulator';
-import { ProbeError } from '../lab/loopback/probe-error';
-import { registerEmulator } from '../lab/loopback/emulator-registry';
-import { LATENCY_TIMER_LIMIT_MS, latencyTimerFix } from '../lab/loopback/usb-latency-timer';
-import { EXIT_CODES, ServiceUnreachableError } from '../../shared/exit-codes';
+import { measureLoopback, probeTestVariable, saveLoopbackFromCommandLine, startProbeEmulator, usbLatencyTimerFix, USB_LATENCY_TIMER_LIMIT_MS } from '../lab/probe-commands';
+import { EXIT_CODES } from '../../shared/exit-codes';
 import { ValidationError } from '../../shared/format-issues';
 import { listExitCodes } from './exit-status';
 import { onStopRequest } from './on-stop-request';
@@ -33,29 +27,20 @@ function number(name: string, options: { min?: number; integer?: boolean } = {})
   };
 }
 
-/** Keeps a result in the store (partial results too: nothing measured is lost). */
-async function saveResult(result: LoopbackResult, rig: string, options: StoreFlags & { run?: string }): Promise<void> {
-  const stores = new StoreProvider({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
+/** Keeps a result in the store (partial results too: nothing measured is lost), the way the console does. */
+async function saveResult(result: LoopbackResult, rig: Parameters<typeof saveLoopbackFromCommandLine>[1], options: StoreFlags & { run?: string }): Promise<void> {
   try {
-    const store = await stores.get();
-    let runId: string | null = null;
-    if (options.run === 'latest') runId = (await store.runs.list({ limit: 1 }))[0]?.id ?? null;
-    else if (options.run) runId = options.run;
-    const id = `loopback-${Date.now()}-${randomBytes(3).toString('hex')}`;
-    await store.loopback.save({
-      id,
-      runId,
-      rig,
-      startedAtMs: Date.parse(result.startedAt),
-      summary: result as unknown as Record<string, unknown>,
+    const saved = await saveLoopbackFromCommandLine(result, rig, {
+      databaseUrl: options.databaseUrl,
+      defaultDatabaseUrl: options.dataDir ? undefined : process.env['DATABASE_URL'],
+      dataDir: options.dataDir,
+      runId: options.run ?? null,
     });
-    process.stderr.write(`saved as ${id}${runId ? ` with run ${runId}` : ''}\n`);
+    process.stderr.write(`saved as ${saved.id}${saved.runId ? ` with run ${saved.runId}` : ''}\n`);
   } catch (error) {
     process.stderr.write(
       `cvlab loopback: the result could not be saved (${(error as Error).message}); it is printed above${options.run ? '' : ' and in --json when given'}\n`,
     );
-  } finally {
-    await stores.close();
   }
 }
 
@@ -74,8 +59,8 @@ export function describeLink(link: NonNullable<LoopbackResult['link']>): string 
 
 /** A warning about the USB-serial latency timer, or null when it is fine or unknown. */
 export function latencyTimerWarning(path: string, latencyTimerMs: number | null | undefined): string | null {
-  if (latencyTimerMs === null || latencyTimerMs === undefined || latencyTimerMs <= LATENCY_TIMER_LIMIT_MS) return null;
-  return `the USB-serial adapter on ${path} holds replies for up to ${latencyTimerMs} ms (its latency timer): set it to 1 ms with ${latencyTimerFix(path)}`;
+  if (latencyTimerMs === null || latencyTimerMs === undefined || latencyTimerMs <= USB_LATENCY_TIMER_LIMIT_MS) return null;
+  return `the USB-serial adapter on ${path} holds replies for up to ${latencyTimerMs} ms (its latency timer): set it to 1 ms with ${usbLatencyTimerFix(path)}`;
 }
 
 /** What the clock-fit verdict means, in a sentence; null when the link fits. */
@@ -178,48 +163,29 @@ export function registerLoopbackCommands(program: Command): void {
         },
       ) => {
         const rig = await loadRig(options.rig);
-        testVariable(rig);
-        if (!options.serial && !rig.serial?.path) {
-          throw new ValidationError('Serial port', [
-            `rig "${rig.name}" names none (serial.path) and --serial was not given: pass --serial <path> (start an emulator with \`cvlab probe-emulator\`, it prints its path)`,
-          ]);
-        }
-        const session = new LoopbackSession({
+        const result = await measureLoopback({
           rig,
           ...(options.serial ? { path: options.serial } : {}),
           ...(options.baud ? { baudRate: options.baud } : {}),
-          autoReconnect: false,
-        });
-        let result: LoopbackResult;
-        try {
-          const hello = await session.connect();
-          process.stderr.write(
-            `probe on ${session.path}: firmware ${hello.firmware}, ${hello.adcBits}-bit ADC, link: ${describeLink(session.link)}; calibrating and sending ${options.edges} edges…\n`,
-          );
-          const timer = latencyTimerWarning(session.path, session.link.latencyTimerMs);
-          if (timer) process.stderr.write(`warning: ${timer}\n`);
+          run: {
+            edges: options.edges,
+            rateHz: options.rate,
+            timeoutMs: options.timeoutMs,
+            ...(options.thresholdMv !== undefined ? { thresholdMv: options.thresholdMv } : {}),
+          },
+          onConnected: (probe) => {
+            process.stderr.write(
+              `probe on ${probe.path}: firmware ${probe.firmware}, ${probe.adcBits}-bit ADC, link: ${describeLink(probe.link)}; calibrating and sending ${options.edges} edges…\n`,
+            );
+            const timer = latencyTimerWarning(probe.path, probe.link.latencyTimerMs);
+            if (timer) process.stderr.write(`warning: ${timer}\n`);
+          },
           // Stopped early, what was measured is kept and printed (complete: false).
-          const stopListening = onStopRequest((reason) => session.stop(reason));
-          try {
-            result = await session.run({
-              edges: options.edges,
-              rateHz: options.rate,
-              timeoutMs: options.timeoutMs,
-              ...(options.thresholdMv !== undefined ? { thresholdMv: options.thresholdMv } : {}),
-            });
-          } finally {
-            stopListening();
-          }
-        } catch (error) {
-          await session.close();
-          // The probe never answered (no port, no HELLO, no PONG): a needed service is unreachable.
-          if (error instanceof ProbeError) throw new ServiceUnreachableError(`the loop-back probe on ${session.path}`, error.message);
-          throw error;
-        }
-        await session.close();
+          onStoppable: (stop) => onStopRequest((reason) => stop(reason)),
+        });
         process.stdout.write(`${formatLoopbackResult(result)}\n`);
         if (options.json) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
-        if (options.save) await saveResult(result, rig.name, options);
+        if (options.save) await saveResult(result, rig, options);
         // A run that did not finish, saw nothing or missed its target did not hold: exit 1.
         if (!result.complete) {
           process.stderr.write(`cvlab loopback: ${result.stopReason}\n`);
@@ -295,8 +261,8 @@ export function registerLoopbackCommands(program: Command): void {
           throw new ValidationError('--protocol', [`expected 1.0 or 1.1, got "${options.protocol}"`]);
         }
         const rig = await loadRig(options.rig);
-        const variable = testVariable(rig);
-        const probe = new ProbeEmulator({
+        const variable = probeTestVariable(rig);
+        const emulatorOptions = {
           ...(options.baud ? { baud: options.baud } : {}),
           replyDelayMs: options.replyDelayMs,
           latencyTimerMs: options.latencyTimerMs,
@@ -312,21 +278,19 @@ export function registerLoopbackCommands(program: Command): void {
           driftPpm: options.driftPpm,
           thresholdMv: options.thresholdMv,
           ...(options.truth ? { truthFile: options.truth } : {}),
-        });
+        } as const;
         // Taken before anything else opens, so a stop request during start-up is not lost.
         let stopRequested: () => void = () => undefined;
         const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
         const stopListening = onStopRequest(() => stopRequested());
-        let hostPath: string;
+        let emulator;
         try {
-          ({ hostPath } = await probe.start());
+          emulator = await startProbeEmulator(emulatorOptions);
         } catch (error) {
           stopListening();
           throw error;
         }
-        // Lets the console's port list offer this emulator (a pseudo-terminal is not listed by the OS).
-        const unregister = registerEmulator({ path: hostPath, pid: process.pid, oscPort: options.oscPort ?? rig.osc.port, startedAt: new Date().toISOString() });
-        process.once('exit', unregister);
+        const hostPath = emulator.hostPath;
         const wire = options.baud ? `UART at ${options.baud} baud` : 'native USB';
         process.stdout.write(
           `probe emulator: OSC ${variable.address} on udp ${options.oscPort ?? rig.osc.port}, delay ${options.delayMs} ms, ${wire}, protocol ${options.protocol}; serial port for the host: ${hostPath}\n`,
@@ -334,8 +298,7 @@ export function registerLoopbackCommands(program: Command): void {
         process.stdout.write(`run: cvlab loopback --serial ${hostPath}${options.rig ? ` --rig ${options.rig}` : ''}\n`);
         await stopped;
         stopListening();
-        await probe.close();
-        unregister();
+        await emulator.close();
       },
     );
   listExitCodes(emulator, {

@@ -2,8 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ValidationError } from '../../shared/format-issues';
 import { RUN_STATUSES, type RunComparison, type RunListEntry, type RunStatus } from '../../shared/report';
-import { ReportService } from '../lab/report/report-service';
-import { StoreProvider } from '../lab/store/store-provider';
+import { RunStores } from '../lab/session/run-stores';
 import { EXIT_CODES } from '../../shared/exit-codes';
 import { listExitCodes } from './exit-status';
 import { formatTable } from './format';
@@ -17,12 +16,13 @@ const time = (ms: number): string => new Date(ms).toISOString().replace('T', ' '
 const milliseconds = (value: number | null): string => (value === null ? '—' : `${value.toFixed(value < 10 ? 3 : 1)} ms`);
 
 /** Opens the store the flags name, runs `work` with a ReportService, and closes the store. */
-async function withService<T>(flags: StoreFlags, work: (service: ReportService) => Promise<T>): Promise<T> {
-  const provider = new StoreProvider({ databaseUrl: flags.databaseUrl, dataDir: flags.dataDir });
+async function withService<T>(flags: StoreFlags, work: (service: ReturnType<RunStores['reportsFor']>) => Promise<T>): Promise<T> {
+  // The same store `cvlab run` saves to without a rig that names its own: the flag, else DATABASE_URL (unless --data-dir), else the embedded database.
+  const stores = RunStores.choose({ databaseUrl: flags.databaseUrl, defaultDatabaseUrl: flags.dataDir ? undefined : process.env['DATABASE_URL'], dataDir: flags.dataDir });
   try {
-    return await work(new ReportService(provider));
+    return await work(stores.reportsFor());
   } finally {
-    await provider.close();
+    await stores.close();
   }
 }
 

@@ -4,26 +4,19 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { EXIT_CODES, ResourceUnavailableError } from '../../shared/exit-codes';
 import { ValidationError } from '../../shared/format-issues';
-import type { CapacityResult, RunOverrides, RunProgress, RunSummary, ThresholdVerdict } from '../../shared/run';
+import { isFanoutSummary, isMultiInstanceSummary, type BotAwaited, type CapacityResult, type RunOverrides, type RunProgress, type RunSummary, type ThresholdVerdict } from '../../shared/run';
 import { METRIC_STAGES, parseDurationMs } from '../../shared/scenario';
 import { describeDegradedIntervals } from '../../shared/describe-degraded-intervals';
 import { REDIS_URL_EXPECTED, REDIS_URL_PATTERN } from '../../shared/rig';
-import type { FanoutScalingSummary } from '../lab/fanout/fanout-scaling-run';
 import { writeJsonFile } from '../lab/files/json-file';
 import { loadScenario } from '../lab/files/scenario-file';
-import { DEFAULT_WARM_UP_MESSAGES } from '../lab/common/engine-protocol';
-import type { MultiInstanceSummary } from '../lab/multi/multi-instance-run';
-import { ReportService } from '../lab/report/report-service';
 import { loadRig } from '../lab/files/rig-file';
-import type { BlackBoxOptions } from '../lab/engine/blackbox/black-box-pipeline';
-import { blackBoxFactory, resolveBlackBoxOptions } from '../lab/session/black-box-target';
+import { targetWithFlags } from '../lab/session/bot-target';
 import { demoRigPath } from '../lab/files/paths';
-import type { Scenario } from '../../shared/scenario';
-import { RunService, type RunOutcome } from '../lab/session/run-service';
+import { DEFAULT_WARM_UP_MESSAGES, RunService, type RunOutcome } from '../lab/session/run-service';
+import { RunStores } from '../lab/session/run-stores';
 import { defaultLabDataDir } from '../lab/lab';
 import { describeReplay, formatReplayOutcome } from './format-replay';
-import { defaultDataDir } from '../lab/store/store';
-import { StoreProvider } from '../lab/store/store-provider';
 import { formatAlertNotification } from './format-alert';
 import { formatBlackBox, formatBotResources } from './format-black-box';
 import { formatChatToCv } from './format-chat-to-cv';
@@ -33,9 +26,6 @@ import { formatFanout, formatMultiInstance } from './format-multi';
 import { formatComparison, storeOptions, type StoreFlags } from './report';
 import { listExitCodes } from './exit-status';
 import { onStopRequest } from './on-stop-request';
-
-const isMultiInstanceSummary = (summary: RunSummary): summary is MultiInstanceSummary => 'perInstance' in summary;
-const isFanoutSummary = (summary: RunSummary): summary is FanoutScalingSummary => 'fanout' in summary;
 
 interface RunCommandOptions extends StoreFlags {
   rig?: string;
@@ -313,21 +303,19 @@ export function registerRunCommand(program: Command): void {
         throw new ValidationError('command line', [`${options.rate !== undefined ? '--rate' : '--users'}: a replay keeps its recorded pace and viewers; change its "speed" in the scenario (--duration still applies)`]);
       }
       const runRig = options.redis ? { ...rig, redisUrl: options.redis } : rig;
-      const blackBox = resolveBlackBoxOptions(loadedScenario, options, resolve(options.rig ?? demoRigPath()));
-      const scenario = blackBox ? blackBoxScenario(loadedScenario) : loadedScenario;
-      const target = blackBox ? blackBoxFactory({ ...blackBox, onListening: (environment) => announceBlackBox(blackBox, environment) }) : undefined;
-      const databaseUrl =
-        options.databaseUrl ?? rig.databaseUrl ?? (options.dataDir ? undefined : process.env['DATABASE_URL']);
-      const stores = options.save ? new StoreProvider({ databaseUrl, dataDir: options.dataDir }) : undefined;
-      // Every kind of run (one engine, several instances, fan-out) goes through the one run service.
+      // The flags are folded into the scenario's target: the session reads one request, whoever hands it in.
+      const scenario = { ...loadedScenario, target: targetWithFlags(loadedScenario, options) };
+      const stores = options.save
+        ? RunStores.choose({ databaseUrl: options.databaseUrl, defaultDatabaseUrl: options.dataDir ? undefined : process.env['DATABASE_URL'], dataDir: options.dataDir })
+        : undefined;
+      // Every kind of run (one engine, several instances, fan-out, a bot) goes through the one run service.
       const service = new RunService({
         stores: stores ?? null,
-        databaseUrl,
-        spoolDir: join(dirname(options.dataDir ?? defaultDataDir()), 'spool'),
+        spoolDir: RunStores.spoolDir(options.dataDir),
         chatLogFolder: join(options.dataDir ? dirname(options.dataDir) : defaultLabDataDir(), 'chat'),
         log: (line) => console.error(line),
-        ...(target ? { createPipeline: target.createPipeline, botStatus: () => target.target()?.botStatus() } : {}),
       });
+      service.onDidAwaitBot(announceBot);
       const interactive = Boolean(process.stderr.isTTY);
       let bar: cliProgress.SingleBar | undefined;
       // Lines said during the run go above the progress bar.
@@ -376,6 +364,7 @@ export function registerRunCommand(program: Command): void {
           rig: runRig,
           overrides,
           scenarioFile: scenarioPath,
+          rigFile: resolve(options.rig ?? demoRigPath()),
           ...(options.audit !== undefined ? { audit: options.audit } : {}),
         });
       } catch (error) {
@@ -386,8 +375,9 @@ export function registerRunCommand(program: Command): void {
         throw error;
       }
       const finished = service.finished();
-      const joined = target?.target()?.botStatus();
-      if (joined) console.error(`the bot joined #${blackBox?.channel ?? 'cvlab'} as ${joined.nick ?? '?'} over ${joined.transport === 'tcp' ? 'IRC over TCP' : 'IRC over WebSocket'}`);
+      const joined = info.bot;
+      const channel = scenario.target.kind === 'bot' ? (scenario.target.channel ?? 'cvlab') : 'cvlab';
+      if (joined) console.error(`the bot joined #${channel} as ${joined.nick ?? '?'} over ${joined.transport === 'tcp' ? 'IRC over TCP' : 'IRC over WebSocket'}`);
       const kind = scenario.multiInstance ? ` on ${scenario.multiInstance.instances} instances` : scenario.fanout ? ` with fan-out to ${scenario.fanout.subscribers} subscribers` : '';
       console.error(
         `cvlab run ${info.id}: "${info.scenario}" on "${info.rig}"${kind}, ${info.plannedMessages} messages over ${(info.plannedDurationMs / 1000).toFixed(1)} s, seed ${info.seed}, ${info.store} store (after a warm-up of ${DEFAULT_WARM_UP_MESSAGES} uncounted messages through a throwaway pipeline)`,
@@ -478,7 +468,7 @@ export function registerRunCommand(program: Command): void {
             );
           }
           console.error(`saved as run ${info.id} (cvlab report ${info.id} --html report.html)`);
-          const reports = new ReportService(stores);
+          const reports = stores.reportsFor(runRig);
           if (options.report) {
             await writeFile(options.report, await reports.exportHtml(info.id));
             console.error(`report written to ${options.report}`);
@@ -509,24 +499,14 @@ export function registerRunCommand(program: Command): void {
   });
 }
 
-/**
- * The scenario as a black-box run plays it: one engine speaks for every viewer (several
- * instances or fan-out subscribers have no meaning against one bot), and absolute values are
- * distinct at float32 precision so each OSC value names its chat message.
- */
-function blackBoxScenario(scenario: Scenario): Scenario {
-  const { multiInstance, fanout, ...rest } = scenario;
-  if (multiInstance || fanout) console.error(`black box: the scenario's ${multiInstance ? 'multiInstance' : 'fanout'} section does not apply to a bot; one engine plays every viewer`);
-  return { ...rest, traffic: { ...rest.traffic, distinctValues: true } };
-}
-
 /** Says where the bot is pointed (and, for --bot-wait, what to set), before waiting for its JOIN. */
-function announceBlackBox(options: BlackBoxOptions, environment: Readonly<Record<string, string>>): void {
+function announceBot(awaited: BotAwaited): void {
+  const environment = awaited.environment;
   const host = environment['CVLAB_CHAT_HOST'];
   const port = environment['CVLAB_CHAT_PORT'];
-  const where = `chat at ${host}:${port} (IRC over TCP, or ws://${host}:${port}), channel #${environment['CVLAB_CHANNEL']}; OSC to ${environment['CVLAB_OSC_HOST']}:${environment['CVLAB_OSC_PORT']}${options.forward ? `, forwarded to ${options.forward.host}:${options.forward.port}` : ''}`;
-  if (options.command !== undefined) {
-    console.error(`black box: starting the bot: ${options.command}`);
+  const where = `chat at ${host}:${port} (IRC over TCP, or ws://${host}:${port}), channel #${environment['CVLAB_CHANNEL']}; OSC to ${environment['CVLAB_OSC_HOST']}:${environment['CVLAB_OSC_PORT']}${awaited.forward ? `, forwarded to ${awaited.forward}` : ''}`;
+  if (awaited.command !== undefined) {
+    console.error(`black box: starting the bot: ${awaited.command}`);
     console.error(`black box: ${where}; waiting for it to join`);
     return;
   }

@@ -5,7 +5,6 @@ import { Lab } from '../lab/lab';
 import { projectRoot } from '../lab/files/paths';
 import { LabServer } from '../lab/server/lab-server';
 import { isLoopbackHost } from '../lab/server/bot-command-guard';
-import { MetricsExporter } from '../lab/metrics-export/metrics-exporter';
 import { BadInputError, ResourceUnavailableError } from '../../shared/exit-codes';
 import { listExitCodes } from './exit-status';
 import { onStopRequest } from './on-stop-request';
@@ -37,8 +36,8 @@ export function registerServeCommand(program: Command): void {
         if (!options.allowBotCommands) console.error('Consoles may not start a bot command here (only "wait for my bot"); --allow-bot-commands lets them.');
       }
       // /metrics: computed at scrape time from the frames of the console's runs (nothing per message).
-      const metrics = new MetricsExporter({ defaultLabels: { instance: 'serve' } });
-      const lab = new Lab({ host: 'serve', metrics });
+      const lab = new Lab({ host: 'serve', metricsLabels: { instance: 'serve' } });
+      const metrics = lab.metrics;
       let server: LabServer;
       try {
         server = await LabServer.start({ lab, rendererDir, host: options.host, port, metrics, metricsPublic: Boolean(options.metricsPublic), allowBotCommands: Boolean(options.allowBotCommands) });

@@ -32,7 +32,8 @@ import { LoopbackService } from './loopback/loopback-service';
 import { ReportService } from './report/report-service';
 import { RunService, type RunEngine } from './session/run-service';
 import { StoreProvider } from './store/store-provider';
-import type { MetricsExporter } from './metrics-export/metrics-exporter';
+import { RunStores } from './session/run-stores';
+import { MetricsExporter } from './metrics-export/metrics-exporter';
 import { loadRig, saveRig } from './files/rig-file';
 import { FrameBatcher } from './server/frame-batcher';
 
@@ -46,13 +47,16 @@ export interface LabOptions {
   runs?: RunEngine;
   /** `/metrics` of this engine (cvlab serve); the run service feeds it frames. */
   metrics?: MetricsExporter;
+  /** Labels on every series of the engine's own `/metrics` (with the process's figures), when none is handed in. */
+  metricsLabels?: Readonly<Record<string, string>>;
   /** Uncounted warm-up messages before each run (default: the engine's). */
   warmUpMessages?: number;
   /**
    * Where runs are saved and reports come from: by default the same database `cvlab run` uses
-   * (DATABASE_URL, else PGlite in the data folder). null: runs are not saved (benchmarks).
+   * (the rig's databaseUrl, else DATABASE_URL, else PGlite in the data folder). One provider:
+   * every run goes there whatever its rig says (tests). null: runs are not saved (benchmarks).
    */
-  stores?: StoreProvider | null;
+  stores?: RunStores | StoreProvider | null;
   version?: string;
 }
 
@@ -82,18 +86,23 @@ export class Lab implements LabApi {
   private readonly alertEmitter = new Emitter<AlertEvent>();
   private readonly loopback: LoopbackService = new LoopbackService({
     activeRig: () => this.activeRig(),
-    stores: () => this.stores,
+    stores: () => this.stores?.providerFor(this.active?.rig) ?? null,
     currentOrLastRunId: () => this.runs.current()?.id ?? this.last?.run.id ?? null,
+    // Loop-back results go with the load run: to the store of the rig in use.
   });
   private readonly batcher = new FrameBatcher<RunFrame>(MAX_FRAME_DELIVERIES_PER_SECOND, (frames) =>
     this.framesEmitter.fire(frames),
   );
   private readonly engineSubscriptions: { dispose(): void }[] = [];
 
+  /** `/metrics` of this engine, computed from the frames at scrape time. */
+  get metrics(): MetricsExporter {
+    return this.runs.metrics;
+  }
+
   /** The one engine session: every run of the console goes through it. */
   readonly runs: RunService;
-  private readonly stores: StoreProvider | null;
-  private readonly reports: ReportService | null;
+  private readonly stores: RunStores | null;
 
   constructor(private readonly options: LabOptions) {
     this.dataDir = options.dataDir ?? defaultLabDataDir();
@@ -101,16 +110,16 @@ export class Lab implements LabApi {
     const ownFolder = Boolean(options.dataDir || process.env['CVLAB_DATA_DIR']);
     this.stores =
       options.stores === undefined
-        ? new StoreProvider(ownFolder ? { dataDir: join(this.dataDir, 'db') } : {})
-        : options.stores;
-    this.reports = this.stores ? new ReportService(this.stores) : null;
+        ? RunStores.choose(ownFolder ? { dataDir: join(this.dataDir, 'db') } : { defaultDatabaseUrl: process.env['DATABASE_URL'] })
+        : options.stores instanceof StoreProvider
+          ? RunStores.fixed(options.stores)
+          : options.stores;
     const runs = (this.runs = new RunService({
       stores: this.stores,
-      databaseUrl: options.stores === undefined && !ownFolder ? process.env['DATABASE_URL'] : undefined,
       spoolDir: join(this.dataDir, 'spool'),
       chatLogFolder: join(this.dataDir, 'chat'),
       ...(options.runs ? { engine: options.runs } : {}),
-      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : options.metricsLabels ? { metrics: new MetricsExporter({ defaultLabels: options.metricsLabels }) } : {}),
       ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}),
     }));
     this.engineSubscriptions.push(
@@ -257,9 +266,10 @@ export class Lab implements LabApi {
     return this.runs.start({ ...options, ...(probe ? { probe } : {}) });
   }
 
+  /** Saved runs of the store the rig in use saves to (its databaseUrl, else the default). */
   private requireReports(): ReportService {
-    if (!this.reports) throw new Error('Reports are off in this engine (runs are not saved).');
-    return this.reports;
+    if (!this.stores) throw new Error('Reports are off in this engine (runs are not saved).');
+    return this.stores.reportsFor(this.active?.rig);
   }
 
   /** Saved runs, newest first. */

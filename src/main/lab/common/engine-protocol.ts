@@ -1,6 +1,6 @@
 import type { ExitCode } from '../../../shared/exit-codes';
 import type { RigConfig } from '../../../shared/rig';
-import type { BlackBoxSummary } from '../../../shared/run';
+import type { BlackBoxSummary, BotConnectionStatus } from '../../../shared/run';
 import { REJECTION_CODES } from '../../../shared/rejection';
 import type { Scenario } from '../../../shared/scenario';
 import type { LoopDelay } from './event-loop-delay-monitor';
@@ -23,6 +23,31 @@ export const FAILED_CODE_INDEX = OUTCOME_CODES.length - 1;
 /** Messages sent through a throwaway pipeline before a run (JIT warm-up), unless the request says otherwise. */
 export const DEFAULT_WARM_UP_MESSAGES = 2000;
 
+/** The technician's bot as the system under test, as data (the engine's thread builds the chat endpoint, the OSC catcher and the bot). */
+export interface BlackBoxRequest {
+  /** Chat endpoint host, default 127.0.0.1. */
+  readonly chatHost?: string;
+  /** Default 6667; 0 picks a free port. */
+  readonly chatPort?: number;
+  /** Default `cvlab`. */
+  readonly channel?: string;
+  /** Where the bot sends OSC; default a free port on 127.0.0.1. */
+  readonly oscListen?: { readonly host: string; readonly port: number };
+  /** The real converter: every datagram is forwarded there unchanged. */
+  readonly forward?: { readonly host: string; readonly port: number };
+  /** A shell command that starts the bot; absent: a bot started elsewhere is awaited. */
+  readonly command?: string;
+  readonly cwd?: string;
+  /** The rig file's path, handed to the bot as CVLAB_RIG. */
+  readonly rigPath?: string;
+  /** How long to wait for the bot's JOIN (default 10 s with a command, 120 s when waiting). */
+  readonly joinTimeoutMs?: number;
+  /** How long after its due time a chat message may still be matched to OSC (default 2 s). */
+  readonly windowMs?: number;
+  /** Between SIGTERM and SIGKILL when the bot is stopped (default 5 s). */
+  readonly killAfterMs?: number;
+}
+
 /** Everything the engine thread needs to run one measured run (structured-cloned once). */
 export interface EngineStartRequest {
   readonly rig: RigConfig;
@@ -42,6 +67,8 @@ export interface EngineStartRequest {
   readonly drainTimeoutMs: number;
   /** The tap ring the engine announces each datagram in (the tap reads it on another thread). */
   readonly tapRing?: SharedArrayBuffer;
+  /** A black-box run: the bot instead of cvlab's pipeline. */
+  readonly blackBox?: BlackBoxRequest;
   /** A probe watches the rig's test variable: probe viewers move it, the load's viewers never send it. */
   readonly probe?: ProbeViewersRequest;
 }
@@ -131,6 +158,10 @@ export type EngineEvent =
       /** Black box: where the bot's processes are (the host watches their CPU and memory). */
       readonly bot?: BotProcessRef;
     }
+  /** Black box: the chat endpoint and the OSC catcher listen (before `started`: cvlab now waits for the bot's JOIN). */
+  | { readonly type: 'bot-listening'; readonly environment: Readonly<Record<string, string>> }
+  /** Black box: the bot's connection changed (a few times a second at most). */
+  | { readonly type: 'bot-status'; readonly status: BotConnectionStatus }
   | EngineSnapshot
   /** The scheduler finished by itself (every planned message has an outcome). */
   | { readonly type: 'completed' }

@@ -1,6 +1,6 @@
 import { threadId as hostThreadId } from 'node:worker_threads';
 import { EventQueue, type EngineLink } from '../common/engine-link';
-import type { BotProcessRef, EngineStartRequest } from '../common/engine-protocol';
+import type { BotProcessRef, EngineEvent, EngineStartRequest } from '../common/engine-protocol';
 import { MeasuredEngine, type EnginePipelineFactory } from './measured-engine';
 import { createPipeline, type PipelineOptions } from './pipeline/chat-pipeline';
 
@@ -11,20 +11,27 @@ import { createPipeline, type PipelineOptions } from './pipeline/chat-pipeline';
  */
 export async function startInThreadEngine(
   request: EngineStartRequest,
-  createSystemUnderTest: EnginePipelineFactory = createPipeline,
+  createSystemUnderTest?: EnginePipelineFactory,
   stageHook?: PipelineOptions['stageHook'],
+  early?: (event: EngineEvent) => void,
 ): Promise<EngineLink> {
-  const factory: EnginePipelineFactory = (rig, options) => createSystemUnderTest(rig, { ...options, ...(stageHook ? { stageHook } : {}) });
+  // No factory and no hook: the request's own pipeline (cvlab's, a module's or a bot).
+  const factory: EnginePipelineFactory | undefined =
+    createSystemUnderTest === undefined && stageHook === undefined
+      ? undefined
+      : (rig, options) => (createSystemUnderTest ?? createPipeline)(rig, { ...options, ...(stageHook ? { stageHook } : {}) });
   const queue = new EventQueue();
   let startNs = 0;
+  let started = false;
   let bot: BotProcessRef | undefined;
   const engine = await MeasuredEngine.prepare(
     request,
     (event) => {
       if (event.type === 'started') {
         startNs = event.startNs;
+        started = true;
         bot = event.bot;
-      }
+      } else if (!started && early && (event.type === 'bot-listening' || event.type === 'bot-status')) early(event);
       else queue.push(event);
     },
     factory,

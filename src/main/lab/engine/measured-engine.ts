@@ -3,7 +3,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import type { Histogram } from 'hdr-histogram-js';
 import type { ChatMessage, Outcome } from '../../../shared/message';
 import { METRIC_STAGES, type MetricStage } from '../../../shared/scenario';
-import { createArrivalPlan, type Arrival, type ArrivalPlan } from './load/arrival-plan';
+import { createArrivalPlan, type Arrival, type ArrivalPlan } from '../common/arrival-plan';
 import { OpenModelScheduler } from './load/open-model-scheduler';
 import { ProbeArrivals, ProbeViewers } from './load/probe-viewers';
 import { RecordedChat } from './load/recorded-chat';
@@ -13,6 +13,7 @@ import { createHistogram, initHistograms } from '../common/create-histogram';
 import { EventLoopDelayMonitor } from '../common/event-loop-delay-monitor';
 import { createPipeline, type PipelineOptions } from './pipeline/chat-pipeline';
 import type { ChatPipeline, Disposable } from './pipeline/pipeline-types';
+import { createBlackBoxPipeline } from './blackbox/black-box-pipeline';
 import { AuditBatchWriter } from '../common/audit-batch';
 import { DEFAULT_WARM_UP_MESSAGES, FAILED_CODE_INDEX, OUTCOME_CODES, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type ProbeSendRecord, type WindowSnapshot } from '../common/engine-protocol';
 import { encodeForTransfer, transferableOf } from '../common/histogram-transfer';
@@ -209,7 +210,7 @@ export class MeasuredEngine {
     warmAudit?.take();
     warmWindow.destroy();
     const tap = request.tapRing ? new TapRingWriter(request.tapRing) : undefined;
-    const build = factory ?? (await pipelineFactoryOf(request));
+    const build = factory ?? (await pipelineFactoryOf(request, post));
     const pipeline = await build(rig, {
       namespace: request.namespace,
       instanceId: request.runId,
@@ -353,8 +354,19 @@ export class MeasuredEngine {
   }
 }
 
-/** The request's pipeline: a module's `createPipeline`, or the built-in chat pipeline. */
-async function pipelineFactoryOf(request: EngineStartRequest): Promise<EnginePipelineFactory> {
+/** The request's pipeline: the technician's bot, a module's `createPipeline`, or the built-in chat pipeline. */
+async function pipelineFactoryOf(request: EngineStartRequest, post: EnginePost): Promise<EnginePipelineFactory> {
+  const blackBox = request.blackBox;
+  if (blackBox) {
+    // The chat endpoint, the OSC catcher and the bot's process live on this thread: frames, saving
+    // and the console on the host's never delay a chat line or a catch stamp.
+    return async (rig, options) => {
+      const target = await createBlackBoxPipeline(rig, { ...options, blackBox: { ...blackBox, onListening: (environment) => post({ type: 'bot-listening', environment }, []) } });
+      target.onDidChangeBotStatus((status) => post({ type: 'bot-status', status }, []));
+      post({ type: 'bot-status', status: target.botStatus() }, []);
+      return target;
+    };
+  }
   if (!request.pipelineModule) return createPipeline;
   const loaded = (await import(request.pipelineModule)) as { createPipeline?: EnginePipelineFactory };
   if (typeof loaded.createPipeline !== 'function') throw new Error(`${request.pipelineModule} exports no createPipeline(rig, options)`);

@@ -1,32 +1,18 @@
 import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import type { RigConfig } from '../../../shared/rig';
-import type { RunOverrides, RunSummary, StageStatistics } from '../../../shared/run';
+import type { FanoutScalingSummary, RunInfo, RunOverrides, StageStatistics } from '../../../shared/run';
 import { FanoutSchema, type Scenario } from '../../../shared/scenario';
-import { RunController } from '../run/run-controller';
+import type { RunController } from '../run/run-controller';
 import { initHistograms } from '../common/create-histogram';
 import { createPipeline } from '../engine/pipeline/chat-pipeline';
-import type { OutcomeSink } from '../common/outcome-record';
 import { mergeHistograms } from '../multi/merge-histograms';
 import { statisticsOf } from '../common/histogram-statistics';
 import { attachFanout } from '../engine/fanout/attach-fanout';
-import { FanoutServer, type FanoutCounters } from '../engine/fanout/fanout-server';
+import { FanoutServer } from '../engine/fanout/fanout-server';
 import { FanoutSubscriberPool } from './fanout-subscriber-pool';
 import { RemoteSubscriberPool, type RemoteSubscriberReport } from './remote-subscriber-pool';
 
-/** A run with the fan-out stage: the run's own figures plus fan-out latency (accepted → received by each subscriber). */
-export interface FanoutScalingSummary extends RunSummary {
-  readonly fanout: {
-    readonly subscribers: number;
-    readonly stalledSubscribers: number;
-    /** Accepted → received, every (subscriber, change) pair of the subscribers that read, ns. */
-    readonly latency?: StageStatistics;
-    readonly latencyHistogram?: string;
-    readonly counters: FanoutCounters;
-    /** Subscribers that missed a change or saw one out of order (0 in a sound run without drops). */
-    readonly subscribersWithGaps: number;
-    readonly subscribersOutOfOrder: number;
-  };
-}
+export type { FanoutScalingSummary } from '../../../shared/run';
 
 /**
  * The `websocket-scaling` scenario: the pipeline runs the scenario with the fan-out stage
@@ -37,10 +23,10 @@ export async function runFanoutScaling(options: {
   scenario: Scenario;
   rig: RigConfig;
   overrides?: RunOverrides;
-  /** Where outcomes go after the hot path (the audit log). */
-  sink?: OutcomeSink;
-  /** The run's engine, before it starts: a host follows its frames and progress and may stop it. */
-  onController?: (controller: RunController) => void;
+  /** The session's engine (its audit sink, frames and progress go where the session says); the run builds none of its own. */
+  engine: RunController;
+  /** The run has started: its id and plan, as the engine gave them. */
+  onStarted?: (info: RunInfo) => void;
   /** Fan-out latency so far, about once a second while the run goes on (the console shows it live). */
   onFanoutLatency?: (latency: StageStatistics | undefined) => void;
 }): Promise<FanoutScalingSummary> {
@@ -59,16 +45,19 @@ export async function runFanoutScaling(options: {
       }
       local.push(await FanoutSubscriberPool.connect(server.url, config.subscribers));
     }
-    const controller = new RunController({
+    const controller = options.engine;
+    const info = await controller.start({
+      scenario: options.scenario,
+      rig: options.rig,
+      ...(options.overrides ? { overrides: options.overrides } : {}),
       createPipeline: async (rig, pipelineOptions) => {
         const pipeline = await createPipeline(rig, pipelineOptions);
         attachFanout(pipeline, server, { remote: config.remote });
         return pipeline;
       },
-      ...(options.sink ? { sink: options.sink } : {}),
     });
-    options.onController?.(controller);
-    await controller.start({ scenario: options.scenario, rig: options.rig, ...(options.overrides ? { overrides: options.overrides } : {}) });
+    const finished = controller.finished();
+    options.onStarted?.(info);
     // The subscribers' histogram so far, once a second: one report at a time, none once the run has ended.
     let polling: Promise<void> | undefined;
     const latencySoFar = async (): Promise<StageStatistics | undefined> => {
@@ -87,7 +76,7 @@ export async function runFanoutScaling(options: {
       : undefined;
     let summary: Awaited<ReturnType<RunController['finished']>>;
     try {
-      summary = await controller.finished();
+      summary = await finished;
     } finally {
       clearInterval(poll);
       await polling;

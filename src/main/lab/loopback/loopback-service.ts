@@ -201,15 +201,8 @@ export class LoopbackService {
     const stores = this.host.stores();
     if (!stores) return;
     try {
-      const store = await stores.get();
       const rig = await this.host.activeRig().catch(() => undefined);
-      await store.loopback.save({
-        id: `loopback-${startedAtMs}-${randomBytes(3).toString('hex')}`,
-        runId: this.host.currentOrLastRunId(),
-        rig: rig?.rig.name ?? 'unknown',
-        startedAtMs,
-        summary: result as Record<string, unknown>,
-      });
+      await saveLoopbackResult(stores, result, { rig: rig?.rig.name ?? 'unknown', runId: this.host.currentOrLastRunId(), startedAtMs });
     } catch (error) {
       console.error(`cvlab: saving the loop-back result failed: ${(error as Error).message}`);
     }
@@ -233,4 +226,20 @@ export class LoopbackService {
 /** "firmware 1.1.0, 12-bit ADC, uart": the HELLO in a few words (the console shows it as is). */
 function describeHello(hello: { firmware: string; adcBits: number; link?: string }): string {
   return `${hello.firmware}, ${hello.adcBits}-bit ADC${hello.link ? `, ${hello.link} link` : ''}`;
+}
+
+/**
+ * The one way a loop-back result is saved (the console's runs and `cvlab loopback` alike): with a
+ * load run when one is named ("latest": the newest saved), partial results too.
+ */
+export async function saveLoopbackResult(
+  stores: StoreProvider,
+  result: object,
+  keep: { readonly rig: string; readonly runId: string | null; readonly startedAtMs: number },
+): Promise<{ id: string; runId: string | null }> {
+  const store = await stores.get();
+  const runId = keep.runId === 'latest' ? ((await store.runs.list({ limit: 1 }))[0]?.id ?? null) : keep.runId;
+  const id = `loopback-${keep.startedAtMs}-${randomBytes(3).toString('hex')}`;
+  await store.loopback.save({ id, runId, rig: keep.rig, startedAtMs: keep.startedAtMs, summary: result as Record<string, unknown> });
+  return { id, runId };
 }

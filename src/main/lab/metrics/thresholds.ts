@@ -69,22 +69,27 @@ export function evaluateThresholds(thresholds: readonly CompiledThreshold[], vie
   for (const threshold of thresholds) {
     const { actual, samples } = measureThreshold(threshold, view);
     if (actual === undefined && skipEmpty) continue;
-    const { operator, limit } = threshold.condition;
-    const passed =
-      actual !== undefined &&
-      (operator === '<' ? actual < limit : operator === '<=' ? actual <= limit : operator === '>' ? actual > limit : actual >= limit);
-    const excess = passed || actual === undefined ? 0 : operator === '<' || operator === '<=' ? actual - limit : limit - actual;
-    verdicts.push({
-      key: threshold.key,
-      expression: threshold.expression,
-      unit: threshold.unit,
-      ...(actual !== undefined ? { actual } : {}),
-      limit,
-      passed,
-      excess,
-      ...(actual !== undefined && limit !== 0 ? { ratio: actual / limit } : {}),
-      samples,
-    });
+    verdicts.push(verdictOf(threshold, actual, samples));
   }
   return verdicts;
+}
+
+/** One threshold judged on one figure (undefined: nothing was measured, which fails). */
+export function verdictOf(threshold: Pick<CompiledThreshold, 'key' | 'expression' | 'unit' | 'condition'>, actual: number | undefined, samples: number): ThresholdVerdict {
+  const { operator, limit } = threshold.condition;
+  const passed =
+    actual !== undefined &&
+    (operator === '<' ? actual < limit : operator === '<=' ? actual <= limit : operator === '>' ? actual > limit : actual >= limit);
+  const excess = passed || actual === undefined ? 0 : operator === '<' || operator === '<=' ? actual - limit : limit - actual;
+  return {
+    key: threshold.key,
+    expression: threshold.expression,
+    unit: threshold.unit,
+    ...(actual !== undefined ? { actual } : {}),
+    limit,
+    passed,
+    excess,
+    ...(actual !== undefined && limit !== 0 ? { ratio: actual / limit } : {}),
+    samples,
+  };
 }

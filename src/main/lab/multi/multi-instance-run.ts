@@ -8,10 +8,10 @@ import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import { BadInputError } from '../../../shared/exit-codes';
 import { parseOrThrow } from '../../../shared/format-issues';
 import type { RigConfig } from '../../../shared/rig';
-import { RunOverridesSchema, type RunFrame, type RunInfo, type RunOverrides, type RunSummary, type StageStatistics } from '../../../shared/run';
-import { MultiInstanceSchema, type MultiInstanceConfig, type NetworkConditions, type Scenario } from '../../../shared/scenario';
+import { RunOverridesSchema, type InstanceResult, type LostInstance, type MultiInstanceSummary, type RunFrame, type RunInfo, type RunOverrides } from '../../../shared/run';
+import { MultiInstanceSchema, type MultiInstanceConfig, type Scenario } from '../../../shared/scenario';
 import { applyOverrides } from '../run/apply-overrides';
-import { createArrivalPlan } from '../engine/load/arrival-plan';
+import { createArrivalPlan } from '../common/arrival-plan';
 import { initHistograms } from '../common/create-histogram';
 import { createRedisClient, redisTime, resolveRedisTarget, scanKeys, type RedisClient } from '../common/redis-target';
 import { ANNOUNCE_CHANNEL, controlChannel, parseAgentMessage, type AgentMessage, type AgentMessageOf, type InstanceShare } from './agent-protocol';
@@ -20,51 +20,8 @@ import { mergeHistograms } from './merge-histograms';
 import { statisticsOf } from '../common/histogram-statistics';
 import { mergeRunSummaries } from './merge-run-summaries';
 import { shareOfScenario } from './scenario-share';
-import type { RedisClock } from './redis-clock';
 
-/** One instance's own figures in a multi-instance run. */
-export interface InstanceResult {
-  readonly agentId: string;
-  readonly host: string;
-  readonly pid: number;
-  /** Started here as a child process (else a `cvlab agent` that joined). */
-  readonly local: boolean;
-  readonly share: InstanceShare;
-  readonly summary: RunSummary;
-  /** Publish on another instance → seen here, ns. */
-  readonly propagation?: StageStatistics;
-  readonly remoteChanges: number;
-  readonly clock: RedisClock;
-}
-
-/** An instance that stopped answering (or died) before handing in its result. */
-export interface LostInstance {
-  readonly agentId: string;
-  readonly local: boolean;
-  readonly reason: string;
-}
-
-/** A RunSummary of the whole run (merged figures) plus each instance's own and the propagation stage. */
-export interface MultiInstanceSummary extends RunSummary {
-  readonly perInstance: readonly InstanceResult[];
-  readonly lost: readonly LostInstance[];
-  /** Merged over every instance, ns. */
-  readonly propagation?: StageStatistics;
-  readonly propagationHistogram?: string;
-  readonly multiInstance: {
-    /** Messages planned for the shares of lost instances: counted as lost (lost.count), never dropped from the plan. */
-    readonly lostMessages: number;
-    /** The instance that took over sending OSC when the sender was lost. */
-    readonly oscTakenOverBy?: string;
-    readonly instances: number;
-    readonly joined: number;
-    readonly oscFrom: 'one' | 'all';
-    readonly network: NetworkConditions;
-    readonly namespace: string;
-    /** Keys of the run's namespace removed at the end (instances keep them until every share is done). */
-    readonly keysRemoved: number;
-  };
-}
+export type { InstanceResult, LostInstance, MultiInstanceSummary } from '../../../shared/run';
 
 export interface MultiInstanceRunOptions {
   readonly scenario: Scenario;

@@ -26,8 +26,11 @@ function workerEntry(): { entry: string | URL; eval: boolean } {
   throw new Error(`the engine's thread module (engine-worker.js) is missing next to ${fileURLToPath(here)}: rebuild cvlab (npm run build)`);
 }
 
-/** Starts the measured engine in a worker thread; resolves once it has sent its first message. */
-export function startEngineThread(request: EngineStartRequest): Promise<EngineLink> {
+/**
+ * Starts the measured engine in a worker thread; resolves once it has started its run. What the
+ * engine says before (a black-box bot's endpoint listening, its connection) goes to `early`.
+ */
+export function startEngineThread(request: EngineStartRequest, early?: (event: EngineEvent) => void): Promise<EngineLink> {
   const { entry, eval: isEval } = workerEntry();
   // From the starter thread, at the normal priority (engine-starter.ts): not from this one.
   const worker = startEngineWorker(entry, { eval: isEval, workerData: request, name: 'cvlab-engine' });
@@ -52,6 +55,8 @@ export function startEngineThread(request: EngineStartRequest): Promise<EngineLi
             await exit;
           },
         });
+      } else if (!started && (event.type === 'bot-listening' || event.type === 'bot-status')) {
+        early?.(event);
       } else if (!started && event.type === 'failed') {
         started = true;
         reject(errorWithExitCode(event.error, event.exitCode));

@@ -16,6 +16,8 @@ import {
   type RunStopReason,
   type RunSummary,
   type BlackBoxSummary,
+  type BotAwaited,
+  type BotConnectionStatus,
   type ChatToCvSummary,
   type BotResourceFrame,
   type StageStatistics,
@@ -23,14 +25,13 @@ import {
 } from '../../../shared/run';
 import { compileThresholds, METRIC_STAGES, ProbeLoadSchema, probeMessageCount, ScenarioSchema, type CompiledThreshold, type MetricStage, type Scenario } from '../../../shared/scenario';
 import { AuditBatchReader } from '../common/audit-batch';
-import { DEFAULT_WARM_UP_MESSAGES, type BotProcessRef, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type LoopDelay, type WindowSnapshot } from '../common/engine-protocol';
+import { DEFAULT_WARM_UP_MESSAGES, type BlackBoxRequest, type BotProcessRef, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type LoopDelay, type WindowSnapshot } from '../common/engine-protocol';
 import { startEngineThread, startInThreadEngine, type EngineLink } from './engine-thread';
 import { decodeTransferred } from '../common/histogram-transfer';
 import { monotonicNs } from '../common/monotonic-clock';
 import { RingOscTap } from './ring-osc-tap';
 import { createTapRingBuffer } from '../common/tap-ring';
 import { initHistograms } from '../common/create-histogram';
-import { FrameRing } from '../metrics/frame-ring';
 import { LeakDetector } from '../metrics/leak-detector';
 import { BotResourceMonitor, CpuAggregate } from '../metrics/bot-resource-monitor';
 import { ResourceSampler } from '../metrics/resource-sampler';
@@ -41,7 +42,7 @@ import type { ChatPipeline } from '../engine/pipeline/pipeline-types';
 import type { OutcomeSink, PipelineCounters } from '../common/outcome-record';
 import { applyOverrides } from './apply-overrides';
 import { decomposeCv, type CvEdgeMatch, type CvProbe, type CvWatch } from './cv-probe';
-import { createArrivalPlan, dueCounts, ReplayArrivals, type ArrivalPlan } from '../engine/load/arrival-plan';
+import { createArrivalPlan, dueCounts, ReplayArrivals, type ArrivalPlan } from '../common/arrival-plan';
 import { readChatLogTimes } from '../common/chat-log/chat-log-times';
 import { chatLogIdentity } from '../common/chat-log/chat-log-identity';
 
@@ -66,14 +67,20 @@ export interface RunControllerOptions {
    * collects no audit rows at all (default: whenever a sink is given).
    */
   readonly wantsOutcomes?: () => boolean;
-  /** Frames kept in memory for late subscribers (default 600: one minute at 100 ms). */
-  readonly framesKept?: number;
   /** How often progress is reported (default 250 ms). */
   readonly progressIntervalMs?: number;
   /** How long stop() waits for messages already sent before counting them unaccounted (default 10 s). */
   readonly drainTimeoutMs?: number;
   /** Messages through a throwaway pipeline before the run, not counted (default 2000; 0: none). */
   readonly warmUpMessages?: number;
+}
+
+/** What starts one run: the request every host hands the session, and the target the session decided. */
+export interface RunControllerStartOptions extends RunStartOptions {
+  /** A black-box run: the bot the engine's thread starts or waits for, as data. */
+  readonly blackBox?: BlackBoxRequest;
+  /** This run's system under test built on this thread (a function cannot cross threads: the engine then runs in-thread). */
+  readonly createPipeline?: PipelineFactory;
 }
 
 /** One interval's full histograms on the host, readable only while the listener runs (benchmarks merge them). */
@@ -123,7 +130,6 @@ interface ActiveRun {
   readonly metrics: RunMetrics;
   readonly sampler: ResourceSampler;
   readonly thresholds: CompiledThreshold[];
-  readonly frames: FrameRing<RunFrame>;
   readonly leak: LeakDetector | undefined;
   readonly steps: StepState[] | undefined;
   readonly capacitySteps: CapacityStep[];
@@ -173,6 +179,9 @@ export class RunController {
   private readonly frameEmitter = new Emitter<RunFrame>();
   private readonly finishEmitter = new Emitter<RunSummary>();
   private readonly intervalEmitter = new Emitter<RecordedInterval>();
+  private readonly botAwaitEmitter = new Emitter<BotAwaited>();
+  /** Black box: the bot's connection as the engine last reported it. */
+  private botStatus: BotConnectionStatus | undefined;
 
   /** How far the run is, a few times a second. */
   readonly onDidRunProgress: Event<RunProgress> = this.progressEmitter.event;
@@ -182,11 +191,13 @@ export class RunController {
   readonly onDidFinishRun: Event<RunSummary> = this.finishEmitter.event;
   /** With each frame, the interval's full histograms (merge them across intervals; never average percentiles). */
   readonly onDidRecordInterval: Event<RecordedInterval> = this.intervalEmitter.event;
+  /** Black box: the chat endpoint and the OSC catcher listen, and the bot is started or awaited. */
+  readonly onDidAwaitBot: Event<BotAwaited> = this.botAwaitEmitter.event;
 
   constructor(private readonly options: RunControllerOptions = {}) {}
 
   /** Starts a run; fails with a plain message when one is already going on or the input is invalid. */
-  async start(options: RunStartOptions, extras: RunStartExtras = {}): Promise<RunInfo> {
+  async start(options: RunControllerStartOptions, extras: RunStartExtras = {}): Promise<RunInfo> {
     if (this.active) {
       throw new Error(`a run is already going on (${this.active.info.id}, scenario "${this.active.info.scenario}"): stop it before starting another`);
     }
@@ -199,7 +210,7 @@ export class RunController {
     }
   }
 
-  private async launch(options: RunStartOptions, extras: RunStartExtras): Promise<RunInfo> {
+  private async launch(options: RunControllerStartOptions, extras: RunStartExtras): Promise<RunInfo> {
     const parsedScenario = parseOrThrow(ScenarioSchema, options.scenario, 'scenario');
     const rig = parseOrThrow(RigSchema, options.rig, 'rig');
     const overrides = options.overrides ? parseOrThrow(RunOverridesSchema, options.overrides, 'run overrides') : undefined;
@@ -227,12 +238,18 @@ export class RunController {
       audit: this.options.sink !== undefined && (this.options.wantsOutcomes?.() ?? true),
       warmUpMessages: this.options.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES,
       drainTimeoutMs: this.options.drainTimeoutMs ?? 10_000,
+      ...(options.blackBox ? { blackBox: options.blackBox } : {}),
       ...(extras.probe && probeLoad ? { probe: { variable: extras.probe.variable, rateHz: probeLoad.rateHz, viewers: probeLoad.viewers } } : {}),
     };
+    this.botStatus = undefined;
+    const blackBox = options.blackBox;
+    // Before the engine has started its run (a bot not joined yet), what it says of the bot comes here.
+    const early = (event: EngineEvent): void => this.botEvent(id, blackBox, event);
 
     // Filled once the engine has started; the tap may hear a datagram before.
     const started: { run?: ActiveRun } = {};
-    const inThread = this.options.createPipeline !== undefined || this.options.stageHook !== undefined;
+    const createPipeline = options.createPipeline ?? this.options.createPipeline;
+    const inThread = createPipeline !== undefined || this.options.stageHook !== undefined;
     let tap: RingOscTap | undefined;
     let engine: EngineLink;
     let cvWatch: CvWatch | undefined;
@@ -240,7 +257,7 @@ export class RunController {
       // The probe is armed and its clock fitted before the first probe message is due.
       if (extras.probe && probeLoad) cvWatch = await extras.probe.watch(probeLoad);
       if (inThread) {
-        engine = await startInThreadEngine(request, this.options.createPipeline, this.options.stageHook);
+        engine = await startInThreadEngine(request, createPipeline, this.options.stageHook, early);
       } else {
         // The tap listens here, off the engine's thread; the engine announces datagrams in a shared ring.
         const tapPort = this.options.pipelineModule ? undefined : rig.osc.tapPort;
@@ -251,7 +268,7 @@ export class RunController {
             if (run && !run.closed) this.recordTap(run, ns, dueNs - run.startNs);
           });
         }
-        engine = await startEngineThread({ ...request, ...(tapRing ? { tapRing } : {}) });
+        engine = await startEngineThread({ ...request, ...(tapRing ? { tapRing } : {}) }, early);
       }
     } catch (error) {
       await tap?.close();
@@ -274,6 +291,7 @@ export class RunController {
       namespace,
       store: rig.redisUrl ? 'redis' : 'memory',
       engineThreadId: engine.threadId,
+      ...(this.botStatus ? { bot: this.botStatus } : {}),
       ...(recorded && executor.type === 'replay' && plan instanceof ReplayArrivals
         ? {
             replay: {
@@ -302,7 +320,6 @@ export class RunController {
       metrics,
       sampler: new ResourceSampler(),
       thresholds,
-      frames: new FrameRing<RunFrame>(this.options.framesKept ?? 600),
       // Never a forced GC on the engine's thread: the lowest heap of each window is the point.
       leak: leakConfig ? new LeakDetector({ windowMs: leakConfig.window, toleranceBytesPerHour: leakConfig.toleranceMiBPerHour * 1024 * 1024, method: 'window-minimum' }) : undefined,
       steps,
@@ -350,7 +367,7 @@ export class RunController {
     started.run = active;
     this.active = active;
     active.timers.push(setInterval(() => this.progress(active), this.options.progressIntervalMs ?? 250));
-    engine.listen((event) => this.receive(active, event, settleFinal, settleClosed));
+    engine.listen((event) => (event.type === 'bot-listening' || event.type === 'bot-status' ? early(event) : this.receive(active, event, settleFinal, settleClosed)));
     return info;
   }
 
@@ -388,11 +405,6 @@ export class RunController {
     return this.active?.info;
   }
 
-  /** The frames kept in memory for the run going on (oldest first). */
-  frames(): RunFrame[] {
-    return this.active?.frames.toArray() ?? [];
-  }
-
   /** Resolves with the summary when the run going on ends by itself or is stopped. */
   finished(): Promise<RunSummary> | undefined {
     const run = this.active;
@@ -405,6 +417,19 @@ export class RunController {
         }
       });
     });
+  }
+
+  private botEvent(runId: string, blackBox: BlackBoxRequest | undefined, event: EngineEvent): void {
+    if (event.type === 'bot-status') this.botStatus = event.status;
+    else if (event.type === 'bot-listening') {
+      const forward = blackBox?.forward;
+      this.botAwaitEmitter.fire({
+        runId,
+        environment: event.environment,
+        ...(blackBox?.command !== undefined ? { command: blackBox.command } : {}),
+        ...(forward ? { forward: `${forward.host}:${forward.port}` } : {}),
+      });
+    }
   }
 
   private receive(run: ActiveRun, event: EngineEvent, settleFinal: () => void, settleClosed: (error: string | undefined) => void): void {
@@ -433,6 +458,8 @@ export class RunController {
         settleClosed(event.closeError);
         return;
       case 'started':
+      case 'bot-listening':
+      case 'bot-status':
         return;
     }
   }
@@ -518,7 +545,6 @@ export class RunController {
     };
     if (this.intervalEmitter.hasListeners) this.intervalEmitter.fire({ frame, histogram: (stage) => window.stages.get(stage) });
     window.reset();
-    run.frames.push(frame);
     this.frameEmitter.fire(frame);
     run.leak?.sample(frame.atMs, snapshot.heapUsedBytes);
     if (run.steps) this.judgeSteps(run, false);
@@ -621,6 +647,7 @@ export class RunController {
       e2eP99: e2e.totalCount > 0 ? e2e.getValueAtPercentile(99) : 0,
       late: run.state.late,
       ...(stepRate !== undefined ? { stepRate } : {}),
+      ...(this.botStatus ? { bot: this.botStatus } : {}),
       ...(run.cv ? { chatToCv: run.cv.watch.status() } : {}),
     });
   }
@@ -710,7 +737,8 @@ export class RunController {
       pipeline: { limiterFallbacks: counters.limiterFallbacks, tapMatched, tapUnmatched },
       ...(capacity ? { capacity } : {}),
       ...(leak ? { leak } : {}),
-      framesKept: run.frames.length,
+      // Every frame went out as it was made; the session's history and the store keep them.
+      framesKept: run.sequence,
       ...(chatToCv ? { chatToCv } : {}),
     };
     run.closed = true;

@@ -1,18 +1,21 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { writeJsonFile } from '../files/json-file';
 import { AlertRulesSchema, DEFAULT_ALERT_RULES, type AlertEvent, type AlertNotification } from '../../../shared/alerts';
 import { Emitter, type Event } from '../../../shared/emitter';
-import { ServiceUnreachableError } from '../../../shared/exit-codes';
+import { BadInputError, ServiceUnreachableError } from '../../../shared/exit-codes';
 import { parseOrThrow } from '../../../shared/format-issues';
 import { RigSchema, type RigConfig } from '../../../shared/rig';
 import {
   RunOverridesSchema,
+  type BotAwaited,
   type RunFrame,
   type RunInfo,
   type RunProgress,
   type RunStartOptions,
   type RunSummary,
-  type ThresholdVerdict,
-  type BotConnectionStatus,
   type FrameStageStatistics,
   type InstanceProgress,
 } from '../../../shared/run';
@@ -26,46 +29,45 @@ import { createAuditLog } from '../audit/create-audit-log';
 import { runFanoutScaling } from '../fanout/fanout-scaling-run';
 import { applyOverrides } from '../run/apply-overrides';
 import { withResolvedChatLog } from '../files/chat-log-path';
-import { createArrivalPlan } from '../engine/load/arrival-plan';
-import { RunController, type PipelineFactory, type RunStartExtras } from '../run/run-controller';
+import { createArrivalPlan } from '../common/arrival-plan';
+import { RunController, type RunControllerStartOptions, type RunStartExtras } from '../run/run-controller';
 import type { CvProbe } from '../run/cv-probe';
+import { verdictOf } from '../metrics/thresholds';
+import { blackBoxRequestOf } from './bot-target';
+import type { RunStores } from './run-stores';
 import { MetricsExporter } from '../metrics-export/metrics-exporter';
 import { InstanceFrameMerger } from '../multi/instance-frame-merger';
 import { runMultiInstance, type MultiInstanceRunOptions } from '../multi/multi-instance-run';
 import type { OutcomeSink } from '../common/outcome-record';
+import type { BlackBoxRequest } from '../common/engine-protocol';
 import { checkRedisAnswers } from './redis-preflight';
 import { captureEnvironment } from '../report/capture-environment';
 import { RunFrameHistory } from './run-frame-history';
 import { DegradedIntervals, type DegradedChange } from './degraded-intervals';
 import { RunRecorder } from '../store/run-recorder';
 import type { Store } from '../store/store';
-import type { StoreProvider } from '../store/store-provider';
+
+export { DEFAULT_WARM_UP_MESSAGES } from '../common/engine-protocol';
 
 /** What the run service needs from a single-engine load engine (RunController has this shape). */
 export interface RunEngine {
-  start(options: RunStartOptions, extras?: RunStartExtras): Promise<RunInfo> | RunInfo;
+  start(options: RunControllerStartOptions, extras?: RunStartExtras): Promise<RunInfo> | RunInfo;
   stop(): Promise<RunSummary | undefined | null> | RunSummary | undefined | null;
   current(): RunInfo | undefined | null;
-  /** Frames kept for the run going on, oldest first. */
-  frames(): RunFrame[];
   readonly onDidRunProgress: Event<RunProgress>;
   readonly onDidRunFrame: Event<RunFrame>;
   readonly onDidFinishRun: Event<RunSummary>;
+  /** Black box: where the bot is pointed, before the engine waits for its JOIN. */
+  readonly onDidAwaitBot?: Event<BotAwaited>;
 }
 
 export interface RunServiceOptions {
-  /** Where runs are saved; null: never saved (benchmarks). */
-  readonly stores: StoreProvider | null;
-  /** The PostgreSQL the store uses, when one was named (the audit log writes to it; absent: embedded database). */
-  readonly databaseUrl?: string | undefined;
+  /** Where runs are saved (the rig's database, unless the host named one); null: never saved (benchmarks). */
+  readonly stores: RunStores | null;
   /** Folder of the audit log's spool. Required for audited runs. */
   readonly spoolDir?: string;
-  /** The single-engine load engine; by default a RunController fed to the audit log. */
+  /** The single-engine load engine; by default a RunController fed to the audit log. One that is handed in runs cvlab's own pipeline only. */
   readonly engine?: RunEngine;
-  /** Builds the system under test of the default engine (a black-box bot); default cvlab's own pipeline. */
-  readonly createPipeline?: PipelineFactory;
-  /** Black box: the bot's connection now, added to each progress event. */
-  readonly botStatus?: () => BotConnectionStatus | undefined;
   /** Uncounted messages through a throwaway pipeline before each run (default: the engine's). */
   readonly warmUpMessages?: number;
   /** `/metrics`, computed from the frames at scrape time; by default one of its own. */
@@ -86,6 +88,8 @@ export interface RunServiceStartOptions extends RunStartOptions {
   readonly audit?: boolean;
   /** Save the run (default: yes when the service has a store). */
   readonly save?: boolean;
+  /** Where the command line read the rig: a bot under test gets it as CVLAB_RIG (else a copy of the rig handed in). */
+  readonly rigFile?: string;
   /** A connected probe: probe viewers move the rig's test variable and each CV edge is matched (one engine runs only). */
   readonly probe?: CvProbe;
 }
@@ -160,17 +164,8 @@ export function judgeLimiterThreshold(summary: RunSummary): RunSummary {
   if (!old) return summary;
   const compiled = compileThreshold(old.key, old.expression);
   if (typeof compiled === 'string') return summary;
-  const actual = summary.pipeline.limiterFallbacks;
-  const { operator, limit } = compiled.condition;
-  const passed = operator === '<' ? actual < limit : operator === '<=' ? actual <= limit : operator === '>' ? actual > limit : actual >= limit;
-  const verdict: ThresholdVerdict = {
-    ...old,
-    actual,
-    passed,
-    excess: passed ? 0 : operator === '<' || operator === '<=' ? actual - limit : limit - actual,
-    samples: summary.sent,
-    ...(limit !== 0 ? { ratio: actual / limit } : {}),
-  };
+  const verdict = verdictOf(compiled, summary.pipeline.limiterFallbacks, summary.sent);
+  const passed = verdict.passed;
   const thresholds = summary.thresholds.map((item, position) => (position === index ? verdict : item));
   // A verdict that flipped to failing fails the run; one that flipped to passing lets the other reasons decide.
   const otherwiseSound =
@@ -191,6 +186,8 @@ export class RunService {
   private last: RunOutcome | undefined;
   private readonly history: RunFrameHistory;
   private readonly engine: RunEngine;
+  /** The session's own RunController (absent when a test or benchmark handed in another engine): the one every run kind uses. */
+  private readonly controller: RunController | undefined;
   private readonly engineOwned: boolean;
   private auditSink: OutcomeSink | undefined;
   /** Why the store did not open for the run going on (its outcome says so: the run is measured, not saved). */
@@ -198,16 +195,17 @@ export class RunService {
   readonly metrics: MetricsExporter;
   private readonly log: (line: string) => void;
 
-  private readonly startEmitter = new Emitter<RunInfo>();
   private readonly progressEmitter = new Emitter<RunProgress>();
   private readonly frameEmitter = new Emitter<RunFrame>();
   private readonly finishEmitter = new Emitter<RunSummary>();
   private readonly alertEmitter = new Emitter<AlertNotification>();
   private readonly degradeEmitter = new Emitter<DegradedNotice>();
-  private readonly saveFailureEmitter = new Emitter<Error>();
+  private readonly botAwaitEmitter = new Emitter<BotAwaited>();
+  private readonly startEmitter = new Emitter<RunInfo>();
 
-  /** A run started (any kind). */
+  /** A run started (any kind): every console hears of it, however it was started. */
   readonly onDidStartRun: Event<RunInfo> = this.startEmitter.event;
+
   /** How far the run is, a few times a second (with the degraded flag). */
   readonly onDidRunProgress: Event<RunProgress> = this.progressEmitter.event;
   /** One frame per interval; for several instances, their frames merged. */
@@ -218,8 +216,8 @@ export class RunService {
   readonly onDidAlert: Event<AlertNotification> = this.alertEmitter.event;
   /** The in-process limiter stood in for Redis for the first time in this run. */
   readonly onDidDegrade: Event<DegradedNotice> = this.degradeEmitter.event;
-  /** Saving failed (retried; the run goes on). */
-  readonly onDidFailSaving: Event<Error> = this.saveFailureEmitter.event;
+  /** Black box: the chat endpoint and the OSC catcher listen; the bot is started or awaited (say where to point it). */
+  readonly onDidAwaitBot: Event<BotAwaited> = this.botAwaitEmitter.event;
 
   constructor(private readonly options: RunServiceOptions) {
     this.history = new RunFrameHistory(options.framesKept);
@@ -228,14 +226,15 @@ export class RunService {
     this.engineOwned = options.engine === undefined;
     // The audit log of the run going on takes each outcome after the hot path; none between runs.
     const sink: OutcomeSink = { record: (entry) => this.auditSink?.record(entry) };
-    this.engine =
-      options.engine ??
-      new RunController({
-        sink,
-        wantsOutcomes: () => this.auditSink !== undefined,
-        ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}),
-        ...(options.createPipeline ? { createPipeline: options.createPipeline } : {}),
-      });
+    this.controller = options.engine
+      ? undefined
+      : new RunController({
+          sink,
+          wantsOutcomes: () => this.auditSink !== undefined,
+          ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}),
+        });
+    this.engine = options.engine ?? (this.controller as RunController);
+    this.engine.onDidAwaitBot?.((awaited) => this.botAwaitEmitter.fire(awaited));
     this.metrics.bind({ auditQueueDepth: () => (this.active?.audit ? this.active.audit.counters().pending : 0) });
   }
 
@@ -246,22 +245,24 @@ export class RunService {
     const rig = parseOrThrow(RigSchema, options.rig, 'rig');
     const overrides = options.overrides ? parseOrThrow(RunOverridesSchema, options.overrides, 'run overrides') : undefined;
     // A replay's chat log is found once, here, and named by its absolute path from then on.
-    const scenario = withResolvedChatLog(applyOverrides(parsed, overrides), { scenarioFile: options.scenarioFile, userFolder: this.options.chatLogFolder });
+    const resolved = withResolvedChatLog(applyOverrides(parsed, overrides), { scenarioFile: options.scenarioFile, userFolder: this.options.chatLogFolder });
+    const { scenario, blackBox, rigCopy } = await this.target(resolved, rig, options.rigFile);
     const kind: RunKind = scenario.multiInstance ? 'multi-instance' : scenario.fanout ? 'fanout' : 'single';
     // Several instances share one Redis: without one in the rig, the local one (REDIS_URL) is used.
     const redisUrl = kind === 'multi-instance' ? (rig.redisUrl ?? process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379') : rig.redisUrl;
     if (redisUrl) await checkRedisAnswers(redisUrl);
 
     this.storeOpenError = undefined;
-    const store = options.save === false ? undefined : await this.openStore();
+    const databaseUrl = this.options.stores?.databaseUrlFor(rig);
+    const store = options.save === false ? undefined : await this.openStore(rig);
     let audit: AuditLog | undefined;
     // The embedded database runs on this thread: auditing into it is opt-in, it would load the system under test.
-    const auditWanted = options.audit ?? Boolean(this.options.databaseUrl);
+    const auditWanted = options.audit ?? Boolean(databaseUrl);
     // Instances of a multi-instance run are processes of their own: their outcomes never pass here.
     if (auditWanted && options.audit && kind === 'multi-instance') this.log('the audit log covers runs in this process; a multi-instance run is not audited (its instances are processes of their own)');
-    if (store && kind !== 'multi-instance' && (kind === 'fanout' || this.engineOwned) && auditWanted) {
+    if (store && kind !== 'multi-instance' && this.engineOwned && auditWanted) {
       if (!this.options.spoolDir) throw new Error('the audit log needs a spool folder (RunServiceOptions.spoolDir)');
-      audit = createAuditLog({ databaseUrl: this.options.databaseUrl, store, spoolDir: this.options.spoolDir });
+      audit = createAuditLog({ databaseUrl, store, spoolDir: this.options.spoolDir });
     }
     const recorder = store
       ? new RunRecorder(store, {
@@ -270,10 +271,7 @@ export class RunService {
           ...(audit ? { auditCounters: () => audit.counters() } : {}),
         })
       : undefined;
-    recorder?.onDidFail((error) => {
-      this.log(`saving the run: ${error.message} (retrying; the run goes on)`);
-      this.saveFailureEmitter.fire(error);
-    });
+    recorder?.onDidFail((error) => this.log(`saving the run: ${error.message} (retrying; the run goes on)`));
     const alerts: AlertEvent[] = [];
     const rules = scenario.alerts ?? parseOrThrow(AlertRulesSchema, DEFAULT_ALERT_RULES, 'default alert rules');
     const createMonitor = (runId: string): AlertMonitor =>
@@ -291,14 +289,18 @@ export class RunService {
         onHandlerFailure: (failure) => this.log(`alert handler ${failure.handler} failed: ${failure.error}`),
       });
 
-    const base = { kind, scenario, rig, store, recorder, audit, monitor: undefined, alerts, startedAtMs: Date.now(), subscriptions: [] as { dispose(): void }[], degradation: new DegradedIntervals(), finished: false };
+    const removeRigCopy = (): void => {
+      if (rigCopy !== undefined) void rm(dirname(rigCopy), { recursive: true, force: true });
+    };
+    const base = { kind, scenario, rig, store, recorder, audit, monitor: undefined, alerts, startedAtMs: Date.now(), subscriptions: [{ dispose: removeRigCopy }], degradation: new DegradedIntervals(), finished: false };
     let session: Session;
     try {
       if (options.probe && kind !== 'single') this.log(`the probe watches single-engine runs only: this ${kind} run is measured without chat → CV`);
-      if (kind === 'single') session = await this.startSingle(base, scenario, rig, audit, options.probe);
+      if (kind === 'single') session = await this.startSingle(base, scenario, rig, audit, blackBox, options.probe);
       else if (kind === 'fanout') session = await this.startFanout(base, scenario, rig, audit);
       else session = this.startMultiInstance(base, scenario, rig, redisUrl as string);
     } catch (error) {
+      removeRigCopy();
       await audit?.close().catch(() => undefined);
       this.auditSink = undefined;
       throw error;
@@ -332,11 +334,6 @@ export class RunService {
     return this.active?.done;
   }
 
-  /** The last run that ended. */
-  lastOutcome(): RunOutcome | undefined {
-    return this.last;
-  }
-
   /** Frames of the run going on (else of the last run) with a sequence above `after`, oldest first, at most `count`. */
   runFrames(after: number, count: number): RunFrame[] {
     return this.history.after(after, count);
@@ -350,16 +347,39 @@ export class RunService {
   /** Stops the run going on (kept as stopped) and lets go of the engine. */
   async dispose(): Promise<void> {
     if (this.active) await this.stop().catch(() => undefined);
-    for (const emitter of [this.startEmitter, this.progressEmitter, this.frameEmitter, this.finishEmitter, this.alertEmitter, this.degradeEmitter, this.saveFailureEmitter]) emitter.dispose();
+    for (const emitter of [this.startEmitter, this.progressEmitter, this.frameEmitter, this.finishEmitter, this.alertEmitter, this.degradeEmitter, this.botAwaitEmitter]) emitter.dispose();
   }
 
-  private async openStore(): Promise<Store | undefined> {
+  /**
+   * What the run is sent to, decided here for every host: cvlab's pipeline, or the scenario's
+   * bot (started or awaited on the engine's thread). A bot run is never quietly run as cvlab's own.
+   */
+  private async target(scenario: Scenario, rig: RigConfig, rigFile: string | undefined): Promise<{ scenario: Scenario; blackBox?: BlackBoxRequest; rigCopy?: string }> {
+    const target = scenario.target;
+    if (target.kind !== 'bot') return { scenario };
+    if (scenario.fanout) throw new BadInputError('scenario: a bot under test has no fan-out stage of cvlab\'s: remove "fanout", or use target {"kind": "pipeline"}');
+    if (!this.engineOwned) throw new BadInputError('scenario: its target is a bot, and this engine runs cvlab\'s own pipeline only: use target {"kind": "pipeline"}');
+    // The bot reads the rig the run judges it by (CVLAB_RIG): the host's file, else a copy of the rig handed in (a console's).
+    let rigCopy: string | undefined;
+    if (rigFile === undefined) {
+      rigCopy = join(await mkdtemp(join(tmpdir(), 'cvlab-rig-')), 'rig.json');
+      await writeJsonFile(rigCopy, rig);
+    }
+    // Absolute values distinct at float32 precision, so each OSC value names its chat message.
+    return {
+      scenario: { ...scenario, traffic: { ...scenario.traffic, distinctValues: true } },
+      blackBox: blackBoxRequestOf(target, rigFile ?? rigCopy),
+      ...(rigCopy !== undefined ? { rigCopy } : {}),
+    };
+  }
+
+  private async openStore(rig: RigConfig): Promise<Store | undefined> {
     const stores = this.options.stores;
     if (!stores) return undefined;
     try {
-      return await stores.get();
+      return await stores.providerFor(rig).get();
     } catch (error) {
-      const databaseUrl = this.options.databaseUrl;
+      const databaseUrl = stores.databaseUrlFor(rig);
       const unreachable = databaseUrl ? unreachableDatabase(databaseUrl, error) : undefined;
       if (unreachable) throw unreachable;
       // Runs still go; they are just not saved (the outcome says why). The next run tries again.
@@ -369,7 +389,7 @@ export class RunService {
     }
   }
 
-  private async startSingle(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined, probe: CvProbe | undefined): Promise<Session> {
+  private async startSingle(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined, blackBox: BlackBoxRequest | undefined, probe: CvProbe | undefined): Promise<Session> {
     this.auditSink = audit;
     const engine = this.engine;
     let resolveSummary: (summary: RunSummary) => void = () => undefined;
@@ -388,14 +408,14 @@ export class RunService {
         else if (summary.run.id === known.runId) resolveSummary(summary);
       }),
     ];
-    const info = await engine.start({ scenario, rig }, probe ? { probe } : {});
+    const info = await engine.start({ scenario, rig, ...(blackBox ? { blackBox } : {}) }, probe ? { probe } : {});
     known.runId = info.id;
     const already = early.find((summary) => summary.run.id === info.id);
     if (already) resolveSummary(already);
     const session: Session = {
       ...base,
       info,
-      subscriptions,
+      subscriptions: [...base.subscriptions, ...subscriptions],
       stop: async () => {
         await engine.stop();
       },
@@ -407,46 +427,43 @@ export class RunService {
   }
 
   private async startFanout(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined): Promise<Session> {
+    const controller = this.controller;
+    if (!controller) throw new BadInputError('scenario: a fan-out run needs cvlab\'s own engine, and this session was handed another: remove "fanout"');
+    this.auditSink = audit;
+    const current: { session?: Session } = {};
+    const subscriptions = [
+      controller.onDidRunFrame((frame) => current.session && this.frame(current.session, frame)),
+      controller.onDidRunProgress((progress) => current.session && this.progress(current.session, progress)),
+    ];
     let resolveInfo: (info: RunInfo) => void = () => undefined;
     let rejectInfo: (error: unknown) => void = () => undefined;
     const started = new Promise<RunInfo>((resolve, reject) => ((resolveInfo = resolve), (rejectInfo = reject)));
-    let controller: RunController | undefined;
-    const current: { session?: Session } = {};
-    const subscriptions: { dispose(): void }[] = [];
     const subscribers = { subscribers: scenario.fanout?.subscribers ?? 0, stalledSubscribers: scenario.fanout?.stalledSubscribers ?? 0 };
+    // The session's own engine runs it (with the fan-out stage attached); its id comes with the start.
     const running = runFanoutScaling({
       scenario,
       rig,
-      ...(audit ? { sink: audit } : {}),
+      engine: controller,
+      onStarted: resolveInfo,
       onFanoutLatency: (latency) => {
         const fanout = { ...subscribers, ...(latency ? { latency: { count: latency.count, p50: latency.p50, p95: latency.p95, p99: latency.p99, max: latency.max } } : {}) };
         if (current.session) current.session.live = { ...current.session.live, fanout };
       },
-      onController: (engine) => {
-        controller = engine;
-        subscriptions.push(
-          engine.onDidRunFrame((frame) => current.session && this.frame(current.session, frame)),
-          engine.onDidRunProgress((progress) => current.session && this.progress(current.session, progress)),
-        );
-        // The run's id is known once the engine has started it.
-        const poll = setInterval(() => {
-          const info = engine.current();
-          if (info) {
-            clearInterval(poll);
-            resolveInfo(info);
-          }
-        }, 5);
-        subscriptions.push({ dispose: () => clearInterval(poll) });
-      },
     });
     running.catch(rejectInfo);
-    const info = await started;
+    let info: RunInfo;
+    try {
+      info = await started;
+    } catch (error) {
+      for (const subscription of subscriptions) subscription.dispose();
+      throw error;
+    }
     const session: Session = {
       ...base,
       info,
-      subscriptions,
+      subscriptions: [...base.subscriptions, ...subscriptions],
       stop: async () => {
-        await controller?.stop();
+        await controller.stop();
       },
       done: Promise.resolve(undefined as unknown as RunOutcome),
     };
@@ -603,12 +620,11 @@ export class RunService {
   }
 
   private progress(session: Session, progress: RunProgress): void {
-    const bot = this.options.botStatus?.();
-    const withBot = { ...progress, ...session.live, ...(bot ? { bot } : {}) };
+    const live = { ...progress, ...session.live };
     const degradation = session.degradation;
     const intervals = degradation.intervals();
     this.progressEmitter.fire(
-      intervals.length > 0 ? { ...withBot, degraded: degradation.degraded, limiterFallbacks: degradation.limiterFallbacks, degradedIntervals: intervals } : withBot,
+      intervals.length > 0 ? { ...live, degraded: degradation.degraded, limiterFallbacks: degradation.limiterFallbacks, degradedIntervals: intervals } : live,
     );
   }
 

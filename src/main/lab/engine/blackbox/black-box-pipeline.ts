@@ -14,6 +14,7 @@ import { MessageValidator } from '../../common/message-validator';
 import { scaleToOutput } from '../../common/output-scale';
 import type { ChatPipeline, Disposable, StateChangeEvent } from '../pipeline/pipeline-types';
 import type { PipelineCounters } from '../../common/outcome-record';
+import type { BlackBoxRequest } from '../../common/engine-protocol';
 import type { BotProcessRef } from '../../common/engine-protocol';
 import { monotonicNs } from '../../common/monotonic-clock';
 import { lowerBound, upperBound } from '../../common/value-resolver';
@@ -24,34 +25,10 @@ import { OscMatcher, type ExpectedOscMessage, type MatchResult } from './osc-mat
 import { TwitchViewerLines } from './twitch-viewer-line';
 
 /** Where the bot under test connects and sends, and how cvlab waits for it. */
-export interface BlackBoxOptions {
-  /** Chat endpoint host, default 127.0.0.1. */
-  readonly chatHost?: string;
-  /** Default 6667; 0 picks a free port. */
-  readonly chatPort?: number;
-  /** Default `cvlab`. */
-  readonly channel?: string;
-  /** Where the bot sends OSC; default a free port on 127.0.0.1. */
-  readonly oscListen?: { readonly host: string; readonly port: number };
-  /** The real converter: every datagram is forwarded there unchanged. */
-  readonly forward?: { readonly host: string; readonly port: number };
-  /** A shell command that starts the bot; absent: a bot started elsewhere is awaited. */
-  readonly command?: string;
-  readonly cwd?: string;
-  /** The rig file's path, handed to the bot as CVLAB_RIG. */
-  readonly rigPath?: string;
-  /** How long to wait for the bot's JOIN (default 10 s with a command, 120 s when waiting). */
-  readonly joinTimeoutMs?: number;
-  /** How long after its due time a chat message may still be matched to OSC (default 2 s). */
-  readonly windowMs?: number;
+export interface BlackBoxOptions extends BlackBoxRequest {
   /** Called once the endpoint listens, with the environment a bot needs (print it for `--bot-wait`). */
   readonly onListening?: (environment: Readonly<Record<string, string>>) => void;
-  /** Between SIGTERM and SIGKILL when the bot is stopped (default 5 s). */
-  readonly killAfterMs?: number;
 }
-
-/** The environment variables a bot reads to find cvlab. */
-export const BLACK_BOX_ENVIRONMENT = ['CVLAB_CHAT_HOST', 'CVLAB_CHAT_PORT', 'CVLAB_CHANNEL', 'CVLAB_OSC_HOST', 'CVLAB_OSC_PORT', 'CVLAB_RIG'] as const;
 
 const SWEEP_EVERY_MS = 20;
 /** How often the bot's status (counts, exit, last output) is told while nothing else changes it: a live panel's pace. */

@@ -1,3 +1,4 @@
+import type { FanoutCounters } from '../../../../shared/run';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -23,20 +24,7 @@ export interface FanoutServerOptions {
   readonly disconnectSlowAfterMs?: number;
 }
 
-export interface FanoutCounters {
-  readonly clients: number;
-  readonly published: number;
-  /** Frames handed to sockets. */
-  readonly sent: number;
-  /** Changes replaced by a newer value of the same variable while a client was slow. */
-  readonly coalesced: number;
-  /** Changes discarded for a slow client (drop policy). */
-  readonly dropped: number;
-  /** Connections refused at the limit. */
-  readonly refused: number;
-  /** Slow clients disconnected. */
-  readonly disconnected: number;
-}
+export type { FanoutCounters } from '../../../../shared/run';
 
 /** How often a slow client is checked for having caught up. */
 const DRAIN_CHECK_MS = 5;

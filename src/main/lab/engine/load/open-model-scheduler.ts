@@ -1,6 +1,6 @@
 import type { ChatMessage, Outcome } from '../../../../shared/message';
 import { monotonicNs } from '../../common/monotonic-clock';
-import type { ArrivalPlan, Arrival } from './arrival-plan';
+import type { ArrivalPlan, Arrival } from '../../common/arrival-plan';
 import type { GeneratedMessage } from './traffic-generator';
 
 export interface SchedulerOptions {

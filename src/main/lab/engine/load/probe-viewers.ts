@@ -1,7 +1,7 @@
 import type { RigConfig, VariableConfig } from '../../../../shared/rig';
 import { probeMessageCount } from '../../../../shared/scenario';
 import type { ProbeViewersRequest } from '../../common/engine-protocol';
-import type { Arrival, ArrivalPlan } from './arrival-plan';
+import type { Arrival, ArrivalPlan } from '../../common/arrival-plan';
 import type { GeneratedMessage } from './traffic-generator';
 
 // Chat → CV: while a probe watches the rig's test variable, probe viewers move it across the

@@ -3,7 +3,7 @@ import type { ChatLogFormat } from '../../../../shared/chat-log';
 import { detachedCopy } from '../../common/chat-log/chat-log-sink';
 import { grownFloat64 } from '../../common/chat-log/chat-log-times';
 import { readChatLog, type ChatLogReading } from '../../common/chat-log/read-chat-log';
-import type { RecordedTimes } from './arrival-plan';
+import type { RecordedTimes } from '../../common/arrival-plan';
 import type { GeneratedMessage } from './traffic-generator';
 
 /** Texts are kept as UTF-8 in buffers of this size: off the JavaScript heap, so the collector never walks them. */

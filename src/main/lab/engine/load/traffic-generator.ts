@@ -1,7 +1,7 @@
 import type { RigConfig, VariableConfig } from '../../../../shared/rig';
 import { MAX_ASSIGNMENTS, MAX_MESSAGE_LENGTH } from '../../../../shared/rejection';
 import { MESSAGE_KINDS, type MessageKind, type TrafficModel } from '../../../../shared/scenario';
-import { SeededRandom } from './seeded-random';
+import { SeededRandom } from '../../common/seeded-random';
 import { WeightedPicker } from './weighted-picker';
 
 /** One chat message the generator made (and what it was meant to be), or one replayed from a log. */

@@ -1,4 +1,4 @@
-import type { SeededRandom } from './seeded-random';
+import type { SeededRandom } from '../../common/seeded-random';
 
 /**
  * Draws indices 0..n-1 with probability proportional to given weights (binary search over the

@@ -1,5 +1,5 @@
-import { ValidationError } from '../../../../shared/format-issues';
-import type { CapacitySearch, Executor, ReplayExecutor, ThinkTime } from '../../../../shared/scenario';
+import { ValidationError } from '../../../shared/format-issues';
+import type { CapacitySearch, Executor, ReplayExecutor, ThinkTime } from '../../../shared/scenario';
 import { SeededRandom } from './seeded-random';
 
 /** One planned message: when it is due (ns after the run starts) and, optionally, who sends it. */
