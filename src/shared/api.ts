@@ -19,7 +19,7 @@ import {
   type TrendPoint,
 } from './report';
 import { RigSchema } from './rig';
-import { RunStartOptionsSchema, type RunFrame, type RunInfo, type RunProgress, type RunSummary } from './run';
+import { RunStartOptionsSchema, type BotAwaited, type RunFrame, type RunInfo, type RunProgress, type RunSummary } from './run';
 import { ScenarioSchema } from './scenario';
 
 // The one contract between the console and the engine. Every command and event is declared
@@ -93,6 +93,7 @@ const RunInfoSchema = z.custom<RunInfo>().meta({ id: 'RunInfo' });
 const RunProgressSchema = z.custom<RunProgress>().meta({ id: 'RunProgress' });
 const RunFrameSchema = z.custom<RunFrame>().meta({ id: 'RunFrame' });
 const RunSummarySchema = z.custom<RunSummary>().meta({ id: 'RunSummary' });
+const BotAwaitedSchema = z.custom<BotAwaited>().meta({ id: 'BotAwaited' });
 const RunListEntrySchema = z.custom<RunListEntry>().meta({ id: 'RunListEntry' });
 const RunReportSchema = z.custom<RunReport>().meta({ id: 'RunReport' });
 const RunComparisonSchema = z.custom<RunComparison>().meta({ id: 'RunComparison' });
@@ -328,6 +329,10 @@ export const LAB_EVENTS = {
   onDidStartRun: {
     doc: 'A run started, from this console or another one (every console then shows it, with Stop).',
     payload: RunInfoSchema,
+  },
+  onDidAwaitBot: {
+    doc: "A bot run's chat endpoint and OSC catcher listen: the environment the bot needs, while cvlab waits for it to join (before the run starts).",
+    payload: BotAwaitedSchema,
   },
   onDidRunProgress: {
     doc: 'How far the run is, a few times a second.',

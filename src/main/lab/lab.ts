@@ -19,7 +19,7 @@ import type { AlertEvent } from '../../shared/alerts';
 import { Emitter } from '../../shared/emitter';
 import { parseOrThrow, ValidationError } from '../../shared/format-issues';
 import { RigSchema, type RigConfig } from '../../shared/rig';
-import type { RunFrame, RunInfo, RunProgress, RunStartOptions, RunSummary } from '../../shared/run';
+import type { BotAwaited, RunFrame, RunInfo, RunProgress, RunStartOptions, RunSummary } from '../../shared/run';
 import type { Scenario } from '../../shared/scenario';
 import type { ChatLogFormat, ChatLogStats } from '../../shared/chat-log';
 import { chatLogStats } from './chat/chat-log-stats';
@@ -80,6 +80,7 @@ export class Lab implements LabApi {
   private active: OpenedRig | undefined;
   private last: RunSummary | null = null;
   private readonly startEmitter = new Emitter<RunInfo>();
+  private readonly botAwaitEmitter = new Emitter<BotAwaited>();
   private readonly progressEmitter = new Emitter<RunProgress>();
   private readonly framesEmitter = new Emitter<RunFrame[]>();
   private readonly finishEmitter = new Emitter<RunSummary>();
@@ -125,6 +126,8 @@ export class Lab implements LabApi {
     this.engineSubscriptions.push(
       // Every console hears of a run however it was started (another console, another page).
       runs.onDidStartRun((info) => this.startEmitter.fire(info)),
+      // A console shows where the bot must connect while cvlab waits for it (the run has no frames yet).
+      runs.onDidAwaitBot((awaited) => this.botAwaitEmitter.fire(awaited)),
       runs.onDidRunProgress((progress) => this.progressEmitter.fire(progress)),
       runs.onDidRunFrame((frame) => this.batcher.push(frame)),
       runs.onDidFinishRun((summary) => {
@@ -138,6 +141,8 @@ export class Lab implements LabApi {
 
   readonly onDidStartRun = (listener: (info: RunInfo) => void): Unsubscribe =>
     toUnsubscribe(this.startEmitter.event(listener));
+  readonly onDidAwaitBot = (listener: (awaited: BotAwaited) => void): Unsubscribe =>
+    toUnsubscribe(this.botAwaitEmitter.event(listener));
   readonly onDidRunProgress = (listener: (progress: RunProgress) => void): Unsubscribe =>
     toUnsubscribe(this.progressEmitter.event(listener));
   readonly onDidRunFrames = (listener: (frames: RunFrame[]) => void): Unsubscribe =>

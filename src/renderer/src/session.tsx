@@ -2,7 +2,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import { MAX_FRAMES_PER_CALL, type LabApi, type OpenedRig } from '../../shared/api';
 import type { RunFrame } from '../../shared/run';
 import type { AlertEvent } from '../../shared/alerts';
-import type { RunInfo, RunProgress, RunSummary } from '../../shared/run';
+import type { BotAwaited, RunInfo, RunProgress, RunSummary } from '../../shared/run';
 import { ScenarioSchema } from '../../shared/scenario';
 import { connectLab, type LabConnection } from './lab/lab-client';
 import type { ConnectionState } from './lab/socket-transport';
@@ -49,6 +49,8 @@ interface Session {
   runError: string | null;
   /** A start was asked for and the engine has not answered yet (the first run opens the store). */
   starting: boolean;
+  /** A bot run waits for its bot to join: where it must connect (from any console's Start). */
+  awaitingBot: BotAwaited | null;
 }
 
 const SessionContext = createContext<Session | null>(null);
@@ -91,6 +93,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
   const [alerts, setAlerts] = useState<AlertRow[]>([]);
   const [runError, setRunError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
+  const [awaitingBot, setAwaitingBot] = useState<BotAwaited | null>(null);
 
   useEffect(() => connection.onDidChangeState(setState), [connection]);
 
@@ -111,7 +114,9 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
         else store.ingest(frames);
       }),
       // A run started elsewhere (another console, a reload of this one): show it, with Stop.
+      lab.onDidAwaitBot((awaited) => setAwaitingBot(awaited)),
       lab.onDidStartRun((info) => {
+        setAwaitingBot(null);
         store.begin(info);
         setSummary(null);
         setProgress(null);
@@ -134,6 +139,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
         }
       }),
       lab.onDidFinishRun((value) => {
+        setAwaitingBot(null);
         setSummary(value);
         setRun(null);
       }),
@@ -245,6 +251,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       setRunError(messageOf(error));
     } finally {
       setStarting(false);
+      setAwaitingBot(null);
     }
   }, [lab, navigate, rig, scenario, store]);
 
@@ -280,6 +287,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       stopRun,
       runError,
       starting,
+      awaitingBot,
     }),
     [
       lab,
@@ -299,6 +307,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       stopRun,
       runError,
       starting,
+      awaitingBot,
     ],
   );
   return (

@@ -106,10 +106,12 @@ export function TargetPanel({
               <TextField label="working folder" name="cwd" target={target} problems={problems} onChange={setField} hint="where the command runs; empty: where cvlab was started" />
             </>
           )}
-          <TextField label="chat port" name="chatPort" numeric target={target} problems={problems} onChange={setField} hint={`the chat endpoint your bot connects to (IRC over TCP, or WebSocket on the same port); empty: ${DEFAULT_CHAT_PORT}`} />
+          <TextField label="chat port" name="chatPort" numeric target={target} problems={problems} onChange={setField} hint={`the chat endpoint your bot connects to (IRC over TCP, or WebSocket on the same port); empty: ${DEFAULT_CHAT_PORT}; 0: a free one`} />
           <TextField label="OSC listen" name="oscListen" target={target} problems={problems} onChange={setField} hint="host:port where your bot sends OSC and cvlab catches it; empty: a free port on 127.0.0.1" />
           <TextField label="forward" name="forward" target={target} problems={problems} onChange={setField} hint="host:port of the converter: every caught datagram is passed on unchanged; empty: not forwarded" />
           <TextField label="channel" name="channel" target={target} problems={problems} onChange={setField} hint="the channel your bot joins; empty: cvlab" />
+          <TextField label="join timeout" name="joinTimeout" numeric target={target} problems={problems} onChange={setField} hint="how long cvlab waits for your bot to join, e.g. 30s; empty: 10 s when cvlab starts it, 2 min when it waits" />
+          <TextField label="match window" name="matchWindow" numeric target={target} problems={problems} onChange={setField} hint="how long after its due time a chat message may still be matched to your bot's OSC, e.g. 2s; empty: 2 s" />
           {mode === 'wait' && (
             <div className="bot-environment" data-testid="bot-environment">
               <div className="label">start your bot with this environment, then press Start: cvlab waits up to 2 minutes for it to join</div>

@@ -19,34 +19,39 @@ function Figure({ label, value, testId }: { label: string; value: string; testId
  * the OSC caught, the share matched to chat messages, its replies, its exit and its last output.
  */
 export function BotStatusPanel(): React.JSX.Element | null {
-  const { run, starting, scenario, rig } = useSession();
+  const { run, starting, scenario, rig, awaitingBot } = useSession();
   const progress = useRunProgress();
   const bot = run && progress?.runId === run.id ? progress.bot : undefined;
   const mode = targetMode(scenario.draft);
-  if (!bot && !(starting && mode !== 'pipeline')) return null;
+  if (!bot && !awaitingBot && !(starting && mode !== 'pipeline')) return null;
 
   if (!bot) {
     const target = ((scenario.draft as { target?: Record<string, unknown> } | null)?.target ?? {}) as Record<string, unknown>;
-    const chatPort = typeof target['chatPort'] === 'number' ? target['chatPort'] : DEFAULT_CHAT_PORT;
-    const channel = typeof target['channel'] === 'string' ? target['channel'] : 'cvlab';
+    // The engine's word once its endpoint listens (a free port is known then); the draft's until then.
+    const told = awaitingBot?.environment;
+    const waiting = awaitingBot ? (awaitingBot.command === undefined ? 'wait' : 'start') : mode;
+    const chatPort = told?.['CVLAB_CHAT_PORT'] ?? (typeof target['chatPort'] === 'number' ? target['chatPort'] : DEFAULT_CHAT_PORT);
+    const channel = told?.['CVLAB_CHANNEL'] ?? (typeof target['channel'] === 'string' ? target['channel'] : 'cvlab');
+    const environment = told ? Object.entries(told) : botEnvironment(target, rig?.file?.path);
     return (
       <section className="bot-status" aria-label="your bot" data-testid="bot-status">
         <div className="bot-status-head">
           <span className="badge warn" data-testid="bot-state">
             connecting
           </span>
-          {mode === 'start' ? (
+          {waiting === 'start' ? (
             <>
-              starting <code>{String(target['command'] ?? '')}</code>; waiting up to 10 s for it to join #{channel} on 127.0.0.1:{chatPort}
+              starting <code>{awaitingBot?.command ?? String(target['command'] ?? '')}</code>; waiting for it to join #{channel} on port {chatPort}
             </>
           ) : (
-            <>waiting up to 2 minutes for your bot to join #{channel} on 127.0.0.1:{chatPort}</>
+            <>waiting for your bot to join #{channel} on port {chatPort}</>
           )}
+          {awaitingBot?.forward && <> · its OSC is forwarded to {awaitingBot.forward}</>}
         </div>
-        {mode === 'wait' && (
-          <div className="bot-environment">
+        {waiting === 'wait' && (
+          <div className="bot-environment" data-testid="bot-environment-live">
             <div className="label">start your bot with</div>
-            <pre aria-label="environment to set">{botEnvironment(target, rig?.file?.path).map(([name, value]) => `${name}=${value}`).join('\n')}</pre>
+            <pre aria-label="environment to set">{environment.map(([name, value]) => `${name}=${value}`).join('\n')}</pre>
           </div>
         )}
       </section>

@@ -1,0 +1,134 @@
+// The console runs the technician's bot, in Debian's Chromium against a real `cvlab serve`: the
+// Scenarios page points a scenario at "start my bot" (the reference bot, examples/tmi-bot), the
+// Run page shows the bot's state live and, after the run, the black-box section; the Reports
+// page shows the same. Screenshots go to artifacts/.
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../setup/services';
+import { CHROMIUM_PATH, openConsole } from '../setup/chromium';
+import { startCvlabServe } from '../setup/cvlab-serve';
+import { waitFor } from '../setup/wait-for';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const ARTIFACTS = join(ROOT, 'artifacts');
+const DATA = join(ARTIFACTS, 'e2e-console-bot-data');
+
+let server: ChildProcess | undefined;
+let browser: Browser | undefined;
+let page: Page;
+
+async function shoot(name: string): Promise<void> {
+  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))))');
+  await page.screenshot({ path: join(ARTIFACTS, `${name}-1440x900.png`), fullPage: true });
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`No Chromium at ${CHROMIUM_PATH}: apt-get install chromium (or set CHROMIUM_PATH).`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  rmSync(DATA, { recursive: true, force: true });
+  // The demo rig on free ports with a generous limiter (every valid message should move the synth),
+  // and a short, slow scenario of cvlab's own pipeline that the test turns into a bot run.
+  const demo = JSON.parse(readFileSync(join(ROOT, 'resources/rigs/demo.json'), 'utf8')) as Record<string, unknown>;
+  mkdirSync(join(DATA, 'rigs'), { recursive: true });
+  writeFileSync(
+    join(DATA, 'rigs', 'bench.json'),
+    JSON.stringify({
+      ...demo,
+      name: 'bench',
+      osc: { host: '127.0.0.1', port: await freePort(), tapPort: await freePort() },
+      limiter: { userRate: 1000, userBurst: 1000, globalRate: 100_000, globalBurst: 10_000 },
+      variables: (demo['variables'] as Record<string, unknown>[]).map((variable) => ({ ...variable, cooldownMs: 0 })),
+    }),
+  );
+  mkdirSync(join(DATA, 'scenarios'), { recursive: true });
+  writeFileSync(
+    join(DATA, 'scenarios', 'bot-check.json'),
+    JSON.stringify({
+      name: 'bot-check',
+      description: 'A slow steady chat for a bot.',
+      executor: { type: 'constant-arrival-rate', rate: 50, duration: '8s' },
+      traffic: { users: 50, mix: { valid: 70, multi: 10, bad_value: 10, unknown_variable: 10 } },
+      seed: 7,
+    }),
+  );
+  const { DATABASE_URL: _databaseUrl, ...environment } = process.env;
+  const serve = startCvlabServe(await freePort(), DATA, environment);
+  server = serve.child;
+  ({ browser, page } = await openConsole(await serve.url));
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+});
+
+describe('the console runs a bot', () => {
+  it('starts the reference bot from the Scenarios page, follows it live and shows the black-box section after', async () => {
+    await page.keyboard.press('Alt+1');
+    const rigPage = page.locator('[data-page=rig]');
+    await rigPage.getByRole('button', { name: /^bench/ }).click();
+    await rigPage.getByRole('button', { name: 'Use this rig' }).click();
+
+    await page.keyboard.press('Alt+2');
+    const scenarios = page.locator('[data-page=scenarios]');
+    await scenarios.getByRole('button', { name: /^bot-check/ }).click();
+    await expect.poll(() => scenarios.locator('.editor-header h2').textContent()).toMatch(/^bot-check/);
+    const target = scenarios.getByTestId('target-panel');
+    expect(await target.getByRole('radio', { name: "cvlab's pipeline" }).isChecked()).toBe(true);
+
+    // "wait for my bot" shows the environment to set; a bad port is named inline.
+    await target.getByRole('radio', { name: 'wait for my bot' }).check();
+    const environment = await target.getByTestId('bot-environment').textContent();
+    expect(environment).toMatch(/CVLAB_CHAT_HOST=127\.0\.0\.1/);
+    expect(environment).toMatch(/CVLAB_CHAT_PORT=6667/);
+    expect(environment).toMatch(/CVLAB_OSC_PORT=\d+/);
+    await target.locator('input[data-path="target.chatPort"]').fill('70000');
+    await expect.poll(() => target.locator('.field-problem').first().textContent()).toMatch(/65535/);
+    await shoot('console-bot-wait');
+
+    // "start my bot": the reference bot, on a free chat port (another test may hold 6667).
+    await target.getByRole('radio', { name: 'start my bot' }).check();
+    await target.locator('input[data-path="target.command"]').fill('node examples/tmi-bot/bot.js');
+    await target.locator('input[data-path="target.chatPort"]').fill(String(await freePort()));
+    await target.locator('input[data-path="target.joinTimeout"]').fill('60s');
+    expect(await target.locator('.field-problem').count()).toBe(0);
+    await shoot('console-bot-start');
+    await scenarios.getByRole('button', { name: 'Start run' }).click();
+
+    const run = page.locator('[data-page=run]');
+    const status = run.getByTestId('bot-status');
+    await waitFor(async () => (await status.count()) > 0, 'the bot panel on the Run page', 60_000);
+    // Live: joined, lines flowing, OSC caught and matched.
+    await waitFor(async () => (await run.getByTestId('bot-state').textContent()) === 'joined', 'the bot to join', 90_000);
+    await waitFor(async () => Number((await run.getByTestId('bot-osc-caught').textContent())?.replace(/\D/g, '') || 0) > 0, 'OSC caught from the bot', 60_000);
+    await waitFor(async () => /% of \d+/.test((await run.getByTestId('bot-matched').textContent()) ?? ''), 'a matched share', 60_000);
+    expect(await status.textContent()).toMatch(/node examples\/tmi-bot\/bot\.js/);
+    await shoot('console-bot-live');
+
+    // After the run: the black-box section, with matches, the no-OSC split, the stages and the bot's exit.
+    const section = run.getByTestId('black-box-section');
+    await waitFor(async () => (await section.count()) > 0, 'the black-box section after the run', 90_000);
+    const matches = (await section.getByTestId('black-box-matches').textContent()) ?? '';
+    expect(matches).toMatch(/chat lines sent\s*400/);
+    expect(matches).toMatch(/matched to their chat message\s*[1-9]/);
+    const noOsc = (await section.getByTestId('black-box-no-osc').textContent()) ?? '';
+    expect(noOsc).toMatch(/the rig rejects it too\s*[1-9]/);
+    expect(noOsc).toMatch(/the rig accepts it, the bot sent nothing\s*0/);
+    expect(await section.locator('.stage-table').textContent()).toMatch(/chatToOsc/);
+    expect(await section.getByTestId('bot-exit').textContent()).toMatch(/exit code|ended by SIGTERM/);
+    await shoot('console-bot-after');
+
+    // The Reports page shows the same section for the saved run.
+    await page.keyboard.press('Alt+5');
+    const reports = page.locator('[data-page=reports]');
+    await waitFor(async () => (await reports.getByText(/bot-check/).count()) > 0, 'the saved bot run in the list', 60_000);
+    await reports.getByText(/bot-check/).first().click();
+    const saved = reports.getByTestId('black-box-section');
+    await waitFor(async () => (await saved.count()) > 0, 'the black-box section on the Reports page', 60_000);
+    expect(await saved.getByTestId('black-box-matches').textContent()).toMatch(/chat lines sent\s*400/);
+    await shoot('console-bot-report');
+  }, 360_000);
+});
