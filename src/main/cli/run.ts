@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { EXIT_CODES, ResourceUnavailableError } from '../../shared/exit-codes';
 import { ValidationError } from '../../shared/format-issues';
-import type { RunOverrides, RunProgress, RunSummary, ThresholdVerdict } from '../../shared/run';
+import type { CapacityResult, RunOverrides, RunProgress, RunSummary, ThresholdVerdict } from '../../shared/run';
 import { METRIC_STAGES, parseDurationMs } from '../../shared/scenario';
 import { describeDegradedIntervals } from '../../shared/describe-degraded-intervals';
 import { REDIS_URL_EXPECTED, REDIS_URL_PATTERN } from '../../shared/rig';
@@ -215,8 +215,8 @@ export function formatSummary(summary: RunSummary): string {
     );
     out.push(
       summary.capacity.knee !== undefined
-        ? `knee: ${summary.capacity.knee} msg/s held${summary.capacity.brokeAt !== undefined ? `, ${summary.capacity.brokeAt} msg/s broke` : ' (the search reached its maximum rate intact)'}`
-        : `knee: none — even ${summary.capacity.brokeAt ?? 'the first'} msg/s broke a threshold`,
+        ? `knee: ${summary.capacity.knee} msg/s held${summary.capacity.brokeAt !== undefined ? `, ${summary.capacity.brokeAt} msg/s broke${whatBroke(summary.capacity)}` : ' (the search reached its maximum rate intact)'}`
+        : `knee: none — even ${summary.capacity.brokeAt ?? 'the first'} msg/s broke a threshold${whatBroke(summary.capacity)}`,
     );
   }
   if (summary.leak) {
@@ -248,6 +248,13 @@ export function formatSummary(summary: RunSummary): string {
   out.push('');
   out.push(summary.passed ? 'PASSED' : 'FAILED');
   return out.join('\n');
+}
+
+/** Which thresholds the broken step of a capacity search broke, with their figures (a bot's chat → OSC p99 or its CPU). */
+function whatBroke(capacity: CapacityResult): string {
+  const step = capacity.steps.find((candidate) => candidate.rate === capacity.brokeAt);
+  const broken = step?.thresholds.filter((verdict) => !verdict.passed) ?? [];
+  return broken.length > 0 ? ` (${broken.map((verdict) => `${verdict.key} ${formatThresholdValue(verdict, verdict.actual)}`).join(', ')})` : '';
 }
 
 function progressFields(progress: RunProgress): Record<string, string> {

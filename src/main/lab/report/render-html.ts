@@ -1,6 +1,6 @@
 import type { ReplayInfo } from '../../../shared/chat-log';
 import type { RunComparison, RunReport } from '../../../shared/report';
-import type { BlackBoxSummary, ChatToCvSummary, DegradedInterval, StageStatistics } from '../../../shared/run';
+import type { BlackBoxSummary, BotResources, ChatToCvSummary, DegradedInterval, StageStatistics } from '../../../shared/run';
 import { describeDegradedIntervals } from '../../../shared/describe-degraded-intervals';
 import { layoutDistributionStrip } from '../../../shared/distribution-strip';
 import { formatChange, formatCount, formatFigure, formatRatioAsPercent } from '../../../shared/format-figures';
@@ -277,7 +277,7 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
         { name: 'CPU % of one core', value: (interval) => interval.cpuPercent },
         { name: 'event-loop delay p99 (ms)', value: (interval) => interval.eventLoopDelayMs },
       ],
-    )}</section>`);
+    )}${botSeries(report)}</section>`);
   }
   const degradedIntervals = report.summary.raw?.['degradedIntervals'] as readonly DegradedInterval[] | undefined;
   if (degradedIntervals?.length) {
@@ -363,6 +363,38 @@ function renderChatToCvSection(cv: ChatToCvSummary, stages: Readonly<Record<stri
   )}${table(['count', 'value'], counts.map(([name, value]) => [escapeHtml(name), String(value)]))}</div></section>`;
 }
 
+/** Black box: the bot's CPU and RSS beside cvlab's, when its processes were watched. */
+function botSeries(report: RunReport): string {
+  if (!report.intervals.some((interval) => interval.botRssBytes !== undefined && interval.botRssBytes !== null)) return '';
+  return `${seriesOverTime(report, "The bot's CPU", 'percent of one core', [
+    { name: 'bot CPU %', value: (interval) => interval.botCpuPercent ?? null },
+    { name: 'cvlab CPU %', value: (interval) => interval.cpuPercent },
+  ])}${seriesOverTime(report, "The bot's memory", 'MiB', [
+    { name: 'bot RSS (MiB)', value: (interval) => (interval.botRssBytes === undefined || interval.botRssBytes === null ? null : interval.botRssBytes / 2 ** 20) },
+    { name: 'cvlab RSS (MiB)', value: (interval) => (interval.rssBytes === null ? null : interval.rssBytes / 2 ** 20) },
+  ])}`;
+}
+
+/** The bot's own health: its process tree's CPU and memory, and the leak verdict on its RSS. */
+function botResourceRows(resources: BotResources): string[][] {
+  if (resources.unavailable !== undefined) return [['health', `not measured — ${escapeHtml(resources.unavailable)}`]];
+  const mib = (bytes: number): string => `${formatNumber(bytes / 2 ** 20)} MiB`;
+  const perMinute = (bytesPerHour: number): string => `${bytesPerHour >= 0 ? '+' : '−'}${formatNumber(Math.abs(bytesPerHour) / 2 ** 20 / 60)} MiB/min`;
+  const rows = [
+    ['processes', `${escapeHtml(resources.processes.map((process) => `${process.name} (${process.pid})`).join(', '))}${resources.foundBy === 'connection' ? ' · found by its chat connection' : ''}`],
+  ];
+  if (resources.cpu) rows.push(['CPU (% of one core)', `mean ${formatNumber(resources.cpu.meanPercent)} · max ${formatNumber(resources.cpu.maxPercent)} (over 1 s)`]);
+  if (resources.rss) rows.push(['RSS', `${mib(resources.rss.startBytes)} → ${mib(resources.rss.endBytes)} · max ${mib(resources.rss.maxBytes)}`]);
+  const leak = resources.leak;
+  if (leak) {
+    const verdict = leak.samples < 3 ? 'too few points' : leak.leaking ? '<span class="badge failed">LEAK</span>' : 'no leak';
+    rows.push(['memory growth', `${perMinute(leak.slopeBytesPerHour)}${leak.spanMs !== undefined ? ` over ${formatNumber(leak.spanMs / 1000)} s` : ''}, R² ${leak.rSquared.toFixed(2)} — ${verdict} (tolerance ${perMinute(leak.toleranceBytesPerHour)}, ${leak.samples} points)`]);
+  } else if (resources.rss?.slopeBytesPerHour !== undefined) {
+    rows.push(['memory growth', `${perMinute(resources.rss.slopeBytesPerHour)}, R² ${(resources.rss.rSquared ?? 0).toFixed(2)} (no verdict: the scenario has no leakDetection)`]);
+  }
+  return rows;
+}
+
 /** Which bot a black-box run measured, how it ended, and how its OSC matched the chat lines. */
 function renderBlackBoxSection(blackBox: BlackBoxSummary): string {
   const bot = blackBox.bot;
@@ -372,6 +404,7 @@ function renderBlackBoxSection(blackBox: BlackBoxSummary): string {
     ['version', escapeHtml(bot.version ?? '– (printed none)')],
     ['nick · transport', `${escapeHtml(bot.nick ?? '–')} · ${escapeHtml(bot.transport ?? '–')}`],
     ['exit', `${escapeHtml(exit)}${bot.exitedDuringRun ? ' · <span class="badge failed">left during the run: partial result</span>' : ''}`],
+    ...(blackBox.resources ? botResourceRows(blackBox.resources) : []),
   ];
   const counts: [string, number][] = [
     ['chat lines sent', blackBox.chatSent],

@@ -51,10 +51,15 @@ const LOOP_TRACES: TraceSpec[] = [
   { key: 'loopP99', label: 'p99', color: E2E_COLORS.p99, width: 2 },
   { key: 'loopMax', label: 'max', color: E2E_COLORS.max, width: 1, dash: [4, 3] },
 ];
-const CPU_TRACES: TraceSpec[] = [{ key: 'cpu', label: 'cpu', color: '#56b4e9', width: 2 }];
+// A black-box bot's own CPU and RSS are drawn beside cvlab's (they have no points otherwise).
+const CPU_TRACES: TraceSpec[] = [
+  { key: 'cpu', label: 'cpu', color: '#56b4e9', width: 2 },
+  { key: 'botCpu', label: 'bot cpu', color: '#e69f00', width: 2 },
+];
 const MEMORY_TRACES: TraceSpec[] = [
   { key: 'heap', label: 'heap', color: '#cc79a7', width: 2 },
   { key: 'rss', label: 'rss', color: '#bab0ac', width: 1, dash: [4, 3] },
+  { key: 'botRss', label: 'bot rss', color: '#e69f00', width: 1.5 },
 ];
 
 /** The smaller scopes under the main one, left to right. */

@@ -1,4 +1,4 @@
-import type { RunSummary, ThresholdVerdict } from '../../../shared/run';
+import type { BotResources, RunSummary, ThresholdVerdict } from '../../../shared/run';
 import type { ThresholdUnit } from '../../../shared/scenario';
 import { describeDegradedIntervals } from '../../../shared/describe-degraded-intervals';
 import { StageTable } from '../components/StageTable';
@@ -13,7 +13,50 @@ function inUnit(value: number | undefined, unit: ThresholdUnit): string {
   if (unit === 'ns') return `${ms(value)} ms`;
   if (unit === 'ratio') return formatPercent(value);
   if (unit === 'per_second') return `${formatValue(value)} /s`;
+  if (unit === 'bytes_per_hour') return `${formatValue(value / 1048576 / 60)} MiB/min`;
   return formatCount(value);
+}
+
+/** The bot's own CPU and memory beside the engine's (black-box runs), or why they were not measured. */
+function BotHealth({ resources }: { resources: BotResources }): React.JSX.Element {
+  const leak = resources.leak;
+  const slope = leak?.slopeBytesPerHour ?? resources.rss?.slopeBytesPerHour;
+  return (
+    <table className="data-table" data-testid="bot-health">
+      <caption>Bot</caption>
+      <tbody>
+        {resources.unavailable !== undefined ? (
+          <tr>
+            <td>not measured</td>
+            <td>{resources.unavailable}</td>
+          </tr>
+        ) : (
+          <>
+            <tr>
+              <td>CPU mean / max</td>
+              <td className="numeric">{resources.cpu ? `${formatValue(resources.cpu.meanPercent)} / ${formatValue(resources.cpu.maxPercent)} %` : '–'}</td>
+            </tr>
+            <tr>
+              <td>RSS start → end (max)</td>
+              <td className="numeric">
+                {resources.rss ? `${formatValue(resources.rss.startBytes / 1048576)} → ${formatValue(resources.rss.endBytes / 1048576)} (${formatValue(resources.rss.maxBytes / 1048576)}) MiB` : '–'}
+              </td>
+            </tr>
+            {slope !== undefined && (
+              <tr className={leak ? (leak.leaking ? 'bad' : 'ok') : undefined}>
+                <td>memory slope{leak ? (leak.leaking ? ' — LEAK' : ' — no leak') : ''}</td>
+                <td className="numeric">{formatValue(slope / 1048576 / 60)} MiB/min</td>
+              </tr>
+            )}
+            <tr>
+              <td>processes</td>
+              <td className="numeric">{resources.processes.map((process) => process.name).join(', ')}</td>
+            </tr>
+          </>
+        )}
+      </tbody>
+    </table>
+  );
 }
 
 function Verdict({ verdict }: { verdict: ThresholdVerdict }): React.JSX.Element {
@@ -168,6 +211,7 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
             )}
           </tbody>
         </table>
+        {summary.blackBox?.resources && <BotHealth resources={summary.blackBox.resources} />}
       </div>
       <InstancesSection view={kind} />
       <FanoutSection view={kind} />
