@@ -261,7 +261,7 @@ export class LoopbackSession {
    * and its time on the host's monotonic clock through the fit so far. One watch or loop-back run
    * at a time.
    */
-  async watchEdges(options: EdgeWatchOptions, onEdge: (edge: { direction: 'rise' | 'fall'; probeUs: number; hostNs: number | null }) => void): Promise<EdgeWatch> {
+  async watchEdges(options: EdgeWatchOptions, onEdge: (edge: { direction: 'rise' | 'fall'; probeUs: number; hostNs: number | null; arrivalNs: number }) => void): Promise<EdgeWatch> {
     if (this.running) throw new ProbeError('busy', `the probe on ${this.path} is busy with ${this.watching ? "another run's chat → CV" : 'a loop-back run'}: stop it first`);
     if (!this.isConnected) await this.connect();
     const channel = options.channel ?? 0;
@@ -272,7 +272,7 @@ export class LoopbackSession {
     this.stopKind = null;
     let lastProbeUs = -1;
     let okArm: (() => void) | undefined;
-    this.lineHandler = (line) => {
+    this.lineHandler = (line, arrivalUs) => {
       if (line.kind === 'ok') okArm?.();
       if (line.kind !== 'edge' || line.channel !== channel) return;
       if (line.probeUs < lastProbeUs) {
@@ -281,7 +281,7 @@ export class LoopbackSession {
       }
       lastProbeUs = line.probeUs;
       const hostUs = this.clock.toHost(line.probeUs);
-      onEdge({ direction: line.direction, probeUs: line.probeUs, hostNs: hostUs === null ? null : epochNs + hostUs * 1000 });
+      onEdge({ direction: line.direction, probeUs: line.probeUs, hostNs: hostUs === null ? null : epochNs + hostUs * 1000, arrivalNs: epochNs + arrivalUs * 1000 });
     };
     let pinger: ReturnType<typeof setInterval> | undefined;
     let silence: ReturnType<typeof setInterval> | undefined;
