@@ -14,9 +14,11 @@ function send(index: number, passedOn = true): ProbeSendRecord {
 }
 
 /** An edge `afterMs` after probe message `index`'s datagram. */
-function edge(index: number, afterMs = 3): { direction: 'rise' | 'fall'; probeUs: number } {
+function edge(index: number, afterMs = 3): { direction: 'rise' | 'fall'; probeUs: number; arrivalNs: number } {
   const record = send(index);
-  return { direction: record.direction, probeUs: ((record.oscNs as number) + afterMs * MS) / 1000 };
+  const edgeNs = (record.oscNs as number) + afterMs * MS;
+  // Its line reaches the host a millisecond after the edge.
+  return { direction: record.direction, probeUs: edgeNs / 1000, arrivalNs: edgeNs + MS };
 }
 
 describe('chat → CV edge matching', () => {
@@ -48,7 +50,7 @@ describe('chat → CV edge matching', () => {
     matcher.addEdge(edge(0));
     // 1's rise never comes; 2's fall comes; a stray rise before 3's datagram; then 3's rise.
     matcher.addEdge(edge(2));
-    matcher.addEdge({ direction: 'rise', probeUs: ((send(3).oscNs as number) - 300 * MS) / 1000 });
+    matcher.addEdge({ direction: 'rise', probeUs: ((send(3).oscNs as number) - 300 * MS) / 1000, arrivalNs: (send(3).oscNs as number) - 299 * MS });
     matcher.addEdge(edge(3));
     const matches = matcher.advance(4000 * MS, true);
     expect(matches.map((match) => match.send.index)).toEqual([0, 2, 3]);
@@ -71,5 +73,15 @@ describe('chat → CV edge matching', () => {
     expect(matcher.advance((send(2).oscNs as number) + 1001 * MS)).toEqual([]);
     expect(matcher.waiting).toBe(0);
     expect(matcher.counts).toMatchObject({ matched: 2, missed: 1 });
+  });
+
+  it('orders edges by the arrival of their lines, so a clock fit thrown off by a stalled host does not drop them', () => {
+    // A fit 200 ms early maps every edge before its datagram; the lines' arrivals still say which is which.
+    const matcher = new CvEdgeMatcher((probeUs) => probeUs * 1000 - 200 * MS, 1000 * MS);
+    matcher.addSends([send(0), send(1), send(2)]);
+    for (const index of [0, 1, 2]) matcher.addEdge(edge(index));
+    const matches = matcher.advance(3000 * MS, true);
+    expect(matches.map((match) => match.send.index)).toEqual([0, 1, 2]);
+    expect(matcher.counts).toMatchObject({ matched: 3, missed: 0, unexplained: 0 });
   });
 });

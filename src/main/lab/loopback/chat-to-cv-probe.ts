@@ -54,7 +54,7 @@ export class ChatToCvProbe {
     const listeners = new Set<(match: CvEdgeMatch) => void>();
     const watch = await this.session
       .watchEdges({ thresholdMv, silenceTimeoutMs: SILENCE_TIMEOUT_MS }, (edge) => {
-        matcher.addEdge({ direction: edge.direction, probeUs: edge.probeUs });
+        matcher.addEdge({ direction: edge.direction, probeUs: edge.probeUs, arrivalNs: edge.arrivalNs });
       })
       .catch((error: unknown) => {
         // The probe stopped answering before the run began: a needed device is unreachable (exit 3).

@@ -6,14 +6,18 @@ import type { ProbeSendRecord } from '../common/engine-protocol';
 // bot's own rules), and the one after it then repeats the level the CV already has. So the
 // messages are walked in order with the level they leave the CV at: a message passed on that
 // changes the level expects an edge of its direction, and takes the next edge if it comes after
-// its datagram; an edge of the other direction means its own never came (missed). An edge that
-// comes before any message could explain it is unexplained. The level is unknown until the
+// its datagram; an edge of the other direction means its own never came (missed). An edge whose
+// line reached the host before a message's datagram left cannot be that message's: one no
+// message explains is unexplained. That test uses the line's arrival, not the clock fit, so a
+// fit thrown off by a stalled host never reorders edges; the fit gives each match its time. The level is unknown until the
 // first message: then no edge means the CV was already there.
 
-/** An edge as the probe reported it (its stamp on the probe's clock). */
+/** An edge as the probe reported it (its stamp on the probe's clock) and when its line reached the host. */
 export interface ProbeEdge {
   readonly direction: EdgeDirection;
   readonly probeUs: number;
+  /** Monotonic ns the EDGE line arrived: always after the edge itself, whatever the clock fit says. */
+  readonly arrivalNs: number;
 }
 
 /** A probe stamp on the host's monotonic clock (ns) through the clock fit as it stands; null before any fit. */
@@ -116,15 +120,13 @@ export class CvEdgeMatcher {
     }
     const sentNs = send.oscNs ?? send.dueNs;
     let edge = this.edges[0];
-    let edgeNs = edge ? this.toHostNs(edge.probeUs) : null;
-    while (edge !== undefined && (edgeNs === null || edgeNs < sentNs - this.earlyToleranceNs)) {
+    while (edge !== undefined && edge.arrivalNs < sentNs - this.earlyToleranceNs) {
       this.edges.shift();
       this.counts.unexplained++;
       edge = this.edges[0];
-      edgeNs = edge ? this.toHostNs(edge.probeUs) : null;
     }
     const known = this.level !== undefined;
-    if (edge === undefined || edgeNs === null) {
+    if (edge === undefined) {
       if (!final && nowNs - sentNs <= this.timeoutNs) return 'wait';
       this.settle(send.direction, known);
       return 'done';
@@ -137,7 +139,8 @@ export class CvEdgeMatcher {
     this.edges.shift();
     this.level = send.direction;
     this.counts.matched++;
-    return { send, edge, hostNs: edgeNs };
+    // Before any clock fit the line's arrival stands in (it includes the serial link).
+    return { send, edge, hostNs: this.toHostNs(edge.probeUs) ?? edge.arrivalNs };
   }
 
   /** No edge for a message that should have moved the CV: missed, or (first message) the CV was there already. */

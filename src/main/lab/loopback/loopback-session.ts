@@ -110,6 +110,8 @@ export class LoopbackSession {
   private reconnectAbort: AbortController | undefined;
   private stopRequested: string | null = null;
   private running = false;
+  /** The probe watches a load run's edges (chat → CV) rather than driving its own square wave. */
+  private watching = false;
   private closed = false;
   private lineHandler: ((line: ProbeLine, arrivalUs: number) => void) | undefined;
   private readonly progressListeners = new Set<(progress: LoopbackProgress) => void>();
@@ -259,17 +261,18 @@ export class LoopbackSession {
    * and its time on the host's monotonic clock through the fit so far. One watch or loop-back run
    * at a time.
    */
-  async watchEdges(options: EdgeWatchOptions, onEdge: (edge: { direction: 'rise' | 'fall'; probeUs: number; hostNs: number | null }) => void): Promise<EdgeWatch> {
-    if (this.running) throw new ProbeError('busy', `the probe on ${this.path} is busy with a loop-back run: stop it first`);
+  async watchEdges(options: EdgeWatchOptions, onEdge: (edge: { direction: 'rise' | 'fall'; probeUs: number; hostNs: number | null; arrivalNs: number }) => void): Promise<EdgeWatch> {
+    if (this.running) throw new ProbeError('busy', `the probe on ${this.path} is busy with ${this.watching ? "another run's chat → CV" : 'a loop-back run'}: stop it first`);
     if (!this.isConnected) await this.connect();
     const channel = options.channel ?? 0;
     const epochNs = Number(this.epochNs);
     this.running = true;
+    this.watching = true;
     this.stopRequested = null;
     this.stopKind = null;
     let lastProbeUs = -1;
     let okArm: (() => void) | undefined;
-    this.lineHandler = (line) => {
+    this.lineHandler = (line, arrivalUs) => {
       if (line.kind === 'ok') okArm?.();
       if (line.kind !== 'edge' || line.channel !== channel) return;
       if (line.probeUs < lastProbeUs) {
@@ -278,7 +281,7 @@ export class LoopbackSession {
       }
       lastProbeUs = line.probeUs;
       const hostUs = this.clock.toHost(line.probeUs);
-      onEdge({ direction: line.direction, probeUs: line.probeUs, hostNs: hostUs === null ? null : epochNs + hostUs * 1000 });
+      onEdge({ direction: line.direction, probeUs: line.probeUs, hostNs: hostUs === null ? null : epochNs + hostUs * 1000, arrivalNs: epochNs + arrivalUs * 1000 });
     };
     let pinger: ReturnType<typeof setInterval> | undefined;
     let silence: ReturnType<typeof setInterval> | undefined;
@@ -288,6 +291,7 @@ export class LoopbackSession {
       this.lineHandler = undefined;
       okArm = undefined;
       this.running = false;
+      this.watching = false;
     };
     try {
       const armed = new Promise<boolean>((resolve) => {
@@ -337,7 +341,9 @@ export class LoopbackSession {
    */
   async run(input: LoopbackOptionsInput = {}): Promise<LoopbackResult> {
     const options = parseOrThrow(LoopbackOptionsSchema, input, 'loop-back options');
-    if (this.running) throw new Error('a loop-back run is already in progress on this session');
+    if (this.running) {
+      throw new ProbeError('busy', this.watching ? `the probe on ${this.path} is timing a load run's chat → CV edges: a loop-back run can start once that run ends` : 'a loop-back run is already in progress on this session');
+    }
     const variable = testVariable(this.rig);
     const thresholdMv = options.thresholdMv ?? Math.round(((variable.out.min + variable.out.max) / 2) * 1000);
     if (!this.isConnected) await this.connect();
