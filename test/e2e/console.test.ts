@@ -257,6 +257,9 @@ describe('the console in a browser', () => {
     await expect.poll(() => messages.inputValue(), { timeout: 10_000 }).toBe('4000');
     expect(await scenarios.locator('input[data-path="executor.window"]').inputValue()).toBe('12s');
     await expect.poll(() => scenarios.getByTestId('scenario-modified').count()).toBe(1);
+    // A built-in is read-only: Save offers a copy under a name of its own.
+    expect(await scenarios.getByRole('button', { name: 'Save as…' }).isEnabled()).toBe(true);
+    expect(await scenarios.getByLabel('save as file name').inputValue()).toBe('my-burst');
     await screenshots('scenarios');
     // The edited burst runs under its own name, apart from burst's trend and baseline.
     await page.keyboard.press('Alt+3');
@@ -270,6 +273,9 @@ describe('the console in a browser', () => {
     // The first run opens the embedded database before it starts (slow on a busy machine).
     await expect.poll(() => run.isVisible(), { timeout: 90_000 }).toBe(true);
     await expect.poll(() => run.getByRole('progressbar').textContent(), { timeout: 20_000 }).toMatch(/sent/);
+    // Keyboard focus follows Start to the run's Stop, not to the page body.
+    await expect.poll(() => page.evaluate('document.activeElement?.textContent')).toBe('Stop');
+    expect(await run.getByTestId('legend-hint').textContent()).toMatch(/legend entry .* hide or show/);
 
     const first = await scopeImage();
     await expect.poll(scopeImage, { timeout: 10_000 }).not.toBe(first);
@@ -369,6 +375,9 @@ describe('the console in a browser', () => {
     expect(text).toContain('global cap');
     expect(text).toMatch(/\d\d:\d\d:\d\d/); // a local 24-hour time, not Unix seconds
     expect(text).toMatch(/\d %/); // the rate with its unit
+    // Each alert names its run, so two runs' alerts never mix.
+    expect(await rows.first().locator('td').first().textContent()).toMatch(/^burst-draft\d{14}-/);
+    expect(await alerts.getByTestId('alerts-vs-thresholds').textContent()).toMatch(/whole run once, at its end/);
     const count = await rows.count();
     await screenshots('alerts');
     await page.reload();

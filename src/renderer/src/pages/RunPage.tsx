@@ -177,6 +177,12 @@ export function RunPage(): React.JSX.Element {
   const [fixedMax, setFixedMax] = useState<number | null>(null);
   const [fixedText, setFixedText] = useState('20');
   const [cursors, setCursors] = useState<[number | null, number | null]>([null, null]);
+  // Keyboard focus follows Start to the run's own control (the Start button it came from is gone).
+  const stopButton = useRef<HTMLButtonElement>(null);
+  const runId = run?.id;
+  useEffect(() => {
+    if (runId && (document.activeElement === document.body || document.activeElement === null)) stopButton.current?.focus();
+  }, [runId]);
   // Cursors belong to one run: a new run starts without the last one's A and B.
   const [cursorsRunId, setCursorsRunId] = useState<string | null>(null);
   if (run && run.id !== cursorsRunId) {
@@ -293,6 +299,7 @@ export function RunPage(): React.JSX.Element {
         <div className="run-actions">
           {run ? (
             <button
+              ref={stopButton}
               type="button"
               className="danger"
               onClick={() => void stop()}

@@ -52,7 +52,9 @@ export function ScenariosPage(): React.JSX.Element {
   const { lab, scenario, setScenario, parkedDrafts, setParkedDrafts, startRun, run, runError, rig, starting } = useSession();
   const [files, setFiles] = useState<LabFile[]>([]);
   const [message, setMessage] = useState<string | null>(null);
-  const [saveName, setSaveName] = useState('');
+  const [typedSaveName, setSaveName] = useState('');
+  // A built-in is read-only: its copy is offered as my-<name> until another name is typed.
+  const saveName = typedSaveName || (scenario.file ? (scenario.file.builtIn ? `my-${scenario.file.name}` : scenario.file.name) : '');
   const [raw, setRaw] = useState(false);
   const problems = useMemo(() => problemsByPath(ScenarioSchema, scenario.draft), [scenario.draft]);
   const valid = problems.size === 0;
@@ -164,6 +166,7 @@ export function ScenariosPage(): React.JSX.Element {
             raw={raw}
             onToggleRaw={() => setRaw(!raw)}
             saveName={saveName}
+            builtIn={scenario.file?.builtIn === true}
             onSaveNameChange={setSaveName}
             valid={valid}
             onSave={() => void save()}
