@@ -1,8 +1,25 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: unit tests touch no shared service and run in parallel first; then the
-// integration, fault and browser tests, which share the real Redis, PostgreSQL, loopback ports
-// and the machine's two cores, run one file at a time.
+// Unit tests touch no shared service and run in parallel first. Then the integration, fault and
+// browser tests in two lanes side by side, each lane one file at a time: the machine has two
+// cores, and a single lane left one of them idle while tests wait on servers, browsers and
+// child processes. Each test keeps to its own ports, PostgreSQL schema, Redis namespace and data
+// folder, so the lanes never share state; the lane of spawned processes (the command line,
+// Chromium, private servers) is listed here, every other file falls into the first lane.
+const integrationFiles = ['test/integration/**/*.test.ts', 'test/faults/**/*.test.ts', 'test/e2e/**/*.test.ts'];
+const processLane = [
+  'test/e2e/**/*.test.ts',
+  'test/faults/postgres-storage.test.ts',
+  'test/faults/full-disk.test.ts',
+  'test/integration/cli-exit-codes.test.ts',
+  'test/integration/cli-cleanup.test.ts',
+  'test/integration/blackbox-cli.test.ts',
+  'test/integration/replay-cli.test.ts',
+  'test/integration/load-cli.test.ts',
+  'test/integration/osc-wire.test.ts',
+  'test/integration/chat-record-replay.test.ts',
+];
+
 export default defineConfig({
   test: {
     globalSetup: ['test/setup/global-services.ts'],
@@ -20,12 +37,11 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: {
-          name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/faults/**/*.test.ts', 'test/e2e/**/*.test.ts'],
-          fileParallelism: false,
-          sequence: { groupOrder: 1 },
-        },
+        test: { name: 'integration', include: integrationFiles, exclude: processLane, fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+      {
+        extends: true,
+        test: { name: 'processes', include: processLane, fileParallelism: false, sequence: { groupOrder: 1 } },
       },
     ],
   },

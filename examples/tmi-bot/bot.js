@@ -224,6 +224,20 @@ const stop = () => {
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 
+// Test only: `--test-leak <MiB per minute>` keeps memory it never frees, so a test can see cvlab
+// call a leaking bot leaking. Buffer.alloc fills its bytes, so they count in the resident size.
+const leakFlag = process.argv.indexOf('--test-leak');
+if (leakFlag >= 0) {
+  const mibPerMinute = Number(process.argv[leakFlag + 1]);
+  if (!(mibPerMinute > 0)) {
+    console.error(`--test-leak: expected MiB per minute above 0, got "${process.argv[leakFlag + 1] ?? ''}"`);
+    process.exit(2);
+  }
+  const kept = [];
+  const bytesPerTick = Math.round((mibPerMinute * 1024 * 1024) / 600);
+  setInterval(() => kept.push(Buffer.alloc(bytesPerTick, 1)), 100).unref();
+}
+
 client.connect().then(
   () => console.log(`joined #${channel}; OSC to ${oscHost}:${oscPort}`),
   (error) => {

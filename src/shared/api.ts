@@ -64,8 +64,20 @@ export const AboutSchema = z.object({
   platform: z.string(),
   resourcesDir: z.string(),
   dataDir: z.string(),
+  /**
+   * Whether a run may start a bot's shell command on this machine. Absent: it may (Electron, a
+   * console on loopback). `cvlab serve` on an address beyond loopback refuses it unless started
+   * with --allow-bot-commands; `reason` says why, for the Scenarios page.
+   */
+  botCommands: z.object({ allowed: z.boolean(), reason: z.string().optional() }).optional(),
 });
 export type About = z.output<typeof AboutSchema>;
+
+/** A scenario that would make the engine start a shell command: a bot target with a command. */
+export function startsBotCommand(scenario: unknown): boolean {
+  const target = (scenario as { target?: { kind?: unknown; command?: unknown } } | null)?.target;
+  return target?.kind === 'bot' && typeof target.command === 'string' && target.command.length > 0;
+}
 
 /** A rig as opened: where it came from, and the parsed configuration. */
 export const OpenedRigSchema = z.object({ file: LabFileSchema.nullable(), rig: RigSchema });
@@ -313,6 +325,10 @@ export const LAB_COMMANDS = {
 
 /** Every event the engine pushes to the console. Names follow `onDid…`. */
 export const LAB_EVENTS = {
+  onDidStartRun: {
+    doc: 'A run started, from this console or another one (every console then shows it, with Stop).',
+    payload: RunInfoSchema,
+  },
   onDidRunProgress: {
     doc: 'How far the run is, a few times a second.',
     payload: RunProgressSchema,

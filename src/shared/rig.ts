@@ -105,6 +105,12 @@ export const LimiterSchema = strictObject({
 /** Host names that are this machine: the OSC tap always listens here. */
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::']);
 
+/** A Redis URL cvlab accepts: one server (redis://, rediss://) or a Cluster's seeds (redis+cluster://h:p,h:p). */
+export const REDIS_URL_PATTERN = /^rediss?(\+cluster)?:\/\//;
+
+/** What a Redis URL may be, for error messages. */
+export const REDIS_URL_EXPECTED = 'a redis:// or rediss:// URL, or redis+cluster://host:port[,host:port…] for a Redis Cluster';
+
 export const RigSchema = strictObject({
   name: z.string().min(1, 'expected a rig name').max(100, 'too long: at most 100 characters'),
   description: z.string().max(2000, 'too long: at most 2000 characters').optional(),
@@ -115,12 +121,8 @@ export const RigSchema = strictObject({
     tapPort: port.optional(),
     /** OSC bundle time tag is "immediately"; bundle only when a message sets several variables. */
   }),
-  /** redis://… ; absent: an in-process memory store and limiter. */
-  redisUrl: z
-    .string()
-    .max(2000, 'too long: at most 2000 characters')
-    .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
-    .optional(),
+  /** redis://… (one server, or a Cluster node: detected), redis+cluster://host:port[,host:port…]; absent: an in-process memory store and limiter. */
+  redisUrl: z.string().max(2000, 'too long: at most 2000 characters').regex(REDIS_URL_PATTERN, `expected ${REDIS_URL_EXPECTED}`).optional(),
   /** postgres://… ; absent: embedded database in the data folder. */
   databaseUrl: z
     .string()

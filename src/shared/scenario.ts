@@ -68,8 +68,10 @@ export const OffsetSchema = z.union([z.number(), z.string()]).transform((value, 
 /**
  * Stages with a latency histogram (ns). `slip` is the scheduler's own lateness. Black-box runs add
  * `chatToOsc` (due time → the bot's datagram on the wire) and `botReply` (due time → the bot's chat reply).
+ * With a probe connected, the probe viewers' messages add the CV edge: `cv` (due time → CV edge),
+ * `chatToCv` (chat line written to the bot → CV edge) and `oscToCv` (datagram → CV edge).
  */
-export const METRIC_STAGES = ['validate', 'limit', 'store', 'encode', 'send', 'e2e', 'tap', 'slip', 'chatToOsc', 'botReply'] as const;
+export const METRIC_STAGES = ['validate', 'limit', 'store', 'encode', 'send', 'e2e', 'tap', 'slip', 'chatToOsc', 'botReply', 'cv', 'chatToCv', 'oscToCv'] as const;
 export type MetricStage = (typeof METRIC_STAGES)[number];
 
 /** What a threshold measures, and in which unit its limit is written. */
@@ -88,9 +90,14 @@ export type ThresholdMetric =
   /** Event-loop delay of the engine process, in ns: `eventloop.p99`, `eventloop.max`. */
   | { readonly kind: 'eventloop'; readonly statistic: 'p99' | 'max' }
   /** Messages the in-process limiter decided because Redis did not answer (degraded): `limiter.fallbacks`. */
-  | { readonly kind: 'limiter' };
+  | { readonly kind: 'limiter' }
+  /**
+   * A black-box bot's own health: `bot.cpu.max` / `bot.cpu.mean` (share of one core, `<80%`),
+   * `bot.rss.slope` (growth of its lowest RSS, `<16MiB/h`).
+   */
+  | { readonly kind: 'bot'; readonly figure: 'cpu.max' | 'cpu.mean' | 'rss.slope' };
 
-export type ThresholdUnit = 'ns' | 'ratio' | 'count' | 'per_second';
+export type ThresholdUnit = 'ns' | 'ratio' | 'count' | 'per_second' | 'bytes_per_hour';
 
 export interface ThresholdCondition {
   readonly operator: '<' | '<=' | '>' | '>=';
@@ -122,6 +129,8 @@ export function parseThresholdMetric(key: string): { metric: ThresholdMetric; un
   }
   if (key === 'throughput') return { metric: { kind: 'throughput' }, unit: 'per_second' };
   if (key === 'limiter.fallbacks') return { metric: { kind: 'limiter' }, unit: 'count' };
+  if (key === 'bot.cpu.max' || key === 'bot.cpu.mean') return { metric: { kind: 'bot', figure: key === 'bot.cpu.max' ? 'cpu.max' : 'cpu.mean' }, unit: 'ratio' };
+  if (key === 'bot.rss.slope') return { metric: { kind: 'bot', figure: 'rss.slope' }, unit: 'bytes_per_hour' };
   if (key === 'eventloop.p99' || key === 'eventloop.max') {
     return { metric: { kind: 'eventloop', statistic: key === 'eventloop.p99' ? 'p99' : 'max' }, unit: 'ns' };
   }
@@ -141,12 +150,24 @@ export function parseThresholdMetric(key: string): { metric: ThresholdMetric; un
   }
   return (
     `unknown threshold metric "${key}": expected <stage>.p99|p95|pNN|max|min|mean (stages ${METRIC_STAGES.join(', ')}), ` +
-    'errors.rate, rejected.rate, rejected.<code>.rate, accepted.rate, late.rate, lost.count, throughput, eventloop.p99, limiter.fallbacks'
+    'errors.rate, rejected.rate, rejected.<code>.rate, accepted.rate, late.rate, lost.count, throughput, eventloop.p99, limiter.fallbacks, bot.cpu.max, bot.cpu.mean, bot.rss.slope'
   );
 }
 
-/** Parses `<10ms`, `<=1%`, `>4500`, in the unit the metric needs; a string is the error. */
+const SIZE_UNITS_BYTES: Record<string, number> = { b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, kb: 1e3, mb: 1e6, gb: 1e9 };
+const PER_UNITS_HOURS: Record<string, number> = { s: 1 / 3600, min: 1 / 60, h: 1 };
+
+/** `<16MiB/h`, `<=500KiB/min` → bytes per hour; a string is the error. */
+function parseGrowthCondition(expression: string): ThresholdCondition | string {
+  const match = /^\s*(<=|>=|<|>)\s*(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|kB|MB|GB)\s*\/\s*(s|min|h)\s*$/i.exec(expression);
+  if (!match) return `expected a growth like "<16MiB/h" or "<1MiB/min" (B, KiB, MiB, GiB per s, min or h), got "${expression}"`;
+  const bytes = Number(match[2]) * (SIZE_UNITS_BYTES[(match[3] as string).toLowerCase()] ?? Number.NaN);
+  return { operator: match[1] as ThresholdCondition['operator'], limit: bytes / (PER_UNITS_HOURS[(match[4] as string).toLowerCase()] ?? Number.NaN) };
+}
+
+/** Parses `<10ms`, `<=1%`, `>4500`, `<16MiB/h`, in the unit the metric needs; a string is the error. */
 export function parseThresholdCondition(expression: string, unit: ThresholdUnit): ThresholdCondition | string {
+  if (unit === 'bytes_per_hour') return parseGrowthCondition(expression);
   const match = /^\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(ns|us|µs|ms|s|%)?\s*$/i.exec(expression);
   if (!match) return `expected a condition like "<10ms", "<1%" or ">=4500", got "${expression}"`;
   const operator = match[1] as ThresholdCondition['operator'];
@@ -443,6 +464,8 @@ export const TargetSchema = z.discriminatedUnion('kind', [
     kind: z.literal('bot'),
     /** Shell command that starts the bot; absent: the bot is already running. */
     command: z.string().min(1).max(2000, 'too long: at most 2000 characters').optional(),
+    /** The folder the command runs in; absent: where cvlab was started. */
+    cwd: z.string().min(1).max(4096, 'too long: at most 4096 characters').optional(),
     /** Wait for the bot to connect before the run starts. */
     wait: z.boolean().optional(),
     /** TCP port of the chat endpoint the bot connects to (IRC-like, on loopback). */
@@ -460,6 +483,27 @@ export const TargetSchema = z.discriminatedUnion('kind', [
     channel: z.string().min(1).max(MAX_NAME_LENGTH, `too long: at most ${MAX_NAME_LENGTH} characters`).optional(),
   }),
 ]);
+
+/**
+ * Chat → CV: while a probe is connected during a run, the rig's test variable is reserved for
+ * probe viewers, who move it across the probe's threshold (low, high, low, …) mixed into the load.
+ */
+export const ProbeLoadSchema = strictObject({
+  /** Probe messages per second, all viewers together; a few Hz keeps each viewer under a bot's per-viewer limit. */
+  rateHz: z.number().positive('expected a rate above 0 Hz').max(50, 'expected at most 50 Hz: each message must leave the CV time to settle').default(2),
+  /** Names the probe messages rotate through (probe-1 … probe-N). */
+  viewers: z.number().int().min(1, 'expected at least 1 probe viewer').max(1000, 'expected at most 1000 probe viewers').default(8),
+  /** The probe's threshold, mV; absent: halfway between the test variable's out.min and out.max. */
+  thresholdMv: z.number().int().min(-100_000).max(100_000).optional(),
+  /** An edge not seen this long after its datagram is missed. */
+  timeoutMs: z.number().positive().max(10_000).default(1000),
+});
+export type ProbeLoad = z.output<typeof ProbeLoadSchema>;
+
+/** Probe messages in a run of `durationMs` at `rateHz`: one each period, the first half a period in. */
+export function probeMessageCount(durationMs: number, rateHz: number): number {
+  return Math.max(0, Math.floor((durationMs / 1000) * rateHz + 0.5));
+}
 
 // ---------------------------------------------------------------------------------------------
 // The scenario.
@@ -500,6 +544,8 @@ export const ScenarioSchema = strictObject({
   alerts: AlertRulesSchema.max(100, 'expected at most 100 alert rules').optional(),
   /** What the load is sent to. */
   target: TargetSchema.default({ kind: 'pipeline' }),
+  /** Chat → CV probe viewers, used when a probe is connected for the run (defaults apply when absent). */
+  probe: ProbeLoadSchema.optional(),
 }).superRefine((scenario, ctx) => {
   if (scenario.capacitySearch && scenario.executor.type !== 'constant-arrival-rate') {
     ctx.addIssue({

@@ -4,6 +4,7 @@ import { listenMetrics } from '../lab/metrics-export/metrics-http-server';
 import { InstanceAgent } from '../lab/multi/instance-agent';
 import { checkRedisAnswers } from '../lab/session/redis-preflight';
 import { BadInputError } from '../../shared/exit-codes';
+import { REDIS_URL_EXPECTED, REDIS_URL_PATTERN } from '../../shared/rig';
 import { listExitCodes } from './exit-status';
 import { onStopRequest } from './on-stop-request';
 
@@ -29,8 +30,8 @@ export function registerAgentCommand(program: Command): void {
     .option('--metrics-port <port>', 'port of the /metrics endpoint (Prometheus text); "off" for none', '9465')
     .action(async (options: AgentOptions) => {
       const redisUrl = options.redis ?? process.env['REDIS_URL'];
-      if (!redisUrl || !/^rediss?:\/\//.test(redisUrl)) {
-        throw new BadInputError(`--redis ${redisUrl ?? '(missing)'}: expected a redis:// or rediss:// URL of the Redis the console uses`);
+      if (!redisUrl || !REDIS_URL_PATTERN.test(redisUrl)) {
+        throw new BadInputError(`--redis ${redisUrl ?? '(missing)'}: expected ${REDIS_URL_EXPECTED} of the Redis the console uses`);
       }
       // A child instance of a local run (--run-id) never opens the shared metrics port.
       const metricsOff = options.metricsPort === 'off' || options.runId !== undefined;

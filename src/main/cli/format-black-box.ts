@@ -1,4 +1,4 @@
-import type { BlackBoxSummary } from '../../shared/run';
+import type { BlackBoxSummary, BotResources } from '../../shared/run';
 import { formatNs } from './format';
 
 /** The black-box part of the end-of-run report: which bot, how it ended, how its OSC matched the chat. */
@@ -26,4 +26,34 @@ export function formatBlackBox(blackBox: BlackBoxSummary): string {
 
 function formatLatency(ns: number | undefined): string {
   return ns === undefined ? '–' : formatNs(ns);
+}
+
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const perMinute = (bytesPerHour: number): string => `${bytesPerHour >= 0 ? '+' : '−'}${(Math.abs(bytesPerHour) / 1024 / 1024 / 60).toFixed(1)} MiB/min`;
+
+/**
+ * The bot's own health, printed beside cvlab's CPU and memory: its process tree's CPU and RSS and
+ * the leak verdict on its RSS ("bot memory: +9.8 MiB/min over 30 s, R² 0.99 — LEAK"); or plainly
+ * why it could not be watched.
+ */
+export function formatBotResources(resources: BotResources): string[] {
+  if (resources.unavailable !== undefined) return [`bot: CPU and memory not measured — ${resources.unavailable}`];
+  const names = resources.processes.map((process) => process.name);
+  const tree = resources.processes.length > 1 ? `${resources.processes.length} processes (${names.join(', ')})` : `${names[0] ?? '?'}`;
+  const found = resources.foundBy === 'connection' ? ', found by its chat connection' : '';
+  const lines: string[] = [];
+  const cpu = resources.cpu ? `CPU mean ${resources.cpu.meanPercent.toFixed(0)}% (max ${resources.cpu.maxPercent.toFixed(0)}% over 1 s) of one core` : 'CPU not read';
+  const rss = resources.rss ? `RSS ${mib(resources.rss.startBytes)} → ${mib(resources.rss.endBytes)} (max ${mib(resources.rss.maxBytes)})` : 'RSS not read';
+  lines.push(`bot (pid ${resources.pid ?? '?'}: ${tree}${found}): ${cpu}; ${rss}; ${resources.samples} readings`);
+  const leak = resources.leak;
+  if (leak) {
+    const over = leak.spanMs !== undefined ? ` over ${(leak.spanMs / 1000).toFixed(0)} s` : '';
+    const verdict = leak.samples < 3 ? 'too few points for a verdict' : leak.leaking ? 'LEAK' : 'no leak';
+    lines.push(
+      `bot memory: ${perMinute(leak.slopeBytesPerHour)}${over}, R² ${leak.rSquared.toFixed(2)} — ${verdict} (tolerance ${perMinute(leak.toleranceBytesPerHour)}, lowest RSS of each window, ${leak.samples} points)`,
+    );
+  } else if (resources.rss?.slopeBytesPerHour !== undefined) {
+    lines.push(`bot memory: ${perMinute(resources.rss.slopeBytesPerHour)}, R² ${(resources.rss.rSquared ?? 0).toFixed(2)} (no verdict: the scenario has no leakDetection)`);
+  }
+  return lines;
 }

@@ -7,6 +7,7 @@ import { ValidationError } from '../../shared/format-issues';
 import type { RunOverrides, RunProgress, RunSummary, ThresholdVerdict } from '../../shared/run';
 import { METRIC_STAGES, parseDurationMs } from '../../shared/scenario';
 import { describeDegradedIntervals } from '../../shared/describe-degraded-intervals';
+import { REDIS_URL_EXPECTED, REDIS_URL_PATTERN } from '../../shared/rig';
 import type { FanoutScalingSummary } from '../lab/fanout/fanout-scaling-run';
 import { writeJsonFile } from '../lab/files/json-file';
 import { loadScenario } from '../lab/files/scenario-file';
@@ -24,7 +25,9 @@ import { describeReplay, formatReplayOutcome } from './format-replay';
 import { defaultDataDir } from '../lab/store/store';
 import { StoreProvider } from '../lab/store/store-provider';
 import { formatAlertNotification } from './format-alert';
-import { formatBlackBox } from './format-black-box';
+import { formatBlackBox, formatBotResources } from './format-black-box';
+import { formatChatToCv } from './format-chat-to-cv';
+import { openChatToCvProbe, type OpenedChatToCvProbe } from '../lab/open-chat-to-cv-probe';
 import { formatNs, formatTable } from './format';
 import { formatFanout, formatMultiInstance } from './format-multi';
 import { formatComparison, storeOptions, type StoreFlags } from './report';
@@ -51,6 +54,7 @@ interface RunCommandOptions extends StoreFlags {
   chatPort?: string;
   oscListen?: string;
   forward?: string;
+  serial?: string;
 }
 
 /** Reads the command line's overrides; each bad one is named. */
@@ -90,8 +94,7 @@ export function parseRunOverrides(options: RunCommandOptions): RunOverrides {
   if (rate !== undefined) overrides.rate = rate;
   if (users !== undefined) overrides.users = users;
   if (seed !== undefined) overrides.seed = seed;
-  if (options.redis !== undefined && !/^rediss?:\/\//.test(options.redis))
-    problems.push(`--redis: expected a redis:// URL, got "${options.redis}"`);
+  if (options.redis !== undefined && !REDIS_URL_PATTERN.test(options.redis)) problems.push(`--redis: expected ${REDIS_URL_EXPECTED}, got "${options.redis}"`);
   if (options.databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^/]/.test(options.databaseUrl))
     problems.push(`--database-url: expected a postgres://user@host:port/database URL, got "${options.databaseUrl}"`);
   if (problems.length > 0) throw new ValidationError('command line', problems);
@@ -110,6 +113,8 @@ export function formatThresholdValue(verdict: ThresholdVerdict, value: number | 
       return `${value.toFixed(0)} msg/s`;
     case 'count':
       return String(Math.round(value));
+    case 'bytes_per_hour':
+      return `${value >= 0 ? '+' : ''}${(value / 1024 / 1024 / 60).toFixed(2)} MiB/min`;
   }
 }
 
@@ -184,21 +189,26 @@ export function formatSummary(summary: RunSummary): string {
     `${cpu}RSS max ${mib(resources.rssMaxBytes)}; heap max ${mib(resources.heapMaxBytes)}; ` +
       `event-loop delay p99 ${formatNs(resources.eventLoopDelayP99)}, max ${formatNs(resources.eventLoopDelayMax)}`,
   );
+  // The bot's own CPU and memory, beside cvlab's.
+  if (summary.blackBox?.resources) out.push(...formatBotResources(summary.blackBox.resources));
   if (summary.pipeline.limiterFallbacks > 0 || summary.degradedIntervals?.length)
     out.push(
       `DEGRADED${summary.degradedIntervals?.length ? ` ${describeDegradedIntervals(summary.degradedIntervals)}` : ''}: Redis did not answer in time and the in-process limiter stood in ${summary.pipeline.limiterFallbacks} times (limits held per process, not across instances)`,
     );
   if (summary.capacity) {
     out.push('');
+    // Against a bot, its CPU per step says whether the bot's process ran out of core.
+    const botCpu = summary.capacity.steps.some((step) => step.botCpuPercentMax !== undefined);
     out.push(
       formatTable(
-        ['rate', 'sent', 'achieved', 'e2e p99', 'slip p99', 'held'],
+        ['rate', 'sent', 'achieved', 'e2e p99', 'slip p99', ...(botCpu ? ['bot CPU max'] : []), 'held'],
         summary.capacity.steps.map((step) => [
           `${step.rate}/s`,
           String(step.sent),
           `${step.achievedPerSecond.toFixed(0)}/s`,
           formatNs(step.e2eP99),
           formatNs(step.slipP99),
+          ...(botCpu ? [step.botCpuPercentMax !== undefined ? `${step.botCpuPercentMax.toFixed(0)}%` : '–'] : []),
           step.passed ? 'yes' : 'NO',
         ]),
       ),
@@ -254,6 +264,7 @@ function progressFields(progress: RunProgress): Record<string, string> {
       : progress.degradedIntervals?.length
         ? ` (was DEGRADED ${describeDegradedIntervals(progress.degradedIntervals)})`
         : '',
+    cv: progress.chatToCv ? ` | CV edges ${progress.chatToCv.matched} matched, ${progress.chatToCv.missed} missed${progress.chatToCv.problem ? ' (PROBE LOST)' : ''}` : '',
     bot: progress.bot ? ` | bot ${progress.bot.joined ? 'joined' : progress.bot.connected ? 'NOT IN CHANNEL' : 'GONE'}, ${progress.bot.replies} replies` : '',
   };
 }
@@ -284,6 +295,7 @@ export function registerRunCommand(program: Command): void {
     .option('--chat-port <port>', 'black box: port of the Twitch-compatible chat endpoint (default 6667; 0: a free one)')
     .option('--osc-listen <host:port>', "black box: where cvlab catches the bot's OSC (default a free port on 127.0.0.1)")
     .option('--forward <host:port>', "black box: forward the bot's OSC unchanged to the real converter")
+    .option('--serial <path>', "chat → CV: the probe's serial port (or cvlab probe-emulator's): probe viewers move the rig's test variable and each CV edge is timed")
     .action(async (scenarioPath: string, options: RunCommandOptions) => {
       const overrides = parseRunOverrides(options);
       if (!options.save && (options.report || options.baseline)) {
@@ -345,8 +357,14 @@ export function registerRunCommand(program: Command): void {
         () => process.exit(EXIT_CODES.failed),
       );
       let info;
+      let probe: OpenedChatToCvProbe | undefined;
       try {
+        if (options.serial !== undefined) {
+          probe = await openChatToCvProbe(runRig, options.serial);
+          console.error(`chat → CV: probe on ${probe.path} (${probe.hello.firmware}, ${probe.hello.adcBits}-bit ADC); arming it and fitting its clock`);
+        }
         info = await service.start({
+          ...(probe ? { probe: probe.probe } : {}),
           scenario,
           rig: runRig,
           overrides,
@@ -355,6 +373,7 @@ export function registerRunCommand(program: Command): void {
         });
       } catch (error) {
         stopListening();
+        await probe?.close();
         await service.dispose();
         await stores?.close();
         throw error;
@@ -372,7 +391,7 @@ export function registerRunCommand(program: Command): void {
         ? new cliProgress.SingleBar(
             {
               format:
-                ' {bar} {percentage}% | {elapsed}/{planned} | {rate} msg/s | e2e p99 {p99} | sent {sent} late {late}{step}{degraded}{bot}',
+                ' {bar} {percentage}% | {elapsed}/{planned} | {rate} msg/s | e2e p99 {p99} | sent {sent} late {late}{step}{degraded}{cv}{bot}',
               hideCursor: true,
               clearOnComplete: true,
             },
@@ -402,7 +421,7 @@ export function registerRunCommand(program: Command): void {
         else if (progress.elapsedMs - lastLineMs >= 1000) {
           lastLineMs = progress.elapsedMs;
           console.error(
-            `${fields['elapsed']}/${fields['planned']}  ${fields['rate']} msg/s  e2e p99 ${fields['p99']}  sent ${fields['sent']}  late ${fields['late']}${fields['step']}${fields['degraded']}${fields['bot']}`,
+            `${fields['elapsed']}/${fields['planned']}  ${fields['rate']} msg/s  e2e p99 ${fields['p99']}  sent ${fields['sent']}  late ${fields['late']}${fields['step']}${fields['degraded']}${fields['cv']}${fields['bot']}`,
           );
         }
       });
@@ -413,6 +432,7 @@ export function registerRunCommand(program: Command): void {
         outcome = await finished;
       } finally {
         stopListening();
+        await probe?.close();
         progressSubscription.dispose();
         bar?.stop();
         bar = undefined;
@@ -423,6 +443,10 @@ export function registerRunCommand(program: Command): void {
       if (summary.blackBox) {
         console.log('');
         console.log(formatBlackBox(summary.blackBox));
+      }
+      if (summary.chatToCv) {
+        console.log('');
+        console.log(formatChatToCv(summary.chatToCv, summary.stages));
       }
       if (isMultiInstanceSummary(summary)) {
         console.log('');
@@ -474,7 +498,7 @@ export function registerRunCommand(program: Command): void {
     0: 'the run passed: every threshold held (and, with --baseline, no regression)',
     1: 'failed: a threshold broke, --baseline found a regression, or the run was quit at once (a second Ctrl-C)',
     2: 'bad input: a flag, the rig or the scenario file (each bad field is named)',
-    3: "unavailable: Redis (the rig's redisUrl, --redis) or PostgreSQL (databaseUrl, --database-url, DATABASE_URL) did not answer, or the run could not be saved to it (a full disk under the embedded database included: the summary is still printed and in --json); the tap port or the chat port is taken; black box: the bot never joined the chat (what it did and did not do is named)",
+    3: "unavailable: Redis (the rig's redisUrl, --redis) or PostgreSQL (databaseUrl, --database-url, DATABASE_URL) did not answer, or the run could not be saved to it (a full disk under the embedded database included: the summary is still printed and in --json); the tap port or the chat port is taken; the probe (--serial) did not answer; black box: the bot never joined the chat (what it did and did not do is named)",
   });
 }
 

@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import { Lab } from '../lab/lab';
 import { projectRoot } from '../lab/files/paths';
 import { LabServer } from '../lab/server/lab-server';
+import { isLoopbackHost } from '../lab/server/bot-command-guard';
 import { MetricsExporter } from '../lab/metrics-export/metrics-exporter';
 import { BadInputError, ResourceUnavailableError } from '../../shared/exit-codes';
 import { listExitCodes } from './exit-status';
 import { onStopRequest } from './on-stop-request';
-
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /** `cvlab serve`: the console in a browser, with the LabApi over an authenticated WebSocket. */
 export function registerServeCommand(program: Command): void {
@@ -21,7 +20,8 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port (0 picks a free one)', '5170')
     .option('--metrics-public', 'serve /metrics without the token (for a Prometheus scraper on a trusted network)')
-    .action(async (options: { host: string; port: string; metricsPublic?: boolean }) => {
+    .option('--allow-bot-commands', "let consoles start a bot's shell command although --host is beyond loopback (on loopback they always may)")
+    .action(async (options: { host: string; port: string; metricsPublic?: boolean; allowBotCommands?: boolean }) => {
       const port = Number(options.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new BadInputError(`--port ${options.port}: expected a whole number between 0 and 65535`);
@@ -30,17 +30,18 @@ export function registerServeCommand(program: Command): void {
       if (!existsSync(join(rendererDir, 'index.html'))) {
         throw new ResourceUnavailableError(`the console is not built (no ${join(rendererDir, 'index.html')}): run \`npm run build\` first`);
       }
-      if (!LOOPBACK.has(options.host)) {
+      if (!isLoopbackHost(options.host)) {
         console.error(
-          `Warning: listening on ${options.host}; anyone who can reach it and has the token can drive the bench${options.metricsPublic ? ', and anyone who can reach it can read /metrics' : ''}.`,
+          `Warning: listening on ${options.host}; anyone who can reach it and has the token can drive the bench${options.allowBotCommands ? ' and start shell commands on this machine (--allow-bot-commands)' : ''}${options.metricsPublic ? ', and anyone who can reach it can read /metrics' : ''}.`,
         );
+        if (!options.allowBotCommands) console.error('Consoles may not start a bot command here (only "wait for my bot"); --allow-bot-commands lets them.');
       }
       // /metrics: computed at scrape time from the frames of the console's runs (nothing per message).
       const metrics = new MetricsExporter({ defaultLabels: { instance: 'serve' } });
       const lab = new Lab({ host: 'serve', metrics });
       let server: LabServer;
       try {
-        server = await LabServer.start({ lab, rendererDir, host: options.host, port, metrics, metricsPublic: Boolean(options.metricsPublic) });
+        server = await LabServer.start({ lab, rendererDir, host: options.host, port, metrics, metricsPublic: Boolean(options.metricsPublic), allowBotCommands: Boolean(options.allowBotCommands) });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         const reason = code === 'EADDRINUSE' ? `port ${port} is in use (try --port 0)` : (error as Error).message;

@@ -98,6 +98,11 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
   // While the frames kept before this console opened are fetched, live ones wait behind them.
   // Replay starts before the first call goes out: a live frame that came first would hide the older ones.
   const replayRef = useRef<{ active: boolean; waiting: RunFrame[] }>({ active: true, waiting: [] });
+  const runIdRef = useRef<string | null>(null);
+  const askingRef = useRef(false);
+  useEffect(() => {
+    runIdRef.current = run?.id ?? null;
+  }, [run]);
   useEffect(() => {
     const subscriptions = [
       lab.onDidRunFrames((frames) => {
@@ -105,7 +110,29 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
         if (replay.active) replay.waiting.push(...frames);
         else store.ingest(frames);
       }),
-      lab.onDidRunProgress((value) => setProgress(value)),
+      // A run started elsewhere (another console, a reload of this one): show it, with Stop.
+      lab.onDidStartRun((info) => {
+        store.begin(info);
+        setSummary(null);
+        setProgress(null);
+        setRun(info);
+      }),
+      lab.onDidRunProgress((value) => {
+        setProgress(value);
+        // Progress of a run this console never heard start (its socket was down at that moment): ask which.
+        if (runIdRef.current !== value.runId && !askingRef.current) {
+          askingRef.current = true;
+          void lab
+            .currentRun()
+            .then((current) => {
+              if (current && current.id === value.runId) {
+                store.follow(current);
+                setRun(current);
+              }
+            })
+            .finally(() => (askingRef.current = false));
+        }
+      }),
       lab.onDidFinishRun((value) => {
         setSummary(value);
         setRun(null);
@@ -209,8 +236,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
         // A replay's relative chat log is looked up next to the scenario's file first.
         ...(scenario.file ? { scenarioFile: scenario.file.path } : {}),
       });
-      store.reset(info.id);
-      store.follow(info);
+      store.begin(info);
       setSummary(null);
       setProgress(null);
       setRun(info);

@@ -1,10 +1,12 @@
-import type { EngineEvent } from './engine-protocol';
+import type { BotProcessRef, EngineEvent } from './engine-protocol';
 
 /** The host's end of a running engine, in its own thread or (for injected functions) in this one. */
 export interface EngineLink {
   /** The thread the engine runs on (the host's own in in-thread mode). */
   readonly threadId: number;
   readonly startNs: number;
+  /** Black box: where the bot's processes are, as the engine said when it started. */
+  readonly bot?: BotProcessRef;
   /** Every event after `started`, in order; events that came before a listener are replayed. */
   listen(listener: (event: EngineEvent) => void): void;
   /** Asks the engine to stop sending, drain, post its final snapshot and close the pipeline. */

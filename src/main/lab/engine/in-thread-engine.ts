@@ -1,6 +1,6 @@
 import { threadId as hostThreadId } from 'node:worker_threads';
 import { EventQueue, type EngineLink } from '../common/engine-link';
-import type { EngineStartRequest } from '../common/engine-protocol';
+import type { BotProcessRef, EngineStartRequest } from '../common/engine-protocol';
 import { MeasuredEngine, type EnginePipelineFactory } from './measured-engine';
 import { createPipeline, type PipelineOptions } from './pipeline/chat-pipeline';
 
@@ -17,10 +17,14 @@ export async function startInThreadEngine(
   const factory: EnginePipelineFactory = (rig, options) => createSystemUnderTest(rig, { ...options, ...(stageHook ? { stageHook } : {}) });
   const queue = new EventQueue();
   let startNs = 0;
+  let bot: BotProcessRef | undefined;
   const engine = await MeasuredEngine.prepare(
     request,
     (event) => {
-      if (event.type === 'started') startNs = event.startNs;
+      if (event.type === 'started') {
+        startNs = event.startNs;
+        bot = event.bot;
+      }
       else queue.push(event);
     },
     factory,
@@ -29,6 +33,7 @@ export async function startInThreadEngine(
   return {
     threadId: hostThreadId,
     startNs,
+    ...(bot ? { bot } : {}),
     listen: (listener) => queue.listen(listener),
     stop: () => void engine.stop(),
     terminate: () => Promise.resolve(),

@@ -58,7 +58,7 @@ export class LeakDetector {
     const heaps = this.heaps.slice(skip);
     const n = times.length;
     const toleranceBytesPerHour = this.options.toleranceBytesPerHour;
-    const base = { toleranceBytesPerHour, samples: n, method: this.options.method, ...(n > 0 ? { firstHeapBytes: heaps[0], lastHeapBytes: heaps[n - 1] } : {}) };
+    const base = { toleranceBytesPerHour, samples: n, method: this.options.method, ...(n > 0 ? { firstHeapBytes: heaps[0], lastHeapBytes: heaps[n - 1], spanMs: (times[n - 1] as number) - (times[0] as number) } : {}) };
     if (n < 3) return { ...base, leaking: false, slopeBytesPerHour: 0, rSquared: 0 };
     let meanT = 0;
     let meanH = 0;

@@ -1,5 +1,6 @@
 import type { ThresholdVerdict } from '../../../shared/run';
 import type { CompiledThreshold } from '../../../shared/scenario';
+import type { BotFigures } from './bot-resource-monitor';
 import type { OutcomeTally } from './outcome-tally';
 import type { StageHistograms } from './stage-histograms';
 
@@ -13,6 +14,8 @@ export interface MetricsView {
   readonly eventLoopDelay?: { readonly p99: number; readonly max: number; readonly count: number };
   /** Messages the in-process limiter decided for Redis (absent: judged by the run service on the pipeline's counter). */
   readonly limiterFallbacks?: number;
+  /** Black box: the bot's own CPU and memory over the same stretch (absent: not a black-box run, or the bot was not watched). */
+  readonly bot?: BotFigures;
 }
 
 /** The measured value of a threshold's metric, with the number of samples it rests on. */
@@ -47,6 +50,12 @@ export function measureThreshold(threshold: CompiledThreshold, view: MetricsView
       const loop = view.eventLoopDelay;
       if (!loop || loop.count === 0) return { samples: 0 };
       return { actual: metric.statistic === 'p99' ? loop.p99 : loop.max, samples: loop.count };
+    }
+    case 'bot': {
+      const bot = view.bot;
+      const actual = metric.figure === 'cpu.max' ? bot?.cpuMax : metric.figure === 'cpu.mean' ? bot?.cpuMean : bot?.rssSlopeBytesPerHour;
+      const samples = metric.figure === 'rss.slope' ? (bot?.leakPoints ?? 0) : (bot?.samples ?? 0);
+      return actual === undefined ? { samples: 0 } : { actual, samples };
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { ReplayInfo } from '../../../shared/chat-log';
 import type { RunComparison, RunReport } from '../../../shared/report';
-import type { BlackBoxSummary, DegradedInterval } from '../../../shared/run';
+import type { BlackBoxSummary, ChatToCvSummary, DegradedInterval, StageStatistics } from '../../../shared/run';
 import { describeDegradedIntervals } from '../../../shared/describe-degraded-intervals';
 import { layoutDistributionStrip } from '../../../shared/distribution-strip';
 import { formatChange, formatCount, formatFigure, formatRatioAsPercent } from '../../../shared/format-figures';
@@ -289,6 +289,8 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
   if (instances) sections.push(instances);
   const blackBox = report.summary.raw?.['blackBox'] as BlackBoxSummary | undefined;
   if (blackBox) sections.push(renderBlackBoxSection(blackBox));
+  const chatToCv = report.summary.raw?.['chatToCv'] as ChatToCvSummary | undefined;
+  if (chatToCv) sections.push(renderChatToCvSection(chatToCv, (report.summary.raw?.['stages'] ?? {}) as Readonly<Record<string, StageStatistics | undefined>>));
   if (report.replay) sections.push(renderReplaySection(report.replay, report.summary.totals));
   if (report.alerts.length) {
     sections.push(`<section><h2>Alerts</h2>${table(
@@ -333,6 +335,32 @@ function renderReplaySection(replay: ReplayInfo, totals: Readonly<Record<string,
     ['outcome', `${formatCount(totals['sent'])} recorded lines sent; ${formatCount(totals['accepted'])} accepted, ${formatCount(totals['rejected'])} rejected`],
   ];
   return `<section><h2>Chat log replayed</h2>${table(['', ''], rows)}</section>`;
+}
+
+/** Chat → CV: the probe, its counts, each leg of the path at p50 and the clock fit's bound beside every CV figure. */
+function renderChatToCvSection(cv: ChatToCvSummary, stages: Readonly<Record<string, StageStatistics | undefined>>): string {
+  const us = (ns: number | undefined): string => (ns === undefined ? '–' : `${formatNumber(ns / 1000)} µs`);
+  const bound = cv.clock ? `± ${formatNumber(cv.clock.boundUs)} µs` : 'no clock fit';
+  const stageRow = (name: string, what: string): string[] => {
+    const statistics = stages[name];
+    return [`<code>${name}</code>`, escapeHtml(what), us(statistics?.p50), us(statistics?.p99), String(statistics?.count ?? 0), bound];
+  };
+  const counts: [string, number][] = [
+    ['probe messages sent', cv.sent],
+    ['passed on by the system under test', cv.passedOn],
+    ['not passed on (rejected, rate-limited, no OSC)', cv.notPassedOn],
+    ['edges expected', cv.expectedEdges],
+    ['edges matched', cv.matched],
+    ['edges missed', cv.missed],
+    ['edges no message explains', cv.unexplained],
+  ];
+  const path = cv.decomposition;
+  return `<section><h2>Chat → CV</h2><p>Probe on <code>${escapeHtml(cv.probe.path)}</code> (${escapeHtml(cv.probe.firmware ?? 'firmware unknown')}, ${escapeHtml(cv.probe.link)} link) watching <code>${escapeHtml(cv.variable)}</code> (${escapeHtml(cv.address)}) at ${cv.thresholdMv} mV; ${cv.viewers} probe viewers at ${formatNumber(cv.rateHz)} Hz. At p50: chat → OSC ${us(path.chatToOscP50)} + OSC → CV ${us(path.oscToCvP50)} ≈ chat → CV ${us(path.chatToCvP50)}.${
+    cv.problem ? ` <span class="badge failed">partial: ${escapeHtml(cv.problem)}</span>` : ''
+  }</p><div class="grid2">${table(
+    ['stage', 'from → to', 'p50', 'p99', 'edges', 'clock bound'],
+    [stageRow('cv', 'due → CV edge'), stageRow('chatToCv', 'chat line written → CV edge'), stageRow('oscToCv', 'datagram → CV edge')],
+  )}${table(['count', 'value'], counts.map(([name, value]) => [escapeHtml(name), String(value)]))}</div></section>`;
 }
 
 /** Which bot a black-box run measured, how it ended, and how its OSC matched the chat lines. */

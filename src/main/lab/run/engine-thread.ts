@@ -42,6 +42,7 @@ export function startEngineThread(request: EngineStartRequest): Promise<EngineLi
         resolve({
           threadId: event.threadId,
           startNs: event.startNs,
+          ...(event.bot ? { bot: event.bot } : {}),
           listen: (listener) => queue.listen(listener),
           stop: () => {
             if (!exited) worker.postMessage({ type: 'stop' } satisfies HostCommand);

@@ -16,12 +16,14 @@ import {
   type RunStopReason,
   type RunSummary,
   type BlackBoxSummary,
+  type ChatToCvSummary,
+  type BotResourceFrame,
   type StageStatistics,
   type ThresholdVerdict,
 } from '../../../shared/run';
-import { compileThresholds, METRIC_STAGES, ScenarioSchema, type CompiledThreshold, type MetricStage, type Scenario } from '../../../shared/scenario';
+import { compileThresholds, METRIC_STAGES, ProbeLoadSchema, probeMessageCount, ScenarioSchema, type CompiledThreshold, type MetricStage, type Scenario } from '../../../shared/scenario';
 import { AuditBatchReader } from '../common/audit-batch';
-import { DEFAULT_WARM_UP_MESSAGES, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type LoopDelay, type WindowSnapshot } from '../common/engine-protocol';
+import { DEFAULT_WARM_UP_MESSAGES, type BotProcessRef, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type LoopDelay, type WindowSnapshot } from '../common/engine-protocol';
 import { startEngineThread, startInThreadEngine, type EngineLink } from './engine-thread';
 import { decodeTransferred } from '../common/histogram-transfer';
 import { monotonicNs } from '../common/monotonic-clock';
@@ -30,13 +32,15 @@ import { createTapRingBuffer } from '../common/tap-ring';
 import { initHistograms } from '../common/create-histogram';
 import { FrameRing } from '../metrics/frame-ring';
 import { LeakDetector } from '../metrics/leak-detector';
+import { BotResourceMonitor, CpuAggregate } from '../metrics/bot-resource-monitor';
 import { ResourceSampler } from '../metrics/resource-sampler';
 import { MetricsWindow, RunMetrics } from '../metrics/run-metrics';
-import { evaluateThresholds } from '../metrics/thresholds';
+import { evaluateThresholds, type MetricsView } from '../metrics/thresholds';
 import type { PipelineOptions } from '../engine/pipeline/chat-pipeline';
 import type { ChatPipeline } from '../engine/pipeline/pipeline-types';
 import type { OutcomeSink, PipelineCounters } from '../common/outcome-record';
 import { applyOverrides } from './apply-overrides';
+import { decomposeCv, type CvEdgeMatch, type CvProbe, type CvWatch } from './cv-probe';
 import { createArrivalPlan, dueCounts, ReplayArrivals, type ArrivalPlan } from '../engine/load/arrival-plan';
 import { readChatLogTimes } from '../common/chat-log/chat-log-times';
 import { chatLogIdentity } from '../common/chat-log/chat-log-identity';
@@ -79,11 +83,19 @@ export interface RecordedInterval {
   histogram(stage: MetricStage): Histogram;
 }
 
+/** What a run is started with besides its request: live objects, which no schema carries. */
+export interface RunStartExtras {
+  /** A connected probe: the run's probe viewers move the test variable and each CV edge is matched (chat → CV). */
+  readonly probe?: CvProbe;
+}
+
 /** A capacity-search step while it runs: its own window, judged once its messages are back. */
 interface StepState {
   readonly rate: number;
   readonly window: MetricsWindow;
   judged: boolean;
+  /** Black box: the bot's CPU while this step's rate was held. */
+  readonly botCpu: CpuAggregate;
 }
 
 /** The engine's latest cumulative figures, from its last snapshot. */
@@ -136,6 +148,11 @@ interface ActiveRun {
   failure: string | undefined;
   /** The engine's final snapshot, once it came. */
   lastSnapshot: EngineSnapshot | undefined;
+  /** Chat → CV: the probe watching this run. */
+  readonly cv: { readonly watch: CvWatch; readonly subscription: { dispose(): void } } | undefined;
+  /** Black box: the bot's process tree, watched from here (set once its process is found). */
+  bot: BotResourceMonitor | undefined;
+  botStarting: Promise<void> | undefined;
 }
 
 const NO_LOOP: LoopDelay = { p50: 0, p99: 0, max: 0, count: 0 };
@@ -169,20 +186,20 @@ export class RunController {
   constructor(private readonly options: RunControllerOptions = {}) {}
 
   /** Starts a run; fails with a plain message when one is already going on or the input is invalid. */
-  async start(options: RunStartOptions): Promise<RunInfo> {
+  async start(options: RunStartOptions, extras: RunStartExtras = {}): Promise<RunInfo> {
     if (this.active) {
       throw new Error(`a run is already going on (${this.active.info.id}, scenario "${this.active.info.scenario}"): stop it before starting another`);
     }
     if (this.starting) throw new Error('a run is already starting: wait for it, or stop it, before starting another');
     this.starting = true;
     try {
-      return await this.launch(options);
+      return await this.launch(options, extras);
     } finally {
       this.starting = false;
     }
   }
 
-  private async launch(options: RunStartOptions): Promise<RunInfo> {
+  private async launch(options: RunStartOptions, extras: RunStartExtras): Promise<RunInfo> {
     const parsedScenario = parseOrThrow(ScenarioSchema, options.scenario, 'scenario');
     const rig = parseOrThrow(RigSchema, options.rig, 'rig');
     const overrides = options.overrides ? parseOrThrow(RunOverridesSchema, options.overrides, 'run overrides') : undefined;
@@ -197,8 +214,9 @@ export class RunController {
     // A replay's plan comes from its log's times (read here too, until the engine reports its plan).
     const recorded = executor.type === 'replay' ? await readChatLogTimes(executor.file, executor.format) : undefined;
     const plan = createArrivalPlan(executor, seed, scenario.capacitySearch, recorded);
-    const steps = plan.steps ? plan.steps.rates.map((rate) => ({ rate, window: new MetricsWindow(), judged: false })) : undefined;
+    const steps = plan.steps ? plan.steps.rates.map((rate) => ({ rate, window: new MetricsWindow(), judged: false, botCpu: new CpuAggregate() })) : undefined;
     const metrics = new RunMetrics();
+    const probeLoad = extras.probe ? (scenario.probe ?? ProbeLoadSchema.parse({})) : undefined;
     const request: Omit<EngineStartRequest, 'tapRing'> = {
       rig,
       scenario,
@@ -209,6 +227,7 @@ export class RunController {
       audit: this.options.sink !== undefined && (this.options.wantsOutcomes?.() ?? true),
       warmUpMessages: this.options.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES,
       drainTimeoutMs: this.options.drainTimeoutMs ?? 10_000,
+      ...(extras.probe && probeLoad ? { probe: { variable: extras.probe.variable, rateHz: probeLoad.rateHz, viewers: probeLoad.viewers } } : {}),
     };
 
     // Filled once the engine has started; the tap may hear a datagram before.
@@ -216,7 +235,10 @@ export class RunController {
     const inThread = this.options.createPipeline !== undefined || this.options.stageHook !== undefined;
     let tap: RingOscTap | undefined;
     let engine: EngineLink;
+    let cvWatch: CvWatch | undefined;
     try {
+      // The probe is armed and its clock fitted before the first probe message is due.
+      if (extras.probe && probeLoad) cvWatch = await extras.probe.watch(probeLoad);
       if (inThread) {
         engine = await startInThreadEngine(request, this.options.createPipeline, this.options.stageHook);
       } else {
@@ -233,6 +255,7 @@ export class RunController {
       }
     } catch (error) {
       await tap?.close();
+      await cvWatch?.finish().catch(() => undefined);
       metrics.destroy();
       for (const step of steps ?? []) step.window.destroy();
       throw error;
@@ -245,7 +268,7 @@ export class RunController {
       state: 'running',
       startedAt: new Date().toISOString(),
       plannedDurationMs: plan.plannedDurationMs,
-      plannedMessages: plan.plannedMessages,
+      plannedMessages: plan.plannedMessages + (probeLoad ? probeMessageCount(plan.plannedDurationMs, probeLoad.rateHz) : 0),
       seed,
       intervalMs: scenario.interval,
       namespace,
@@ -312,12 +335,45 @@ export class RunController {
       blackBox: undefined,
       failure: undefined,
       lastSnapshot: undefined,
+      cv: cvWatch
+        ? {
+            watch: cvWatch,
+            subscription: cvWatch.onDidMatch((match) => {
+              if (!active.closed) recordCvMatch(active.metrics, match);
+            }),
+          }
+        : undefined,
+      bot: undefined,
+      botStarting: undefined,
     };
+    if (engine.bot) active.botStarting = this.watchBot(active, engine.bot);
     started.run = active;
     this.active = active;
     active.timers.push(setInterval(() => this.progress(active), this.options.progressIntervalMs ?? 250));
     engine.listen((event) => this.receive(active, event, settleFinal, settleClosed));
     return info;
+  }
+
+  /**
+   * Black box: finds the bot's processes and reads them every interval, on this thread (the
+   * engine's is left alone). A bot that cannot be watched leaves the run going, without figures.
+   */
+  private async watchBot(run: ActiveRun, ref: BotProcessRef): Promise<void> {
+    const leak = run.scenario.leakDetection;
+    const stepMs = (run.plan.steps?.durationNs ?? 0) / 1e6;
+    const monitor = await BotResourceMonitor.start(ref, {
+      intervalMs: run.scenario.interval,
+      nowMs: () => this.elapsedMs(run),
+      leak: { windowMs: leak?.window ?? DEFAULT_BOT_LEAK_WINDOW_MS, toleranceBytesPerHour: (leak?.toleranceMiBPerHour ?? DEFAULT_BOT_LEAK_TOLERANCE_MIB_PER_HOUR) * 1024 * 1024 },
+      onReading: ({ atMs, cpuMs, elapsedMs }) => {
+        const steps = run.steps;
+        if (!steps || stepMs <= 0) return;
+        const step = steps[Math.min(steps.length - 1, Math.floor(Math.max(0, atMs - elapsedMs / 2) / stepMs))];
+        if (step && !step.judged) step.botCpu.add(cpuMs, elapsedMs);
+      },
+    });
+    if (run.closed || run.finishing) await monitor.stop();
+    run.bot = monitor;
   }
 
   /** Stops the run now going on and resolves with its summary; undefined when nothing runs. */
@@ -397,6 +453,7 @@ export class RunController {
       const targets = [run.metrics.total, run.metrics.interval, ...(step && !step.judged ? [step.window] : [])];
       absorbWindow(targets, window);
     }
+    if (snapshot.probeSends) run.cv?.watch.addSends(snapshot.probeSends);
     const audit = snapshot.audit;
     const sink = this.options.sink;
     if (audit && sink && run.audit) {
@@ -456,6 +513,7 @@ export class RunController {
       ...(snapshot.redisRoundTripNs !== undefined ? { redisRoundTrip: snapshot.redisRoundTripNs } : {}),
       limiterFallbacks: snapshot.counters.limiterFallbacks,
       ...(snapshot.counters.degraded !== undefined ? { degraded: snapshot.counters.degraded } : {}),
+      ...botFrame(run.bot),
     };
     if (this.intervalEmitter.hasListeners) this.intervalEmitter.fire({ frame, histogram: (stage) => window.stages.get(stage) });
     window.reset();
@@ -469,7 +527,7 @@ export class RunController {
   /** abortOnFail: judge the run so far; stop it at the first broken threshold. */
   private judgeRunning(run: ActiveRun): void {
     if (run.abortReason || run.finishing) return;
-    const verdicts = evaluateThresholds(run.thresholds, run.metrics.total.view(this.elapsedMs(run), run.state.eventLoopTotal), true);
+    const verdicts = evaluateThresholds(run.thresholds, withBot(run.metrics.total.view(this.elapsedMs(run), run.state.eventLoopTotal), run.bot), true);
     const broken = verdicts.find((verdict) => !verdict.passed);
     if (!broken) return;
     run.abortReason = `threshold ${broken.key} ${broken.expression} broke during the run (abortOnFail)`;
@@ -491,7 +549,8 @@ export class RunController {
       if (!final && !(over && (drained || elapsed >= (index + 1) * stepMs + 2000))) return;
       if (final && step.window.sent === 0) return;
       step.judged = true;
-      const verdicts = evaluateThresholds(run.thresholds, step.window.view(stepMs));
+      const botCpu = run.bot ? step.botCpu.figures() : undefined;
+      const verdicts = evaluateThresholds(run.thresholds, { ...step.window.view(stepMs), ...(botCpu ? { bot: botCpu } : {}) });
       const e2e = step.window.stages.get('e2e');
       const slip = step.window.stages.get('slip');
       const passed = verdicts.every((verdict) => verdict.passed);
@@ -504,6 +563,8 @@ export class RunController {
         achievedPerSecond: step.window.outcomes.completed / (stepMs / 1000),
         passed,
         thresholds: verdicts,
+        ...(botCpu?.cpuMean !== undefined ? { botCpuPercentMean: botCpu.cpuMean * 100 } : {}),
+        ...(botCpu?.cpuMax !== undefined ? { botCpuPercentMax: botCpu.cpuMax * 100 } : {}),
       });
       step.window.destroy();
       if (passed) {
@@ -520,6 +581,25 @@ export class RunController {
         if (!final && !run.finishing) void this.finish(run, 'completed', `the capacity search broke at ${step.rate} msg/s`);
         return;
       }
+    }
+  }
+
+  /**
+   * Chat → CV at the end: the watch maps every edge again with a fit local to it; the run's CV
+   * stages are recorded again from those, so the summary carries the final figures.
+   */
+  private async finishCv(run: ActiveRun): Promise<ChatToCvSummary | undefined> {
+    const cv = run.cv;
+    if (!cv) return undefined;
+    cv.subscription.dispose();
+    try {
+      const { matches, summary } = await cv.watch.finish();
+      for (const stage of CV_STAGES) run.metrics.total.stages.get(stage).reset();
+      for (const match of matches) recordCvMatch(run.metrics, match, true);
+      return { ...summary, decomposition: decomposeCv(matches) };
+    } catch (error) {
+      console.error(`cvlab: the chat → CV measurement failed at its end: ${String(error)}`);
+      return undefined;
     }
   }
 
@@ -540,6 +620,7 @@ export class RunController {
       e2eP99: e2e.totalCount > 0 ? e2e.getValueAtPercentile(99) : 0,
       late: run.state.late,
       ...(stepRate !== undefined ? { stepRate } : {}),
+      ...(run.cv ? { chatToCv: run.cv.watch.status() } : {}),
     });
   }
 
@@ -558,7 +639,11 @@ export class RunController {
       new Promise<void>((resolve) => setTimeout(() => ((answered = false), resolve()), (this.options.drainTimeoutMs ?? 10_000) + ENGINE_ANSWER_GRACE_MS).unref()),
     ]);
     for (const timer of run.timers) clearInterval(timer);
+    // The bot's last reading is taken now, before its pipeline closes and it is stopped.
+    await run.botStarting;
+    await run.bot?.stop();
     const elapsedMs = this.elapsedMs(run);
+    const chatToCv = run.cv ? await this.finishCv(run) : undefined;
     if (run.steps) this.judgeSteps(run, true);
     // The last partial interval makes the last frame.
     if (run.lastSnapshot) this.frame(run, run.lastSnapshot);
@@ -580,10 +665,12 @@ export class RunController {
       thresholds = run.kneeVerdicts ?? run.brokeVerdicts ?? [];
       passed = run.knee !== undefined && (minKnee === undefined || run.knee >= minKnee);
     } else {
-      thresholds = evaluateThresholds(run.thresholds, total.view(elapsedMs, run.state.eventLoopTotal));
+      thresholds = evaluateThresholds(run.thresholds, withBot(total.view(elapsedMs, run.state.eventLoopTotal), run.bot));
       passed = thresholds.every((verdict) => verdict.passed);
     }
     if (leak?.leaking) passed = false;
+    const botResources = run.bot?.summary(run.scenario.leakDetection !== undefined);
+    if (botResources?.leak?.leaking) passed = false;
     const sent = run.state.sent;
     const completed = run.state.completed;
     const unaccounted = sent - total.outcomes.completed;
@@ -623,6 +710,7 @@ export class RunController {
       ...(capacity ? { capacity } : {}),
       ...(leak ? { leak } : {}),
       framesKept: run.frames.length,
+      ...(chatToCv ? { chatToCv } : {}),
     };
     run.closed = true;
     run.sampler.close();
@@ -633,12 +721,27 @@ export class RunController {
       ? await Promise.race([run.closedEngine, new Promise<string>((resolve) => setTimeout(() => resolve('the engine thread did not close in time'), ENGINE_ANSWER_GRACE_MS).unref())])
       : 'the engine thread did not answer';
     if (closeError !== undefined) console.error(`cvlab: closing the pipeline of run ${run.info.id} failed: ${closeError}`);
-    if (run.blackBox) summary = { ...summary, blackBox: run.blackBox };
+    if (run.blackBox) summary = { ...summary, blackBox: { ...run.blackBox, ...(botResources ? { resources: botResources } : {}) } };
     await Promise.all([run.engine.terminate(), run.tap?.close()]);
     if (this.active === run) this.active = undefined;
     this.finishEmitter.fire(summary);
     return summary;
   }
+}
+
+/** The bot's RSS leak slope without a scenario's leakDetection (for a `bot.rss.slope` threshold): the schema's defaults. */
+const DEFAULT_BOT_LEAK_WINDOW_MS = 10_000;
+const DEFAULT_BOT_LEAK_TOLERANCE_MIB_PER_HOUR = 16;
+
+/** The bot's latest reading for a frame (nothing when it is not watched). */
+function botFrame(monitor: BotResourceMonitor | undefined): { bot?: BotResourceFrame } {
+  const bot = monitor?.latest();
+  return bot ? { bot } : {};
+}
+
+/** A view with the bot's figures beside cvlab's own, for thresholds on `bot.*`. */
+function withBot(view: MetricsView, monitor: BotResourceMonitor | undefined): MetricsView {
+  return monitor ? { ...view, bot: monitor.figures() } : view;
 }
 
 /** Most points of a replay's planned shape (a scope's worth of frames); a longer run gets coarser buckets. */
@@ -651,6 +754,19 @@ function replayTimeline(messages: number, durationMs: number, intervalMs: number
   if (messages > TIMELINE_MESSAGES) return {};
   const bucketMs = intervalMs * Math.max(1, Math.ceil(durationMs / intervalMs / TIMELINE_POINTS));
   return { timeline: { bucketMs, counts: dueCounts(plan(), bucketMs) } };
+}
+
+const CV_STAGES = ['cv', 'chatToCv', 'oscToCv'] as const satisfies readonly MetricStage[];
+
+/** A matched CV edge as stages: due → edge, chat line written → edge, datagram → edge. */
+function recordCvMatch(metrics: RunMetrics, match: CvEdgeMatch, totalOnly = false): void {
+  const record = (stage: MetricStage, ns: number): void => {
+    if (totalOnly) metrics.total.recordStage(stage, ns);
+    else metrics.recordStage(stage, ns);
+  };
+  record('cv', match.edgeNs - match.dueNs);
+  if (match.writtenNs !== undefined) record('chatToCv', match.edgeNs - match.writtenNs);
+  if (match.oscNs !== undefined) record('oscToCv', match.edgeNs - match.oscNs);
 }
 
 /** Adds one engine window (counts and encoded histograms) into each of the host's windows. */

@@ -9,6 +9,7 @@ import { LAB_SOCKET_PATH, TOKEN_REFUSED_CLOSE_CODE, type LabApi } from '../../..
 import { contentSecurityPolicy } from './content-security-policy';
 import { serveMetrics, type MetricsProvider } from './metrics-route';
 import { attachSocketBridge, type BridgeCounters } from './socket-bridge';
+import { botCommandPolicy, guardBotCommands } from './bot-command-guard';
 
 export interface LabServerOptions {
   lab: LabApi;
@@ -22,6 +23,8 @@ export interface LabServerOptions {
   metrics?: MetricsProvider;
   /** Serve /metrics without the token (a Prometheus scraper on a trusted network). Default: the token is required. */
   metricsPublic?: boolean;
+  /** Let consoles start a bot's shell command although `host` is beyond loopback (loopback always may). */
+  allowBotCommands?: boolean;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -49,6 +52,8 @@ export class LabServer {
   private allowedHosts = new Set<string>();
   private csp = contentSecurityPolicy();
   private port = 0;
+  /** The LabApi every console of this server gets: bot commands refused beyond loopback unless allowed. */
+  private readonly lab: LabApi;
 
   private constructor(
     private readonly options: LabServerOptions,
@@ -56,6 +61,7 @@ export class LabServer {
     readonly token: string,
   ) {
     this.tokenBytes = Buffer.from(token);
+    this.lab = guardBotCommands(options.lab, botCommandPolicy(options.host ?? '127.0.0.1', Boolean(options.allowBotCommands)));
   }
 
   /** Starts listening; resolves once the port is bound. */
@@ -150,7 +156,7 @@ export class LabServer {
       return;
     }
     this.sockets.handleUpgrade(request, socket, head, (webSocket) => {
-      attachSocketBridge(webSocket, this.options.lab, this.counters);
+      attachSocketBridge(webSocket, this.lab, this.counters);
     });
   }
 

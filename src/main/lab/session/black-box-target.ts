@@ -56,8 +56,11 @@ export function resolveBlackBoxOptions(scenario: Pick<Scenario, 'target'>, flags
   if (!wanted) return undefined;
   // A command on the command line wins; --bot-wait drops the scenario's command.
   const command = flags.botWait ? undefined : (flags.bot ?? target?.command);
+  // The scenario's working folder goes with the scenario's command; one typed on the command line runs here.
+  const cwd = command !== undefined && flags.bot === undefined ? target?.cwd : undefined;
   return {
     ...(command !== undefined ? { command } : {}),
+    ...(cwd !== undefined ? { cwd } : {}),
     ...(chatPort !== undefined ? { chatPort } : {}),
     ...(oscListen ? { oscListen } : {}),
     ...(forward ? { forward } : {}),

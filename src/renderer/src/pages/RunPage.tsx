@@ -10,6 +10,9 @@ import { createScopeView, formatTimebase, TIMEBASES_SECONDS, type ScopeView } fr
 import { useLiveReadout } from '../scope/use-live-readout';
 import { runnableScenario, useRunProgress, useSession } from '../session';
 import { RunSummaryPanel } from './RunSummaryPanel';
+import { BotStatusPanel } from './BotStatusPanel';
+import { RunKindLivePanel } from './RunKindLivePanel';
+import { targetMode, useBotCommands } from '../components/TargetPanel';
 import { Term } from '../components/Term';
 import { plannedMsOfDraft } from '../scope/scope-format';
 
@@ -195,6 +198,7 @@ export function RunPage(): React.JSX.Element {
   const nextName = parsedScenario.success
     ? runnableScenario(scenario, parsedScenario.data).name
     : String((scenario.draft as { name?: unknown } | null)?.name ?? 'no scenario');
+  const botCommands = useBotCommands();
   // Why Start cannot be pressed, said on the page (a tooltip is not read at the bench).
   const startBlocked =
     connection !== 'open'
@@ -203,7 +207,9 @@ export function RunPage(): React.JSX.Element {
         ? 'Waiting for the engine to name the rig in use…'
         : !scenarioValid
           ? `Scenario "${nextName}" has invalid fields: fix them on the Scenarios page.`
-          : null;
+          : botCommands && !botCommands.allowed && targetMode(scenario.draft) === 'start'
+            ? `Scenario "${nextName}" starts a bot command, which this engine refuses: ${botCommands.reason ?? ''}`
+            : null;
 
   // The charts read the view in their animation loop; React state only mirrors the choices for the controls.
   useEffect(() => {
@@ -334,7 +340,7 @@ export function RunPage(): React.JSX.Element {
       {!run && startBlocked && (
         <div className="notice warn" data-testid="start-blocked">
           Start is off: {startBlocked}{' '}
-          {!scenarioValid && (
+          {(!scenarioValid || targetMode(scenario.draft) === 'start') && (
             <button type="button" className="button-small" onClick={() => navigate('scenarios')}>
               Open Scenarios
             </button>
@@ -361,6 +367,9 @@ export function RunPage(): React.JSX.Element {
                 : 'idle'}
         </div>
       </div>
+
+      <BotStatusPanel />
+      <RunKindLivePanel />
 
       <div className="numerals-caption label" data-testid="numerals-caption">
         {finished ? (

@@ -130,6 +130,12 @@ export class FrameStore {
     this.changed();
   }
 
+  /** Shows `run` from now on: cleared unless its frames are already here (they may come before word of its start). */
+  begin(run: RunInfo): void {
+    if (this.runId !== run.id) this.reset(run.id);
+    this.follow(run);
+  }
+
   reset(runId: string | undefined): void {
     for (const ring of this.series.values()) ring.clear();
     this.runId = runId;

@@ -27,6 +27,9 @@ export interface ChatClientStatus {
   readonly id: number;
   readonly transport: 'tcp' | 'websocket';
   readonly remote: string;
+  /** The client's end of the connection (where its process is found: /proc/net/tcp). */
+  readonly remoteHost: string;
+  readonly remotePort: number;
   readonly connectedAtMs: number;
   nick: string | undefined;
   passSeen: boolean;
@@ -260,11 +263,15 @@ export class ChatEndpoint {
     this.statusEmitter.dispose();
   }
 
-  private newStatus(transport: ChatClientStatus['transport'], remote: string): ChatClientStatus {
+  private newStatus(transport: ChatClientStatus['transport'], socket: Socket): ChatClientStatus {
+    const remoteHost = socket.remoteAddress ?? '';
+    const remotePort = socket.remotePort ?? 0;
     const status: ChatClientStatus = {
       id: this.nextId++,
       transport,
-      remote,
+      remote: `${remoteHost}:${remotePort}`,
+      remoteHost,
+      remotePort,
       connectedAtMs: Date.now(),
       nick: undefined,
       passSeen: false,
@@ -285,7 +292,7 @@ export class ChatEndpoint {
 
   private acceptTcp(socket: Socket): void {
     if (this.closed) return void socket.destroy();
-    const status = this.newStatus('tcp', `${socket.remoteAddress}:${socket.remotePort}`);
+    const status = this.newStatus('tcp', socket);
     const connection: Connection = {
       status,
       awaitingCapEnd: { value: false },
@@ -305,7 +312,7 @@ export class ChatEndpoint {
 
   private acceptWebSocket(ws: WebSocket, request: IncomingMessage): void {
     if (this.closed) return void ws.terminate();
-    const status = this.newStatus('websocket', `${request.socket.remoteAddress}:${request.socket.remotePort}`);
+    const status = this.newStatus('websocket', request.socket);
     const connection: Connection = {
       status,
       awaitingCapEnd: { value: false },

@@ -2,6 +2,7 @@ import type { Disposable } from '../../../../shared/emitter';
 import type { AppliedChange, ChatMessage, Outcome } from '../../../../shared/message';
 import type { BlackBoxSummary } from '../../../../shared/run';
 import type { PipelineCounters } from '../../common/outcome-record';
+import type { BotProcessRef } from '../../common/engine-protocol';
 import type { MetricStage } from '../../../../shared/scenario';
 
 export type { Disposable } from '../../../../shared/emitter';
@@ -61,6 +62,8 @@ export interface ChatPipeline {
   onDidFail?(listener: (reason: string) => void): Disposable;
   /** Black box: the chat and OSC accounting so far (final once closed), for the run summary. */
   blackBox?(): BlackBoxSummary;
+  /** Black box: where the bot's processes are, so the host can watch their CPU and memory. */
+  botProcess?(): BotProcessRef;
 }
 
 /** The pipeline createPipeline builds: every optional member of ChatPipeline present. */

@@ -33,7 +33,7 @@ import { isWholeKind, lowerBound, upperBound } from '../../common/value-resolver
  * (values as text: Redis would truncate a Lua number reply to an integer),
  * {0, code, waitMs, variable, sinceMs, seconds, microseconds} when refused, or
  * {2, seconds, microseconds} when the lease was over (nothing done).
- * Publishes {"i":…,"w":…,"t":[seconds,microseconds],"c":[[variable,"value",version],…]}, stamped
+ * Publishes (PUBLISH, or SPUBLISH on the run's slot of a Redis 7 Cluster) {"i":…,"w":…,"t":[seconds,microseconds],"c":[[variable,"value",version],…]}, stamped
  * with the script's TIME (the script's own few µs count toward propagation).
  */
 export const ASSIGNMENT_FIELDS = 5;
@@ -173,7 +173,7 @@ redis.call('HSET', KEYS[1], unpack(writes))
 if refresh then
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
 end
-redis.call('PUBLISH', ARGV[3], ARGV[2] .. ',"t":[' .. time[1] .. ',' .. time[2] .. '],"c":[' .. table.concat(published, ',') .. ']}')
+redis.call(PUBLISH_COMMAND, ARGV[3], ARGV[2] .. ',"t":[' .. time[1] .. ',' .. time[2] .. '],"c":[' .. table.concat(published, ',') .. ']}')
 return result
 `;
 
@@ -184,13 +184,14 @@ const luaNumber = (value: number): string => {
 };
 
 /**
- * The commit script for one rig: REDIS_COMMIT_SCRIPT with the limiter settings and a lookup of
+ * The commit script for one rig (and publish command): REDIS_COMMIT_SCRIPT with the limiter settings and a lookup of
  * each variable (whole, min, max, cooldown ms and its hash field names) written in as constants.
  * Variable names are `[a-z][a-z0-9_]*` (RigSchema), so they are safe inside Lua strings.
  */
-export function redisCommitScript(rig: RigConfig): string {
+export function redisCommitScript(rig: RigConfig, publishCommand: 'PUBLISH' | 'SPUBLISH' = 'PUBLISH'): string {
   const { limiter } = rig;
   const lines = [
+    `local PUBLISH_COMMAND = '${publishCommand}'`,
     `local USER_INTERVAL = ${luaNumber(1000 / limiter.userRate)}`,
     `local USER_BURST = ${luaNumber(limiter.userBurst)}`,
     `local GLOBAL_INTERVAL = ${luaNumber(1000 / limiter.globalRate)}`,

@@ -1,14 +1,16 @@
 import { performance } from 'node:perf_hooks';
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { Emitter } from '../../../../shared/emitter';
 import type { AppliedChange, Assignment } from '../../../../shared/message';
 import type { RigConfig, VariableConfig } from '../../../../shared/rig';
 import { describeLimit, type LimitDecision } from './hybrid-rate-limiter';
 import { MemoryStateStore, unknownVariable } from './memory-state-store';
 import { redisCommitScript } from './redis-commit.lua';
+import { createRedisClient, describeRedisFailure, masterOfSlot, resolveRedisTarget, scanKeys, slotOfKey, type RedisClient, type RedisTarget } from '../../common/redis-target';
 import type { CommitResult, DegradedState, RemoteChange, StateStore, StateStoreCounters, StateStoreOptions, VariableState } from './state-store';
 
 export interface RedisStateStoreOptions extends StateStoreOptions {
+  /** redis://… (one server, or a Cluster node: detected) or redis+cluster://host:port[,host:port…]. */
   readonly redisUrl: string;
 }
 
@@ -39,7 +41,11 @@ const DEFAULT_KEY_TTL_MS = 10 * 60 * 1000;
 
 type CommitReply = (string | number)[];
 
-type CommitRedis = Redis & { cvlabCommit(...args: (string | number)[]): Promise<CommitReply> };
+type CommitRedis = RedisClient & {
+  cvlabCommit(...args: (string | number)[]): Promise<CommitReply>;
+  /** TIME of the node that serves the key's slot (a Cluster sends TIME itself to any node). */
+  cvlabTime(key: string): Promise<[string, string]>;
+};
 
 /** One message on the changes channel, as the commit script writes it. */
 interface PublishedMessage {
@@ -119,14 +125,20 @@ export class RedisStateStore implements StateStore {
   private degraded: DegradedState = { degraded: false, reason: '' };
   private readonly degradedEmitter = new Emitter<DegradedState>();
   readonly onDidChangeDegraded = this.degradedEmitter.event;
+  /** The Cluster slot of the run's keys (every key carries the namespace's hash tag). */
+  private readonly slot: number;
+  /** The master that served the run's slot when last known (a Cluster), named when it fails. */
+  private slotMaster: string | undefined;
 
   private constructor(
     private readonly rig: RigConfig,
     private readonly options: RedisStateStoreOptions,
+    private readonly target: RedisTarget,
     private readonly redis: CommitRedis,
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisClient,
   ) {
     this.keys = namespaceKeys(options.namespace);
+    this.slot = slotOfKey(this.keys.state);
     this.mirror = new MemoryStateStore(rig);
     for (const variable of rig.variables) this.variables.set(variable.name, variable);
     // PEXPIRE takes whole milliseconds; under a second would expire keys mid-run.
@@ -134,10 +146,11 @@ export class RedisStateStore implements StateStore {
     this.publishHead = `{"i":${JSON.stringify(options.instanceId)},"w":`;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 250;
     this.leaseMs = this.commandTimeoutMs * LEASE_FRACTION;
-    subscriber.on('message', (channel: string, text: string) => {
+    subscriber.on(target.shardedPubSub ? 'smessage' : 'message', (channel: string, text: string) => {
       if (channel === this.keys.channel) this.receive(text);
     });
     redis.on('ready', () => {
+      this.slotMaster = masterOfSlot(redis, this.slot) ?? this.slotMaster;
       void this.sampleClock().then((ok) => {
         if (ok && !this.suspect) this.setDegraded(false, 'Redis answers again');
       });
@@ -151,7 +164,9 @@ export class RedisStateStore implements StateStore {
   static async connect(rig: RigConfig, options: RedisStateStoreOptions): Promise<RedisStateStore> {
     namespaceKeys(options.namespace);
     const connectTimeoutMs = options.connectTimeoutMs ?? 2000;
-    const redis = new Redis(options.redisUrl, {
+    // A plain URL that names a Cluster node becomes a Cluster (and Redis 7 gets sharded pub/sub).
+    const target = await resolveRedisTarget(options.redisUrl, connectTimeoutMs);
+    const redis = createRedisClient(target, {
       lazyConnect: true,
       enableAutoPipelining: false,
       // Fail fast and fall back instead of queueing messages behind a dead connection.
@@ -162,11 +177,14 @@ export class RedisStateStore implements StateStore {
       connectTimeout: connectTimeoutMs,
       retryStrategy: (attempt) => Math.min(attempt * 50, 1000),
     }) as CommitRedis;
-    redis.defineCommand('cvlabCommit', { numberOfKeys: 2, lua: redisCommitScript(rig) });
+    // On a Cluster each node loads the script the first time it runs there (EVALSHA, then EVAL on NOSCRIPT).
+    redis.defineCommand('cvlabCommit', { numberOfKeys: 2, lua: redisCommitScript(rig, target.shardedPubSub ? 'SPUBLISH' : 'PUBLISH') });
+    redis.defineCommand('cvlabTime', { numberOfKeys: 1, lua: "return redis.call('TIME')" });
     // Connection errors are expected while Redis is down (commits fall back); failed commands are counted.
     redis.on('error', () => undefined);
-    const subscriber = new Redis(options.redisUrl, {
+    const subscriber = createRedisClient(target, {
       lazyConnect: true,
+      shardedSubscribers: target.shardedPubSub,
       // The subscription may wait for Redis to come back; it is never on a message's path.
       enableOfflineQueue: true,
       maxRetriesPerRequest: null,
@@ -174,10 +192,11 @@ export class RedisStateStore implements StateStore {
       retryStrategy: (attempt) => Math.min(attempt * 50, 1000),
     });
     subscriber.on('error', () => undefined);
-    const store = new RedisStateStore(rig, options, redis, subscriber);
+    const store = new RedisStateStore(rig, options, target, redis, subscriber);
     const connected = await Promise.race([redis.connect().then(() => true, () => false), sleep(connectTimeoutMs)]);
     // Subscribe before the first commit so no change of another instance is missed.
-    const subscription = subscriber.subscribe(store.keys.channel).catch(() => undefined);
+    const channel = store.keys.channel;
+    const subscription = (target.shardedPubSub && subscriber instanceof Cluster ? subscriber.ssubscribe(channel) : subscriber.subscribe(channel)).catch(() => undefined);
     if (connected === true) await Promise.race([subscription, sleep(connectTimeoutMs)]);
     return store;
   }
@@ -193,7 +212,7 @@ export class RedisStateStore implements StateStore {
   async commit(user: string, assignments: readonly Assignment[]): Promise<CommitResult> {
     // The mirror refuses unknown variables in plain words without touching Redis.
     if (unknownVariable(this.variables, assignments) !== undefined) return this.mirror.commitNow(user, assignments);
-    if (this.redis.status !== 'ready') return this.fallbackAfterDrain(user, assignments, 0, 'Redis is not connected');
+    if (this.redis.status !== 'ready') return this.fallbackAfterDrain(user, assignments, 0, this.target.cluster ? `the Redis Cluster at ${this.target.address} is not connected` : 'Redis is not connected');
     if (this.suspect) return this.fallbackAfterDrain(user, assignments, 0, 'Redis stopped answering');
     if (this.clockOffsetMs === undefined && !(await this.sampleClock())) {
       return this.fallback(user, assignments, 0, 'Redis did not answer TIME');
@@ -236,10 +255,14 @@ export class RedisStateStore implements StateStore {
         clearTimeout(timer);
         this.settled(epoch);
         this.redisErrors++;
+        const reason = this.describeFailure(error);
+        // A Cluster node that failed stays failed for a while (until a replica takes over or it
+        // comes back): stop asking until the run's slot answers again, as after a timeout.
+        if (this.target.cluster) this.startRecovery();
         // Redis may have read the script before the connection broke: decide once its lease is over.
         const leftMs = sentAtMs + this.leaseMs - performance.now();
         if (leftMs > 0) await sleep(leftMs);
-        return this.fallbackAfterDrain(user, assignments, Number(process.hrtime.bigint() - start), `Redis failed: ${errorText(error)}`);
+        return this.fallbackAfterDrain(user, assignments, Number(process.hrtime.bigint() - start), reason);
       }
       clearTimeout(timer);
       this.settled(epoch);
@@ -249,7 +272,7 @@ export class RedisStateStore implements StateStore {
         pending.then((late) => {
           if (late[0] === 1) this.lateApplied++;
         }, () => undefined);
-        return this.fallbackAfterDrain(user, assignments, Number(process.hrtime.bigint() - start), `Redis did not answer within ${this.commandTimeoutMs} ms`);
+        return this.fallbackAfterDrain(user, assignments, Number(process.hrtime.bigint() - start), this.target.cluster ? `Redis Cluster node ${this.slotMasterNow() ?? this.target.address}, master of slot ${this.slot} (the run's keys), did not answer within ${this.commandTimeoutMs} ms` : `Redis did not answer within ${this.commandTimeoutMs} ms`);
       }
       const code = reply[0];
       const timeAt = code === 0 ? 5 : 1;
@@ -293,10 +316,25 @@ export class RedisStateStore implements StateStore {
     this.clockSampledAtMs = receivedAtMs;
   }
 
+  /** The master of the run's slot as the Cluster client knows it now (kept for when it fails). */
+  private slotMasterNow(): string | undefined {
+    this.slotMaster = masterOfSlot(this.redis, this.slot) ?? this.slotMaster;
+    return this.slotMaster;
+  }
+
+  private describeFailure(error: unknown): string {
+    return describeRedisFailure(error, { target: this.target, slot: this.target.cluster ? this.slot : undefined, node: this.slotMasterNow() });
+  }
+
+  /** Redis TIME of the node that runs the commits: on a Cluster, the master of the run's slot. */
+  private time(): Promise<[string, string] | string[]> {
+    return this.target.cluster ? this.redis.cvlabTime(this.keys.state) : this.redis.time().then((answer) => answer.map(String));
+  }
+
   /** Reads Redis TIME once for the clock offset; false when Redis did not answer in time. */
   private async sampleClock(): Promise<boolean> {
     try {
-      const answer = await Promise.race([this.redis.time(), sleep(this.commandTimeoutMs * 4)]);
+      const answer = await Promise.race([this.time(), sleep(this.commandTimeoutMs * 4)]);
       if (answer === 'timeout') return false;
       this.noteClock(Number(answer[0]) * 1000 + Number(answer[1]) / 1000, performance.now());
       return true;
@@ -312,11 +350,12 @@ export class RedisStateStore implements StateStore {
     const check = (): void => {
       this.recoveryTimer = undefined;
       if (this.closed) return;
-      void Promise.race([this.redis.ping(), sleep(this.commandTimeoutMs * 4)]).then(
+      // On a Cluster the probe goes to whichever node serves the run's slot now (a promoted replica too).
+      void Promise.race([this.target.cluster ? this.time() : this.redis.ping(), sleep(this.commandTimeoutMs * 4)]).then(
         async (answer) => {
           if (answer === 'timeout' || this.closed || !(await this.sampleClock())) return void this.scheduleRecovery(check);
           this.suspect = false;
-          this.setDegraded(false, 'Redis answers again');
+          this.setDegraded(false, this.target.cluster ? `slot ${this.slot} (the run's keys) is served again, by ${this.slotMasterNow() ?? 'the Cluster'}` : 'Redis answers again');
         },
         () => this.scheduleRecovery(check),
       );
@@ -368,7 +407,9 @@ export class RedisStateStore implements StateStore {
     if (this.redis.status !== 'ready') return undefined;
     const start = performance.now();
     try {
-      await this.redis.ping();
+      // On a Cluster: the round trip to the node that serves the run's slot.
+      if (this.target.cluster) await this.time();
+      else await this.redis.ping();
       return performance.now() - start;
     } catch {
       return undefined;
@@ -396,12 +437,9 @@ export class RedisStateStore implements StateStore {
   /** Deletes every key of the namespace (and nothing else). */
   private async purge(): Promise<void> {
     const pattern = `${this.keys.prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-    let cursor = '0';
-    do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (found.length > 0) await this.redis.unlink(...found);
-    } while (cursor !== '0');
+    const found = await scanKeys(this.redis, pattern);
+    // One slot (the hash tag): one UNLINK per thousand keys, even on a Cluster.
+    for (let index = 0; index < found.length; index += 1000) await this.redis.unlink(...found.slice(index, index + 1000));
   }
 
   private settled(epoch: number): void {
@@ -471,7 +509,7 @@ export class RedisStateStore implements StateStore {
 }
 
 /** Closes a connection politely when it is up, at once otherwise. */
-async function quit(connection: Redis): Promise<void> {
+async function quit(connection: RedisClient): Promise<void> {
   if (connection.status === 'ready') {
     try {
       await Promise.race([connection.quit(), sleep(1000)]);
@@ -480,8 +518,4 @@ async function quit(connection: Redis): Promise<void> {
     }
   }
   connection.disconnect();
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
