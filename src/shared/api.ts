@@ -14,6 +14,7 @@ import {
   RunFilterSchema,
   TrendRequestSchema,
   type RunComparison,
+  type LoopbackListEntry,
   type RunListEntry,
   type RunReport,
   type TrendPoint,
@@ -94,6 +95,7 @@ const RunProgressSchema = z.custom<RunProgress>().meta({ id: 'RunProgress' });
 const RunFrameSchema = z.custom<RunFrame>().meta({ id: 'RunFrame' });
 const RunSummarySchema = z.custom<RunSummary>().meta({ id: 'RunSummary' });
 const RunListEntrySchema = z.custom<RunListEntry>().meta({ id: 'RunListEntry' });
+const LoopbackListEntrySchema = z.custom<LoopbackListEntry>().meta({ id: 'LoopbackListEntry' });
 const RunReportSchema = z.custom<RunReport>().meta({ id: 'RunReport' });
 const RunComparisonSchema = z.custom<RunComparison>().meta({ id: 'RunComparison' });
 const TrendPointSchema = z.custom<TrendPoint>().meta({ id: 'TrendPoint' });
@@ -260,6 +262,16 @@ export const LAB_COMMANDS = {
     doc: 'Saved runs, newest first, filtered by rig, scenario, status or time.',
     args: z.tuple([RunFilterSchema]),
     result: z.array(RunListEntrySchema),
+  },
+  listLoopbackResults: {
+    doc: 'Saved loop-back measurements, newest first, each with the load run it belongs to (null: on its own).',
+    args: z.tuple([]),
+    result: z.array(LoopbackListEntrySchema),
+  },
+  attachLoopback: {
+    doc: 'Attaches a saved loop-back measurement to a saved run (null detaches it), so that run\'s report shows it.',
+    args: z.tuple([z.string().min(1, 'expected a loop-back measurement id'), RunIdSchema.nullable()]),
+    result: LoopbackListEntrySchema,
   },
   openReport: {
     doc: 'The report of one saved run: summary, stages, thresholds, intervals, histograms.',

@@ -115,6 +115,13 @@ export interface LoopbackEntry {
   readonly summary: Readonly<Record<string, unknown>>;
 }
 
+/** A saved loop-back measurement as the Reports page lists it: which run it belongs to, if any. */
+export interface LoopbackListEntry extends LoopbackEntry {
+  /** The load run it is attached to (made during it, or attached later); null: on its own. */
+  readonly runId: string | null;
+  readonly rig: string;
+}
+
 /** Audit-log counters at the end of the run. */
 export interface AuditCounters {
   readonly queued: number;

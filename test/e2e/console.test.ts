@@ -436,6 +436,29 @@ describe('the console in a browser', () => {
     expect(await loopback.getByRole('progressbar').textContent()).toMatch(/60\/60 sent · 60 matched · 0 missed/);
     expect(await loopback.getByRole('table', { name: 'Latency' }).textContent()).toContain('clock model');
     await screenshots('loopback');
+    // Found again on the Reports page, and attached to a run from there.
+    await page.keyboard.press('Alt+5');
+    const reports = page.locator('[data-page=reports]');
+    const saved = reports.getByRole('table', { name: 'saved loop-back measurements' }).locator('tbody tr[data-loopback-id]');
+    await expect
+      .poll(
+        async () => {
+          await reports.getByRole('button', { name: 'Refresh' }).click();
+          return saved.count();
+        },
+        { timeout: 20_000, interval: 1000 },
+      )
+      .toBeGreaterThan(0);
+    await reports.getByLabel('saved runs').locator('tbody tr').first().click();
+    await reports.getByLabel('report').waitFor({ timeout: 10_000 });
+    const openedId = (await reports.getByLabel('saved runs').locator('tbody tr').first().getAttribute('data-run-id'))!;
+    const first = saved.first();
+    if ((await first.locator('td').nth(6).textContent()) === openedId) await first.getByRole('button', { name: 'Detach' }).click();
+    await expect.poll(() => first.getByRole('button', { name: 'Attach to the opened run' }).count(), { timeout: 10_000 }).toBe(1);
+    await first.getByRole('button', { name: 'Attach to the opened run' }).click();
+    await expect.poll(() => first.locator('td').nth(6).textContent(), { timeout: 10_000 }).toBe(openedId);
+    await reports.getByLabel('loop-back measurements').scrollIntoViewIfNeeded();
+    await screenshots('reports-loopback');
   }, 60_000);
 
   it('compares a second, smaller run with the baseline: p, α, effect size and the set-up difference', async () => {

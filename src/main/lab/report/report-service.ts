@@ -1,5 +1,5 @@
 import { BadInputError } from '../../../shared/exit-codes';
-import type { RunComparison, RunFilter, RunListEntry, RunReport, TrendPoint, TrendRequest } from '../../../shared/report';
+import type { LoopbackListEntry, RunComparison, RunFilter, RunListEntry, RunReport, TrendPoint, TrendRequest } from '../../../shared/report';
 import { TrendRequestSchema } from '../../../shared/report';
 import type { StageStatistics } from '../../../shared/run';
 import type { Store } from '../store/store';
@@ -112,6 +112,22 @@ export class ReportService {
       });
     }
     return points;
+  }
+
+  /** Saved loop-back measurements, newest first, with the run each belongs to. */
+  async listLoopback(limit = 200): Promise<LoopbackListEntry[]> {
+    return (await this.stores.get()).loopback.list(limit);
+  }
+
+  /** Attaches a loop-back measurement to a saved run (`latest` allowed; null detaches it), so that run's report shows it. */
+  async attachLoopback(loopbackId: string, runIdOrLatest: string | null): Promise<LoopbackListEntry> {
+    const store = await this.stores.get();
+    const runId = runIdOrLatest === null ? null : await this.resolveRunId(runIdOrLatest);
+    if (runId !== null && !(await store.runs.get(runId))) throw new BadInputError(`No saved run "${runId}"; expected the id of a run listed on the Reports page (or \`cvlab runs\`).`);
+    if (!(await store.loopback.attach(loopbackId, runId))) throw new BadInputError(`No saved loop-back measurement "${loopbackId}"; expected one listed on the Reports page.`);
+    const entry = (await store.loopback.list(10_000)).find((candidate) => candidate.id === loopbackId);
+    if (!entry) throw new BadInputError(`No saved loop-back measurement "${loopbackId}".`);
+    return entry;
   }
 
   /** Deletes a saved run and everything that belongs to it. */

@@ -10,6 +10,7 @@ import { StageTable } from '../components/StageTable';
 import { BlackBoxSection, isBlackBox } from '../components/BlackBoxSection';
 import { FanoutSection, InstancesSection, runKindOf } from '../components/RunKindSections';
 import { ComparisonView } from '../components/ComparisonView';
+import { LoopbackResults } from '../components/LoopbackResults';
 import { formatCount, formatDateTime as when, formatPercent } from '../format/format';
 import { formatFigure } from '../../../shared/format-figures';
 
@@ -340,6 +341,16 @@ export function ReportsPage(): React.JSX.Element {
           </section>
         )}
       </div>
+      {page === 'reports' && (
+        <LoopbackResults
+          lab={lab}
+          openedRunId={report?.run.id ?? null}
+          refreshKey={runs}
+          onAttached={() => {
+            if (report) void open(report.run.id);
+          }}
+        />
+      )}
     </div>
   );
 }
