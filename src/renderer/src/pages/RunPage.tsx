@@ -14,6 +14,7 @@ import { BotStatusPanel } from './BotStatusPanel';
 import { RunKindLivePanel } from './RunKindLivePanel';
 import { targetMode, useBotCommands } from '../components/TargetPanel';
 import { Term } from '../components/Term';
+import { TERM_GLOSSARY } from '../glossary';
 import { plannedMsOfDraft } from '../scope/scope-format';
 
 /** Side panels follow at 4 updates a second; the latency trace follows every delivery. */
@@ -357,7 +358,7 @@ export function RunPage(): React.JSX.Element {
         aria-valuenow={Math.round(fraction * 100)}
       >
         <div className="progress-fill" style={{ width: `${fraction * 100}%` }} />
-        <div className="progress-text">
+        <div className="progress-text" title={`late: ${TERM_GLOSSARY.late}`}>
           {progress && run && progress.runId === run.id
             ? `${(progress.elapsedMs / 1000).toFixed(1)} s / ${(progress.plannedDurationMs / 1000).toFixed(1)} s · ${formatCount(progress.sent)} sent · ${formatCount(progress.completed)} done · ${formatCount(progress.inFlight)} in flight · ${formatCount(progress.late)} late`
             : run
