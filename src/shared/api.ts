@@ -15,6 +15,9 @@ import {
   TrendRequestSchema,
   type RunComparison,
   type LoopbackListEntry,
+  type LabNote,
+  NoteTagSchema,
+  NoteTextSchema,
   type RunListEntry,
   type RunReport,
   type TrendPoint,
@@ -96,6 +99,7 @@ const RunFrameSchema = z.custom<RunFrame>().meta({ id: 'RunFrame' });
 const RunSummarySchema = z.custom<RunSummary>().meta({ id: 'RunSummary' });
 const RunListEntrySchema = z.custom<RunListEntry>().meta({ id: 'RunListEntry' });
 const LoopbackListEntrySchema = z.custom<LoopbackListEntry>().meta({ id: 'LoopbackListEntry' });
+const LabNoteSchema = z.custom<LabNote>().meta({ id: 'LabNote' });
 const RunReportSchema = z.custom<RunReport>().meta({ id: 'RunReport' });
 const RunComparisonSchema = z.custom<RunComparison>().meta({ id: 'RunComparison' });
 const TrendPointSchema = z.custom<TrendPoint>().meta({ id: 'TrendPoint' });
@@ -262,6 +266,11 @@ export const LAB_COMMANDS = {
     doc: 'Saved runs, newest first, filtered by rig, scenario, status or time.',
     args: z.tuple([RunFilterSchema]),
     result: z.array(RunListEntrySchema),
+  },
+  addNote: {
+    doc: 'Adds a note of the lab notebook (what changed, with tags) to a saved run or loop-back measurement.',
+    args: z.tuple([z.enum(['run', 'loopback']), z.string().min(1, 'expected a run or loop-back measurement id'), NoteTextSchema, z.array(NoteTagSchema).max(20, 'expected at most 20 tags')]),
+    result: LabNoteSchema,
   },
   listLoopbackResults: {
     doc: 'Saved loop-back measurements, newest first, each with the load run it belongs to (null: on its own).',

@@ -457,7 +457,7 @@ describe('the console in a browser', () => {
     await expect.poll(() => first.getByRole('button', { name: 'Attach to the opened run' }).count(), { timeout: 10_000 }).toBe(1);
     await first.getByRole('button', { name: 'Attach to the opened run' }).click();
     await expect.poll(() => first.locator('td').nth(6).textContent(), { timeout: 10_000 }).toBe(openedId);
-    await reports.getByLabel('loop-back measurements').scrollIntoViewIfNeeded();
+    await reports.getByRole('region', { name: 'loop-back measurements' }).scrollIntoViewIfNeeded();
     await screenshots('reports-loopback');
   }, 60_000);
 
@@ -474,7 +474,8 @@ describe('the console in a browser', () => {
     // The previous run's summary is on the page until this one ends: wait for this one's.
     await expect
       .poll(() => run.getByRole('progressbar').textContent(), { timeout: 60_000 })
-      .toMatch(/finished: burst-draft · [\d.]+ s · 1,500 sent/);
+      // 1,500 viewers' messages, and a few of the probe's own while it stays connected.
+      .toMatch(/finished: burst-draft · [\d.]+ s · 1,5\d\d sent/);
 
     await page.keyboard.press('Alt+5');
     const reports = page.locator('[data-page=reports]');
@@ -517,6 +518,16 @@ describe('the console in a browser', () => {
     );
     const sideBySide = await report.getByRole('table', { name: 'the two runs side by side' }).textContent();
     expect(sideBySide).toMatch(/e2e p99 \(typical interval\).*e2e p99 \(whole run\).*p99\.9.*throughput.*errors/s);
+    // The lab notebook: a note with a tag on this run, found by the tag filter, shown beside the comparison.
+    await report.getByLabel('note', { exact: true }).fill('smaller burst, cable B');
+    await report.getByLabel('tags', { exact: true }).fill('cable-b');
+    await report.getByRole('button', { name: 'Add note' }).click();
+    await expect.poll(() => report.getByLabel('notes', { exact: true }).textContent(), { timeout: 10_000 }).toMatch(/smaller burst, cable B.*cable-b/);
+    await reports.getByLabel('filter by tag').fill('cable-b');
+    await expect.poll(() => reports.getByLabel('saved runs').locator('tbody tr[data-run-id]').count(), { timeout: 10_000 }).toBe(1);
+    await reports.getByLabel('filter by tag').fill('');
+    await report.getByRole('button', { name: 'Compare', exact: true }).click();
+    await expect.poll(() => report.getByTestId('comparison-notes').textContent(), { timeout: 10_000 }).toMatch(/smaller burst, cable B/);
     await screenshots('reports-compared');
     expect(await sidewaysOverflow()).toBe(0);
     // Any two runs: the older run against the newer one, picked from the list.

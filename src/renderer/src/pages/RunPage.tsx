@@ -185,7 +185,9 @@ export function RunPage(): React.JSX.Element {
   const stopButton = useRef<HTMLButtonElement>(null);
   const runId = run?.id;
   useEffect(() => {
-    if (runId && (document.activeElement === document.body || document.activeElement === null)) stopButton.current?.focus();
+    // Unless the technician already works on this page, focus moves from the (now hidden) Start they pressed.
+    const active = document.activeElement;
+    if (runId && (!active || active === document.body || !active.closest('[data-page=run]'))) stopButton.current?.focus();
   }, [runId]);
   // Cursors belong to one run: a new run starts without the last one's A and B.
   const [cursorsRunId, setCursorsRunId] = useState<string | null>(null);
