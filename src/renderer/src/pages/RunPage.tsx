@@ -186,8 +186,13 @@ export function RunPage(): React.JSX.Element {
   const runId = run?.id;
   useEffect(() => {
     // Unless the technician already works on this page, focus moves from the (now hidden) Start they pressed.
-    const active = document.activeElement;
-    if (runId && (!active || active === document.body || !active.closest('[data-page=run]'))) stopButton.current?.focus();
+    if (!runId) return;
+    // After the frame that shows this page: a control inside a page still hidden cannot take focus.
+    const frame = requestAnimationFrame(() => {
+      const active = document.activeElement;
+      if (!active || active === document.body || !active.closest('[data-page=run]')) stopButton.current?.focus();
+    });
+    return () => cancelAnimationFrame(frame);
   }, [runId]);
   // Cursors belong to one run: a new run starts without the last one's A and B.
   const [cursorsRunId, setCursorsRunId] = useState<string | null>(null);
