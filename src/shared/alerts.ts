@@ -75,6 +75,8 @@ export const AlertEventSchema = z.object({
   /** Alerts that fire close together share a group, so they are shown once, not repeated. */
   groupId: z.string(),
   context: AlertContextSchema,
+  /** The run it belongs to, so two runs' alerts never mix on a page. */
+  run: z.object({ id: z.string(), scenario: z.string() }).optional(),
 });
 export type AlertEvent = z.output<typeof AlertEventSchema>;
 

@@ -14,6 +14,10 @@ import {
   RunFilterSchema,
   TrendRequestSchema,
   type RunComparison,
+  type LoopbackListEntry,
+  type LabNote,
+  NoteTagSchema,
+  NoteTextSchema,
   type RunListEntry,
   type RunReport,
   type TrendPoint,
@@ -95,6 +99,8 @@ const RunFrameSchema = z.custom<RunFrame>().meta({ id: 'RunFrame' });
 const RunSummarySchema = z.custom<RunSummary>().meta({ id: 'RunSummary' });
 const BotAwaitedSchema = z.custom<BotAwaited>().meta({ id: 'BotAwaited' });
 const RunListEntrySchema = z.custom<RunListEntry>().meta({ id: 'RunListEntry' });
+const LoopbackListEntrySchema = z.custom<LoopbackListEntry>().meta({ id: 'LoopbackListEntry' });
+const LabNoteSchema = z.custom<LabNote>().meta({ id: 'LabNote' });
 const RunReportSchema = z.custom<RunReport>().meta({ id: 'RunReport' });
 const RunComparisonSchema = z.custom<RunComparison>().meta({ id: 'RunComparison' });
 const TrendPointSchema = z.custom<TrendPoint>().meta({ id: 'TrendPoint' });
@@ -261,6 +267,21 @@ export const LAB_COMMANDS = {
     doc: 'Saved runs, newest first, filtered by rig, scenario, status or time.',
     args: z.tuple([RunFilterSchema]),
     result: z.array(RunListEntrySchema),
+  },
+  addNote: {
+    doc: 'Adds a note of the lab notebook (what changed, with tags) to a saved run or loop-back measurement.',
+    args: z.tuple([z.enum(['run', 'loopback']), z.string().min(1, 'expected a run or loop-back measurement id'), NoteTextSchema, z.array(NoteTagSchema).max(20, 'expected at most 20 tags')]),
+    result: LabNoteSchema,
+  },
+  listLoopbackResults: {
+    doc: 'Saved loop-back measurements, newest first, each with the load run it belongs to (null: on its own).',
+    args: z.tuple([]),
+    result: z.array(LoopbackListEntrySchema),
+  },
+  attachLoopback: {
+    doc: 'Attaches a saved loop-back measurement to a saved run (null detaches it), so that run\'s report shows it.',
+    args: z.tuple([z.string().min(1, 'expected a loop-back measurement id'), RunIdSchema.nullable()]),
+    result: LoopbackListEntrySchema,
   },
   openReport: {
     doc: 'The report of one saved run: summary, stages, thresholds, intervals, histograms.',

@@ -23,7 +23,25 @@ export interface RunListEntry {
   readonly baseline: boolean;
   /** End-to-end p99 in ms when the run has a summary. */
   readonly e2eP99Ms: number | null;
+  /** Its lab-notebook notes, oldest first (listed runs and reports carry them). */
+  readonly notes?: readonly LabNote[];
 }
+
+/** A note of the lab notebook: what changed ("new converter firmware", "cable B"), with tags. */
+export interface LabNote {
+  readonly kind: 'run' | 'loopback';
+  /** The run id or loop-back measurement id it belongs to. */
+  readonly subject: string;
+  readonly atMs: number;
+  readonly text: string;
+  readonly tags: readonly string[];
+}
+
+/** A tag as typed on the command line or in the console: a short word, no spaces. */
+export const NoteTagSchema = z
+  .string()
+  .regex(/^[\p{L}\p{N}][\p{L}\p{N}._:-]{0,39}$/u, 'expected a tag like "cable-b" or "fw-2.1" (letters, digits, . _ : -; at most 40, no spaces)');
+export const NoteTextSchema = z.string().trim().min(1, 'expected the note\'s text').max(2000, 'too long: at most 2000 characters');
 
 /** Filter for the run list; every field optional. */
 export const RunFilterSchema = z.object({
@@ -33,6 +51,10 @@ export const RunFilterSchema = z.object({
   /** Runs started at or after this wall-clock time. */
   sinceMs: z.number().int().nonnegative().optional(),
   limit: z.number().int().min(1).max(10_000).default(100),
+  /** Runs carrying this tag in a note. */
+  tag: NoteTagSchema.optional(),
+  /** Runs whose notes, scenario, rig or id contain this text (any case). */
+  text: z.string().max(200).optional(),
 });
 export type RunFilter = z.input<typeof RunFilterSchema>;
 
@@ -113,9 +135,18 @@ export interface AlertEntry {
 
 export interface LoopbackEntry {
   readonly id: string;
+  /** Its lab-notebook notes, oldest first (the Reports page's list carries them). */
+  readonly notes?: readonly LabNote[];
   readonly startedAtMs: number;
   /** The loop-back summary as the probe module produced it. */
   readonly summary: Readonly<Record<string, unknown>>;
+}
+
+/** A saved loop-back measurement as the Reports page lists it: which run it belongs to, if any. */
+export interface LoopbackListEntry extends LoopbackEntry {
+  /** The load run it is attached to (made during it, or attached later); null: on its own. */
+  readonly runId: string | null;
+  readonly rig: string;
 }
 
 /** Audit-log counters at the end of the run. */
@@ -150,6 +181,8 @@ export interface RunReport {
   readonly audit: AuditCounters | null;
   /** A replay: the chat log it played (file name, span, content hash), which part, at what speed. */
   readonly replay?: ReplayInfo;
+  /** The lab notebook's notes on this run and on its loop-back measurements, oldest first. */
+  readonly notes?: readonly LabNote[];
 }
 
 export const COMPARISON_VERDICTS = ['regressed', 'improved', 'unchanged'] as const;

@@ -257,6 +257,9 @@ describe('the console in a browser', () => {
     await expect.poll(() => messages.inputValue(), { timeout: 10_000 }).toBe('4000');
     expect(await scenarios.locator('input[data-path="executor.window"]').inputValue()).toBe('12s');
     await expect.poll(() => scenarios.getByTestId('scenario-modified').count()).toBe(1);
+    // A built-in is read-only: Save offers a copy under a name of its own.
+    expect(await scenarios.getByRole('button', { name: 'Save as…' }).isEnabled()).toBe(true);
+    expect(await scenarios.getByLabel('save as file name').inputValue()).toBe('my-burst');
     await screenshots('scenarios');
     // The edited burst runs under its own name, apart from burst's trend and baseline.
     await page.keyboard.press('Alt+3');
@@ -270,6 +273,9 @@ describe('the console in a browser', () => {
     // The first run opens the embedded database before it starts (slow on a busy machine).
     await expect.poll(() => run.isVisible(), { timeout: 90_000 }).toBe(true);
     await expect.poll(() => run.getByRole('progressbar').textContent(), { timeout: 20_000 }).toMatch(/sent/);
+    // Keyboard focus follows Start to the run's Stop, not to the page body.
+    await expect.poll(() => page.evaluate('document.activeElement?.textContent')).toBe('Stop');
+    expect(await run.getByTestId('legend-hint').textContent()).toMatch(/legend entry .* hide or show/);
 
     const first = await scopeImage();
     await expect.poll(scopeImage, { timeout: 10_000 }).not.toBe(first);
@@ -369,6 +375,9 @@ describe('the console in a browser', () => {
     expect(text).toContain('global cap');
     expect(text).toMatch(/\d\d:\d\d:\d\d/); // a local 24-hour time, not Unix seconds
     expect(text).toMatch(/\d %/); // the rate with its unit
+    // Each alert names its run, so two runs' alerts never mix.
+    expect(await rows.first().locator('td').first().textContent()).toMatch(/^burst-draft\d{14}-/);
+    expect(await alerts.getByTestId('alerts-vs-thresholds').textContent()).toMatch(/whole run once, at its end/);
     const count = await rows.count();
     await screenshots('alerts');
     await page.reload();
@@ -427,6 +436,29 @@ describe('the console in a browser', () => {
     expect(await loopback.getByRole('progressbar').textContent()).toMatch(/60\/60 sent · 60 matched · 0 missed/);
     expect(await loopback.getByRole('table', { name: 'Latency' }).textContent()).toContain('clock model');
     await screenshots('loopback');
+    // Found again on the Reports page, and attached to a run from there.
+    await page.keyboard.press('Alt+5');
+    const reports = page.locator('[data-page=reports]');
+    const saved = reports.getByRole('table', { name: 'saved loop-back measurements' }).locator('tbody tr[data-loopback-id]');
+    await expect
+      .poll(
+        async () => {
+          await reports.getByRole('button', { name: 'Refresh' }).click();
+          return saved.count();
+        },
+        { timeout: 20_000, interval: 1000 },
+      )
+      .toBeGreaterThan(0);
+    await reports.getByLabel('saved runs').locator('tbody tr').first().click();
+    await reports.getByLabel('report').waitFor({ timeout: 10_000 });
+    const openedId = (await reports.getByLabel('saved runs').locator('tbody tr').first().getAttribute('data-run-id'))!;
+    const first = saved.first();
+    if ((await first.locator('td').nth(6).textContent()) === openedId) await first.getByRole('button', { name: 'Detach' }).click();
+    await expect.poll(() => first.getByRole('button', { name: 'Attach to the opened run' }).count(), { timeout: 10_000 }).toBe(1);
+    await first.getByRole('button', { name: 'Attach to the opened run' }).click();
+    await expect.poll(() => first.locator('td').nth(6).textContent(), { timeout: 10_000 }).toBe(openedId);
+    await reports.getByRole('region', { name: 'loop-back measurements' }).scrollIntoViewIfNeeded();
+    await screenshots('reports-loopback');
   }, 60_000);
 
   it('compares a second, smaller run with the baseline: p, α, effect size and the set-up difference', async () => {
@@ -442,7 +474,8 @@ describe('the console in a browser', () => {
     // The previous run's summary is on the page until this one ends: wait for this one's.
     await expect
       .poll(() => run.getByRole('progressbar').textContent(), { timeout: 60_000 })
-      .toMatch(/finished: burst-draft · [\d.]+ s · 1,500 sent/);
+      // 1,500 viewers' messages, and a few of the probe's own while it stays connected.
+      .toMatch(/finished: burst-draft · [\d.]+ s · 1,5\d\d sent/);
 
     await page.keyboard.press('Alt+5');
     const reports = page.locator('[data-page=reports]');
@@ -485,6 +518,16 @@ describe('the console in a browser', () => {
     );
     const sideBySide = await report.getByRole('table', { name: 'the two runs side by side' }).textContent();
     expect(sideBySide).toMatch(/e2e p99 \(typical interval\).*e2e p99 \(whole run\).*p99\.9.*throughput.*errors/s);
+    // The lab notebook: a note with a tag on this run, found by the tag filter, shown beside the comparison.
+    await report.getByLabel('note', { exact: true }).fill('smaller burst, cable B');
+    await report.getByLabel('tags', { exact: true }).fill('cable-b');
+    await report.getByRole('button', { name: 'Add note' }).click();
+    await expect.poll(() => report.getByLabel('notes', { exact: true }).textContent(), { timeout: 10_000 }).toMatch(/smaller burst, cable B.*cable-b/);
+    await reports.getByLabel('filter by tag').fill('cable-b');
+    await expect.poll(() => reports.getByLabel('saved runs').locator('tbody tr[data-run-id]').count(), { timeout: 10_000 }).toBe(1);
+    await reports.getByLabel('filter by tag').fill('');
+    await report.getByRole('button', { name: 'Compare', exact: true }).click();
+    await expect.poll(() => report.getByTestId('comparison-notes').textContent(), { timeout: 10_000 }).toMatch(/smaller burst, cable B/);
     await screenshots('reports-compared');
     expect(await sidewaysOverflow()).toBe(0);
     // Any two runs: the older run against the newer one, picked from the list.

@@ -108,7 +108,7 @@ describe('the Loop-back page', () => {
     expect(await histogram.locator('rect').count()).toBeGreaterThan(2);
     // The clock fit in words, and the link it was modelled as.
     const fit = loopback.getByLabel('clock fit');
-    expect(await fit.textContent()).toMatch(/Clock fit: UART at 115,200 baud behind a USB bridge/);
+    expect(await fit.textContent()).toMatch(/Clock fit of this run \(final: .*\): UART at 115,200 baud behind a USB bridge/);
     expect(await fit.textContent()).toMatch(/of \d+ PING exchanges with the probe, the \d+ quickest were used/);
     // The triggered view drew traces (not a blank canvas).
     const inked = await loopback.locator('.loopback-triggered canvas').evaluate((canvas) => {

@@ -54,6 +54,33 @@ describe.each<[string, () => StoreOptions]>([
     await expect(service.getReport('nope')).rejects.toThrow(/No saved run has the id "nope"/);
   });
 
+  it('keeps the lab notebook: notes and tags on runs and loop-back measurements, found by tag and words, in comparisons and exports', async () => {
+    await service.addNote('run', 'latest', 'moved Redis to the NUC', ['redis-nuc']);
+    await service.addNote('run', 'week-ago', 'old converter firmware', ['fw-1.0']);
+    expect((await service.listRuns({ tag: 'redis-nuc' })).map((run) => run.id)).toEqual(['tonight']);
+    expect((await service.listRuns({ text: 'FIRMWARE' })).map((run) => run.id)).toEqual(['week-ago']);
+    expect((await service.listRuns({ text: '100%_' })).map((run) => run.id)).toEqual([]);
+    const tonight = (await service.listRuns()).find((run) => run.id === 'tonight');
+    expect(tonight?.notes?.map((note) => [note.text, note.tags])).toEqual([['moved Redis to the NUC', ['redis-nuc']]]);
+    const comparison = await service.compare('tonight', 'week-ago');
+    expect(comparison.candidate.notes?.[0]?.text).toBe('moved Redis to the NUC');
+    expect(comparison.baseline.notes?.[0]?.text).toBe('old converter firmware');
+    expect(JSON.parse(await service.exportJson('tonight')).notes[0].tags).toEqual(['redis-nuc']);
+    await expect(service.addNote('run', 'nope', 'x')).rejects.toThrow(/No saved run "nope"/);
+    await expect(service.addNote('run', 'tonight', '   ')).rejects.toThrow(/expected the note's text/);
+    await expect(service.addNote('run', 'tonight', 'x', ['two words'])).rejects.toThrow(/expected a tag like/);
+    // A loop-back measurement made alone, attached to a run later, with a note of its own.
+    await store.loopback.save({ id: 'loopback-1', runId: null, rig: 'demo', startedAtMs: t0, summary: { sent: 10, matched: 10 } });
+    await service.addNote('loopback', 'loopback-1', 'cable B', ['cable-b']);
+    expect((await service.attachLoopback('loopback-1', 'tonight')).runId).toBe('tonight');
+    const listed = (await service.listLoopback()).find((entry) => entry.id === 'loopback-1');
+    expect(listed?.notes?.[0]?.text).toBe('cable B');
+    const report = await service.getReport('tonight');
+    expect(report.loopback.map((entry) => entry.id)).toContain('loopback-1');
+    expect(report.notes?.map((note) => note.text)).toEqual(['moved Redis to the NUC', 'cable B']);
+    await expect(service.attachLoopback('loopback-1', 'nope')).rejects.toThrow(/No saved run "nope"/);
+  });
+
   it('exports JSON, CSV and HTML of a run', async () => {
     const json = JSON.parse(await service.exportJson('tonight')) as { run: { id: string }; intervals: unknown[]; histograms: { name: string; encoded: string }[] };
     expect(json.run.id).toBe('tonight');

@@ -144,3 +144,16 @@ describe('default rules', () => {
     expect(evaluator.evaluate(frame)).toEqual([]);
   });
 });
+
+describe('alerts tied to their run', () => {
+  it('carries the run and its scenario on the firing and the resolved event, and writes values in their unit', async () => {
+    const evaluator = new AlertEvaluator([slow], { idPrefix: 'run-7', run: { id: 'run-7', scenario: 'sustained' } });
+    const out = run(evaluator, frames([...Array(8).fill(44.466175), ...Array(8).fill(1)]));
+    expect(out.map((notification) => notification.event.kind)).toEqual(['firing', 'resolved']);
+    for (const notification of out) expect(notification.event.run).toEqual({ id: 'run-7', scenario: 'sustained' });
+    const { formatAlertValue } = await import('../../src/shared/format-alert-value');
+    expect(formatAlertValue('e2e.p99', 44.466175)).toBe('44.5 ms');
+    expect(formatAlertValue('errors.rate', 0.0147)).toBe('1.47 %');
+    expect(formatAlertValue('outcomes.accepted', 12_345)).toBe('12,345 per interval');
+  });
+});

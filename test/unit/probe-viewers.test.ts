@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RigSchema } from '../../src/shared/rig';
 import { ExecutorSchema } from '../../src/shared/scenario';
-import { createArrivalPlan, type Arrival } from '../../src/main/lab/engine/load/arrival-plan';
+import { createArrivalPlan, type Arrival } from '../../src/main/lab/common/arrival-plan';
 import { ProbeArrivals, ProbeViewers } from '../../src/main/lab/engine/load/probe-viewers';
 import { MessageValidator } from '../../src/main/lab/common/message-validator';
 

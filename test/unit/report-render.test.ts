@@ -214,3 +214,12 @@ describe('the HTML export speaks as the terminal does', () => {
     expect(html).toContain('· on bench-nuc');
   });
 });
+
+describe('the lab notebook in the HTML export', () => {
+  it('lists the notes of the run with their tags', () => {
+    const base = report();
+    const html = renderReportHtml({ ...base, notes: [{ kind: 'run', subject: 'render', atMs: Date.UTC(2026, 0, 2), text: 'moved Redis to the NUC', tags: ['redis-nuc'] }] });
+    expect(html).toContain('<h2>Lab notebook</h2>');
+    expect(html).toContain('<td>moved Redis to the NUC</td><td>redis-nuc</td>');
+  });
+});

@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ValidationError } from '../../shared/format-issues';
-import { RUN_STATUSES, type RunComparison, type RunListEntry, type RunStatus } from '../../shared/report';
+import { NoteTagSchema, RUN_STATUSES, type LabNote, type RunComparison, type RunListEntry, type RunStatus } from '../../shared/report';
+import { parseOrThrow } from '../../shared/format-issues';
 import { RunStores } from '../lab/session/run-stores';
 import { EXIT_CODES } from '../../shared/exit-codes';
 import { listExitCodes } from './exit-status';
@@ -35,9 +36,14 @@ export function storeOptions(command: Command): Command {
 
 function runTable(runs: readonly RunListEntry[]): string {
   return formatTable(
-    ['id', 'status', 'rig', 'scenario', 'started (UTC)', 'intervals', 'e2e p99', 'baseline'],
-    runs.map((run) => [run.id, run.status, run.rig, run.scenario, time(run.startedAtMs), String(run.intervalCount), milliseconds(run.e2eP99Ms), run.baseline ? 'yes' : '']),
+    ['id', 'status', 'rig', 'scenario', 'started (UTC)', 'intervals', 'e2e p99', 'baseline', 'notes'],
+    runs.map((run) => [run.id, run.status, run.rig, run.scenario, time(run.startedAtMs), String(run.intervalCount), milliseconds(run.e2eP99Ms), run.baseline ? 'yes' : '', notesLine(run.notes)]),
   );
+}
+
+/** A run's notes on one line: "new firmware [fw-2.1]; cable B [cable-b]". */
+function notesLine(notes: readonly LabNote[] | undefined): string {
+  return (notes ?? []).map((note) => `${note.text}${note.tags.length ? ` [${note.tags.join(', ')}]` : ''}`).join('; ');
 }
 
 /** The comparison for a terminal: verdict, why, and the e2e percentiles side by side. */
@@ -50,8 +56,12 @@ export function formatComparison(comparison: RunComparison): string {
       milliseconds(row.candidateMs),
       row.change === null ? '—' : `${row.change >= 0 ? '+' : ''}${(row.change * 100).toFixed(1)}%`,
     ]);
+  const notes = [comparison.baseline, comparison.candidate]
+    .filter((run) => (run.notes?.length ?? 0) > 0)
+    .map((run) => `notes of ${run.id}: ${notesLine(run.notes)}`);
   return [
     `${comparison.candidate.id} vs ${comparison.baseline.id}${comparison.baseline.baseline ? ' (baseline)' : ''}: ${comparison.verdict.toUpperCase()}`,
+    ...notes,
     comparison.reason,
     ...(comparison.reading ? [comparison.reading.sentence] : []),
     '',
@@ -77,10 +87,13 @@ export function registerReportCommands(program: Command): void {
       .option('--scenario <name>', 'only runs of this scenario')
       .option('--status <status>', `only runs with this status (${RUN_STATUSES.join(', ')})`)
       .option('--limit <n>', 'at most this many runs', '50')
+      .option('--tag <name>', 'only runs with a note carrying this tag')
+      .option('--text <words>', 'only runs whose notes, scenario, rig or id contain these words')
       .option('--json', 'print JSON instead of a table'),
   ),
-    { ...noDatabase, 0: 'the runs were listed (none saved is not an error)' },
-  ).action(async (options: StoreFlags & { rig?: string; scenario?: string; status?: string; limit: string; json?: boolean }) => {
+    { ...noDatabase, 0: 'the runs were listed (none saved is not an error)', 2: 'bad input: an unknown --status or a malformed --tag' },
+  ).action(async (options: StoreFlags & { rig?: string; scenario?: string; status?: string; limit: string; tag?: string; text?: string; json?: boolean }) => {
+    if (options.tag !== undefined) parseOrThrow(NoteTagSchema, options.tag, '--tag');
     if (options.status !== undefined && !(RUN_STATUSES as readonly string[]).includes(options.status)) {
       throw new ValidationError('command line', [`--status: expected one of ${RUN_STATUSES.join(', ')}, got "${options.status}"`]);
     }
@@ -89,6 +102,8 @@ export function registerReportCommands(program: Command): void {
         ...(options.rig ? { rig: options.rig } : {}),
         ...(options.scenario ? { scenario: options.scenario } : {}),
         ...(options.status ? { status: options.status as RunStatus } : {}),
+        ...(options.tag ? { tag: options.tag } : {}),
+        ...(options.text ? { text: options.text } : {}),
         limit: positiveInteger('limit', options.limit),
       }),
     );
@@ -144,6 +159,21 @@ export function registerReportCommands(program: Command): void {
   ).action(async (runId: string, options: StoreFlags) => {
     const marked = await withService(options, (service) => service.markBaseline(runId));
     console.log(`${marked.runId} is now the baseline of rig "${marked.rig}", scenario "${marked.scenario}".`);
+  });
+
+  listExitCodes(
+    storeOptions(
+      program
+        .command('note')
+        .description('add a note of the lab notebook to a saved run (or a loop-back measurement): what changed, with tags')
+        .argument('<id>', 'a run id, "latest", or a loop-back measurement id (loopback-…)')
+        .argument('<text>', 'what changed, e.g. "new converter firmware"')
+        .option('--tag <name>', 'a tag to find it again (cvlab runs --tag); repeatable', (tag: string, tags: string[] = []) => [...tags, tag]),
+    ),
+    { ...noDatabase, 0: 'the note was saved', 2: 'bad input: no such run or measurement, an empty note or a malformed tag' },
+  ).action(async (id: string, text: string, options: StoreFlags & { tag?: string[] }) => {
+    const note = await withService(options, (service) => service.addNote(id.startsWith('loopback-') ? 'loopback' : 'run', id, text, options.tag ?? []));
+    console.log(`note added to ${note.kind === 'run' ? 'run' : 'loop-back measurement'} ${note.subject}${note.tags.length ? ` [${note.tags.join(', ')}]` : ''}`);
   });
 
   listExitCodes(

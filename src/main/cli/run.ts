@@ -30,6 +30,9 @@ import { onStopRequest } from './on-stop-request';
 interface RunCommandOptions extends StoreFlags {
   rig?: string;
   report?: string;
+  /** The lab notebook: what changed for this run, and tags to find it again. */
+  note?: string;
+  tag?: string[];
   baseline?: boolean;
   save: boolean;
   audit?: boolean;
@@ -281,6 +284,8 @@ export function registerRunCommand(program: Command): void {
     .option('--seed <n>', 'override the traffic seed')
     .option('--redis <url>', "use this Redis for the limiter and state (default: the rig's, else in-process memory)")
     .option('--report <file>', 'write the self-contained HTML report of this run at the end')
+    .option('--note <text>', 'a note of the lab notebook on this run: what changed ("moved Redis to the NUC")')
+    .option('--tag <name>', 'a tag on the note, to find the run again (cvlab runs --tag); repeatable', (tag: string, tags: string[] = []) => [...tags, tag])
     .option('--baseline', 'compare with the baseline of this rig and scenario; exit 1 on a regression')
     .option(
       '--audit',
@@ -469,6 +474,9 @@ export function registerRunCommand(program: Command): void {
           }
           console.error(`saved as run ${info.id} (cvlab report ${info.id} --html report.html)`);
           const reports = stores.reportsFor(runRig);
+          if (options.note !== undefined || options.tag) {
+            await reports.addNote('run', info.id, options.note ?? `tagged ${options.tag?.join(', ')}`, options.tag ?? []);
+          }
           if (options.report) {
             await writeFile(options.report, await reports.exportHtml(info.id));
             console.error(`report written to ${options.report}`);

@@ -14,7 +14,7 @@ import {
   type Unsubscribe,
 } from '../../shared/api';
 import type { ClockFit, LoopbackOptionsInput, ProbePort } from '../../shared/loopback';
-import type { RunComparison, RunFilter, RunListEntry, RunReport, TrendPoint, TrendRequest } from '../../shared/report';
+import type { LabNote, LoopbackListEntry, RunComparison, RunFilter, RunListEntry, RunReport, TrendPoint, TrendRequest } from '../../shared/report';
 import type { AlertEvent } from '../../shared/alerts';
 import { Emitter } from '../../shared/emitter';
 import { parseOrThrow, ValidationError } from '../../shared/format-issues';
@@ -306,6 +306,21 @@ export class Lab implements LabApi {
   /** Compares a run with another, or with its baseline. */
   compareReports(candidateId: string, baselineId: string | null): Promise<RunComparison> {
     return this.requireReports().compare(candidateId, baselineId ?? undefined);
+  }
+
+  /** Adds a note of the lab notebook to a saved run or loop-back measurement. */
+  addNote(kind: 'run' | 'loopback', id: string, text: string, tags: string[]): Promise<LabNote> {
+    return this.requireReports().addNote(kind, id, text, tags);
+  }
+
+  /** Saved loop-back measurements with the run each belongs to. */
+  listLoopbackResults(): Promise<LoopbackListEntry[]> {
+    return this.requireReports().listLoopback();
+  }
+
+  /** Attaches a saved loop-back measurement to a saved run (null detaches it). */
+  attachLoopback(loopbackId: string, runId: string | null): Promise<LoopbackListEntry> {
+    return this.requireReports().attachLoopback(loopbackId, runId);
   }
 
   /** One stage percentile over the last runs of a rig and scenario. */

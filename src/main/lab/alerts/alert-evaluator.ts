@@ -21,6 +21,8 @@ export interface AlertEvaluatorOptions {
   groupWindowMs?: number;
   /** Prefix of alert and group ids (the run id), so ids stay unique across runs. */
   idPrefix?: string;
+  /** The run watched: carried on every event, so alerts are tied to their run. */
+  run?: { id: string; scenario: string };
 }
 
 type RuleState =
@@ -63,6 +65,7 @@ export class AlertEvaluator {
   private readonly states = new Map<string, RuleState>();
   private readonly groupWindowMs: number;
   private readonly idPrefix: string;
+  private readonly run: { id: string; scenario: string } | undefined;
   private group: MutableGroup | undefined;
   private sequence = 0;
 
@@ -70,6 +73,7 @@ export class AlertEvaluator {
     this.rules = parseOrThrow(AlertRulesSchema, rules, 'Alert rules');
     this.groupWindowMs = options.groupWindowMs ?? 5_000;
     this.idPrefix = options.idPrefix ?? 'alert';
+    this.run = options.run;
     for (const rule of this.rules) this.states.set(rule.id, { phase: 'inactive' });
   }
 
@@ -165,6 +169,7 @@ export class AlertEvaluator {
       firedAtMs: now,
       groupId: current.id,
       context: alertContextOf(frame),
+      ...(this.run && { run: this.run }),
     };
     return { event, group: snapshot(current), change };
   }

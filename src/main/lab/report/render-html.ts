@@ -171,6 +171,9 @@ export function renderComparisonSection(comparison: RunComparison): string {
 <p><span class="badge ${comparison.verdict}">${comparison.verdict}</span> ${escapeHtml(comparison.reading?.sentence ?? comparison.reason)}</p>
 <p class="note">Mann-Whitney U (a rank test: do one run's per-interval figures tend to be higher?) on per-interval ${escapeHtml(test.metric)}: U = ${formatNumber(test.u)}, z = ${test.z.toFixed(2)}, p = ${test.pValue.toPrecision(3)} (α = ${test.alpha}),
 Cliff's delta = ${test.cliffsDelta.toFixed(3)} (how often this run's interval is slower than the other's, minus the reverse), median ratio = ${test.medianRatio.toFixed(3)} (practical threshold ±${(test.minimumEffect * 100).toFixed(0)} %), ${test.samplesBaseline} vs ${test.samplesCandidate} intervals.</p>
+${[comparison.baseline, comparison.candidate]
+  .map((run) => `<p class="note">Notes of ${escapeHtml(run.id)}: ${run.notes?.length ? run.notes.map((note) => `${escapeHtml(note.text)}${note.tags.length ? ` [${escapeHtml(note.tags.join(', '))}]` : ''}`).join('; ') : 'none'}</p>`)
+  .join('\n')}
 ${distributionStrip(comparison)}
 ${percentileChart('Percentile distribution: the other run vs this run', [
   { name: other, curve: comparison.curves.baseline, dashed: true },
@@ -252,6 +255,12 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
   sections.push(`<header><h1>${escapeHtml(title)}</h1>
 <div class="meta">Run <b>${escapeHtml(run.id)}</b> · <span class="badge ${run.status}">${run.status}</span>${run.baseline ? ' · <span class="badge unchanged">baseline</span>' : ''}
  · started ${time(run.startedAtMs)} · ${report.summary.durationMs === null ? 'duration unknown' : `${formatNumber(report.summary.durationMs / 1000)} s`} · ${formatCount(run.intervalCount)} intervals${report.environment ? ` · on ${escapeHtml(report.environment.hostname)}` : ''}</div></header>`);
+  if (report.notes?.length) {
+    sections.push(`<section class="notes"><h2>Lab notebook</h2>${table(
+      ['time', 'on', 'note', 'tags'],
+      report.notes.map((note) => [time(note.atMs), escapeHtml(note.kind === 'run' ? 'this run' : note.subject), escapeHtml(note.text), escapeHtml(note.tags.join(', '))]),
+    )}</section>`);
+  }
   if (comparison) sections.push(renderComparisonSection(comparison));
   sections.push(`<section><h2>Summary</h2>${
     stageRows.length

@@ -1,5 +1,7 @@
 import { BadInputError } from '../../../shared/exit-codes';
-import type { RunComparison, RunFilter, RunListEntry, RunReport, TrendPoint, TrendRequest } from '../../../shared/report';
+import type { LabNote, LoopbackListEntry, RunComparison, RunFilter, RunListEntry, RunReport, TrendPoint, TrendRequest } from '../../../shared/report';
+import { NoteTagSchema, NoteTextSchema } from '../../../shared/report';
+import { parseOrThrow } from '../../../shared/format-issues';
 import { TrendRequestSchema } from '../../../shared/report';
 import type { StageStatistics } from '../../../shared/run';
 import type { Store } from '../store/store';
@@ -21,9 +23,29 @@ export interface StoreSource {
 export class ReportService {
   constructor(private readonly stores: StoreSource) {}
 
-  /** Saved runs, newest first. */
+  /** Saved runs, newest first, each with its notebook notes. */
   async listRuns(filter: RunFilter = {}): Promise<RunListEntry[]> {
-    return (await this.stores.get()).runs.list(filter);
+    const store = await this.stores.get();
+    const runs = await store.runs.list(filter);
+    return withNotes(runs, await store.notes.listFor(runs.map((run) => run.id)));
+  }
+
+  /**
+   * Adds a note of the lab notebook to a run (`latest` allowed) or a loop-back measurement:
+   * what changed, with tags to find it again (`cvlab runs --tag`, the Reports page's filter).
+   */
+  async addNote(kind: LabNote['kind'], idOrLatest: string, text: string, tags: readonly string[] = []): Promise<LabNote> {
+    const store = await this.stores.get();
+    const parsedText = parseOrThrow(NoteTextSchema, text, 'note');
+    const parsedTags = tags.map((tag) => parseOrThrow(NoteTagSchema, tag, 'tag'));
+    if (kind === 'run') {
+      const runId = await this.resolveRunId(idOrLatest);
+      if (!(await store.runs.get(runId))) throw new BadInputError(`No saved run "${runId}"; expected a run id from \`cvlab runs\` or "latest".`);
+      return store.notes.add('run', runId, parsedText, [...new Set(parsedTags)]);
+    }
+    const known = (await store.loopback.list(10_000)).some((entry) => entry.id === idOrLatest);
+    if (!known) throw new BadInputError(`No saved loop-back measurement "${idOrLatest}"; expected one listed on the Reports page.`);
+    return store.notes.add('loopback', idOrLatest, parsedText, [...new Set(parsedTags)]);
   }
 
   /** A run id, with `latest` meaning the newest saved run. */
@@ -36,7 +58,11 @@ export class ReportService {
 
   /** The report model of one run (`latest` allowed). */
   async getReport(idOrLatest: string): Promise<RunReport> {
-    return buildReport(await this.stores.get(), await this.resolveRunId(idOrLatest));
+    const store = await this.stores.get();
+    const report = await buildReport(store, await this.resolveRunId(idOrLatest));
+    const notes = await store.notes.listFor([report.run.id, ...report.loopback.map((entry) => entry.id)]);
+    const runNotes = notes.filter((note) => note.subject === report.run.id);
+    return { ...report, run: { ...report.run, notes: runNotes }, notes };
   }
 
   /**
@@ -114,8 +140,32 @@ export class ReportService {
     return points;
   }
 
+  /** Saved loop-back measurements, newest first, with the run each belongs to. */
+  async listLoopback(limit = 200): Promise<LoopbackListEntry[]> {
+    const store = await this.stores.get();
+    const entries = await store.loopback.list(limit);
+    const notes = await store.notes.listFor(entries.map((entry) => entry.id));
+    return entries.map((entry) => ({ ...entry, notes: notes.filter((note) => note.subject === entry.id) }));
+  }
+
+  /** Attaches a loop-back measurement to a saved run (`latest` allowed; null detaches it), so that run's report shows it. */
+  async attachLoopback(loopbackId: string, runIdOrLatest: string | null): Promise<LoopbackListEntry> {
+    const store = await this.stores.get();
+    const runId = runIdOrLatest === null ? null : await this.resolveRunId(runIdOrLatest);
+    if (runId !== null && !(await store.runs.get(runId))) throw new BadInputError(`No saved run "${runId}"; expected the id of a run listed on the Reports page (or \`cvlab runs\`).`);
+    if (!(await store.loopback.attach(loopbackId, runId))) throw new BadInputError(`No saved loop-back measurement "${loopbackId}"; expected one listed on the Reports page.`);
+    const entry = (await store.loopback.list(10_000)).find((candidate) => candidate.id === loopbackId);
+    if (!entry) throw new BadInputError(`No saved loop-back measurement "${loopbackId}".`);
+    return entry;
+  }
+
   /** Deletes a saved run and everything that belongs to it. */
   async deleteRun(id: string): Promise<boolean> {
     return (await this.stores.get()).runs.delete(id);
   }
+}
+
+/** Each run with its own notes. */
+function withNotes(runs: readonly RunListEntry[], notes: readonly LabNote[]): RunListEntry[] {
+  return runs.map((run) => ({ ...run, notes: notes.filter((note) => note.subject === run.id) }));
 }

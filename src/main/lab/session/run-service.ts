@@ -286,6 +286,7 @@ export class RunService {
           ...(store ? [createStoreAlertHandler((event) => store.alerts.saveEvent(runId, event))] : []),
         ],
         idPrefix: runId,
+        run: { id: runId, scenario: scenario.name },
         onHandlerFailure: (failure) => this.log(`alert handler ${failure.handler} failed: ${failure.error}`),
       });
 

@@ -1,4 +1,5 @@
 import type { AlertEvent } from '../../../shared/alerts';
+import { formatAlertValue } from '../../../shared/format-alert-value';
 import type { AlertEntry } from '../../../shared/report';
 import type { Queryable } from './database';
 import { epochMs } from './run-repository';
@@ -20,8 +21,9 @@ export class AlertRepository {
    * `alertId` updates it (the store handler of the alert dispatcher binds here).
    */
   async saveEvent(runId: string | null, event: AlertEvent): Promise<void> {
-    const comparison = `${event.metric} ${event.comparison} ${event.threshold}`;
-    const message = `${event.ruleName}: ${comparison}${event.value === undefined ? '' : ` (was ${event.value})`}`;
+    // In the metric's unit, as the console and the terminal write it ("(was 44.5 ms)", not "(was 44.466175)").
+    const comparison = `${event.metric} ${event.comparison} ${formatAlertValue(event.metric, event.threshold, true)}`;
+    const message = `${event.ruleName}: ${comparison}${event.value === undefined ? '' : ` (was ${formatAlertValue(event.metric, event.value)})`}`;
     await this.database.query(
       `INSERT INTO alerts (alert_id, run_id, at, resolved_at, severity, metric, message, detail)
        VALUES ($1, $2, to_timestamp($3::float8 / 1000), to_timestamp($4::float8 / 1000), $5, $6, $7, $8::jsonb)

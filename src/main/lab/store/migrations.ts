@@ -96,6 +96,21 @@ CREATE TABLE audit_messages (
 CREATE INDEX audit_messages_at ON audit_messages (at);
 `,
   },
+  {
+    version: 2,
+    name: 'lab notebook: notes and tags on runs and loop-back measurements',
+    sql: `
+CREATE TABLE notes (
+  id       bigserial PRIMARY KEY,
+  kind     text NOT NULL CHECK (kind IN ('run', 'loopback')),
+  subject  text NOT NULL,
+  at       timestamptz NOT NULL DEFAULT now(),
+  text     text NOT NULL,
+  tags     text[] NOT NULL DEFAULT '{}'
+);
+CREATE INDEX notes_subject ON notes (subject);
+`,
+  },
 ];
 
 /**

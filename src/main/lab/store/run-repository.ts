@@ -117,6 +117,14 @@ export class RunRepository {
     if (parsed.scenario) where.push(`r.scenario = $${params.push(parsed.scenario)}`);
     if (parsed.status) where.push(`r.status = $${params.push(parsed.status)}`);
     if (parsed.sinceMs !== undefined) where.push(`r.started_at >= to_timestamp($${params.push(parsed.sinceMs)}::float8 / 1000)`);
+    // The lab notebook: a tag on one of the run's notes; text in its notes, tags, scenario, rig or id.
+    if (parsed.tag) where.push(`r.id IN (SELECT subject FROM notes WHERE $${params.push(parsed.tag)} = ANY(tags))`);
+    if (parsed.text) {
+      const pattern = `$${params.push(`%${parsed.text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`)}`;
+      where.push(
+        `(r.id ILIKE ${pattern} OR r.scenario ILIKE ${pattern} OR r.rig ILIKE ${pattern} OR r.id IN (SELECT subject FROM notes WHERE text ILIKE ${pattern} OR array_to_string(tags, ' ') ILIKE ${pattern}))`,
+      );
+    }
     const rows = await this.database.query<RunRow>(
       `SELECT ${LIST_COLUMNS} FROM ${FROM_RUNS} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY r.started_at DESC, r.id DESC LIMIT $${params.push(parsed.limit)}`,

@@ -8,6 +8,7 @@ import { BaselineRepository } from './baseline-repository';
 import { HistogramRepository } from './histogram-repository';
 import { IntervalRepository } from './interval-repository';
 import { LoopbackRepository } from './loopback-repository';
+import { NoteRepository } from './note-repository';
 import { applyMigrations } from './migrations';
 import { PgDatabase } from './pg-database';
 import { PgliteDatabase } from './pglite-database';
@@ -63,6 +64,7 @@ export class Store {
   readonly histograms: HistogramRepository;
   readonly alerts: AlertRepository;
   readonly loopback: LoopbackRepository;
+  readonly notes: NoteRepository;
   readonly baselines: BaselineRepository;
   readonly audit: AuditRepository;
 
@@ -79,6 +81,7 @@ export class Store {
     this.histograms = new HistogramRepository(database);
     this.alerts = new AlertRepository(database);
     this.loopback = new LoopbackRepository(database);
+    this.notes = new NoteRepository(database);
     this.baselines = new BaselineRepository(database);
     this.audit = new AuditRepository(database);
   }

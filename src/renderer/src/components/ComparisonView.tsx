@@ -3,6 +3,7 @@ import { formatChange, formatFigure, formatRatioAsPercent } from '../../../share
 import type { PercentileComparisonRow, RunComparison } from '../../../shared/report';
 import { formatCount } from '../format/format';
 import { Term } from './Term';
+import { NoteList } from './Notebook';
 
 /** Percentiles spelled one way everywhere. */
 const percentileName = (percentile: string): string => (percentile === 'p999' ? 'p99.9' : percentile);
@@ -115,6 +116,20 @@ export function ComparisonView({ comparison }: { comparison: RunComparison }): R
           </div>
         </div>
       </div>
+      {((comparison.baseline.notes?.length ?? 0) > 0 || (comparison.candidate.notes?.length ?? 0) > 0) && (
+        <div className="comparison-notes" data-testid="comparison-notes">
+          <div>
+            <strong>What changed</strong> — notes of {otherName}:
+            <NoteList notes={comparison.baseline.notes} label="notes of the other run" />
+            {(comparison.baseline.notes?.length ?? 0) === 0 && <span className="dim"> none</span>}
+          </div>
+          <div>
+            notes of {comparison.candidate.id}:
+            <NoteList notes={comparison.candidate.notes} label="notes of this run" />
+            {(comparison.candidate.notes?.length ?? 0) === 0 && <span className="dim"> none</span>}
+          </div>
+        </div>
+      )}
       <DistributionStrip comparison={comparison} />
       {(comparison.differences?.length ?? 0) > 0 && (
         <div className="notice warn" data-testid="comparison-differences">

@@ -9,6 +9,8 @@ export function EditorActions(props: {
   onSaveNameChange: (name: string) => void;
   valid: boolean;
   onSave: () => void;
+  /** The open file is built in (read-only): Save becomes "Save as…", a copy under the given name. */
+  builtIn?: boolean;
   children: React.ReactNode;
 }): React.JSX.Element {
   return (
@@ -22,8 +24,21 @@ export function EditorActions(props: {
         placeholder="file name"
         onChange={(event) => props.onSaveNameChange(event.target.value)}
       />
-      <button type="button" disabled={!props.valid || !props.saveName} onClick={props.onSave}>
-        Save
+      <button
+        type="button"
+        disabled={!props.valid || !props.saveName}
+        onClick={props.onSave}
+        title={
+          props.builtIn
+            ? 'Built-in files are read-only: this saves a copy under the file name beside it'
+            : !props.saveName
+              ? 'Type a file name first'
+              : !props.valid
+                ? 'Fix the problems first'
+                : undefined
+        }
+      >
+        {props.builtIn ? 'Save as…' : 'Save'}
       </button>
       {props.children}
     </div>

@@ -1,20 +1,2 @@
-import { formatCount, formatValue as formatFigure } from './format';
-
-/**
- * An alert metric's value written in its unit (see ALERT_METRIC in shared/alerts): stage figures,
- * delays and round trips in ms, rates as %, bytes in MiB, counts with thousands separators.
- */
-export function formatAlertValue(metric: string, value: number | undefined, exact = false): string {
-  // A rule's threshold is written as the technician wrote it; a measured value gets its usual decimals.
-  const formatValue = exact ? (figure: number): string => String(Number(figure.toPrecision(6))) : formatFigure;
-  if (value === undefined || Number.isNaN(value)) return '–';
-  const [head, second, third] = metric.split('.');
-  if (head === 'throughput') return `${formatValue(value)} /s`;
-  if (head === 'cpu') return `${formatValue(value)} %`;
-  if (head === 'heap' || head === 'rss') return `${formatValue(value / 1048576)} MiB`;
-  if (head === 'eventLoop' || head === 'redis') return `${formatValue(value)} ms`;
-  if (head === 'errors' || head === 'rejected' || third === 'rate') return `${formatValue(value * 100)} %`;
-  if (head === 'outcomes' || head === 'limiter' || head === 'fanout' || second === 'count')
-    return `${formatCount(value)}${head === 'outcomes' ? ' per interval' : ''}`;
-  return `${formatValue(value)} ms`;
-}
+// One way to write an alert's value: shared with the saved alert's message and the HTML export.
+export { formatAlertValue } from '../../../shared/format-alert-value';

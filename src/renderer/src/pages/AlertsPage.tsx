@@ -1,6 +1,12 @@
+import type { AlertEvent } from '../../../shared/alerts';
 import { formatAlertValue } from '../format/alert-metric';
 import { formatDateTime, formatDuration, formatTimeOfDay } from '../format/format';
 import { useSession } from '../session';
+
+/** The run an alert belongs to: named on the event, else the id prefix of its alert id (the run id). */
+function runIdOf(event: AlertEvent): string {
+  return event.run?.id ?? event.alertId.replace(/-\d+$/, '');
+}
 
 /** Alerts of the current and last run: one row per alert, its state, when, how long, and the values with units. */
 export function AlertsPage(): React.JSX.Element {
@@ -12,6 +18,13 @@ export function AlertsPage(): React.JSX.Element {
         The alert rules watch every run from this console; this list holds the current and the last run, and stays
         across a reload. Each run&apos;s report keeps its own alerts.
       </p>
+      <p className="dim" data-testid="alerts-vs-thresholds">
+        Alerts and thresholds judge different things. An alert rule watches each 100 ms interval and fires when its
+        condition holds for a while (the default: e2e p99 over 10 ms for 1 s). A scenario&apos;s threshold judges the
+        whole run once, at its end, from every message merged. So a run can fail <code>e2e.p99 &lt; 10ms</code> from a
+        few slow moments that never lasted long enough to fire an alert; give the scenario its own{' '}
+        <code>alerts</code> rules to watch it more tightly.
+      </p>
       {alerts.length === 0 ? (
         <p className="dim" data-testid="no-alerts">
           No alert fired in the current or the last run.
@@ -21,6 +34,7 @@ export function AlertsPage(): React.JSX.Element {
           <table className="data-table wide" aria-label="alerts">
             <thead>
               <tr>
+                <th>run</th>
                 <th>state</th>
                 <th>severity</th>
                 <th>rule</th>
@@ -33,6 +47,10 @@ export function AlertsPage(): React.JSX.Element {
             <tbody>
               {alerts.map(({ alertId, firing, resolved }) => (
                 <tr key={alertId} className={resolved ? '' : 'bad'} data-alert-state={resolved ? 'resolved' : 'firing'}>
+                  <td title={runIdOf(firing)}>
+                    {firing.run?.scenario ?? '–'}
+                    <div className="dim alert-run-id">{runIdOf(firing)}</div>
+                  </td>
                   <td className="verdict">{resolved ? 'resolved' : 'FIRING'}</td>
                   <td>{firing.severity}</td>
                   <td className="alert-rule">{firing.ruleName}</td>
@@ -43,7 +61,11 @@ export function AlertsPage(): React.JSX.Element {
                   </td>
                   <td className="numeric">
                     {formatAlertValue(firing.metric, firing.value)} →{' '}
-                    {resolved ? formatAlertValue(firing.metric, resolved.value) : 'firing'}
+                    {resolved
+                      ? resolved.value === undefined
+                        ? 'no reading in that interval'
+                        : formatAlertValue(firing.metric, resolved.value)
+                      : 'firing'}
                   </td>
                   <td className="numeric" title={formatDateTime(firing.firedAtMs)}>
                     {formatTimeOfDay(firing.firedAtMs)}

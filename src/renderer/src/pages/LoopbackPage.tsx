@@ -308,6 +308,12 @@ export function LoopbackPage(): React.JSX.Element {
       {selectedTimerWarning && !result && <div className="loopback-warning">{selectedTimerWarning}</div>}
 
       {fit && !result && (
+        <p className="dim" data-testid="calibration-caption">
+          Calibration: a quick clock fit before the run, to check the link. A run fits the clock again from every PING it
+          makes; that final fit, shown with the run&apos;s result, is the one its latencies use and replaces this one.
+        </p>
+      )}
+      {fit && !result && (
         <div className="numerals loopback-fit" aria-label="clock fit">
           <div className="numeral">
             <div className="numeral-label">clock offset</div>

@@ -10,6 +10,8 @@ import { StageTable } from '../components/StageTable';
 import { BlackBoxSection, isBlackBox } from '../components/BlackBoxSection';
 import { FanoutSection, InstancesSection, runKindOf } from '../components/RunKindSections';
 import { ComparisonView } from '../components/ComparisonView';
+import { LoopbackResults } from '../components/LoopbackResults';
+import { Notebook } from '../components/Notebook';
 import { formatCount, formatDateTime as when, formatPercent } from '../format/format';
 import { formatFigure } from '../../../shared/format-figures';
 
@@ -43,10 +45,15 @@ export function ReportsPage(): React.JSX.Element {
   const [noBaseline, setNoBaseline] = useState(false);
   /** The run to compare the opened one with: '' = its baseline. */
   const [compareWith, setCompareWith] = useState('');
+  /** The run list's notebook filter: a tag, and words in notes, scenario, rig or id. */
+  const [tagFilter, setTagFilter] = useState('');
+  const [textFilter, setTextFilter] = useState('');
 
   const refresh = useCallback(() => {
-    lab.listReports({ limit: 200 }).then(setRuns, (error: unknown) => setMessage(messageOf(error)));
-  }, [lab]);
+    lab
+      .listReports({ limit: 200, ...(tagFilter.trim() ? { tag: tagFilter.trim() } : {}), ...(textFilter.trim() ? { text: textFilter.trim() } : {}) })
+      .then(setRuns, (error: unknown) => setMessage(messageOf(error)));
+  }, [lab, tagFilter, textFilter]);
 
   // The list follows the page being shown and each finished run.
   useEffect(() => {
@@ -102,6 +109,25 @@ export function ReportsPage(): React.JSX.Element {
       )}
       <div className="reports-layout">
         <div className="run-list">
+          <form
+            className="run-filters"
+            aria-label="filter runs"
+            onSubmit={(event) => {
+              event.preventDefault();
+              refresh();
+            }}
+          >
+            <input aria-label="filter by tag" placeholder="tag" value={tagFilter} onChange={(event) => setTagFilter(event.target.value)} />
+            <input
+              aria-label="filter by text"
+              placeholder="words in notes, scenario, rig"
+              value={textFilter}
+              onChange={(event) => setTextFilter(event.target.value)}
+            />
+            <button type="submit" className="button-small">
+              Filter
+            </button>
+          </form>
           <table className="data-table" aria-label="saved runs">
             <thead>
               <tr>
@@ -130,7 +156,15 @@ export function ReportsPage(): React.JSX.Element {
                   }}
                 >
                   <td className="numeric">{when(run.startedAtMs)}</td>
-                  <td>{run.scenario}</td>
+                  <td>
+                    {run.scenario}
+                    {(run.notes?.length ?? 0) > 0 && (
+                      <div className="dim run-note" title={run.notes?.map((note) => note.text).join('\n')}>
+                        ✎ {run.notes?.at(-1)?.text}
+                        {run.notes?.flatMap((note) => note.tags).map((tag) => ` #${tag}`)}
+                      </div>
+                    )}
+                  </td>
                   <td>{run.rig}</td>
                   <td className="verdict">{run.status}</td>
                   <td className="numeric">{number(run.e2eP99Ms)}</td>
@@ -265,6 +299,7 @@ export function ReportsPage(): React.JSX.Element {
               </div>
             )}
 
+            <Notebook lab={lab} runId={report.run.id} notes={report.run.notes} onAdded={() => void open(report.run.id).then(refresh)} />
             {comparison && <ComparisonView comparison={comparison} />}
 
             <div className="summary-grid report-grid">
@@ -340,6 +375,16 @@ export function ReportsPage(): React.JSX.Element {
           </section>
         )}
       </div>
+      {page === 'reports' && (
+        <LoopbackResults
+          lab={lab}
+          openedRunId={report?.run.id ?? null}
+          refreshKey={runs}
+          onAttached={() => {
+            if (report) void open(report.run.id);
+          }}
+        />
+      )}
     </div>
   );
 }

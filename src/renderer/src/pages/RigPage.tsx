@@ -174,6 +174,7 @@ export function RigPage(): React.JSX.Element {
             raw={raw}
             onToggleRaw={() => setRaw(!raw)}
             saveName={saveName}
+            builtIn={file?.builtIn === true}
             onSaveNameChange={setSaveName}
             valid={valid}
             onSave={() => void save()}

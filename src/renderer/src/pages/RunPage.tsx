@@ -15,6 +15,7 @@ import { RunKindLivePanel } from './RunKindLivePanel';
 import { useBotCommands } from '../components/TargetPanel';
 import { targetMode } from '../bot-target';
 import { Term } from '../components/Term';
+import { TERM_GLOSSARY } from '../glossary';
 import { plannedMsOfDraft } from '../scope/scope-format';
 
 /** Side panels follow at 4 updates a second; the latency trace follows every delivery. */
@@ -186,6 +187,19 @@ export function RunPage(): React.JSX.Element {
   const [fixedMax, setFixedMax] = useState<number | null>(null);
   const [fixedText, setFixedText] = useState('20');
   const [cursors, setCursors] = useState<[number | null, number | null]>([null, null]);
+  // Keyboard focus follows Start to the run's own control (the Start button it came from is gone).
+  const stopButton = useRef<HTMLButtonElement>(null);
+  const runId = run?.id;
+  useEffect(() => {
+    // Unless the technician already works on this page, focus moves from the (now hidden) Start they pressed.
+    if (!runId) return;
+    // After the frame that shows this page: a control inside a page still hidden cannot take focus.
+    const frame = requestAnimationFrame(() => {
+      const active = document.activeElement;
+      if (!active || active === document.body || !active.closest('[data-page=run]')) stopButton.current?.focus();
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [runId]);
   // Cursors belong to one run: a new run starts without the last one's A and B.
   const [cursorsRunId, setCursorsRunId] = useState<string | null>(null);
   if (run && run.id !== cursorsRunId) {
@@ -305,6 +319,7 @@ export function RunPage(): React.JSX.Element {
         <div className="run-actions">
           {run ? (
             <button
+              ref={stopButton}
               type="button"
               className="danger"
               onClick={() => void stop()}
@@ -356,7 +371,7 @@ export function RunPage(): React.JSX.Element {
         aria-valuenow={Math.round(fraction * 100)}
       >
         <div className="progress-fill" style={{ width: `${fraction * 100}%` }} />
-        <div className="progress-text">
+        <div className="progress-text" title={`late: ${TERM_GLOSSARY.late}`}>
           {progress && run && progress.runId === run.id
             ? `${(progress.elapsedMs / 1000).toFixed(1)} s / ${(progress.plannedDurationMs / 1000).toFixed(1)} s · ${formatCount(progress.sent)} sent · ${formatCount(progress.completed)} done · ${formatCount(progress.inFlight)} in flight · ${formatCount(progress.late)} late`
             : run

@@ -2,6 +2,7 @@ import type { BotResources, RunSummary, ThresholdVerdict } from '../../../shared
 import type { ThresholdUnit } from '../../../shared/scenario';
 import { describeDegradedIntervals } from '../../../shared/describe-degraded-intervals';
 import { StageTable } from '../components/StageTable';
+import { Term } from '../components/Term';
 import { BlackBoxSection, stageRow } from '../components/BlackBoxSection';
 import { FanoutSection, InstancesSection, runKindOf } from '../components/RunKindSections';
 import { formatCount, formatDateTime, formatNsAsMs as ms, formatPercent, formatValue } from '../format/format';
@@ -161,7 +162,9 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
               </tr>
             ))}
             <tr>
-              <td>late (slip &gt; {ms(summary.slip.toleranceNs)} ms)</td>
+              <td>
+                <Term name="late">late</Term> (<Term name="slip">slip</Term> &gt; {ms(summary.slip.toleranceNs)} ms)
+              </td>
               <td className="numeric">{formatCount(summary.slip.late)}</td>
             </tr>
           </tbody>
@@ -186,7 +189,9 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
               <td className="numeric">{formatValue(summary.resources.heapMaxBytes / 1048576)} MiB</td>
             </tr>
             <tr>
-              <td>limiter fallbacks</td>
+              <td>
+                <Term name="limiter fallbacks">limiter fallbacks</Term>
+              </td>
               <td className="numeric">{formatCount(summary.pipeline.limiterFallbacks)}</td>
             </tr>
             {summary.degradedIntervals && summary.degradedIntervals.length > 0 && (

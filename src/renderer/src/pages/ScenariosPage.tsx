@@ -45,6 +45,25 @@ const FORM_OPTIONS = {
     speed: 'recorded time ÷ speed (10: ten minutes of chat in one)',
     from: 'offset from the log\'s first message, "3m"',
     to: 'offset from the log\'s first message, "15m"',
+    // Every number gets its unit; every word of the lab's jargon a line of what it means.
+    type: 'how the load arrives: constant-arrival-rate (steady /s), ramping-arrival-rate (stages), virtual-users (each viewer thinks between messages), burst (a raid), replay (recorded chat)',
+    rate: 'messages/s, due on a fixed schedule whatever the pipeline does',
+    startRate: 'messages/s at the start; each stage ramps to its target',
+    target: 'messages/s reached at the end of this stage',
+    messages: 'messages in all',
+    users: 'distinct viewers (chat names)',
+    meanMs: 'ms: average pause of a viewer between messages',
+    minMs: 'ms: shortest pause',
+    maxMs: 'ms: longest pause',
+    rampUp: 'ms or "10s": viewers join evenly over this',
+    rampDown: 'ms or "10s": viewers leave evenly over this',
+    seed: 'the same seed gives the same traffic, message for message',
+    userSkew: 'Zipf exponent, 0–4: 0 = every viewer equally chatty, 1 ≈ a few viewers send most messages',
+    variableSkew: 'Zipf exponent, 0–4: 0 = every variable alike; higher = the first variables get most assignments',
+    valid: 'weight (relative share) of valid messages',
+    multi: 'weight of messages setting several variables at once',
+    spam: 'weight of spam bursts that trip the per-viewer limiter',
+    abortOnFail: 'stop the run once a threshold stays broken for the abort grace',
   },
 };
 
@@ -53,7 +72,9 @@ export function ScenariosPage(): React.JSX.Element {
   const { lab, scenario, setScenario, parkedDrafts, setParkedDrafts, startRun, run, runError, rig, starting } = useSession();
   const [files, setFiles] = useState<LabFile[]>([]);
   const [message, setMessage] = useState<string | null>(null);
-  const [saveName, setSaveName] = useState('');
+  const [typedSaveName, setSaveName] = useState('');
+  // A built-in is read-only: its copy is offered as my-<name> until another name is typed.
+  const saveName = typedSaveName || (scenario.file ? (scenario.file.builtIn ? `my-${scenario.file.name}` : scenario.file.name) : '');
   const [raw, setRaw] = useState(false);
   const problems = useMemo(() => problemsByPath(ScenarioSchema, scenario.draft), [scenario.draft]);
   const valid = problems.size === 0;
@@ -165,6 +186,7 @@ export function ScenariosPage(): React.JSX.Element {
             raw={raw}
             onToggleRaw={() => setRaw(!raw)}
             saveName={saveName}
+            builtIn={scenario.file?.builtIn === true}
             onSaveNameChange={setSaveName}
             valid={valid}
             onSave={() => void save()}

@@ -362,7 +362,7 @@ export function ClockFitExplained({
   return (
     <section className="loopback-fit-explained" aria-label="clock fit">
       <h3>
-        Clock fit
+        Clock fit of this run (final: from every PING of the run; the latencies use it)
         {link
           ? `: ${link.kind === 'uart' ? `UART at ${link.baud.toLocaleString()} baud behind a USB bridge` : 'native USB'}`
           : ''}
