@@ -71,7 +71,7 @@ async function redisTimeFloor(): Promise<Histogram> {
   const subscriber = new Redis(REDIS_URL);
   const channel = `cvlab:{bench-${randomBytes(4).toString('hex')}}:floor`;
   await subscriber.subscribe(channel);
-  const clock = await measureRedisClock(publisher);
+  const clock = await measureRedisClock(publisher, channel);
   const histogram = createHistogram();
   let received: (() => void) | undefined;
   subscriber.on('message', (_channel: string, text: string) => {
@@ -117,7 +117,7 @@ async function pipelinePropagation(rig: RigConfig): Promise<Histogram> {
   const reply = (): Promise<Record<string, unknown>> => new Promise((resolve) => child.once('message', (message: Record<string, unknown>) => resolve(message)));
   await reply();
   const clockConnection = new Redis(REDIS_URL);
-  const clock = await measureRedisClock(clockConnection);
+  const clock = await measureRedisClock(clockConnection, `cvlab:{${namespace}}:changes`);
   clockConnection.disconnect();
   const histogram = createHistogram();
   let received: (() => void) | undefined;

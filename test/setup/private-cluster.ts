@@ -40,7 +40,7 @@ export interface PrivateCluster {
   kill(address: string): Promise<void>;
   /** Starts a killed node again (same port and folder: it rejoins with its nodes.conf, empty). */
   restart(address: string): Promise<void>;
-  /** Waits until every running node says cluster_state:ok and agrees who serves the slot. */
+  /** Waits until every running node says cluster_state:ok and every replica is in sync with its master. */
   waitHealthy(timeoutMs?: number): Promise<void>;
   /** One line of `redis-cli -p <port> <args>` from a node. */
   cli(address: string, ...args: string[]): Promise<string>;
@@ -108,6 +108,9 @@ export async function startPrivateCluster(options: { masters?: number; replicas?
         for (const node of running()) {
           const info = await cli(node.address, 'cluster', 'info').catch(() => '');
           if (!info.includes('cluster_state:ok')) return false;
+          // A replica that has not synced yet would not take over (its data counts as too old).
+          const replication = await cli(node.address, 'info', 'replication').catch(() => '');
+          if (replication.includes('role:slave') && !replication.includes('master_link_status:up')) return false;
         }
         return true;
       },

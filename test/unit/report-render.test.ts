@@ -191,3 +191,26 @@ describe('the report of a replay', () => {
     expect(base.replay).toBeUndefined();
   });
 });
+
+describe('the HTML export speaks as the terminal does', () => {
+  it('prints thresholds in their units, rates as percentages, counts grouped, and where the run was started', () => {
+    const base = report();
+    const html = renderReportHtml({
+      ...base,
+      environment: { node: '22.0.0', electron: null, cpuModel: 'CPU', cores: 2, os: 'Linux', arch: 'x64', totalMemoryBytes: 2 ** 33, hostname: 'bench-nuc' },
+      summary: { ...base.summary, totals: { ...base.summary.totals, sent: 12_345 } },
+      thresholds: [
+        { key: 'errors.rate', expression: '<1%', unit: 'ratio', actual: 0.0147, limit: 0.01, passed: false, samples: 12_345 },
+        { key: 'late.count', expression: '<1', unit: 'count', actual: 0, limit: 1, passed: true, samples: 12_345 },
+        { key: 'e2e.p99', expression: '<10ms', unit: 'ms', actual: 48.2, limit: 10, passed: false, samples: 12_345 },
+      ],
+    });
+    expect(html).toContain('<td>1.47\u00a0%</td><td>1.00\u00a0%</td><td>12,345</td>');
+    expect(html).toContain('<td>0</td><td>1</td><td>12,345</td>');
+    expect(html).toContain('<td>48.2 ms</td><td>10 ms</td>');
+    expect(html).not.toMatch(/ ratio<| count</);
+    expect(html).toContain('<td>sent</td><td>12,345</td>');
+    expect(html).toContain('cvlab on Node (cvlab run, or cvlab serve for a browser console)');
+    expect(html).toContain('· on bench-nuc');
+  });
+});

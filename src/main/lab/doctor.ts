@@ -2,7 +2,8 @@ import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { lookup } from 'node:dns/promises';
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
+import { createRedisClient, resolveRedisTarget, slotOfKey, type RedisTarget } from './common/redis-target';
 import pg from 'pg';
 import type { RigConfig } from '../../shared/rig';
 import { LATENCY_TIMER_LIMIT_MS, latencyTimerFix, readUsbLatencyTimerMs } from './loopback/usb-latency-timer';
@@ -36,6 +37,14 @@ function udpPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 
 async function checkRedis(url: string | undefined): Promise<DoctorCheck> {
   if (!url) return { name: 'Redis', ok: true, detail: 'not configured: the in-process memory store and limiter are used' };
+  let target: RedisTarget;
+  try {
+    // A plain URL that names a Cluster node is reported as the Cluster (runs use it so).
+    target = await resolveRedisTarget(url, TIMEOUT_MS);
+  } catch (error) {
+    return { name: 'Redis', ok: false, detail: `${(error as Error).message}; fix redisUrl in the rig` };
+  }
+  if (target.cluster) return checkRedisCluster(url, target);
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   redis.on('error', () => undefined);
   try {
@@ -44,11 +53,81 @@ async function checkRedis(url: string | undefined): Promise<DoctorCheck> {
     await redis.ping();
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const version = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? '?';
-    return { name: 'Redis', ok: true, detail: `${url} answers (Redis ${version}, round trip ${ms.toFixed(2)} ms)` };
+    return { name: 'Redis', ok: true, detail: `${redactPassword(url)} answers (Redis ${version}, round trip ${ms.toFixed(2)} ms)` };
   } catch (error) {
-    return { name: 'Redis', ok: false, detail: `${url} does not answer (${(error as Error).message}); start redis-server or fix redisUrl in the rig` };
+    return { name: 'Redis', ok: false, detail: `${redactPassword(url)} does not answer (${(error as Error).message}); start redis-server or fix redisUrl in the rig` };
   } finally {
     redis.disconnect();
+  }
+}
+
+/** One node of CLUSTER NODES: address, master or replica, failing, the slots it serves. */
+interface ClusterNodeLine {
+  readonly id: string;
+  readonly address: string;
+  readonly master: boolean;
+  readonly masterId: string;
+  readonly failing: boolean;
+  readonly slots: number;
+  readonly ranges: string;
+}
+
+/** Reads CLUSTER NODES (every Redis with Cluster support has it; CLUSTER SHARDS is Redis 7 only). */
+function parseClusterNodes(text: string): ClusterNodeLine[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [id = '', endpoint = '', flags = '', masterId = '', , , , , ...slotRanges] = line.trim().split(' ');
+      const ranges = slotRanges.filter((range) => !range.startsWith('['));
+      const slots = ranges.reduce((total, range) => {
+        const [from, to] = range.split('-').map(Number) as [number, number | undefined];
+        return total + (to === undefined ? 1 : to - from + 1);
+      }, 0);
+      return { id, address: endpoint.split('@')[0] ?? endpoint, master: flags.includes('master'), masterId, failing: /fail/.test(flags), slots, ranges: ranges.join(',') };
+    });
+}
+
+/** The Cluster's row: nodes, masters and replicas, slots served, where a run's keys and announcements go. */
+async function checkRedisCluster(url: string, target: RedisTarget): Promise<DoctorCheck> {
+  const cluster = createRedisClient(target, { lazyConnect: true, connectTimeout: TIMEOUT_MS, maxRetriesPerRequest: 0, enableOfflineQueue: false }) as Cluster;
+  cluster.on('error', () => undefined);
+  try {
+    const ready = await Promise.race([cluster.connect().then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), TIMEOUT_MS * 2).unref())]);
+    if (!ready) throw new Error(`no node answered within ${TIMEOUT_MS * 2} ms`);
+    const started = process.hrtime.bigint();
+    const info = String(await cluster.cluster('INFO'));
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const nodes = parseClusterNodes(String(await cluster.cluster('NODES')));
+    const version = target.version ?? '?';
+    const masters = nodes.filter((node) => node.master && node.slots > 0);
+    const replicas = nodes.filter((node) => !node.master);
+    const served = Number(/cluster_slots_ok:(\d+)/.exec(info)?.[1] ?? 0);
+    const state = /cluster_state:(\w+)/.exec(info)?.[1] ?? '?';
+    const failing = nodes.filter((node) => node.failing).map((node) => node.address);
+    const layout = masters
+      .map((node) => {
+        const own = replicas.filter((replica) => replica.masterId === node.id).map((replica) => replica.address);
+        return `${node.address} slots ${node.ranges}${own.length > 0 ? ` (replica ${own.join(', ')})` : ' (no replica)'}`;
+      })
+      .join('; ');
+    const announceSlot = slotOfKey('cvlab:{agents}:announce');
+    const announceNode = masters.find((node) => node.ranges.split(',').some((range) => {
+      const [from, to] = range.split('-').map(Number) as [number, number | undefined];
+      return announceSlot >= from && announceSlot <= (to ?? from);
+    }))?.address ?? 'no node';
+    const pubSub = target.shardedPubSub ? 'sharded pub/sub (SPUBLISH) on each run\'s slot' : 'PUBLISH (Redis < 7: no sharded pub/sub)';
+    const detail =
+      `Redis Cluster at ${target.address}${target.url !== url ? ` (${redactPassword(url)} is a Cluster node: runs use it as redis+cluster://)` : ''}, Redis ${version}, cluster_state:${state}, ` +
+      `${served} of 16384 slots served, ${masters.length} masters and ${replicas.length} replicas: ${layout}. ` +
+      `Each run's keys share one slot chosen by its namespace (whichever master serves it); multi-instance announcements use slot ${announceSlot} on ${announceNode}; state changes by ${pubSub}; round trip ${ms.toFixed(2)} ms` +
+      (failing.length > 0 ? `; failing: ${failing.join(', ')}` : '');
+    if (state !== 'ok' || served < 16384) return { name: 'Redis', ok: false, detail: `${detail}. Not every slot is served: start the failed master again or fix the Cluster (redis-cli --cluster check)` };
+    return { name: 'Redis', ok: true, detail };
+  } catch (error) {
+    return { name: 'Redis', ok: false, detail: `the Redis Cluster at ${target.address} does not answer (${(error as Error).message}); start its nodes or fix redisUrl in the rig` };
+  } finally {
+    cluster.disconnect();
   }
 }
 

@@ -31,6 +31,8 @@ export interface PipelineCounters {
   lateApplied?: number;
   /** The in-process limiter stands in for Redis now. */
   degraded?: boolean;
+  /** Why, in plain words (which node and slot of a Cluster), or what ended it; the store's latest word. */
+  degradedReason?: string;
   /** OSC datagrams the target refused or could not be reached for (nothing listening, no route), of those checked. */
   oscTargetAbsent?: number;
   /** OSC send errors other than an absent target, of those checked (one datagram in 64 on the fast path). */

@@ -202,8 +202,20 @@ export function describeRedisFailure(error: unknown, context: RedisFailureContex
   if (/CLUSTERDOWN/.test(text)) {
     return `the Redis Cluster does not serve${runSlot || ' the run\'s slot'}${node ? `: its master ${node} is gone and no replica has taken over` : ''}`;
   }
-  if (target.cluster && /Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|All nodes failed|Failed to refresh slots|None of startup nodes/i.test(text)) {
-    return `Redis Cluster node ${node ?? target.address}${runSlot ? `, master of${runSlot},` : ''} does not answer (${text.replace(/\.$/, '')})`;
+  if (target.cluster && /Connection is closed|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|All nodes failed|Failed to refresh slots|None of startup nodes/i.test(text)) {
+    // ioredis's own texts ("Reached the max retries per request limit…") say nothing to a technician.
+    const cause = /ECONNREFUSED/.test(text) ? 'connection refused' : /ECONNRESET|EPIPE|Connection is closed|max retries per request/i.test(text) ? 'its connection closed' : text.replace(/\.$/, '');
+    return `Redis Cluster node ${node ?? target.address}${runSlot ? `, master of${runSlot},` : ''} does not answer (${cause})`;
   }
   return `Redis failed: ${text}`;
+}
+
+/**
+ * Redis TIME as [seconds, microseconds]. On a Cluster, from the master of `routeKey`'s slot: the
+ * node whose clock stamps the run's commits (TIME alone would go to any node).
+ */
+export async function redisTime(client: RedisClient, routeKey: string): Promise<[string, string]> {
+  if (client instanceof Cluster) return (await client.eval("return redis.call('TIME')", 1, routeKey)) as [string, string];
+  const [seconds, microseconds] = await client.time();
+  return [String(seconds), String(microseconds)];
 }

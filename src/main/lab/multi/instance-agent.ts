@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { hostname } from 'node:os';
 import { encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
-import { Redis } from 'ioredis';
 import { parseOrThrow } from '../../../shared/format-issues';
 import { RigSchema, type RigConfig } from '../../../shared/rig';
 import type { RunFrame, RunSummary } from '../../../shared/run';
 import { ScenarioSchema } from '../../../shared/scenario';
 import { RunController } from '../run/run-controller';
 import { createHistogram, initHistograms } from '../common/create-histogram';
+import { statisticsOf } from '../common/histogram-statistics';
+import { createRedisClient, resolveRedisTarget, type RedisClient } from '../common/redis-target';
 import type { MetricsExporter } from '../metrics-export/metrics-exporter';
 import { createPipeline, type PipelineOptions } from '../engine/pipeline/chat-pipeline';
 import type { ChatPipeline } from '../engine/pipeline/pipeline-types';
@@ -62,8 +63,8 @@ export class InstanceAgent {
 
   private constructor(
     private readonly options: InstanceAgentOptions,
-    private readonly commands: Redis,
-    private readonly subscriber: Redis,
+    private readonly commands: RedisClient,
+    private readonly subscriber: RedisClient,
     private clock: RedisClock,
   ) {
     this.agentId = options.agentId ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
@@ -77,16 +78,18 @@ export class InstanceAgent {
   /** Connects to Redis, measures the clock offset to Redis TIME, and starts listening for runs. */
   static async start(options: InstanceAgentOptions): Promise<InstanceAgent> {
     const connection = { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5_000 } as const;
-    const commands = new Redis(options.redisUrl, connection);
-    const subscriber = new Redis(options.redisUrl, connection);
+    // redis+cluster://, or a plain URL of a Cluster node (detected): runs are announced on the Cluster.
+    const target = await resolveRedisTarget(options.redisUrl, connection.connectTimeout);
+    const commands = createRedisClient(target, connection);
+    const subscriber = createRedisClient(target, connection);
     try {
       await Promise.all([commands.connect(), subscriber.connect()]);
     } catch (error) {
       commands.disconnect();
       subscriber.disconnect();
-      throw new Error(`the agent cannot reach Redis at ${options.redisUrl}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new Error(`the agent cannot reach ${target.cluster ? 'the Redis Cluster' : 'Redis'} at ${target.address}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
-    const clock = await measureRedisClock(commands);
+    const clock = await measureRedisClock(commands, ANNOUNCE_CHANNEL);
     await initHistograms();
     const agent = new InstanceAgent(options, commands, subscriber, clock);
     await subscriber.subscribe(ANNOUNCE_CHANNEL);
@@ -130,7 +133,7 @@ export class InstanceAgent {
       this.namespace = message.namespace;
       this.announcement = message;
       // A long-lived agent's clock drifts: measure its offset to Redis TIME again for each run.
-      this.clock = await measureRedisClock(this.commands).catch(() => this.clock);
+      this.clock = await measureRedisClock(this.commands, controlChannel(message.namespace)).catch(() => this.clock);
       await this.subscriber.subscribe(controlChannel(message.namespace));
       await this.publish(controlChannel(message.namespace), { type: 'join', runId: message.runId, agentId: this.agentId, host: hostname(), pid: process.pid });
       this.log(`joined run ${message.runId}`);
@@ -241,7 +244,10 @@ export class InstanceAgent {
       const finished = controller.finished();
       heartbeat = setInterval(() => {
         const frames = unsent.splice(0);
-        void this.publish(channel, { type: 'heartbeat', runId, agentId: this.agentId, sent: progress.sent, completed: progress.completed, ...(lastFrame ? { frame: lastFrame } : {}), ...(frames.length > 0 ? { frames } : {}) });
+        // A few percentiles of the propagation so far, four times a second: nothing per change.
+        const seen = statisticsOf(propagation);
+        const propagationSoFar = seen ? { count: seen.count, p50: seen.p50, p95: seen.p95, p99: seen.p99, max: seen.max } : undefined;
+        void this.publish(channel, { type: 'heartbeat', runId, agentId: this.agentId, sent: progress.sent, completed: progress.completed, ...(lastFrame ? { frame: lastFrame } : {}), ...(frames.length > 0 ? { frames } : {}), ...(propagationSoFar ? { propagation: propagationSoFar } : {}) });
       }, this.options.heartbeatMs ?? 250);
       const summary = await finished;
       if (!summary) throw new Error('the run ended without a summary');

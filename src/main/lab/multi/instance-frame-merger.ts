@@ -95,5 +95,14 @@ export function mergeFrames(runId: string, sequence: number, frames: readonly Ru
     rssBytes: sum((frame) => frame.rssBytes),
     ...(roundTrips.length > 0 ? { redisRoundTrip: Math.max(...roundTrips) } : {}),
     limiterFallbacks: sum((frame) => frame.limiterFallbacks),
+    // The run is degraded while any instance is; the word of the first that says so.
+    ...degradedOf(frames),
   };
+}
+
+function degradedOf(frames: readonly RunFrame[]): Pick<RunFrame, 'degraded' | 'degradedReason'> {
+  if (frames.some((frame) => frame.degraded === undefined)) return {};
+  const degraded = frames.find((frame) => frame.degraded === true);
+  const said = degraded ?? frames.find((frame) => frame.degradedReason);
+  return { degraded: degraded !== undefined, ...(said?.degradedReason ? { degradedReason: said.degradedReason } : {}) };
 }

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
-import { Redis } from 'ioredis';
+import { BadInputError } from '../../../shared/exit-codes';
 import { parseOrThrow } from '../../../shared/format-issues';
 import type { RigConfig } from '../../../shared/rig';
 import { RunOverridesSchema, type RunFrame, type RunInfo, type RunOverrides, type RunSummary, type StageStatistics } from '../../../shared/run';
@@ -13,6 +13,7 @@ import { MultiInstanceSchema, type MultiInstanceConfig, type NetworkConditions, 
 import { applyOverrides } from '../run/apply-overrides';
 import { createArrivalPlan } from '../engine/load/arrival-plan';
 import { initHistograms } from '../common/create-histogram';
+import { createRedisClient, redisTime, resolveRedisTarget, scanKeys, type RedisClient } from '../common/redis-target';
 import { ANNOUNCE_CHANNEL, controlChannel, parseAgentMessage, type AgentMessage, type AgentMessageOf, type InstanceShare } from './agent-protocol';
 import { DelayProxy } from './delay-proxy';
 import { mergeHistograms } from './merge-histograms';
@@ -82,7 +83,9 @@ export interface MultiInstanceRunOptions {
   /** The shares were handed out (which instance sends OSC); tests use it to kill the sender. */
   readonly onAssigned?: (shares: readonly InstanceShare[]) => void;
   /** An instance handed in its result or was lost: no more frames come from it. */
-  readonly onInstanceDone?: (agentId: string) => void;
+  readonly onInstanceDone?: (agentId: string, lostReason?: string) => void;
+  /** An instance's heartbeat: its counts so far and the propagation it has seen. */
+  readonly onHeartbeat?: (agentId: string, heartbeat: AgentMessageOf<'heartbeat'>) => void;
   /** A local instance's child process has started (tests use it to kill one). */
   readonly onInstanceStarted?: (agentId: string, child: ChildProcess) => void;
   /** How a local instance is started; by default the agent entry of this build. */
@@ -120,15 +123,12 @@ export function publicRig(rig: RigConfig): Omit<RigConfig, 'databaseUrl' | 'redi
 }
 
 /** Deletes every key of a namespace (SCAN + UNLINK); returns how many there were. */
-export async function purgeNamespace(redis: Redis, namespace: string): Promise<number> {
+export async function purgeNamespace(redis: RedisClient, namespace: string): Promise<number> {
   const pattern = `cvlab:{${namespace.replace(/[*?[\]\\]/g, '\\$&')}}:*`;
-  let cursor = '0';
+  const keys = await scanKeys(redis, pattern);
   let removed = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) removed += await redis.unlink(...keys);
-  } while (cursor !== '0');
+  // The namespace's hash tag keeps every key on one slot, so one UNLINK holds them even on a Cluster.
+  for (let index = 0; index < keys.length; index += 1000) removed += await redis.unlink(...keys.slice(index, index + 1000));
   return removed;
 }
 
@@ -142,7 +142,10 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
   // The scenario's own `multiInstance` block (the one scenario schema); absent: three instances.
   const config: MultiInstanceConfig = options.scenario.multiInstance ?? MultiInstanceSchema.parse({});
   // Several instances cannot share an in-process store: without a Redis in the rig, the local one is used.
-  const redisUrl = options.redisUrl ?? options.rig.redisUrl ?? process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+  const namedUrl = options.redisUrl ?? options.rig.redisUrl ?? process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+  // A plain URL that names a Redis Cluster node is that Cluster: instances are handed redis+cluster://.
+  const target = await resolveRedisTarget(namedUrl);
+  const redisUrl = target.url;
   const log = options.log ?? (() => undefined);
   await initHistograms();
   const scenario = options.overrides ? applyOverrides(options.scenario, parseOrThrow(RunOverridesSchema, options.overrides, 'run overrides')) : options.scenario;
@@ -154,9 +157,9 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
   const plannedDurationMs = wholePlan.plannedDurationMs;
   const localCount = Math.min(config.instances, config.localInstances ?? config.instances);
 
-  log(`multi-instance run ${runId}: ${config.instances} instances on Redis ${redisUrl}, namespace ${namespace}`);
-  const commands = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
-  const subscriber = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  log(`multi-instance run ${runId}: ${config.instances} instances on ${target.cluster ? `the Redis Cluster at ${target.address} (state changes by ${target.shardedPubSub ? 'sharded pub/sub' : 'PUBLISH'})` : `Redis ${redisUrl}`}, namespace ${namespace}`);
+  const commands = createRedisClient(target, { maxRetriesPerRequest: 2 });
+  const subscriber = createRedisClient(target, { maxRetriesPerRequest: 2 });
   commands.on('error', () => undefined);
   subscriber.on('error', () => undefined);
   const members = new Map<string, Member>();
@@ -174,7 +177,7 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
     if (member.result || member.lost) return;
     member.lost = reason;
     log(`instance ${member.agentId} lost: ${reason}`);
-    options.onInstanceDone?.(member.agentId);
+    options.onInstanceDone?.(member.agentId, reason);
     // The converter must not go silent: another running instance forwards its OSC from now on.
     if (member.share?.sendsOsc && config.oscFrom === 'one' && oscTakenOverBy === undefined) {
       const heir = [...members.values()].find((candidate) => candidate.share && !candidate.share.sendsOsc && !candidate.lost && !candidate.result);
@@ -203,6 +206,7 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
     member.lastSeenMs = now;
     if (message.type === 'heartbeat') {
       for (const frame of message.frames ?? (message.frame ? [message.frame] : [])) options.onFrame?.(member.agentId, frame);
+      options.onHeartbeat?.(member.agentId, message);
     } else if (message.type === 'result') {
       if (member.lost) return;
       member.result = message;
@@ -216,8 +220,10 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
     const network = config.network;
     let agentRedisUrl = redisUrl;
     if (network.delayMs > 0 || network.jitterMs > 0) {
-      const target = new URL(redisUrl);
-      proxy = await DelayProxy.listen({ targetHost: target.hostname, targetPort: Number(target.port || 6379), ...network });
+      // A Cluster's nodes send clients to each other by address (MOVED): one proxy cannot stand in for them.
+      if (target.cluster) throw new BadInputError(`multiInstance.network (a delayed Redis link) works with one Redis server, not a Redis Cluster (${target.address}): leave network out, or use a single Redis`);
+      const seed = target.seeds[0] as { host: string; port: number };
+      proxy = await DelayProxy.listen({ targetHost: seed.host, targetPort: seed.port, ...network });
       agentRedisUrl = proxy.proxiedUrl(redisUrl);
       log(`Redis link of local instances: +${network.delayMs} ms ± ${network.jitterMs} ms through ${agentRedisUrl}`);
     }
@@ -286,7 +292,7 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
     joined.sort((a, b) => Number(b.local) - Number(a.local));
     const shares = joined.map((member, index) => ({ agentId: member.agentId, index, count: joined.length, sendsOsc: config.oscFrom === 'all' || index === 0 }));
     joined.forEach((member, index) => (member.share = shares[index]));
-    const [seconds, microseconds] = (await commands.time()) as [string | number, string | number];
+    const [seconds, microseconds] = await redisTime(commands, channel);
     const startAtMs = Number(seconds) * 1000 + Number(microseconds) / 1000 + config.startDelay;
     await publish({ type: 'assign', runId, shares, startAtMs });
     assigned = true;

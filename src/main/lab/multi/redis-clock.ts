@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Redis } from 'ioredis';
+import { redisTime, type RedisClient } from '../common/redis-target';
 
 /** This process's high-resolution wall clock, epoch ms. */
 export const localClockMs = (): number => performance.timeOrigin + performance.now();
@@ -14,13 +14,14 @@ export interface RedisClock {
 /**
  * Measures how far Redis TIME is from this process's clock (minimum-round-trip sample of
  * `samples` TIME calls, the midpoint rule). Every instance measures propagation against
- * Redis time, so instances on other machines need no synchronised clocks.
+ * Redis time, so instances on other machines need no synchronised clocks. On a Cluster the clock
+ * read is that of the master serving `routeKey`'s slot (the run's, whose commits stamp the changes).
  */
-export async function measureRedisClock(redis: Redis, samples = 15): Promise<RedisClock> {
+export async function measureRedisClock(redis: RedisClient, routeKey: string, samples = 15): Promise<RedisClock> {
   let best: RedisClock | undefined;
   for (let index = 0; index < samples; index++) {
     const sentAt = localClockMs();
-    const [seconds, microseconds] = (await redis.time()) as [string | number, string | number];
+    const [seconds, microseconds] = await redisTime(redis, routeKey);
     const receivedAt = localClockMs();
     const redisMs = Number(seconds) * 1000 + Number(microseconds) / 1000;
     const roundTripMs = receivedAt - sentAt;

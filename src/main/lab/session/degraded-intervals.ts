@@ -6,6 +6,8 @@ export interface DegradedChange {
   /** ms since the run started (the frame that showed it). */
   readonly atMs: number;
   readonly limiterFallbacks: number;
+  /** The store's words: why it degraded (which Cluster node and slot), or why it recovered. */
+  readonly reason?: string;
 }
 
 /**
@@ -17,6 +19,7 @@ export interface DegradedChange {
 export class DegradedIntervals {
   private readonly closed: DegradedInterval[] = [];
   private openSinceMs: number | undefined;
+  private openReason: string | undefined;
   private fallbacks = 0;
 
   /** The change this frame shows, if any. */
@@ -25,12 +28,15 @@ export class DegradedIntervals {
     this.fallbacks = Math.max(this.fallbacks, frame.limiterFallbacks);
     if (this.openSinceMs === undefined && (grew || frame.degraded === true)) {
       this.openSinceMs = frame.atMs;
-      return { state: 'degraded', atMs: frame.atMs, limiterFallbacks: this.fallbacks };
+      // A frame that is no longer degraded (a short stretch between two frames) holds the word of its recovery.
+      this.openReason = frame.degraded === true ? frame.degradedReason : undefined;
+      return { state: 'degraded', atMs: frame.atMs, limiterFallbacks: this.fallbacks, ...(this.openReason ? { reason: this.openReason } : {}) };
     }
     if (this.openSinceMs !== undefined && !grew && frame.degraded === false) {
-      this.closed.push({ fromMs: this.openSinceMs, toMs: frame.atMs });
+      this.closed.push({ fromMs: this.openSinceMs, toMs: frame.atMs, ...(this.openReason ? { reason: this.openReason } : {}) });
       this.openSinceMs = undefined;
-      return { state: 'recovered', atMs: frame.atMs, limiterFallbacks: this.fallbacks };
+      this.openReason = undefined;
+      return { state: 'recovered', atMs: frame.atMs, limiterFallbacks: this.fallbacks, ...(frame.degradedReason ? { reason: frame.degradedReason } : {}) };
     }
     return undefined;
   }
@@ -45,6 +51,6 @@ export class DegradedIntervals {
 
   /** Every stretch so far, the open one last (without an end). */
   intervals(): DegradedInterval[] {
-    return this.openSinceMs === undefined ? [...this.closed] : [...this.closed, { fromMs: this.openSinceMs }];
+    return this.openSinceMs === undefined ? [...this.closed] : [...this.closed, { fromMs: this.openSinceMs, ...(this.openReason ? { reason: this.openReason } : {}) }];
   }
 }

@@ -1,22 +1,44 @@
-import { Redis } from 'ioredis';
-import { ServiceUnreachableError } from '../../../shared/exit-codes';
+import { Cluster, Redis } from 'ioredis';
+import { BadInputError, ResourceUnavailableError, ServiceUnreachableError } from '../../../shared/exit-codes';
+import { createRedisClient, parseRedisTarget, resolveRedisTarget, type RedisTarget } from '../common/redis-target';
 
 /** Where a Redis URL points, without its password (said to the user). */
 export function redisAddress(url: string): string {
   try {
-    const parsed = new URL(url);
-    return `${parsed.hostname}:${parsed.port || 6379}`;
+    return parseRedisTarget(url).address;
   } catch {
     return 'the Redis URL given';
   }
 }
 
+const NO_REDIS_HINT = "start it, or run without a Redis (leave out --redis and the rig's redisUrl) to use the in-process store";
+
+function reasonOf(reported: unknown): string {
+  const code = (reported as NodeJS.ErrnoException).code;
+  return code === 'ECONNREFUSED' ? 'nothing listens there (connection refused)' : code === 'ENOTFOUND' ? 'the host name does not resolve' : reported instanceof Error ? reported.message : String(reported);
+}
+
 /**
- * Checks that the Redis the user named answers a PING before a run relies on it; a
- * ServiceUnreachableError in plain words otherwise (never ioredis's own retry messages).
+ * Checks that the Redis the user named answers before a run relies on it, and says what it is: a
+ * plain URL that names a Redis Cluster node is taken as that Cluster (detected by
+ * cluster_enabled:1). A Cluster must cover every slot. A ServiceUnreachableError (or, for a
+ * Cluster that answers but serves not every slot, a ResourceUnavailableError) in plain words
+ * otherwise, never ioredis's own retry messages.
  */
-export async function checkRedisAnswers(url: string, timeoutMs = 3_000): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+export async function checkRedisAnswers(url: string, timeoutMs = 3_000): Promise<RedisTarget> {
+  try {
+    parseRedisTarget(url);
+  } catch (error) {
+    throw new BadInputError((error as Error).message);
+  }
+  const target = await resolveRedisTarget(url, timeoutMs);
+  if (target.cluster) await checkClusterServes(target, timeoutMs);
+  else await checkServerAnswers(target, timeoutMs);
+  return target;
+}
+
+async function checkServerAnswers(target: RedisTarget, timeoutMs: number): Promise<void> {
+  const redis = new Redis(target.url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
   // ioredis rejects connect() with "Connection is closed"; the cause (ECONNREFUSED…) comes as an error event.
   let cause: unknown;
   redis.on('error', (error: unknown) => (cause ??= error));
@@ -24,12 +46,35 @@ export async function checkRedisAnswers(url: string, timeoutMs = 3_000): Promise
     await redis.connect();
     await Promise.race([redis.ping(), new Promise((_resolve, reject) => setTimeout(() => reject(new Error(`no answer to PING within ${timeoutMs} ms`)), timeoutMs).unref())]);
   } catch (error) {
-    const reported = cause ?? error;
-    const code = (reported as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ECONNREFUSED' ? 'nothing listens there (connection refused)' : code === 'ENOTFOUND' ? 'the host name does not resolve' : reported instanceof Error ? reported.message : String(reported);
-    throw new ServiceUnreachableError(`Redis at ${redisAddress(url)}`, `${reason}; start it, or run without a Redis (leave out --redis and the rig's redisUrl) to use the in-process store`);
+    throw new ServiceUnreachableError(`Redis at ${target.address}`, `${reasonOf(cause ?? error)}; ${NO_REDIS_HINT}`);
   } finally {
     redis.disconnect();
+  }
+}
+
+async function checkClusterServes(target: RedisTarget, timeoutMs: number): Promise<void> {
+  const cluster = createRedisClient(target, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false }) as Cluster;
+  let cause: unknown;
+  cluster.on('error', (error: unknown) => (cause ??= error));
+  let info: string;
+  try {
+    const answer = await Promise.race([
+      cluster.connect().then(() => cluster.cluster('INFO')),
+      new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref()),
+    ]);
+    if (answer === 'timeout') throw new Error(`no node answered within ${timeoutMs} ms`);
+    info = String(answer);
+  } catch (error) {
+    const reported = (cause as { lastNodeError?: unknown } | undefined)?.lastNodeError ?? cause ?? error;
+    throw new ServiceUnreachableError(`Redis Cluster at ${target.address}`, `${reasonOf(reported)}; ${NO_REDIS_HINT}`);
+  } finally {
+    cluster.disconnect();
+  }
+  const state = /cluster_state:(\w+)/.exec(info)?.[1];
+  if (state !== 'ok') {
+    const covered = /cluster_slots_ok:(\d+)/.exec(info)?.[1] ?? '?';
+    throw new ResourceUnavailableError(
+      `the Redis Cluster at ${target.address} answers but is not serving (cluster_state:${state ?? '?'}, ${covered} of 16384 slots served): a master is down with no replica to take over; start it again, or fix the Cluster (redis-cli --cluster check ${target.seeds[0]?.host}:${target.seeds[0]?.port})`,
+    );
   }
 }

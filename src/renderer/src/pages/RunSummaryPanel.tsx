@@ -2,9 +2,11 @@ import type { BotResources, RunSummary, ThresholdVerdict } from '../../../shared
 import type { ThresholdUnit } from '../../../shared/scenario';
 import { describeDegradedIntervals } from '../../../shared/describe-degraded-intervals';
 import { StageTable } from '../components/StageTable';
+import { BlackBoxSection, stageRow } from '../components/BlackBoxSection';
+import { FanoutSection, InstancesSection, runKindOf } from '../components/RunKindSections';
 import { formatCount, formatDateTime, formatNsAsMs as ms, formatPercent, formatValue } from '../format/format';
 
-const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip'] as const;
+const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip', 'chatToOsc', 'botReply'] as const;
 
 function inUnit(value: number | undefined, unit: ThresholdUnit): string {
   if (value === undefined) return '–';
@@ -76,6 +78,8 @@ function Verdict({ verdict }: { verdict: ThresholdVerdict }): React.JSX.Element 
 /** The end of a run: pass/fail, threshold verdicts, stage percentiles, outcomes by code. */
 export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX.Element {
   const codes = Object.entries(summary.outcomes.byCode).sort((a, b) => b[1] - a[1]);
+  // Multi-instance and fan-out runs carry their own stages and tables beside the merged figures.
+  const kind = runKindOf(summary);
   return (
     <section className="summary" aria-label="run summary">
       <h3 className="summary-title" data-testid="summary-title">
@@ -137,14 +141,11 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
           </tbody>
         </table>
         <StageTable
-          rows={STAGE_ORDER.flatMap((stage) => {
-            const statistics = summary.stages[stage];
-            if (!statistics || statistics.count === 0) return [];
-            const { p50, p95, p99, p999, max, count } = statistics;
-            // HDR percentiles are bucket edges: never show one above the exact max.
-            const capped = (ns: number): string => ms(Math.min(ns, max));
-            return [{ stage, values: [capped(p50), capped(p95), capped(p99), capped(p999), ms(max)] as const, count }];
-          })}
+          rows={[
+            ...STAGE_ORDER.flatMap((stage) => stageRow(stage, summary.stages[stage])),
+            ...stageRow('propagation', kind.propagation),
+            ...stageRow('fan-out', kind.fanout?.latency),
+          ]}
         />
         <table className="data-table">
           <caption>Outcomes (messages)</caption>
@@ -212,6 +213,9 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
         </table>
         {summary.blackBox?.resources && <BotHealth resources={summary.blackBox.resources} />}
       </div>
+      <InstancesSection view={kind} />
+      <FanoutSection view={kind} />
+      {summary.blackBox && <BlackBoxSection blackBox={summary.blackBox} />}
     </section>
   );
 }

@@ -196,7 +196,7 @@ export class RedisStateStore implements StateStore {
     const connected = await Promise.race([redis.connect().then(() => true, () => false), sleep(connectTimeoutMs)]);
     // Subscribe before the first commit so no change of another instance is missed.
     const channel = store.keys.channel;
-    const subscription = (target.shardedPubSub && subscriber instanceof Cluster ? subscriber.ssubscribe(channel) : subscriber.subscribe(channel)).catch(() => undefined);
+    const subscription = target.shardedPubSub && subscriber instanceof Cluster ? shardedSubscribe(subscriber, channel, connectTimeoutMs) : subscriber.subscribe(channel).catch(() => undefined);
     if (connected === true) await Promise.race([subscription, sleep(connectTimeoutMs)]);
     return store;
   }
@@ -505,6 +505,24 @@ export class RedisStateStore implements StateStore {
     }));
     this.mirror.absorb(changes);
     for (const listener of this.listeners) for (const change of changes) listener(change);
+  }
+}
+
+/**
+ * SSUBSCRIBE through ioredis's Cluster client, tried again until it holds: until the client has
+ * read the slots and started the subscriber of the slot's master, it refuses ("No sharded
+ * subscriber for slot"), and a refused subscription would miss every change of the others.
+ */
+async function shardedSubscribe(subscriber: Cluster, channel: string, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + Math.max(timeoutMs, 5_000);
+  for (;;) {
+    try {
+      await subscriber.ssubscribe(channel);
+      return;
+    } catch {
+      if (performance.now() > deadline) return;
+      await sleep(50);
+    }
   }
 }
 
