@@ -337,6 +337,32 @@ function renderReplaySection(replay: ReplayInfo, totals: Readonly<Record<string,
   return `<section><h2>Chat log replayed</h2>${table(['', ''], rows)}</section>`;
 }
 
+/** Chat → CV: the probe, its counts, each leg of the path at p50 and the clock fit's bound beside every CV figure. */
+function renderChatToCvSection(cv: ChatToCvSummary, stages: Readonly<Record<string, StageStatistics | undefined>>): string {
+  const us = (ns: number | undefined): string => (ns === undefined ? '–' : `${formatNumber(ns / 1000)} µs`);
+  const bound = cv.clock ? `± ${formatNumber(cv.clock.boundUs)} µs` : 'no clock fit';
+  const stageRow = (name: string, what: string): string[] => {
+    const statistics = stages[name];
+    return [`<code>${name}</code>`, escapeHtml(what), us(statistics?.p50), us(statistics?.p99), String(statistics?.count ?? 0), bound];
+  };
+  const counts: [string, number][] = [
+    ['probe messages sent', cv.sent],
+    ['passed on by the system under test', cv.passedOn],
+    ['not passed on (rejected, rate-limited, no OSC)', cv.notPassedOn],
+    ['edges expected', cv.expectedEdges],
+    ['edges matched', cv.matched],
+    ['edges missed', cv.missed],
+    ['edges no message explains', cv.unexplained],
+  ];
+  const path = cv.decomposition;
+  return `<section><h2>Chat → CV</h2><p>Probe on <code>${escapeHtml(cv.probe.path)}</code> (${escapeHtml(cv.probe.firmware ?? 'firmware unknown')}, ${escapeHtml(cv.probe.link)} link) watching <code>${escapeHtml(cv.variable)}</code> (${escapeHtml(cv.address)}) at ${cv.thresholdMv} mV; ${cv.viewers} probe viewers at ${formatNumber(cv.rateHz)} Hz. At p50: chat → OSC ${us(path.chatToOscP50)} + OSC → CV ${us(path.oscToCvP50)} ≈ chat → CV ${us(path.chatToCvP50)}.${
+    cv.problem ? ` <span class="badge failed">partial: ${escapeHtml(cv.problem)}</span>` : ''
+  }</p><div class="grid2">${table(
+    ['stage', 'from → to', 'p50', 'p99', 'edges', 'clock bound'],
+    [stageRow('cv', 'due → CV edge'), stageRow('chatToCv', 'chat line written → CV edge'), stageRow('oscToCv', 'datagram → CV edge')],
+  )}${table(['count', 'value'], counts.map(([name, value]) => [escapeHtml(name), String(value)]))}</div></section>`;
+}
+
 /** Black box: the bot's CPU and RSS beside cvlab's, when its processes were watched. */
 function botSeries(report: RunReport): string {
   if (!report.intervals.some((interval) => interval.botRssBytes !== undefined && interval.botRssBytes !== null)) return '';
@@ -367,32 +393,6 @@ function botResourceRows(resources: BotResources): string[][] {
     rows.push(['memory growth', `${perMinute(resources.rss.slopeBytesPerHour)}, R² ${(resources.rss.rSquared ?? 0).toFixed(2)} (no verdict: the scenario has no leakDetection)`]);
   }
   return rows;
-}
-
-/** Chat → CV: the probe, its counts, each leg of the path at p50 and the clock fit's bound beside every CV figure. */
-function renderChatToCvSection(cv: ChatToCvSummary, stages: Readonly<Record<string, StageStatistics | undefined>>): string {
-  const us = (ns: number | undefined): string => (ns === undefined ? '–' : `${formatNumber(ns / 1000)} µs`);
-  const bound = cv.clock ? `± ${formatNumber(cv.clock.boundUs)} µs` : 'no clock fit';
-  const stageRow = (name: string, what: string): string[] => {
-    const statistics = stages[name];
-    return [`<code>${name}</code>`, escapeHtml(what), us(statistics?.p50), us(statistics?.p99), String(statistics?.count ?? 0), bound];
-  };
-  const counts: [string, number][] = [
-    ['probe messages sent', cv.sent],
-    ['passed on by the system under test', cv.passedOn],
-    ['not passed on (rejected, rate-limited, no OSC)', cv.notPassedOn],
-    ['edges expected', cv.expectedEdges],
-    ['edges matched', cv.matched],
-    ['edges missed', cv.missed],
-    ['edges no message explains', cv.unexplained],
-  ];
-  const path = cv.decomposition;
-  return `<section><h2>Chat → CV</h2><p>Probe on <code>${escapeHtml(cv.probe.path)}</code> (${escapeHtml(cv.probe.firmware ?? 'firmware unknown')}, ${escapeHtml(cv.probe.link)} link) watching <code>${escapeHtml(cv.variable)}</code> (${escapeHtml(cv.address)}) at ${cv.thresholdMv} mV; ${cv.viewers} probe viewers at ${formatNumber(cv.rateHz)} Hz. At p50: chat → OSC ${us(path.chatToOscP50)} + OSC → CV ${us(path.oscToCvP50)} ≈ chat → CV ${us(path.chatToCvP50)}.${
-    cv.problem ? ` <span class="badge failed">partial: ${escapeHtml(cv.problem)}</span>` : ''
-  }</p><div class="grid2">${table(
-    ['stage', 'from → to', 'p50', 'p99', 'edges', 'clock bound'],
-    [stageRow('cv', 'due → CV edge'), stageRow('chatToCv', 'chat line written → CV edge'), stageRow('oscToCv', 'datagram → CV edge')],
-  )}${table(['count', 'value'], counts.map(([name, value]) => [escapeHtml(name), String(value)]))}</div></section>`;
 }
 
 /** Which bot a black-box run measured, how it ended, and how its OSC matched the chat lines. */
