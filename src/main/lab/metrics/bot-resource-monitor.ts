@@ -133,6 +133,7 @@ export class BotResourceMonitor {
     monitor.timer = setInterval(() => {
       monitor.reading ??= monitor.sample().finally(() => (monitor.reading = undefined));
     }, Math.max(50, options.intervalMs));
+    monitor.timer.unref();
     return monitor;
   }
 
@@ -181,10 +182,17 @@ export class BotResourceMonitor {
   private async sample(final = false): Promise<void> {
     const sampler = this.sampler;
     if (!sampler || (this.stopped && !final)) return;
-    const reading = await sampler.read();
+    let reading: Awaited<ReturnType<ProcessTreeSampler['read']>>;
+    try {
+      reading = await sampler.read();
+    } catch {
+      // /proc did not answer this once (it is read again next interval).
+      return;
+    }
     if (!reading) {
-      // The whole tree exited: nothing more to read (the run says why the bot left).
+      // The whole tree exited: nothing more to read (the run says why the bot left), no figure in later frames.
       if (this.timer) clearInterval(this.timer);
+      this.last = undefined;
       return;
     }
     const atMs = this.options.nowMs();

@@ -363,7 +363,8 @@ export class RunController {
       bot: undefined,
       botStarting: undefined,
     };
-    if (engine.bot) active.botStarting = this.watchBot(active, engine.bot);
+    // Watching the bot is an extra: whatever goes wrong there, the run and its figures go on.
+    if (engine.bot) active.botStarting = this.watchBot(active, engine.bot).catch((error: unknown) => console.error(`cvlab: the bot's CPU and memory could not be watched: ${String(error)}`));
     started.run = active;
     this.active = active;
     active.timers.push(setInterval(() => this.progress(active), this.options.progressIntervalMs ?? 250));
