@@ -4,7 +4,7 @@
 // an absolute figure is compared only with a run on the same machine.
 
 /** The benchmarks, in the order bench:all runs them (each is `bench/<name>.ts`). */
-export const BENCH_NAMES = ['pipeline', 'load', 'audit', 'multi', 'engine', 'console', 'blackbox', 'loopback', 'fuzz', 'chat-log'] as const;
+export const BENCH_NAMES = ['pipeline', 'load', 'audit', 'multi', 'engine', 'console', 'blackbox', 'loopback', 'cv', 'fuzz', 'chat-log'] as const;
 export type BenchName = (typeof BENCH_NAMES)[number];
 
 /** One benchmark's JSON line, as printed. */
@@ -95,6 +95,8 @@ export const TRACKED_FIGURES: readonly TrackedFigure[] = [
   figure({ bench: 'blackbox', name: 'matchedShare', label: "black box: the bot's OSC matched to its chat line", unit: '', kind: 'figure', better: 'higher', goal: { op: '≥', value: 0.99 }, read: at('load.matchedShare') }),
   figure({ bench: 'loopback', name: 'clockErrorP50', label: 'loop-back clock-model error p50, worst link', unit: 'µs', kind: 'figure', better: 'lower', goal: { op: '≤', value: 50 }, read: worstOfRows('clockErrorP50Us') }),
   figure({ bench: 'loopback', name: 'clockErrorP99', label: 'loop-back clock-model error p99, worst link', unit: 'µs', kind: 'figure', better: 'lower', goal: { op: '≤', value: 150 }, read: worstOfRows('clockErrorP99Us') }),
+  figure({ bench: 'cv', name: 'cvOffP50', label: 'chat → CV: `cv` p50 off the emulator\'s truth, 1,000 viewers at 5,000 msg/s', unit: 'µs', kind: 'figure', better: 'lower', goal: { op: '≤', value: 100 }, read: at('cv.offUs') }),
+  figure({ bench: 'cv', name: 'oscToCvOffP50', label: 'chat → CV: `oscToCv` p50 off the emulator\'s truth', unit: 'µs', kind: 'figure', better: 'lower', goal: { op: '≤', value: 100 }, read: at('oscToCv.offUs') }),
   figure({ bench: 'load', name: 'replayWorstSecond', label: "replay of a 1-hour log at speed 60: worst second's count off the log's", unit: '%', kind: 'figure', better: 'lower', goal: { op: '≤', value: 2 }, read: at('replay.worstSecondDeviationPercent') }),
   figure({ bench: 'load', name: 'replaySlipP99', label: 'replay schedule slip p99, up to 20,000 msg/s', unit: 'ms', kind: 'figure', better: 'lower', goal: { op: '<', value: 1 }, read: at('replay.slipP99Ms') }),
   figure({ bench: 'chat-log', name: 'ircLinesPerSecond', label: 'raw IRC chat log read (the slower of two sizes)', unit: 'lines/s', kind: 'figure', better: 'higher', goal: { op: '≥', value: 500_000 }, read: combined('irc.small.linesPerSecond', 'irc.large.linesPerSecond', Math.min) }),

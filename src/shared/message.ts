@@ -64,6 +64,8 @@ export interface StageTimings {
   e2e?: number;
   /** Black box: due time → the bot's OSC datagram caught on the wire. */
   chatToOsc?: number;
+  /** Black box: due time → the viewer's line written to the bot's socket. */
+  chatWritten?: number;
 }
 
 export const STAGES = ['validate', 'limit', 'store', 'encode', 'send', 'e2e', 'tap'] as const;

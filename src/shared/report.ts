@@ -74,6 +74,9 @@ export interface ReportInterval {
   readonly cpuPercent: number | null;
   readonly heapBytes: number | null;
   readonly rssBytes: number | null;
+  /** Black box: the bot's process tree (CPU % of one core, RSS), absent when it was not watched. */
+  readonly botCpuPercent?: number | null;
+  readonly botRssBytes?: number | null;
 }
 
 /** A stage's full histogram, HdrHistogram compressed base64 (mergeable across instances). */

@@ -27,6 +27,8 @@ export const VariableSchema = strictObject({
     .max(200, 'too long: at most 200 characters')
     .regex(OSC_ADDRESS, 'expected an OSC address like "/lzx/hue"'),
   kind: z.enum(['float', 'int', 'bool', 'enum']),
+  /** What it moves on the rack, in the technician's words ("colorizer hue CV: the picture's colours"). */
+  drives: z.string().max(200, 'too long: at most 200 characters').optional(),
   /** Range in the variable's own units (chat values are checked against it). */
   min: finite().default(0),
   max: finite().default(1),
@@ -64,7 +66,9 @@ export const VariableSchema = strictObject({
   }
   if (variable.kind === 'float' || variable.kind === 'int') {
     if (!(variable.min < variable.max)) {
-      ctx.addIssue({ code: 'custom', path: ['max'], message: `expected max greater than min (${variable.min})` });
+      ctx.addIssue({ code: 'custom', path: ['max'], message: `expected max above min (${variable.min}): the range runs from min up to max` });
+      // The default is judged against a range once the range itself reads right.
+      return;
     }
     if (variable.kind === 'int' && (!Number.isInteger(variable.min) || !Number.isInteger(variable.max))) {
       ctx.addIssue({ code: 'custom', path: ['min'], message: 'an int variable needs whole-number min and max' });
@@ -82,7 +86,7 @@ export const VariableSchema = strictObject({
         ctx.addIssue({
           code: 'custom',
           path: ['default'],
-          message: `expected a value between ${variable.min} and ${variable.max}`,
+          message: `expected a value from ${variable.min} to ${variable.max} (the variable's range)`,
         });
       }
     }

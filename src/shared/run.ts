@@ -30,6 +30,8 @@ export const RunStartOptionsSchema = z.object({
   overrides: RunOverridesSchema.optional(),
   /** Where the scenario was read from: a replay's relative chat log is looked up next to it first. */
   scenarioFile: z.string().max(4096, 'too long: at most 4096 characters').optional(),
+  /** Chat → CV with the connected probe (default: yes when a probe is connected and no loop-back run holds it). */
+  useProbe: z.boolean().optional(),
 });
 export type RunStartOptions = z.input<typeof RunStartOptionsSchema>;
 
@@ -79,8 +81,31 @@ export interface RunProgress {
   readonly limiterFallbacks?: number;
   /** Every stretch of the run so far during which it did (the last one open while degraded). */
   readonly degradedIntervals?: readonly DegradedInterval[];
+  /** With a probe watching: chat → CV so far (the stages' figures are in the frames). */
+  readonly chatToCv?: ChatToCvProgress;
   /** Black-box runs: the bot's chat connection, live (a page shows connected, joined, lines read, replies). */
   readonly bot?: BotConnectionStatus;
+  /** Multi-instance runs: each instance as it stands. */
+  readonly instances?: readonly InstanceProgress[];
+  /** Multi-instance runs: propagation so far, the worst instance's percentiles (the merged histogram comes with the summary). */
+  readonly propagation?: FrameStageStatistics;
+  /** Fan-out runs: fan-out latency so far over the subscribers that read. */
+  readonly fanout?: { readonly subscribers: number; readonly stalledSubscribers: number; readonly latency?: FrameStageStatistics };
+}
+
+/** One instance of a multi-instance run while it runs. */
+export interface InstanceProgress {
+  readonly agentId: string;
+  /** Its share of the load (index of count) and whether it drives the converter, once assigned. */
+  readonly index?: number;
+  readonly count?: number;
+  readonly sendsOsc?: boolean;
+  readonly sent: number;
+  readonly completed: number;
+  /** Its newest interval's e2e p99, ns. */
+  readonly e2eP99?: number;
+  readonly state: 'running' | 'finished' | 'lost';
+  readonly lostReason?: string;
 }
 
 /** Latency statistics of one stage, ns, with the number of samples they rest on. */
@@ -278,6 +303,55 @@ export interface RunSummary {
   readonly framesKept: number;
   /** Black-box runs: what the external bot did, matched against the chat lines that caused it. */
   readonly blackBox?: BlackBoxSummary;
+  /** Runs with a probe connected: the probe viewers' messages followed to the CV edge. */
+  readonly chatToCv?: ChatToCvSummary;
+}
+
+/** Chat → CV while the run goes on: counts so far and the clock fit's bound now. */
+export interface ChatToCvProgress {
+  readonly sent: number;
+  readonly matched: number;
+  readonly missed: number;
+  readonly unexplained: number;
+  readonly notPassedOn: number;
+  /** ± µs of the clock fit now; null before one. */
+  readonly boundUs: number | null;
+  /** The probe went away (the edges so far are kept). */
+  readonly problem?: string;
+}
+
+/**
+ * Chat → CV: the probe viewers' messages matched to the CV edges they caused, through the probe's
+ * clock model. Latencies are in the run's `stages` (`cv`, `chatToCv`, `oscToCv`, ns); here are
+ * the counts, the decomposition and the clock fit's bound that every CV figure carries.
+ */
+export interface ChatToCvSummary {
+  /** Serial path and the probe's HELLO. */
+  readonly probe: { readonly path: string; readonly firmware?: string; readonly link: 'uart' | 'usb' };
+  readonly variable: string;
+  readonly address: string;
+  readonly thresholdMv: number;
+  readonly rateHz: number;
+  readonly viewers: number;
+  /** Probe messages sent into the load, and of those the ones the system under test passed on (OSC sent or caught). */
+  readonly sent: number;
+  readonly passedOn: number;
+  /** Passed-on messages that should move the CV across the threshold (the others repeated the level it had). */
+  readonly expectedEdges: number;
+  /** Expected edges that came, matched to their message. */
+  readonly matched: number;
+  /** Expected edges that never came within the timeout. */
+  readonly missed: number;
+  /** Edges no probe message explains (a glitch, someone else moving the variable). */
+  readonly unexplained: number;
+  /** Probe messages the system under test did not pass on (rejected, rate-limited, no OSC from the bot). */
+  readonly notPassedOn: number;
+  /** The clock fit the edges were mapped with, at the end of the run (µs). */
+  readonly clock: { readonly boundUs: number; readonly residualUs: number; readonly samples: number; readonly linkFit?: 'fits' | 'slow-link' | 'faster-than-wire' | 'loose' } | null;
+  /** p50 of each leg of the probe messages' path, ns: chat → OSC (the system under test), OSC → CV (converter and link), chat → CV. */
+  readonly decomposition: { readonly chatToOscP50?: number; readonly oscToCvP50?: number; readonly chatToCvP50?: number; readonly cvP50?: number };
+  /** Why the measurement ended early or did not start (the probe went away); absent when it ran through. */
+  readonly problem?: string;
 }
 
 /** A black-box bot's chat connection as it stands. */
@@ -289,6 +363,20 @@ export interface BotConnectionStatus {
   /** Lines the bot wrote to the chat endpoint, and of those its PRIVMSG replies. */
   readonly linesRead: number;
   readonly replies: number;
+  /** Viewer lines written to the bot so far. */
+  readonly chatSent?: number;
+  /** The bot's OSC datagrams caught so far. */
+  readonly oscCaught?: number;
+  /** Chat messages decided so far (their OSC caught, or none within the window), and of those matched to OSC. */
+  readonly decided?: number;
+  readonly matched?: number;
+  /** The command cvlab started; absent when the bot was started elsewhere. */
+  readonly command?: string;
+  /** Its exit once it ended (null while it runs). */
+  readonly exitCode?: number | null;
+  readonly signal?: string | null;
+  /** The last lines of its output, newest last. */
+  readonly output?: { readonly stdout: readonly string[]; readonly stderr: readonly string[] };
 }
 
 /** The bot a black-box run measured, and how it ended. */

@@ -68,8 +68,10 @@ export const OffsetSchema = z.union([z.number(), z.string()]).transform((value, 
 /**
  * Stages with a latency histogram (ns). `slip` is the scheduler's own lateness. Black-box runs add
  * `chatToOsc` (due time → the bot's datagram on the wire) and `botReply` (due time → the bot's chat reply).
+ * With a probe connected, the probe viewers' messages add the CV edge: `cv` (due time → CV edge),
+ * `chatToCv` (chat line written to the bot → CV edge) and `oscToCv` (datagram → CV edge).
  */
-export const METRIC_STAGES = ['validate', 'limit', 'store', 'encode', 'send', 'e2e', 'tap', 'slip', 'chatToOsc', 'botReply'] as const;
+export const METRIC_STAGES = ['validate', 'limit', 'store', 'encode', 'send', 'e2e', 'tap', 'slip', 'chatToOsc', 'botReply', 'cv', 'chatToCv', 'oscToCv'] as const;
 export type MetricStage = (typeof METRIC_STAGES)[number];
 
 /** What a threshold measures, and in which unit its limit is written. */
@@ -482,6 +484,27 @@ export const TargetSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/**
+ * Chat → CV: while a probe is connected during a run, the rig's test variable is reserved for
+ * probe viewers, who move it across the probe's threshold (low, high, low, …) mixed into the load.
+ */
+export const ProbeLoadSchema = strictObject({
+  /** Probe messages per second, all viewers together; a few Hz keeps each viewer under a bot's per-viewer limit. */
+  rateHz: z.number().positive('expected a rate above 0 Hz').max(50, 'expected at most 50 Hz: each message must leave the CV time to settle').default(2),
+  /** Names the probe messages rotate through (probe-1 … probe-N). */
+  viewers: z.number().int().min(1, 'expected at least 1 probe viewer').max(1000, 'expected at most 1000 probe viewers').default(8),
+  /** The probe's threshold, mV; absent: halfway between the test variable's out.min and out.max. */
+  thresholdMv: z.number().int().min(-100_000).max(100_000).optional(),
+  /** An edge not seen this long after its datagram is missed. */
+  timeoutMs: z.number().positive().max(10_000).default(1000),
+});
+export type ProbeLoad = z.output<typeof ProbeLoadSchema>;
+
+/** Probe messages in a run of `durationMs` at `rateHz`: one each period, the first half a period in. */
+export function probeMessageCount(durationMs: number, rateHz: number): number {
+  return Math.max(0, Math.floor((durationMs / 1000) * rateHz + 0.5));
+}
+
 // ---------------------------------------------------------------------------------------------
 // The scenario.
 
@@ -521,6 +544,8 @@ export const ScenarioSchema = strictObject({
   alerts: AlertRulesSchema.max(100, 'expected at most 100 alert rules').optional(),
   /** What the load is sent to. */
   target: TargetSchema.default({ kind: 'pipeline' }),
+  /** Chat → CV probe viewers, used when a probe is connected for the run (defaults apply when absent). */
+  probe: ProbeLoadSchema.optional(),
 }).superRefine((scenario, ctx) => {
   if (scenario.capacitySearch && scenario.executor.type !== 'constant-arrival-rate') {
     ctx.addIssue({

@@ -196,6 +196,34 @@ describe('the console in a browser', () => {
     await expect.poll(() => rigPage.getByLabel('connection status').locator('li').count(), { timeout: 10_000 }).toBe(6);
     expect(await rigPage.getByLabel('connection status').textContent()).toContain('Redis');
     await screenshots('rig');
+
+    // The variables read as a patch sheet: numbered from 1, each saying what it drives on the rack.
+    const first = rigPage.getByRole('listitem', { name: 'variable 1', exact: true });
+    expect(await first.locator('input[data-path="variables[0].name"]').inputValue()).toBe('hue');
+    expect(await first.locator('input[data-path="variables[0].drives"]').inputValue()).toMatch(/colorizer hue/);
+    expect(await first.locator('label', { hasText: 'OSC address' }).getAttribute('title')).toMatch(/converter listens/);
+    // An enum shows its values, not a 0…1 range; a bool shows what off and on send.
+    const shape = rigPage.getByRole('listitem', { name: 'variable 7', exact: true });
+    expect(await shape.locator('input[data-path="variables[6].min"]').count()).toBe(0);
+    expect(await shape.locator('input[data-path="variables[6].values"]').inputValue()).toBe('ramp, triangle, sine, square');
+    expect(await rigPage.getByRole('listitem', { name: 'variable 8', exact: true }).textContent()).toMatch(/off sends.*on sends/);
+    // A range error names the row as the sheet numbers it, and reads forwards.
+    await first.locator('input[data-path="variables[0].max"]').fill('-5');
+    const problemsText = await rigPage.getByLabel('problems', { exact: true }).textContent();
+    expect(problemsText).toContain('variable 1 (hue), max: expected max above min (0)');
+    expect(problemsText).not.toMatch(/variables\[0\]|between 0 and -5/);
+    await first.locator('input[data-path="variables[0].max"]').fill('1');
+    await expect.poll(() => rigPage.getByTestId('rig-not-in-use').count()).toBe(0);
+    await rigPage.getByRole('list', { name: 'variables' }).scrollIntoViewIfNeeded();
+    await screenshots('rig-patch-sheet');
+    // Nothing on the page scrolls sideways at 1024 px, the variables included.
+    await page.setViewportSize({ width: 1024, height: 700 });
+    expect(
+      await page.evaluate(`[...document.querySelectorAll('[data-page=rig] *')].filter((element) =>
+        element.scrollWidth > element.clientWidth + 1 && ['auto', 'scroll'].includes(getComputedStyle(element).overflowX)).length`),
+    ).toBe(0);
+    expect(await sidewaysOverflow()).toBe(0);
+    await page.setViewportSize({ width: 1440, height: 900 });
   });
 
   it('shows an invalid scenario field inline and will not start it', async () => {

@@ -40,7 +40,7 @@ const scenario: ScenarioInput = {
   seed: 21,
 };
 
-async function runAgainstBot(blackBox: BlackBoxOptions) {
+async function runAgainstBot(blackBox: BlackBoxOptions, input: ScenarioInput = scenario) {
   const controller = new RunController({
     warmUpMessages: 0,
     createPipeline: (runRig, options) => createBlackBoxPipeline(runRig, { ...options, blackBox }),
@@ -49,7 +49,7 @@ async function runAgainstBot(blackBox: BlackBoxOptions) {
   controller.onDidRunFrame((frame) => {
     if (frame.bot) frames.push(frame.bot.rssBytes);
   });
-  await controller.start({ scenario, rig });
+  await controller.start({ scenario: input, rig });
   const summary = await controller.finished();
   return { summary, frames };
 }
@@ -100,6 +100,28 @@ describe("the bot's own health in a black-box run", () => {
     } finally {
       bot?.kill('SIGTERM');
     }
+  });
+});
+
+describe("a capacity search against a bot", () => {
+  it("reports the rate where the bot's CPU broke, with its CPU per step", async () => {
+    // A limit no running bot keeps: the first step breaks on the bot's CPU, not on chat → OSC.
+    const stress: ScenarioInput = {
+      name: 'bot-capacity',
+      executor: { type: 'constant-arrival-rate', rate: 20, duration: '6s' },
+      traffic: { users: 40 },
+      capacitySearch: { startRate: 20, stepRate: 20, maxRate: 60, stepDuration: '2s' },
+      thresholds: { 'chatToOsc.p99': '<30s', 'bot.cpu.max': '<0.001%' },
+      seed: 22,
+    };
+    const { summary } = await runAgainstBot({ chatPort: 0, command: 'node examples/tmi-bot/bot.js', rigPath, joinTimeoutMs: 20_000 }, stress);
+    const capacity = summary?.capacity;
+    expect(capacity?.knee).toBeUndefined();
+    expect(capacity?.brokeAt).toBe(20);
+    const step = capacity?.steps[0];
+    expect(step?.botCpuPercentMax).toBeGreaterThan(0);
+    expect(step?.thresholds.filter((verdict) => !verdict.passed).map((verdict) => verdict.key)).toEqual(['bot.cpu.max']);
+    expect(summary?.passed).toBe(false);
   });
 });
 

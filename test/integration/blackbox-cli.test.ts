@@ -31,6 +31,10 @@ describe('cvlab run --bot', () => {
     expect(blackBox?.matched).toBeGreaterThan(0);
     expect(blackBox?.bot).toMatchObject({ command: 'node examples/tmi-bot/bot.js', exitCode: 0, exitedDuringRun: false });
     expect(summary.stages.chatToOsc?.count).toBe(blackBox?.matched);
+    // The bot's own CPU and memory, printed beside cvlab's and in --json.
+    expect(stdout).toMatch(/^bot \(pid \d+: node\): CPU mean \d+% \(max \d+% over 1 s\) of one core; RSS [\d.]+ MiB → [\d.]+ MiB/m);
+    expect(blackBox?.resources).toMatchObject({ foundBy: 'command', processes: [{ name: 'node' }] });
+    expect(blackBox?.resources?.rss?.maxBytes).toBeGreaterThan(0);
     // The threshold is on the bot's own stage; whatever it measured, the exit code says the verdict.
     expect(code).toBe(summary.passed ? 0 : 1);
   });
@@ -77,6 +81,8 @@ describe('cvlab run --bot-wait', () => {
     expect(stderr).toMatch(/black box: waiting for a bot to join/);
     expect(stdout).toMatch(/black box: bot a bot started elsewhere \(printed no version line\) as cvlab_tmi_bot/);
     expect(stdout).toMatch(/^chatToOsc\s+\d+/m);
+    // Found by its chat connection, though cvlab did not start it.
+    expect(stdout).toMatch(/^bot \(pid \d+: node, found by its chat connection\): CPU mean/m);
     expect(code === 0 || code === 1).toBe(true);
   });
 });

@@ -123,6 +123,40 @@ describe('the report of a black-box run', () => {
   });
 });
 
+describe("the bot's health in a report", () => {
+  it("draws the bot's CPU and RSS beside cvlab's, lists them and the leak verdict, and adds CSV columns", () => {
+    const run = createSyntheticRun({ id: 'bot', intervals: 12, messagesPerInterval: 10, startedAtMs: Date.UTC(2026, 0, 2, 3, 4, 5) });
+    const base = report();
+    const intervals = run.frames.map((frame, index) => intervalOfFrame({ seq: frame.sequence, atMs: 0, frame: { ...frame, bot: { cpuPercent: 12.5, rssBytes: (60 + index) * 2 ** 20, processes: 2 } } as unknown as Record<string, unknown> }, base.run.startedAtMs));
+    const resources = {
+      pid: 4242, foundBy: 'command', processes: [{ pid: 4242, name: 'sh' }, { pid: 4243, name: 'node' }], samples: 12, intervalMs: 100,
+      cpu: { meanPercent: 12.5, maxPercent: 30 },
+      rss: { startBytes: 60 * 2 ** 20, endBytes: 71 * 2 ** 20, maxBytes: 71 * 2 ** 20, slopeBytesPerHour: 9.8 * 60 * 2 ** 20, rSquared: 0.99 },
+      leak: { leaking: true, slopeBytesPerHour: 9.8 * 60 * 2 ** 20, toleranceBytesPerHour: 16 * 2 ** 20, rSquared: 0.99, samples: 6, method: 'window-minimum', spanMs: 30_000 },
+    };
+    const blackBox = {
+      endpoint: { chatHost: '127.0.0.1', chatPort: 6667, channel: '#cvlab', oscHost: '127.0.0.1', oscPort: 9100, windowMs: 2000 },
+      chatSent: 1, oscReceived: 1, oscMessages: 1, matched: 1, matchedByValue: 1, matchedByOrder: 0, partial: 0, unmatchedOsc: 0, unmatchedAddresses: [], ambiguous: 0,
+      missing: { rejectedByModel: 0, acceptedButSilent: 0 }, acceptedAgainstModel: 0, decodeErrors: 0, forwarded: 0, replies: { received: 0, matched: 0 }, latency: {},
+      slowReader: { maxBufferedBytes: 0, linesQueued: 0, linesWritten: 1 },
+      bot: { command: 'sh start.sh', nick: 'b', transport: 'tcp', exitCode: 0, signal: null, exitedDuringRun: false, stdoutTail: '', stderrTail: '' },
+      resources,
+    };
+    const withBot: RunReport = { ...base, intervals, summary: { ...base.summary, raw: { ...base.summary.raw, blackBox } } };
+    const html = renderReportHtml(withBot);
+    expect(html).toContain("The bot&#39;s CPU");
+    expect(html).toContain("The bot&#39;s memory");
+    expect(html).toContain('sh (4242), node (4243)');
+    expect(html).toMatch(/\+9\.80 MiB\/min over 30\.0 s, R² 0\.99 — <span class="badge failed">LEAK<\/span>/);
+    expect(renderReportHtml(base)).not.toContain('The bot');
+    const csv = renderIntervalsCsv(withBot).trimEnd().split('\n');
+    const header = csv[0]!.split(',');
+    expect(header.slice(-2)).toEqual(['bot_cpu_percent', 'bot_rss_bytes']);
+    expect(csv[1]!.split(',').slice(-2)).toEqual(['12.5', String(60 * 2 ** 20)]);
+    expect(renderIntervalsCsv(base)).not.toContain('bot_');
+  });
+});
+
 describe('the report of a replay', () => {
   const replay = {
     log: { fileName: 'friday <raid>.log', format: 'irc' as const, messages: 578, spanMs: 294_476, sha256: '9955f9ba3f596df204742b164dbcc991d22ba89b0c3ef46b478c5152ce75c7fd', firstAt: '2025-03-07T20:00:01.884Z', damaged: 2 },
@@ -155,5 +189,28 @@ describe('the report of a replay', () => {
     });
     expect(built.replay).toEqual(replay);
     expect(base.replay).toBeUndefined();
+  });
+});
+
+describe('the HTML export speaks as the terminal does', () => {
+  it('prints thresholds in their units, rates as percentages, counts grouped, and where the run was started', () => {
+    const base = report();
+    const html = renderReportHtml({
+      ...base,
+      environment: { node: '22.0.0', electron: null, cpuModel: 'CPU', cores: 2, os: 'Linux', arch: 'x64', totalMemoryBytes: 2 ** 33, hostname: 'bench-nuc' },
+      summary: { ...base.summary, totals: { ...base.summary.totals, sent: 12_345 } },
+      thresholds: [
+        { key: 'errors.rate', expression: '<1%', unit: 'ratio', actual: 0.0147, limit: 0.01, passed: false, samples: 12_345 },
+        { key: 'late.count', expression: '<1', unit: 'count', actual: 0, limit: 1, passed: true, samples: 12_345 },
+        { key: 'e2e.p99', expression: '<10ms', unit: 'ms', actual: 48.2, limit: 10, passed: false, samples: 12_345 },
+      ],
+    });
+    expect(html).toContain('<td>1.47\u00a0%</td><td>1.00\u00a0%</td><td>12,345</td>');
+    expect(html).toContain('<td>0</td><td>1</td><td>12,345</td>');
+    expect(html).toContain('<td>48.2 ms</td><td>10 ms</td>');
+    expect(html).not.toMatch(/ ratio<| count</);
+    expect(html).toContain('<td>sent</td><td>12,345</td>');
+    expect(html).toContain('cvlab on Node (cvlab run, or cvlab serve for a browser console)');
+    expect(html).toContain('· on bench-nuc');
   });
 });

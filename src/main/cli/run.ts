@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { EXIT_CODES, ResourceUnavailableError } from '../../shared/exit-codes';
 import { ValidationError } from '../../shared/format-issues';
-import type { RunOverrides, RunProgress, RunSummary, ThresholdVerdict } from '../../shared/run';
+import type { CapacityResult, RunOverrides, RunProgress, RunSummary, ThresholdVerdict } from '../../shared/run';
 import { METRIC_STAGES, parseDurationMs } from '../../shared/scenario';
 import { describeDegradedIntervals } from '../../shared/describe-degraded-intervals';
 import { REDIS_URL_EXPECTED, REDIS_URL_PATTERN } from '../../shared/rig';
@@ -26,6 +26,8 @@ import { defaultDataDir } from '../lab/store/store';
 import { StoreProvider } from '../lab/store/store-provider';
 import { formatAlertNotification } from './format-alert';
 import { formatBlackBox, formatBotResources } from './format-black-box';
+import { formatChatToCv } from './format-chat-to-cv';
+import { openChatToCvProbe, type OpenedChatToCvProbe } from '../lab/open-chat-to-cv-probe';
 import { formatNs, formatTable } from './format';
 import { formatFanout, formatMultiInstance } from './format-multi';
 import { formatComparison, storeOptions, type StoreFlags } from './report';
@@ -52,6 +54,7 @@ interface RunCommandOptions extends StoreFlags {
   chatPort?: string;
   oscListen?: string;
   forward?: string;
+  serial?: string;
 }
 
 /** Reads the command line's overrides; each bad one is named. */
@@ -212,8 +215,8 @@ export function formatSummary(summary: RunSummary): string {
     );
     out.push(
       summary.capacity.knee !== undefined
-        ? `knee: ${summary.capacity.knee} msg/s held${summary.capacity.brokeAt !== undefined ? `, ${summary.capacity.brokeAt} msg/s broke` : ' (the search reached its maximum rate intact)'}`
-        : `knee: none — even ${summary.capacity.brokeAt ?? 'the first'} msg/s broke a threshold`,
+        ? `knee: ${summary.capacity.knee} msg/s held${summary.capacity.brokeAt !== undefined ? `, ${summary.capacity.brokeAt} msg/s broke${whatBroke(summary.capacity)}` : ' (the search reached its maximum rate intact)'}`
+        : `knee: none — even ${summary.capacity.brokeAt ?? 'the first'} msg/s broke a threshold${whatBroke(summary.capacity)}`,
     );
   }
   if (summary.leak) {
@@ -247,6 +250,13 @@ export function formatSummary(summary: RunSummary): string {
   return out.join('\n');
 }
 
+/** Which thresholds the broken step of a capacity search broke, with their figures (a bot's chat → OSC p99 or its CPU). */
+function whatBroke(capacity: CapacityResult): string {
+  const step = capacity.steps.find((candidate) => candidate.rate === capacity.brokeAt);
+  const broken = step?.thresholds.filter((verdict) => !verdict.passed) ?? [];
+  return broken.length > 0 ? ` (${broken.map((verdict) => `${verdict.key} ${formatThresholdValue(verdict, verdict.actual)}`).join(', ')})` : '';
+}
+
 function progressFields(progress: RunProgress): Record<string, string> {
   return {
     elapsed: `${(progress.elapsedMs / 1000).toFixed(1)}s`,
@@ -261,6 +271,7 @@ function progressFields(progress: RunProgress): Record<string, string> {
       : progress.degradedIntervals?.length
         ? ` (was DEGRADED ${describeDegradedIntervals(progress.degradedIntervals)})`
         : '',
+    cv: progress.chatToCv ? ` | CV edges ${progress.chatToCv.matched} matched, ${progress.chatToCv.missed} missed${progress.chatToCv.problem ? ' (PROBE LOST)' : ''}` : '',
     bot: progress.bot ? ` | bot ${progress.bot.joined ? 'joined' : progress.bot.connected ? 'NOT IN CHANNEL' : 'GONE'}, ${progress.bot.replies} replies` : '',
   };
 }
@@ -291,6 +302,7 @@ export function registerRunCommand(program: Command): void {
     .option('--chat-port <port>', 'black box: port of the Twitch-compatible chat endpoint (default 6667; 0: a free one)')
     .option('--osc-listen <host:port>', "black box: where cvlab catches the bot's OSC (default a free port on 127.0.0.1)")
     .option('--forward <host:port>', "black box: forward the bot's OSC unchanged to the real converter")
+    .option('--serial <path>', "chat → CV: the probe's serial port (or cvlab probe-emulator's): probe viewers move the rig's test variable and each CV edge is timed")
     .action(async (scenarioPath: string, options: RunCommandOptions) => {
       const overrides = parseRunOverrides(options);
       if (!options.save && (options.report || options.baseline)) {
@@ -352,8 +364,14 @@ export function registerRunCommand(program: Command): void {
         () => process.exit(EXIT_CODES.failed),
       );
       let info;
+      let probe: OpenedChatToCvProbe | undefined;
       try {
+        if (options.serial !== undefined) {
+          probe = await openChatToCvProbe(runRig, options.serial);
+          console.error(`chat → CV: probe on ${probe.path} (${probe.hello.firmware}, ${probe.hello.adcBits}-bit ADC); arming it and fitting its clock`);
+        }
         info = await service.start({
+          ...(probe ? { probe: probe.probe } : {}),
           scenario,
           rig: runRig,
           overrides,
@@ -362,6 +380,7 @@ export function registerRunCommand(program: Command): void {
         });
       } catch (error) {
         stopListening();
+        await probe?.close();
         await service.dispose();
         await stores?.close();
         throw error;
@@ -379,7 +398,7 @@ export function registerRunCommand(program: Command): void {
         ? new cliProgress.SingleBar(
             {
               format:
-                ' {bar} {percentage}% | {elapsed}/{planned} | {rate} msg/s | e2e p99 {p99} | sent {sent} late {late}{step}{degraded}{bot}',
+                ' {bar} {percentage}% | {elapsed}/{planned} | {rate} msg/s | e2e p99 {p99} | sent {sent} late {late}{step}{degraded}{cv}{bot}',
               hideCursor: true,
               clearOnComplete: true,
             },
@@ -409,7 +428,7 @@ export function registerRunCommand(program: Command): void {
         else if (progress.elapsedMs - lastLineMs >= 1000) {
           lastLineMs = progress.elapsedMs;
           console.error(
-            `${fields['elapsed']}/${fields['planned']}  ${fields['rate']} msg/s  e2e p99 ${fields['p99']}  sent ${fields['sent']}  late ${fields['late']}${fields['step']}${fields['degraded']}${fields['bot']}`,
+            `${fields['elapsed']}/${fields['planned']}  ${fields['rate']} msg/s  e2e p99 ${fields['p99']}  sent ${fields['sent']}  late ${fields['late']}${fields['step']}${fields['degraded']}${fields['cv']}${fields['bot']}`,
           );
         }
       });
@@ -420,6 +439,7 @@ export function registerRunCommand(program: Command): void {
         outcome = await finished;
       } finally {
         stopListening();
+        await probe?.close();
         progressSubscription.dispose();
         bar?.stop();
         bar = undefined;
@@ -430,6 +450,10 @@ export function registerRunCommand(program: Command): void {
       if (summary.blackBox) {
         console.log('');
         console.log(formatBlackBox(summary.blackBox));
+      }
+      if (summary.chatToCv) {
+        console.log('');
+        console.log(formatChatToCv(summary.chatToCv, summary.stages));
       }
       if (isMultiInstanceSummary(summary)) {
         console.log('');
@@ -481,7 +505,7 @@ export function registerRunCommand(program: Command): void {
     0: 'the run passed: every threshold held (and, with --baseline, no regression)',
     1: 'failed: a threshold broke, --baseline found a regression, or the run was quit at once (a second Ctrl-C)',
     2: 'bad input: a flag, the rig or the scenario file (each bad field is named)',
-    3: "unavailable: Redis (the rig's redisUrl, --redis) or PostgreSQL (databaseUrl, --database-url, DATABASE_URL) did not answer, or the run could not be saved to it (a full disk under the embedded database included: the summary is still printed and in --json); the tap port or the chat port is taken; black box: the bot never joined the chat (what it did and did not do is named)",
+    3: "unavailable: Redis (the rig's redisUrl, --redis) or PostgreSQL (databaseUrl, --database-url, DATABASE_URL) did not answer, or the run could not be saved to it (a full disk under the embedded database included: the summary is still printed and in --json); the tap port or the chat port is taken; the probe (--serial) did not answer; black box: the bot never joined the chat (what it did and did not do is named)",
   });
 }
 

@@ -17,8 +17,8 @@ import type { ClockFit, LoopbackOptionsInput, ProbePort } from '../../shared/loo
 import type { RunComparison, RunFilter, RunListEntry, RunReport, TrendPoint, TrendRequest } from '../../shared/report';
 import type { AlertEvent } from '../../shared/alerts';
 import { Emitter } from '../../shared/emitter';
-import { ValidationError } from '../../shared/format-issues';
-import type { RigConfig } from '../../shared/rig';
+import { parseOrThrow, ValidationError } from '../../shared/format-issues';
+import { RigSchema, type RigConfig } from '../../shared/rig';
 import type { RunFrame, RunInfo, RunProgress, RunStartOptions, RunSummary } from '../../shared/run';
 import type { Scenario } from '../../shared/scenario';
 import type { ChatLogFormat, ChatLogStats } from '../../shared/chat-log';
@@ -252,7 +252,9 @@ export class Lab implements LabApi {
 
   /** Starts a run of any kind (one engine, several instances, fan-out) through the run service; it is saved as it goes. */
   async startRun(options: RunStartOptions): Promise<RunInfo> {
-    return this.runs.start(options);
+    // A connected probe watches the run's test variable (chat → CV) unless the request says not to.
+    const probe = options.useProbe === false ? undefined : this.loopback.probeForRun(parseOrThrow(RigSchema, options.rig, 'rig'));
+    return this.runs.start({ ...options, ...(probe ? { probe } : {}) });
   }
 
   private requireReports(): ReportService {

@@ -59,3 +59,20 @@ describe('a scenario draft', () => {
     expect(runnableScenario({ file, draft, saved }, parse(draft)).name).toBe('burst-small');
   });
 });
+
+describe('scope details', () => {
+  it('prints quarter-second ticks exactly', async () => {
+    const { trimNumber } = await import('./scope/scope-format');
+    expect(trimNumber(1.25)).toBe('1.25');
+    expect(trimNumber(7.75)).toBe('7.75');
+    expect(trimNumber(0.5)).toBe('0.5');
+    expect(trimNumber(1000)).toBe('1,000');
+  });
+
+  it('fits the idle timebase to the scenario about to run', async () => {
+    const { plannedMsOfDraft } = await import('./scope/scope-format');
+    expect(plannedMsOfDraft({ name: 'burst', executor: { type: 'burst', messages: 100, users: 10, window: '2s' } })).toBe(2000);
+    expect(plannedMsOfDraft({ name: 's', executor: { type: 'constant-arrival-rate', rate: 10, duration: '20s' } })).toBe(20_000);
+    expect(plannedMsOfDraft({ name: 'bad', executor: { type: 'nope' } })).toBeUndefined();
+  });
+});

@@ -14,6 +14,12 @@ export const STAGE_GLOSSARY: Readonly<Record<string, string>> = {
   propagation:
     'Multi-instance runs: from one instance’s state write until another instance heard of it over Redis pub/sub.',
   fanout: 'Fan-out: from an accepted change until a WebSocket subscriber (overlay, dashboard) received it.',
+  cv: 'Chat → CV: from the moment a probe viewer’s message was due until the CV on the rack crossed the probe’s threshold, timed on the probe and mapped to the host’s clock (± the clock fit’s bound).',
+  chatToCv: 'Black box: from the probe viewer’s chat line written to the bot until the CV edge.',
+  oscToCv: 'From the datagram (cvlab’s own, or the bot’s as caught) until the CV edge: the converter and the network between.',
+  chatToOsc:
+    'Black box: from the moment the chat message was due until your bot’s OSC datagram for it arrived at cvlab’s catcher.',
+  botReply: 'Black box: from the moment the chat message was due until your bot’s chat reply to it arrived.',
 };
 
 /** The glossary entry of a stage name as the tables and legends spell it (`fan-out`, `fanout`). */

@@ -42,6 +42,33 @@ export interface EngineStartRequest {
   readonly drainTimeoutMs: number;
   /** The tap ring the engine announces each datagram in (the tap reads it on another thread). */
   readonly tapRing?: SharedArrayBuffer;
+  /** A probe watches the rig's test variable: probe viewers move it, the load's viewers never send it. */
+  readonly probe?: ProbeViewersRequest;
+}
+
+/** Chat → CV: what the engine needs to play the probe viewers. */
+export interface ProbeViewersRequest {
+  /** The rig's test variable (the one the probe watches). */
+  readonly variable: string;
+  readonly rateHz: number;
+  readonly viewers: number;
+}
+
+/**
+ * One probe viewer's message once its outcome is known (a few per second: they travel in the
+ * snapshots). Times are monotonic ns (the clock every thread of the process shares).
+ */
+export interface ProbeSendRecord {
+  /** Its index among the probe messages (even: low, odd: high). */
+  readonly index: number;
+  readonly direction: 'rise' | 'fall';
+  readonly dueNs: number;
+  /** The system under test passed it on: cvlab's pipeline sent its datagram, or the bot's OSC for it was caught. */
+  readonly passedOn: boolean;
+  /** When its datagram went out (cvlab's pipeline: handed to the kernel; black box: the bot's datagram caught). */
+  readonly oscNs?: number;
+  /** Black box: when its chat line was written to the bot's socket. */
+  readonly writtenNs?: number;
 }
 
 /** Counts and histograms of the messages due in one capacity step (step 0 for a plain run) over one interval. */
@@ -77,6 +104,8 @@ export interface EngineSnapshot {
   readonly heapTotalBytes: number;
   readonly redisRoundTripNs?: number;
   readonly audit?: AuditBatch;
+  /** Probe messages whose outcome came in this interval, in the order they did. */
+  readonly probeSends?: readonly ProbeSendRecord[];
   /** The last snapshot of the run: the scheduler has drained (or timed out). */
   readonly final: boolean;
   readonly drained?: boolean;

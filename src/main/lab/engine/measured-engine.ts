@@ -5,6 +5,7 @@ import type { ChatMessage, Outcome } from '../../../shared/message';
 import { METRIC_STAGES, type MetricStage } from '../../../shared/scenario';
 import { createArrivalPlan, type Arrival, type ArrivalPlan } from './load/arrival-plan';
 import { OpenModelScheduler } from './load/open-model-scheduler';
+import { ProbeArrivals, ProbeViewers } from './load/probe-viewers';
 import { RecordedChat } from './load/recorded-chat';
 import { TrafficGenerator, type GeneratedMessage } from './load/traffic-generator';
 import { warmUp } from './load/warm-up';
@@ -13,7 +14,7 @@ import { EventLoopDelayMonitor } from '../common/event-loop-delay-monitor';
 import { createPipeline, type PipelineOptions } from './pipeline/chat-pipeline';
 import type { ChatPipeline, Disposable } from './pipeline/pipeline-types';
 import { AuditBatchWriter } from '../common/audit-batch';
-import { DEFAULT_WARM_UP_MESSAGES, FAILED_CODE_INDEX, OUTCOME_CODES, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type WindowSnapshot } from '../common/engine-protocol';
+import { DEFAULT_WARM_UP_MESSAGES, FAILED_CODE_INDEX, OUTCOME_CODES, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type ProbeSendRecord, type WindowSnapshot } from '../common/engine-protocol';
 import { encodeForTransfer, transferableOf } from '../common/histogram-transfer';
 import { monotonicNs } from '../common/monotonic-clock';
 import { TapRingWriter } from '../common/tap-ring';
@@ -116,6 +117,8 @@ export class MeasuredEngine {
   private timer: NodeJS.Timeout | undefined;
   private redisRoundTripNs: number | undefined;
   private pinging = false;
+  /** Probe messages whose outcome came since the last snapshot (a few per second). */
+  private probeSends: ProbeSendRecord[] = [];
   private stopping: Promise<void> | undefined;
   private readonly stepNs: number;
 
@@ -126,9 +129,16 @@ export class MeasuredEngine {
     private readonly post: EnginePost,
     recorded: RecordedChat | undefined,
   ) {
-    const generator = new TrafficGenerator(request.rig, request.scenario.traffic, request.seed);
+    // With a probe watching, the test variable is the probe viewers' alone: the load never sends it.
+    const probe = request.probe;
+    const loadRig = probe ? { ...request.rig, variables: request.rig.variables.filter((variable) => variable.name !== probe.variable) } : request.rig;
+    const generator = new TrafficGenerator(loadRig, request.scenario.traffic, request.seed);
+    const probeViewers = probe ? new ProbeViewers(request.rig, probe) : undefined;
     // A replay's arrival names the recorded message by its place in the log.
-    const compose = recorded ? (arrival: Arrival): GeneratedMessage => recorded.message(arrival.user ?? 0) : (arrival: Arrival): GeneratedMessage => generator.next(arrival.user);
+    const composeLoad = recorded ? (arrival: Arrival): GeneratedMessage => recorded.message(arrival.user ?? 0) : (arrival: Arrival): GeneratedMessage => generator.next(arrival.user);
+    const compose = probeViewers
+      ? (arrival: Arrival): GeneratedMessage => (arrival.probe !== undefined ? probeViewers.message(arrival.probe) : composeLoad(arrival))
+      : composeLoad;
     const slipToleranceNs = request.scenario.slipTolerance * 1e6;
     this.stepNs = plan.steps?.durationNs ?? 0;
     this.audit = request.audit ? new AuditBatchWriter(request.rig) : undefined;
@@ -145,6 +155,7 @@ export class MeasuredEngine {
       onOutcome: (outcome: Outcome, dueOffsetNs: number, message: GeneratedMessage) => {
         this.windowOf(dueOffsetNs).recordOutcome(outcome);
         audit?.add(message.user, message.text, outcome, monotonicNs());
+        if (message.probeIndex !== undefined) this.recordProbeSend(message.probeIndex, this.scheduler.startedAtNs + dueOffsetNs, outcome);
       },
     });
     // A pipeline that listens on the tap itself (not through the ring) reports here.
@@ -159,6 +170,20 @@ export class MeasuredEngine {
     for (const subscription of [measured, failed]) if (subscription) this.pipelineSubscriptions.push(subscription);
   }
 
+  /** A probe message's outcome, for the host to match with the CV edge it caused. */
+  private recordProbeSend(index: number, dueNs: number, outcome: Outcome): void {
+    const timings = outcome.timings;
+    const passedOn = outcome.status === 'accepted';
+    this.probeSends.push({
+      index,
+      direction: ProbeViewers.direction(index),
+      dueNs,
+      passedOn,
+      ...(passedOn && timings.e2e !== undefined ? { oscNs: dueNs + timings.e2e } : {}),
+      ...(timings.chatWritten !== undefined ? { writtenNs: dueNs + timings.chatWritten } : {}),
+    });
+  }
+
   /**
    * Warms up, builds the pipeline and the plan: everything before the first message. The
    * default pipeline announces its datagrams in the request's tap ring, if any.
@@ -169,7 +194,8 @@ export class MeasuredEngine {
     const executor = scenario.executor;
     // A replay reads its whole log here, before anything is measured: nothing is read while it plays.
     const recorded = executor.type === 'replay' ? await RecordedChat.load(executor.file, executor.format, executor.users) : undefined;
-    const plan = createArrivalPlan(executor, seed, scenario.capacitySearch, recorded);
+    const loadPlan = createArrivalPlan(executor, seed, scenario.capacitySearch, recorded);
+    const plan = request.probe ? new ProbeArrivals(loadPlan, request.probe.rateHz) : loadPlan;
     // Always the real pipeline: an injected factory may share sockets with the measured run.
     // The engine's own recording (and audit rows, when asked) warm up with the pipeline.
     const warmWindow = new EngineWindow();
@@ -299,11 +325,18 @@ export class MeasuredEngine {
       heapTotalBytes: heap.total_heap_size,
       ...(this.redisRoundTripNs !== undefined ? { redisRoundTripNs: this.redisRoundTripNs } : {}),
       ...(audit ? { audit } : {}),
+      ...(this.probeSends.length > 0 ? { probeSends: this.takeProbeSends() } : {}),
       final,
       ...(drained !== undefined ? { drained } : {}),
     };
     this.post(snapshot, transfer);
     if (!final) this.pingRedis();
+  }
+
+  private takeProbeSends(): ProbeSendRecord[] {
+    const sends = this.probeSends;
+    this.probeSends = [];
+    return sends;
   }
 
   /** A PING per interval, never more than one outstanding (memory store: nothing). */

@@ -41,6 +41,8 @@ export async function runFanoutScaling(options: {
   sink?: OutcomeSink;
   /** The run's engine, before it starts: a host follows its frames and progress and may stop it. */
   onController?: (controller: RunController) => void;
+  /** Fan-out latency so far, about once a second while the run goes on (the console shows it live). */
+  onFanoutLatency?: (latency: StageStatistics | undefined) => void;
 }): Promise<FanoutScalingSummary> {
   const config = options.scenario.fanout ?? FanoutSchema.parse({});
   await initHistograms();
@@ -67,7 +69,29 @@ export async function runFanoutScaling(options: {
     });
     options.onController?.(controller);
     await controller.start({ scenario: options.scenario, rig: options.rig, ...(options.overrides ? { overrides: options.overrides } : {}) });
-    const summary = await controller.finished();
+    // The subscribers' histogram so far, once a second: one report at a time, none once the run has ended.
+    let polling: Promise<void> | undefined;
+    const latencySoFar = async (): Promise<StageStatistics | undefined> => {
+      if (!remote) return statisticsOf((local.at(-1) as FanoutSubscriberPool).histogram);
+      const histogram = mergeHistograms([(await remote.report()).histogram]);
+      const latency = statisticsOf(histogram);
+      histogram.destroy();
+      return latency;
+    };
+    const poll = options.onFanoutLatency
+      ? setInterval(() => {
+          polling ??= latencySoFar()
+            .then(options.onFanoutLatency, () => undefined)
+            .finally(() => (polling = undefined));
+        }, 1000)
+      : undefined;
+    let summary: Awaited<ReturnType<RunController['finished']>>;
+    try {
+      summary = await controller.finished();
+    } finally {
+      clearInterval(poll);
+      await polling;
+    }
     if (!summary) throw new Error('the run ended without a summary');
     // Changes still on their way to subscribers when the run ended.
     const accepted = server.counters().published;

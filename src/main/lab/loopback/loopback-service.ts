@@ -17,6 +17,8 @@ import type {
 } from '../../../shared/loopback';
 import { FrameBatcher } from '../server/frame-batcher';
 import type { StoreProvider } from '../store/store-provider';
+import type { RigConfig } from '../../../shared/rig';
+import { ChatToCvProbe } from './chat-to-cv-probe';
 import { LoopbackSession } from './loopback-session';
 import { latencyHistogram } from './latency-histogram';
 import { discoverProbePorts } from './port-discovery';
@@ -168,6 +170,16 @@ export class LoopbackService {
   private finish(outcome: LoopbackOutcome): void {
     this.last = outcome;
     this.finishEmitter.fire(outcome);
+  }
+
+  /**
+   * The connected probe for a load run's chat → CV (the run's rig names the test variable);
+   * undefined when no probe is connected or a loop-back run holds it.
+   */
+  probeForRun(rig: RigConfig): ChatToCvProbe | undefined {
+    const session = this.probe?.session;
+    if (!session || !session.isConnected || this.running) return undefined;
+    return new ChatToCvProbe(session, rig);
   }
 
   /** Stops the loop-back run going on. */

@@ -72,6 +72,29 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** An armed probe watching edges while something else moves the CV (chat → CV during a load run). */
+export interface EdgeWatch {
+  /** A probe stamp on the host's monotonic clock (ns) through the clock fit; `windowUs`: a fit local to it. */
+  toHostNs(probeUs: number, windowUs?: number): number | null;
+  /** The clock fit so far. */
+  fit(): ClockFit | null;
+  /** Why the watch lost the probe (closed, went silent), if it did. */
+  readonly problem: string | undefined;
+  /** Stops PINGing and hands lines back to the session. */
+  stop(): void;
+}
+
+export interface EdgeWatchOptions {
+  thresholdMv: number;
+  channel?: number;
+  /** PING/PONG before the watch is handed back (clock fit), ms. */
+  calibrationMs?: number;
+  /** Time between PINGs while watching, ms. */
+  pingIntervalMs?: number;
+  /** No line from the probe for this long: it went silent. */
+  silenceTimeoutMs?: number;
+}
+
 /** Connect → calibrate → run a loop-back measurement against a probe (or the emulator). */
 export class LoopbackSession {
   private readonly rig: RigConfig;
@@ -139,6 +162,11 @@ export class LoopbackSession {
     this.linkModel = resolveLink(this.rig, hello, this.transport.baudRate, await readUsbLatencyTimerMs(this.path));
     this.emitConnection({ state: 'connected', hello });
     return hello;
+  }
+
+  /** The probe's HELLO, once it said it. */
+  get hello(): ProbeHello | null {
+    return this.transport.hello;
   }
 
   /** The link as the clock model treats it (kind, baud, USB-serial latency timer). */
@@ -223,6 +251,77 @@ export class LoopbackSession {
 
   private requireConnection(): void {
     if (!this.isConnected) throw new ProbeError('not-connected', `the probe on ${this.path} is not connected: connect first`);
+  }
+
+  /**
+   * Arms the probe at `thresholdMv` and keeps its clock fitted (PINGs throughout) while
+   * something else moves the CV; hands each EDGE of the channel to `onEdge` with its probe stamp
+   * and its time on the host's monotonic clock through the fit so far. One watch or loop-back run
+   * at a time.
+   */
+  async watchEdges(options: EdgeWatchOptions, onEdge: (edge: { direction: 'rise' | 'fall'; probeUs: number; hostNs: number | null }) => void): Promise<EdgeWatch> {
+    if (this.running) throw new ProbeError('busy', `the probe on ${this.path} is busy with a loop-back run: stop it first`);
+    if (!this.isConnected) await this.connect();
+    const channel = options.channel ?? 0;
+    const epochNs = Number(this.epochNs);
+    this.running = true;
+    this.stopRequested = null;
+    this.stopKind = null;
+    let lastProbeUs = -1;
+    let okArm: (() => void) | undefined;
+    this.lineHandler = (line) => {
+      if (line.kind === 'ok') okArm?.();
+      if (line.kind !== 'edge' || line.channel !== channel) return;
+      if (line.probeUs < lastProbeUs) {
+        this.transport.countOutOfOrder();
+        return;
+      }
+      lastProbeUs = line.probeUs;
+      const hostUs = this.clock.toHost(line.probeUs);
+      onEdge({ direction: line.direction, probeUs: line.probeUs, hostNs: hostUs === null ? null : epochNs + hostUs * 1000 });
+    };
+    let pinger: ReturnType<typeof setInterval> | undefined;
+    let silence: ReturnType<typeof setInterval> | undefined;
+    const release = (): void => {
+      clearInterval(pinger);
+      clearInterval(silence);
+      this.lineHandler = undefined;
+      okArm = undefined;
+      this.running = false;
+    };
+    try {
+      const armed = new Promise<boolean>((resolve) => {
+        okArm = () => resolve(true);
+        setTimeout(() => resolve(false), OK_ARM_TIMEOUT_MS);
+      });
+      this.transport.send({ kind: 'arm', channel, thresholdMv: options.thresholdMv });
+      if (!(await armed)) throw new ProbeError('no-answer', `the probe on ${this.path} did not answer ARM with OK ARM within ${OK_ARM_TIMEOUT_MS} ms`);
+      silence = this.watchSilence(options.silenceTimeoutMs ?? 1500);
+      pinger = setInterval(() => this.ping(), 10);
+      await this.interruptibleSleep(options.calibrationMs ?? 1000);
+      if (!this.clock.fit()) throw new ProbeError('no-answer', `the probe on ${this.path} answered no PING while its clock was being fitted`);
+      clearInterval(pinger);
+      pinger = setInterval(() => this.ping(), options.pingIntervalMs ?? 20);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    const clock = (): ClockModel => this.clock;
+    const problem = (): string | undefined => {
+      const reason = this.stopRequested;
+      return reason === null ? undefined : reason === SILENT ? 'the probe went silent (no line from it for the silence timeout)' : reason;
+    };
+    return {
+      toHostNs: (probeUs, windowUs) => {
+        const hostUs = clock().toHost(probeUs, windowUs);
+        return hostUs === null ? null : epochNs + hostUs * 1000;
+      },
+      fit: () => clock().fit(),
+      get problem() {
+        return problem();
+      },
+      stop: release,
+    };
   }
 
   /** Asks a running run to stop; it resolves with the edges measured so far. */

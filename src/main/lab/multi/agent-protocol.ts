@@ -55,6 +55,8 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
     frame: z.custom<RunFrame>().optional(),
     /** Every frame since the last heartbeat, oldest first (the run's frames are merged from these). */
     frames: z.array(z.custom<RunFrame>()).optional(),
+    /** Propagation seen by this instance so far, ns (the console shows it live; the histogram comes with the result). */
+    propagation: z.object({ count: z.number(), p50: z.number(), p95: z.number(), p99: z.number(), max: z.number() }).optional(),
   }),
   z.object({
     type: z.literal('result'),

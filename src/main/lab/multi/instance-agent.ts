@@ -8,6 +8,7 @@ import type { RunFrame, RunSummary } from '../../../shared/run';
 import { ScenarioSchema } from '../../../shared/scenario';
 import { RunController } from '../run/run-controller';
 import { createHistogram, initHistograms } from '../common/create-histogram';
+import { statisticsOf } from '../common/histogram-statistics';
 import { createRedisClient, resolveRedisTarget, type RedisClient } from '../common/redis-target';
 import type { MetricsExporter } from '../metrics-export/metrics-exporter';
 import { createPipeline, type PipelineOptions } from '../engine/pipeline/chat-pipeline';
@@ -243,7 +244,10 @@ export class InstanceAgent {
       const finished = controller.finished();
       heartbeat = setInterval(() => {
         const frames = unsent.splice(0);
-        void this.publish(channel, { type: 'heartbeat', runId, agentId: this.agentId, sent: progress.sent, completed: progress.completed, ...(lastFrame ? { frame: lastFrame } : {}), ...(frames.length > 0 ? { frames } : {}) });
+        // A few percentiles of the propagation so far, four times a second: nothing per change.
+        const seen = statisticsOf(propagation);
+        const propagationSoFar = seen ? { count: seen.count, p50: seen.p50, p95: seen.p95, p99: seen.p99, max: seen.max } : undefined;
+        void this.publish(channel, { type: 'heartbeat', runId, agentId: this.agentId, sent: progress.sent, completed: progress.completed, ...(lastFrame ? { frame: lastFrame } : {}), ...(frames.length > 0 ? { frames } : {}), ...(propagationSoFar ? { propagation: propagationSoFar } : {}) });
       }, this.options.heartbeatMs ?? 250);
       const summary = await finished;
       if (!summary) throw new Error('the run ended without a summary');

@@ -83,7 +83,9 @@ export interface MultiInstanceRunOptions {
   /** The shares were handed out (which instance sends OSC); tests use it to kill the sender. */
   readonly onAssigned?: (shares: readonly InstanceShare[]) => void;
   /** An instance handed in its result or was lost: no more frames come from it. */
-  readonly onInstanceDone?: (agentId: string) => void;
+  readonly onInstanceDone?: (agentId: string, lostReason?: string) => void;
+  /** An instance's heartbeat: its counts so far and the propagation it has seen. */
+  readonly onHeartbeat?: (agentId: string, heartbeat: AgentMessageOf<'heartbeat'>) => void;
   /** A local instance's child process has started (tests use it to kill one). */
   readonly onInstanceStarted?: (agentId: string, child: ChildProcess) => void;
   /** How a local instance is started; by default the agent entry of this build. */
@@ -175,7 +177,7 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
     if (member.result || member.lost) return;
     member.lost = reason;
     log(`instance ${member.agentId} lost: ${reason}`);
-    options.onInstanceDone?.(member.agentId);
+    options.onInstanceDone?.(member.agentId, reason);
     // The converter must not go silent: another running instance forwards its OSC from now on.
     if (member.share?.sendsOsc && config.oscFrom === 'one' && oscTakenOverBy === undefined) {
       const heir = [...members.values()].find((candidate) => candidate.share && !candidate.share.sendsOsc && !candidate.lost && !candidate.result);
@@ -204,6 +206,7 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
     member.lastSeenMs = now;
     if (message.type === 'heartbeat') {
       for (const frame of message.frames ?? (message.frame ? [message.frame] : [])) options.onFrame?.(member.agentId, frame);
+      options.onHeartbeat?.(member.agentId, message);
     } else if (message.type === 'result') {
       if (member.lost) return;
       member.result = message;

@@ -15,6 +15,8 @@ function cell(value: string | number | null): string {
 export function renderIntervalsCsv(report: RunReport): string {
   const stages = [...new Set(report.intervals.flatMap((interval) => Object.keys(interval.stages)))];
   const codes = [...new Set(report.intervals.flatMap((interval) => Object.keys(interval.outcomes)))];
+  // Black box: the bot's own CPU and memory, only when it was watched (other runs keep their columns).
+  const bot = report.intervals.some((interval) => interval.botRssBytes !== undefined);
   const header = [
     'seq',
     'time_utc',
@@ -26,6 +28,7 @@ export function renderIntervalsCsv(report: RunReport): string {
     'cpu_percent',
     'heap_bytes',
     'rss_bytes',
+    ...(bot ? ['bot_cpu_percent', 'bot_rss_bytes'] : []),
   ];
   const lines = [header.join(',')];
   for (const interval of report.intervals) {
@@ -41,6 +44,7 @@ export function renderIntervalsCsv(report: RunReport): string {
         interval.cpuPercent,
         interval.heapBytes,
         interval.rssBytes,
+        ...(bot ? [interval.botCpuPercent ?? null, interval.botRssBytes ?? null] : []),
       ]
         .map(cell)
         .join(','),

@@ -1,9 +1,9 @@
 import type { ReplayInfo } from '../../../shared/chat-log';
 import type { RunComparison, RunReport } from '../../../shared/report';
-import type { BlackBoxSummary, DegradedInterval } from '../../../shared/run';
+import type { BlackBoxSummary, BotResources, ChatToCvSummary, DegradedInterval, StageStatistics } from '../../../shared/run';
 import { describeDegradedIntervals } from '../../../shared/describe-degraded-intervals';
 import { layoutDistributionStrip } from '../../../shared/distribution-strip';
-import { formatChange, formatFigure } from '../../../shared/format-figures';
+import { formatChange, formatCount, formatFigure, formatRatioAsPercent } from '../../../shared/format-figures';
 import { escapeHtml, formatNumber, lineChart, type ChartSeries } from './svg-chart';
 import { LOOPBACK_STYLE, loopbackSection } from './render-loopback';
 
@@ -33,6 +33,15 @@ pre { background: #f6f8fa; padding: 8px; overflow-x: auto; font-size: 11px; whit
   a { color: inherit; text-decoration: none; }
 }
 `;
+
+/** A threshold's figure as the terminal prints it: latencies in ms, rates as percentages, counts grouped. */
+function inThresholdUnit(value: number | null, unit: string): string {
+  if (value === null) return '–';
+  if (unit === 'ratio') return formatRatioAsPercent(value);
+  if (unit === 'count') return formatCount(value);
+  if (unit === 'per_second') return `${formatFigure(value)} /s`;
+  return `${formatFigure(value)} ${escapeHtml(unit)}`;
+}
 
 const time = (ms: number | null): string => (ms === null ? '–' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'));
 const ms = (value: number | null | undefined): string => (value === null || value === undefined ? '–' : `${formatNumber(value)}`);
@@ -199,13 +208,13 @@ function instancesSection(raw: Readonly<Record<string, unknown>> | null): string
     escapeHtml(`${instance.host ?? '?'}${instance.local ? ' (local)' : ''}`),
     instance.share ? `${(instance.share.index ?? 0) + 1}/${instance.share.count ?? '?'}` : '–',
     instance.share?.sendsOsc ? 'yes' : '',
-    String(instance.summary?.sent ?? 0),
-    String(instance.summary?.outcomes?.accepted ?? 0),
-    String(instance.summary?.outcomes?.rejected ?? 0),
+    formatCount(instance.summary?.sent ?? 0),
+    formatCount(instance.summary?.outcomes?.accepted ?? 0),
+    formatCount(instance.summary?.outcomes?.rejected ?? 0),
     nsToMs(instance.summary?.stages?.e2e?.p50),
     nsToMs(instance.summary?.stages?.e2e?.p99),
     nsToMs(instance.propagation?.p99),
-    String(instance.remoteChanges ?? 0),
+    formatCount(instance.remoteChanges ?? 0),
     instance.summary?.resources?.cpuPercentMean === undefined ? '–' : formatNumber(instance.summary.resources.cpuPercentMean),
   ]);
   const lostRows = lost.map((item) => [escapeHtml(item.agentId ?? '?'), `<span class="badge failed">lost</span> ${escapeHtml(item.reason ?? '')}`]);
@@ -223,13 +232,16 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
   const { run } = report;
   const title = `cvlab report — ${run.rig} / ${run.scenario}`;
   const stages = report.summary.stages;
-  const stageRows = stages.map((row) => [escapeHtml(row.stage), String(row.count), ms(row.p50), ms(row.p90), ms(row.p95), ms(row.p99), ms(row.p999), ms(row.max)]);
-  const totals = Object.entries(report.summary.totals).map(([key, value]) => [escapeHtml(key), formatNumber(value)]);
+  const stageRows = stages.map((row) => [escapeHtml(row.stage), formatCount(row.count), ms(row.p50), ms(row.p90), ms(row.p95), ms(row.p99), ms(row.p999), ms(row.max)]);
+  const totals = Object.entries(report.summary.totals).map(([key, value]) => [
+    escapeHtml(key === 'throughput' ? 'throughput (/s)' : key),
+    Number.isInteger(value) ? formatCount(value) : formatFigure(value),
+  ]);
   const thresholdRows = report.thresholds.map((threshold) => [
     escapeHtml(`${threshold.key} ${threshold.expression}`),
-    threshold.actual === null ? '–' : `${formatNumber(threshold.actual)} ${escapeHtml(threshold.unit)}`,
-    `${formatNumber(threshold.limit)} ${escapeHtml(threshold.unit)}`,
-    String(threshold.samples),
+    inThresholdUnit(threshold.actual, threshold.unit),
+    inThresholdUnit(threshold.limit, threshold.unit),
+    formatCount(threshold.samples),
     `<span class="badge ${threshold.passed ? 'passed' : 'failed'}">${threshold.passed ? 'passed' : 'failed'}</span>`,
   ]);
   const hasStage = (stage: string): boolean => report.intervals.some((interval) => (interval.stages[stage]?.count ?? 0) > 0);
@@ -239,7 +251,7 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
   const sections: string[] = [];
   sections.push(`<header><h1>${escapeHtml(title)}</h1>
 <div class="meta">Run <b>${escapeHtml(run.id)}</b> · <span class="badge ${run.status}">${run.status}</span>${run.baseline ? ' · <span class="badge unchanged">baseline</span>' : ''}
- · started ${time(run.startedAtMs)} · ${report.summary.durationMs === null ? 'duration unknown' : `${formatNumber(report.summary.durationMs / 1000)} s`} · ${run.intervalCount} intervals</div></header>`);
+ · started ${time(run.startedAtMs)} · ${report.summary.durationMs === null ? 'duration unknown' : `${formatNumber(report.summary.durationMs / 1000)} s`} · ${formatCount(run.intervalCount)} intervals${report.environment ? ` · on ${escapeHtml(report.environment.hostname)}` : ''}</div></header>`);
   if (comparison) sections.push(renderComparisonSection(comparison));
   sections.push(`<section><h2>Summary</h2>${
     stageRows.length
@@ -265,7 +277,7 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
         { name: 'CPU % of one core', value: (interval) => interval.cpuPercent },
         { name: 'event-loop delay p99 (ms)', value: (interval) => interval.eventLoopDelayMs },
       ],
-    )}</section>`);
+    )}${botSeries(report)}</section>`);
   }
   const degradedIntervals = report.summary.raw?.['degradedIntervals'] as readonly DegradedInterval[] | undefined;
   if (degradedIntervals?.length) {
@@ -277,6 +289,8 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
   if (instances) sections.push(instances);
   const blackBox = report.summary.raw?.['blackBox'] as BlackBoxSummary | undefined;
   if (blackBox) sections.push(renderBlackBoxSection(blackBox));
+  const chatToCv = report.summary.raw?.['chatToCv'] as ChatToCvSummary | undefined;
+  if (chatToCv) sections.push(renderChatToCvSection(chatToCv, (report.summary.raw?.['stages'] ?? {}) as Readonly<Record<string, StageStatistics | undefined>>));
   if (report.replay) sections.push(renderReplaySection(report.replay, report.summary.totals));
   if (report.alerts.length) {
     sections.push(`<section><h2>Alerts</h2>${table(
@@ -289,13 +303,13 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
   }
   if (report.audit) {
     const audit = report.audit;
-    sections.push(`<section><h2>Audit log</h2>${table(['queued', 'written', 'spooled', 'replayed', 'dropped'], [[audit.queued, audit.written, audit.spooled, audit.replayed, audit.dropped].map(String)])}</section>`);
+    sections.push(`<section><h2>Audit log</h2>${table(['queued', 'written', 'spooled', 'replayed', 'dropped'], [[audit.queued, audit.written, audit.spooled, audit.replayed, audit.dropped].map((count) => formatCount(count))])}</section>`);
   }
   sections.push(`<section><h2>Environment</h2>${
     environment
       ? table(['', ''], [
           ['Node', escapeHtml(environment.node)],
-          ['Electron', escapeHtml(environment.electron ?? '– (command line)')],
+          ['Started in', environment.electron ? `the Electron window (Electron ${escapeHtml(environment.electron)})` : 'cvlab on Node (cvlab run, or cvlab serve for a browser console)'],
           ['CPU', `${escapeHtml(environment.cpuModel)} × ${environment.cores}`],
           ['OS', `${escapeHtml(environment.os)} (${escapeHtml(environment.arch)})`],
           ['Memory', `${formatNumber(environment.totalMemoryBytes / 2 ** 30)} GiB`],
@@ -316,11 +330,69 @@ function renderReplaySection(replay: ReplayInfo, totals: Readonly<Record<string,
   const rows = [
     ['file', `<code>${escapeHtml(log.fileName)}</code> (${escapeHtml(log.format)})`],
     ['content', `sha256 <code>${escapeHtml(log.sha256)}</code>`],
-    ['log', `${log.messages} messages over ${formatNumber(log.spanMs / 1000)} s${log.firstAt ? ` from ${escapeHtml(log.firstAt)}` : ''}${log.damaged > 0 ? `; ${log.damaged} damaged lines skipped` : ''}`],
-    ['played', `${formatNumber(replay.fromMs / 1000)} s to ${formatNumber(replay.toMs / 1000)} s of it (${replay.windowMessages} messages) at speed ${replay.speed}${replay.loop ? ', looped' : ''}; viewers ${replay.users === 'hashed' ? 'hashed' : 'as recorded'}`],
-    ['outcome', `${totals['sent'] ?? '–'} recorded lines sent; ${totals['accepted'] ?? '–'} accepted, ${totals['rejected'] ?? '–'} rejected`],
+    ['log', `${formatCount(log.messages)} messages over ${formatNumber(log.spanMs / 1000)} s${log.firstAt ? ` from ${escapeHtml(log.firstAt)}` : ''}${log.damaged > 0 ? `; ${formatCount(log.damaged)} damaged lines skipped` : ''}`],
+    ['played', `${formatNumber(replay.fromMs / 1000)} s to ${formatNumber(replay.toMs / 1000)} s of it (${formatCount(replay.windowMessages)} messages) at speed ${replay.speed}${replay.loop ? ', looped' : ''}; viewers ${replay.users === 'hashed' ? 'hashed' : 'as recorded'}`],
+    ['outcome', `${formatCount(totals['sent'])} recorded lines sent; ${formatCount(totals['accepted'])} accepted, ${formatCount(totals['rejected'])} rejected`],
   ];
   return `<section><h2>Chat log replayed</h2>${table(['', ''], rows)}</section>`;
+}
+
+/** Chat → CV: the probe, its counts, each leg of the path at p50 and the clock fit's bound beside every CV figure. */
+function renderChatToCvSection(cv: ChatToCvSummary, stages: Readonly<Record<string, StageStatistics | undefined>>): string {
+  const us = (ns: number | undefined): string => (ns === undefined ? '–' : `${formatNumber(ns / 1000)} µs`);
+  const bound = cv.clock ? `± ${formatNumber(cv.clock.boundUs)} µs` : 'no clock fit';
+  const stageRow = (name: string, what: string): string[] => {
+    const statistics = stages[name];
+    return [`<code>${name}</code>`, escapeHtml(what), us(statistics?.p50), us(statistics?.p99), String(statistics?.count ?? 0), bound];
+  };
+  const counts: [string, number][] = [
+    ['probe messages sent', cv.sent],
+    ['passed on by the system under test', cv.passedOn],
+    ['not passed on (rejected, rate-limited, no OSC)', cv.notPassedOn],
+    ['edges expected', cv.expectedEdges],
+    ['edges matched', cv.matched],
+    ['edges missed', cv.missed],
+    ['edges no message explains', cv.unexplained],
+  ];
+  const path = cv.decomposition;
+  return `<section><h2>Chat → CV</h2><p>Probe on <code>${escapeHtml(cv.probe.path)}</code> (${escapeHtml(cv.probe.firmware ?? 'firmware unknown')}, ${escapeHtml(cv.probe.link)} link) watching <code>${escapeHtml(cv.variable)}</code> (${escapeHtml(cv.address)}) at ${cv.thresholdMv} mV; ${cv.viewers} probe viewers at ${formatNumber(cv.rateHz)} Hz. At p50: chat → OSC ${us(path.chatToOscP50)} + OSC → CV ${us(path.oscToCvP50)} ≈ chat → CV ${us(path.chatToCvP50)}.${
+    cv.problem ? ` <span class="badge failed">partial: ${escapeHtml(cv.problem)}</span>` : ''
+  }</p><div class="grid2">${table(
+    ['stage', 'from → to', 'p50', 'p99', 'edges', 'clock bound'],
+    [stageRow('cv', 'due → CV edge'), stageRow('chatToCv', 'chat line written → CV edge'), stageRow('oscToCv', 'datagram → CV edge')],
+  )}${table(['count', 'value'], counts.map(([name, value]) => [escapeHtml(name), String(value)]))}</div></section>`;
+}
+
+/** Black box: the bot's CPU and RSS beside cvlab's, when its processes were watched. */
+function botSeries(report: RunReport): string {
+  if (!report.intervals.some((interval) => interval.botRssBytes !== undefined && interval.botRssBytes !== null)) return '';
+  return `${seriesOverTime(report, "The bot's CPU", 'percent of one core', [
+    { name: 'bot CPU %', value: (interval) => interval.botCpuPercent ?? null },
+    { name: 'cvlab CPU %', value: (interval) => interval.cpuPercent },
+  ])}${seriesOverTime(report, "The bot's memory", 'MiB', [
+    { name: 'bot RSS (MiB)', value: (interval) => (interval.botRssBytes === undefined || interval.botRssBytes === null ? null : interval.botRssBytes / 2 ** 20) },
+    { name: 'cvlab RSS (MiB)', value: (interval) => (interval.rssBytes === null ? null : interval.rssBytes / 2 ** 20) },
+  ])}`;
+}
+
+/** The bot's own health: its process tree's CPU and memory, and the leak verdict on its RSS. */
+function botResourceRows(resources: BotResources): string[][] {
+  if (resources.unavailable !== undefined) return [['health', `not measured — ${escapeHtml(resources.unavailable)}`]];
+  const mib = (bytes: number): string => `${formatNumber(bytes / 2 ** 20)} MiB`;
+  const perMinute = (bytesPerHour: number): string => `${bytesPerHour >= 0 ? '+' : '−'}${formatNumber(Math.abs(bytesPerHour) / 2 ** 20 / 60)} MiB/min`;
+  const rows = [
+    ['processes', `${escapeHtml(resources.processes.map((process) => `${process.name} (${process.pid})`).join(', '))}${resources.foundBy === 'connection' ? ' · found by its chat connection' : ''}`],
+  ];
+  if (resources.cpu) rows.push(['CPU (% of one core)', `mean ${formatNumber(resources.cpu.meanPercent)} · max ${formatNumber(resources.cpu.maxPercent)} (over 1 s)`]);
+  if (resources.rss) rows.push(['RSS', `${mib(resources.rss.startBytes)} → ${mib(resources.rss.endBytes)} · max ${mib(resources.rss.maxBytes)}`]);
+  const leak = resources.leak;
+  if (leak) {
+    const verdict = leak.samples < 3 ? 'too few points' : leak.leaking ? '<span class="badge failed">LEAK</span>' : 'no leak';
+    rows.push(['memory growth', `${perMinute(leak.slopeBytesPerHour)}${leak.spanMs !== undefined ? ` over ${formatNumber(leak.spanMs / 1000)} s` : ''}, R² ${leak.rSquared.toFixed(2)} — ${verdict} (tolerance ${perMinute(leak.toleranceBytesPerHour)}, ${leak.samples} points)`]);
+  } else if (resources.rss?.slopeBytesPerHour !== undefined) {
+    rows.push(['memory growth', `${perMinute(resources.rss.slopeBytesPerHour)}, R² ${(resources.rss.rSquared ?? 0).toFixed(2)} (no verdict: the scenario has no leakDetection)`]);
+  }
+  return rows;
 }
 
 /** Which bot a black-box run measured, how it ended, and how its OSC matched the chat lines. */
@@ -332,6 +404,7 @@ function renderBlackBoxSection(blackBox: BlackBoxSummary): string {
     ['version', escapeHtml(bot.version ?? '– (printed none)')],
     ['nick · transport', `${escapeHtml(bot.nick ?? '–')} · ${escapeHtml(bot.transport ?? '–')}`],
     ['exit', `${escapeHtml(exit)}${bot.exitedDuringRun ? ' · <span class="badge failed">left during the run: partial result</span>' : ''}`],
+    ...(blackBox.resources ? botResourceRows(blackBox.resources) : []),
   ];
   const counts: [string, number][] = [
     ['chat lines sent', blackBox.chatSent],
@@ -344,7 +417,7 @@ function renderBlackBoxSection(blackBox: BlackBoxSummary): string {
     ['bot replies (matched)', blackBox.replies.matched],
     ['slow reader: max bytes queued', blackBox.slowReader.maxBufferedBytes],
   ];
-  return `<section><h2>Black box</h2><div class="grid2">${table(['bot', ''], botRows)}${table(['count', 'value'], counts.map(([name, value]) => [escapeHtml(name), String(value)]))}</div>${
+  return `<section><h2>Black box</h2><div class="grid2">${table(['bot', ''], botRows)}${table(['count', 'value'], counts.map(([name, value]) => [escapeHtml(name), formatCount(value)]))}</div>${
     bot.stderrTail ? `<h3>bot stderr (tail)</h3><pre>${escapeHtml(bot.stderrTail)}</pre>` : ''
   }</section>`;
 }

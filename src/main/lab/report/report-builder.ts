@@ -38,6 +38,7 @@ export function intervalOfFrame(stored: StoredInterval, runStartedAtMs: number):
     cpuPercent: numberOrNull(frame.cpuPercent),
     heapBytes: numberOrNull(frame.heapUsedBytes),
     rssBytes: numberOrNull(frame.rssBytes),
+    ...(frame.bot ? { botCpuPercent: numberOrNull(frame.bot.cpuPercent), botRssBytes: numberOrNull(frame.bot.rssBytes) } : {}),
   };
 }
 

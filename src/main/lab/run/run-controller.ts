@@ -16,11 +16,12 @@ import {
   type RunStopReason,
   type RunSummary,
   type BlackBoxSummary,
+  type ChatToCvSummary,
   type BotResourceFrame,
   type StageStatistics,
   type ThresholdVerdict,
 } from '../../../shared/run';
-import { compileThresholds, METRIC_STAGES, ScenarioSchema, type CompiledThreshold, type MetricStage, type Scenario } from '../../../shared/scenario';
+import { compileThresholds, METRIC_STAGES, ProbeLoadSchema, probeMessageCount, ScenarioSchema, type CompiledThreshold, type MetricStage, type Scenario } from '../../../shared/scenario';
 import { AuditBatchReader } from '../common/audit-batch';
 import { DEFAULT_WARM_UP_MESSAGES, type BotProcessRef, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type LoopDelay, type WindowSnapshot } from '../common/engine-protocol';
 import { startEngineThread, startInThreadEngine, type EngineLink } from './engine-thread';
@@ -39,6 +40,7 @@ import type { PipelineOptions } from '../engine/pipeline/chat-pipeline';
 import type { ChatPipeline } from '../engine/pipeline/pipeline-types';
 import type { OutcomeSink, PipelineCounters } from '../common/outcome-record';
 import { applyOverrides } from './apply-overrides';
+import { decomposeCv, type CvEdgeMatch, type CvProbe, type CvWatch } from './cv-probe';
 import { createArrivalPlan, dueCounts, ReplayArrivals, type ArrivalPlan } from '../engine/load/arrival-plan';
 import { readChatLogTimes } from '../common/chat-log/chat-log-times';
 import { chatLogIdentity } from '../common/chat-log/chat-log-identity';
@@ -79,6 +81,12 @@ export interface RecordedInterval {
   readonly frame: RunFrame;
   /** The interval's histogram of a stage (ns); copy or add it, do not keep it. */
   histogram(stage: MetricStage): Histogram;
+}
+
+/** What a run is started with besides its request: live objects, which no schema carries. */
+export interface RunStartExtras {
+  /** A connected probe: the run's probe viewers move the test variable and each CV edge is matched (chat → CV). */
+  readonly probe?: CvProbe;
 }
 
 /** A capacity-search step while it runs: its own window, judged once its messages are back. */
@@ -140,6 +148,8 @@ interface ActiveRun {
   failure: string | undefined;
   /** The engine's final snapshot, once it came. */
   lastSnapshot: EngineSnapshot | undefined;
+  /** Chat → CV: the probe watching this run. */
+  readonly cv: { readonly watch: CvWatch; readonly subscription: { dispose(): void } } | undefined;
   /** Black box: the bot's process tree, watched from here (set once its process is found). */
   bot: BotResourceMonitor | undefined;
   botStarting: Promise<void> | undefined;
@@ -176,20 +186,20 @@ export class RunController {
   constructor(private readonly options: RunControllerOptions = {}) {}
 
   /** Starts a run; fails with a plain message when one is already going on or the input is invalid. */
-  async start(options: RunStartOptions): Promise<RunInfo> {
+  async start(options: RunStartOptions, extras: RunStartExtras = {}): Promise<RunInfo> {
     if (this.active) {
       throw new Error(`a run is already going on (${this.active.info.id}, scenario "${this.active.info.scenario}"): stop it before starting another`);
     }
     if (this.starting) throw new Error('a run is already starting: wait for it, or stop it, before starting another');
     this.starting = true;
     try {
-      return await this.launch(options);
+      return await this.launch(options, extras);
     } finally {
       this.starting = false;
     }
   }
 
-  private async launch(options: RunStartOptions): Promise<RunInfo> {
+  private async launch(options: RunStartOptions, extras: RunStartExtras): Promise<RunInfo> {
     const parsedScenario = parseOrThrow(ScenarioSchema, options.scenario, 'scenario');
     const rig = parseOrThrow(RigSchema, options.rig, 'rig');
     const overrides = options.overrides ? parseOrThrow(RunOverridesSchema, options.overrides, 'run overrides') : undefined;
@@ -206,6 +216,7 @@ export class RunController {
     const plan = createArrivalPlan(executor, seed, scenario.capacitySearch, recorded);
     const steps = plan.steps ? plan.steps.rates.map((rate) => ({ rate, window: new MetricsWindow(), judged: false, botCpu: new CpuAggregate() })) : undefined;
     const metrics = new RunMetrics();
+    const probeLoad = extras.probe ? (scenario.probe ?? ProbeLoadSchema.parse({})) : undefined;
     const request: Omit<EngineStartRequest, 'tapRing'> = {
       rig,
       scenario,
@@ -216,6 +227,7 @@ export class RunController {
       audit: this.options.sink !== undefined && (this.options.wantsOutcomes?.() ?? true),
       warmUpMessages: this.options.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES,
       drainTimeoutMs: this.options.drainTimeoutMs ?? 10_000,
+      ...(extras.probe && probeLoad ? { probe: { variable: extras.probe.variable, rateHz: probeLoad.rateHz, viewers: probeLoad.viewers } } : {}),
     };
 
     // Filled once the engine has started; the tap may hear a datagram before.
@@ -223,7 +235,10 @@ export class RunController {
     const inThread = this.options.createPipeline !== undefined || this.options.stageHook !== undefined;
     let tap: RingOscTap | undefined;
     let engine: EngineLink;
+    let cvWatch: CvWatch | undefined;
     try {
+      // The probe is armed and its clock fitted before the first probe message is due.
+      if (extras.probe && probeLoad) cvWatch = await extras.probe.watch(probeLoad);
       if (inThread) {
         engine = await startInThreadEngine(request, this.options.createPipeline, this.options.stageHook);
       } else {
@@ -240,6 +255,7 @@ export class RunController {
       }
     } catch (error) {
       await tap?.close();
+      await cvWatch?.finish().catch(() => undefined);
       metrics.destroy();
       for (const step of steps ?? []) step.window.destroy();
       throw error;
@@ -252,7 +268,7 @@ export class RunController {
       state: 'running',
       startedAt: new Date().toISOString(),
       plannedDurationMs: plan.plannedDurationMs,
-      plannedMessages: plan.plannedMessages,
+      plannedMessages: plan.plannedMessages + (probeLoad ? probeMessageCount(plan.plannedDurationMs, probeLoad.rateHz) : 0),
       seed,
       intervalMs: scenario.interval,
       namespace,
@@ -319,6 +335,14 @@ export class RunController {
       blackBox: undefined,
       failure: undefined,
       lastSnapshot: undefined,
+      cv: cvWatch
+        ? {
+            watch: cvWatch,
+            subscription: cvWatch.onDidMatch((match) => {
+              if (!active.closed) recordCvMatch(active.metrics, match);
+            }),
+          }
+        : undefined,
       bot: undefined,
       botStarting: undefined,
     };
@@ -429,6 +453,7 @@ export class RunController {
       const targets = [run.metrics.total, run.metrics.interval, ...(step && !step.judged ? [step.window] : [])];
       absorbWindow(targets, window);
     }
+    if (snapshot.probeSends) run.cv?.watch.addSends(snapshot.probeSends);
     const audit = snapshot.audit;
     const sink = this.options.sink;
     if (audit && sink && run.audit) {
@@ -560,6 +585,25 @@ export class RunController {
     }
   }
 
+  /**
+   * Chat → CV at the end: the watch maps every edge again with a fit local to it; the run's CV
+   * stages are recorded again from those, so the summary carries the final figures.
+   */
+  private async finishCv(run: ActiveRun): Promise<ChatToCvSummary | undefined> {
+    const cv = run.cv;
+    if (!cv) return undefined;
+    cv.subscription.dispose();
+    try {
+      const { matches, summary } = await cv.watch.finish();
+      for (const stage of CV_STAGES) run.metrics.total.stages.get(stage).reset();
+      for (const match of matches) recordCvMatch(run.metrics, match, true);
+      return { ...summary, decomposition: decomposeCv(matches) };
+    } catch (error) {
+      console.error(`cvlab: the chat → CV measurement failed at its end: ${String(error)}`);
+      return undefined;
+    }
+  }
+
   private progress(run: ActiveRun): void {
     const elapsedMs = this.elapsedMs(run);
     const e2e = run.metrics.total.stages.get('e2e');
@@ -577,6 +621,7 @@ export class RunController {
       e2eP99: e2e.totalCount > 0 ? e2e.getValueAtPercentile(99) : 0,
       late: run.state.late,
       ...(stepRate !== undefined ? { stepRate } : {}),
+      ...(run.cv ? { chatToCv: run.cv.watch.status() } : {}),
     });
   }
 
@@ -599,6 +644,7 @@ export class RunController {
     await run.botStarting;
     await run.bot?.stop();
     const elapsedMs = this.elapsedMs(run);
+    const chatToCv = run.cv ? await this.finishCv(run) : undefined;
     if (run.steps) this.judgeSteps(run, true);
     // The last partial interval makes the last frame.
     if (run.lastSnapshot) this.frame(run, run.lastSnapshot);
@@ -665,6 +711,7 @@ export class RunController {
       ...(capacity ? { capacity } : {}),
       ...(leak ? { leak } : {}),
       framesKept: run.frames.length,
+      ...(chatToCv ? { chatToCv } : {}),
     };
     run.closed = true;
     run.sampler.close();
@@ -708,6 +755,19 @@ function replayTimeline(messages: number, durationMs: number, intervalMs: number
   if (messages > TIMELINE_MESSAGES) return {};
   const bucketMs = intervalMs * Math.max(1, Math.ceil(durationMs / intervalMs / TIMELINE_POINTS));
   return { timeline: { bucketMs, counts: dueCounts(plan(), bucketMs) } };
+}
+
+const CV_STAGES = ['cv', 'chatToCv', 'oscToCv'] as const satisfies readonly MetricStage[];
+
+/** A matched CV edge as stages: due → edge, chat line written → edge, datagram → edge. */
+function recordCvMatch(metrics: RunMetrics, match: CvEdgeMatch, totalOnly = false): void {
+  const record = (stage: MetricStage, ns: number): void => {
+    if (totalOnly) metrics.total.recordStage(stage, ns);
+    else metrics.recordStage(stage, ns);
+  };
+  record('cv', match.edgeNs - match.dueNs);
+  if (match.writtenNs !== undefined) record('chatToCv', match.edgeNs - match.writtenNs);
+  if (match.oscNs !== undefined) record('oscToCv', match.edgeNs - match.oscNs);
 }
 
 /** Adds one engine window (counts and encoded histograms) into each of the host's windows. */

@@ -13,6 +13,8 @@ import {
   type RunSummary,
   type ThresholdVerdict,
   type BotConnectionStatus,
+  type FrameStageStatistics,
+  type InstanceProgress,
 } from '../../../shared/run';
 import { compileThreshold, ScenarioSchema, type Scenario } from '../../../shared/scenario';
 import { alertFrameOf } from '../alerts/alert-frame-of';
@@ -25,7 +27,8 @@ import { runFanoutScaling } from '../fanout/fanout-scaling-run';
 import { applyOverrides } from '../run/apply-overrides';
 import { withResolvedChatLog } from '../files/chat-log-path';
 import { createArrivalPlan } from '../engine/load/arrival-plan';
-import { RunController, type PipelineFactory } from '../run/run-controller';
+import { RunController, type PipelineFactory, type RunStartExtras } from '../run/run-controller';
+import type { CvProbe } from '../run/cv-probe';
 import { MetricsExporter } from '../metrics-export/metrics-exporter';
 import { InstanceFrameMerger } from '../multi/instance-frame-merger';
 import { runMultiInstance, type MultiInstanceRunOptions } from '../multi/multi-instance-run';
@@ -40,7 +43,7 @@ import type { StoreProvider } from '../store/store-provider';
 
 /** What the run service needs from a single-engine load engine (RunController has this shape). */
 export interface RunEngine {
-  start(options: RunStartOptions): Promise<RunInfo> | RunInfo;
+  start(options: RunStartOptions, extras?: RunStartExtras): Promise<RunInfo> | RunInfo;
   stop(): Promise<RunSummary | undefined | null> | RunSummary | undefined | null;
   current(): RunInfo | undefined | null;
   /** Frames kept for the run going on, oldest first. */
@@ -83,6 +86,8 @@ export interface RunServiceStartOptions extends RunStartOptions {
   readonly audit?: boolean;
   /** Save the run (default: yes when the service has a store). */
   readonly save?: boolean;
+  /** A connected probe: probe viewers move the rig's test variable and each CV edge is matched (one engine runs only). */
+  readonly probe?: CvProbe;
 }
 
 /** A run as it ended: its summary, and where it was saved. */
@@ -122,6 +127,8 @@ interface Session {
   done: Promise<RunOutcome>;
   /** When Redis did not answer (the frames say), for the live line, the notices and the summary. */
   readonly degradation: DegradedIntervals;
+  /** What the run kind adds to each progress event (a fan-out run's latency so far). */
+  live?: Pick<RunProgress, 'fanout'>;
   finished: boolean;
 }
 
@@ -287,7 +294,8 @@ export class RunService {
     const base = { kind, scenario, rig, store, recorder, audit, monitor: undefined, alerts, startedAtMs: Date.now(), subscriptions: [] as { dispose(): void }[], degradation: new DegradedIntervals(), finished: false };
     let session: Session;
     try {
-      if (kind === 'single') session = await this.startSingle(base, scenario, rig, audit);
+      if (options.probe && kind !== 'single') this.log(`the probe watches single-engine runs only: this ${kind} run is measured without chat → CV`);
+      if (kind === 'single') session = await this.startSingle(base, scenario, rig, audit, options.probe);
       else if (kind === 'fanout') session = await this.startFanout(base, scenario, rig, audit);
       else session = this.startMultiInstance(base, scenario, rig, redisUrl as string);
     } catch (error) {
@@ -361,7 +369,7 @@ export class RunService {
     }
   }
 
-  private async startSingle(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined): Promise<Session> {
+  private async startSingle(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined, probe: CvProbe | undefined): Promise<Session> {
     this.auditSink = audit;
     const engine = this.engine;
     let resolveSummary: (summary: RunSummary) => void = () => undefined;
@@ -380,7 +388,7 @@ export class RunService {
         else if (summary.run.id === known.runId) resolveSummary(summary);
       }),
     ];
-    const info = await engine.start({ scenario, rig });
+    const info = await engine.start({ scenario, rig }, probe ? { probe } : {});
     known.runId = info.id;
     const already = early.find((summary) => summary.run.id === info.id);
     if (already) resolveSummary(already);
@@ -405,10 +413,15 @@ export class RunService {
     let controller: RunController | undefined;
     const current: { session?: Session } = {};
     const subscriptions: { dispose(): void }[] = [];
+    const subscribers = { subscribers: scenario.fanout?.subscribers ?? 0, stalledSubscribers: scenario.fanout?.stalledSubscribers ?? 0 };
     const running = runFanoutScaling({
       scenario,
       rig,
       ...(audit ? { sink: audit } : {}),
+      onFanoutLatency: (latency) => {
+        const fanout = { ...subscribers, ...(latency ? { latency: { count: latency.count, p50: latency.p50, p95: latency.p95, p99: latency.p99, max: latency.max } } : {}) };
+        if (current.session) current.session.live = { ...current.session.live, fanout };
+      },
       onController: (engine) => {
         controller = engine;
         subscriptions.push(
@@ -470,6 +483,20 @@ export class RunService {
     let sent = 0;
     let completed = 0;
     let worstP99 = 0;
+    // Each instance as the console's instances table shows it live, and the propagation each has seen.
+    const instances = new Map<string, { -readonly [K in keyof InstanceProgress]: InstanceProgress[K] }>();
+    const instance = (agentId: string): { -readonly [K in keyof InstanceProgress]: InstanceProgress[K] } => {
+      let entry = instances.get(agentId);
+      if (!entry) instances.set(agentId, (entry = { agentId, sent: 0, completed: 0, state: 'running' }));
+      return entry;
+    };
+    const propagationSeen = new Map<string, FrameStageStatistics>();
+    const propagationSoFar = (): FrameStageStatistics | undefined => {
+      const parts = [...propagationSeen.values()];
+      if (parts.length === 0) return undefined;
+      const worst = (pick: (part: FrameStageStatistics) => number): number => Math.max(...parts.map(pick));
+      return { count: parts.reduce((total, part) => total + part.count, 0), p50: worst((part) => part.p50), p95: worst((part) => part.p95), p99: worst((part) => part.p99), max: worst((part) => part.max) };
+    };
     const merger = new InstanceFrameMerger(id, (frame) => {
       const session = current.session;
       if (!session) return;
@@ -489,6 +516,8 @@ export class RunService {
         // The worst instance's interval p99 so far: an upper bound until the merged histograms at the end.
         e2eP99: worstP99,
         late: frame.late,
+        instances: [...instances.values()].map((entry) => ({ ...entry })),
+        ...(propagationSoFar() ? { propagation: propagationSoFar() as FrameStageStatistics } : {}),
       });
     });
     const running = runMultiInstance({
@@ -498,9 +527,24 @@ export class RunService {
       runId: id,
       signal: stopper.signal,
       log: this.log,
-      onAssigned: (shares) => merger.expect(shares.map((share) => share.agentId)),
-      onFrame: (agentId, frame) => merger.add(agentId, frame),
-      onInstanceDone: (agentId) => merger.remove(agentId),
+      onAssigned: (shares) => {
+        for (const share of shares) Object.assign(instance(share.agentId), { index: share.index, count: share.count, sendsOsc: share.sendsOsc });
+        merger.expect(shares.map((share) => share.agentId));
+      },
+      onFrame: (agentId, frame) => {
+        const entry = instance(agentId);
+        const e2eP99 = frame.stages.e2e?.p99;
+        if (e2eP99 !== undefined) entry.e2eP99 = e2eP99;
+        merger.add(agentId, frame);
+      },
+      onHeartbeat: (agentId, heartbeat) => {
+        Object.assign(instance(agentId), { sent: heartbeat.sent, completed: heartbeat.completed });
+        if (heartbeat.propagation) propagationSeen.set(agentId, heartbeat.propagation);
+      },
+      onInstanceDone: (agentId, lostReason) => {
+        Object.assign(instance(agentId), lostReason === undefined ? { state: 'finished' } : { state: 'lost', lostReason });
+        merger.remove(agentId);
+      },
       ...(this.options.instanceCommand ? { instanceCommand: this.options.instanceCommand } : {}),
     });
     const session: Session = {
@@ -560,7 +604,7 @@ export class RunService {
 
   private progress(session: Session, progress: RunProgress): void {
     const bot = this.options.botStatus?.();
-    const withBot = bot ? { ...progress, bot } : progress;
+    const withBot = { ...progress, ...session.live, ...(bot ? { bot } : {}) };
     const degradation = session.degradation;
     const intervals = degradation.intervals();
     this.progressEmitter.fire(

@@ -379,7 +379,7 @@ function FieldProblems({ problems, id }: { problems: string[]; id?: string }): R
 }
 
 /** Keeps a number a number while the text parses as one; otherwise the text as typed. */
-function typed(previous: unknown, text: string): unknown {
+export function typed(previous: unknown, text: string): unknown {
   if (typeof previous === 'number' || previous === undefined) {
     const trimmed = text.trim();
     if (trimmed !== '' && /^-?\d*\.?\d+(e[+-]?\d+)?$/i.test(trimmed)) return Number(trimmed);
@@ -397,13 +397,22 @@ export function humanize(key: string): string {
 }
 
 /** Problems whose field the form does not show (a missing key, a check across fields). */
-export function ProblemList({ problems }: { problems: Map<string, string[]> }): React.JSX.Element | null {
+export function ProblemList({
+  problems,
+  describe,
+}: {
+  problems: Map<string, string[]>;
+  /** The field's name in the page's own words (the rig's variables are numbered from 1). */
+  describe?: (path: string) => string;
+}): React.JSX.Element | null {
   if (problems.size === 0) return null;
   return (
     <ul className="problem-list" aria-label="problems">
       {[...problems].map(([path, messages]) => (
         <li key={path}>
-          <code>{path || '(document)'}</code> {messages.join('; ')}
+          {describe ? <strong>{describe(path)}</strong> : <code>{path || '(document)'}</code>}
+          {describe ? ': ' : ' '}
+          {messages.join('; ')}
         </li>
       ))}
     </ul>

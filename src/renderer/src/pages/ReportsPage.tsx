@@ -7,13 +7,15 @@ import type {
 } from '../../../shared/report';
 import { messageOf, useSession } from '../session';
 import { StageTable } from '../components/StageTable';
+import { BlackBoxSection, isBlackBox } from '../components/BlackBoxSection';
+import { FanoutSection, InstancesSection, runKindOf } from '../components/RunKindSections';
 import { ComparisonView } from '../components/ComparisonView';
 import { formatCount, formatDateTime as when, formatPercent } from '../format/format';
 import { formatFigure } from '../../../shared/format-figures';
 
 const number = (value: number | null | undefined): string => formatFigure(value);
 /** Stage tables read the same on every page: the end-to-end figures first. */
-const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip', 'propagation', 'fanout'];
+const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip', 'chatToOsc', 'botReply', 'propagation', 'fanout'];
 const stageRank = (stage: string): number => {
   const index = STAGE_ORDER.indexOf(stage);
   return index < 0 ? STAGE_ORDER.length : index;
@@ -332,6 +334,9 @@ export function ReportsPage(): React.JSX.Element {
                 </table>
               )}
             </div>
+            <InstancesSection view={runKindOf(report.summary.raw)} />
+            <FanoutSection view={runKindOf(report.summary.raw)} />
+            {isBlackBox(report.summary.raw?.['blackBox']) && <BlackBoxSection blackBox={report.summary.raw['blackBox']} />}
           </section>
         )}
       </div>

@@ -1,27 +1,35 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { DoctorCheckResult, LabFile } from '../../../shared/api';
 import { RigSchema } from '../../../shared/rig';
-import { DocumentForm, ProblemList, problemsByPath } from '../components/DocumentForm';
+import { DocumentForm, ProblemList, problemsByPath, setIn } from '../components/DocumentForm';
 import { EditorActions } from '../components/EditorActions';
 import { FileButtons } from '../components/FileButtons';
 import { JsonEditor } from '../components/JsonEditor';
+import { PatchSheet, describeVariablePath } from '../components/PatchSheet';
 import { formatTimeOfDay } from '../format/format';
 import { messageOf, useSession } from '../session';
 
 const FORM_OPTIONS = {
   choices: { kind: ['float', 'int', 'bool', 'enum'], unit: ['V', 'norm'] },
   hints: {
-    tapPort: 'where cvlab listens for its own datagrams',
-    cooldownMs: 'min time between changes',
+    tapPort: 'UDP port where cvlab listens for its own datagrams',
+    port: 'UDP port of the OSC-to-CV converter',
+    baud: 'bits/s of the probe’s serial line',
+    latencyTargetMs: 'ms: the loop-back target line',
+    cooldownMs: 'ms: min time between changes',
     userRate: 'messages/s per viewer',
     userBurst: 'messages a viewer may send at once',
     globalRate: 'messages/s across all instances',
     globalBurst: 'messages at once across all instances',
   },
-  tables: ['variables'],
 };
 
 const CHECK_INTERVAL_MS = 5000;
+
+function variablesOf(draft: unknown): readonly unknown[] {
+  const variables = (draft as { variables?: unknown } | null)?.variables;
+  return Array.isArray(variables) ? variables : [];
+}
 
 /** Rig: load, edit, validate and save; live connection status from the doctor's checks. */
 export function RigPage(): React.JSX.Element {
@@ -187,12 +195,36 @@ export function RigPage(): React.JSX.Element {
             {valid ? '.' : ' (fix the problems first).'}
           </div>
         )}
-        {!valid && draft !== null && <ProblemList problems={problems} />}
+        {!valid && draft !== null && (
+          <ProblemList problems={problems} describe={(path) => describeVariablePath(path, variablesOf(draft))} />
+        )}
         {draft !== null &&
           (raw ? (
             <JsonEditor key={file?.path ?? 'draft'} label="rig JSON" draft={draft} onChange={setDraft} />
           ) : (
-            <DocumentForm draft={draft} problems={problems} onChange={setDraft} {...FORM_OPTIONS} />
+            <>
+              <label className="form-field rig-description-field">
+                <span>description</span>
+                <textarea
+                  className="rig-description"
+                  data-path="description"
+                  value={String((draft as { description?: unknown }).description ?? '')}
+                  onChange={(event) => setDraft(setIn(draft, ['description'], event.target.value || undefined))}
+                />
+              </label>
+              <DocumentForm
+                draft={draft}
+                problems={problems}
+                onChange={setDraft}
+                skip={['variables', 'description']}
+                {...FORM_OPTIONS}
+              />
+              <PatchSheet
+                variables={variablesOf(draft)}
+                problems={problems}
+                onChange={(path, next) => setDraft(setIn(draft, path, next))}
+              />
+            </>
           ))}
       </section>
     </div>

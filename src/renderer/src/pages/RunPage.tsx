@@ -10,6 +10,11 @@ import { createScopeView, formatTimebase, TIMEBASES_SECONDS, type ScopeView } fr
 import { useLiveReadout } from '../scope/use-live-readout';
 import { runnableScenario, useRunProgress, useSession } from '../session';
 import { RunSummaryPanel } from './RunSummaryPanel';
+import { BotStatusPanel } from './BotStatusPanel';
+import { RunKindLivePanel } from './RunKindLivePanel';
+import { targetMode, useBotCommands } from '../components/TargetPanel';
+import { Term } from '../components/Term';
+import { plannedMsOfDraft } from '../scope/scope-format';
 
 /** Side panels follow at 4 updates a second; the latency trace follows every delivery. */
 const SIDE_PANEL_REDRAW_MS = 250;
@@ -20,7 +25,8 @@ const TARGET_MS = 10;
 const E2E_TRACES: TraceSpec[] = [
   { key: 'e2eP50', label: 'p50', color: E2E_COLORS.p50, width: 1.5 },
   { key: 'e2eP99', label: 'p99', color: E2E_COLORS.p99, width: 2.5 },
-  { key: 'e2eMax', label: 'max', color: E2E_COLORS.max, width: 1, dash: [4, 3] },
+  // Thicker than before and dashed, drawn last: where max meets p99 it still shows on top.
+  { key: 'e2eMax', label: 'max', color: E2E_COLORS.max, width: 1.5, dash: [4, 3] },
 ];
 const STAGE_TRACES: TraceSpec[] = LATENCY_STAGES.map((stage, index) => ({
   key: `stage:${stage}`,
@@ -45,10 +51,15 @@ const LOOP_TRACES: TraceSpec[] = [
   { key: 'loopP99', label: 'p99', color: E2E_COLORS.p99, width: 2 },
   { key: 'loopMax', label: 'max', color: E2E_COLORS.max, width: 1, dash: [4, 3] },
 ];
-const CPU_TRACES: TraceSpec[] = [{ key: 'cpu', label: 'cpu', color: '#56b4e9', width: 2 }];
+// A black-box bot's own CPU and RSS are drawn beside cvlab's (they have no points otherwise).
+const CPU_TRACES: TraceSpec[] = [
+  { key: 'cpu', label: 'cpu', color: '#56b4e9', width: 2 },
+  { key: 'botCpu', label: 'bot cpu', color: '#e69f00', width: 2 },
+];
 const MEMORY_TRACES: TraceSpec[] = [
   { key: 'heap', label: 'heap', color: '#cc79a7', width: 2 },
   { key: 'rss', label: 'rss', color: '#bab0ac', width: 1, dash: [4, 3] },
+  { key: 'botRss', label: 'bot rss', color: '#e69f00', width: 1.5 },
 ];
 
 /** The smaller scopes under the main one, left to right. */
@@ -163,7 +174,9 @@ export function RunPage(): React.JSX.Element {
   const viewRef = useRef<ScopeView>(createScopeView());
   // 'fit': the smallest timebase that holds the whole planned run.
   const [timebase, setTimebase] = useState<number | 'fit'>('fit');
-  const plannedMs = run?.plannedDurationMs ?? summary?.run.plannedDurationMs;
+  // The timebase fits the run on the scope: the one going on, else the last one shown, else the one about to start.
+  const plannedMs = run ? run.plannedDurationMs : summary ? summary.run.plannedDurationMs : plannedMsOfDraft(scenario.draft);
+  const fitWhat = run ? 'fit run' : summary ? 'fit last run' : 'fit next run';
   const windowSeconds = timebase === 'fit' ? fitTimebase(plannedMs) : timebase;
   // A pause belongs to one run: once it ends nothing moves, and the next run starts live.
   const [pausedRunId, setPausedRunId] = useState<string | null>(null);
@@ -172,12 +185,19 @@ export function RunPage(): React.JSX.Element {
   const [fixedMax, setFixedMax] = useState<number | null>(null);
   const [fixedText, setFixedText] = useState('20');
   const [cursors, setCursors] = useState<[number | null, number | null]>([null, null]);
+  // Cursors belong to one run: a new run starts without the last one's A and B.
+  const [cursorsRunId, setCursorsRunId] = useState<string | null>(null);
+  if (run && run.id !== cursorsRunId) {
+    setCursorsRunId(run.id);
+    setCursors([null, null]);
+  }
   const [stopping, setStopping] = useState(false);
   const parsedScenario = useMemo(() => ScenarioSchema.safeParse(scenario.draft), [scenario.draft]);
   const scenarioValid = parsedScenario.success;
   const nextName = parsedScenario.success
     ? runnableScenario(scenario, parsedScenario.data).name
     : String((scenario.draft as { name?: unknown } | null)?.name ?? 'no scenario');
+  const botCommands = useBotCommands();
   // Why Start cannot be pressed, said on the page (a tooltip is not read at the bench).
   const startBlocked =
     connection !== 'open'
@@ -186,7 +206,9 @@ export function RunPage(): React.JSX.Element {
         ? 'Waiting for the engine to name the rig in use…'
         : !scenarioValid
           ? `Scenario "${nextName}" has invalid fields: fix them on the Scenarios page.`
-          : null;
+          : botCommands && !botCommands.allowed && targetMode(scenario.draft) === 'start'
+            ? `Scenario "${nextName}" starts a bot command, which this engine refuses: ${botCommands.reason ?? ''}`
+            : null;
 
   // The charts read the view in their animation loop; React state only mirrors the choices for the controls.
   useEffect(() => {
@@ -316,7 +338,7 @@ export function RunPage(): React.JSX.Element {
       {!run && startBlocked && (
         <div className="notice warn" data-testid="start-blocked">
           Start is off: {startBlocked}{' '}
-          {!scenarioValid && (
+          {(!scenarioValid || targetMode(scenario.draft) === 'start') && (
             <button type="button" className="button-small" onClick={() => navigate('scenarios')}>
               Open Scenarios
             </button>
@@ -343,6 +365,9 @@ export function RunPage(): React.JSX.Element {
                 : 'idle'}
         </div>
       </div>
+
+      <BotStatusPanel />
+      <RunKindLivePanel />
 
       <div className="numerals-caption label" data-testid="numerals-caption">
         {finished ? (
@@ -442,7 +467,9 @@ export function RunPage(): React.JSX.Element {
             onChange={(event) => setTimebase(event.target.value === 'fit' ? 'fit' : Number(event.target.value))}
             aria-label="timebase per screen"
           >
-            <option value="fit">fit run ({formatTimebase(fitTimebase(plannedMs))})</option>
+            <option value="fit">
+              {fitWhat} ({formatTimebase(fitTimebase(plannedMs))})
+            </option>
             {TIMEBASES_SECONDS.map((seconds) => (
               <option key={seconds} value={seconds}>
                 {formatTimebase(seconds)}
@@ -525,6 +552,10 @@ export function RunPage(): React.JSX.Element {
             />
           ))}
         </div>
+        <p className="dim scope-hint" data-testid="legend-hint">
+          Click a legend entry (p50, p99, max, a stage, an outcome) to hide or show its trace; dimmed entries are hidden.
+          The title&apos;s <Term name="due → kernel">due → kernel</Term> is the e2e stage.
+        </p>
       </div>
 
       <StageGlossary />

@@ -1,17 +1,62 @@
-import type { RunSummary, ThresholdVerdict } from '../../../shared/run';
+import type { BotResources, RunSummary, ThresholdVerdict } from '../../../shared/run';
 import type { ThresholdUnit } from '../../../shared/scenario';
 import { describeDegradedIntervals } from '../../../shared/describe-degraded-intervals';
 import { StageTable } from '../components/StageTable';
+import { BlackBoxSection, stageRow } from '../components/BlackBoxSection';
+import { FanoutSection, InstancesSection, runKindOf } from '../components/RunKindSections';
 import { formatCount, formatDateTime, formatNsAsMs as ms, formatPercent, formatValue } from '../format/format';
 
-const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip'] as const;
+const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip', 'chatToOsc', 'botReply'] as const;
 
 function inUnit(value: number | undefined, unit: ThresholdUnit): string {
   if (value === undefined) return '–';
   if (unit === 'ns') return `${ms(value)} ms`;
   if (unit === 'ratio') return formatPercent(value);
   if (unit === 'per_second') return `${formatValue(value)} /s`;
+  if (unit === 'bytes_per_hour') return `${formatValue(value / 1048576 / 60)} MiB/min`;
   return formatCount(value);
+}
+
+/** The bot's own CPU and memory beside the engine's (black-box runs), or why they were not measured. */
+function BotHealth({ resources }: { resources: BotResources }): React.JSX.Element {
+  const leak = resources.leak;
+  const slope = leak?.slopeBytesPerHour ?? resources.rss?.slopeBytesPerHour;
+  return (
+    <table className="data-table" data-testid="bot-health">
+      <caption>Bot</caption>
+      <tbody>
+        {resources.unavailable !== undefined ? (
+          <tr>
+            <td>not measured</td>
+            <td>{resources.unavailable}</td>
+          </tr>
+        ) : (
+          <>
+            <tr>
+              <td>CPU mean / max</td>
+              <td className="numeric">{resources.cpu ? `${formatValue(resources.cpu.meanPercent)} / ${formatValue(resources.cpu.maxPercent)} %` : '–'}</td>
+            </tr>
+            <tr>
+              <td>RSS start → end (max)</td>
+              <td className="numeric">
+                {resources.rss ? `${formatValue(resources.rss.startBytes / 1048576)} → ${formatValue(resources.rss.endBytes / 1048576)} (${formatValue(resources.rss.maxBytes / 1048576)}) MiB` : '–'}
+              </td>
+            </tr>
+            {slope !== undefined && (
+              <tr className={leak ? (leak.leaking ? 'bad' : 'ok') : undefined}>
+                <td>memory slope{leak ? (leak.leaking ? ' — LEAK' : ' — no leak') : ''}</td>
+                <td className="numeric">{formatValue(slope / 1048576 / 60)} MiB/min</td>
+              </tr>
+            )}
+            <tr>
+              <td>processes</td>
+              <td className="numeric">{resources.processes.map((process) => process.name).join(', ')}</td>
+            </tr>
+          </>
+        )}
+      </tbody>
+    </table>
+  );
 }
 
 function Verdict({ verdict }: { verdict: ThresholdVerdict }): React.JSX.Element {
@@ -33,6 +78,8 @@ function Verdict({ verdict }: { verdict: ThresholdVerdict }): React.JSX.Element 
 /** The end of a run: pass/fail, threshold verdicts, stage percentiles, outcomes by code. */
 export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX.Element {
   const codes = Object.entries(summary.outcomes.byCode).sort((a, b) => b[1] - a[1]);
+  // Multi-instance and fan-out runs carry their own stages and tables beside the merged figures.
+  const kind = runKindOf(summary);
   return (
     <section className="summary" aria-label="run summary">
       <h3 className="summary-title" data-testid="summary-title">
@@ -94,14 +141,11 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
           </tbody>
         </table>
         <StageTable
-          rows={STAGE_ORDER.flatMap((stage) => {
-            const statistics = summary.stages[stage];
-            if (!statistics || statistics.count === 0) return [];
-            const { p50, p95, p99, p999, max, count } = statistics;
-            // HDR percentiles are bucket edges: never show one above the exact max.
-            const capped = (ns: number): string => ms(Math.min(ns, max));
-            return [{ stage, values: [capped(p50), capped(p95), capped(p99), capped(p999), ms(max)] as const, count }];
-          })}
+          rows={[
+            ...STAGE_ORDER.flatMap((stage) => stageRow(stage, summary.stages[stage])),
+            ...stageRow('propagation', kind.propagation),
+            ...stageRow('fan-out', kind.fanout?.latency),
+          ]}
         />
         <table className="data-table">
           <caption>Outcomes (messages)</caption>
@@ -167,7 +211,11 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
             )}
           </tbody>
         </table>
+        {summary.blackBox?.resources && <BotHealth resources={summary.blackBox.resources} />}
       </div>
+      <InstancesSection view={kind} />
+      <FanoutSection view={kind} />
+      {summary.blackBox && <BlackBoxSection blackBox={summary.blackBox} />}
     </section>
   );
 }

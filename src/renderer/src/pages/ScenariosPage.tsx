@@ -7,6 +7,7 @@ import { DocumentForm, ProblemList, problemsByPath } from '../components/Documen
 import { EditorActions } from '../components/EditorActions';
 import { FileButtons } from '../components/FileButtons';
 import { JsonEditor } from '../components/JsonEditor';
+import { TargetPanel } from '../components/TargetPanel';
 import { scenarioDraft } from '../scenario-draft';
 import { messageOf, runnableScenario, scenarioModified, useSession, type ScenarioDraft } from '../session';
 
@@ -182,6 +183,7 @@ export function ScenariosPage(): React.JSX.Element {
         {message && <div className="notice">{message}</div>}
         {runError && <div className="notice bad">{runError}</div>}
         {!valid && <ProblemList problems={problems} />}
+        <TargetPanel draft={scenario.draft} problems={problems} onChange={(draft) => setScenario({ ...scenario, draft })} />
         <ChatLogPanel draft={scenario.draft} onChange={(draft) => setScenario({ ...scenario, draft })} />
         {raw ? (
           <JsonEditor
@@ -194,7 +196,7 @@ export function ScenariosPage(): React.JSX.Element {
           <DocumentForm
             draft={scenario.draft}
             problems={problems}
-            skip={['seed']}
+            skip={['seed', 'target']}
             onChange={(draft) => setScenario({ ...scenario, draft })}
             {...FORM_OPTIONS}
           />

@@ -1,10 +1,11 @@
+import { trimNumber } from './scope-format';
 import { memo, useEffect, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { FrameClock } from './frame-clock';
 import type { FrameStore, SeriesKey } from './frame-store';
 import type { ScopeView } from './scope-view';
-import { formatCount, formatValue } from '../format/format';
+import { formatValue } from '../format/format';
 import { stageHelp } from '../glossary';
 
 export { formatValue };
@@ -112,7 +113,8 @@ export const ScopeChart = memo(function ScopeChart({
       },
       scales: { x: { time: false }, y: { auto: false } },
       axes: [
-        { ...AXIS, values: (_u, splits) => splits.map((value) => `${trimNumber(value)} s`) },
+        // Ticks at least 44 px apart: the small panels at 1024 px still get several.
+        { ...AXIS, space: 44, values: (_u, splits) => splits.map((value) => `${trimNumber(value)} s`) },
         {
           ...AXIS,
           // Grows to the widest label seen and never shrinks back: the plot does not jump sideways
@@ -331,7 +333,3 @@ function niceCeiling(value: number): number {
 }
 
 /** An axis label: whole numbers with thousands separators, fractions with as few decimals as the step needs. */
-function trimNumber(value: number): string {
-  if (Number.isInteger(value)) return formatCount(value);
-  return value.toFixed(Math.abs(value) < 1 ? 2 : 1);
-}

@@ -25,7 +25,9 @@ export type SeriesKey =
   | 'loopMax'
   | 'cpu'
   | 'heap'
-  | 'rss';
+  | 'rss'
+  | 'botCpu'
+  | 'botRss';
 
 /**
  * The scope's data, outside React: frames go into ring buffers as they arrive, and the
@@ -70,6 +72,8 @@ export class FrameStore {
       'cpu',
       'heap',
       'rss',
+      'botCpu',
+      'botRss',
     ];
     for (const key of keys) this.series.set(key, new RingBuffer(capacity));
   }
@@ -126,6 +130,9 @@ export class FrameStore {
       push('cpu', frame.cpuPercent);
       push('heap', frame.heapUsedBytes / BYTES_PER_MIB);
       push('rss', frame.rssBytes / BYTES_PER_MIB);
+      // Black box: the bot's process tree, beside cvlab's own (NaN, not drawn, when it is not watched).
+      push('botCpu', frame.bot?.cpuPercent);
+      push('botRss', frame.bot ? frame.bot.rssBytes / BYTES_PER_MIB : undefined);
     }
     this.changed();
   }

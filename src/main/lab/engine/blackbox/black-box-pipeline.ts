@@ -173,9 +173,11 @@ export class BlackBoxPipeline implements ChatPipeline {
     return this.record(message, this.outcomeOf(result, message.user));
   }
 
-  /** What the bot's connection looks like now. */
+  /** What the bot's connection looks like now, what it did so far, and its last words (a few times a second: no per-message work). */
   botStatus(): BotConnectionStatus {
     const client = this.botClient;
+    const counters = this.matcher.counters;
+    const exit = this.bot?.exitStatus;
     return {
       connected: !client.closed,
       joined: client.joined.includes(`#${this.endpoint.channel}`) && !client.closed,
@@ -183,6 +185,12 @@ export class BlackBoxPipeline implements ChatPipeline {
       transport: client.transport,
       linesRead: client.linesRead,
       replies: client.replies,
+      chatSent: this.chatSent,
+      oscCaught: this.catcher.counters.datagrams,
+      decided: counters.matched + counters.rejectedByModel + counters.acceptedButSilent,
+      matched: counters.matched,
+      ...(this.config.command !== undefined ? { command: this.config.command } : {}),
+      ...(this.bot ? { exitCode: exit?.exitCode ?? null, signal: exit?.signal ?? null, output: { stdout: lastLines(this.bot.stdoutTail), stderr: lastLines(this.bot.stderrTail) } } : {}),
     };
   }
 
@@ -311,7 +319,7 @@ export class BlackBoxPipeline implements ChatPipeline {
           for (const change of changes) this.changeEmitter.fire({ ...change, origin: 'local', receivedAtMs: atMs });
         }
         // e2e carries the same figure, so a scenario's e2e thresholds judge the bot.
-        return { status: 'accepted', changes, packet, timings: { chatToOsc: ns, e2e: ns } };
+        return { status: 'accepted', changes, packet, timings: { chatToOsc: ns, e2e: ns, chatWritten: result.writtenNs } };
       }
       case 'rejectedByModel':
         return { status: 'rejected', rejection: result.rejection, timings: {} };
@@ -341,6 +349,11 @@ export class BlackBoxPipeline implements ChatPipeline {
     const previous = this.lastValues.get(variable.name);
     this.lastValues.set(variable.name, { value, version: (previous?.version ?? 0) + 1, writer: 'bot' });
   }
+}
+
+/** The last few lines of a stream's tail, for a live view (the summary keeps the whole tail). */
+function lastLines(text: string, count = 8): string[] {
+  return text.trimEnd().split('\n').slice(-count).filter((line) => line.length > 0);
 }
 
 /** The environment a bot is started with (and `--bot-wait` prints). */

@@ -34,6 +34,8 @@ export type MatchResult =
       readonly kind: 'matched';
       /** Due time → arrival of the datagram that completed the message (its last expected OSC message). */
       readonly chatToOscNs: number;
+      /** Due time → the viewer's line written to the bot's socket. */
+      readonly writtenNs: number;
       readonly messages: readonly { readonly expected: ExpectedOscMessage; readonly caught: CaughtOscMessage }[];
       /** Some expected OSC messages never came within the window. */
       readonly partial: boolean;
@@ -254,7 +256,7 @@ export class OscMatcher {
     pending.decided = true;
     this.counters.matched++;
     if (!pending.line.model.accepted) this.counters.acceptedAgainstModel++;
-    pending.resolve({ kind: 'matched', chatToOscNs: pending.lastArrivalNs - pending.line.dueNs, messages: pending.found, partial });
+    pending.resolve({ kind: 'matched', chatToOscNs: pending.lastArrivalNs - pending.line.dueNs, writtenNs: pending.line.writtenNs - pending.line.dueNs, messages: pending.found, partial });
   }
 
   private matchMessage(message: CaughtOscMessage, arrivedNs: number): boolean {

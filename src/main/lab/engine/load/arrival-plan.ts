@@ -6,6 +6,8 @@ import { SeededRandom } from './seeded-random';
 export interface Arrival {
   readonly atNs: number;
   readonly user?: number;
+  /** A probe viewer's message (chat → CV): its index among them. */
+  readonly probe?: number;
 }
 
 /** The due times of a run, in order. Pulled one at a time so memory stays flat for any length. */

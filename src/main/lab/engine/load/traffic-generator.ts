@@ -8,7 +8,9 @@ import { WeightedPicker } from './weighted-picker';
 export interface GeneratedMessage {
   readonly user: string;
   readonly text: string;
-  readonly kind: MessageKind | 'recorded';
+  readonly kind: MessageKind | 'recorded' | 'probe';
+  /** A probe viewer's message: its index among them. */
+  readonly probeIndex?: number;
 }
 
 /** Names no rig is expected to define, for `unknown_variable`. */

@@ -73,7 +73,7 @@ class AcceptedOutcome {
  * field in place instead of boxing a new number for it.
  */
 class ReusedOutcomes {
-  readonly accepted: { status: 'accepted'; changes: readonly AppliedChange[]; datagram: Buffer; timings: Required<Omit<StageTimings, 'chatToOsc'>>; readonly packet: SentPacket };
+  readonly accepted: { status: 'accepted'; changes: readonly AppliedChange[]; datagram: Buffer; timings: Required<Omit<StageTimings, 'chatToOsc' | 'chatWritten'>>; readonly packet: SentPacket };
   /** Refused by the grammar: only the validate stage ran. */
   readonly invalid: { status: 'rejected'; rejection: Rejection; timings: { validate: number } };
   /** Refused by the limiter: validate and limit ran. */
