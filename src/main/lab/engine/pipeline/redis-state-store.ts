@@ -198,7 +198,10 @@ export class RedisStateStore implements StateStore {
     // Subscribe before the first commit so no change of another instance is missed.
     const channel = store.keys.channel;
     const subscription = target.shardedPubSub && subscriber instanceof Cluster ? shardedSubscribe(subscriber, channel, connectTimeoutMs) : subscriber.subscribe(channel).catch(() => undefined);
-    if (connected === true) await Promise.race([subscription, sleep(connectTimeoutMs)]);
+    // A sharded subscription waits for ioredis to read the slots and connect to the slot's master:
+    // on a busy machine that outlasts the connect timeout, and a store that starts before it misses
+    // the other instances' first changes (a run's global cap may be spent in its first moments).
+    if (connected === true) await Promise.race([subscription, sleep(target.shardedPubSub ? Math.max(connectTimeoutMs, 15_000) : connectTimeoutMs)]);
     return store;
   }
 
@@ -520,7 +523,7 @@ export class RedisStateStore implements StateStore {
  * subscriber for slot"), and a refused subscription would miss every change of the others.
  */
 async function shardedSubscribe(subscriber: Cluster, channel: string, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + Math.max(timeoutMs, 5_000);
+  const deadline = performance.now() + Math.max(timeoutMs, 15_000);
   for (;;) {
     try {
       await subscriber.ssubscribe(channel);
