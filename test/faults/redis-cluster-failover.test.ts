@@ -3,7 +3,11 @@
 // way every message gets exactly one outcome, the store says in plain words which node and slot
 // failed, says when the slot is served again, and no commit is applied after it was decided in
 // process (lateApplied).
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Assignment } from '../../src/shared/message';
 import { RigSchema, type RigConfig } from '../../src/shared/rig';
@@ -12,6 +16,11 @@ import { createStateStore, type CommitResult, type DegradedState, type StateStor
 import { slotOfKey } from '../../src/main/lab/common/redis-target';
 import { startPrivateCluster, type PrivateCluster } from '../setup/private-cluster';
 import { waitFor } from '../setup/wait-for';
+import { freePort } from '../setup/services';
+import { CVLAB_CLI } from '../setup/cvlab-run';
+import type { RunSummary } from '../../src/shared/run';
+
+const ROOT = resolve(__dirname, '../..');
 
 const set = (variable: string, value: number): Assignment => ({ variable, spec: { kind: 'absolute', value }, raw: String(value) });
 
@@ -139,6 +148,53 @@ describe('Redis Cluster: the run slot master is killed mid-run', () => {
     } finally {
       await load.stop();
       await Promise.all(stores.map((store) => store.close({ purge: true })));
+    }
+  }, 180_000);
+
+  it('under `cvlab run`: the master of the run slot killed mid-run is survived and reported in plain words', async () => {
+    cluster = await startPrivateCluster({ masters: 3, replicas: 1 });
+    const folder = mkdtempSync(join(tmpdir(), 'cvlab-fault-cluster-'));
+    try {
+      const demo = JSON.parse(readFileSync(join(ROOT, 'resources/rigs/demo.json'), 'utf8')) as { osc: Record<string, unknown> };
+      const rigPath = join(folder, 'rig.json');
+      writeFileSync(rigPath, JSON.stringify({ ...demo, osc: { ...demo.osc, port: await freePort(), tapPort: await freePort() } }));
+      const scenarioPath = join(folder, 'cluster-failover.json');
+      writeFileSync(scenarioPath, JSON.stringify({ name: 'cluster-failover', executor: { type: 'constant-arrival-rate', rate: 200, duration: '10s' }, seed: 5 }));
+      const jsonPath = join(folder, 'summary.json');
+      const child = spawn(process.execPath, [join(ROOT, CVLAB_CLI), 'run', scenarioPath, '--rig', rigPath, '--redis', cluster.url, '--no-save', '--json', jsonPath], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, FORCE_COLOR: '0' },
+      });
+      let output = '';
+      let master: Promise<string> | undefined;
+      let killed: Promise<void> | undefined;
+      const take = (chunk: Buffer): void => {
+        output += chunk.toString();
+        // The run's id names its namespace (run-<id>), whose hash tag names its slot.
+        const runId = /cvlab run (\S+):/.exec(output)?.[1];
+        if (runId && !master) master = (cluster as PrivateCluster).masterOf(`cvlab:{run-${runId}}:state`);
+        if (master && !killed && /^\d+\.\ds\//m.test(output)) killed = master.then((address) => (cluster as PrivateCluster).kill(address));
+      };
+      child.stdout.on('data', take);
+      child.stderr.on('data', take);
+      const code = await new Promise<number | null>((done) => child.once('exit', done));
+      await killed;
+      const killedMaster = await master;
+      expect(killed).toBeDefined();
+      const summary = JSON.parse(readFileSync(jsonPath, 'utf8')) as RunSummary;
+      const slot = slotOfKey(`cvlab:{${summary.run.namespace}}:state`);
+      expect(output).toMatch(new RegExp(`DEGRADED at \\d+\\.\\d s: Redis Cluster node ${killedMaster?.replace(/\./g, '\\.')}, master of slot ${slot} \\(the run's keys\\), (does not answer|did not answer within)`));
+      expect(output).toMatch(new RegExp(`recovered at \\d+\\.\\d s: slot ${slot} \\(the run's keys\\) is served again, by 127\\.0\\.0\\.1:\\d+`));
+      expect(output).not.toMatch(/did not answer in time/);
+      expect(summary.degradedIntervals?.[0]?.reason).toContain(`slot ${slot}`);
+      expect(summary.degradedIntervals?.[0]?.toMs).toBeGreaterThan(summary.degradedIntervals?.[0]?.fromMs ?? Infinity);
+      // Survived: every planned message was sent and has its outcome.
+      expect(summary.sent).toBe(2000);
+      expect(summary.unaccounted).toBe(0);
+      expect(code === 0 || code === 1).toBe(true);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
     }
   }, 180_000);
 });

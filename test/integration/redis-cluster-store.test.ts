@@ -9,6 +9,9 @@ import { RigSchema, type RigConfig, type RigInput } from '../../src/shared/rig';
 import { namespaceKeys } from '../../src/main/lab/engine/pipeline/redis-state-store';
 import { createStateStore, type RemoteChange, type StateStore } from '../../src/main/lab/engine/pipeline/state-store';
 import { describeRedisFailure, parseRedisTarget, resolveRedisTarget } from '../../src/main/lab/common/redis-target';
+import { checkRedisAnswers } from '../../src/main/lab/session/redis-preflight';
+import { runDoctor } from '../../src/main/lab/doctor';
+import { ResourceUnavailableError } from '../../src/shared/exit-codes';
 import { startPrivateCluster, type PrivateCluster } from '../setup/private-cluster';
 import { waitFor } from '../setup/wait-for';
 
@@ -124,5 +127,32 @@ describe('RedisStateStore on a Redis Cluster', () => {
     expect(() => parseRedisTarget('redis://a:1,b:2')).toThrow(/several hosts are only for a Redis Cluster/);
     expect(() => parseRedisTarget('redis+cluster://h:99999')).toThrow(/"h:99999" is not host:port/);
     expect(() => parseRedisTarget('redis+cluster://h:7000/3')).toThrow(/only database 0/);
+  });
+
+  it('doctor reports the Cluster: masters with their slots, replicas, slots served, where announcements go', async () => {
+    const checks = await runDoctor({ ...rigWith(GENEROUS), redisUrl: cluster.url });
+    const redis = checks.find((check) => check.name === 'Redis');
+    expect(redis?.ok).toBe(true);
+    expect(redis?.detail).toContain('16384 of 16384 slots served, 3 masters and 0 replicas');
+    expect(redis?.detail).toContain('cluster_state:ok');
+    expect(redis?.detail).toMatch(/multi-instance announcements use slot \d+ on 127\.0\.0\.1:\d+/);
+    for (const node of cluster.nodes) expect(redis?.detail).toContain(node.address);
+    const preflight = await checkRedisAnswers(`redis://${cluster.nodes[1]?.address}`);
+    expect(preflight).toMatchObject({ cluster: true, shardedPubSub: true });
+  });
+
+  // Last: it leaves the Cluster without a master.
+  it('a Cluster that serves not every slot is refused before a run, and doctor says how many slots are served', async () => {
+    const victim = cluster.nodes[2]?.address as string;
+    await cluster.kill(victim);
+    const survivor = cluster.nodes[0]?.address as string;
+    await waitFor(async () => (await cluster.cli(survivor, 'cluster', 'info')).includes('cluster_state:fail'), 'the Cluster to notice the lost master', 30_000, 100);
+    const refused = await checkRedisAnswers(cluster.url).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ResourceUnavailableError);
+    expect((refused as Error).message).toMatch(/answers but is not serving \(cluster_state:fail, \d+ of 16384 slots served, as 127\.0\.0\.1:\d+ says\)/);
+    const redis = (await runDoctor({ ...rigWith(GENEROUS), redisUrl: `redis://${survivor}` })).find((check) => check.name === 'Redis');
+    expect(redis?.ok).toBe(false);
+    expect(redis?.detail).toMatch(/cluster_state:fail/);
+    expect(redis?.detail).toContain('Not every slot is served');
   });
 });

@@ -2,8 +2,8 @@ import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { lookup } from 'node:dns/promises';
-import { Redis, type Cluster } from 'ioredis';
-import { createRedisClient, resolveRedisTarget, slotOfKey, type RedisTarget } from './common/redis-target';
+import { Redis } from 'ioredis';
+import { readClusterView, resolveRedisTarget, slotOfKey, type RedisTarget } from './common/redis-target';
 import pg from 'pg';
 import type { RigConfig } from '../../shared/rig';
 import { LATENCY_TIMER_LIMIT_MS, latencyTimerFix, readUsbLatencyTimerMs } from './loopback/usb-latency-timer';
@@ -90,45 +90,38 @@ function parseClusterNodes(text: string): ClusterNodeLine[] {
 
 /** The Cluster's row: nodes, masters and replicas, slots served, where a run's keys and announcements go. */
 async function checkRedisCluster(url: string, target: RedisTarget): Promise<DoctorCheck> {
-  const cluster = createRedisClient(target, { lazyConnect: true, connectTimeout: TIMEOUT_MS, maxRetriesPerRequest: 0, enableOfflineQueue: false }) as Cluster;
-  cluster.on('error', () => undefined);
-  try {
-    const ready = await Promise.race([cluster.connect().then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), TIMEOUT_MS * 2).unref())]);
-    if (!ready) throw new Error(`no node answered within ${TIMEOUT_MS * 2} ms`);
-    const started = process.hrtime.bigint();
-    const info = String(await cluster.cluster('INFO'));
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    const nodes = parseClusterNodes(String(await cluster.cluster('NODES')));
-    const version = target.version ?? '?';
-    const masters = nodes.filter((node) => node.master && node.slots > 0);
-    const replicas = nodes.filter((node) => !node.master);
-    const served = Number(/cluster_slots_ok:(\d+)/.exec(info)?.[1] ?? 0);
-    const state = /cluster_state:(\w+)/.exec(info)?.[1] ?? '?';
-    const failing = nodes.filter((node) => node.failing).map((node) => node.address);
-    const layout = masters
-      .map((node) => {
-        const own = replicas.filter((replica) => replica.masterId === node.id).map((replica) => replica.address);
-        return `${node.address} slots ${node.ranges}${own.length > 0 ? ` (replica ${own.join(', ')})` : ' (no replica)'}`;
-      })
-      .join('; ');
-    const announceSlot = slotOfKey('cvlab:{agents}:announce');
-    const announceNode = masters.find((node) => node.ranges.split(',').some((range) => {
-      const [from, to] = range.split('-').map(Number) as [number, number | undefined];
-      return announceSlot >= from && announceSlot <= (to ?? from);
-    }))?.address ?? 'no node';
-    const pubSub = target.shardedPubSub ? 'sharded pub/sub (SPUBLISH) on each run\'s slot' : 'PUBLISH (Redis < 7: no sharded pub/sub)';
-    const detail =
-      `Redis Cluster at ${target.address}${target.url !== url ? ` (${redactPassword(url)} is a Cluster node: runs use it as redis+cluster://)` : ''}, Redis ${version}, cluster_state:${state}, ` +
-      `${served} of 16384 slots served, ${masters.length} masters and ${replicas.length} replicas: ${layout}. ` +
-      `Each run's keys share one slot chosen by its namespace (whichever master serves it); multi-instance announcements use slot ${announceSlot} on ${announceNode}; state changes by ${pubSub}; round trip ${ms.toFixed(2)} ms` +
-      (failing.length > 0 ? `; failing: ${failing.join(', ')}` : '');
-    if (state !== 'ok' || served < 16384) return { name: 'Redis', ok: false, detail: `${detail}. Not every slot is served: start the failed master again or fix the Cluster (redis-cli --cluster check)` };
-    return { name: 'Redis', ok: true, detail };
-  } catch (error) {
-    return { name: 'Redis', ok: false, detail: `the Redis Cluster at ${target.address} does not answer (${(error as Error).message}); start its nodes or fix redisUrl in the rig` };
-  } finally {
-    cluster.disconnect();
-  }
+  // Plain connections to the seeds: a Cluster that serves not every slot never gets ready for a Cluster client.
+  const view = await readClusterView(target, TIMEOUT_MS);
+  if (!view) return { name: 'Redis', ok: false, detail: `the Redis Cluster at ${target.address} does not answer (no seed answered within ${TIMEOUT_MS} ms); start its nodes or fix redisUrl in the rig` };
+  const nodes = parseClusterNodes(view.nodes);
+  const version = target.version ?? '?';
+  const masters = nodes.filter((node) => node.master && node.slots > 0);
+  const replicas = nodes.filter((node) => !node.master);
+  const served = Number(/cluster_slots_ok:(\d+)/.exec(view.info)?.[1] ?? 0);
+  const state = /cluster_state:(\w+)/.exec(view.info)?.[1] ?? '?';
+  const failing = nodes.filter((node) => node.failing).map((node) => node.address);
+  const layout = masters
+    .map((node) => {
+      const own = replicas.filter((replica) => replica.masterId === node.id).map((replica) => replica.address);
+      return `${node.address} slots ${node.ranges}${own.length > 0 ? ` (replica ${own.join(', ')})` : ' (no replica)'}`;
+    })
+    .join('; ');
+  const announceSlot = slotOfKey('cvlab:{agents}:announce');
+  const announceNode =
+    masters.find((node) =>
+      node.ranges.split(',').some((range) => {
+        const [from, to] = range.split('-').map(Number) as [number, number | undefined];
+        return announceSlot >= from && announceSlot <= (to ?? from);
+      }),
+    )?.address ?? 'no node';
+  const pubSub = target.shardedPubSub ? "sharded pub/sub (SPUBLISH) on each run's slot" : 'PUBLISH (Redis < 7: no sharded pub/sub)';
+  const detail =
+    `Redis Cluster at ${target.address}${target.url !== url ? ` (${redactPassword(url)} is a Cluster node: runs use it as redis+cluster://)` : ''}, Redis ${version}, cluster_state:${state}, ` +
+    `${served} of 16384 slots served, ${masters.length} masters and ${replicas.length} replicas: ${layout}. ` +
+    `Each run's keys share one slot chosen by its namespace (whichever master serves it); multi-instance announcements use slot ${announceSlot} on ${announceNode}; state changes by ${pubSub}; round trip to ${view.node} ${view.roundTripMs.toFixed(2)} ms` +
+    (failing.length > 0 ? `; failing: ${failing.join(', ')}` : '');
+  if (state !== 'ok' || served < 16384) return { name: 'Redis', ok: false, detail: `${detail}. Not every slot is served: start the failed master again or fix the Cluster (redis-cli --cluster check ${view.node})` };
+  return { name: 'Redis', ok: true, detail };
 }
 
 async function checkPostgres(url: string | undefined): Promise<DoctorCheck> {

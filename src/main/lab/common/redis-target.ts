@@ -219,3 +219,40 @@ export async function redisTime(client: RedisClient, routeKey: string): Promise<
   const [seconds, microseconds] = await client.time();
   return [String(seconds), String(microseconds)];
 }
+
+/** What one node of a Cluster says of it: CLUSTER INFO and CLUSTER NODES, and the round trip of the first. */
+export interface ClusterView {
+  /** The seed that answered. */
+  readonly node: string;
+  readonly info: string;
+  readonly nodes: string;
+  readonly roundTripMs: number;
+}
+
+/**
+ * Asks the seeds in turn (plain connections, no Cluster client: a Cluster that serves not every
+ * slot never becomes ready for one) what the Cluster looks like; undefined when none answers.
+ */
+export async function readClusterView(target: RedisTarget, timeoutMs = 2000): Promise<ClusterView | undefined> {
+  for (const seed of target.seeds) {
+    const node = new Redis({ ...target.nodeOptions, host: seed.host, port: seed.port, lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    node.on('error', () => undefined);
+    try {
+      const answer = await Promise.race([
+        node.connect().then(async () => {
+          const started = performance.now();
+          const info = String(await node.cluster('INFO'));
+          const roundTripMs = performance.now() - started;
+          return { node: `${seed.host}:${seed.port}`, info, nodes: String(await node.cluster('NODES')), roundTripMs };
+        }),
+        sleep(timeoutMs),
+      ]);
+      if (answer !== 'timeout') return answer;
+    } catch {
+      // the next seed
+    } finally {
+      node.disconnect();
+    }
+  }
+  return undefined;
+}

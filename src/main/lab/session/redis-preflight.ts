@@ -1,6 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import { BadInputError, ResourceUnavailableError, ServiceUnreachableError } from '../../../shared/exit-codes';
-import { createRedisClient, parseRedisTarget, resolveRedisTarget, type RedisTarget } from '../common/redis-target';
+import { createRedisClient, parseRedisTarget, readClusterView, resolveRedisTarget, type RedisTarget } from '../common/redis-target';
 
 /** Where a Redis URL points, without its password (said to the user). */
 export function redisAddress(url: string): string {
@@ -53,28 +53,30 @@ async function checkServerAnswers(target: RedisTarget, timeoutMs: number): Promi
 }
 
 async function checkClusterServes(target: RedisTarget, timeoutMs: number): Promise<void> {
+  // First what a node says: a Cluster that serves not every slot never gets ready for a client.
+  const view = await readClusterView(target, timeoutMs);
+  if (view) {
+    const state = /cluster_state:(\w+)/.exec(view.info)?.[1];
+    if (state !== 'ok') {
+      const served = /cluster_slots_ok:(\d+)/.exec(view.info)?.[1] ?? '?';
+      throw new ResourceUnavailableError(
+        `the Redis Cluster at ${target.address} answers but is not serving (cluster_state:${state ?? '?'}, ${served} of 16384 slots served, as ${view.node} says): a master is down with no replica to take over; start it again, or fix the Cluster (redis-cli --cluster check ${view.node})`,
+      );
+    }
+  }
   const cluster = createRedisClient(target, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false }) as Cluster;
   let cause: unknown;
   cluster.on('error', (error: unknown) => (cause ??= error));
-  let info: string;
   try {
     const answer = await Promise.race([
       cluster.connect().then(() => cluster.cluster('INFO')),
       new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref()),
     ]);
     if (answer === 'timeout') throw new Error(`no node answered within ${timeoutMs} ms`);
-    info = String(answer);
   } catch (error) {
     const reported = (cause as { lastNodeError?: unknown } | undefined)?.lastNodeError ?? cause ?? error;
     throw new ServiceUnreachableError(`Redis Cluster at ${target.address}`, `${reasonOf(reported)}; ${NO_REDIS_HINT}`);
   } finally {
     cluster.disconnect();
-  }
-  const state = /cluster_state:(\w+)/.exec(info)?.[1];
-  if (state !== 'ok') {
-    const covered = /cluster_slots_ok:(\d+)/.exec(info)?.[1] ?? '?';
-    throw new ResourceUnavailableError(
-      `the Redis Cluster at ${target.address} answers but is not serving (cluster_state:${state ?? '?'}, ${covered} of 16384 slots served): a master is down with no replica to take over; start it again, or fix the Cluster (redis-cli --cluster check ${target.seeds[0]?.host}:${target.seeds[0]?.port})`,
-    );
   }
 }

@@ -114,6 +114,7 @@ export class RedisStateStore implements StateStore {
   private clockSampledAtMs = 0;
   /** A commit overran its timeout: messages are decided in process until a PING answers. */
   private suspect = false;
+  private suspectReason = 'Redis stopped answering';
   /**
    * Commits sent to Redis whose answer (or timeout) is still awaited, by epoch: an in-process
    * decision waits for the commits sent before it (its epoch and older), never for later ones.
@@ -197,7 +198,10 @@ export class RedisStateStore implements StateStore {
     // Subscribe before the first commit so no change of another instance is missed.
     const channel = store.keys.channel;
     const subscription = target.shardedPubSub && subscriber instanceof Cluster ? shardedSubscribe(subscriber, channel, connectTimeoutMs) : subscriber.subscribe(channel).catch(() => undefined);
-    if (connected === true) await Promise.race([subscription, sleep(connectTimeoutMs)]);
+    // A sharded subscription waits for ioredis to read the slots and connect to the slot's master:
+    // on a busy machine that outlasts the connect timeout, and a store that starts before it misses
+    // the other instances' first changes (a run's global cap may be spent in its first moments).
+    if (connected === true) await Promise.race([subscription, sleep(target.shardedPubSub ? Math.max(connectTimeoutMs, 15_000) : connectTimeoutMs)]);
     return store;
   }
 
@@ -213,7 +217,7 @@ export class RedisStateStore implements StateStore {
     // The mirror refuses unknown variables in plain words without touching Redis.
     if (unknownVariable(this.variables, assignments) !== undefined) return this.mirror.commitNow(user, assignments);
     if (this.redis.status !== 'ready') return this.fallbackAfterDrain(user, assignments, 0, this.target.cluster ? `the Redis Cluster at ${this.target.address} is not connected` : 'Redis is not connected');
-    if (this.suspect) return this.fallbackAfterDrain(user, assignments, 0, 'Redis stopped answering');
+    if (this.suspect) return this.fallbackAfterDrain(user, assignments, 0, this.suspectReason);
     if (this.clockOffsetMs === undefined && !(await this.sampleClock())) {
       return this.fallback(user, assignments, 0, 'Redis did not answer TIME');
     }
@@ -258,7 +262,7 @@ export class RedisStateStore implements StateStore {
         const reason = this.describeFailure(error);
         // A Cluster node that failed stays failed for a while (until a replica takes over or it
         // comes back): stop asking until the run's slot answers again, as after a timeout.
-        if (this.target.cluster) this.startRecovery();
+        if (this.target.cluster) this.startRecovery(reason);
         // Redis may have read the script before the connection broke: decide once its lease is over.
         const leftMs = sentAtMs + this.leaseMs - performance.now();
         if (leftMs > 0) await sleep(leftMs);
@@ -268,11 +272,14 @@ export class RedisStateStore implements StateStore {
       this.settled(epoch);
       if (reply === 'timeout') {
         this.redisErrors++;
-        this.startRecovery();
+        const reason = this.target.cluster
+          ? `Redis Cluster node ${this.slotMasterNow() ?? this.target.address}, master of slot ${this.slot} (the run's keys), did not answer within ${this.commandTimeoutMs} ms`
+          : `Redis did not answer within ${this.commandTimeoutMs} ms`;
+        this.startRecovery(reason);
         pending.then((late) => {
           if (late[0] === 1) this.lateApplied++;
         }, () => undefined);
-        return this.fallbackAfterDrain(user, assignments, Number(process.hrtime.bigint() - start), this.target.cluster ? `Redis Cluster node ${this.slotMasterNow() ?? this.target.address}, master of slot ${this.slot} (the run's keys), did not answer within ${this.commandTimeoutMs} ms` : `Redis did not answer within ${this.commandTimeoutMs} ms`);
+        return this.fallbackAfterDrain(user, assignments, Number(process.hrtime.bigint() - start), reason);
       }
       const code = reply[0];
       const timeAt = code === 0 ? 5 : 1;
@@ -344,9 +351,11 @@ export class RedisStateStore implements StateStore {
   }
 
   /** After a timeout: PINGs Redis now and then, and sends messages to it again once one answers. */
-  private startRecovery(): void {
+  private startRecovery(reason: string): void {
     if (this.suspect || this.closed) return;
     this.suspect = true;
+    // Messages decided in process meanwhile carry the cause, not a vaguer word of their own.
+    this.suspectReason = reason;
     const check = (): void => {
       this.recoveryTimer = undefined;
       if (this.closed) return;
@@ -514,7 +523,7 @@ export class RedisStateStore implements StateStore {
  * subscriber for slot"), and a refused subscription would miss every change of the others.
  */
 async function shardedSubscribe(subscriber: Cluster, channel: string, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + Math.max(timeoutMs, 5_000);
+  const deadline = performance.now() + Math.max(timeoutMs, 15_000);
   for (;;) {
     try {
       await subscriber.ssubscribe(channel);
