@@ -75,6 +75,8 @@ it('shows its charts in Chromium, loads nothing from the network and prints on A
       title: svg.getAttribute('aria-label'),
       paths: [...svg.querySelectorAll('path')].filter((path) => (path.getAttribute('d') ?? '').split('L').length > 5)
         .length,
+      // The per-interval distribution is boxes and dots, not lines.
+      boxes: svg.querySelectorAll('rect').length,
       width: svg.getBoundingClientRect().width,
       // Legend names measured as drawn: each must end inside the chart, never cut at its edge.
       legendsInside: [...svg.querySelectorAll('text.legend')].every(
@@ -87,14 +89,15 @@ it('shows its charts in Chromium, loads nothing from the network and prints on A
   );
   expect(charts.map((chart) => chart.title)).toEqual(
     expect.arrayContaining([
-      'Percentile distribution: baseline vs this run',
+      'Percentile distribution: the other run vs this run',
       'e2e latency over time',
       'Latency by percentile (from the full histograms)',
       'Throughput',
     ]),
   );
   for (const chart of charts) {
-    expect(chart.paths, `chart "${chart.title}" has drawn lines`).toBeGreaterThan(0);
+    if (chart.title === 'per-interval e2e p99 of both runs') expect(chart.boxes, 'a box for each run').toBeGreaterThanOrEqual(2);
+    else expect(chart.paths, `chart "${chart.title}" has drawn lines`).toBeGreaterThan(0);
     expect(chart.width).toBeGreaterThan(300);
     expect(chart.legendsInside, `every legend of "${chart.title}" fits: ${chart.legends.join(', ')}`).toBe(true);
   }

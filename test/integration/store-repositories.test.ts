@@ -67,7 +67,7 @@ describe.each([postgresBackend(), pgliteBackend()])('store on $name', (backend) 
 
   it('records its migrations and applies each once', async () => {
     const versions = await store.database.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-    expect(versions.map((row) => row.version)).toEqual([1]);
+    expect(versions.map((row) => row.version)).toEqual([1, 2]);
     expect(await applyMigrations(store.database)).toEqual([]);
   });
 

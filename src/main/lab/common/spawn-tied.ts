@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { BroadcastChannel, isMainThread } from 'node:worker_threads';
 
 // A child cvlab starts (socat, a bot, an instance agent, a subscriber process) must not outlive
 // it, however cvlab ends. Two layers: when cvlab exits (a signal it handles, an error, the end
@@ -13,9 +14,46 @@ const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => process.plat
 const running = new Set<ChildProcess>();
 let exitHooked = false;
 
+// A child spawned on another thread (a bot on the engine thread): that thread's exit hooks do not
+// run when the process exits, so it tells the main thread the child's pid, and the main thread
+// stops it with its own.
+const TIED_CHANNEL = 'cvlab-tied-children';
+interface TiedNotice {
+  readonly pid: number;
+  readonly group: boolean;
+  readonly running: boolean;
+}
+const tiedElsewhere = new Map<number, boolean>();
+let tiedChannel: BroadcastChannel | undefined;
+
+function channel(): BroadcastChannel {
+  if (!tiedChannel) {
+    tiedChannel = new BroadcastChannel(TIED_CHANNEL);
+    tiedChannel.unref();
+  }
+  return tiedChannel;
+}
+
+if (isMainThread) {
+  channel().onmessage = (event: unknown) => {
+    const notice = (event as { data: TiedNotice }).data;
+    if (notice.running) tiedElsewhere.set(notice.pid, notice.group);
+    else tiedElsewhere.delete(notice.pid);
+  };
+  exitHooked = true;
+  process.once('exit', stopAll);
+}
+
 /** Stops every tied child still running: synchronous, so it can run in process.on('exit'). */
 function stopAll(): void {
   for (const child of running) stopTied(child);
+  for (const [pid, group] of tiedElsewhere) {
+    try {
+      process.kill(group ? -pid : pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
 }
 
 /** SIGTERM to a tied child (its whole process group when it leads one). */
@@ -42,7 +80,14 @@ export function spawnTied(command: string, args: readonly string[], options: Spa
   const child = SETPRIV && isOnPath(file) ? spawn(SETPRIV, ['--pdeathsig', 'SIGTERM', '--', file, ...argv], rest) : spawn(file, argv, rest);
   if (rest.detached) isGroupLeader.add(child);
   running.add(child);
-  child.once('exit', () => running.delete(child));
+  const tellMainThread = (isRunning: boolean): void => {
+    if (!isMainThread && child.pid !== undefined) channel().postMessage({ pid: child.pid, group: rest.detached === true, running: isRunning } satisfies TiedNotice);
+  };
+  tellMainThread(true);
+  child.once('exit', () => {
+    running.delete(child);
+    tellMainThread(false);
+  });
   child.once('error', () => running.delete(child));
   if (!exitHooked) {
     exitHooked = true;

@@ -21,6 +21,9 @@ import { statisticsOf } from '../common/histogram-statistics';
 import { mergeRunSummaries } from './merge-run-summaries';
 import { shareOfScenario } from './scenario-share';
 
+/** How long a result may still be on its way once its instance exited cleanly. */
+const RESULT_AFTER_EXIT_GRACE_MS = 3000;
+
 export type { InstanceResult, LostInstance, MultiInstanceSummary } from '../../../shared/run';
 
 export interface MultiInstanceRunOptions {
@@ -199,6 +202,15 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
       child.once('exit', (code, signal) => {
         const member = members.get(agentId);
         const how = signal ? `its process was killed (${signal})` : `its process exited with code ${code}`;
+        // A clean exit comes after the agent published its result, which travels over another
+        // connection (on a Cluster, maybe another node) and can arrive after the exit is seen.
+        if (member && code === 0 && !signal) {
+          setTimeout(() => {
+            markLost(member, `${how} before handing in its result`);
+            changed();
+          }, RESULT_AFTER_EXIT_GRACE_MS).unref();
+          return;
+        }
         if (member) markLost(member, `${how} before handing in its result`);
         else if (!assigned) log(`instance ${agentId} ended before joining: ${how}${stderr ? `\n${stderr.trim()}` : ''}`);
         changed();
