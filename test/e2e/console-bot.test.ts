@@ -3,12 +3,12 @@
 // Run page shows the bot's state live and, after the run, the black-box section; the Reports
 // page shows the same. Screenshots go to artifacts/.
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../setup/services';
-import { CHROMIUM_PATH, openConsole } from '../setup/chromium';
+import { openConsole, requireChromium, screenshotAfterPaint } from '../setup/chromium';
 import { startCvlabServe } from '../setup/cvlab-serve';
 import { waitFor } from '../setup/wait-for';
 
@@ -21,12 +21,11 @@ let browser: Browser | undefined;
 let page: Page;
 
 async function shoot(name: string): Promise<void> {
-  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))))');
-  await page.screenshot({ path: join(ARTIFACTS, `${name}-1440x900.png`), fullPage: true });
+  await screenshotAfterPaint(page, join(ARTIFACTS, `${name}-1440x900.png`));
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM_PATH)) throw new Error(`No Chromium at ${CHROMIUM_PATH}: apt-get install chromium (or set CHROMIUM_PATH).`);
+  requireChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
   rmSync(DATA, { recursive: true, force: true });
   // The demo rig on free ports with a generous limiter (every valid message should move the synth),

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../setup/services';
-import { CHROMIUM_PATH, openConsole } from '../setup/chromium';
+import { openConsole, requireChromium, screenshotAfterPaint } from '../setup/chromium';
 import { startCvlabServe } from '../setup/cvlab-serve';
 import { waitFor } from '../setup/wait-for';
 
@@ -47,13 +47,11 @@ async function startEmulator(): Promise<void> {
 
 async function shoot(name: string, width: number, height: number): Promise<void> {
   await page.setViewportSize({ width, height });
-  // Let the canvas follow the new width before the picture is taken.
-  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))))');
-  await page.screenshot({ path: join(ARTIFACTS, `${name}-${width}x${height}.png`), fullPage: true });
+  await screenshotAfterPaint(page, join(ARTIFACTS, `${name}-${width}x${height}.png`));
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM_PATH)) throw new Error(`No Chromium at ${CHROMIUM_PATH}: apt-get install chromium (or set CHROMIUM_PATH).`);
+  requireChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
   const dataDir = join(ARTIFACTS, 'e2e-loopback-data');
   rmSync(dataDir, { recursive: true, force: true });

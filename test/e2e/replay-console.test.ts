@@ -3,12 +3,12 @@
 // one and a timeline of its rate, and the run replays it with its recorded shape drawn beside the
 // measured throughput. Screenshots go to artifacts/.
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../setup/services';
-import { CHROMIUM_PATH, openConsole } from '../setup/chromium';
+import { openConsole, requireChromium, screenshotAfterPaint } from '../setup/chromium';
 import { startCvlabServe } from '../setup/cvlab-serve';
 import { waitFor } from '../setup/wait-for';
 
@@ -22,12 +22,11 @@ let page: Page;
 let oscPort: number;
 
 async function shoot(name: string): Promise<void> {
-  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))))');
-  await page.screenshot({ path: join(ARTIFACTS, `${name}-1440x900.png`), fullPage: true });
+  await screenshotAfterPaint(page, join(ARTIFACTS, `${name}-1440x900.png`));
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM_PATH)) throw new Error(`No Chromium at ${CHROMIUM_PATH}: apt-get install chromium (or set CHROMIUM_PATH).`);
+  requireChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
   rmSync(DATA, { recursive: true, force: true });
   // The user's own log, in the data folder's chat/, and a demo rig on free ports.

@@ -2,12 +2,12 @@
 // another started a run, and one opened mid-run, both show that run (its title, Stop, live
 // traces), never the previous run's verdict; either can stop it. Screenshots go to artifacts/.
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../setup/services';
-import { CHROMIUM_PATH, openConsole } from '../setup/chromium';
+import { openConsole, requireChromium, screenshotAfterPaint } from '../setup/chromium';
 import { startCvlabServe } from '../setup/cvlab-serve';
 import { waitFor } from '../setup/wait-for';
 
@@ -26,8 +26,7 @@ async function open(): Promise<Page> {
 }
 
 async function shoot(page: Page, name: string): Promise<void> {
-  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))))');
-  await page.screenshot({ path: join(ARTIFACTS, `${name}-1440x900.png`), fullPage: true });
+  await screenshotAfterPaint(page, join(ARTIFACTS, `${name}-1440x900.png`));
 }
 
 /** The main scope's canvas as an image, to see whether the traces move. */
@@ -48,7 +47,7 @@ async function chooseScenario(page: Page, name: string, fields: Record<string, s
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM_PATH)) throw new Error(`No Chromium at ${CHROMIUM_PATH}: apt-get install chromium (or set CHROMIUM_PATH).`);
+  requireChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
   rmSync(DATA, { recursive: true, force: true });
   // The demo rig on free ports, so nothing else on the machine receives its OSC.

@@ -1,5 +1,6 @@
 // How the tests and the console benchmark start Debian's Chromium: headless, and without the
 // background connections a closed network refuses (and that would slow every start).
+import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -20,4 +21,15 @@ export async function openConsole(url: URL): Promise<{ browser: Browser; page: P
   await page.goto(url.href);
   await page.getByTestId('connection').getByText('connected').waitFor({ timeout: 20_000 });
   return { browser, page };
+}
+
+/** Stops a browser test at once, naming what to install, where Debian's Chromium is missing. */
+export function requireChromium(): void {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`No Chromium at ${CHROMIUM_PATH}: apt-get install chromium (or set CHROMIUM_PATH).`);
+}
+
+/** A full-page screenshot once the page has painted twice (canvases follow their new size first). */
+export async function screenshotAfterPaint(page: Page, path: string): Promise<void> {
+  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))))');
+  await page.screenshot({ path, fullPage: true });
 }
