@@ -25,6 +25,9 @@ export default defineConfig({
     globalSetup: ['test/setup/global-services.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // expect.poll gives up after 1 s by default; behind a busy machine a page or a server can take
+    // longer to answer, and a test that waits for a condition should not fail on the machine's speed.
+    expect: { poll: { timeout: 10_000 } },
     // The embedded database normally runs at nice 19 so saving never takes the CPU from a run;
     // tests check what is saved, and behind other busy processes nice 19 starves it for minutes.
     // The same for the host thread's nice value once an engine thread runs (CVLAB_HOST_NICE): the
