@@ -223,3 +223,24 @@ describe('the lab notebook in the HTML export', () => {
     expect(html).toContain('<td>moved Redis to the NUC</td><td>redis-nuc</td>');
   });
 });
+
+describe('the chat → CV section of a report', () => {
+  it('draws the chat → OSC → CV picture with the bound beside the probe-timed legs and the edge counts', () => {
+    const base = report();
+    const ms = 1e6;
+    const chatToCv = {
+      probe: { path: '/dev/ttyACM0', firmware: 'probe-1', link: 'usb' },
+      variable: 'invert', address: '/lzx/proc/invert', thresholdMv: 500, rateHz: 2, viewers: 8,
+      sent: 40, passedOn: 39, expectedEdges: 39, matched: 38, missed: 1, unexplained: 2, notPassedOn: 1,
+      clock: { boundUs: 42, residualUs: 10, samples: 50 },
+      decomposition: { chatToOscP50: 1 * ms, chatToOscP99: 2 * ms, oscToCvP50: 3 * ms, oscToCvP99: 4 * ms, cvP50: 4 * ms, cvP99: 6 * ms },
+    };
+    const html = renderReportHtml({ ...base, summary: { ...base.summary, raw: { ...base.summary.raw, chatToCv } } });
+    const svg = /<svg class="chart cv-decomposition"[^]*?<\/svg>/.exec(html)?.[0] ?? '';
+    expect(svg).toContain('due → OSC');
+    expect(svg).toContain('p50 3.00 · p99 4.00 ms ± 42.0 µs');
+    expect(svg).toContain('due → CV');
+    expect(html).toContain('CV edges: 38 matched · 1 missed · 2 unexplained (of 39 expected)');
+    expect(renderReportHtml(base)).not.toContain('cv-decomposition');
+  });
+});

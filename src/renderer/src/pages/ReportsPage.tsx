@@ -5,11 +5,13 @@ import type {
   RunReport,
   TrendPoint,
 } from '../../../shared/report';
+import type { StageStatistics } from '../../../shared/run';
 import { messageOf, useSession } from '../session';
 import { StageTable } from '../components/StageTable';
 import { BlackBoxSection, isBlackBox } from '../components/BlackBoxSection';
 import { FanoutSection, InstancesSection, runKindOf } from '../components/RunKindSections';
 import { ComparisonView } from '../components/ComparisonView';
+import { CvDecompositionOfSummary, isChatToCv } from '../components/CvDecompositionView';
 import { LoopbackResults } from '../components/LoopbackResults';
 import { Notebook } from '../components/Notebook';
 import { formatCount, formatDateTime as when, formatPercent } from '../format/format';
@@ -372,6 +374,13 @@ export function ReportsPage(): React.JSX.Element {
             <InstancesSection view={runKindOf(report.summary.raw)} />
             <FanoutSection view={runKindOf(report.summary.raw)} />
             {isBlackBox(report.summary.raw?.['blackBox']) && <BlackBoxSection blackBox={report.summary.raw['blackBox']} />}
+            {isChatToCv(report.summary.raw?.['chatToCv']) && (
+              <CvDecompositionOfSummary
+                chatToCv={report.summary.raw['chatToCv']}
+                stages={(report.summary.raw['stages'] ?? {}) as Readonly<Record<string, StageStatistics>>}
+                blackBox={isBlackBox(report.summary.raw['blackBox'])}
+              />
+            )}
           </section>
         )}
       </div>

@@ -4,10 +4,11 @@ import { describeDegradedIntervals } from '../../../shared/describe-degraded-int
 import { StageTable } from '../components/StageTable';
 import { Term } from '../components/Term';
 import { BlackBoxSection, stageRow } from '../components/BlackBoxSection';
+import { CvDecompositionOfSummary } from '../components/CvDecompositionView';
 import { FanoutSection, InstancesSection, runKindOf } from '../components/RunKindSections';
 import { formatCount, formatDateTime, formatNsAsMs as ms, formatPercent, formatValue } from '../format/format';
 
-const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip', 'chatToOsc', 'botReply'] as const;
+const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip', 'chatToOsc', 'botReply', 'cv', 'chatToCv', 'oscToCv'] as const;
 
 function inUnit(value: number | undefined, unit: ThresholdUnit): string {
   if (value === undefined) return '–';
@@ -221,6 +222,7 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
       <InstancesSection view={kind} />
       <FanoutSection view={kind} />
       {summary.blackBox && <BlackBoxSection blackBox={summary.blackBox} />}
+      {summary.chatToCv && <CvDecompositionOfSummary chatToCv={summary.chatToCv} stages={summary.stages} blackBox={summary.blackBox !== undefined} />}
     </section>
   );
 }
