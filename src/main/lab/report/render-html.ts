@@ -2,6 +2,7 @@ import type { ReplayInfo } from '../../../shared/chat-log';
 import type { RunComparison, RunReport } from '../../../shared/report';
 import type { BlackBoxSummary, BotResources, ChatToCvSummary, DegradedInterval, StageStatistics } from '../../../shared/run';
 import { describeDegradedIntervals } from '../../../shared/describe-degraded-intervals';
+import { wholeRunDriver } from '../../../shared/comparison-words';
 import { layoutCvDecomposition, type CvDecompositionLayout } from '../../../shared/cv-decomposition';
 import { layoutDistributionStrip } from '../../../shared/distribution-strip';
 import { formatChange, formatCount, formatFigure, formatRatioAsPercent } from '../../../shared/format-figures';
@@ -161,8 +162,9 @@ export function renderComparisonSection(comparison: RunComparison): string {
   const tested = comparison.reading
     ? [[`${escapeHtml(comparison.reading.figure)} (typical interval)`, formatFigure(comparison.reading.typical.baselineMs), formatFigure(comparison.reading.typical.candidateMs), changeText(comparison.reading.typical)]]
     : [];
+  const driver = comparison.verdict === 'regressed' || comparison.verdict === 'improved' ? null : wholeRunDriver(comparison.reading);
   const rows = comparison.rows.map((row) => [
-    escapeHtml(`${row.stage} ${row.percentile === 'p999' ? 'p99.9' : row.percentile}${`${row.stage}.${row.percentile}` === test.metric ? ' (whole run)' : ''}`),
+    escapeHtml(`${row.stage} ${row.percentile === 'p999' ? 'p99.9' : row.percentile}${`${row.stage}.${row.percentile}` === test.metric ? ` (whole run${driver ? `; ${driver}` : ''})` : ''}`),
     formatFigure(row.baselineMs),
     formatFigure(row.candidateMs),
     changeText(row),
