@@ -197,7 +197,7 @@ describe('the HTML export speaks as the terminal does', () => {
     const base = report();
     const html = renderReportHtml({
       ...base,
-      environment: { node: '22.0.0', electron: null, cpuModel: 'CPU', cores: 2, os: 'Linux', arch: 'x64', totalMemoryBytes: 2 ** 33, hostname: 'bench-nuc' },
+      environment: { node: '22.0.0', electron: null, startedFrom: 'serve', cpuModel: 'CPU', cores: 2, os: 'Linux', arch: 'x64', totalMemoryBytes: 2 ** 33, hostname: 'bench-nuc' },
       summary: { ...base.summary, totals: { ...base.summary.totals, sent: 12_345 } },
       thresholds: [
         { key: 'errors.rate', expression: '<1%', unit: 'ratio', actual: 0.0147, limit: 0.01, passed: false, samples: 12_345 },
@@ -210,7 +210,8 @@ describe('the HTML export speaks as the terminal does', () => {
     expect(html).toContain('<td>48.2 ms</td><td>10 ms</td>');
     expect(html).not.toMatch(/ ratio<| count</);
     expect(html).toContain('<td>sent</td><td>12,345</td>');
-    expect(html).toContain('cvlab on Node (cvlab run, or cvlab serve for a browser console)');
+    expect(html).toContain('<td>Started from</td><td>a browser console (cvlab serve)</td>');
+    expect(html).not.toContain('Electron');
     expect(html).toContain('· on bench-nuc');
   });
 });

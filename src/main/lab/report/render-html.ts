@@ -1,5 +1,5 @@
 import type { ReplayInfo } from '../../../shared/chat-log';
-import type { RunComparison, RunReport } from '../../../shared/report';
+import { describeStartedFrom, type RunComparison, type RunReport } from '../../../shared/report';
 import type { BlackBoxSummary, BotResources, ChatToCvSummary, DegradedInterval, StageStatistics } from '../../../shared/run';
 import { describeDegradedIntervals } from '../../../shared/describe-degraded-intervals';
 import { wholeRunDriver } from '../../../shared/comparison-words';
@@ -321,7 +321,7 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
     environment
       ? table(['', ''], [
           ['Node', escapeHtml(environment.node)],
-          ['Started in', environment.electron ? `the Electron window (Electron ${escapeHtml(environment.electron)})` : 'cvlab on Node (cvlab run, or cvlab serve for a browser console)'],
+          ['Started from', escapeHtml(describeStartedFrom(environment))],
           ['CPU', `${escapeHtml(environment.cpuModel)} × ${environment.cores}`],
           ['OS', `${escapeHtml(environment.os)} (${escapeHtml(environment.arch)})`],
           ['Memory', `${formatNumber(environment.totalMemoryBytes / 2 ** 30)} GiB`],
