@@ -3,6 +3,8 @@ import { describeStartedFrom, type RunComparison, type RunReport } from '../../.
 import type { BlackBoxSummary, BotResources, ChatToCvSummary, DegradedInterval, StageStatistics } from '../../../shared/run';
 import { describeDegradedIntervals } from '../../../shared/describe-degraded-intervals';
 import { wholeRunDriver } from '../../../shared/comparison-words';
+import { TERM_GLOSSARY } from '../../../shared/glossary';
+import { scenarioFacts } from '../../../shared/scenario-facts';
 import { layoutCvDecomposition, type CvDecompositionLayout } from '../../../shared/cv-decomposition';
 import { layoutDistributionStrip } from '../../../shared/distribution-strip';
 import { formatChange, formatCount, formatFigure, formatRatioAsPercent } from '../../../shared/format-figures';
@@ -330,7 +332,7 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
       : '<p class="note">Not recorded.</p>'
   }</section>`);
   if (report.rig || report.scenario) {
-    sections.push(`<section><h2>Rig and scenario</h2><div class="grid2"><pre>${escapeHtml(JSON.stringify(report.rig, null, 2))}</pre><pre>${escapeHtml(JSON.stringify(report.scenario, null, 2))}</pre></div></section>`);
+    sections.push(`<section><h2>Rig and scenario</h2>${scenarioFactsNote(report.scenario)}<div class="grid2"><pre>${escapeHtml(JSON.stringify(report.rig, null, 2))}</pre><pre>${escapeHtml(JSON.stringify(report.scenario, null, 2))}</pre></div></section>`);
   }
   sections.push(`<footer class="note">Generated ${time(report.generatedAtMs)} by cvlab. Percentiles rest on the sample counts shown; histograms are HdrHistogram (3 significant digits).</footer>`);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>${sections.join('\n')}</body></html>\n`;
@@ -373,6 +375,16 @@ function renderChatToCvSection(cv: ChatToCvSummary, stages: Readonly<Record<stri
     ['stage', 'from → to', 'p50', 'p99', 'edges', 'clock bound'],
     [stageRow('cv', 'due → CV edge'), stageRow('chatToCv', 'chat line written → CV edge'), stageRow('oscToCv', 'datagram → CV edge')],
   )}${table(['count', 'value'], counts.map(([name, value]) => [escapeHtml(name), String(value)]))}</div></section>`;
+}
+
+/** The scenario's executor and abort grace, each with its one-line explanation (the JSON below names them bare). */
+function scenarioFactsNote(scenario: unknown): string {
+  const facts = scenarioFacts(scenario);
+  const parts = [
+    ...(facts.executor ? [`<abbr title="${escapeHtml(TERM_GLOSSARY.executor)}">executor</abbr> <code>${escapeHtml(facts.executor)}</code>: ${escapeHtml(TERM_GLOSSARY.executor)}`] : []),
+    ...(facts.abortGrace ? [`aborts on a broken threshold after an <abbr title="${escapeHtml(TERM_GLOSSARY['abort grace'])}">abort grace</abbr> of ${escapeHtml(facts.abortGrace)}: ${escapeHtml(TERM_GLOSSARY['abort grace'])}`] : []),
+  ];
+  return parts.length ? `<p class="note" data-facts="scenario">${parts.join('<br>')}</p>` : '';
 }
 
 /** The chat → OSC → CV picture as the console draws it: a row per leg, solid to p50, lighter on to p99, the bound beside the probe-timed legs. */

@@ -143,9 +143,16 @@ export function ComparisonView({ comparison }: { comparison: RunComparison }): R
         <div className="notice warn" data-testid="comparison-differences">
           These runs were not set up alike, so the comparison may mislead:
           <ul>
-            {comparison.differences?.map((difference) => (
-              <li key={difference}>{difference}</li>
-            ))}
+            {comparison.differences?.map((difference) =>
+              difference.startsWith('executor') ? (
+                <li key={difference}>
+                  <Term name="executor">executor</Term>
+                  {difference.slice('executor'.length)}
+                </li>
+              ) : (
+                <li key={difference}>{difference}</li>
+              ),
+            )}
           </ul>
         </div>
       )}

@@ -14,6 +14,7 @@ import { ComparisonView } from '../components/ComparisonView';
 import { CvDecompositionOfSummary, isChatToCv } from '../components/CvDecompositionView';
 import { LoopbackResults } from '../components/LoopbackResults';
 import { Notebook } from '../components/Notebook';
+import { ScenarioFactsLine } from '../components/ScenarioFactsLine';
 import { formatCount, formatDateTime as when, formatPercent } from '../format/format';
 import { formatFigure } from '../../../shared/format-figures';
 
@@ -198,6 +199,9 @@ export function ReportsPage(): React.JSX.Element {
                   {report.environment
                     ? ` · ${report.environment.cpuModel} ×${report.environment.cores}, ${report.environment.os}`
                     : ''}
+                </div>
+                <div className="dim">
+                  <ScenarioFactsLine scenario={report.scenario} />
                 </div>
               </div>
               <div className="editor-actions">

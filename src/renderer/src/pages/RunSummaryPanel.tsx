@@ -3,6 +3,7 @@ import type { ThresholdUnit } from '../../../shared/scenario';
 import { describeDegradedIntervals } from '../../../shared/describe-degraded-intervals';
 import { StageTable } from '../components/StageTable';
 import { Term } from '../components/Term';
+import { TERM_GLOSSARY } from '../glossary';
 import { BlackBoxSection, stageRow } from '../components/BlackBoxSection';
 import { CvDecompositionOfSummary } from '../components/CvDecompositionView';
 import { FanoutSection, InstancesSection, runKindOf } from '../components/RunKindSections';
@@ -101,7 +102,14 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
             {summary.run.rig} · <span className="label">seed</span> <code>{summary.run.seed}</code>
           </div>
           <div>
-            <span className="label">ended</span> {summary.stopReason}
+            <span className="label">ended</span>{' '}
+            {summary.stopReason === 'aborted' ? (
+              <span className="term" title={`Aborted on fail: ${TERM_GLOSSARY['abort grace']}`}>
+                aborted
+              </span>
+            ) : (
+              summary.stopReason
+            )}
             {summary.reason ? ` — ${summary.reason}` : ''} after {(summary.elapsedMs / 1000).toFixed(1)} s ·{' '}
             {formatCount(summary.sent)} sent · {formatCount(summary.completed)} completed ·{' '}
             {formatValue(summary.throughput)} /s
