@@ -320,4 +320,6 @@ export interface TrendPoint {
   readonly valueMs: number | null;
   readonly samples: number;
   readonly baseline: boolean;
+  /** The run's lab-notebook notes (what changed), so a trend shows what moved beside what changed. */
+  readonly notes?: readonly LabNote[];
 }

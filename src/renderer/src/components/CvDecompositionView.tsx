@@ -6,7 +6,12 @@ import { TERM_GLOSSARY } from '../glossary';
 /** A saved summary's chat → CV part, as stored (a run without a probe has none). */
 export function isChatToCv(value: unknown): value is ChatToCvSummary {
   const candidate = value as Partial<ChatToCvSummary> | null | undefined;
-  return typeof candidate === 'object' && candidate !== null && typeof candidate.matched === 'number' && typeof candidate.decomposition === 'object';
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.matched === 'number' &&
+    typeof candidate.decomposition === 'object'
+  );
 }
 
 /**
@@ -14,11 +19,25 @@ export function isChatToCv(value: unknown): value is ChatToCvSummary {
  * p50, lighter on to p99), the clock fit's bound beside the legs timed on the probe, and the edges
  * matched, missed and unexplained. The same picture live (progress) and after the run.
  */
-export function CvDecompositionView({ layout, title, detail }: { layout: CvDecompositionLayout; title: string; detail?: React.ReactNode }): React.JSX.Element {
+export function CvDecompositionView({
+  layout,
+  title,
+  detail,
+}: {
+  layout: CvDecompositionLayout;
+  title: string;
+  detail?: React.ReactNode;
+}): React.JSX.Element {
   return (
     <section className="cv-decomposition" aria-label="chat to CV decomposition" data-testid="cv-decomposition">
       <h3>
-        {title} <span className="dim">· clock fit <span className="term" title={TERM_GLOSSARY['fit residual']}>{layout.bound}</span></span>
+        {title}{' '}
+        <span className="dim">
+          · clock fit{' '}
+          <span className="term" title={TERM_GLOSSARY['fit residual']}>
+            {layout.bound}
+          </span>
+        </span>
       </h3>
       {detail && <div className="dim cv-detail">{detail}</div>}
       {layout.rows.length === 0 ? (
@@ -31,8 +50,14 @@ export function CvDecompositionView({ layout, title, detail }: { layout: CvDecom
                 {row.label}
               </div>
               <div className="cv-leg-track" role="cell" aria-hidden="true">
-                <div className="cv-leg-tail" style={{ left: `${row.start * 100}%`, width: `${(row.p99End - row.start) * 100}%` }} />
-                <div className="cv-leg-bar" style={{ left: `${row.start * 100}%`, width: `${Math.max(0.004, row.p50End - row.start) * 100}%` }} />
+                <div
+                  className="cv-leg-tail"
+                  style={{ left: `${row.start * 100}%`, width: `${(row.p99End - row.start) * 100}%` }}
+                />
+                <div
+                  className="cv-leg-bar"
+                  style={{ left: `${row.start * 100}%`, width: `${Math.max(0.004, row.p50End - row.start) * 100}%` }}
+                />
               </div>
               <div className="cv-leg-figures numeric" role="cell">
                 p50 {ms(row.p50)} · p99 {ms(row.p99)} ms{row.probeTimed ? ` ${layout.bound}` : ''}
@@ -65,15 +90,22 @@ export function CvDecompositionOfSummary({
   stages: Readonly<Partial<Record<string, StageStatistics>>>;
   blackBox: boolean;
 }): React.JSX.Element {
-  const layout = layoutCvDecomposition({ blackBox, decomposition: chatToCv.decomposition, stages, boundUs: chatToCv.clock?.boundUs ?? null, counts: chatToCv });
+  const layout = layoutCvDecomposition({
+    blackBox,
+    decomposition: chatToCv.decomposition,
+    stages,
+    boundUs: chatToCv.clock?.boundUs ?? null,
+    counts: chatToCv,
+  });
   return (
     <CvDecompositionView
       layout={layout}
       title="Chat → OSC → CV"
       detail={
         <>
-          probe on <code>{chatToCv.probe.path}</code> ({chatToCv.probe.firmware ?? 'firmware unknown'}, {chatToCv.probe.link} link) watching <code>{chatToCv.variable}</code> at{' '}
-          {chatToCv.thresholdMv} mV · {chatToCv.viewers} probe viewers at {chatToCv.rateHz} Hz · {chatToCv.sent} probe messages sent
+          probe on <code>{chatToCv.probe.path}</code> ({chatToCv.probe.firmware ?? 'firmware unknown'},{' '}
+          {chatToCv.probe.link} link) watching <code>{chatToCv.variable}</code> at {chatToCv.thresholdMv} mV ·{' '}
+          {chatToCv.viewers} probe viewers at {chatToCv.rateHz} Hz · {chatToCv.sent} probe messages sent
           {chatToCv.problem && <span className="bad-text"> · partial: {chatToCv.problem}</span>}
         </>
       }
@@ -82,8 +114,19 @@ export function CvDecompositionOfSummary({
 }
 
 /** The picture while the run goes on, from its progress. */
-export function CvDecompositionLive({ progress, blackBox }: { progress: ChatToCvProgress; blackBox: boolean }): React.JSX.Element {
-  const layout = layoutCvDecomposition({ blackBox, decomposition: progress.decomposition, boundUs: progress.boundUs, counts: progress });
+export function CvDecompositionLive({
+  progress,
+  blackBox,
+}: {
+  progress: ChatToCvProgress;
+  blackBox: boolean;
+}): React.JSX.Element {
+  const layout = layoutCvDecomposition({
+    blackBox,
+    decomposition: progress.decomposition,
+    boundUs: progress.boundUs,
+    counts: progress,
+  });
   return (
     <CvDecompositionView
       layout={layout}

@@ -1,4 +1,5 @@
 import { Term } from '../components/Term';
+import { LoopbackResults } from '../components/LoopbackResults';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { LoopbackOutcome, ProbeState } from '../../../shared/api';
 import {
@@ -450,6 +451,9 @@ export function LoopbackPage(): React.JSX.Element {
           </table>
           <p className="dim loopback-note">{result.arrivalErrorNote}</p>
         </div>
+      )}
+      {page === 'loopback' && (
+        <LoopbackResults lab={lab} openedRunId={null} refreshKey={null} expectNew={outcome} onAttached={() => undefined} />
       )}
     </div>
   );

@@ -13,7 +13,7 @@ import { FanoutSection, InstancesSection, runKindOf } from '../components/RunKin
 import { ComparisonView } from '../components/ComparisonView';
 import { CvDecompositionOfSummary, isChatToCv } from '../components/CvDecompositionView';
 import { LoopbackResults } from '../components/LoopbackResults';
-import { Notebook } from '../components/Notebook';
+import { NoteList, Notebook } from '../components/Notebook';
 import { ScenarioFactsLine } from '../components/ScenarioFactsLine';
 import { formatCount, formatDateTime as when, formatPercent } from '../format/format';
 import { formatFigure } from '../../../shared/format-figures';
@@ -353,6 +353,7 @@ export function ReportsPage(): React.JSX.Element {
                       <th className="numeric">ms</th>
                       <th />
                       <th />
+                      <th aria-label="notes" />
                     </tr>
                   </thead>
                   <tbody>
@@ -369,9 +370,33 @@ export function ReportsPage(): React.JSX.Element {
                           />
                         </td>
                         <td>{point.baseline ? '★' : ''}</td>
+                        <td>
+                          {point.notes?.length ? (
+                            <span
+                              className="trend-note-mark"
+                              title={point.notes.map((note) => note.text).join('\n')}
+                              data-testid="trend-note-mark"
+                            >
+                              ✎
+                            </span>
+                          ) : null}
+                        </td>
                       </tr>
                     ))}
                   </tbody>
+                  {trend.some((point) => point.notes?.length) && (
+                    <tfoot>
+                      <tr>
+                        <td colSpan={5}>
+                          <div className="label">what changed (✎ in the trend)</div>
+                          <NoteList
+                            notes={trend.flatMap((point) => point.notes ?? [])}
+                            label="notes in the trend"
+                          />
+                        </td>
+                      </tr>
+                    </tfoot>
+                  )}
                 </table>
               )}
             </div>
