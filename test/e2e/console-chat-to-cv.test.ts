@@ -42,6 +42,39 @@ async function savedMeasurements(scope: Locator): Promise<Locator> {
   return table;
 }
 
+/** The cv-bench rig in use and the emulated probe connected: each test starts from here, whatever ran before it. */
+async function useRigAndProbe(): Promise<void> {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  if ((await page.getByText(/^rig: /).first().textContent()) !== 'rig: cv-bench') {
+    await page.keyboard.press('Alt+1');
+    const rigPage = page.locator('[data-page=rig]');
+    await rigPage.getByRole('button', { name: /^cv-bench/ }).click();
+    // The file is read before it can be used: wait for the editor to hold it, then for the engine to use it.
+    await expect.poll(() => rigPage.locator('.editor-header h2').textContent(), { timeout: 20_000 }).toMatch(/^cv-bench/);
+    await rigPage.getByRole('button', { name: 'Use this rig' }).click();
+    await expect.poll(() => page.getByText(/^rig: /).first().textContent(), { timeout: 20_000 }).toBe('rig: cv-bench');
+  }
+  await page.keyboard.press('Alt+4');
+  const loopback = page.locator('[data-page=loopback]');
+  if (!/^connected/.test(((await loopback.getByTestId('probe-state').textContent()) ?? '').trim())) {
+    await loopback.getByLabel('probe serial port').fill(emulator?.hostPath ?? '');
+    await loopback.getByRole('button', { name: 'Connect' }).click();
+  }
+  await expect.poll(() => loopback.getByTestId('probe-state').textContent(), { timeout: 30_000 }).toContain('connected: emulator-1.1');
+}
+
+/** Starts cv-check from the Scenarios page and waits for the summary of that run (not of an earlier one). */
+async function runCvCheck(): Promise<void> {
+  const run = page.locator('[data-page=run]');
+  const before = (await run.getByTestId('summary-title').count()) > 0 ? await run.getByTestId('summary-title').textContent() : null;
+  await page.keyboard.press('Alt+2');
+  const scenarios = page.locator('[data-page=scenarios]');
+  await scenarios.getByRole('button', { name: /^cv-check/ }).click();
+  await expect.poll(() => scenarios.locator('.editor-header h2').textContent()).toMatch(/^cv-check/);
+  await scenarios.getByRole('button', { name: 'Start run' }).click();
+  await waitFor(async () => (await run.getByTestId('summary-title').count()) > 0 && (await run.getByTestId('summary-title').textContent()) !== before, 'the summary of the new run', 120_000);
+}
+
 beforeAll(async () => {
   requireChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -82,22 +115,8 @@ afterAll(async () => {
 
 describe('chat → CV and the loop-back notebook in the console', () => {
   it('explains the calibration tiles, saves a loop-back measurement, lists it on the Loop-back page and takes a note there', async () => {
-    await page.setViewportSize({ width: 1440, height: 900 });
-    await page.keyboard.press('Alt+1');
-    const rigPage = page.locator('[data-page=rig]');
-    await rigPage.getByRole('button', { name: /^cv-bench/ }).click();
-    // The file is read before it can be used: wait for the editor to hold it, then for the engine to use it.
-    await expect.poll(() => rigPage.locator('.editor-header h2').textContent(), { timeout: 20_000 }).toMatch(/^cv-bench/);
-    await rigPage.getByRole('button', { name: 'Use this rig' }).click();
-    await expect.poll(() => page.getByText(/^rig: /).first().textContent(), { timeout: 20_000 }).toBe('rig: cv-bench');
-
-    await page.keyboard.press('Alt+4');
+    await useRigAndProbe();
     const loopback = page.locator('[data-page=loopback]');
-    // The rig in use is the one just chosen (its OSC port is the emulated converter's).
-    await expect.poll(() => loopback.locator('.run-title').textContent(), { timeout: 20_000 }).toMatch(/Rig cv-bench/);
-    await loopback.getByLabel('probe serial port').fill(emulator?.hostPath ?? '');
-    await loopback.getByRole('button', { name: 'Connect' }).click();
-    await expect.poll(() => loopback.getByTestId('probe-state').textContent(), { timeout: 30_000 }).toContain('connected: emulator-1.1');
 
     // Calibration: each tile's word carries its one-line explanation.
     await loopback.getByRole('button', { name: 'Calibrate' }).click();
@@ -127,7 +146,7 @@ describe('chat → CV and the loop-back notebook in the console', () => {
   }, 240_000);
 
   it('draws chat → OSC → CV live and after a run started with the probe connected, and the Reports page shows the same', async () => {
-    await page.setViewportSize({ width: 1440, height: 900 });
+    await useRigAndProbe();
     await page.keyboard.press('Alt+2');
     const scenarios = page.locator('[data-page=scenarios]');
     await scenarios.getByRole('button', { name: /^cv-check/ }).click();
@@ -191,4 +210,52 @@ describe('chat → CV and the loop-back notebook in the console', () => {
     }
     expect(await noSidewaysScroll()).toBe(true);
   }, 300_000);
+
+  it('compares two runs without contradicting itself, and the trend marks the run that has a note', async () => {
+    await useRigAndProbe();
+    // Two runs of the same scenario (this file's earlier test may have made one; a second is made here either way).
+    await runCvCheck();
+    await runCvCheck();
+    await page.keyboard.press('Alt+5');
+    const reports = page.locator('[data-page=reports]');
+    const savedRuns = reports.locator('tr[data-run-id]', { hasText: 'cv-check' });
+    // The console hears a run end before its saving ends: look again until both are saved.
+    await waitFor(
+      async () => {
+        await reports.getByRole('button', { name: 'Refresh' }).click();
+        return (await savedRuns.count()) >= 2 && (await savedRuns.first().locator('td.verdict').textContent()) !== 'running';
+      },
+      'two saved cv-check runs',
+      60_000,
+      500,
+    );
+    await savedRuns.first().click();
+
+    // What changed, noted on this run: the trend marks its point and lists the note.
+    const notebook = reports.getByRole('region', { name: 'lab notebook' });
+    await notebook.getByLabel('note', { exact: true }).fill('moved Redis to the NUC');
+    await notebook.getByLabel('tags').fill('redis-nuc');
+    await notebook.getByRole('button', { name: 'Add note' }).click();
+    const mark = reports.getByTestId('trend-note-mark');
+    await mark.first().waitFor({ timeout: 30_000 });
+    expect(await mark.first().getAttribute('title')).toBe('moved Redis to the NUC');
+    expect(await reports.getByRole('list', { name: 'notes in the trend' }).textContent()).toMatch(/moved Redis to the NUC\s*redis-nuc/);
+
+    // Compared with the other cv-check run: the whole-run row is red only when the verdict is a regression.
+    await reports.locator('#compare-with').selectOption({ index: 1 });
+    await reports.getByRole('button', { name: 'Compare' }).click();
+    const comparison = reports.getByRole('region', { name: 'comparison' });
+    await comparison.getByTestId('comparison-reading').waitFor({ timeout: 30_000 });
+    expect(await comparison.getByTestId('comparison-reading').textContent()).toMatch(/^The verdict is about the typical interval's e2e p99/);
+    const headline = (await comparison.locator('.comparison-verdict').textContent()) ?? '';
+    const row = comparison.getByTestId('whole-run-row');
+    expect(((await row.getAttribute('class')) ?? '').split(' ').includes('bad')).toBe(headline === 'REGRESSED');
+    if (headline !== 'REGRESSED' && headline !== 'IMPROVED' && (await row.getByTestId('whole-run-driver').count()) > 0) {
+      expect(await row.getByTestId('whole-run-driver').textContent()).toMatch(/^driven by \d+ of \d+ intervals of (this|the other) run .*; the verdict is about the typical interval$/);
+    }
+    await comparison.scrollIntoViewIfNeeded();
+    await screenshotAfterPaint(page, join(ARTIFACTS, 'chat-to-cv-comparison-1440x900.png'));
+    await page.setViewportSize({ width: 1024, height: 700 });
+    expect(await noSidewaysScroll()).toBe(true);
+  }, 420_000);
 });
