@@ -48,6 +48,7 @@ export const TERM_GLOSSARY = {
   'fit residual':
     'How far the PING/PONG exchanges sit from the fitted clock line: the uncertainty every probe-timed figure carries.',
   drift: 'How fast the probe’s clock runs against the host’s, in parts per million (1 ppm = 1 µs a second).',
+  'test variable': 'The rig’s variable the probe watches (marked "probe test" on the Rig page): during a chat → CV run only the probe viewers send it, toggling it across the probe’s threshold.',
   'clock offset': 'Where the probe’s clock stands against the host’s: added to a probe time it gives the host’s time of the same moment.',
   'min round trip': 'The quickest PING → PONG over the serial link: the floor of the link’s delay; exchanges near it are the ones the fit trusts.',
   'samples kept': 'PING exchanges the fit used of those made: the quickest ones, whose round trips the link did not stretch.',

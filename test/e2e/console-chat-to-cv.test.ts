@@ -147,6 +147,11 @@ describe('chat → CV and the loop-back notebook in the console', () => {
 
   it('draws chat → OSC → CV live and after a run started with the probe connected, and the Reports page shows the same', async () => {
     await useRigAndProbe();
+    // The Run page offers the connected probe (on by default).
+    await page.keyboard.press('Alt+3');
+    const offer = page.locator('[data-page=run]').getByTestId('probe-offer');
+    await expect.poll(() => offer.textContent(), { timeout: 20_000 }).toMatch(/chat → CV with the connected probe \(.*probe: emulator-1\.1/);
+    expect(await offer.getByRole('checkbox').isChecked()).toBe(true);
     await page.keyboard.press('Alt+2');
     const scenarios = page.locator('[data-page=scenarios]');
     await scenarios.getByRole('button', { name: /^cv-check/ }).click();
@@ -215,7 +220,14 @@ describe('chat → CV and the loop-back notebook in the console', () => {
     await useRigAndProbe();
     // Two runs of the same scenario (this file's earlier test may have made one; a second is made here either way).
     await runCvCheck();
+    // The second without the probe: the technician unticks it on the Run page, and the run has no chat → CV.
+    await page.keyboard.press('Alt+3');
+    const run = page.locator('[data-page=run]');
+    await run.getByTestId('probe-offer').getByRole('checkbox').uncheck();
     await runCvCheck();
+    expect(await run.locator('.summary').getByTestId('cv-decomposition').count()).toBe(0);
+    await page.keyboard.press('Alt+3');
+    await run.getByTestId('probe-offer').getByRole('checkbox').check();
     await page.keyboard.press('Alt+5');
     const reports = page.locator('[data-page=reports]');
     const savedRuns = reports.locator('tr[data-run-id]', { hasText: 'cv-check' });

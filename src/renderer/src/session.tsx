@@ -51,6 +51,9 @@ interface Session {
   starting: boolean;
   /** A bot run waits for its bot to join: where it must connect (from any console's Start). */
   awaitingBot: BotAwaited | null;
+  /** Chat → CV with the probe connected on the Loop-back page (when one is): the technician's choice for the next runs. */
+  useProbe: boolean;
+  setUseProbe(useProbe: boolean): void;
 }
 
 const SessionContext = createContext<Session | null>(null);
@@ -93,6 +96,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
   const [alerts, setAlerts] = useState<AlertRow[]>([]);
   const [runError, setRunError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
+  const [useProbe, setUseProbe] = useState(true);
   const [awaitingBot, setAwaitingBot] = useState<BotAwaited | null>(null);
 
   useEffect(() => connection.onDidChangeState(setState), [connection]);
@@ -239,6 +243,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       const info = await lab.startRun({
         scenario: runnableScenario(scenario, parsed.data),
         rig: rig.rig,
+        useProbe,
         // A replay's relative chat log is looked up next to the scenario's file first.
         ...(scenario.file ? { scenarioFile: scenario.file.path } : {}),
       });
@@ -253,7 +258,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       setStarting(false);
       setAwaitingBot(null);
     }
-  }, [lab, navigate, rig, scenario, store]);
+  }, [lab, navigate, rig, scenario, store, useProbe]);
 
   const stopRun = useCallback(async () => {
     try {
@@ -288,6 +293,8 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       runError,
       starting,
       awaitingBot,
+      useProbe,
+      setUseProbe,
     }),
     [
       lab,
@@ -308,6 +315,7 @@ export function SessionProvider({ children }: { children: React.ReactNode }): Re
       runError,
       starting,
       awaitingBot,
+      useProbe,
     ],
   );
   return (

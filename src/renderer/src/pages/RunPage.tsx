@@ -11,6 +11,7 @@ import { useLiveReadout } from '../scope/use-live-readout';
 import { runnableScenario, useRunProgress, useSession } from '../session';
 import { RunSummaryPanel } from './RunSummaryPanel';
 import { BotStatusPanel } from './BotStatusPanel';
+import { ProbeOffer } from './ProbeOffer';
 import { RunKindLivePanel } from './RunKindLivePanel';
 import { useBotCommands } from '../components/TargetPanel';
 import { targetMode } from '../bot-target';
@@ -388,6 +389,7 @@ export function RunPage(): React.JSX.Element {
         </div>
       </div>
 
+      <ProbeOffer />
       <BotStatusPanel />
       <RunKindLivePanel />
 
