@@ -353,7 +353,7 @@ export function ReportsPage(): React.JSX.Element {
                       <th className="numeric">ms</th>
                       <th />
                       <th />
-                      <th aria-label="notes" />
+                      <th aria-label="notes marked" />
                     </tr>
                   </thead>
                   <tbody>
