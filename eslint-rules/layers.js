@@ -54,9 +54,6 @@ export const EXCEPTIONS = [
   // Transitional, until the session reads every run request and every run kind runs on the engine thread (issue 17):
   ...[
     [`${lab}/multi/instance-agent.ts`, `${lab}/engine/pipeline/chat-pipeline.ts`],
-    [`${lab}/fanout/fanout-scaling-run.ts`, `${lab}/engine/pipeline/chat-pipeline.ts`],
-    [`${lab}/fanout/fanout-scaling-run.ts`, `${lab}/engine/fanout/attach-fanout.ts`],
-    [`${lab}/fanout/fanout-scaling-run.ts`, `${lab}/engine/fanout/fanout-server.ts`],
     ['src/main/cli/send.ts', `${lab}/engine/pipeline/chat-pipeline.ts`],
   ].map(([from, to]) => ({ from, to, why: 'transitional (issue 17): the command line imports Lab, the session and formatting only; every run kind runs on the engine thread' })),
 ];

@@ -16,6 +16,7 @@ try {
   const engine = await MeasuredEngine.prepare(workerData as EngineStartRequest, post);
   port.on('message', (command: HostCommand) => {
     if (command.type === 'stop') void engine.stop().then(() => port.close());
+    else engine.command(command);
   });
   engine.start(threadId);
 } catch (error) {

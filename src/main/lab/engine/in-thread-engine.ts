@@ -1,5 +1,5 @@
 import { threadId as hostThreadId } from 'node:worker_threads';
-import { EventQueue, type EngineLink } from '../common/engine-link';
+import { EventQueue, isEarlyEvent, type EngineLink } from '../common/engine-link';
 import type { BotProcessRef, EngineEvent, EngineStartRequest } from '../common/engine-protocol';
 import { MeasuredEngine, type EnginePipelineFactory } from './measured-engine';
 import { createPipeline, type PipelineOptions } from './pipeline/chat-pipeline';
@@ -31,7 +31,7 @@ export async function startInThreadEngine(
         startNs = event.startNs;
         started = true;
         bot = event.bot;
-      } else if (!started && early && (event.type === 'bot-listening' || event.type === 'bot-status')) early(event);
+      } else if (!started && early && isEarlyEvent(event)) early(event);
       else queue.push(event);
     },
     factory,
@@ -43,6 +43,7 @@ export async function startInThreadEngine(
     ...(bot ? { bot } : {}),
     listen: (listener) => queue.listen(listener),
     stop: () => void engine.stop(),
+    command: (command) => engine.command(command),
     terminate: () => Promise.resolve(),
   };
 }

@@ -14,14 +14,22 @@ import { EventLoopDelayMonitor } from '../common/event-loop-delay-monitor';
 import { createPipeline, type PipelineOptions } from './pipeline/chat-pipeline';
 import type { ChatPipeline, Disposable } from './pipeline/pipeline-types';
 import { createBlackBoxPipeline } from './blackbox/black-box-pipeline';
+import { FanoutStage } from './fanout/fanout-stage';
+import { InstanceShare } from './instance-share';
 import { AuditBatchWriter } from '../common/audit-batch';
-import { DEFAULT_WARM_UP_MESSAGES, FAILED_CODE_INDEX, OUTCOME_CODES, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type ProbeSendRecord, type WindowSnapshot } from '../common/engine-protocol';
+import { DEFAULT_WARM_UP_MESSAGES, FAILED_CODE_INDEX, OUTCOME_CODES, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type HostCommand, type ProbeSendRecord, type WindowSnapshot } from '../common/engine-protocol';
 import { encodeForTransfer, transferableOf } from '../common/histogram-transfer';
 import { monotonicNs } from '../common/monotonic-clock';
 import { TapRingWriter } from '../common/tap-ring';
 
 /** Builds the system under test inside the engine's thread. */
 export type EnginePipelineFactory = (rig: EngineStartRequest['rig'], options: PipelineOptions) => Promise<ChatPipeline>;
+
+/** What a run kind adds on this thread around the pipeline: the fan-out server, an instance's share. */
+interface RunKindParts {
+  readonly fanout?: FanoutStage;
+  readonly instance?: InstanceShare;
+}
 
 /** Where the engine's events go: the host's port (worker) or a direct call (in-thread mode). */
 export type EnginePost = (event: EngineEvent, transfer: TransferListItem[]) => void;
@@ -129,6 +137,7 @@ export class MeasuredEngine {
     private readonly plan: ArrivalPlan,
     private readonly post: EnginePost,
     recorded: RecordedChat | undefined,
+    private readonly parts: RunKindParts,
   ) {
     // With a probe watching, the test variable is the probe viewers' alone: the load never sends it.
     const probe = request.probe;
@@ -211,12 +220,39 @@ export class MeasuredEngine {
     warmWindow.destroy();
     const tap = request.tapRing ? new TapRingWriter(request.tapRing) : undefined;
     const build = factory ?? (await pipelineFactoryOf(request, post));
-    const pipeline = await build(rig, {
-      namespace: request.namespace,
-      instanceId: request.runId,
+    // An instance joins the run's namespace on the shared Redis, and keeps its keys for the others.
+    const instance = request.instance;
+    const opened = instance ? await InstanceShare.open(instance, rig) : undefined;
+    const pipeline = await build(opened?.rig ?? rig, {
+      namespace: instance?.namespace ?? request.namespace,
+      instanceId: instance?.agentId ?? request.runId,
+      ...(instance ? { redisUrl: instance.redisUrl, keepState: true } : {}),
       ...(tap ? { tap } : {}),
     });
-    return new MeasuredEngine(request, pipeline, plan, post, recorded);
+    opened?.share.attach(pipeline);
+    let fanout: FanoutStage | undefined;
+    if (request.fanout) {
+      fanout = await FanoutStage.listen(request.fanout);
+      fanout.attach(pipeline);
+      post({ type: 'fanout-listening', url: fanout.url }, []);
+      try {
+        await fanout.waitForSubscribers();
+      } catch (error) {
+        await fanout.close();
+        await pipeline.close().catch(() => undefined);
+        throw error;
+      }
+    }
+    // Instances of one run start together: prepared (subscribed to each other's changes) before.
+    const waitMs = request.startAtNs !== undefined ? (request.startAtNs - monotonicNs()) / 1e6 : 0;
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    return new MeasuredEngine(request, pipeline, plan, post, recorded, { ...(fanout ? { fanout } : {}), ...(opened ? { instance: opened.share } : {}) });
+  }
+
+  /** A command from the host: stop, or (an instance) take over the converter. */
+  command(command: HostCommand): void {
+    if (command.type === 'stop') void this.stop();
+    else if (command.type === 'take-over-osc') this.parts.instance?.takeOverOsc();
   }
 
   get plannedMessages(): number {
@@ -256,6 +292,8 @@ export class MeasuredEngine {
     clearTimeout(timeout);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    // Nothing more is pushed: the subscribers get what was sent, and the final counts go with the final snapshot.
+    await this.parts.fanout?.close();
     this.snapshot(true, drained);
     this.loop.stop();
     this.tapSubscription.dispose();
@@ -263,13 +301,15 @@ export class MeasuredEngine {
     for (const window of this.windows) window?.destroy();
     let closeError: string | undefined;
     try {
+      await this.parts.instance?.linger();
       await this.pipeline.close();
     } catch (error) {
       closeError = String(error);
     }
     // After close: a black-box target has stopped its bot by now, so its exit is in the figures.
     const blackBox = this.pipeline.blackBox?.();
-    this.post({ type: 'closed', ...(closeError !== undefined ? { closeError } : {}), ...(blackBox ? { blackBox } : {}) }, []);
+    const instance = this.parts.instance?.finish();
+    this.post({ type: 'closed', ...(closeError !== undefined ? { closeError } : {}), ...(blackBox ? { blackBox } : {}), ...(instance ? { instance } : {}) }, []);
   }
 
   /**
@@ -327,6 +367,8 @@ export class MeasuredEngine {
       ...(this.redisRoundTripNs !== undefined ? { redisRoundTripNs: this.redisRoundTripNs } : {}),
       ...(audit ? { audit } : {}),
       ...(this.probeSends.length > 0 ? { probeSends: this.takeProbeSends() } : {}),
+      ...(this.parts.fanout ? { fanout: this.parts.fanout.counters() } : {}),
+      ...(this.parts.instance ? { instance: this.parts.instance.snapshot() } : {}),
       final,
       ...(drained !== undefined ? { drained } : {}),
     };

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EngineEvent, EngineStartRequest, HostCommand } from '../common/engine-protocol';
-import { EventQueue, type EngineLink } from '../common/engine-link';
+import { EventQueue, isEarlyEvent, type EngineLink } from '../common/engine-link';
 import { startEngineWorker } from './engine-starter';
 
 /**
@@ -50,12 +50,15 @@ export function startEngineThread(request: EngineStartRequest, early?: (event: E
           stop: () => {
             if (!exited) worker.postMessage({ type: 'stop' } satisfies HostCommand);
           },
+          command: (command) => {
+            if (!exited) worker.postMessage(command satisfies HostCommand);
+          },
           terminate: async () => {
             if (!exited) await worker.terminate();
             await exit;
           },
         });
-      } else if (!started && (event.type === 'bot-listening' || event.type === 'bot-status')) {
+      } else if (!started && isEarlyEvent(event)) {
         early?.(event);
       } else if (!started && event.type === 'failed') {
         started = true;

@@ -22,10 +22,17 @@ import {
   type BotResourceFrame,
   type StageStatistics,
   type ThresholdVerdict,
+  type FanoutCounters,
 } from '../../../shared/run';
 import { compileThresholds, METRIC_STAGES, ProbeLoadSchema, probeMessageCount, ScenarioSchema, type CompiledThreshold, type MetricStage, type Scenario } from '../../../shared/scenario';
 import { AuditBatchReader } from '../common/audit-batch';
-import { DEFAULT_WARM_UP_MESSAGES, type BlackBoxRequest, type BotProcessRef, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type LoopDelay, type WindowSnapshot } from '../common/engine-protocol';
+import {
+  DEFAULT_WARM_UP_MESSAGES,
+  type BlackBoxRequest,
+  type BotProcessRef,
+  type FanoutRequest,
+  type InstanceRequest,
+  type InstanceSnapshot, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type LoopDelay, type WindowSnapshot } from '../common/engine-protocol';
 import { startEngineThread, startInThreadEngine, type EngineLink } from './engine-thread';
 import { decodeTransferred } from '../common/histogram-transfer';
 import { monotonicNs } from '../common/monotonic-clock';
@@ -81,6 +88,23 @@ export interface RunControllerStartOptions extends RunStartOptions {
   readonly blackBox?: BlackBoxRequest;
   /** This run's system under test built on this thread (a function cannot cross threads: the engine then runs in-thread). */
   readonly createPipeline?: PipelineFactory;
+  /** A fan-out scaling run: the fan-out server the engine's thread starts, as data. */
+  readonly fanout?: FanoutRequest;
+  /** An instance of a multi-instance run: its share's settings, as data. */
+  readonly instance?: InstanceRequest;
+  /** Send the first message no sooner than this (monotonic ns). */
+  readonly startAtNs?: number;
+}
+
+/** What a run kind's parts on the engine's thread report: where the fan-out server listens, its counts, an instance's propagation. */
+export interface EngineKindReport {
+  readonly runId: string;
+  /** Fan-out: the server listens here; the engine waits for the subscribers before its first message. */
+  readonly fanoutUrl?: string;
+  /** Fan-out: the server's counts so far (final with the final snapshot). */
+  readonly fanout?: FanoutCounters;
+  /** An instance: its propagation so far; once the engine closed, with the whole histogram. */
+  readonly instance?: InstanceSnapshot & { readonly propagationHistogram?: string };
 }
 
 /** One interval's full histograms on the host, readable only while the listener runs (benchmarks merge them). */
@@ -180,6 +204,7 @@ export class RunController {
   private readonly finishEmitter = new Emitter<RunSummary>();
   private readonly intervalEmitter = new Emitter<RecordedInterval>();
   private readonly botAwaitEmitter = new Emitter<BotAwaited>();
+  private readonly kindReportEmitter = new Emitter<EngineKindReport>();
   /** Black box: the bot's connection as the engine last reported it. */
   private botStatus: BotConnectionStatus | undefined;
 
@@ -193,6 +218,8 @@ export class RunController {
   readonly onDidRecordInterval: Event<RecordedInterval> = this.intervalEmitter.event;
   /** Black box: the chat endpoint and the OSC catcher listen, and the bot is started or awaited. */
   readonly onDidAwaitBot: Event<BotAwaited> = this.botAwaitEmitter.event;
+  /** Fan-out and instance runs: what their parts on the engine's thread report (before the start, with each snapshot, at the close). */
+  readonly onDidReportKind: Event<EngineKindReport> = this.kindReportEmitter.event;
 
   constructor(private readonly options: RunControllerOptions = {}) {}
 
@@ -239,6 +266,9 @@ export class RunController {
       warmUpMessages: this.options.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES,
       drainTimeoutMs: this.options.drainTimeoutMs ?? 10_000,
       ...(options.blackBox ? { blackBox: options.blackBox } : {}),
+      ...(options.fanout ? { fanout: options.fanout } : {}),
+      ...(options.instance ? { instance: options.instance } : {}),
+      ...(options.startAtNs !== undefined ? { startAtNs: options.startAtNs } : {}),
       ...(extras.probe && probeLoad ? { probe: { variable: extras.probe.variable, rateHz: probeLoad.rateHz, viewers: probeLoad.viewers } } : {}),
     };
     this.botStatus = undefined;
@@ -368,7 +398,7 @@ export class RunController {
     started.run = active;
     this.active = active;
     active.timers.push(setInterval(() => this.progress(active), this.options.progressIntervalMs ?? 250));
-    engine.listen((event) => (event.type === 'bot-listening' || event.type === 'bot-status' ? early(event) : this.receive(active, event, settleFinal, settleClosed)));
+    engine.listen((event) => (event.type === 'bot-listening' || event.type === 'bot-status' || event.type === 'fanout-listening' ? early(event) : this.receive(active, event, settleFinal, settleClosed)));
     return info;
   }
 
@@ -401,6 +431,11 @@ export class RunController {
     return this.finish(run, 'stopped');
   }
 
+  /** An instance whose datagrams go to its relay: forward them to the converter from now on (the sending instance was lost). */
+  takeOverOsc(): void {
+    this.active?.engine.command({ type: 'take-over-osc' });
+  }
+
   /** The run going on now. */
   current(): RunInfo | undefined {
     return this.active?.info;
@@ -421,7 +456,8 @@ export class RunController {
   }
 
   private botEvent(runId: string, blackBox: BlackBoxRequest | undefined, event: EngineEvent): void {
-    if (event.type === 'bot-status') this.botStatus = event.status;
+    if (event.type === 'fanout-listening') this.kindReportEmitter.fire({ runId, fanoutUrl: event.url });
+    else if (event.type === 'bot-status') this.botStatus = event.status;
     else if (event.type === 'bot-listening') {
       const forward = blackBox?.forward;
       this.botAwaitEmitter.fire({
@@ -436,6 +472,7 @@ export class RunController {
   private receive(run: ActiveRun, event: EngineEvent, settleFinal: () => void, settleClosed: (error: string | undefined) => void): void {
     switch (event.type) {
       case 'snapshot':
+        if (event.fanout || event.instance) this.kindReportEmitter.fire({ runId: run.info.id, ...(event.fanout ? { fanout: event.fanout } : {}), ...(event.instance ? { instance: event.instance } : {}) });
         if (run.closed) return;
         this.absorb(run, event);
         if (event.final) {
@@ -455,12 +492,14 @@ export class RunController {
         return;
       case 'closed':
         if (event.blackBox) run.blackBox = event.blackBox;
+        if (event.instance) this.kindReportEmitter.fire({ runId: run.info.id, instance: event.instance });
         settleFinal();
         settleClosed(event.closeError);
         return;
       case 'started':
       case 'bot-listening':
       case 'bot-status':
+      case 'fanout-listening':
         return;
     }
   }

@@ -106,6 +106,26 @@ export class FanoutServer {
     }
   }
 
+  /** Resolves once `count` clients are connected; fails in words after `timeoutMs`. */
+  async waitForClients(count: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.subscribers.size < count) {
+      if (Date.now() > deadline) throw new Error(`the fan-out's subscribers did not connect: ${this.subscribers.size} of ${count} within ${Math.round(timeoutMs / 1000)} s`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /**
+   * Waits (bounded) until every client that is not slow has had all it was sent handed to the
+   * kernel, so closing cuts no change off a subscriber that reads.
+   */
+  async flush(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const waiting = (): boolean =>
+      [...this.subscribers].some((subscriber) => subscriber.slowSinceMs === undefined && (subscriber.pending.size > 0 || subscriber.socket.bufferedAmount > 0));
+    while (waiting() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, DRAIN_CHECK_MS));
+  }
+
   counters(): FanoutCounters {
     return { clients: this.subscribers.size, ...this.counts };
   }
