@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { RigSchema } from '../../src/shared/rig';
 import { ScenarioSchema } from '../../src/shared/scenario';
@@ -26,6 +27,9 @@ describe('an agent elsewhere', () => {
       expect(remote?.summary.run.seed).not.toBe(summary.run.seed);
       expect(summary.sent).toBe(200);
       expect(agent.runs()).toHaveLength(1);
+      // The agent's share runs on an engine thread of its own, not on the agent's thread.
+      expect(agent.runs()[0]?.run.engineThreadId).toBeDefined();
+      expect(agent.runs()[0]?.run.engineThreadId).not.toBe(threadId);
       expect(summary.multiInstance.network).toEqual({ delayMs: 2, jitterMs: 1 });
       expect(summary.lost).toEqual([]);
     } finally {

@@ -18,7 +18,10 @@ export interface EngineLink {
 }
 
 /** Events the engine posts before it has started its run (a bot's endpoint, the fan-out server listening). */
-export const isEarlyEvent = (event: EngineEvent): boolean => event.type === 'bot-listening' || event.type === 'bot-status' || event.type === 'fanout-listening';
+export const isEarlyEvent = (event: EngineEvent): boolean => event.type === 'bot-listening' || event.type === 'bot-status' || event.type === 'fanout-listening' || event.type === 'ready';
+
+/** What the host does with an early event: it may answer the engine at once (`start-at`). */
+export type EarlyListener = (event: EngineEvent, command: (command: HostCommand) => void) => void;
 
 /** Buffers events until the host listens, so none is lost between `started` and listen(). */
 export class EventQueue {

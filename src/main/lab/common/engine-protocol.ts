@@ -107,8 +107,12 @@ export interface EngineStartRequest {
   readonly fanout?: FanoutRequest;
   /** An instance of a multi-instance run. */
   readonly instance?: InstanceRequest;
-  /** Send the first message no sooner than this (monotonic ns): instances of one run start together. */
-  readonly startAtNs?: number;
+  /**
+   * Instances of one run start together: once prepared (warmed up, the pipeline subscribed to the
+   * others' changes) the engine posts `ready` and sends its first message at the time the host's
+   * `start-at` command names.
+   */
+  readonly awaitStart?: boolean;
 }
 
 /** `cvlab send`: one message through cvlab's pipeline on the engine's thread. */
@@ -227,6 +231,8 @@ export type EngineEvent =
   | { readonly type: 'bot-listening'; readonly environment: Readonly<Record<string, string>> }
   /** Black box: the bot's connection changed (a few times a second at most). */
   | { readonly type: 'bot-status'; readonly status: BotConnectionStatus }
+  /** `awaitStart`: prepared; the engine waits for `start-at`. */
+  | { readonly type: 'ready' }
   /** Fan-out: the server listens (before `started`: the engine waits for the subscribers to connect). */
   | { readonly type: 'fanout-listening'; readonly url: string }
   | EngineSnapshot
@@ -244,4 +250,4 @@ export type EngineEvent =
   | { readonly type: 'failed'; readonly error: string; readonly draining?: boolean; /** What the error meant (bad input, a service), as classes do not cross threads. */ readonly exitCode?: ExitCode };
 
 /** `take-over-osc`: an instance whose datagrams went to its relay now forwards them to the converter (the sending instance was lost). */
-export type HostCommand = { readonly type: 'stop' } | { readonly type: 'take-over-osc' };
+export type HostCommand = { readonly type: 'stop' } | { readonly type: 'take-over-osc' } | { readonly type: 'start-at'; readonly atNs: number };

@@ -12,13 +12,26 @@ if (!port) throw new Error('engine-worker runs as a worker thread only');
 
 const post = (event: EngineEvent, transfer: TransferListItem[]): void => port.postMessage(event, transfer);
 
+// Commands may come while the engine prepares: `start-at` (an instance's common start) or `stop`.
+let engine: MeasuredEngine | undefined;
+const waiting: HostCommand[] = [];
+let answerStart: { resolve: (atNs: number) => void; reject: (error: Error) => void } | undefined;
+const startAt = new Promise<number>((resolve, reject) => (answerStart = { resolve, reject }));
+startAt.catch(() => undefined);
+const obey = (command: HostCommand): void => {
+  if (command.type === 'start-at') answerStart?.resolve(command.atNs);
+  else if (!engine) {
+    if (command.type === 'stop') answerStart?.reject(new Error('the run was stopped before it started'));
+    waiting.push(command);
+  } else if (command.type === 'stop') void engine.stop().then(() => port.close());
+  else engine.command(command);
+};
+port.on('message', obey);
+
 try {
-  const engine = await MeasuredEngine.prepare(workerData as EngineStartRequest, post);
-  port.on('message', (command: HostCommand) => {
-    if (command.type === 'stop') void engine.stop().then(() => port.close());
-    else engine.command(command);
-  });
+  engine = await MeasuredEngine.prepare(workerData as EngineStartRequest, post, undefined, startAt);
   engine.start(threadId);
+  for (const command of waiting.splice(0)) obey(command);
 } catch (error) {
   post({ type: 'failed', error: error instanceof Error ? error.message : String(error), exitCode: exitCodeOfError(error) }, []);
   port.close();

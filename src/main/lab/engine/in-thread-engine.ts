@@ -1,6 +1,6 @@
 import { threadId as hostThreadId } from 'node:worker_threads';
-import { EventQueue, isEarlyEvent, type EngineLink } from '../common/engine-link';
-import type { BotProcessRef, EngineEvent, EngineStartRequest } from '../common/engine-protocol';
+import { EventQueue, isEarlyEvent, type EarlyListener, type EngineLink } from '../common/engine-link';
+import type { BotProcessRef, EngineStartRequest, HostCommand } from '../common/engine-protocol';
 import { MeasuredEngine, type EnginePipelineFactory } from './measured-engine';
 import { createPipeline, type PipelineOptions } from './pipeline/chat-pipeline';
 
@@ -13,7 +13,7 @@ export async function startInThreadEngine(
   request: EngineStartRequest,
   createSystemUnderTest?: EnginePipelineFactory,
   stageHook?: PipelineOptions['stageHook'],
-  early?: (event: EngineEvent) => void,
+  early?: EarlyListener,
 ): Promise<EngineLink> {
   // No factory and no hook: the request's own pipeline (cvlab's, a module's or a bot).
   const factory: EnginePipelineFactory | undefined =
@@ -24,6 +24,13 @@ export async function startInThreadEngine(
   let startNs = 0;
   let started = false;
   let bot: BotProcessRef | undefined;
+  let answerStart: { resolve: (atNs: number) => void; reject: (error: Error) => void } | undefined;
+  const startAt = new Promise<number>((resolve, reject) => (answerStart = { resolve, reject }));
+  startAt.catch(() => undefined);
+  const beforeStart = (command: HostCommand): void => {
+    if (command.type === 'start-at') answerStart?.resolve(command.atNs);
+    else if (command.type === 'stop') answerStart?.reject(new Error('the run was stopped before it started'));
+  };
   const engine = await MeasuredEngine.prepare(
     request,
     (event) => {
@@ -31,10 +38,11 @@ export async function startInThreadEngine(
         startNs = event.startNs;
         started = true;
         bot = event.bot;
-      } else if (!started && early && isEarlyEvent(event)) early(event);
+      } else if (!started && early && isEarlyEvent(event)) early(event, beforeStart);
       else queue.push(event);
     },
     factory,
+    startAt,
   );
   engine.start(hostThreadId);
   return {

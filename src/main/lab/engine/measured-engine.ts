@@ -15,7 +15,7 @@ import { createPipeline, type PipelineOptions } from './pipeline/chat-pipeline';
 import type { ChatPipeline, Disposable } from './pipeline/pipeline-types';
 import { createBlackBoxPipeline } from './blackbox/black-box-pipeline';
 import { FanoutStage } from './fanout/fanout-stage';
-import { InstanceShare } from './instance-share';
+import { InstanceStage } from './instance-stage';
 import { AuditBatchWriter } from '../common/audit-batch';
 import { DEFAULT_WARM_UP_MESSAGES, FAILED_CODE_INDEX, OUTCOME_CODES, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type HostCommand, type ProbeSendRecord, type WindowSnapshot } from '../common/engine-protocol';
 import { encodeForTransfer, transferableOf } from '../common/histogram-transfer';
@@ -28,7 +28,7 @@ export type EnginePipelineFactory = (rig: EngineStartRequest['rig'], options: Pi
 /** What a run kind adds on this thread around the pipeline: the fan-out server, an instance's share. */
 interface RunKindParts {
   readonly fanout?: FanoutStage;
-  readonly instance?: InstanceShare;
+  readonly instance?: InstanceStage;
 }
 
 /** Where the engine's events go: the host's port (worker) or a direct call (in-thread mode). */
@@ -198,7 +198,7 @@ export class MeasuredEngine {
    * Warms up, builds the pipeline and the plan: everything before the first message. The
    * default pipeline announces its datagrams in the request's tap ring, if any.
    */
-  static async prepare(request: EngineStartRequest, post: EnginePost, factory?: EnginePipelineFactory): Promise<MeasuredEngine> {
+  static async prepare(request: EngineStartRequest, post: EnginePost, factory?: EnginePipelineFactory, startAt?: Promise<number>): Promise<MeasuredEngine> {
     await initHistograms();
     const { rig, scenario, seed } = request;
     const executor = scenario.executor;
@@ -222,7 +222,7 @@ export class MeasuredEngine {
     const build = factory ?? (await pipelineFactoryOf(request, post));
     // An instance joins the run's namespace on the shared Redis, and keeps its keys for the others.
     const instance = request.instance;
-    const opened = instance ? await InstanceShare.open(instance, rig) : undefined;
+    const opened = instance ? await InstanceStage.open(instance, rig) : undefined;
     const pipeline = await build(opened?.rig ?? rig, {
       namespace: instance?.namespace ?? request.namespace,
       instanceId: instance?.agentId ?? request.runId,
@@ -243,9 +243,22 @@ export class MeasuredEngine {
         throw error;
       }
     }
-    // Instances of one run start together: prepared (subscribed to each other's changes) before.
-    const waitMs = request.startAtNs !== undefined ? (request.startAtNs - monotonicNs()) / 1e6 : 0;
-    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    if (request.awaitStart) {
+      // Instances of one run start together, each prepared (subscribed to the others' changes) before any sends.
+      post({ type: 'ready' }, []);
+      let atNs: number;
+      try {
+        if (!startAt) throw new Error('the engine was asked to wait for its start, and nothing can start it');
+        atNs = await startAt;
+      } catch (error) {
+        await fanout?.close();
+        await pipeline.close().catch(() => undefined);
+        opened?.share.finish();
+        throw error;
+      }
+      const waitMs = (atNs - monotonicNs()) / 1e6;
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
     return new MeasuredEngine(request, pipeline, plan, post, recorded, { ...(fanout ? { fanout } : {}), ...(opened ? { instance: opened.share } : {}) });
   }
 
@@ -253,6 +266,7 @@ export class MeasuredEngine {
   command(command: HostCommand): void {
     if (command.type === 'stop') void this.stop();
     else if (command.type === 'take-over-osc') this.parts.instance?.takeOverOsc();
+    // start-at is answered before the engine exists (prepare's startAt).
   }
 
   get plannedMessages(): number {

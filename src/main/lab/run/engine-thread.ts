@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EngineEvent, EngineStartRequest, HostCommand } from '../common/engine-protocol';
-import { EventQueue, isEarlyEvent, type EngineLink } from '../common/engine-link';
+import { EventQueue, isEarlyEvent, type EarlyListener, type EngineLink } from '../common/engine-link';
 import { startEngineWorker } from './engine-starter';
 
 /**
@@ -30,7 +30,7 @@ function workerEntry(): { entry: string | URL; eval: boolean } {
  * Starts the measured engine in a worker thread; resolves once it has started its run. What the
  * engine says before (a black-box bot's endpoint listening, its connection) goes to `early`.
  */
-export function startEngineThread(request: EngineStartRequest, early?: (event: EngineEvent) => void): Promise<EngineLink> {
+export function startEngineThread(request: EngineStartRequest, early?: EarlyListener): Promise<EngineLink> {
   const { entry, eval: isEval } = workerEntry();
   // From the starter thread, at the normal priority (engine-starter.ts): not from this one.
   const worker = startEngineWorker(entry, { eval: isEval, workerData: request, name: 'cvlab-engine' });
@@ -59,7 +59,9 @@ export function startEngineThread(request: EngineStartRequest, early?: (event: E
           },
         });
       } else if (!started && isEarlyEvent(event)) {
-        early?.(event);
+        early?.(event, (command) => {
+          if (!exited) worker.postMessage(command satisfies HostCommand);
+        });
       } else if (!started && event.type === 'failed') {
         started = true;
         reject(errorWithExitCode(event.error, event.exitCode));

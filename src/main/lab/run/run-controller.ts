@@ -32,8 +32,10 @@ import {
   type BotProcessRef,
   type FanoutRequest,
   type InstanceRequest,
-  type InstanceSnapshot, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type LoopDelay, type WindowSnapshot } from '../common/engine-protocol';
+  type InstanceSnapshot,
+  type HostCommand, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type LoopDelay, type WindowSnapshot } from '../common/engine-protocol';
 import { startEngineThread, startInThreadEngine, type EngineLink } from './engine-thread';
+import { isEarlyEvent } from '../common/engine-link';
 import { decodeTransferred } from '../common/histogram-transfer';
 import { monotonicNs } from '../common/monotonic-clock';
 import { RingOscTap } from './ring-osc-tap';
@@ -92,8 +94,11 @@ export interface RunControllerStartOptions extends RunStartOptions {
   readonly fanout?: FanoutRequest;
   /** An instance of a multi-instance run: its share's settings, as data. */
   readonly instance?: InstanceRequest;
-  /** Send the first message no sooner than this (monotonic ns). */
-  readonly startAtNs?: number;
+  /**
+   * Instances of one run start together: asked once the engine is prepared, answers when to send
+   * the first message (monotonic ns). A rejection stops the run before it starts.
+   */
+  readonly startGate?: () => Promise<number>;
 }
 
 /** What a run kind's parts on the engine's thread report: where the fan-out server listens, its counts, an instance's propagation. */
@@ -105,6 +110,18 @@ export interface EngineKindReport {
   readonly fanout?: FanoutCounters;
   /** An instance: its propagation so far; once the engine closed, with the whole histogram. */
   readonly instance?: InstanceSnapshot & { readonly propagationHistogram?: string };
+}
+
+/** What a host's session sets on its engine: where outcomes go, warm-up, timing. The system under test is built on the engine's thread. */
+export type SessionEngineOptions = Pick<RunControllerOptions, 'sink' | 'wantsOutcomes' | 'warmUpMessages' | 'progressIntervalMs' | 'drainTimeoutMs'>;
+
+/**
+ * The one place a session's RunController is built: the engine session (every host's) and an
+ * instance agent (a process of its own) both take theirs from here, so every run kind runs its
+ * engine the same way, on a thread of its own.
+ */
+export function createRunController(options: SessionEngineOptions = {}): RunController {
+  return new RunController(options);
 }
 
 /** One interval's full histograms on the host, readable only while the listener runs (benchmarks merge them). */
@@ -268,13 +285,21 @@ export class RunController {
       ...(options.blackBox ? { blackBox: options.blackBox } : {}),
       ...(options.fanout ? { fanout: options.fanout } : {}),
       ...(options.instance ? { instance: options.instance } : {}),
-      ...(options.startAtNs !== undefined ? { startAtNs: options.startAtNs } : {}),
+      ...(options.startGate ? { awaitStart: true } : {}),
       ...(extras.probe && probeLoad ? { probe: { variable: extras.probe.variable, rateHz: probeLoad.rateHz, viewers: probeLoad.viewers } } : {}),
     };
     this.botStatus = undefined;
     const blackBox = options.blackBox;
     // Before the engine has started its run (a bot not joined yet), what it says of the bot comes here.
-    const early = (event: EngineEvent): void => this.botEvent(id, blackBox, event);
+    const startGate = options.startGate;
+    const early = (event: EngineEvent, command?: (command: HostCommand) => void): void => {
+      if (event.type === 'ready' && startGate && command) {
+        startGate().then(
+          (atNs) => command({ type: 'start-at', atNs }),
+          () => command({ type: 'stop' }),
+        );
+      } else this.botEvent(id, blackBox, event);
+    };
 
     // Filled once the engine has started; the tap may hear a datagram before.
     const started: { run?: ActiveRun } = {};
@@ -398,7 +423,7 @@ export class RunController {
     started.run = active;
     this.active = active;
     active.timers.push(setInterval(() => this.progress(active), this.options.progressIntervalMs ?? 250));
-    engine.listen((event) => (event.type === 'bot-listening' || event.type === 'bot-status' || event.type === 'fanout-listening' ? early(event) : this.receive(active, event, settleFinal, settleClosed)));
+    engine.listen((event) => (isEarlyEvent(event) ? early(event) : this.receive(active, event, settleFinal, settleClosed)));
     return info;
   }
 
@@ -500,6 +525,7 @@ export class RunController {
       case 'bot-listening':
       case 'bot-status':
       case 'fanout-listening':
+      case 'ready':
         return;
     }
   }

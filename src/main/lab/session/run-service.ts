@@ -30,7 +30,7 @@ import { runFanoutScaling } from '../fanout/fanout-scaling-run';
 import { applyOverrides } from '../run/apply-overrides';
 import { withResolvedChatLog } from '../files/chat-log-path';
 import { createArrivalPlan } from '../common/arrival-plan';
-import { RunController, type RunControllerStartOptions, type RunStartExtras } from '../run/run-controller';
+import { createRunController, type RunController, type RunControllerStartOptions, type RunStartExtras } from '../run/run-controller';
 import type { CvProbe } from '../run/cv-probe';
 import { verdictOf } from '../metrics/thresholds';
 import { blackBoxRequestOf } from './bot-target';
@@ -228,7 +228,7 @@ export class RunService {
     const sink: OutcomeSink = { record: (entry) => this.auditSink?.record(entry) };
     this.controller = options.engine
       ? undefined
-      : new RunController({
+      : createRunController({
           sink,
           wantsOutcomes: () => this.auditSink !== undefined,
           ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}),

@@ -18,7 +18,7 @@ const LINGER_MAX_MS = 3_000;
  * does not drive the converter, the local relay its datagrams go to — forwarded to the converter
  * once the host says the sending instance was lost.
  */
-export class InstanceShare {
+export class InstanceStage {
   private readonly propagation: Histogram = createHistogram();
   private remoteChanges = 0;
   private lastRemoteAtNs = monotonicNs();
@@ -31,12 +31,12 @@ export class InstanceShare {
   ) {}
 
   /** Opens the share; the rig the pipeline sends to comes back (the relay's address when it does not drive the converter). */
-  static async open(request: InstanceRequest, rig: RigConfig): Promise<{ share: InstanceShare; rig: RigConfig }> {
-    if (!request.relayOsc) return { share: new InstanceShare(request, undefined), rig };
+  static async open(request: InstanceRequest, rig: RigConfig): Promise<{ share: InstanceStage; rig: RigConfig }> {
+    if (!request.relayOsc) return { share: new InstanceStage(request, undefined), rig };
     // Instances that do not drive the converter still encode and send, to a local relay, so every stage is timed alike.
     const converter = rig.osc;
     const relay = createSocket('udp4');
-    const share = new InstanceShare(request, relay);
+    const share = new InstanceStage(request, relay);
     relay.on('message', (datagram) => {
       if (share.forwarding) relay.send(datagram, converter.port, converter.host);
     });
