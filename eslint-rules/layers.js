@@ -51,8 +51,4 @@ export const LAYERS = [
  */
 export const EXCEPTIONS = [
   { from: `${lab}/run/engine-thread.ts`, to: `${lab}/engine/in-thread-engine.ts`, why: 'a test\'s stage hook is a function, which cannot cross into a worker: the same engine then runs on the host\'s thread, and RunInfo.engineThreadId says so' },
-  // Transitional, until the session reads every run request and every run kind runs on the engine thread (issue 17):
-  ...[
-    ['src/main/cli/send.ts', `${lab}/engine/pipeline/chat-pipeline.ts`],
-  ].map(([from, to]) => ({ from, to, why: 'transitional (issue 17): the command line imports Lab, the session and formatting only; every run kind runs on the engine thread' })),
 ];

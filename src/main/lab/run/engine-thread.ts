@@ -2,7 +2,7 @@ import { errorWithExitCode } from '../../../shared/exit-codes';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { EngineEvent, EngineStartRequest, HostCommand } from '../common/engine-protocol';
+import type { EngineEvent, EngineSendRequest, EngineSendResult, EngineStartRequest, HostCommand } from '../common/engine-protocol';
 import { EventQueue, isEarlyEvent, type EarlyListener, type EngineLink } from '../common/engine-link';
 import { startEngineWorker } from './engine-starter';
 
@@ -80,6 +80,20 @@ export function startEngineThread(request: EngineStartRequest, early?: EarlyList
         reject(new Error(`the engine thread exited (code ${code}) before it started`));
       } else queue.push({ type: 'closed', ...(code !== 0 ? { closeError: `the engine thread exited with code ${code}` } : {}) });
     });
+  });
+}
+
+/** `cvlab send`: one message through cvlab's pipeline on an engine thread; its outcome, or the error with its exit code. */
+export function sendOnEngineThread(request: Omit<EngineSendRequest, 'type'>): Promise<EngineSendResult> {
+  const { entry, eval: isEval } = workerEntry();
+  const worker = startEngineWorker(entry, { eval: isEval, workerData: { type: 'send-once', ...request } satisfies EngineSendRequest, name: 'cvlab-engine' });
+  return new Promise<EngineSendResult>((resolve, reject) => {
+    worker.on('message', (event: EngineSendResult | EngineEvent) => {
+      if (event.type === 'sent') resolve(event);
+      else if (event.type === 'failed') reject(errorWithExitCode(event.error, event.exitCode));
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the engine thread exited (code ${code}) before it answered`)));
   });
 }
 
