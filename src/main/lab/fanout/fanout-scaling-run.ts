@@ -70,7 +70,13 @@ export async function runFanoutScaling(options: {
       await pools.connecting;
       throw error;
     }
-    await pools.connecting;
+    try {
+      await pools.connecting;
+    } catch (error) {
+      // Some subscribers were refused (more than maxClients): the run is not what was asked for.
+      await controller.stop();
+      throw error;
+    }
     const finished = controller.finished();
     options.onStarted?.(info);
     const remote = pools.remote;
