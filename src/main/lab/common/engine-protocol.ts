@@ -131,6 +131,8 @@ export interface EngineSendRequest {
 /** What `send-once` answers (the outcome as plain data: its printable packet included). */
 export interface EngineSendResult {
   readonly type: 'sent';
+  /** The engine thread it ran on. */
+  readonly threadId: number;
   readonly outcome: Outcome;
   readonly tapNs?: number;
   readonly warnings: readonly string[];

@@ -1,3 +1,4 @@
+import { threadId } from 'node:worker_threads';
 import type { Outcome } from '../../../shared/message';
 import type { EngineSendRequest, EngineSendResult } from '../common/engine-protocol';
 import { createPipeline } from './pipeline/chat-pipeline';
@@ -32,5 +33,5 @@ export async function sendOnce(request: EngineSendRequest): Promise<EngineSendRe
   await pipeline.close();
   // As plain data (its printable packet included): it crosses to the host's thread.
   const plain = JSON.parse(JSON.stringify(outcome)) as Outcome;
-  return { type: 'sent', outcome: plain, ...(tapNs !== undefined ? { tapNs } : {}), warnings, ...(degraded !== undefined ? { degraded } : {}) };
+  return { type: 'sent', threadId, outcome: plain, ...(tapNs !== undefined ? { tapNs } : {}), warnings, ...(degraded !== undefined ? { degraded } : {}) };
 }
