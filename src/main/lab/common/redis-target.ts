@@ -127,7 +127,12 @@ export interface RedisClientOptions extends RedisOptions {
  * followed, slots refreshed, scripts loaded on the node that runs them) for a Cluster.
  */
 export function createRedisClient(target: RedisTarget, options: RedisClientOptions = {}): RedisClient {
-  const { shardedSubscribers, slotsRefreshIntervalMs, lazyConnect, enableOfflineQueue, ...nodeOptions } = options;
+  const { shardedSubscribers, slotsRefreshIntervalMs, lazyConnect, enableOfflineQueue, ...givenOptions } = options;
+  // ioredis 5.8.2+ names itself to the server (CLIENT SETINFO) after reading its package.json, and
+  // a SUBSCRIBE written in that gap puts the connection in subscriber mode before the INFO ready
+  // check: the check fails, the connection is dropped and messages published meanwhile are lost
+  // (redis/ioredis#2037). cvlab needs no client name on the server.
+  const nodeOptions: RedisOptions = { disableClientInfo: true, ...givenOptions };
   if (!target.cluster) {
     return new Redis(target.url, { ...nodeOptions, ...(lazyConnect !== undefined ? { lazyConnect } : {}), ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}) });
   }

@@ -315,7 +315,8 @@ export class RunController {
         engine = await startInThreadEngine(request, createPipeline, this.options.stageHook, early);
       } else {
         // The tap listens here, off the engine's thread; the engine announces datagrams in a shared ring.
-        const tapPort = this.options.pipelineModule ? undefined : rig.osc.tapPort;
+        // A bot run has no datagrams of cvlab's own to tap: its port is left alone (it may be the bot's).
+        const tapPort = this.options.pipelineModule || blackBox ? undefined : rig.osc.tapPort;
         const tapRing = tapPort !== undefined ? createTapRingBuffer() : undefined;
         if (tapPort !== undefined && tapRing) {
           tap = await RingOscTap.listen(tapPort, tapRing, (ns, dueNs) => {
