@@ -108,10 +108,12 @@ const brief = { type: 'constant-arrival-rate', rate: 50, duration: '1s' } as con
  */
 async function agentEngineThread(): Promise<number | null> {
   const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-  const agent = await InstanceAgent.start({ redisUrl, agentId: `bench-agent-${process.pid}`, once: true });
+  // Its own run only: another run announced on the same Redis is not the bench's.
+  const runId = `bench-kind-agent-${process.pid}`;
+  const agent = await InstanceAgent.start({ redisUrl, agentId: `bench-agent-${process.pid}`, runId, once: true });
   try {
     const scenario = ScenarioSchema.parse({ name: 'kind-agent', executor: brief, multiInstance: { instances: 1, localInstances: 0 } });
-    await runMultiInstance({ scenario, rig: { ...(await rig()), redisUrl } });
+    await runMultiInstance({ scenario, rig: { ...(await rig()), redisUrl }, runId });
     await agent.done();
     return agent.runs()[0]?.run.engineThreadId ?? null;
   } finally {

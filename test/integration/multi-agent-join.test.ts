@@ -12,11 +12,14 @@ const demo = JSON.parse(readFileSync(new URL('../../resources/rigs/demo.json', i
 describe('an agent elsewhere', () => {
   it('joins a run announced on Redis, runs its share of the same scenario and seed, and its result is merged', async () => {
     // Stands for `cvlab agent --redis <url>` on another machine: it was not started by the run.
-    const agent = await InstanceAgent.start({ redisUrl: redisUrl(), agentId: 'remote-agent', once: true });
+    // It joins this file's run only: other files' multi-instance runs, announced on the same
+    // channel while this one runs beside them, are not its business.
+    const runId = `multi-join-${process.pid}-${Date.now()}`;
+    const agent = await InstanceAgent.start({ redisUrl: redisUrl(), agentId: 'remote-agent', runId, once: true });
     try {
       const rig = RigSchema.parse({ ...demo, osc: { host: '127.0.0.1', port: 9 }, redisUrl: redisUrl() });
       const scenario = ScenarioSchema.parse({ name: 'multi-join', executor: { type: 'constant-arrival-rate', rate: 200, duration: '1s' }, seed: 99, multiInstance: { instances: 2, localInstances: 1, network: { delayMs: 2, jitterMs: 1 } } });
-      const summary = await runMultiInstance({ scenario, rig });
+      const summary = await runMultiInstance({ scenario, rig, runId });
       await agent.done();
       const remote = summary.perInstance.find((part) => part.agentId === 'remote-agent');
       expect(remote?.local).toBe(false);
