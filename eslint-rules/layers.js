@@ -15,7 +15,7 @@ const lab = 'src/main/lab';
 
 /** @type {Layer[]} */
 export const LAYERS = [
-  { folder: 'src/shared', runs: 'any runtime (no `node:`, DOM or Electron)', imports: [], what: 'the contract: `LabApi`, rig, scenario, run, report, alerts, loop-back and chat-log schemas, exit codes' },
+  { folder: 'src/shared', runs: 'any runtime (no `node:`, DOM or Electron)', imports: [], what: 'the contract: `LabApi`, rig, scenario, run, report, alerts, loop-back and chat-log schemas, exit codes; what the console and the HTML report share: the glossary, the layouts of their pictures' },
   { folder: `${lab}/common`, runs: 'either thread (Node)', imports: ['src/shared'], what: 'what both threads load: histograms and their transfer, the engine protocol, arrival plans (the host reads planned counts from them), the tap ring, the audit batch, the monotonic clock, the rig\'s grammar (validator, values, output scaling), IRC lines, chat-log readers, the UDP listener lookup, `spawnTied` (children that end with cvlab), Redis targets and clients (one server or a Redis Cluster)' },
   { folder: `${lab}/engine`, runs: 'the engine thread', imports: ['src/shared', `${lab}/common`, `${lab}/engine/load`, `${lab}/engine/pipeline`, `${lab}/engine/blackbox`, `${lab}/engine/fanout`], what: 'the measured engine: `engine-worker.ts` (the thread\'s entry), `measured-engine.ts`, `instance-stage.ts` (an instance\'s propagation stage and OSC relay), `send-once.ts` (`cvlab send`\'s one message)' },
   { folder: `${lab}/engine/load`, runs: 'the engine thread', imports: ['src/shared', `${lab}/common`, `${lab}/engine/pipeline`], what: 'the open-model scheduler, the seeded traffic generator, a replay\'s recorded chat, warm-up' },

@@ -58,10 +58,29 @@ export const RunFilterSchema = z.object({
 });
 export type RunFilter = z.input<typeof RunFilterSchema>;
 
+/** The host a run was started from (the run request carries it; `Lab` and `cvlab run` know which they are). */
+export type RunHost = 'electron' | 'serve' | 'cli';
+
+/** "the Electron window (Electron 33.0.0)", "a browser console (cvlab serve)", "the command line (cvlab run)"; older runs: what is known. */
+export function describeStartedFrom(environment: Pick<ReportEnvironment, 'electron' | 'startedFrom'>): string {
+  switch (environment.startedFrom) {
+    case 'electron':
+      return `the Electron window${environment.electron ? ` (Electron ${environment.electron})` : ''}`;
+    case 'serve':
+      return 'a browser console (cvlab serve)';
+    case 'cli':
+      return 'the command line (cvlab run)';
+    default:
+      return environment.electron ? `the Electron window (Electron ${environment.electron})` : 'cvlab on Node (cvlab run, or cvlab serve for a browser console; not recorded which)';
+  }
+}
+
 /** Where and on what the run was made. */
 export interface ReportEnvironment {
   readonly node: string;
   readonly electron: string | null;
+  /** Where the run was started: the Electron window, a browser console (`cvlab serve`) or the command line (`cvlab run`); absent in runs saved before it was kept. */
+  readonly startedFrom?: RunHost;
   readonly cpuModel: string;
   readonly cores: number;
   readonly os: string;
@@ -301,4 +320,6 @@ export interface TrendPoint {
   readonly valueMs: number | null;
   readonly samples: number;
   readonly baseline: boolean;
+  /** The run's lab-notebook notes (what changed), so a trend shows what moved beside what changed. */
+  readonly notes?: readonly LabNote[];
 }

@@ -320,6 +320,24 @@ export interface ChatToCvProgress {
   readonly boundUs: number | null;
   /** The probe went away (the edges so far are kept). */
   readonly problem?: string;
+  /** Each leg of the matched probe messages' path so far (mapped with the clock fit so far). */
+  readonly decomposition?: CvDecomposition;
+}
+
+/**
+ * p50 and p99 of each leg of the matched probe messages' path, ns: chat → OSC (the system under
+ * test; from the due time for cvlab's own pipeline), OSC → CV (converter and link), chat → CV, and
+ * due → CV. Reports saved before the p99s were kept have the p50s only.
+ */
+export interface CvDecomposition {
+  readonly chatToOscP50?: number;
+  readonly chatToOscP99?: number;
+  readonly oscToCvP50?: number;
+  readonly oscToCvP99?: number;
+  readonly chatToCvP50?: number;
+  readonly chatToCvP99?: number;
+  readonly cvP50?: number;
+  readonly cvP99?: number;
 }
 
 /**
@@ -350,8 +368,8 @@ export interface ChatToCvSummary {
   readonly notPassedOn: number;
   /** The clock fit the edges were mapped with, at the end of the run (µs). */
   readonly clock: { readonly boundUs: number; readonly residualUs: number; readonly samples: number; readonly linkFit?: 'fits' | 'slow-link' | 'faster-than-wire' | 'loose' } | null;
-  /** p50 of each leg of the probe messages' path, ns: chat → OSC (the system under test), OSC → CV (converter and link), chat → CV. */
-  readonly decomposition: { readonly chatToOscP50?: number; readonly oscToCvP50?: number; readonly chatToCvP50?: number; readonly cvP50?: number };
+  /** Each leg of the probe messages' path, ns: chat → OSC (the system under test), OSC → CV (converter and link), chat → CV. */
+  readonly decomposition: CvDecomposition;
   /** Why the measurement ended early or did not start (the probe went away); absent when it ran through. */
   readonly problem?: string;
 }

@@ -107,6 +107,8 @@ describe.each<[string, () => StoreOptions]>([
     expect(trend[0]!.baseline).toBe(true);
     expect(trend[1]!.valueMs! / trend[0]!.valueMs!).toBeGreaterThan(1.15);
     expect(trend[0]!.samples).toBe(6_000);
+    // What changed sits beside what moved: each point carries its run's notes (added above).
+    expect(trend.map((point) => point.notes?.map((note) => note.text))).toEqual([['old converter firmware'], ['moved Redis to the NUC']]);
     expect(await service.trend({ rig: 'demo', scenario: 'sustained', limit: 1 })).toHaveLength(1);
   });
 

@@ -197,7 +197,7 @@ describe('the HTML export speaks as the terminal does', () => {
     const base = report();
     const html = renderReportHtml({
       ...base,
-      environment: { node: '22.0.0', electron: null, cpuModel: 'CPU', cores: 2, os: 'Linux', arch: 'x64', totalMemoryBytes: 2 ** 33, hostname: 'bench-nuc' },
+      environment: { node: '22.0.0', electron: null, startedFrom: 'serve', cpuModel: 'CPU', cores: 2, os: 'Linux', arch: 'x64', totalMemoryBytes: 2 ** 33, hostname: 'bench-nuc' },
       summary: { ...base.summary, totals: { ...base.summary.totals, sent: 12_345 } },
       thresholds: [
         { key: 'errors.rate', expression: '<1%', unit: 'ratio', actual: 0.0147, limit: 0.01, passed: false, samples: 12_345 },
@@ -210,7 +210,8 @@ describe('the HTML export speaks as the terminal does', () => {
     expect(html).toContain('<td>48.2 ms</td><td>10 ms</td>');
     expect(html).not.toMatch(/ ratio<| count</);
     expect(html).toContain('<td>sent</td><td>12,345</td>');
-    expect(html).toContain('cvlab on Node (cvlab run, or cvlab serve for a browser console)');
+    expect(html).toContain('<td>Started from</td><td>a browser console (cvlab serve)</td>');
+    expect(html).not.toContain('Electron');
     expect(html).toContain('· on bench-nuc');
   });
 });
@@ -221,5 +222,26 @@ describe('the lab notebook in the HTML export', () => {
     const html = renderReportHtml({ ...base, notes: [{ kind: 'run', subject: 'render', atMs: Date.UTC(2026, 0, 2), text: 'moved Redis to the NUC', tags: ['redis-nuc'] }] });
     expect(html).toContain('<h2>Lab notebook</h2>');
     expect(html).toContain('<td>moved Redis to the NUC</td><td>redis-nuc</td>');
+  });
+});
+
+describe('the chat → CV section of a report', () => {
+  it('draws the chat → OSC → CV picture with the bound beside the probe-timed legs and the edge counts', () => {
+    const base = report();
+    const ms = 1e6;
+    const chatToCv = {
+      probe: { path: '/dev/ttyACM0', firmware: 'probe-1', link: 'usb' },
+      variable: 'invert', address: '/lzx/proc/invert', thresholdMv: 500, rateHz: 2, viewers: 8,
+      sent: 40, passedOn: 39, expectedEdges: 39, matched: 38, missed: 1, unexplained: 2, notPassedOn: 1,
+      clock: { boundUs: 42, residualUs: 10, samples: 50 },
+      decomposition: { chatToOscP50: 1 * ms, chatToOscP99: 2 * ms, oscToCvP50: 3 * ms, oscToCvP99: 4 * ms, cvP50: 4 * ms, cvP99: 6 * ms },
+    };
+    const html = renderReportHtml({ ...base, summary: { ...base.summary, raw: { ...base.summary.raw, chatToCv } } });
+    const svg = /<svg class="chart cv-decomposition"[^]*?<\/svg>/.exec(html)?.[0] ?? '';
+    expect(svg).toContain('due → OSC');
+    expect(svg).toContain('p50 3.00 · p99 4.00 ms ± 42.0 µs');
+    expect(svg).toContain('due → CV');
+    expect(html).toContain('CV edges: 38 matched · 1 missed · 2 unexplained (of 39 expected)');
+    expect(renderReportHtml(base)).not.toContain('cv-decomposition');
   });
 });

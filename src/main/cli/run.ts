@@ -364,6 +364,7 @@ export function registerRunCommand(program: Command): void {
           console.error(`chat → CV: probe on ${probe.path} (${probe.hello.firmware}, ${probe.hello.adcBits}-bit ADC); arming it and fitting its clock`);
         }
         info = await service.start({
+          host: 'cli',
           ...(probe ? { probe: probe.probe } : {}),
           scenario,
           rig: runRig,

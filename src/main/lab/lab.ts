@@ -268,7 +268,8 @@ export class Lab implements LabApi {
   async startRun(options: RunStartOptions): Promise<RunInfo> {
     // A connected probe watches the run's test variable (chat → CV) unless the request says not to.
     const probe = options.useProbe === false ? undefined : this.loopback.probeForRun(parseOrThrow(RigSchema, options.rig, 'rig'));
-    return this.runs.start({ ...options, ...(probe ? { probe } : {}) });
+    // The host is this Lab's, never the request's: a browser cannot claim to be the Electron window.
+    return this.runs.start({ ...options, host: this.options.host, ...(probe ? { probe } : {}) });
   }
 
   /** Saved runs of the store the rig in use saves to (its databaseUrl, else the default). */

@@ -1,12 +1,13 @@
 import { arch, cpus, hostname, release, totalmem, type } from 'node:os';
-import type { ReportEnvironment } from '../../../shared/report';
+import type { ReportEnvironment, RunHost } from '../../../shared/report';
 
-/** Where this process runs: versions, CPU, OS; saved with each run for its report. */
-export function captureEnvironment(): ReportEnvironment {
+/** Where this process runs: versions, CPU, OS, and the host the run was started from; saved with each run for its report. */
+export function captureEnvironment(startedFrom?: RunHost): ReportEnvironment {
   const processors = cpus();
   return {
     node: process.versions.node,
     electron: process.versions['electron'] ?? null,
+    ...(startedFrom ? { startedFrom } : {}),
     cpuModel: processors[0]?.model.trim() ?? 'unknown',
     cores: processors.length,
     os: `${type()} ${release()}`,

@@ -1,7 +1,11 @@
 import type { ReplayInfo } from '../../../shared/chat-log';
-import type { RunComparison, RunReport } from '../../../shared/report';
+import { describeStartedFrom, type RunComparison, type RunReport } from '../../../shared/report';
 import type { BlackBoxSummary, BotResources, ChatToCvSummary, DegradedInterval, StageStatistics } from '../../../shared/run';
 import { describeDegradedIntervals } from '../../../shared/describe-degraded-intervals';
+import { wholeRunDriver } from '../../../shared/comparison-words';
+import { TERM_GLOSSARY } from '../../../shared/glossary';
+import { scenarioFacts } from '../../../shared/scenario-facts';
+import { layoutCvDecomposition, type CvDecompositionLayout } from '../../../shared/cv-decomposition';
 import { layoutDistributionStrip } from '../../../shared/distribution-strip';
 import { formatChange, formatCount, formatFigure, formatRatioAsPercent } from '../../../shared/format-figures';
 import { escapeHtml, formatNumber, lineChart, type ChartSeries } from './svg-chart';
@@ -160,8 +164,9 @@ export function renderComparisonSection(comparison: RunComparison): string {
   const tested = comparison.reading
     ? [[`${escapeHtml(comparison.reading.figure)} (typical interval)`, formatFigure(comparison.reading.typical.baselineMs), formatFigure(comparison.reading.typical.candidateMs), changeText(comparison.reading.typical)]]
     : [];
+  const driver = comparison.verdict === 'regressed' || comparison.verdict === 'improved' ? null : wholeRunDriver(comparison.reading);
   const rows = comparison.rows.map((row) => [
-    escapeHtml(`${row.stage} ${row.percentile === 'p999' ? 'p99.9' : row.percentile}${`${row.stage}.${row.percentile}` === test.metric ? ' (whole run)' : ''}`),
+    escapeHtml(`${row.stage} ${row.percentile === 'p999' ? 'p99.9' : row.percentile}${`${row.stage}.${row.percentile}` === test.metric ? ` (whole run${driver ? `; ${driver}` : ''})` : ''}`),
     formatFigure(row.baselineMs),
     formatFigure(row.candidateMs),
     changeText(row),
@@ -299,7 +304,7 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
   const blackBox = report.summary.raw?.['blackBox'] as BlackBoxSummary | undefined;
   if (blackBox) sections.push(renderBlackBoxSection(blackBox));
   const chatToCv = report.summary.raw?.['chatToCv'] as ChatToCvSummary | undefined;
-  if (chatToCv) sections.push(renderChatToCvSection(chatToCv, (report.summary.raw?.['stages'] ?? {}) as Readonly<Record<string, StageStatistics | undefined>>));
+  if (chatToCv) sections.push(renderChatToCvSection(chatToCv, (report.summary.raw?.['stages'] ?? {}) as Readonly<Record<string, StageStatistics | undefined>>, blackBox !== undefined));
   if (report.replay) sections.push(renderReplaySection(report.replay, report.summary.totals));
   if (report.alerts.length) {
     sections.push(`<section><h2>Alerts</h2>${table(
@@ -318,7 +323,7 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
     environment
       ? table(['', ''], [
           ['Node', escapeHtml(environment.node)],
-          ['Started in', environment.electron ? `the Electron window (Electron ${escapeHtml(environment.electron)})` : 'cvlab on Node (cvlab run, or cvlab serve for a browser console)'],
+          ['Started from', escapeHtml(describeStartedFrom(environment))],
           ['CPU', `${escapeHtml(environment.cpuModel)} × ${environment.cores}`],
           ['OS', `${escapeHtml(environment.os)} (${escapeHtml(environment.arch)})`],
           ['Memory', `${formatNumber(environment.totalMemoryBytes / 2 ** 30)} GiB`],
@@ -327,7 +332,7 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
       : '<p class="note">Not recorded.</p>'
   }</section>`);
   if (report.rig || report.scenario) {
-    sections.push(`<section><h2>Rig and scenario</h2><div class="grid2"><pre>${escapeHtml(JSON.stringify(report.rig, null, 2))}</pre><pre>${escapeHtml(JSON.stringify(report.scenario, null, 2))}</pre></div></section>`);
+    sections.push(`<section><h2>Rig and scenario</h2>${scenarioFactsNote(report.scenario)}<div class="grid2"><pre>${escapeHtml(JSON.stringify(report.rig, null, 2))}</pre><pre>${escapeHtml(JSON.stringify(report.scenario, null, 2))}</pre></div></section>`);
   }
   sections.push(`<footer class="note">Generated ${time(report.generatedAtMs)} by cvlab. Percentiles rest on the sample counts shown; histograms are HdrHistogram (3 significant digits).</footer>`);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>${sections.join('\n')}</body></html>\n`;
@@ -347,7 +352,7 @@ function renderReplaySection(replay: ReplayInfo, totals: Readonly<Record<string,
 }
 
 /** Chat → CV: the probe, its counts, each leg of the path at p50 and the clock fit's bound beside every CV figure. */
-function renderChatToCvSection(cv: ChatToCvSummary, stages: Readonly<Record<string, StageStatistics | undefined>>): string {
+function renderChatToCvSection(cv: ChatToCvSummary, stages: Readonly<Record<string, StageStatistics | undefined>>, blackBox: boolean): string {
   const us = (ns: number | undefined): string => (ns === undefined ? '–' : `${formatNumber(ns / 1000)} µs`);
   const bound = cv.clock ? `± ${formatNumber(cv.clock.boundUs)} µs` : 'no clock fit';
   const stageRow = (name: string, what: string): string[] => {
@@ -366,10 +371,40 @@ function renderChatToCvSection(cv: ChatToCvSummary, stages: Readonly<Record<stri
   const path = cv.decomposition;
   return `<section><h2>Chat → CV</h2><p>Probe on <code>${escapeHtml(cv.probe.path)}</code> (${escapeHtml(cv.probe.firmware ?? 'firmware unknown')}, ${escapeHtml(cv.probe.link)} link) watching <code>${escapeHtml(cv.variable)}</code> (${escapeHtml(cv.address)}) at ${cv.thresholdMv} mV; ${cv.viewers} probe viewers at ${formatNumber(cv.rateHz)} Hz. At p50: chat → OSC ${us(path.chatToOscP50)} + OSC → CV ${us(path.oscToCvP50)} ≈ chat → CV ${us(path.chatToCvP50)}.${
     cv.problem ? ` <span class="badge failed">partial: ${escapeHtml(cv.problem)}</span>` : ''
-  }</p><div class="grid2">${table(
+  }</p>${cvDecompositionSvg(layoutCvDecomposition({ blackBox, decomposition: cv.decomposition, stages: stages as Readonly<Record<string, StageStatistics>>, boundUs: cv.clock?.boundUs ?? null, counts: cv }))}<div class="grid2">${table(
     ['stage', 'from → to', 'p50', 'p99', 'edges', 'clock bound'],
     [stageRow('cv', 'due → CV edge'), stageRow('chatToCv', 'chat line written → CV edge'), stageRow('oscToCv', 'datagram → CV edge')],
   )}${table(['count', 'value'], counts.map(([name, value]) => [escapeHtml(name), String(value)]))}</div></section>`;
+}
+
+/** The scenario's executor and abort grace, each with its one-line explanation (the JSON below names them bare). */
+function scenarioFactsNote(scenario: unknown): string {
+  const facts = scenarioFacts(scenario);
+  const parts = [
+    ...(facts.executor ? [`<abbr title="${escapeHtml(TERM_GLOSSARY.executor)}">executor</abbr> <code>${escapeHtml(facts.executor)}</code>: ${escapeHtml(TERM_GLOSSARY.executor)}`] : []),
+    ...(facts.abortGrace ? [`aborts on a broken threshold after an <abbr title="${escapeHtml(TERM_GLOSSARY['abort grace'])}">abort grace</abbr> of ${escapeHtml(facts.abortGrace)}: ${escapeHtml(TERM_GLOSSARY['abort grace'])}`] : []),
+  ];
+  return parts.length ? `<p class="note" data-facts="scenario">${parts.join('<br>')}</p>` : '';
+}
+
+/** The chat → OSC → CV picture as the console draws it: a row per leg, solid to p50, lighter on to p99, the bound beside the probe-timed legs. */
+function cvDecompositionSvg(layout: CvDecompositionLayout): string {
+  if (layout.rows.length === 0) return '<p class="note">No CV edge was matched.</p>';
+  const colors: Record<string, string> = { chatToOsc: '#e69f00', oscToCv: '#0072b2', chatToCv: '#009e73' };
+  const width = 760;
+  const left = 90;
+  const right = 560;
+  const rowHeight = 26;
+  const x = (fraction: number): number => left + fraction * (right - left);
+  const ms = (ns: number | undefined): string => (ns === undefined ? '–' : formatNumber(ns / 1e6));
+  const rows = layout.rows.map((row, index) => {
+    const y = 8 + index * rowHeight;
+    const color = colors[row.key] ?? '#57606a';
+    return `<text class="axis" x="0" y="${y + 13}">${escapeHtml(row.label)}</text><rect x="${left}" y="${y}" width="${right - left}" height="16" fill="#f6f8fa" stroke="#d0d7de"/><rect x="${x(row.start).toFixed(1)}" y="${y}" width="${(x(row.p99End) - x(row.start)).toFixed(1)}" height="16" fill="${color}" opacity="0.35"/><rect x="${x(row.start).toFixed(1)}" y="${y}" width="${Math.max(1, x(row.p50End) - x(row.start)).toFixed(1)}" height="16" fill="${color}"/><text class="tick" x="${right + 8}" y="${y + 12}">p50 ${ms(row.p50)} · p99 ${ms(row.p99)} ms${row.probeTimed ? ` ${escapeHtml(layout.bound)}` : ''}</text>`;
+  });
+  const axisY = 8 + layout.rows.length * rowHeight;
+  const height = axisY + 14;
+  return `<svg class="chart cv-decomposition" role="img" aria-label="chat to CV decomposition" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${rows.join('')}<text class="tick" x="${left}" y="${axisY + 8}">0</text><text class="tick" x="${right}" y="${axisY + 8}" text-anchor="end">${ms(layout.axisNs)} ms</text></svg><p class="note">CV edges: ${escapeHtml(layout.edges)}; every CV figure carries the clock fit's bound (${escapeHtml(layout.bound)}).</p>`;
 }
 
 /** Black box: the bot's CPU and RSS beside cvlab's, when its processes were watched. */

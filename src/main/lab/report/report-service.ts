@@ -123,8 +123,10 @@ export class ReportService {
     const parsed = TrendRequestSchema.parse(request);
     const store = await this.stores.get();
     const runs = await store.runs.list({ rig: parsed.rig, scenario: parsed.scenario, limit: parsed.limit });
+    const notes = await store.notes.listFor(runs.map((entry) => entry.id));
     const points: TrendPoint[] = [];
     for (const entry of runs.reverse()) {
+      const notesOfRun = notes.filter((note) => note.subject === entry.id);
       const run = await store.runs.get(entry.id);
       const stages = (run?.summary?.['stages'] ?? {}) as Partial<Record<string, StageStatistics>>;
       const statistics = stages[parsed.stage];
@@ -135,6 +137,7 @@ export class ReportService {
         valueMs: statistics ? statistics[parsed.percentile] / 1e6 : null,
         samples: statistics?.count ?? 0,
         baseline: entry.baseline,
+        ...(notesOfRun.length ? { notes: notesOfRun } : {}),
       });
     }
     return points;

@@ -1,4 +1,4 @@
-import type { ChatToCvProgress, ChatToCvSummary } from '../../../shared/run';
+import type { ChatToCvProgress, ChatToCvSummary, CvDecomposition } from '../../../shared/run';
 import type { ProbeLoad } from '../../../shared/scenario';
 import type { ProbeSendRecord } from '../common/engine-protocol';
 
@@ -43,13 +43,8 @@ export interface CvProbe {
   watch(load: ProbeLoad): Promise<CvWatch>;
 }
 
-/** The median of each leg of the matched probe messages' path, ns. */
-export function decomposeCv(matches: readonly CvEdgeMatch[]): ChatToCvSummary['decomposition'] {
-  const median = (values: number[]): number | undefined => {
-    if (values.length === 0) return undefined;
-    values.sort((a, b) => a - b);
-    return values[Math.floor((values.length - 1) / 2)];
-  };
+/** p50 and p99 of each leg of the matched probe messages' path, ns (nearest rank: every figure is one measured edge). */
+export function decomposeCv(matches: readonly CvEdgeMatch[]): CvDecomposition {
   const chatToOsc: number[] = [];
   const oscToCv: number[] = [];
   const chatToCv: number[] = [];
@@ -63,14 +58,16 @@ export function decomposeCv(matches: readonly CvEdgeMatch[]): ChatToCvSummary['d
       oscToCv.push(match.edgeNs - match.oscNs);
     }
   }
-  const out: { chatToOscP50?: number; oscToCvP50?: number; chatToCvP50?: number; cvP50?: number } = {};
-  const put = (key: keyof typeof out, values: number[]): void => {
-    const value = median(values);
-    if (value !== undefined) out[key] = value;
+  const out: Record<string, number> = {};
+  const put = (leg: 'chatToOsc' | 'oscToCv' | 'chatToCv' | 'cv', values: number[]): void => {
+    if (values.length === 0) return;
+    values.sort((a, b) => a - b);
+    out[`${leg}P50`] = values[Math.floor((values.length - 1) / 2)] as number;
+    out[`${leg}P99`] = values[Math.min(values.length - 1, Math.ceil(values.length * 0.99) - 1)] as number;
   };
-  put('chatToOscP50', chatToOsc);
-  put('oscToCvP50', oscToCv);
-  put('chatToCvP50', chatToCv);
-  put('cvP50', cv);
-  return out;
+  put('chatToOsc', chatToOsc);
+  put('oscToCv', oscToCv);
+  put('chatToCv', chatToCv);
+  put('cv', cv);
+  return out as CvDecomposition;
 }

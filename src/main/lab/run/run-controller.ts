@@ -196,7 +196,8 @@ interface ActiveRun {
   /** The engine's final snapshot, once it came. */
   lastSnapshot: EngineSnapshot | undefined;
   /** Chat → CV: the probe watching this run. */
-  readonly cv: { readonly watch: CvWatch; readonly subscription: { dispose(): void } } | undefined;
+  /** The probe's watch, and the edges matched so far (the live decomposition is drawn from them). */
+  readonly cv: { readonly watch: CvWatch; readonly subscription: { dispose(): void }; readonly matches: CvEdgeMatch[] } | undefined;
   /** Black box: the bot's process tree, watched from here (set once its process is found). */
   bot: BotResourceMonitor | undefined;
   botStarting: Promise<void> | undefined;
@@ -411,8 +412,11 @@ export class RunController {
       cv: cvWatch
         ? {
             watch: cvWatch,
+            matches: [],
             subscription: cvWatch.onDidMatch((match) => {
-              if (!active.closed) recordCvMatch(active.metrics, match);
+              if (active.closed) return;
+              recordCvMatch(active.metrics, match);
+              active.cv?.matches.push(match);
             }),
           }
         : undefined,
@@ -715,7 +719,8 @@ export class RunController {
       late: run.state.late,
       ...(stepRate !== undefined ? { stepRate } : {}),
       ...(this.botStatus ? { bot: this.botStatus } : {}),
-      ...(run.cv ? { chatToCv: run.cv.watch.status() } : {}),
+      // A few hundred edges at most (2 a second): sorting them a few times a second costs nothing.
+      ...(run.cv ? { chatToCv: { ...run.cv.watch.status(), decomposition: decomposeCv(run.cv.matches) } } : {}),
     });
   }
 

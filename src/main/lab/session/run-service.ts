@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeJsonFile } from '../files/json-file';
+import type { RunHost } from '../../../shared/report';
 import { AlertRulesSchema, DEFAULT_ALERT_RULES, type AlertEvent, type AlertNotification } from '../../../shared/alerts';
 import { Emitter, type Event } from '../../../shared/emitter';
 import { BadInputError, ServiceUnreachableError } from '../../../shared/exit-codes';
@@ -92,6 +93,8 @@ export interface RunServiceStartOptions extends RunStartOptions {
   readonly rigFile?: string;
   /** A connected probe: probe viewers move the rig's test variable and each CV edge is matched (one engine runs only). */
   readonly probe?: CvProbe;
+  /** Where the run was started (the Electron window, a browser console through serve, the command line): the report says so. */
+  readonly host?: RunHost;
 }
 
 /** A run as it ended: its summary, and where it was saved. */
@@ -266,7 +269,7 @@ export class RunService {
     }
     const recorder = store
       ? new RunRecorder(store, {
-          environment: captureEnvironment(),
+          environment: captureEnvironment(options.host),
           details: () => ({ rig, scenario }),
           ...(audit ? { auditCounters: () => audit.counters() } : {}),
         })

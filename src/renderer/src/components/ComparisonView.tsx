@@ -1,4 +1,5 @@
 import { layoutDistributionStrip } from '../../../shared/distribution-strip';
+import { comparisonRowTone, wholeRunDriver } from '../../../shared/comparison-words';
 import { formatChange, formatFigure, formatRatioAsPercent } from '../../../shared/format-figures';
 import type { PercentileComparisonRow, RunComparison } from '../../../shared/report';
 import { formatCount } from '../format/format';
@@ -22,17 +23,24 @@ function changeCell(row: { baselineMs: number | null; candidateMs: number | null
   return formatChange(row.change);
 }
 
-function ComparisonRows({ rows, tested }: { rows: readonly PercentileComparisonRow[]; tested: string }): React.JSX.Element {
+function ComparisonRows({ rows, comparison }: { rows: readonly PercentileComparisonRow[]; comparison: RunComparison }): React.JSX.Element {
+  const tested = comparison.test.metric;
+  const driver = comparison.verdict === 'regressed' || comparison.verdict === 'improved' ? null : wholeRunDriver(comparison.reading);
   return (
     <>
       {rows.map((row) => (
-        <tr key={`${row.stage}-${row.percentile}`} className={row.change !== null && row.change > 0.05 ? 'bad' : ''}>
+        <tr key={`${row.stage}-${row.percentile}`} className={comparisonRowTone(row.change, comparison.verdict)} data-testid={`${row.stage}.${row.percentile}` === tested ? 'whole-run-row' : undefined}>
           <td>
             {row.stage} {percentileName(row.percentile)}
             {`${row.stage}.${row.percentile}` === tested && (
               <>
                 {' '}
                 <Term name="whole run">(whole run)</Term>
+                {driver && (
+                  <div className="dim row-note" data-testid="whole-run-driver">
+                    {driver}; the verdict is about the typical interval
+                  </div>
+                )}
               </>
             )}
           </td>
@@ -135,9 +143,16 @@ export function ComparisonView({ comparison }: { comparison: RunComparison }): R
         <div className="notice warn" data-testid="comparison-differences">
           These runs were not set up alike, so the comparison may mislead:
           <ul>
-            {comparison.differences?.map((difference) => (
-              <li key={difference}>{difference}</li>
-            ))}
+            {comparison.differences?.map((difference) =>
+              difference.startsWith('executor') ? (
+                <li key={difference}>
+                  <Term name="executor">executor</Term>
+                  {difference.slice('executor'.length)}
+                </li>
+              ) : (
+                <li key={difference}>{difference}</li>
+              ),
+            )}
           </ul>
         </div>
       )}
@@ -162,7 +177,7 @@ export function ComparisonView({ comparison }: { comparison: RunComparison }): R
               <td className="numeric">{changeCell(comparison.reading.typical)}</td>
             </tr>
           )}
-          <ComparisonRows rows={comparison.rows.filter((row) => KEY_ROWS.has(`${row.stage} ${row.percentile}`))} tested={test.metric} />
+          <ComparisonRows rows={comparison.rows.filter((row) => KEY_ROWS.has(`${row.stage} ${row.percentile}`))} comparison={comparison} />
           {(comparison.totals ?? []).map((row) => (
             <tr key={row.name}>
               <td>{row.name === 'throughput' ? 'throughput (/s)' : 'errors (rate)'}</td>
@@ -177,7 +192,7 @@ export function ComparisonView({ comparison }: { comparison: RunComparison }): R
         <summary>Every stage and percentile (ms)</summary>
         <table className="data-table">
           <tbody>
-            <ComparisonRows rows={comparison.rows.filter((row) => !KEY_ROWS.has(`${row.stage} ${row.percentile}`))} tested={test.metric} />
+            <ComparisonRows rows={comparison.rows.filter((row) => !KEY_ROWS.has(`${row.stage} ${row.percentile}`))} comparison={comparison} />
           </tbody>
         </table>
       </details>

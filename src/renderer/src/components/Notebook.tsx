@@ -5,7 +5,13 @@ import { formatDateTime } from '../format/format';
 import { messageOf } from '../session';
 
 /** A run's or measurement's notes: what changed, when, with tags. */
-export function NoteList({ notes, label }: { notes: readonly LabNote[] | undefined; label: string }): React.JSX.Element | null {
+export function NoteList({
+  notes,
+  label,
+}: {
+  notes: readonly LabNote[] | undefined;
+  label: string;
+}): React.JSX.Element | null {
   if (!notes?.length) return null;
   return (
     <ul className="note-list" aria-label={label}>
@@ -23,16 +29,16 @@ export function NoteList({ notes, label }: { notes: readonly LabNote[] | undefin
   );
 }
 
-/** The lab notebook of one saved run: its notes, and a line to add one ("cable B", tags "cable-b"). */
-export function Notebook({
+/** A line to add a note ("cable B", tags "cable-b") to a saved run or loop-back measurement. */
+export function NoteForm({
   lab,
-  runId,
-  notes,
+  kind,
+  id,
   onAdded,
 }: {
   lab: LabApi;
-  runId: string;
-  notes: readonly LabNote[] | undefined;
+  kind: 'run' | 'loopback';
+  id: string;
   onAdded(): void;
 }): React.JSX.Element {
   const [text, setText] = useState('');
@@ -42,8 +48,8 @@ export function Notebook({
     try {
       setMessage(null);
       await lab.addNote(
-        'run',
-        runId,
+        kind,
+        id,
         text,
         tags
           .split(/[,\s]+/)
@@ -58,9 +64,7 @@ export function Notebook({
     }
   };
   return (
-    <section className="notebook" aria-label="lab notebook">
-      <h3>Lab notebook</h3>
-      <NoteList notes={notes} label="notes" />
+    <>
       <form
         className="note-form"
         onSubmit={(event) => {
@@ -86,6 +90,27 @@ export function Notebook({
         </button>
       </form>
       {message && <div className="notice bad">{message}</div>}
+    </>
+  );
+}
+
+/** The lab notebook of one saved run: its notes, and a line to add one. */
+export function Notebook({
+  lab,
+  runId,
+  notes,
+  onAdded,
+}: {
+  lab: LabApi;
+  runId: string;
+  notes: readonly LabNote[] | undefined;
+  onAdded(): void;
+}): React.JSX.Element {
+  return (
+    <section className="notebook" aria-label="lab notebook">
+      <h3>Lab notebook</h3>
+      <NoteList notes={notes} label="notes" />
+      <NoteForm lab={lab} kind="run" id={runId} onAdded={onAdded} />
     </section>
   );
 }

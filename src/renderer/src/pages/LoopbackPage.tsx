@@ -1,3 +1,5 @@
+import { Term } from '../components/Term';
+import { LoopbackResults } from '../components/LoopbackResults';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { LoopbackOutcome, ProbeState } from '../../../shared/api';
 import {
@@ -316,26 +318,36 @@ export function LoopbackPage(): React.JSX.Element {
       {fit && !result && (
         <div className="numerals loopback-fit" aria-label="clock fit">
           <div className="numeral">
-            <div className="numeral-label">clock offset</div>
+            <div className="numeral-label">
+              <Term name="clock offset" />
+            </div>
             <div className="numeral-value small">{us(Math.abs(fit.offsetUs))}</div>
           </div>
           <div className="numeral">
-            <div className="numeral-label">drift</div>
+            <div className="numeral-label">
+              <Term name="drift" />
+            </div>
             <div className="numeral-value small">
               {fit.driftPpm.toFixed(1)}
               <span className="numeral-unit">ppm</span>
             </div>
           </div>
           <div className="numeral">
-            <div className="numeral-label">fit residual</div>
+            <div className="numeral-label">
+              <Term name="fit residual" />
+            </div>
             <div className="numeral-value small">{us(fit.residualUs)}</div>
           </div>
           <div className="numeral">
-            <div className="numeral-label">min round trip</div>
+            <div className="numeral-label">
+              <Term name="min round trip" />
+            </div>
             <div className="numeral-value small">{us(fit.minRoundTripUs)}</div>
           </div>
           <div className="numeral">
-            <div className="numeral-label">samples kept</div>
+            <div className="numeral-label">
+              <Term name="samples kept" />
+            </div>
             <div className="numeral-value small">
               {fit.kept}/{fit.samples}
             </div>
@@ -439,6 +451,9 @@ export function LoopbackPage(): React.JSX.Element {
           </table>
           <p className="dim loopback-note">{result.arrivalErrorNote}</p>
         </div>
+      )}
+      {page === 'loopback' && (
+        <LoopbackResults lab={lab} openedRunId={null} refreshKey={null} expectNew={outcome} onAttached={() => undefined} />
       )}
     </div>
   );

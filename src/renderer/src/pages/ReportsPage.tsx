@@ -5,13 +5,16 @@ import type {
   RunReport,
   TrendPoint,
 } from '../../../shared/report';
+import type { StageStatistics } from '../../../shared/run';
 import { messageOf, useSession } from '../session';
 import { StageTable } from '../components/StageTable';
 import { BlackBoxSection, isBlackBox } from '../components/BlackBoxSection';
 import { FanoutSection, InstancesSection, runKindOf } from '../components/RunKindSections';
 import { ComparisonView } from '../components/ComparisonView';
+import { CvDecompositionOfSummary, isChatToCv } from '../components/CvDecompositionView';
 import { LoopbackResults } from '../components/LoopbackResults';
-import { Notebook } from '../components/Notebook';
+import { NoteList, Notebook } from '../components/Notebook';
+import { ScenarioFactsLine } from '../components/ScenarioFactsLine';
 import { formatCount, formatDateTime as when, formatPercent } from '../format/format';
 import { formatFigure } from '../../../shared/format-figures';
 
@@ -197,6 +200,9 @@ export function ReportsPage(): React.JSX.Element {
                     ? ` · ${report.environment.cpuModel} ×${report.environment.cores}, ${report.environment.os}`
                     : ''}
                 </div>
+                <div className="dim">
+                  <ScenarioFactsLine scenario={report.scenario} />
+                </div>
               </div>
               <div className="editor-actions">
                 {(['html', 'json', 'csv'] as const).map((format) => (
@@ -347,6 +353,7 @@ export function ReportsPage(): React.JSX.Element {
                       <th className="numeric">ms</th>
                       <th />
                       <th />
+                      <th aria-label="notes" />
                     </tr>
                   </thead>
                   <tbody>
@@ -363,15 +370,46 @@ export function ReportsPage(): React.JSX.Element {
                           />
                         </td>
                         <td>{point.baseline ? '★' : ''}</td>
+                        <td>
+                          {point.notes?.length ? (
+                            <span
+                              className="trend-note-mark"
+                              title={point.notes.map((note) => note.text).join('\n')}
+                              data-testid="trend-note-mark"
+                            >
+                              ✎
+                            </span>
+                          ) : null}
+                        </td>
                       </tr>
                     ))}
                   </tbody>
+                  {trend.some((point) => point.notes?.length) && (
+                    <tfoot>
+                      <tr>
+                        <td colSpan={5}>
+                          <div className="label">what changed (✎ in the trend)</div>
+                          <NoteList
+                            notes={trend.flatMap((point) => point.notes ?? [])}
+                            label="notes in the trend"
+                          />
+                        </td>
+                      </tr>
+                    </tfoot>
+                  )}
                 </table>
               )}
             </div>
             <InstancesSection view={runKindOf(report.summary.raw)} />
             <FanoutSection view={runKindOf(report.summary.raw)} />
             {isBlackBox(report.summary.raw?.['blackBox']) && <BlackBoxSection blackBox={report.summary.raw['blackBox']} />}
+            {isChatToCv(report.summary.raw?.['chatToCv']) && (
+              <CvDecompositionOfSummary
+                chatToCv={report.summary.raw['chatToCv']}
+                stages={(report.summary.raw['stages'] ?? {}) as Readonly<Record<string, StageStatistics>>}
+                blackBox={isBlackBox(report.summary.raw['blackBox'])}
+              />
+            )}
           </section>
         )}
       </div>

@@ -1,5 +1,6 @@
 import type { FrameStageStatistics } from '../../../shared/run';
 import { StageTable } from '../components/StageTable';
+import { CvDecompositionLive } from '../components/CvDecompositionView';
 import { formatCount, formatNsAsMs as ms } from '../format/format';
 import { useRunProgress, useSession } from '../session';
 
@@ -12,14 +13,16 @@ function liveRow(stage: string, statistics: FrameStageStatistics | undefined): {
 /**
  * The Run page's live view of what a run kind adds: a multi-instance run's instances (share,
  * counts, newest e2e p99, running / finished / lost) and its propagation stage so far; a fan-out
- * run's subscribers and fan-out stage so far. The summary's tables replace it once the run ends.
+ * run's subscribers and fan-out stage so far; with a probe watching, chat → OSC → CV so far. The
+ * summary's tables replace it once the run ends.
  */
 export function RunKindLivePanel(): React.JSX.Element | null {
   const { run } = useSession();
   const progress = useRunProgress();
   if (!run || progress?.runId !== run.id) return null;
-  const { instances, propagation, fanout } = progress;
-  if (!instances && !fanout) return null;
+  const { instances, propagation, fanout, chatToCv } = progress;
+  if (!instances && !fanout && !chatToCv) return null;
+  if (!instances && !fanout && chatToCv) return <CvDecompositionLive progress={chatToCv} blackBox={Boolean(run.bot ?? progress.bot)} />;
   return (
     <section className="run-kind-live summary-grid" aria-label="run kind, live" data-testid="run-kind-live">
       {instances && (
@@ -60,6 +63,7 @@ export function RunKindLivePanel(): React.JSX.Element | null {
         </div>
       )}
       {(propagation || fanout?.latency) && <StageTable rows={[...liveRow('propagation', propagation), ...liveRow('fan-out', fanout?.latency)]} />}
+      {chatToCv && <CvDecompositionLive progress={chatToCv} blackBox={Boolean(run.bot ?? progress.bot)} />}
     </section>
   );
 }

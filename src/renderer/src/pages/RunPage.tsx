@@ -15,6 +15,7 @@ import { RunKindLivePanel } from './RunKindLivePanel';
 import { useBotCommands } from '../components/TargetPanel';
 import { targetMode } from '../bot-target';
 import { Term } from '../components/Term';
+import { ScenarioFactsLine } from '../components/ScenarioFactsLine';
 import { TERM_GLOSSARY } from '../glossary';
 import { plannedMsOfDraft } from '../scope/scope-format';
 
@@ -320,6 +321,11 @@ export function RunPage(): React.JSX.Element {
             </code>
             {run && ` · ${run.store} store · ${formatCount(run.plannedMessages)} messages planned`}
           </div>
+          {!run && (
+            <div className="dim">
+              <ScenarioFactsLine scenario={scenario.draft} />
+            </div>
+          )}
         </div>
         <div className="run-actions">
           {run ? (

@@ -3,11 +3,13 @@ import type { ThresholdUnit } from '../../../shared/scenario';
 import { describeDegradedIntervals } from '../../../shared/describe-degraded-intervals';
 import { StageTable } from '../components/StageTable';
 import { Term } from '../components/Term';
+import { TERM_GLOSSARY } from '../glossary';
 import { BlackBoxSection, stageRow } from '../components/BlackBoxSection';
+import { CvDecompositionOfSummary } from '../components/CvDecompositionView';
 import { FanoutSection, InstancesSection, runKindOf } from '../components/RunKindSections';
 import { formatCount, formatDateTime, formatNsAsMs as ms, formatPercent, formatValue } from '../format/format';
 
-const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip', 'chatToOsc', 'botReply'] as const;
+const STAGE_ORDER = ['e2e', 'tap', 'validate', 'limit', 'store', 'encode', 'send', 'slip', 'chatToOsc', 'botReply', 'cv', 'chatToCv', 'oscToCv'] as const;
 
 function inUnit(value: number | undefined, unit: ThresholdUnit): string {
   if (value === undefined) return '–';
@@ -100,7 +102,14 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
             {summary.run.rig} · <span className="label">seed</span> <code>{summary.run.seed}</code>
           </div>
           <div>
-            <span className="label">ended</span> {summary.stopReason}
+            <span className="label">ended</span>{' '}
+            {summary.stopReason === 'aborted' ? (
+              <span className="term" title={`Aborted on fail: ${TERM_GLOSSARY['abort grace']}`}>
+                aborted
+              </span>
+            ) : (
+              summary.stopReason
+            )}
             {summary.reason ? ` — ${summary.reason}` : ''} after {(summary.elapsedMs / 1000).toFixed(1)} s ·{' '}
             {formatCount(summary.sent)} sent · {formatCount(summary.completed)} completed ·{' '}
             {formatValue(summary.throughput)} /s
@@ -221,6 +230,7 @@ export function RunSummaryPanel({ summary }: { summary: RunSummary }): React.JSX
       <InstancesSection view={kind} />
       <FanoutSection view={kind} />
       {summary.blackBox && <BlackBoxSection blackBox={summary.blackBox} />}
+      {summary.chatToCv && <CvDecompositionOfSummary chatToCv={summary.chatToCv} stages={summary.stages} blackBox={summary.blackBox !== undefined} />}
     </section>
   );
 }
