@@ -142,6 +142,24 @@ describe('RedisStateStore against the real Redis', () => {
     expect((await store.snapshot())['rotate']).toMatchObject({ value: 10, version: 20 });
   });
 
+  it('sends a burst of commits in one turn in writes of 32, not all held for the last', async () => {
+    const store = await open(rigWith(GENEROUS), { namespace: newNamespace() });
+    expect(await store.commit('warm', [set('hue', 0.1)])).toMatchObject({ ok: true });
+    const gathered = vi.spyOn(Socket.prototype, '_writev');
+    const single = vi.spyOn(Socket.prototype, '_write');
+    try {
+      const commits = Promise.all(Array.from({ length: 100 }, (_unused, index) => store.commit(`viewer${index}`, [set('hue', index / 100)])));
+      await new Promise((resolve) => setImmediate(resolve));
+      // 32 + 32 + 32 as they fill, the last 4 at the end of the turn.
+      expect({ gathered: gathered.mock.calls.length, single: single.mock.calls.length }).toEqual({ gathered: 4, single: 0 });
+      expect(gathered.mock.calls.map(([chunks]) => chunks.length)).toEqual([32, 32, 32, 4]);
+      expect((await commits).every((result) => result.ok)).toBe(true);
+    } finally {
+      gathered.mockRestore();
+      single.mockRestore();
+    }
+  });
+
   it('holds each variable to its cooldown whoever sends', async () => {
     const store = await open(rigWith(GENEROUS), { namespace: newNamespace() });
     expect((await store.commit('alice', [set('speed', 2)])).ok).toBe(true);

@@ -75,6 +75,8 @@ function parsePublished(text: string): PublishedMessage | undefined {
 const LEASE_FRACTION = 0.6;
 /** How far the two clocks may drift apart per ms since the last reading (1000 ppm, twice NTP's worst slew). */
 const CLOCK_DRIFT_ALLOWANCE = 1e-3;
+/** Commits held for one write at most; a burst goes out in writes of this many. */
+const MAX_HELD_COMMITS = 32;
 /** How often a store that stopped asking Redis (a commit overran its timeout) checks whether it answers again. */
 const RECOVERY_PING_EVERY_MS = 100;
 
@@ -133,6 +135,8 @@ export class RedisStateStore implements StateStore {
   private slotMaster: string | undefined;
   /** The commit connection's socket while it holds this event-loop turn's commits (see holdWritesForThisTurn). */
   private heldSocket: Writable | undefined;
+  private heldCommits = 0;
+  private releaseScheduled = false;
   private readonly coalesceWrites: boolean;
 
   private constructor(
@@ -314,22 +318,34 @@ export class RedisStateStore implements StateStore {
    * done): the commits of every message started in one turn go to Redis in one write, and Redis
    * reads them in one read, instead of a syscall on each side per message. Each message is still
    * its own EVALSHA with its own lease and reply. The lease counts from before the hold, so a
-   * held write only shortens it.
+   * held write only shortens it. A long turn (a burst after a stall) lets every
+   * MAX_HELD_COMMITS go as they fill, so the first of a burst does not wait for all the rest.
    */
   private holdWritesForThisTurn(): void {
-    if (this.heldSocket !== undefined) return;
+    if (this.heldSocket !== undefined) {
+      if (++this.heldCommits <= MAX_HELD_COMMITS) return;
+      this.releaseWrites();
+    }
     const socket = this.commitSocket();
     if (socket === undefined || socket.writableCorked > 0) return;
     socket.cork();
     this.heldSocket = socket;
-    process.nextTick(this.releaseWrites);
+    this.heldCommits = 1;
+    if (this.releaseScheduled) return;
+    this.releaseScheduled = true;
+    process.nextTick(this.releaseAtTurnEnd);
   }
 
-  private readonly releaseWrites = (): void => {
+  private readonly releaseAtTurnEnd = (): void => {
+    this.releaseScheduled = false;
+    this.releaseWrites();
+  };
+
+  private releaseWrites(): void {
     const socket = this.heldSocket;
     this.heldSocket = undefined;
     socket?.uncork();
-  };
+  }
 
   /** The socket the commits travel on: the one server's, or that of the master of the run's slot. */
   private commitSocket(): Writable | undefined {
