@@ -85,6 +85,9 @@ describe('the audit log on a thread of its own', () => {
     expect(log.counters()).toMatchObject({ queued: 1_000, dropped: 0, pending: 0, spoolBacklogBytes: 0 });
     expect(log.counters().written + log.counters().replayed).toBe(1_000);
     await log.close();
+    // A record after close is counted as dropped, as AuditLog counts it.
+    log.record({ user: 'late', text: 'hue=0.5', atMs: Date.now(), outcome: { status: 'rejected', rejection: { code: 'rate_limited_user', detail: 'wait' }, timings } });
+    expect(log.counters().dropped).toBe(1);
     // The pid lock of the spool is gone once the log has closed.
     const locks = readdirSync(spoolDir, { recursive: true }).filter((name) => String(name).endsWith('.lock'));
     expect(locks).toEqual([]);

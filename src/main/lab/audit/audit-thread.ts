@@ -75,6 +75,8 @@ export class AuditThread implements RunAuditLog {
   private outgoing: OutcomeRecord[] = [];
   private runs = 0;
   private drains = 0;
+  /** Records that came after close (or after the thread ended). */
+  private droppedHere = 0;
   private readonly waiting = new Map<number, (drained: boolean) => void>();
   private closing: Promise<void> | undefined;
   private exited = false;
@@ -125,6 +127,8 @@ export class AuditThread implements RunAuditLog {
   }
 
   record(entry: OutcomeRecord): void {
+    // As AuditLog does once closed: counted, not kept.
+    if (this.closing !== undefined || this.exited) return void this.droppedHere++;
     if (this.outgoing.length === 0) setImmediate(this.flushRecords);
     this.outgoing.push(entry);
   }
@@ -144,7 +148,7 @@ export class AuditThread implements RunAuditLog {
 
   /** The latest counters the thread sent (every 100 ms, and with each drain). */
   counters(): AuditLogCounters {
-    return this.latest;
+    return this.droppedHere === 0 ? this.latest : { ...this.latest, dropped: this.latest.dropped + this.droppedHere };
   }
 
   drain(timeoutMs = 30_000): Promise<boolean> {
