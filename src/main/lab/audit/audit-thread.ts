@@ -75,6 +75,7 @@ export class AuditThread implements RunAuditLog {
   private outgoing: OutcomeRecord[] = [];
   private runs = 0;
   private drains = 0;
+  private onThreadClosed: (() => void) | undefined;
   /** Records that came after close (or after the thread ended). */
   private droppedHere = 0;
   private readonly waiting = new Map<number, (drained: boolean) => void>();
@@ -105,8 +106,11 @@ export class AuditThread implements RunAuditLog {
     this.worker.on('message', (message: AuditThreadReply) => {
       switch (message.type) {
         case 'counters':
+          this.latest = message.counters;
+          return;
         case 'closed':
           this.latest = message.counters;
+          this.onThreadClosed?.();
           return;
         case 'drained':
           this.latest = message.counters;
@@ -164,7 +168,14 @@ export class AuditThread implements RunAuditLog {
   close(timeoutMs = 5_000): Promise<void> {
     this.closing ??= (async () => {
       this.flushRecords();
+      const closed = new Promise<void>((resolve) => (this.onThreadClosed = resolve));
       this.post({ type: 'close', timeoutMs });
+      // The thread ends on its own once its log has closed; should anything keep it alive (or the
+      // close hang), it is ended: what it had not written by then is in its spool, fsync'd.
+      const limit = setTimeout(() => void this.worker.terminate(), timeoutMs + 10_000);
+      await Promise.race([this.exit, closed.then(() => new Promise<void>((resolve) => setTimeout(resolve, 1_000).unref()))]);
+      clearTimeout(limit);
+      if (!this.exited) await this.worker.terminate();
       await this.exit;
       this.options.onClosed?.();
     })();
