@@ -24,7 +24,7 @@ export const LAYERS = [
   { folder: `${lab}/engine/fanout`, runs: 'the engine thread', imports: ['src/shared', `${lab}/common`], types: [`${lab}/engine/pipeline`], what: 'the fan-out server the pipeline pushes accepted changes to, and the run\'s fan-out stage around it' },
   { folder: `${lab}/metrics`, runs: 'host', imports: ['src/shared', `${lab}/common`], what: 'a run\'s figures on the host: interval windows, thresholds, leak detector, resource sampler' },
   { folder: `${lab}/store`, runs: 'host (PGlite: a process of its own)', imports: ['src/shared', `${lab}/common`], what: 'PostgreSQL or embedded PGlite, migrations, repositories, the recorder and its journal' },
-  { folder: `${lab}/audit`, runs: 'host', imports: ['src/shared', `${lab}/common`, `${lab}/store`], what: 'the audit log: COPY batches, spool files, replay' },
+  { folder: `${lab}/audit`, runs: 'host (into PostgreSQL: a thread of its own)', imports: ['src/shared', `${lab}/common`, `${lab}/store`], what: 'the audit log: COPY batches, spool files, replay; its thread (`audit-worker.ts`) and the host\'s end of it (`audit-thread.ts`)' },
   { folder: `${lab}/alerts`, runs: 'host', imports: ['src/shared'], what: 'alert rules, evaluation, handlers' },
   { folder: `${lab}/server`, runs: 'host', imports: ['src/shared'], what: '`cvlab serve`: HTTP, the WebSocket bridge, CSP, the frame batcher' },
   { folder: `${lab}/metrics-export`, runs: 'host', imports: ['src/shared', `${lab}/common`, `${lab}/server`], what: 'Prometheus `/metrics` from frames' },

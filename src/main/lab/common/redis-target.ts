@@ -168,6 +168,15 @@ export function masterOfSlot(client: RedisClient, slot: number): string | undefi
   return client instanceof Cluster ? client.slots[slot]?.[0] : undefined;
 }
 
+/** The connection a Cluster client uses for the master of a slot; undefined before it knows the slot. */
+export function nodeOfSlot(client: Cluster, slot: number): Redis | undefined {
+  const master = client.slots[slot]?.[0];
+  if (master === undefined) return undefined;
+  // ioredis keeps its nodes by "host:port", the same key as in `slots`; the pool is not in its types.
+  const pool = (client as unknown as { connectionPool?: { getInstanceByKey?: (key: string) => Redis | undefined } }).connectionPool;
+  return pool?.getInstanceByKey?.(master);
+}
+
 /** Every key matching `pattern` (SCAN on each master of a Cluster, where the keys live). */
 export async function scanKeys(client: RedisClient, pattern: string): Promise<string[]> {
   const servers = client instanceof Cluster ? client.nodes('master') : [client];

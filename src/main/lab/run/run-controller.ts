@@ -25,7 +25,7 @@ import {
   type FanoutCounters,
 } from '../../../shared/run';
 import { compileThresholds, METRIC_STAGES, ProbeLoadSchema, probeMessageCount, ScenarioSchema, type CompiledThreshold, type MetricStage, type Scenario } from '../../../shared/scenario';
-import { AuditBatchReader } from '../common/audit-batch';
+import { AuditBatchReader, type AuditBatch } from '../common/audit-batch';
 import {
   DEFAULT_WARM_UP_MESSAGES,
   type BlackBoxRequest,
@@ -167,7 +167,8 @@ interface ActiveRun {
   readonly plan: ArrivalPlan;
   readonly engine: EngineLink;
   readonly tap: RingOscTap | undefined;
-  readonly audit: AuditBatchReader | undefined;
+  /** Takes each audit batch of the run: to a sink that decodes it itself, or decoded here and recorded. */
+  readonly audit: ((batch: AuditBatch) => void) | undefined;
   readonly metrics: RunMetrics;
   readonly sampler: ResourceSampler;
   readonly thresholds: CompiledThreshold[];
@@ -373,7 +374,7 @@ export class RunController {
       plan,
       engine,
       tap,
-      audit: request.audit ? new AuditBatchReader(rig, Date.now() - monotonicNs() / 1e6) : undefined,
+      audit: request.audit ? this.auditFeed(rig) : undefined,
       metrics,
       sampler: new ResourceSampler(),
       thresholds,
@@ -552,17 +553,25 @@ export class RunController {
       absorbWindow(targets, window);
     }
     if (snapshot.probeSends) run.cv?.watch.addSends(snapshot.probeSends);
-    const audit = snapshot.audit;
+    if (snapshot.audit && run.audit) run.audit(snapshot.audit);
+  }
+
+  /** Where a run's audit batches go: whole to a sink that decodes them itself, else decoded here into the sink's records. */
+  private auditFeed(rig: RigConfig): ((batch: AuditBatch) => void) | undefined {
     const sink = this.options.sink;
-    if (audit && sink && run.audit) {
-      run.audit.read(audit, (record) => {
+    if (!sink) return undefined;
+    const wallClockOffsetMs = Date.now() - monotonicNs() / 1e6;
+    const whole = sink.batches?.(rig, wallClockOffsetMs);
+    if (whole) return whole;
+    const reader = new AuditBatchReader(rig, wallClockOffsetMs);
+    return (batch) =>
+      reader.read(batch, (record) => {
         try {
           sink.record(record);
         } catch (error) {
           console.error(`cvlab: the outcome sink failed: ${String(error)}`);
         }
       });
-    }
   }
 
   private recordTap(run: ActiveRun, ns: number, dueOffsetNs: number): void {

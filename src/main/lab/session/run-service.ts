@@ -25,7 +25,7 @@ import { alertFrameOf } from '../alerts/alert-frame-of';
 import { AlertMonitor } from '../alerts/alert-monitor';
 import { createConsoleAlertHandler } from '../alerts/console-alert-handler';
 import { createStoreAlertHandler } from '../alerts/store-alert-handler';
-import type { AuditLog } from '../audit/audit-log';
+import type { RunAuditLog } from '../audit/audit-thread';
 import { createAuditLog } from '../audit/create-audit-log';
 import { runFanoutScaling } from '../fanout/fanout-scaling-run';
 import { applyOverrides } from '../run/apply-overrides';
@@ -33,6 +33,7 @@ import { withResolvedChatLog } from '../files/chat-log-path';
 import { createArrivalPlan } from '../common/arrival-plan';
 import { createRunController, type RunController, type RunControllerStartOptions, type RunStartExtras } from '../run/run-controller';
 import type { CvProbe } from '../run/cv-probe';
+import { hostNice } from '../run/host-thread-priority';
 import { verdictOf } from '../metrics/thresholds';
 import { blackBoxRequestOf } from './bot-target';
 import type { RunStores } from './run-stores';
@@ -124,7 +125,7 @@ interface Session {
   readonly rig: RigConfig;
   readonly store: Store | undefined;
   readonly recorder: RunRecorder | undefined;
-  readonly audit: AuditLog | undefined;
+  readonly audit: RunAuditLog | undefined;
   /** Made once the run has its id (alert ids carry it: the store keys alerts by id). */
   monitor: AlertMonitor | undefined;
   readonly alerts: AlertEvent[];
@@ -228,7 +229,11 @@ export class RunService {
     this.log = options.log ?? ((line) => console.error(`cvlab: ${line}`));
     this.engineOwned = options.engine === undefined;
     // The audit log of the run going on takes each outcome after the hot path; none between runs.
-    const sink: OutcomeSink = { record: (entry) => this.auditSink?.record(entry) };
+    const sink: OutcomeSink = {
+      record: (entry) => this.auditSink?.record(entry),
+      // An audit log on a thread of its own takes the engine's batches whole.
+      batches: (rig, wallClockOffsetMs) => this.auditSink?.batches?.(rig, wallClockOffsetMs),
+    };
     this.controller = options.engine
       ? undefined
       : createRunController({
@@ -258,14 +263,14 @@ export class RunService {
     this.storeOpenError = undefined;
     const databaseUrl = this.options.stores?.databaseUrlFor(rig);
     const store = options.save === false ? undefined : await this.openStore(rig);
-    let audit: AuditLog | undefined;
+    let audit: RunAuditLog | undefined;
     // The embedded database runs on this thread: auditing into it is opt-in, it would load the system under test.
     const auditWanted = options.audit ?? Boolean(databaseUrl);
     // Instances of a multi-instance run are processes of their own: their outcomes never pass here.
     if (auditWanted && options.audit && kind === 'multi-instance') this.log('the audit log covers runs in this process; a multi-instance run is not audited (its instances are processes of their own)');
     if (store && kind !== 'multi-instance' && this.engineOwned && auditWanted) {
       if (!this.options.spoolDir) throw new Error('the audit log needs a spool folder (RunServiceOptions.spoolDir)');
-      audit = createAuditLog({ databaseUrl, store, spoolDir: this.options.spoolDir });
+      audit = createAuditLog({ databaseUrl, store, spoolDir: this.options.spoolDir, threadNice: hostNice() });
     }
     const recorder = store
       ? new RunRecorder(store, {
@@ -393,7 +398,7 @@ export class RunService {
     }
   }
 
-  private async startSingle(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined, blackBox: BlackBoxRequest | undefined, probe: CvProbe | undefined): Promise<Session> {
+  private async startSingle(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: RunAuditLog | undefined, blackBox: BlackBoxRequest | undefined, probe: CvProbe | undefined): Promise<Session> {
     this.auditSink = audit;
     const engine = this.engine;
     let resolveSummary: (summary: RunSummary) => void = () => undefined;
@@ -430,7 +435,7 @@ export class RunService {
     return session;
   }
 
-  private async startFanout(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined): Promise<Session> {
+  private async startFanout(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: RunAuditLog | undefined): Promise<Session> {
     const controller = this.controller;
     if (!controller) throw new BadInputError('scenario: a fan-out run needs cvlab\'s own engine, and this session was handed another: remove "fanout"');
     this.auditSink = audit;
