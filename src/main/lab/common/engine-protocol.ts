@@ -249,7 +249,7 @@ export type EngineEvent =
       readonly instance?: InstanceSnapshot & { readonly propagationHistogram?: string };
     }
   /** `draining`: the engine is stopping itself and its final snapshot follows (the system under test gave out, not the engine). */
-  | { readonly type: 'failed'; readonly error: string; readonly draining?: boolean; /** What the error meant (bad input, a service), as classes do not cross threads. */ readonly exitCode?: ExitCode };
+  | { readonly type: 'failed'; readonly error: string; readonly draining?: boolean; /** What the error meant (bad input, a service), as classes do not cross threads. */ readonly exitCode?: ExitCode; /** Stopped while it waited to start (a bot's JOIN, subscribers, the other instances): a stopped run, not a failed one. */ readonly stoppedWhileWaiting?: boolean };
 
 /** `take-over-osc`: an instance whose datagrams went to its relay now forwards them to the converter (the sending instance was lost). */
 export type HostCommand = { readonly type: 'stop' } | { readonly type: 'take-over-osc' } | { readonly type: 'start-at'; readonly atNs: number };

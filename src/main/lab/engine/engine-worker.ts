@@ -5,6 +5,7 @@ import { parentPort, threadId, workerData, type MessagePort, type TransferListIt
 import type { EngineEvent, EngineSendRequest, EngineSendResult, EngineStartRequest, HostCommand } from '../common/engine-protocol';
 import { MeasuredEngine } from './measured-engine';
 import { sendOnce } from './send-once';
+import { StoppedWhileWaitingError } from '../common/stopped-while-waiting';
 import { exitCodeOfError } from '../../../shared/exit-codes';
 
 // The host is at the other end of the channel in workerData.hostPort: this thread is started by
@@ -31,10 +32,15 @@ async function runMeasured(): Promise<void> {
   let answerStart: { resolve: (atNs: number) => void; reject: (error: Error) => void } | undefined;
   const startAt = new Promise<number>((resolve, reject) => (answerStart = { resolve, reject }));
   startAt.catch(() => undefined);
+  // A stop before the start ends whatever the engine waits for (a bot's JOIN, subscribers, the other instances).
+  const stopper = new AbortController();
   const obey = (command: HostCommand): void => {
     if (command.type === 'start-at') answerStart?.resolve(command.atNs);
     else if (!engine) {
-      if (command.type === 'stop') answerStart?.reject(new Error('the run was stopped before it started'));
+      if (command.type === 'stop') {
+        stopper.abort();
+        answerStart?.reject(new StoppedWhileWaitingError('stopped while waiting for the other instances to be ready'));
+      }
       waiting.push(command);
     } else if (command.type === 'stop') void engine.stop().then(() => port.close());
     else engine.command(command);
@@ -42,11 +48,12 @@ async function runMeasured(): Promise<void> {
   port.on('message', obey);
 
   try {
-    engine = await MeasuredEngine.prepare(workerData as EngineStartRequest, post, undefined, startAt);
+    engine = await MeasuredEngine.prepare(workerData as EngineStartRequest, post, undefined, startAt, stopper.signal);
     engine.start(threadId);
     for (const command of waiting.splice(0)) obey(command);
   } catch (error) {
-    post({ type: 'failed', error: error instanceof Error ? error.message : String(error), exitCode: exitCodeOfError(error) }, []);
+    const stoppedWhileWaiting = error instanceof StoppedWhileWaitingError;
+    post({ type: 'failed', error: error instanceof Error ? error.message : String(error), exitCode: exitCodeOfError(error), ...(stoppedWhileWaiting ? { stoppedWhileWaiting } : {}) }, []);
     port.close();
   }
 }

@@ -3,6 +3,7 @@ import { EventQueue, isEarlyEvent, type EarlyListener, type EngineLink } from '.
 import type { BotProcessRef, EngineStartRequest, HostCommand } from '../common/engine-protocol';
 import { MeasuredEngine, type EnginePipelineFactory } from './measured-engine';
 import { createPipeline, type PipelineOptions } from './pipeline/chat-pipeline';
+import { StoppedWhileWaitingError } from '../common/stopped-while-waiting';
 
 /**
  * Runs the engine on the host's own thread. Only for a run whose pipeline factory or stage hook
@@ -14,6 +15,7 @@ export async function startInThreadEngine(
   createSystemUnderTest?: EnginePipelineFactory,
   stageHook?: PipelineOptions['stageHook'],
   early?: EarlyListener,
+  stopped?: AbortSignal,
 ): Promise<EngineLink> {
   // No factory and no hook: the request's own pipeline (cvlab's, a module's or a bot).
   const factory: EnginePipelineFactory | undefined =
@@ -27,9 +29,17 @@ export async function startInThreadEngine(
   let answerStart: { resolve: (atNs: number) => void; reject: (error: Error) => void } | undefined;
   const startAt = new Promise<number>((resolve, reject) => (answerStart = { resolve, reject }));
   startAt.catch(() => undefined);
+  // A stop before the start ends whatever the engine waits for.
+  const stopper = new AbortController();
+  const stop = (): void => {
+    stopper.abort();
+    answerStart?.reject(new StoppedWhileWaitingError('stopped while waiting for the other instances to be ready'));
+  };
+  if (stopped?.aborted) stop();
+  else stopped?.addEventListener('abort', stop, { once: true });
   const beforeStart = (command: HostCommand): void => {
     if (command.type === 'start-at') answerStart?.resolve(command.atNs);
-    else if (command.type === 'stop') answerStart?.reject(new Error('the run was stopped before it started'));
+    else if (command.type === 'stop') stop();
   };
   const engine = await MeasuredEngine.prepare(
     request,
@@ -43,7 +53,8 @@ export async function startInThreadEngine(
     },
     factory,
     startAt,
-  );
+    stopper.signal,
+  ).finally(() => stopped?.removeEventListener('abort', stop));
   engine.start(hostThreadId);
   return {
     threadId: hostThreadId,

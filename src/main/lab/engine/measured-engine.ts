@@ -21,6 +21,7 @@ import { DEFAULT_WARM_UP_MESSAGES, FAILED_CODE_INDEX, OUTCOME_CODES, type Engine
 import { encodeForTransfer, transferableOf } from '../common/histogram-transfer';
 import { monotonicNs } from '../common/monotonic-clock';
 import { TapRingWriter } from '../common/tap-ring';
+import { StoppedWhileWaitingError } from '../common/stopped-while-waiting';
 
 /** Builds the system under test inside the engine's thread. */
 export type EnginePipelineFactory = (rig: EngineStartRequest['rig'], options: PipelineOptions) => Promise<ChatPipeline>;
@@ -196,9 +197,14 @@ export class MeasuredEngine {
 
   /**
    * Warms up, builds the pipeline and the plan: everything before the first message. The
-   * default pipeline announces its datagrams in the request's tap ring, if any.
+   * default pipeline announces its datagrams in the request's tap ring, if any. `stopped`
+   * (the run stopped before it started) ends every wait at once with a StoppedWhileWaitingError
+   * saying what was awaited; what was opened is closed, a bot started is stopped.
    */
-  static async prepare(request: EngineStartRequest, post: EnginePost, factory?: EnginePipelineFactory, startAt?: Promise<number>): Promise<MeasuredEngine> {
+  static async prepare(request: EngineStartRequest, post: EnginePost, factory?: EnginePipelineFactory, startAt?: Promise<number>, stopped?: AbortSignal): Promise<MeasuredEngine> {
+    const stopWhilePreparing = (): void => {
+      if (stopped?.aborted) throw new StoppedWhileWaitingError('stopped while the engine prepared its run (warm-up), before the first message');
+    };
     await initHistograms();
     const { rig, scenario, seed } = request;
     const executor = scenario.executor;
@@ -218,8 +224,9 @@ export class MeasuredEngine {
     warmWindow.take(0, []);
     warmAudit?.take();
     warmWindow.destroy();
+    stopWhilePreparing();
     const tap = request.tapRing ? new TapRingWriter(request.tapRing) : undefined;
-    const build = factory ?? (await pipelineFactoryOf(request, post));
+    const build = factory ?? (await pipelineFactoryOf(request, post, stopped));
     // An instance joins the run's namespace on the shared Redis, and keeps its keys for the others.
     const instance = request.instance;
     const opened = instance ? await InstanceStage.open(instance, rig) : undefined;
@@ -231,17 +238,19 @@ export class MeasuredEngine {
     });
     opened?.share.attach(pipeline);
     let fanout: FanoutStage | undefined;
-    if (request.fanout) {
-      fanout = await FanoutStage.listen(request.fanout);
-      fanout.attach(pipeline);
-      post({ type: 'fanout-listening', url: fanout.url }, []);
-      try {
-        await fanout.waitForSubscribers();
-      } catch (error) {
-        await fanout.close();
-        await pipeline.close().catch(() => undefined);
-        throw error;
+    try {
+      stopWhilePreparing();
+      if (request.fanout) {
+        fanout = await FanoutStage.listen(request.fanout);
+        fanout.attach(pipeline);
+        post({ type: 'fanout-listening', url: fanout.url }, []);
+        await fanout.waitForSubscribers(stopped);
       }
+    } catch (error) {
+      await fanout?.close();
+      await pipeline.close().catch(() => undefined);
+      opened?.share.finish();
+      throw error;
     }
     if (request.awaitStart) {
       // Instances of one run start together, each prepared (subscribed to the others' changes) before any sends.
@@ -411,13 +420,13 @@ export class MeasuredEngine {
 }
 
 /** The request's pipeline: the technician's bot, a module's `createPipeline`, or the built-in chat pipeline. */
-async function pipelineFactoryOf(request: EngineStartRequest, post: EnginePost): Promise<EnginePipelineFactory> {
+async function pipelineFactoryOf(request: EngineStartRequest, post: EnginePost, stopped: AbortSignal | undefined): Promise<EnginePipelineFactory> {
   const blackBox = request.blackBox;
   if (blackBox) {
     // The chat endpoint, the OSC catcher and the bot's process live on this thread: frames, saving
     // and the console on the host's never delay a chat line or a catch stamp.
     return async (rig, options) => {
-      const target = await createBlackBoxPipeline(rig, { ...options, blackBox: { ...blackBox, onListening: (environment) => post({ type: 'bot-listening', environment }, []) } });
+      const target = await createBlackBoxPipeline(rig, { ...options, blackBox: { ...blackBox, ...(stopped ? { stopped } : {}), onListening: (environment) => post({ type: 'bot-listening', environment }, []) } });
       target.onDidChangeBotStatus((status) => post({ type: 'bot-status', status }, []));
       post({ type: 'bot-status', status: target.botStatus() }, []);
       return target;

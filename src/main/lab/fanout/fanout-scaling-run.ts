@@ -24,6 +24,8 @@ export async function runFanoutScaling(options: {
   overrides?: RunOverrides;
   /** The session's engine (its audit sink, frames and progress go where the session says); the run builds none of its own. */
   engine: RunController;
+  /** The run exists (state `starting`) before the engine waits for the subscribers: a stop from here ends it at once. */
+  onStarting?: (info: RunInfo) => void;
   /** The run has started: its id and plan, as the engine gave them. */
   onStarted?: (info: RunInfo) => void;
   /** Fan-out latency so far, about once a second while the run goes on (the console shows it live). */
@@ -57,6 +59,7 @@ export async function runFanoutScaling(options: {
         scenario: options.scenario,
         rig: options.rig,
         ...(options.overrides ? { overrides: options.overrides } : {}),
+        ...(options.onStarting ? { onStarting: options.onStarting } : {}),
         fanout: {
           maxClients: config.maxClients,
           maxBufferedBytes: config.maxBufferedBytes,

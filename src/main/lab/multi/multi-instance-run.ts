@@ -20,6 +20,7 @@ import { mergeHistograms } from './merge-histograms';
 import { statisticsOf } from '../common/histogram-statistics';
 import { mergeRunSummaries } from './merge-run-summaries';
 import { shareOfScenario } from './scenario-share';
+import { StoppedWhileWaitingError } from '../common/stopped-while-waiting';
 
 /** How long a result may still be on its way once its instance exited cleanly. */
 const RESULT_AFTER_EXIT_GRACE_MS = 3000;
@@ -260,7 +261,7 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
     }
     clearInterval(announcer);
     announcer = undefined;
-    if (stopped) throw new Error(`run ${runId} was stopped before its instances started`);
+    if (stopped) throw new StoppedWhileWaitingError(`stopped while waiting for the instances to join (${members.size} of ${config.instances} joined)`);
     const joined = [...members.values()].slice(0, config.instances);
     if (joined.length === 0) throw new Error(`no instance joined run ${runId} within ${config.joinTimeout} ms: check that the instances can reach Redis at ${agentRedisUrl}`);
     if (joined.length < config.instances) log(`only ${joined.length} of ${config.instances} instances joined within ${config.joinTimeout} ms; running with them`);
@@ -281,7 +282,7 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
         setTimeout(resolve, 100);
       });
     }
-    if (stopped) throw new Error(`run ${runId} was stopped before its instances started`);
+    if (stopped) throw new StoppedWhileWaitingError(`stopped while waiting for the instances to be ready (${joined.filter((member) => member.ready).length} of ${joined.length} ready)`);
     for (const member of joined) if (!member.ready) markLost(member, `not ready ${READY_TIMEOUT_MS / 1000} s after its share was assigned`);
     const [seconds, microseconds] = await redisTime(commands, channel);
     const startAtMs = Number(seconds) * 1000 + Number(microseconds) / 1000 + config.startDelay;

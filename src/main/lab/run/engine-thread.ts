@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EngineEvent, EngineSendRequest, EngineSendResult, EngineStartRequest, HostCommand } from '../common/engine-protocol';
 import { EventQueue, isEarlyEvent, type EarlyListener, type EngineLink } from '../common/engine-link';
 import { startEngineWorker } from './engine-starter';
+import { StoppedWhileWaitingError } from '../common/stopped-while-waiting';
 
 /**
  * How to start engine-worker: the built file next to the bundle (out/main/engine-worker.js), or,
@@ -29,8 +30,10 @@ function workerEntry(): { entry: string | URL; eval: boolean } {
 /**
  * Starts the measured engine in a worker thread; resolves once it has started its run. What the
  * engine says before (a black-box bot's endpoint listening, its connection) goes to `early`.
+ * `stopped` stops the run before it started: whatever the engine waits for ends at once and this
+ * rejects with a StoppedWhileWaitingError saying what it waited for.
  */
-export function startEngineThread(request: EngineStartRequest, early?: EarlyListener): Promise<EngineLink> {
+export function startEngineThread(request: EngineStartRequest, early?: EarlyListener, stopped?: AbortSignal): Promise<EngineLink> {
   const { entry, eval: isEval } = workerEntry();
   // From the starter thread, at the normal priority (engine-starter.ts): not from this one.
   const worker = startEngineWorker(entry, { eval: isEval, workerData: request, name: 'cvlab-engine' });
@@ -39,9 +42,16 @@ export function startEngineThread(request: EngineStartRequest, early?: EarlyList
   const exit = new Promise<void>((resolve) => worker.once('exit', () => ((exited = true), resolve())));
   return new Promise<EngineLink>((resolve, reject) => {
     let started = false;
+    const stopBeforeStart = (): void => {
+      if (!started && !exited) worker.postMessage({ type: 'stop' } satisfies HostCommand);
+    };
+    if (stopped?.aborted) stopBeforeStart();
+    else stopped?.addEventListener('abort', stopBeforeStart, { once: true });
+    void exit.then(() => stopped?.removeEventListener('abort', stopBeforeStart));
     worker.on('message', (event: EngineEvent) => {
       if (!started && event.type === 'started') {
         started = true;
+        stopped?.removeEventListener('abort', stopBeforeStart);
         resolve({
           threadId: event.threadId,
           startNs: event.startNs,
@@ -64,7 +74,7 @@ export function startEngineThread(request: EngineStartRequest, early?: EarlyList
         });
       } else if (!started && event.type === 'failed') {
         started = true;
-        reject(errorWithExitCode(event.error, event.exitCode));
+        reject(event.stoppedWhileWaiting ? new StoppedWhileWaitingError(event.error) : errorWithExitCode(event.error, event.exitCode));
         void worker.terminate();
       } else queue.push(event);
     });

@@ -36,6 +36,7 @@ import {
   type HostCommand, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type LoopDelay, type WindowSnapshot } from '../common/engine-protocol';
 import { startEngineThread, startInThreadEngine, type EngineLink } from './engine-thread';
 import { isEarlyEvent } from '../common/engine-link';
+import { StoppedWhileWaitingError } from '../common/stopped-while-waiting';
 import { decodeTransferred } from '../common/histogram-transfer';
 import { monotonicNs } from '../common/monotonic-clock';
 import { RingOscTap } from './ring-osc-tap';
@@ -99,6 +100,11 @@ export interface RunControllerStartOptions extends RunStartOptions {
    * the first message (monotonic ns). A rejection stops the run before it starts.
    */
   readonly startGate?: () => Promise<number>;
+  /**
+   * The run exists (its id, plan and seed; state `starting`) before the engine waits for its bot,
+   * subscribers or start: a host keeps it from here, so a stop in that time ends it at once.
+   */
+  readonly onStarting?: (info: RunInfo) => void;
 }
 
 /** What a run kind's parts on the engine's thread report: where the fan-out server listens, its counts, an instance's propagation. */
@@ -218,6 +224,8 @@ const ENGINE_ANSWER_GRACE_MS = 10_000;
 export class RunController {
   private active: ActiveRun | undefined;
   private starting = false;
+  /** The run being started: stop() aborts its waits; settled once start() has. */
+  private launching: { readonly stopper: AbortController; readonly settled: Promise<void> } | undefined;
   private readonly progressEmitter = new Emitter<RunProgress>();
   private readonly frameEmitter = new Emitter<RunFrame>();
   private readonly finishEmitter = new Emitter<RunSummary>();
@@ -249,14 +257,18 @@ export class RunController {
     }
     if (this.starting) throw new Error('a run is already starting: wait for it, or stop it, before starting another');
     this.starting = true;
+    const stopper = new AbortController();
+    const launched = this.launch(options, extras, stopper.signal);
+    this.launching = { stopper, settled: launched.then(() => undefined, () => undefined) };
     try {
-      return await this.launch(options, extras);
+      return await launched;
     } finally {
       this.starting = false;
+      this.launching = undefined;
     }
   }
 
-  private async launch(options: RunControllerStartOptions, extras: RunStartExtras): Promise<RunInfo> {
+  private async launch(options: RunControllerStartOptions, extras: RunStartExtras, stopped: AbortSignal): Promise<RunInfo> {
     const parsedScenario = parseOrThrow(ScenarioSchema, options.scenario, 'scenario');
     const rig = parseOrThrow(RigSchema, options.rig, 'rig');
     const overrides = options.overrides ? parseOrThrow(RunOverridesSchema, options.overrides, 'run overrides') : undefined;
@@ -303,6 +315,22 @@ export class RunController {
       } else this.botEvent(id, blackBox, event);
     };
 
+    const storeKind: RunInfo['store'] = rig.redisUrl ? 'redis' : 'memory';
+    const plannedMessages = plan.plannedMessages + (probeLoad ? probeMessageCount(plan.plannedDurationMs, probeLoad.rateHz) : 0);
+    options.onStarting?.({
+      id,
+      scenario: scenario.name,
+      rig: rig.name,
+      state: 'starting',
+      startedAt: new Date().toISOString(),
+      plannedDurationMs: plan.plannedDurationMs,
+      plannedMessages,
+      seed,
+      intervalMs: scenario.interval,
+      namespace,
+      store: storeKind,
+    });
+
     // Filled once the engine has started; the tap may hear a datagram before.
     const started: { run?: ActiveRun } = {};
     const createPipeline = options.createPipeline ?? this.options.createPipeline;
@@ -313,8 +341,9 @@ export class RunController {
     try {
       // The probe is armed and its clock fitted before the first probe message is due.
       if (extras.probe && probeLoad) cvWatch = await extras.probe.watch(probeLoad);
+      if (stopped.aborted) throw new StoppedWhileWaitingError('stopped while the probe was armed, before the engine started');
       if (inThread) {
-        engine = await startInThreadEngine(request, createPipeline, this.options.stageHook, early);
+        engine = await startInThreadEngine(request, createPipeline, this.options.stageHook, early, stopped);
       } else {
         // The tap listens here, off the engine's thread; the engine announces datagrams in a shared ring.
         // A bot run has no datagrams of cvlab's own to tap: its port is left alone (it may be the bot's).
@@ -326,7 +355,7 @@ export class RunController {
             if (run && !run.closed) this.recordTap(run, ns, dueNs - run.startNs);
           });
         }
-        engine = await startEngineThread({ ...request, ...(tapRing ? { tapRing } : {}) }, early);
+        engine = await startEngineThread({ ...request, ...(tapRing ? { tapRing } : {}) }, early, stopped);
       }
     } catch (error) {
       await tap?.close();
@@ -343,11 +372,11 @@ export class RunController {
       state: 'running',
       startedAt: new Date().toISOString(),
       plannedDurationMs: plan.plannedDurationMs,
-      plannedMessages: plan.plannedMessages + (probeLoad ? probeMessageCount(plan.plannedDurationMs, probeLoad.rateHz) : 0),
+      plannedMessages,
       seed,
       intervalMs: scenario.interval,
       namespace,
-      store: rig.redisUrl ? 'redis' : 'memory',
+      store: storeKind,
       engineThreadId: engine.threadId,
       ...(this.botStatus ? { bot: this.botStatus } : {}),
       ...(recorded && executor.type === 'replay' && plan instanceof ReplayArrivals
@@ -455,8 +484,17 @@ export class RunController {
     run.bot = monitor;
   }
 
-  /** Stops the run now going on and resolves with its summary; undefined when nothing runs. */
+  /**
+   * Stops the run now going on and resolves with its summary; undefined when nothing runs. A run
+   * still starting (its engine waiting for a bot, subscribers or its start) is stopped at once:
+   * its start() rejects with a StoppedWhileWaitingError, and this resolves undefined.
+   */
   async stop(): Promise<RunSummary | undefined> {
+    const launching = this.launching;
+    if (!this.active && launching) {
+      launching.stopper.abort();
+      await launching.settled;
+    }
     const run = this.active;
     if (!run) return undefined;
     return this.finish(run, 'stopped');

@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AppliedChange } from '../../../../shared/message';
+import { ServiceUnreachableError } from '../../../../shared/exit-codes';
+import { StoppedWhileWaitingError } from '../../common/stopped-while-waiting';
 import { fanoutClock, type FanoutMessage } from '../../common/fanout-message';
 
 /** What a subscriber receives for each accepted change (one JSON text frame). */
@@ -106,11 +108,14 @@ export class FanoutServer {
     }
   }
 
-  /** Resolves once `count` clients are connected; fails in words after `timeoutMs`. */
-  async waitForClients(count: number, timeoutMs: number): Promise<void> {
+  /** Resolves once `count` clients are connected; fails in words after `timeoutMs`, or at once when `stopped` is aborted. */
+  async waitForClients(count: number, timeoutMs: number, stopped?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.subscribers.size < count) {
-      if (Date.now() > deadline) throw new Error(`the fan-out's subscribers did not connect: ${this.subscribers.size} of ${count} within ${Math.round(timeoutMs / 1000)} s`);
+      if (stopped?.aborted) throw new StoppedWhileWaitingError(`stopped while waiting for the fan-out's subscribers to connect (${this.subscribers.size} of ${count} connected)`);
+      if (Date.now() > deadline) {
+        throw new ServiceUnreachableError("the fan-out's subscribers", `only ${this.subscribers.size} of ${count} connected within the ${formatSeconds(timeoutMs)} s limit`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
@@ -226,4 +231,9 @@ export class FanoutServer {
     if (subscriber.drainTimer) clearInterval(subscriber.drainTimer);
     subscriber.drainTimer = undefined;
   }
+}
+
+/** 60000 → "60", 1500 → "1.5". */
+function formatSeconds(ms: number): string {
+  return String(Math.round(ms / 100) / 10);
 }

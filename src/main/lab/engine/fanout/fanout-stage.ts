@@ -36,9 +36,9 @@ export class FanoutStage {
     this.subscription = attachFanout(pipeline, this.server, { remote: this.request.remote });
   }
 
-  /** Before the first message: every subscriber the run asked for is connected. */
-  waitForSubscribers(): Promise<void> {
-    return this.server.waitForClients(Math.min(this.request.subscribers, this.request.maxClients), this.request.connectTimeoutMs ?? 60_000);
+  /** Before the first message: every subscriber the run asked for is connected (or the run was stopped). */
+  waitForSubscribers(stopped?: AbortSignal): Promise<void> {
+    return this.server.waitForClients(Math.min(this.request.subscribers, this.request.maxClients), this.request.connectTimeoutMs ?? 60_000, stopped);
   }
 
   counters(): FanoutCounters {
