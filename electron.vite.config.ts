@@ -7,11 +7,12 @@ export default defineConfig({
     build: {
       rollupOptions: {
         // The Electron main process, the `cvlab` command (plain Node, no electron), and the
-        // measured engine's worker thread, which both of them start.
+        // worker threads both of them start: the measured engine's and the audit log's.
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/main/cli.ts'),
           'engine-worker': resolve(__dirname, 'src/main/lab/engine/engine-worker.ts'),
+          'audit-worker': resolve(__dirname, 'src/main/lab/audit/audit-worker.ts'),
         },
       },
     },

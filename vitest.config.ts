@@ -1,24 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 // Unit tests touch no shared service and run in parallel first. Then the integration, fault and
-// browser tests in two lanes side by side, each lane one file at a time: the machine has two
-// cores, and a single lane left one of them idle while tests wait on servers, browsers and
-// child processes. Each test keeps to its own ports, PostgreSQL schema, Redis namespace and data
-// folder, so the lanes never share state; the lane of spawned processes (the command line,
-// Chromium, private servers) is listed here, every other file falls into the first lane.
+// browser tests, two files at a time: most of their time is spent waiting on servers, browsers and
+// child processes, and one at a time left a core idle. (A project with fileParallelism off gets a
+// single worker, and projects of one group share the group's workers: two such "lanes" still ran
+// one file at a time.) Each test keeps to its own ports, PostgreSQL schema, Redis namespace and
+// data folder, so no two files share state.
 const integrationFiles = ['test/integration/**/*.test.ts', 'test/faults/**/*.test.ts', 'test/e2e/**/*.test.ts'];
-const processLane = [
-  'test/e2e/**/*.test.ts',
-  'test/faults/postgres-storage.test.ts',
-  'test/faults/full-disk.test.ts',
-  'test/integration/cli-exit-codes.test.ts',
-  'test/integration/cli-cleanup.test.ts',
-  'test/integration/blackbox-cli.test.ts',
-  'test/integration/replay-cli.test.ts',
-  'test/integration/load-cli.test.ts',
-  'test/integration/osc-wire.test.ts',
-  'test/integration/chat-record-replay.test.ts',
-];
 
 export default defineConfig({
   test: {
@@ -36,15 +24,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'src/**/*.test.ts'], sequence: { groupOrder: 0 } },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'src/**/*.test.ts'], maxWorkers: 2, sequence: { groupOrder: 0 } },
       },
       {
         extends: true,
-        test: { name: 'integration', include: integrationFiles, exclude: processLane, fileParallelism: false, sequence: { groupOrder: 1 } },
-      },
-      {
-        extends: true,
-        test: { name: 'processes', include: processLane, fileParallelism: false, sequence: { groupOrder: 1 } },
+        test: { name: 'integration', include: integrationFiles, maxWorkers: 2, sequence: { groupOrder: 1 } },
       },
     ],
   },

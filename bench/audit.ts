@@ -7,13 +7,17 @@
 //  2. audit write throughput (rows/s) by COPY batches, against the floor of one INSERT per row,
 //     and the embedded (PGlite, unnest) path for reference.
 // Prints one JSON line. Targets: p99 on ≤ 1.1× off, also while locked; ≥ 50,000 rows/s.
-import { mkdtempSync, rmSync } from 'node:fs';
+// BENCH_AUDIT_ONLY=latency: the engine-thread phases alone.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import pg from 'pg';
-import { RigSchema } from '../src/shared/rig';
+import { RigSchema, type RigConfig } from '../src/shared/rig';
 import { AuditLog } from '../src/main/lab/audit/audit-log';
+import { AuditThread } from '../src/main/lab/audit/audit-thread';
+import type { AuditBatch } from '../src/main/lab/common/audit-batch';
+import { hostNice } from '../src/main/lab/run/host-thread-priority';
 import { PgCopyAuditWriter } from '../src/main/lab/audit/pg-copy-audit-writer';
 import { QueryAuditWriter } from '../src/main/lab/audit/query-audit-writer';
 import { createPipeline } from '../src/main/lab/engine/pipeline/chat-pipeline';
@@ -47,11 +51,26 @@ async function admin(sql: string): Promise<void> {
   await client.end();
 }
 
+/** CPU time of this process's main thread (the host's) so far, ms (Linux /proc; 10 ms ticks), else NaN. */
+function hostThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name: state is field 3, utime 14 and stime 15 (clock ticks of 10 ms).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** A switchable sink: the pipeline keeps one, the phases swap what is behind it. */
 class SwitchSink implements OutcomeSink {
   target: OutcomeSink | undefined;
   record(entry: OutcomeRecord): void {
     this.target?.record(entry);
+  }
+  batches(rig: RigConfig, wallClockOffsetMs: number): ((batch: AuditBatch) => void) | undefined {
+    return this.target?.batches?.(rig, wallClockOffsetMs);
   }
 }
 
@@ -100,7 +119,7 @@ async function lockTableAWhile(): Promise<void> {
 }
 
 /** The phases' figures: e2e off / on / locked, and what became of the log's rows (drained, then counted in the table). */
-async function phaseFigures(log: AuditLog, source: string, spooledBeforeLock: number, phases: { off: hdr.Histogram; on: hdr.Histogram; locked: hdr.Histogram }): Promise<Record<string, unknown>> {
+async function phaseFigures(log: AuditLog | AuditThread, source: string, spooledBeforeLock: number, phases: { off: hdr.Histogram; on: hdr.Histogram; locked: hdr.Histogram }): Promise<Record<string, unknown>> {
   const { off, on, locked } = phases;
   const drained = await log.drain(60_000);
   const counters = log.counters();
@@ -154,47 +173,85 @@ async function inThreadPhases(): Promise<Record<string, unknown>> {
 
 /**
  * The same phases as cvlab runs them: the engine in its own thread (RunController), its audit
- * rows decoded and written on this thread (the host's). Off and on alternate run by run (the
- * engine collects audit rows only for a run whose sink takes them); each run's e2e comes from
- * its interval histograms.
+ * rows decoded and written either on this thread (the host's: `host`, as before) or on the audit
+ * log's own thread (`thread`: the batches handed over whole, as cvlab runs now), in the same run.
+ * Off, host and thread alternate run by run (the engine collects audit rows only for a run whose
+ * sink takes them); each run's e2e comes from its interval histograms. Then the table is locked
+ * for 5 s under each arrangement in turn.
  */
 async function engineThreadPhases(): Promise<Record<string, unknown>> {
   await initHistograms();
   const demo = await loadRig();
   const rig = RigSchema.parse({ ...demo, osc: { host: '127.0.0.1', port: await freePort() }, limiter: { userRate: 100, userBurst: 100, globalRate: 100_000, globalBurst: 10_000 } });
-  const log = new AuditLog({ writer: new PgCopyAuditWriter({ connectionString: DATABASE_URL, schema }), spoolPath: join(folder, 'engine-spool.jsonl'), source: 'bench-engine' });
-  let auditOn = false;
+  const hostLog = new AuditLog({ writer: new PgCopyAuditWriter({ connectionString: DATABASE_URL, schema }), spoolPath: join(folder, 'engine-spool.jsonl'), source: 'bench-engine' });
+  const threadLog = new AuditThread({ databaseUrl: DATABASE_URL, schema, spoolPath: join(folder, 'thread-spool.jsonl'), nice: hostNice(), options: { source: 'bench-thread' } });
+  const sink = new SwitchSink();
   let target: hdr.Histogram | undefined;
-  const runs = new RunController({ sink: log, wantsOutcomes: () => auditOn, warmUpMessages: 1_000 });
+  const runs = new RunController({ sink, wantsOutcomes: () => sink.target !== undefined, warmUpMessages: 1_000 });
   runs.onDidRecordInterval(({ histogram }) => {
     const e2e = histogram('e2e');
     if (target && e2e.totalCount > 0) target.add(e2e);
   });
-  const run = async (on: boolean, durationMs: number, into: hdr.Histogram | undefined, during?: () => Promise<void>): Promise<void> => {
-    auditOn = on;
+  const run = async (log: OutcomeSink | undefined, durationMs: number, into: hdr.Histogram | undefined, during?: () => Promise<void>): Promise<void> => {
+    sink.target = log;
     target = into;
     const scenario: ScenarioInput = { name: 'bench-audit', executor: { type: 'constant-arrival-rate', rate: RATE, duration: durationMs }, traffic: { users: 2_000 }, seed: 7 };
+    const cpuBefore = hostThreadCpuMs();
     await runs.start({ scenario, rig });
     const side = during?.();
-    await runs.finished();
+    const summary = await runs.finished();
     await side;
     target = undefined;
+    if (into) (hostCpuMs.get(into) ?? hostCpuMs.set(into, []).get(into)!).push(hostThreadCpuMs() - cpuBefore);
+    // The host thread's own event-loop delay: what the audit log's work costs the host (frames, tap, IPC).
+    const delay = summary?.resources.hostEventLoopDelayP99;
+    if (into && delay !== undefined) (hostDelayUs.get(into) ?? hostDelayUs.set(into, []).get(into)!).push(Math.round(delay / 1e3));
   };
-  await run(true, 1_500, undefined); // warm-up, not measured
+  const hostDelayUs = new Map<hdr.Histogram, number[]>();
+  const hostCpuMs = new Map<hdr.Histogram, number[]>();
+  await run(hostLog, 1_500, undefined); // warm-up, not measured
+  await run(threadLog, 1_500, undefined);
   const off = createHistogram();
-  const on = createHistogram();
+  const onHost = createHistogram();
+  const onThread = createHistogram();
   for (let round = 0; round < Math.max(1, Math.round(PHASE_MS / 2000)); round++) {
-    await run(false, 2_000, off);
-    await run(true, 2_000, on);
+    await run(undefined, 2_000, off);
+    await run(hostLog, 2_000, onHost);
+    await run(threadLog, 2_000, onThread);
   }
-  await log.drain(30_000);
-  const beforeLock = log.counters();
-  const locked = createHistogram();
-  await run(true, PHASE_MS, locked, lockTableAWhile);
-  const result = await phaseFigures(log, 'bench-engine', beforeLock.spooled, { off, on, locked });
-  await log.close();
-  for (const histogram of [off, on, locked]) histogram.destroy();
-  return result;
+  await hostLog.drain(30_000);
+  await threadLog.drain(30_000);
+  const hostBeforeLock = hostLog.counters();
+  const threadBeforeLock = threadLog.counters();
+  const lockedHost = createHistogram();
+  const lockedThread = createHistogram();
+  await run(hostLog, PHASE_MS, lockedHost, lockTableAWhile);
+  await run(threadLog, PHASE_MS, lockedThread, lockTableAWhile);
+  const host = await phaseFigures(hostLog, 'bench-engine', hostBeforeLock.spooled, { off, on: onHost, locked: lockedHost });
+  const thread = await phaseFigures(threadLog, 'bench-thread', threadBeforeLock.spooled, { off, on: onThread, locked: lockedThread });
+  const delays = (histogram: hdr.Histogram): number[] => hostDelayUs.get(histogram) ?? [];
+  const hostLoopDelayP99Us = (on: hdr.Histogram, locked: hdr.Histogram): Record<string, number[]> => ({ off: delays(off), on: delays(on), locked: delays(locked) });
+  host['hostEventLoopDelayP99UsPerRun'] = hostLoopDelayP99Us(onHost, lockedHost);
+  thread['hostEventLoopDelayP99UsPerRun'] = hostLoopDelayP99Us(onThread, lockedThread);
+  // The host thread's CPU per run (the off runs are the same for both): the work the audit log leaves on it.
+  const cpu = (histogram: hdr.Histogram): number[] => hostCpuMs.get(histogram) ?? [];
+  const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
+  host['hostThreadCpuMsPerRun'] = { off: cpu(off), on: cpu(onHost), locked: cpu(lockedHost) };
+  thread['hostThreadCpuMsPerRun'] = { off: cpu(off), on: cpu(onThread), locked: cpu(lockedThread) };
+  const hostCpuOverOff = (on: hdr.Histogram): number => Math.round((sum(cpu(on)) / Math.max(1, sum(cpu(off)))) * 100) / 100;
+  await hostLog.close();
+  await threadLog.close();
+  for (const histogram of [off, onHost, onThread, lockedHost, lockedThread]) histogram.destroy();
+  const ratio = (after: number, before: number): number => Math.round((after / before) * 100) / 100;
+  return {
+    ...thread,
+    hostThread: host,
+    hostThreadCpuOnOverOff: { host: hostCpuOverOff(onHost), thread: hostCpuOverOff(onThread) },
+    threadOverHost: {
+      p99On: ratio(thread['p99RatioOn'] as number, host['p99RatioOn'] as number),
+      p99Locked: ratio(thread['p99RatioLocked'] as number, host['p99RatioLocked'] as number),
+    },
+  };
 }
 
 function syntheticRecord(index: number): OutcomeRecord {
@@ -251,13 +308,15 @@ async function throughput(): Promise<Record<string, unknown>> {
   };
 }
 
+const loadBefore = loadavg()[0]!;
 await admin(`CREATE SCHEMA ${quoteIdentifier(schema)}`);
 try {
   const migrated = await Store.open({ databaseUrl: DATABASE_URL, schema });
   await migrated.close();
   const latency = await engineThreadPhases();
-  const inThread = await inThreadPhases();
-  const writes = await throughput();
+  const only = process.env['BENCH_AUDIT_ONLY'] === 'latency';
+  const inThread = only ? undefined : await inThreadPhases();
+  const writes: Record<string, unknown> = only ? {} : await throughput();
   const p99On = latency['p99RatioOn'] as number;
   const p99Locked = latency['p99RatioLocked'] as number;
   console.log(
@@ -266,15 +325,16 @@ try {
       rate: RATE,
       // Latency ratios only mean something on a quiet machine: the load is printed with them.
       loadAverage: Math.round(loadavg()[0]! * 100) / 100,
+      loadAverageBefore: Math.round(loadBefore * 100) / 100,
       cores: cpus().length,
       phaseMs: PHASE_MS,
       lockMs: LOCK_MS,
-      arrangement: 'engine thread + audit log on the host thread, as cvlab runs',
+      arrangement: 'engine thread + audit log on a thread of its own, as cvlab runs (hostThread: the audit log on the host thread, as before, in the same run)',
       ...latency,
       inThread,
       ...writes,
       targets: { p99Ratio: 1.1, rowsPerSecond: 50_000 },
-      met: { p99On: p99On <= 1.1, p99Locked: p99Locked <= 1.1, rowsPerSecond: (writes['copyRowsPerSecond'] as number) >= 50_000 },
+      met: { p99On: p99On <= 1.1, p99Locked: p99Locked <= 1.1, ...(only ? {} : { rowsPerSecond: (writes['copyRowsPerSecond'] as number) >= 50_000 }) },
     }),
   );
 } finally {

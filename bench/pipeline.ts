@@ -2,7 +2,8 @@
 // measured in the same run (raw dgram send→receive, raw ioredis round trip). Prints ONE JSON line.
 // Targets: memory ≥ 100k msg/s and e2e p50 ≤ 1.5× the UDP floor; Redis ≥ 30k msg/s, e2e p50
 // ≤ 1.3× (UDP floor + one round trip), e2e p99 < 2 ms at 5,000 msg/s; ≤ 500 bytes allocated per
-// message (memory store); the commit script's evalsha µs per call before and after.
+// message (memory store); the commit script's evalsha µs per call before and after; the Redis
+// commit connection's writes, one per command against one per event-loop turn, in the same run.
 //
 // Bytes per message: a child process (node --expose-gc, young generation 256 MiB so no scavenge
 // runs inside the window) sends N messages through processWith() between two forced GCs; the
@@ -36,6 +37,8 @@ const OPEN_LOOP_RATE = 5_000;
 const OPEN_LOOP_SECONDS = Number(process.env['BENCH_OPEN_LOOP_SECONDS'] ?? 4);
 const ALLOCATION_MESSAGES = Number(process.env['BENCH_ALLOCATION_MESSAGES'] ?? 20_000);
 const SCRIPT_CALLS = Number(process.env['BENCH_SCRIPT_CALLS'] ?? 20_000);
+const COMMIT_WRITE_ROUNDS = Number(process.env['BENCH_COMMIT_WRITE_ROUNDS'] ?? 3);
+const COMMIT_WRITE_MESSAGES = Number(process.env['BENCH_COMMIT_WRITE_MESSAGES'] ?? 30_000);
 const CONCURRENCY = 256;
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 /** The commit script before this bench's targets (ten redis.call()s, global bucket in its own key). */
@@ -234,6 +237,31 @@ async function startUdpSink(): Promise<{ port: number; stop: () => Promise<numbe
 
 // ───────────────────────── pipeline figures ─────────────────────────
 
+/** `planned` messages at OPEN_LOOP_RATE, each due at its planned time (dueAtNs) and sent when due; their e2e. */
+async function openLoop(pipeline: LabPipeline, planned: number): Promise<hdr.Histogram> {
+  const e2e = newHistogram();
+  const intervalNs = 1e9 / OPEN_LOOP_RATE;
+  const done = (outcome: Outcome): void => {
+    if (outcome.timings.e2e !== undefined) e2e.recordValue(Math.max(1, Math.round(outcome.timings.e2e)));
+  };
+  await new Promise<void>((finish) => {
+    const startNs = monotonicNs() + 1e6;
+    let next = 0;
+    const tick = (): void => {
+      const nowNs = monotonicNs();
+      while (next < planned && startNs + next * intervalNs <= nowNs) {
+        const base = message(next);
+        pipeline.processWith({ user: base.user, text: base.text, dueAtNs: startNs + next * intervalNs }, done);
+        next++;
+      }
+      if (next < planned) setImmediate(tick);
+      else setTimeout(finish, 200);
+    };
+    setImmediate(tick);
+  });
+  return e2e;
+}
+
 async function measure(redisUrl: string | null): Promise<Record<string, unknown>> {
   const converter = createSocket({ type: 'udp4', recvBufferSize: 8 << 20 });
   converter.on('message', () => undefined);
@@ -260,29 +288,10 @@ async function measure(redisUrl: string | null): Promise<Record<string, unknown>
   onTap = undefined;
 
   // Open loop at 5,000 msg/s: each message due at its planned time (dueAtNs), sent when due.
-  const openLoopE2e = newHistogram();
   const openLoopTap = newHistogram();
   const unsubscribe = pipeline.onDidTap((ns) => openLoopTap.recordValue(Math.max(1, Math.round(ns))));
   const planned = OPEN_LOOP_RATE * OPEN_LOOP_SECONDS;
-  const intervalNs = 1e9 / OPEN_LOOP_RATE;
-  const openLoopDone = (outcome: Outcome): void => {
-    if (outcome.timings.e2e !== undefined) openLoopE2e.recordValue(Math.max(1, Math.round(outcome.timings.e2e)));
-  };
-  await new Promise<void>((finish) => {
-    const startNs = monotonicNs() + 1e6;
-    let next = 0;
-    const tick = (): void => {
-      const nowNs = monotonicNs();
-      while (next < planned && startNs + next * intervalNs <= nowNs) {
-        const base = message(next);
-        pipeline.processWith({ user: base.user, text: base.text, dueAtNs: startNs + next * intervalNs }, openLoopDone);
-        next++;
-      }
-      if (next < planned) setImmediate(tick);
-      else setTimeout(finish, 200);
-    };
-    setImmediate(tick);
-  });
+  const openLoopE2e = await openLoop(pipeline, planned);
   unsubscribe.dispose();
 
   // Throughput: a second pipeline without the tap sends to a converter stand-in in another
@@ -433,10 +442,99 @@ async function scriptFigures(rig: RigConfig): Promise<Record<string, unknown>> {
   }
 }
 
+// ───────────────────────── commit writes: one per command or one per turn ─────────────────────────
+
+/** redis-server's own CPU time so far, ms (INFO cpu: user + system). */
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
+}
+
+const median = (values: number[]): number => [...values].sort((left, right) => left - right)[Math.floor(values.length / 2)]!;
+
+/**
+ * The Redis store with its commit connection writing each command as it is made (as before)
+ * and holding the commits of one event-loop turn for one write, in the same run against a
+ * private redis-server: the two variants take turns, round after round, so the machine's load
+ * falls on both alike. Per round and variant: CPU per message of this process and of
+ * redis-server with 256 messages in flight (work, not timing: little moved by load), and the
+ * open-loop e2e p99 at 5,000 msg/s. Figures are the median of the rounds; ratios after / before.
+ */
+async function commitWriteFigures(): Promise<Record<string, unknown>> {
+  const server = await privateRedis();
+  const admin = new Redis(server.url);
+  const converter = createSocket({ type: 'udp4', recvBufferSize: 8 << 20 });
+  converter.on('message', () => undefined);
+  await new Promise<void>((done) => converter.bind(0, '127.0.0.1', () => done()));
+  try {
+    const { tapPort: _tapPort, ...osc } = (await benchRig(converter.address().port)).osc;
+    const rig = RigSchema.parse({ ...(await benchRig()), osc });
+    const variants = { perCommand: false, perTurn: true } as const;
+    type Round = { nodeUsPerMessage: number; redisUsPerMessage: number; openLoopE2eP99Us: number };
+    const rounds: Record<keyof typeof variants, Round[]> = { perCommand: [], perTurn: [] };
+    for (let round = 0; round < COMMIT_WRITE_ROUNDS; round++) {
+      for (const [name, coalesce] of Object.entries(variants) as [keyof typeof variants, boolean][]) {
+        const pipeline = await createPipeline(rig, { namespace: `bench-${process.pid}-writes-${name}-${round}`, redisUrl: server.url, tap: false, redisCoalesceWrites: coalesce });
+        for (let index = 0; index < 2_000; index++) await pipeline.process(message(index));
+        const cpuBefore = process.cpuUsage();
+        const redisBefore = await redisCpuMs(admin);
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: CONCURRENCY }, async () => {
+            while (next < COMMIT_WRITE_MESSAGES) await pipeline.process(message(next++));
+          }),
+        );
+        const cpu = process.cpuUsage(cpuBefore);
+        const redisMs = (await redisCpuMs(admin)) - redisBefore;
+        const e2e = await openLoop(pipeline, OPEN_LOOP_RATE * Math.max(1, OPEN_LOOP_SECONDS / 2));
+        await pipeline.close();
+        rounds[name].push({
+          nodeUsPerMessage: round2((cpu.user + cpu.system) / COMMIT_WRITE_MESSAGES),
+          redisUsPerMessage: round2((redisMs * 1000) / COMMIT_WRITE_MESSAGES),
+          openLoopE2eP99Us: us(e2e.getValueAtPercentile(99)),
+        });
+      }
+    }
+    const figures = (list: Round[]): Round & { rounds: Round[] } => ({
+      nodeUsPerMessage: median(list.map((entry) => entry.nodeUsPerMessage)),
+      redisUsPerMessage: median(list.map((entry) => entry.redisUsPerMessage)),
+      openLoopE2eP99Us: median(list.map((entry) => entry.openLoopE2eP99Us)),
+      rounds: list,
+    });
+    const before = figures(rounds.perCommand);
+    const after = figures(rounds.perTurn);
+    return {
+      redis: 'private redis-server',
+      messagesEach: COMMIT_WRITE_MESSAGES,
+      inFlight: CONCURRENCY,
+      before: { writes: 'one per command', ...before },
+      after: { writes: 'one per event-loop turn', ...after },
+      ratios: {
+        nodeCpuAfterOverBefore: round2(after.nodeUsPerMessage / before.nodeUsPerMessage),
+        redisCpuAfterOverBefore: round2(after.redisUsPerMessage / before.redisUsPerMessage),
+        openLoopE2eP99AfterOverBefore: round2(after.openLoopE2eP99Us / before.openLoopE2eP99Us),
+      },
+    };
+  } finally {
+    converter.close();
+    admin.disconnect();
+    server.stop();
+  }
+}
+
 // ───────────────────────── main ─────────────────────────
 
 if (process.env['BENCH_PIPELINE_ALLOCATION_CHILD'] === '1') {
   await allocationChild();
+  process.exit(0);
+}
+
+// BENCH_PIPELINE_ONLY=commit-writes: that comparison alone (a few minutes less).
+if (process.env['BENCH_PIPELINE_ONLY'] === 'commit-writes') {
+  const load = loadavg()[0] ?? 0;
+  const commitWrites = await commitWriteFigures();
+  console.log(JSON.stringify({ bench: 'pipeline', only: 'commitWrites', machine: { cpus: cpus().length, loadAverage1mBefore: round2(load), loadAverage1mAfter: round2(loadavg()[0] ?? 0), node: process.version }, commitWrites }));
   process.exit(0);
 }
 
@@ -447,6 +545,7 @@ const roundTrip = await redisFloor(LATENCY_SAMPLES);
 const memory = await measure(null);
 const redis = await measure(REDIS_URL);
 const script = await scriptFigures(await benchRig());
+const commitWrites = await commitWriteFigures();
 const tapP50 = (result: Record<string, unknown>): number => (result['stagesUs'] as Record<string, { p50: number }>)['tap']!.p50;
 const openLoopP99Ms = (result: Record<string, unknown>): number => (result['openLoop'] as { e2eUs: { p99: number } }).e2eUs.p99 / 1000;
 const udpP50 = us(udp.getValueAtPercentile(50));
@@ -468,6 +567,7 @@ console.log(
     memory,
     redis,
     commitScript: script,
+    commitWrites,
     ratios,
     targets: {
       memoryE2eP50Within1_5xUdp: ratios.memoryE2eTapP50VsUdpFloor <= 1.5,

@@ -105,6 +105,9 @@ export const TRACKED_FIGURES: readonly TrackedFigure[] = [
   figure({ bench: 'fuzz', name: 'crashes', label: 'fuzz crashes (HTTP, WebSocket, files, chat, serial)', unit: '', kind: 'figure', better: 'lower', goal: { op: '=', value: 0 }, read: at('crashes') }),
   // Ratios without a goal: watched for regressions only.
   figure({ bench: 'pipeline', name: 'commitScriptMicroseconds', label: "commit script, Redis's own µs per call", unit: 'µs', kind: 'figure', better: 'lower', read: at('commitScript.after.usecPerCall') }),
+  figure({ bench: 'pipeline', name: 'redisCommitNodeCpu', label: 'Redis store, cvlab CPU per message (256 in flight, commits written per turn)', unit: 'µs', kind: 'figure', better: 'lower', read: at('commitWrites.after.nodeUsPerMessage') }),
+  figure({ bench: 'pipeline', name: 'commitWritesNodeCpuPerTurnOverPerCommand', label: 'Redis store CPU per message, commits written per turn / per command', unit: '×', kind: 'ratio', better: 'lower', read: at('commitWrites.ratios.nodeCpuAfterOverBefore') }),
+  figure({ bench: 'audit', name: 'hostThreadCpuAuditOnOverOff', label: "host thread's CPU, audit log on (its own thread) / off", unit: '×', kind: 'ratio', better: 'lower', read: at('hostThreadCpuOnOverOff.thread') }),
   figure({ bench: 'load', name: 'redisOverMemoryE2eP99', label: 'e2e p99, Redis / memory store', unit: '×', kind: 'ratio', better: 'lower', read: at('ratios.redisOverMemoryE2eP99') }),
   figure({ bench: 'load', name: 'ceilingOverTargetRate', label: "generator's ceiling / 5,000 msg/s", unit: '×', kind: 'ratio', better: 'higher', read: at('ratios.ceilingOverTargetRate') }),
   figure({ bench: 'engine', name: 'onHostOverEngineThreadLoopP99', label: 'loop-delay p99, engine on the host thread / on its own', unit: '×', kind: 'ratio', better: 'higher', read: at('ratios.onHostOverEngineThreadLoopP99') }),

@@ -273,8 +273,8 @@ describe('the console in a browser', () => {
     // The first run opens the embedded database before it starts (slow on a busy machine).
     await expect.poll(() => run.isVisible(), { timeout: 90_000 }).toBe(true);
     await expect.poll(() => run.getByRole('progressbar').textContent(), { timeout: 20_000 }).toMatch(/sent/);
-    // Keyboard focus follows Start to the run's Stop, not to the page body.
-    await expect.poll(() => page.evaluate('document.activeElement?.textContent')).toBe('Stop');
+    // Keyboard focus follows Start to the run's Pause (Space there pauses, never stops), not to the page body.
+    await expect.poll(() => page.evaluate('document.activeElement?.textContent')).toBe('Pause');
     expect(await run.getByTestId('legend-hint').textContent()).toMatch(/legend entry .* hide or show/);
 
     const first = await scopeImage();
@@ -404,7 +404,7 @@ describe('the console in a browser', () => {
     await row.click();
     const report = reports.getByLabel('report');
     await report.getByRole('heading', { name: /burst-draft on demo/ }).waitFor({ timeout: 10_000 });
-    expect(await report.getByRole('table').first().textContent()).toContain('e2e');
+    await expect.poll(() => report.getByRole('table').first().textContent()).toContain('e2e');
     await screenshots('reports');
     expect(await sidewaysOverflow()).toBe(0);
     // No baseline yet: the page offers the button, not a command to type.

@@ -75,8 +75,15 @@ describe('the Loop-back page', () => {
     await page.keyboard.press('Alt+1');
     const rigPage = page.locator('[data-page=rig]');
     await rigPage.getByRole('button', { name: /^demo/ }).click();
-    await rigPage.locator('input[data-path="osc.port"]').fill(String(oscPort));
+    // Type only once the demo rig's form is loaded, or its loading overwrites the port typed.
+    await expect.poll(() => rigPage.locator('h2 .badge').first().textContent()).toBe('valid');
+    const portField = rigPage.locator('input[data-path="osc.port"]');
+    await expect.poll(async () => {
+      await portField.fill(String(oscPort));
+      return portField.inputValue();
+    }).toBe(String(oscPort));
     await rigPage.getByRole('button', { name: 'Use this rig' }).click();
+    await expect.poll(() => rigPage.getByTestId('rig-message').textContent()).toContain('Runs now use rig "demo"');
 
     await page.keyboard.press('Alt+4');
     const loopback = page.locator('[data-page=loopback]');

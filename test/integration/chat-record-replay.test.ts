@@ -8,6 +8,7 @@ import { RunService } from '../../src/main/lab/session/run-service';
 import { spawnCvlab, type CvlabProcess } from '../setup/cvlab-run';
 import { startNgircd, type PrivateIrcServer } from '../setup/ngircd';
 import { RawIrcClient, rawIrcBot } from '../setup/raw-irc-client';
+import { freePort } from '../setup/services';
 import { waitFor } from '../setup/wait-for';
 
 let folder: string;
@@ -86,7 +87,9 @@ describe('cvlab chat record against a real IRC server (ngircd), then stats, then
     expect(stats.otherLines).toBeGreaterThan(5);
 
     // The replay, to a bot through the chat endpoint: every recorded line, in order, under its viewer's name.
-    const rig = await loadRig();
+    // The demo rig on ports of its own: other test files run beside this one.
+    const demo = await loadRig();
+    const rig = { ...demo, osc: { ...demo.osc, port: await freePort(), tapPort: await freePort() } };
     const bot = rawIrcBot('replaybot');
     // A bot target as any host hands it to the session: cvlab waits for the bot, which joins once told where.
     const target = { kind: 'bot', chatPort: 0, joinTimeout: '30s' } as const;

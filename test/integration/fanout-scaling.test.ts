@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { RigSchema } from '../../src/shared/rig';
 import { ScenarioSchema } from '../../src/shared/scenario';
@@ -32,5 +33,8 @@ describe('websocket-scaling scenario', () => {
     expect(summary.fanout.subscribersWithGaps).toBe(0);
     expect(summary.fanout.subscribersOutOfOrder).toBe(0);
     expect(summary.fanout.counters.clients).toBe(201);
+    // The pipeline and the fan-out server it pushes to run on the engine's thread, not the host's.
+    expect(summary.run.engineThreadId).toBeDefined();
+    expect(summary.run.engineThreadId).not.toBe(threadId);
   }, 60_000);
 });

@@ -2,8 +2,9 @@
 // global cap on the run's slot whichever master serves it, sharded pub/sub between instances, a
 // plain redis:// URL of a node detected as a Cluster, and ioredis's own words replaced by plain ones.
 import { randomUUID } from 'node:crypto';
+import { Socket } from 'node:net';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Assignment } from '../../src/shared/message';
 import { RigSchema, type RigConfig, type RigInput } from '../../src/shared/rig';
 import { namespaceKeys } from '../../src/main/lab/engine/pipeline/redis-state-store';
@@ -86,6 +87,28 @@ describe('RedisStateStore on a Redis Cluster', () => {
       const node = new Redis({ host, port: Number(port) });
       expect(await node.keys(`${namespaceKeys(namespace).prefix}*`)).toEqual([]);
       node.disconnect();
+    }
+  });
+
+  it("sends the commits of one event-loop turn to the run slot's master in one write", async () => {
+    const [namespace] = [...namespaceOnMaster.keys()] as [string];
+    const store = await open(rigWith({ userRate: 1000, userBurst: 1000, globalRate: 10_000, globalBurst: 10_000 }), namespace);
+    try {
+      // The first commit reads TIME from the slot's master; the ones below go out in the turn they are made.
+      expect(await store.commit('warm', [set('hue', 0.1)])).toMatchObject({ ok: true });
+      const gathered = vi.spyOn(Socket.prototype, '_writev');
+      const single = vi.spyOn(Socket.prototype, '_write');
+      try {
+        const commits = Promise.all(Array.from({ length: 10 }, (_unused, index) => store.commit(`viewer${index}`, [set('hue', index / 10)])));
+        await new Promise((resolve) => setImmediate(resolve));
+        expect({ gathered: gathered.mock.calls.length, single: single.mock.calls.length }).toEqual({ gathered: 1, single: 0 });
+        expect((await commits).every((result) => result.ok)).toBe(true);
+      } finally {
+        gathered.mockRestore();
+        single.mockRestore();
+      }
+    } finally {
+      await store.close({ purge: true });
     }
   });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, Socket, type Server } from 'node:net';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Assignment } from '../../src/shared/message';
 import { RigSchema, type RigConfig, type RigInput } from '../../src/shared/rig';
 import { namespaceKeys } from '../../src/main/lab/engine/pipeline/redis-state-store';
@@ -120,6 +120,44 @@ describe('RedisStateStore against the real Redis', () => {
     expect(accepted).toBeGreaterThanOrEqual(20);
     expect(accepted).toBeLessThanOrEqual(20 + 40 * seconds + 1);
     for (const store of stores) expect(store.counters().fallbacks).toBe(0);
+  });
+
+  it('sends the commits of one event-loop turn in one write, each still answered on its own', async () => {
+    const store = await open(rigWith(GENEROUS), { namespace: newNamespace() });
+    // The first commit reads Redis TIME; the ones below then go out in the turn they are made.
+    expect(await store.commit('warm', [set('hue', 0.1)])).toMatchObject({ ok: true });
+    const gathered = vi.spyOn(Socket.prototype, '_writev');
+    const single = vi.spyOn(Socket.prototype, '_write');
+    try {
+      const commits = Promise.all(Array.from({ length: 20 }, (_unused, index) => store.commit(`viewer${index}`, [add('rotate', 1)])));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect({ gathered: gathered.mock.calls.length, single: single.mock.calls.length }).toEqual({ gathered: 1, single: 0 });
+      const results = await commits;
+      const versions = results.flatMap((result) => (result.ok ? result.changes.map((change) => change.version) : []));
+      expect([...versions].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_unused, index) => index + 1));
+    } finally {
+      gathered.mockRestore();
+      single.mockRestore();
+    }
+    expect((await store.snapshot())['rotate']).toMatchObject({ value: 10, version: 20 });
+  });
+
+  it('sends a burst of commits in one turn in writes of 32, not all held for the last', async () => {
+    const store = await open(rigWith(GENEROUS), { namespace: newNamespace() });
+    expect(await store.commit('warm', [set('hue', 0.1)])).toMatchObject({ ok: true });
+    const gathered = vi.spyOn(Socket.prototype, '_writev');
+    const single = vi.spyOn(Socket.prototype, '_write');
+    try {
+      const commits = Promise.all(Array.from({ length: 100 }, (_unused, index) => store.commit(`viewer${index}`, [set('hue', index / 100)])));
+      await new Promise((resolve) => setImmediate(resolve));
+      // 32 + 32 + 32 as they fill, the last 4 at the end of the turn.
+      expect({ gathered: gathered.mock.calls.length, single: single.mock.calls.length }).toEqual({ gathered: 4, single: 0 });
+      expect(gathered.mock.calls.map(([chunks]) => chunks.length)).toEqual([32, 32, 32, 4]);
+      expect((await commits).every((result) => result.ok)).toBe(true);
+    } finally {
+      gathered.mockRestore();
+      single.mockRestore();
+    }
   });
 
   it('holds each variable to its cooldown whoever sends', async () => {

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { EXIT_CODES, ResourceUnavailableError } from '../../shared/exit-codes';
 import { ValidationError } from '../../shared/format-issues';
-import { isFanoutSummary, isMultiInstanceSummary, type BotAwaited, type CapacityResult, type RunOverrides, type RunProgress, type RunSummary, type ThresholdVerdict } from '../../shared/run';
+import { isFanoutSummary, isMultiInstanceSummary, type BotAwaited, type CapacityResult, type RunInfo, type RunOverrides, type RunProgress, type RunSummary, type ThresholdVerdict } from '../../shared/run';
 import { METRIC_STAGES, parseDurationMs } from '../../shared/scenario';
 import { describeDegradedIntervals } from '../../shared/describe-degraded-intervals';
 import { REDIS_URL_EXPECTED, REDIS_URL_PATTERN } from '../../shared/rig';
@@ -13,7 +13,7 @@ import { loadScenario } from '../lab/files/scenario-file';
 import { loadRig } from '../lab/files/rig-file';
 import { targetWithFlags } from '../lab/session/bot-target';
 import { demoRigPath } from '../lab/files/paths';
-import { DEFAULT_WARM_UP_MESSAGES, RunService, type RunOutcome } from '../lab/session/run-service';
+import { DEFAULT_WARM_UP_MESSAGES, RunService, RunStoppedBeforeStartError, type RunOutcome } from '../lab/session/run-service';
 import { RunStores } from '../lab/session/run-stores';
 import { defaultLabDataDir } from '../lab/lab';
 import { describeReplay, formatReplayOutcome } from './format-replay';
@@ -338,26 +338,25 @@ export function registerRunCommand(program: Command): void {
         ),
       );
       // First Ctrl-C (or SIGTERM, SIGHUP, the parent ending): stop cleanly (in-flight messages
-      // finish, summary printed and saved). Second: leave now; what was saved is marked aborted
-      // on the next open. Before the run has begun (a bot not joined yet) there is nothing to
-      // keep: leave at once. Leaving stops the bot, agents and subscribers (spawnTied).
+      // finish, summary printed and saved). While the engine waits (a bot's JOIN, subscribers,
+      // instances) the wait ends at once and the run is kept as stopped before it started.
+      // Second: leave now; what was saved is marked aborted on the next open. Before the run
+      // exists at all there is nothing to keep: leave at once. Leaving stops the bot, agents and
+      // subscribers (spawnTied).
       let running = false;
       const stopRun = (reason: string): void => {
-        console.error(`\nstopping: waiting for messages in flight (${reason}; Ctrl-C again to quit at once)`);
-        void service.stop();
+        console.error(running ? `\nstopping: waiting for messages in flight (${reason}; Ctrl-C again to quit at once)` : `\nstopping (${reason}) before the run began`);
+        void service.stop().then((summary) => {
+          if (summary !== null) return;
+          console.error(`stopped (${reason}) before the run began: nothing was measured`);
+          process.exit(EXIT_CODES.failed);
+        });
       };
-      const stopListening = onStopRequest(
-        (reason) => {
-          if (running) stopRun(reason);
-          else {
-            console.error(`\nstopped (${reason}) before the run began: nothing was measured`);
-            process.exit(EXIT_CODES.failed);
-          }
-        },
-        () => process.exit(EXIT_CODES.failed),
-      );
-      let info;
+      const stopListening = onStopRequest(stopRun, () => process.exit(EXIT_CODES.failed));
+      let info: RunInfo | undefined;
       let probe: OpenedChatToCvProbe | undefined;
+      // Stopped while the engine waited: the run is kept as stopped, its summary printed like any other.
+      let outcome: RunOutcome | undefined;
       try {
         if (options.serial !== undefined) {
           probe = await openChatToCvProbe(runRig, options.serial);
@@ -374,74 +373,83 @@ export function registerRunCommand(program: Command): void {
           ...(options.audit !== undefined ? { audit: options.audit } : {}),
         });
       } catch (error) {
-        stopListening();
-        await probe?.close();
-        await service.dispose();
-        await stores?.close();
-        throw error;
-      }
-      const finished = service.finished();
-      const joined = info.bot;
-      const channel = scenario.target.kind === 'bot' ? (scenario.target.channel ?? 'cvlab') : 'cvlab';
-      if (joined) console.error(`the bot joined #${channel} as ${joined.nick ?? '?'} over ${joined.transport === 'tcp' ? 'IRC over TCP' : 'IRC over WebSocket'}`);
-      const kind = scenario.multiInstance ? ` on ${scenario.multiInstance.instances} instances` : scenario.fanout ? ` with fan-out to ${scenario.fanout.subscribers} subscribers` : '';
-      console.error(
-        `cvlab run ${info.id}: "${info.scenario}" on "${info.rig}"${kind}, ${info.plannedMessages} messages over ${(info.plannedDurationMs / 1000).toFixed(1)} s, seed ${info.seed}, ${info.store} store (after a warm-up of ${DEFAULT_WARM_UP_MESSAGES} uncounted messages through a throwaway pipeline)`,
-      );
-      if (info.replay) console.error(describeReplay(info.replay));
-
-      bar = interactive
-        ? new cliProgress.SingleBar(
-            {
-              format:
-                ' {bar} {percentage}% | {elapsed}/{planned} | {rate} msg/s | e2e p99 {p99} | sent {sent} late {late}{step}{degraded}{cv}{bot}',
-              hideCursor: true,
-              clearOnComplete: true,
-            },
-            cliProgress.Presets.shades_classic,
-          )
-        : undefined;
-      bar?.start(
-        100,
-        0,
-        progressFields({
-          runId: info.id,
-          elapsedMs: 0,
-          plannedDurationMs: info.plannedDurationMs,
-          fraction: 0,
-          sent: 0,
-          completed: 0,
-          inFlight: 0,
-          ratePerSecond: 0,
-          e2eP99: 0,
-          late: 0,
-        }),
-      );
-      let lastLineMs = 0;
-      const progressSubscription = service.onDidRunProgress((progress) => {
-        const fields = progressFields(progress);
-        if (bar) bar.update(Math.round(progress.fraction * 100), fields);
-        else if (progress.elapsedMs - lastLineMs >= 1000) {
-          lastLineMs = progress.elapsedMs;
-          console.error(
-            `${fields['elapsed']}/${fields['planned']}  ${fields['rate']} msg/s  e2e p99 ${fields['p99']}  sent ${fields['sent']}  late ${fields['late']}${fields['step']}${fields['degraded']}${fields['cv']}${fields['bot']}`,
-          );
+        if (error instanceof RunStoppedBeforeStartError) outcome = error.outcome;
+        else {
+          stopListening();
+          await probe?.close();
+          await service.dispose();
+          await stores?.close();
+          throw error;
         }
-      });
-
-      running = true;
-      let outcome: RunOutcome | undefined;
-      try {
-        outcome = await finished;
-      } finally {
+      }
+      if (outcome) {
         stopListening();
         await probe?.close();
-        progressSubscription.dispose();
-        bar?.stop();
-        bar = undefined;
+      } else {
+        const finished = service.finished();
+        const started = info as RunInfo;
+        const joined = started.bot;
+        const channel = scenario.target.kind === 'bot' ? (scenario.target.channel ?? 'cvlab') : 'cvlab';
+        if (joined) console.error(`the bot joined #${channel} as ${joined.nick ?? '?'} over ${joined.transport === 'tcp' ? 'IRC over TCP' : 'IRC over WebSocket'}`);
+        const kind = scenario.multiInstance ? ` on ${scenario.multiInstance.instances} instances` : scenario.fanout ? ` with fan-out to ${scenario.fanout.subscribers} subscribers` : '';
+        console.error(
+          `cvlab run ${started.id}: "${started.scenario}" on "${started.rig}"${kind}, ${started.plannedMessages} messages over ${(started.plannedDurationMs / 1000).toFixed(1)} s, seed ${started.seed}, ${started.store} store (after a warm-up of ${DEFAULT_WARM_UP_MESSAGES} uncounted messages through a throwaway pipeline)`,
+        );
+        if (started.replay) console.error(describeReplay(started.replay));
+
+        bar = interactive
+          ? new cliProgress.SingleBar(
+              {
+                format:
+                  ' {bar} {percentage}% | {elapsed}/{planned} | {rate} msg/s | e2e p99 {p99} | sent {sent} late {late}{step}{degraded}{cv}{bot}',
+                hideCursor: true,
+                clearOnComplete: true,
+              },
+              cliProgress.Presets.shades_classic,
+            )
+          : undefined;
+        bar?.start(
+          100,
+          0,
+          progressFields({
+            runId: started.id,
+            elapsedMs: 0,
+            plannedDurationMs: started.plannedDurationMs,
+            fraction: 0,
+            sent: 0,
+            completed: 0,
+            inFlight: 0,
+            ratePerSecond: 0,
+            e2eP99: 0,
+            late: 0,
+          }),
+        );
+        let lastLineMs = 0;
+        const progressSubscription = service.onDidRunProgress((progress) => {
+          const fields = progressFields(progress);
+          if (bar) bar.update(Math.round(progress.fraction * 100), fields);
+          else if (progress.elapsedMs - lastLineMs >= 1000) {
+            lastLineMs = progress.elapsedMs;
+            console.error(
+              `${fields['elapsed']}/${fields['planned']}  ${fields['rate']} msg/s  e2e p99 ${fields['p99']}  sent ${fields['sent']}  late ${fields['late']}${fields['step']}${fields['degraded']}${fields['cv']}${fields['bot']}`,
+            );
+          }
+        });
+
+        running = true;
+        try {
+          outcome = await finished;
+        } finally {
+          stopListening();
+          await probe?.close();
+          progressSubscription.dispose();
+          bar?.stop();
+          bar = undefined;
+        }
       }
       if (!outcome) throw new Error('the run ended without a summary');
       const { summary } = outcome;
+      const ran: RunInfo = info ?? summary.run;
       console.log(formatSummary(summary));
       if (summary.blackBox) {
         console.log('');
@@ -473,23 +481,23 @@ export function registerRunCommand(program: Command): void {
               `the run's result could not be saved: ${outcome.saveError ?? 'the database did not take it'}. ${outcome.journalPath ? `It is kept in ${outcome.journalPath} and is written the next time cvlab opens this database.` : `It is in the summary above${options.json ? ` and in ${options.json}` : ' (--json keeps it in a file)'}.`}`,
             );
           }
-          console.error(`saved as run ${info.id} (cvlab report ${info.id} --html report.html)`);
+          console.error(`saved as run ${ran.id} (cvlab report ${ran.id} --html report.html)`);
           const reports = stores.reportsFor(runRig);
           if (options.note !== undefined || options.tag) {
-            await reports.addNote('run', info.id, options.note ?? `tagged ${options.tag?.join(', ')}`, options.tag ?? []);
+            await reports.addNote('run', ran.id, options.note ?? `tagged ${options.tag?.join(', ')}`, options.tag ?? []);
           }
           if (options.report) {
-            await writeFile(options.report, await reports.exportHtml(info.id));
+            await writeFile(options.report, await reports.exportHtml(ran.id));
             console.error(`report written to ${options.report}`);
           }
           if (options.baseline) {
-            const baseline = await reports.baselineFor(info.id);
+            const baseline = await reports.baselineFor(ran.id);
             if (baseline === undefined) {
               console.log(
-                `\nno baseline is marked for rig "${info.rig}" and scenario "${info.scenario}" yet: mark this run with \`cvlab baseline ${info.id}\``,
+                `\nno baseline is marked for rig "${ran.rig}" and scenario "${ran.scenario}" yet: mark this run with \`cvlab baseline ${ran.id}\``,
               );
             } else {
-              const comparison = await reports.compare(info.id);
+              const comparison = await reports.compare(ran.id);
               console.log('');
               console.log(formatComparison(comparison));
               if (comparison.verdict === 'regressed') process.exitCode = EXIT_CODES.failed;

@@ -1,14 +1,10 @@
 import type { Command } from 'commander';
 import { EXIT_CODES } from '../../shared/exit-codes';
 import type { Outcome } from '../../shared/message';
-import { createPipeline } from '../lab/engine/pipeline/chat-pipeline';
 import { loadRig } from '../lab/files/rig-file';
-import { checkRedisAnswers } from '../lab/session/redis-preflight';
+import { sendMessage } from '../lab/session/send-message';
 import { listExitCodes } from './exit-status';
 import { formatNs, formatTable } from './format';
-
-/** How long `send` waits for its datagram to show up on the tap. */
-const TAP_WAIT_MS = 200;
 
 /** Prints one outcome the way a technician reads it at the bench. */
 export function describeOutcome(outcome: Outcome, target: string, tapNs?: number): string {
@@ -51,32 +47,8 @@ export function registerSendCommand(program: Command): void {
     .option('--redis <url>', 'use this Redis instead of the rig setting')
     .action(async (text: string, options: { rig?: string; user: string; redis?: string }) => {
       const rig = await loadRig(options.rig);
-      // A Redis the user named must answer: the message is then decided as the bot decides it,
-      // not by a stand-in. Nothing is sent when it does not (exit 3).
-      const redisUrl = options.redis ?? rig.redisUrl;
-      if (redisUrl) await checkRedisAnswers(redisUrl);
-      const pipeline = await createPipeline(rig, {
-        namespace: `console:${rig.name}`,
-        keepState: true,
-        ...(options.redis ? { redisUrl: options.redis } : {}),
-      });
-      let degraded: string | undefined;
-      pipeline.onDidChangeDegraded((state) => {
-        if (state.degraded) degraded = state.reason;
-      });
-      let tapNs: number | undefined;
-      const tapped = new Promise<void>((resolve) => {
-        pipeline.onDidTap((ns) => {
-          tapNs = ns;
-          resolve();
-        });
-        setTimeout(resolve, TAP_WAIT_MS).unref();
-      });
-      const outcome = await pipeline.process({ user: options.user, text });
-      if (outcome.status === 'accepted' && rig.osc.tapPort !== undefined) await tapped;
-      // Read after the send: a target on another machine is known absent only from its ICMP answer.
-      for (const warning of pipeline.warnings()) console.warn(`warning: ${warning.detail}`);
-      await pipeline.close();
+      const { outcome, tapNs, warnings, degraded } = await sendMessage({ rig, text, user: options.user, ...(options.redis !== undefined ? { redisUrl: options.redis } : {}) });
+      for (const warning of warnings) console.warn(`warning: ${warning}`);
       console.log(describeOutcome(outcome, `${rig.osc.host}:${rig.osc.port}`, tapNs));
       if (degraded !== undefined) {
         console.error(`cvlab send: Redis stopped answering (${degraded}): the in-process limiter decided this message and other instances did not see it`);

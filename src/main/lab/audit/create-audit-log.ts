@@ -4,6 +4,7 @@ import { PgCopyAuditWriter } from './pg-copy-audit-writer';
 import { QueryAuditWriter } from './query-audit-writer';
 import { spoolKeyOf } from '../store/database-key';
 import { claimSpool } from './spool-claim';
+import { AuditThread, type RunAuditLog } from './audit-thread';
 
 export interface CreateAuditLogOptions extends Omit<AuditLogOptions, 'writer' | 'spoolPath'> {
   /** postgres://… : batches go by COPY over a connection of their own. */
@@ -16,11 +17,36 @@ export interface CreateAuditLogOptions extends Omit<AuditLogOptions, 'writer' | 
    * one spool per process in it, held by a lock file with the pid.
    */
   readonly spoolDir: string;
+  /**
+   * With a postgres:// URL the log runs on a thread of its own at this nice value (the host's);
+   * undefined keeps it on the calling thread.
+   */
+  readonly threadNice?: number;
 }
 
-/** The audit log for this process: COPY into PostgreSQL when a URL is given, else inserts into the store. */
-export function createAuditLog(options: CreateAuditLogOptions): AuditLog {
-  const { databaseUrl, schema, store, spoolDir, ...rest } = options;
+/**
+ * The audit log for this process: COPY into PostgreSQL when a URL is given (on a thread of its
+ * own when `threadNice` is set), else inserts into the store (the embedded database answers on
+ * this thread or in its own process, so its log stays here).
+ */
+export function createAuditLog(options: CreateAuditLogOptions): RunAuditLog {
+  const { databaseUrl, schema, store, spoolDir, threadNice, ...rest } = options;
+  if (databaseUrl && threadNice !== undefined) {
+    const claim = claimSpool(spoolDir, spoolKeyOf(databaseUrl, schema));
+    const { onWarning, onClosed, ...logOptions } = rest;
+    return new AuditThread({
+      databaseUrl,
+      ...(schema ? { schema } : {}),
+      spoolPath: claim.spoolPath,
+      nice: threadNice,
+      options: logOptions,
+      ...(onWarning ? { onWarning } : {}),
+      onClosed: () => {
+        claim.release();
+        onClosed?.();
+      },
+    });
+  }
   let writer;
   if (databaseUrl) writer = new PgCopyAuditWriter({ connectionString: databaseUrl, ...(schema ? { schema } : {}) });
   else if (store) writer = new QueryAuditWriter(store.database);

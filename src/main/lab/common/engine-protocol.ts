@@ -1,6 +1,7 @@
 import type { ExitCode } from '../../../shared/exit-codes';
+import type { Outcome } from '../../../shared/message';
 import type { RigConfig } from '../../../shared/rig';
-import type { BlackBoxSummary, BotConnectionStatus } from '../../../shared/run';
+import type { BlackBoxSummary, BotConnectionStatus, FanoutCounters, FrameStageStatistics } from '../../../shared/run';
 import { REJECTION_CODES } from '../../../shared/rejection';
 import type { Scenario } from '../../../shared/scenario';
 import type { LoopDelay } from './event-loop-delay-monitor';
@@ -48,6 +49,37 @@ export interface BlackBoxRequest {
   readonly killAfterMs?: number;
 }
 
+/** A fan-out scaling run: the fan-out server the pipeline pushes accepted changes to, as data (it listens on the engine's thread). */
+export interface FanoutRequest {
+  readonly maxClients: number;
+  readonly maxBufferedBytes: number;
+  readonly slowPolicy: 'coalesce' | 'drop';
+  /** Push other instances' changes too. */
+  readonly remote: boolean;
+  /** Subscribers the engine waits for before its first message (the host connects them once `fanout-listening` says where). */
+  readonly subscribers: number;
+  /** How long it waits for them (default 60 s). */
+  readonly connectTimeoutMs?: number;
+}
+
+/** One instance's share of a multi-instance run, as data: the pipeline joins the run's namespace on the shared Redis. */
+export interface InstanceRequest {
+  /** The run's namespace, shared by every instance (its keys stay until every share is done). */
+  readonly namespace: string;
+  readonly agentId: string;
+  readonly redisUrl: string;
+  /** Redis TIME minus the monotonic clock (ms), measured by the agent: remote changes' propagation is timed against Redis time. */
+  readonly redisMinusMonotonicMs: number;
+  /** This instance does not drive the converter: its datagrams go to a local relay, forwarded once it is told to take over. */
+  readonly relayOsc: boolean;
+}
+
+/** An instance's propagation so far (remote changes: their publish in Redis time → seen here). */
+export interface InstanceSnapshot {
+  readonly remoteChanges: number;
+  readonly propagation?: FrameStageStatistics;
+}
+
 /** Everything the engine thread needs to run one measured run (structured-cloned once). */
 export interface EngineStartRequest {
   readonly rig: RigConfig;
@@ -71,6 +103,41 @@ export interface EngineStartRequest {
   readonly blackBox?: BlackBoxRequest;
   /** A probe watches the rig's test variable: probe viewers move it, the load's viewers never send it. */
   readonly probe?: ProbeViewersRequest;
+  /** A fan-out scaling run: the fan-out server on this thread. */
+  readonly fanout?: FanoutRequest;
+  /** An instance of a multi-instance run. */
+  readonly instance?: InstanceRequest;
+  /**
+   * Instances of one run start together: once prepared (warmed up, the pipeline subscribed to the
+   * others' changes) the engine posts `ready` and sends its first message at the time the host's
+   * `start-at` command names.
+   */
+  readonly awaitStart?: boolean;
+}
+
+/** `cvlab send`: one message through cvlab's pipeline on the engine's thread. */
+export interface EngineSendRequest {
+  readonly type: 'send-once';
+  readonly rig: RigConfig;
+  readonly user: string;
+  readonly text: string;
+  readonly namespace: string;
+  /** Overrides the rig's Redis. */
+  readonly redisUrl?: string;
+  /** How long to wait for the datagram on the rig's tap. */
+  readonly tapWaitMs: number;
+}
+
+/** What `send-once` answers (the outcome as plain data: its printable packet included). */
+export interface EngineSendResult {
+  readonly type: 'sent';
+  /** The engine thread it ran on. */
+  readonly threadId: number;
+  readonly outcome: Outcome;
+  readonly tapNs?: number;
+  readonly warnings: readonly string[];
+  /** Redis stopped answering while the message was decided: why. */
+  readonly degraded?: string;
 }
 
 /** Chat → CV: what the engine needs to play the probe viewers. */
@@ -133,6 +200,10 @@ export interface EngineSnapshot {
   readonly audit?: AuditBatch;
   /** Probe messages whose outcome came in this interval, in the order they did. */
   readonly probeSends?: readonly ProbeSendRecord[];
+  /** A fan-out run: the fan-out server's counts so far (final: after it flushed and closed). */
+  readonly fanout?: FanoutCounters;
+  /** An instance: its propagation so far. */
+  readonly instance?: InstanceSnapshot;
   /** The last snapshot of the run: the scheduler has drained (or timed out). */
   readonly final: boolean;
   readonly drained?: boolean;
@@ -162,12 +233,23 @@ export type EngineEvent =
   | { readonly type: 'bot-listening'; readonly environment: Readonly<Record<string, string>> }
   /** Black box: the bot's connection changed (a few times a second at most). */
   | { readonly type: 'bot-status'; readonly status: BotConnectionStatus }
+  /** `awaitStart`: prepared; the engine waits for `start-at`. */
+  | { readonly type: 'ready' }
+  /** Fan-out: the server listens (before `started`: the engine waits for the subscribers to connect). */
+  | { readonly type: 'fanout-listening'; readonly url: string }
   | EngineSnapshot
   /** The scheduler finished by itself (every planned message has an outcome). */
   | { readonly type: 'completed' }
   /** The pipeline is closed (Redis keys purged): the run's resources are gone. */
-  | { readonly type: 'closed'; readonly closeError?: string; readonly blackBox?: BlackBoxSummary }
+  | {
+      readonly type: 'closed';
+      readonly closeError?: string;
+      readonly blackBox?: BlackBoxSummary;
+      /** An instance, after it lingered for the others' last changes: its whole propagation histogram (compressed base64). */
+      readonly instance?: InstanceSnapshot & { readonly propagationHistogram?: string };
+    }
   /** `draining`: the engine is stopping itself and its final snapshot follows (the system under test gave out, not the engine). */
-  | { readonly type: 'failed'; readonly error: string; readonly draining?: boolean; /** What the error meant (bad input, a service), as classes do not cross threads. */ readonly exitCode?: ExitCode };
+  | { readonly type: 'failed'; readonly error: string; readonly draining?: boolean; /** What the error meant (bad input, a service), as classes do not cross threads. */ readonly exitCode?: ExitCode; /** Stopped while it waited to start (a bot's JOIN, subscribers, the other instances): a stopped run, not a failed one. */ readonly stoppedWhileWaiting?: boolean };
 
-export type HostCommand = { readonly type: 'stop' };
+/** `take-over-osc`: an instance whose datagrams went to its relay now forwards them to the converter (the sending instance was lost). */
+export type HostCommand = { readonly type: 'stop' } | { readonly type: 'take-over-osc' } | { readonly type: 'start-at'; readonly atNs: number };

@@ -1,4 +1,6 @@
 import type { Outcome } from '../../../shared/message';
+import type { RigConfig } from '../../../shared/rig';
+import type { AuditBatch } from './audit-batch';
 
 /**
  * Where every outcome goes after the hot path, without waiting: the audit log hangs here.
@@ -6,6 +8,13 @@ import type { Outcome } from '../../../shared/message';
  */
 export interface OutcomeSink {
   record(entry: OutcomeRecord): void;
+  /**
+   * A sink that decodes the engine's audit batches itself (on a thread of its own) takes a run's
+   * batches as they come: the returned function is handed each one and may transfer its buffers
+   * away. Undefined (or no such method): the caller decodes each batch and calls `record`.
+   * @param wallClockOffsetMs Date.now() − monotonic ms, measured once on the host
+   */
+  batches?(rig: RigConfig, wallClockOffsetMs: number): ((batch: AuditBatch) => void) | undefined;
 }
 
 /** One message's outcome as the audit log and the metrics see it. */

@@ -127,7 +127,12 @@ export interface RedisClientOptions extends RedisOptions {
  * followed, slots refreshed, scripts loaded on the node that runs them) for a Cluster.
  */
 export function createRedisClient(target: RedisTarget, options: RedisClientOptions = {}): RedisClient {
-  const { shardedSubscribers, slotsRefreshIntervalMs, lazyConnect, enableOfflineQueue, ...nodeOptions } = options;
+  const { shardedSubscribers, slotsRefreshIntervalMs, lazyConnect, enableOfflineQueue, ...givenOptions } = options;
+  // ioredis 5.8.2+ names itself to the server (CLIENT SETINFO) after reading its package.json, and
+  // a SUBSCRIBE written in that gap puts the connection in subscriber mode before the INFO ready
+  // check: the check fails, the connection is dropped and messages published meanwhile are lost
+  // (redis/ioredis#2037). cvlab needs no client name on the server.
+  const nodeOptions: RedisOptions = { disableClientInfo: true, ...givenOptions };
   if (!target.cluster) {
     return new Redis(target.url, { ...nodeOptions, ...(lazyConnect !== undefined ? { lazyConnect } : {}), ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}) });
   }
@@ -161,6 +166,15 @@ export function slotOfKey(key: string): number {
 /** The node (host:port) a Cluster client last knew as the master of a slot. */
 export function masterOfSlot(client: RedisClient, slot: number): string | undefined {
   return client instanceof Cluster ? client.slots[slot]?.[0] : undefined;
+}
+
+/** The connection a Cluster client uses for the master of a slot; undefined before it knows the slot. */
+export function nodeOfSlot(client: Cluster, slot: number): Redis | undefined {
+  const master = client.slots[slot]?.[0];
+  if (master === undefined) return undefined;
+  // ioredis keeps its nodes by "host:port", the same key as in `slots`; the pool is not in its types.
+  const pool = (client as unknown as { connectionPool?: { getInstanceByKey?: (key: string) => Redis | undefined } }).connectionPool;
+  return pool?.getInstanceByKey?.(master);
 }
 
 /** Every key matching `pattern` (SCAN on each master of a Cluster, where the keys live). */

@@ -14,14 +14,23 @@ import { EventLoopDelayMonitor } from '../common/event-loop-delay-monitor';
 import { createPipeline, type PipelineOptions } from './pipeline/chat-pipeline';
 import type { ChatPipeline, Disposable } from './pipeline/pipeline-types';
 import { createBlackBoxPipeline } from './blackbox/black-box-pipeline';
+import { FanoutStage } from './fanout/fanout-stage';
+import { InstanceStage } from './instance-stage';
 import { AuditBatchWriter } from '../common/audit-batch';
-import { DEFAULT_WARM_UP_MESSAGES, FAILED_CODE_INDEX, OUTCOME_CODES, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type ProbeSendRecord, type WindowSnapshot } from '../common/engine-protocol';
+import { DEFAULT_WARM_UP_MESSAGES, FAILED_CODE_INDEX, OUTCOME_CODES, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type HostCommand, type ProbeSendRecord, type WindowSnapshot } from '../common/engine-protocol';
 import { encodeForTransfer, transferableOf } from '../common/histogram-transfer';
 import { monotonicNs } from '../common/monotonic-clock';
 import { TapRingWriter } from '../common/tap-ring';
+import { StoppedWhileWaitingError } from '../common/stopped-while-waiting';
 
 /** Builds the system under test inside the engine's thread. */
 export type EnginePipelineFactory = (rig: EngineStartRequest['rig'], options: PipelineOptions) => Promise<ChatPipeline>;
+
+/** What a run kind adds on this thread around the pipeline: the fan-out server, an instance's share. */
+interface RunKindParts {
+  readonly fanout?: FanoutStage;
+  readonly instance?: InstanceStage;
+}
 
 /** Where the engine's events go: the host's port (worker) or a direct call (in-thread mode). */
 export type EnginePost = (event: EngineEvent, transfer: TransferListItem[]) => void;
@@ -129,6 +138,7 @@ export class MeasuredEngine {
     private readonly plan: ArrivalPlan,
     private readonly post: EnginePost,
     recorded: RecordedChat | undefined,
+    private readonly parts: RunKindParts,
   ) {
     // With a probe watching, the test variable is the probe viewers' alone: the load never sends it.
     const probe = request.probe;
@@ -187,9 +197,14 @@ export class MeasuredEngine {
 
   /**
    * Warms up, builds the pipeline and the plan: everything before the first message. The
-   * default pipeline announces its datagrams in the request's tap ring, if any.
+   * default pipeline announces its datagrams in the request's tap ring, if any. `stopped`
+   * (the run stopped before it started) ends every wait at once with a StoppedWhileWaitingError
+   * saying what was awaited; what was opened is closed, a bot started is stopped.
    */
-  static async prepare(request: EngineStartRequest, post: EnginePost, factory?: EnginePipelineFactory): Promise<MeasuredEngine> {
+  static async prepare(request: EngineStartRequest, post: EnginePost, factory?: EnginePipelineFactory, startAt?: Promise<number>, stopped?: AbortSignal): Promise<MeasuredEngine> {
+    const stopWhilePreparing = (): void => {
+      if (stopped?.aborted) throw new StoppedWhileWaitingError('stopped while the engine prepared its run (warm-up), before the first message');
+    };
     await initHistograms();
     const { rig, scenario, seed } = request;
     const executor = scenario.executor;
@@ -209,14 +224,58 @@ export class MeasuredEngine {
     warmWindow.take(0, []);
     warmAudit?.take();
     warmWindow.destroy();
+    stopWhilePreparing();
     const tap = request.tapRing ? new TapRingWriter(request.tapRing) : undefined;
-    const build = factory ?? (await pipelineFactoryOf(request, post));
-    const pipeline = await build(rig, {
-      namespace: request.namespace,
-      instanceId: request.runId,
+    const build = factory ?? (await pipelineFactoryOf(request, post, stopped));
+    // An instance joins the run's namespace on the shared Redis, and keeps its keys for the others.
+    const instance = request.instance;
+    const opened = instance ? await InstanceStage.open(instance, rig) : undefined;
+    const pipeline = await build(opened?.rig ?? rig, {
+      namespace: instance?.namespace ?? request.namespace,
+      instanceId: instance?.agentId ?? request.runId,
+      ...(instance ? { redisUrl: instance.redisUrl, keepState: true } : {}),
       ...(tap ? { tap } : {}),
     });
-    return new MeasuredEngine(request, pipeline, plan, post, recorded);
+    opened?.share.attach(pipeline);
+    let fanout: FanoutStage | undefined;
+    try {
+      stopWhilePreparing();
+      if (request.fanout) {
+        fanout = await FanoutStage.listen(request.fanout);
+        fanout.attach(pipeline);
+        post({ type: 'fanout-listening', url: fanout.url }, []);
+        await fanout.waitForSubscribers(stopped);
+      }
+    } catch (error) {
+      await fanout?.close();
+      await pipeline.close().catch(() => undefined);
+      opened?.share.finish();
+      throw error;
+    }
+    if (request.awaitStart) {
+      // Instances of one run start together, each prepared (subscribed to the others' changes) before any sends.
+      post({ type: 'ready' }, []);
+      let atNs: number;
+      try {
+        if (!startAt) throw new Error('the engine was asked to wait for its start, and nothing can start it');
+        atNs = await startAt;
+      } catch (error) {
+        await fanout?.close();
+        await pipeline.close().catch(() => undefined);
+        opened?.share.finish();
+        throw error;
+      }
+      const waitMs = (atNs - monotonicNs()) / 1e6;
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+    return new MeasuredEngine(request, pipeline, plan, post, recorded, { ...(fanout ? { fanout } : {}), ...(opened ? { instance: opened.share } : {}) });
+  }
+
+  /** A command from the host: stop, or (an instance) take over the converter. */
+  command(command: HostCommand): void {
+    if (command.type === 'stop') void this.stop();
+    else if (command.type === 'take-over-osc') this.parts.instance?.takeOverOsc();
+    // start-at is answered before the engine exists (prepare's startAt).
   }
 
   get plannedMessages(): number {
@@ -256,6 +315,8 @@ export class MeasuredEngine {
     clearTimeout(timeout);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    // Nothing more is pushed: the subscribers get what was sent, and the final counts go with the final snapshot.
+    await this.parts.fanout?.close();
     this.snapshot(true, drained);
     this.loop.stop();
     this.tapSubscription.dispose();
@@ -263,13 +324,15 @@ export class MeasuredEngine {
     for (const window of this.windows) window?.destroy();
     let closeError: string | undefined;
     try {
+      await this.parts.instance?.linger();
       await this.pipeline.close();
     } catch (error) {
       closeError = String(error);
     }
     // After close: a black-box target has stopped its bot by now, so its exit is in the figures.
     const blackBox = this.pipeline.blackBox?.();
-    this.post({ type: 'closed', ...(closeError !== undefined ? { closeError } : {}), ...(blackBox ? { blackBox } : {}) }, []);
+    const instance = this.parts.instance?.finish();
+    this.post({ type: 'closed', ...(closeError !== undefined ? { closeError } : {}), ...(blackBox ? { blackBox } : {}), ...(instance ? { instance } : {}) }, []);
   }
 
   /**
@@ -327,6 +390,8 @@ export class MeasuredEngine {
       ...(this.redisRoundTripNs !== undefined ? { redisRoundTripNs: this.redisRoundTripNs } : {}),
       ...(audit ? { audit } : {}),
       ...(this.probeSends.length > 0 ? { probeSends: this.takeProbeSends() } : {}),
+      ...(this.parts.fanout ? { fanout: this.parts.fanout.counters() } : {}),
+      ...(this.parts.instance ? { instance: this.parts.instance.snapshot() } : {}),
       final,
       ...(drained !== undefined ? { drained } : {}),
     };
@@ -355,13 +420,13 @@ export class MeasuredEngine {
 }
 
 /** The request's pipeline: the technician's bot, a module's `createPipeline`, or the built-in chat pipeline. */
-async function pipelineFactoryOf(request: EngineStartRequest, post: EnginePost): Promise<EnginePipelineFactory> {
+async function pipelineFactoryOf(request: EngineStartRequest, post: EnginePost, stopped: AbortSignal | undefined): Promise<EnginePipelineFactory> {
   const blackBox = request.blackBox;
   if (blackBox) {
     // The chat endpoint, the OSC catcher and the bot's process live on this thread: frames, saving
     // and the console on the host's never delay a chat line or a catch stamp.
     return async (rig, options) => {
-      const target = await createBlackBoxPipeline(rig, { ...options, blackBox: { ...blackBox, onListening: (environment) => post({ type: 'bot-listening', environment }, []) } });
+      const target = await createBlackBoxPipeline(rig, { ...options, blackBox: { ...blackBox, ...(stopped ? { stopped } : {}), onListening: (environment) => post({ type: 'bot-listening', environment }, []) } });
       target.onDidChangeBotStatus((status) => post({ type: 'bot-status', status }, []));
       post({ type: 'bot-status', status: target.botStatus() }, []);
       return target;

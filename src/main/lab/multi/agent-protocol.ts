@@ -42,9 +42,11 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
     type: z.literal('assign'),
     runId: z.string(),
     shares: z.array(ShareSchema),
-    /** Redis TIME, epoch ms: every instance starts its share at this moment. */
-    startAtMs: z.number(),
   }),
+  /** An assigned instance is prepared (its engine warmed up, subscribed to the others' changes). */
+  z.object({ type: z.literal('ready'), runId: z.string(), agentId: z.string() }),
+  /** Every instance is ready: Redis TIME, epoch ms, at which each starts its share. */
+  z.object({ type: z.literal('start'), runId: z.string(), startAtMs: z.number() }),
   z.object({
     type: z.literal('heartbeat'),
     runId: z.string(),

@@ -1,18 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { hostname } from 'node:os';
-import { encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import { parseOrThrow } from '../../../shared/format-issues';
 import { RigSchema, type RigConfig } from '../../../shared/rig';
 import type { RunFrame, RunSummary } from '../../../shared/run';
 import { ScenarioSchema } from '../../../shared/scenario';
-import { RunController } from '../run/run-controller';
-import { createHistogram, initHistograms } from '../common/create-histogram';
-import { statisticsOf } from '../common/histogram-statistics';
+import { createRunController, type EngineKindReport, type RunController } from '../run/run-controller';
+import { initHistograms } from '../common/create-histogram';
+import { monotonicNs } from '../common/monotonic-clock';
 import { createRedisClient, resolveRedisTarget, type RedisClient } from '../common/redis-target';
 import type { MetricsExporter } from '../metrics-export/metrics-exporter';
-import { createPipeline, type PipelineOptions } from '../engine/pipeline/chat-pipeline';
-import type { ChatPipeline } from '../engine/pipeline/pipeline-types';
 import { ANNOUNCE_CHANNEL, controlChannel, parseAgentMessage, type AgentMessage, type AgentMessageOf, type InstanceShare } from './agent-protocol';
 import { localClockMs, measureRedisClock, type RedisClock } from './redis-clock';
 import { shareOfScenario } from './scenario-share';
@@ -30,20 +26,14 @@ export interface InstanceAgentOptions {
   /** Interval frames also go to this exporter (for `/metrics`, computed at scrape time). */
   readonly metrics?: MetricsExporter;
   readonly log?: (line: string) => void;
-  /** Builds the pipeline (tests); the real one by default. */
-  readonly createPipeline?: (rig: RigConfig, options: PipelineOptions) => Promise<ChatPipeline>;
 }
 
 type Phase = 'idle' | 'joined' | 'running';
 
-/** After its share, an instance listens on until no change of another has come for this long… */
-const LINGER_QUIET_MS = 300;
-/** …but no longer than this. */
-const LINGER_MAX_MS = 3_000;
-
 /**
  * One engine instance of a multi-instance run: listens for runs announced on Redis, joins,
- * runs its share of the same scenario with the RunController at the agreed Redis time, and
+ * runs its share of the same scenario with the RunController at the agreed Redis time (its
+ * engine, pipeline, propagation stage and OSC relay on the engine's thread, set up as data), and
  * publishes heartbeats, frames and its result (with HdrHistograms as base64) for the console
  * to merge. Local child instances and `cvlab agent` on other machines are the same code.
  */
@@ -58,6 +48,8 @@ export class InstanceAgent {
   private doneResolve: (() => void) | undefined;
   private readonly donePromise: Promise<void>;
   private closed = false;
+  /** While the engine prepares: answered by the console's `start` (Redis time, epoch ms). */
+  private startAnswer: { resolve: (startAtMs: number) => void; reject: (error: Error) => void } | undefined;
   /** Set while a share runs without sending OSC: makes this instance the converter's sender. */
   private takeOverOsc: (() => void) | undefined;
 
@@ -148,12 +140,15 @@ export class InstanceAgent {
         return;
       }
       this.phase = 'running';
-      // Prepared now (connections, subscription), started at the common Redis time.
-      void this.runShare(share, message.startAtMs - this.clock.offsetMs);
+      // Prepared now (the engine's thread, warm-up, connections, subscription), started at the common Redis time.
+      void this.runShare(share);
+    } else if (message.type === 'start') {
+      this.startAnswer?.resolve(message.startAtMs);
     } else if (message.type === 'osc-takeover' && message.agentId === this.agentId) {
       this.takeOverOsc?.();
     } else if (message.type === 'abort') {
       this.log(`run ${message.runId} aborted by the console: ${message.reason}`);
+      this.startAnswer?.reject(new Error(`the run was aborted before it started: ${message.reason}`));
       await this.controller?.stop();
     }
   }
@@ -166,87 +161,80 @@ export class InstanceAgent {
     this.announcement = undefined;
   }
 
-  private async runShare(share: InstanceShare, startAtLocalMs: number): Promise<void> {
+  private async runShare(share: InstanceShare): Promise<void> {
     const announcement = this.announcement;
     const namespace = this.namespace;
     const runId = this.runId;
     if (!announcement || !namespace || !runId) return;
     const channel = controlChannel(namespace);
-    let sink: UdpSocket | undefined;
     let heartbeat: NodeJS.Timeout | undefined;
-    const propagation: Histogram = createHistogram();
-    let remoteChanges = 0;
+    const subscriptions: { dispose(): void }[] = [];
     try {
       const scenario = shareOfScenario(parseOrThrow(ScenarioSchema, announcement.scenario, 'announced scenario'), share.index, share.count, announcement.seed);
       // The announcement carries no service URLs (secrets stay with the console): this instance's own Redis link is used.
       let rig: RigConfig = { ...parseOrThrow(RigSchema, announcement.rig, 'announced rig'), redisUrl: this.options.redisUrl };
-      if (!share.sendsOsc) {
-        // Instances that do not drive the converter still encode and send, to a local sink, so every stage is timed alike.
-        // If the sending instance dies, the console asks one of these to forward its datagrams to the converter.
-        const converter = rig.osc;
-        let forward = false;
-        sink = createSocket('udp4');
-        const relay = sink;
-        relay.on('message', (datagram) => {
-          if (forward) relay.send(datagram, converter.port, converter.host);
-        });
-        this.takeOverOsc = () => {
-          forward = true;
-          this.log(`run ${runId}: this instance now sends OSC to ${converter.host}:${converter.port} (the sending instance was lost)`);
-        };
-        const bound = sink;
-        await new Promise<void>((resolve) => bound.bind(0, '127.0.0.1', () => resolve()));
-        rig = { ...rig, osc: { host: '127.0.0.1', port: bound.address().port } };
-      } else if (share.index !== 0) {
+      if (!share.sendsOsc || share.index !== 0) {
         // One tap port per machine: only the first OSC sender listens on it.
         const { tapPort: _tapPort, ...osc } = rig.osc;
         rig = { ...rig, osc };
       }
-      const factory = this.options.createPipeline ?? createPipeline;
-      const offsetMs = this.clock.offsetMs;
       const metrics = this.options.metrics;
-      // The pipeline is built before the common start, so every instance is subscribed to the
-      // others' changes before the first message of any of them.
-      const pipeline = await factory(rig, { namespace, instanceId: this.agentId, redisUrl: this.options.redisUrl, keepState: true });
-      let lastRemoteAtMs = Date.now();
-      pipeline.onDidChangeState((change) => {
-        if (change.origin !== 'remote' || change.publishedAtMs === undefined || !Number.isFinite(change.publishedAtMs)) return;
-        lastRemoteAtMs = Date.now();
-        // Measured against Redis time: this clock + its offset to Redis TIME − the publisher's Redis TIME.
-        const ns = Math.max(0, Math.round((localClockMs() + offsetMs - change.publishedAtMs) * 1e6));
-        propagation.recordValue(ns);
-        remoteChanges++;
-      });
-      // The others may still be sending when this share ends: keep listening until they go quiet (bounded).
-      const close = pipeline.close.bind(pipeline);
-      pipeline.close = async () => {
-        const deadline = Date.now() + LINGER_MAX_MS;
-        while (Date.now() - lastRemoteAtMs < LINGER_QUIET_MS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-        return close();
-      };
       // Every instance shares the run's namespace; the console removes its keys once all are done.
-      const controller = new RunController({ createPipeline: async () => pipeline });
+      const controller = createRunController();
       this.controller = controller;
+      if (!share.sendsOsc) {
+        // Its datagrams go to a relay on the engine's thread; if the sending instance dies, the console asks this one to forward them.
+        this.takeOverOsc = () => {
+          controller.takeOverOsc();
+          this.log(`run ${runId}: this instance now sends OSC to ${rig.osc.host}:${rig.osc.port} (the sending instance was lost)`);
+        };
+      }
       let lastFrame: RunFrame | undefined;
       let progress = { sent: 0, completed: 0 };
+      let propagation: EngineKindReport['instance'];
       const unsent: RunFrame[] = [];
-      controller.onDidRunFrame((frame) => {
-        lastFrame = frame;
-        // Bounded: a console that stopped listening must not grow this instance's memory.
-        if (unsent.length < 400) unsent.push(frame);
-        metrics?.observeFrame(frame);
-      });
-      controller.onDidRunProgress((update) => (progress = { sent: update.sent, completed: update.completed }));
-      const waitMs = startAtLocalMs - localClockMs();
-      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
-      else if (waitMs < -50) this.log(`run ${runId}: this instance was ready ${(-waitMs).toFixed(0)} ms after the common start`);
-      await controller.start({ scenario, rig });
+      subscriptions.push(
+        controller.onDidRunFrame((frame) => {
+          lastFrame = frame;
+          // Bounded: a console that stopped listening must not grow this instance's memory.
+          if (unsent.length < 400) unsent.push(frame);
+          metrics?.observeFrame(frame);
+        }),
+        controller.onDidRunProgress((update) => (progress = { sent: update.sent, completed: update.completed })),
+        controller.onDidReportKind((report) => {
+          if (report.instance) propagation = report.instance;
+        }),
+      );
+      // Both clocks read together: the engine's thread times with the monotonic clock every thread shares.
+      const nowMonotonicMs = monotonicNs() / 1e6;
+      const redisMinusLocalMs = this.clock.offsetMs;
+      const redisMinusMonotonicMs = redisMinusLocalMs + localClockMs() - nowMonotonicMs;
+      let startAtLocalMs = 0;
+      // The engine prepares (warm-up, the pipeline subscribed to the others' changes), says so, and starts at the common time.
+      const startGate = async (): Promise<number> => {
+        const answer = new Promise<number>((resolve, reject) => (this.startAnswer = { resolve, reject }));
+        await this.publish(channel, { type: 'ready', runId, agentId: this.agentId });
+        const startAtMs = await answer;
+        startAtLocalMs = startAtMs - redisMinusLocalMs;
+        return (startAtMs - redisMinusMonotonicMs) * 1e6;
+      };
+      try {
+        await controller.start({
+          scenario,
+          rig,
+          instance: { namespace, agentId: this.agentId, redisUrl: this.options.redisUrl, redisMinusMonotonicMs, relayOsc: !share.sendsOsc },
+          startGate,
+        });
+      } finally {
+        this.startAnswer = undefined;
+      }
+      const lateMs = localClockMs() - startAtLocalMs;
+      if (lateMs > 50) this.log(`run ${runId}: this instance started ${lateMs.toFixed(0)} ms after the common start`);
       const finished = controller.finished();
       heartbeat = setInterval(() => {
         const frames = unsent.splice(0);
         // A few percentiles of the propagation so far, four times a second: nothing per change.
-        const seen = statisticsOf(propagation);
-        const propagationSoFar = seen ? { count: seen.count, p50: seen.p50, p95: seen.p95, p99: seen.p99, max: seen.max } : undefined;
+        const propagationSoFar = propagation?.propagation;
         void this.publish(channel, { type: 'heartbeat', runId, agentId: this.agentId, sent: progress.sent, completed: progress.completed, ...(lastFrame ? { frame: lastFrame } : {}), ...(frames.length > 0 ? { frames } : {}), ...(propagationSoFar ? { propagation: propagationSoFar } : {}) });
       }, this.options.heartbeatMs ?? 250);
       const summary = await finished;
@@ -261,9 +249,9 @@ export class InstanceAgent {
         runId,
         agentId: this.agentId,
         summary,
-        ...(propagation.totalCount > 0 ? { propagation: encodeIntoCompressedBase64(propagation) } : {}),
+        ...(propagation?.propagationHistogram ? { propagation: propagation.propagationHistogram } : {}),
         clock: { offsetMs: this.clock.offsetMs, roundTripMs: this.clock.roundTripMs },
-        remoteChanges,
+        remoteChanges: propagation?.remoteChanges ?? 0,
       });
       this.log(`run ${runId}: share ${share.index + 1}/${share.count} done, ${summary.completed} messages`);
     } catch (error) {
@@ -272,8 +260,7 @@ export class InstanceAgent {
       await this.publish(channel, { type: 'failed', runId, agentId: this.agentId, error: text });
     } finally {
       if (heartbeat) clearInterval(heartbeat);
-      propagation.destroy();
-      sink?.close();
+      for (const subscription of subscriptions) subscription.dispose();
       this.controller = undefined;
       this.takeOverOsc = undefined;
       await this.leave();

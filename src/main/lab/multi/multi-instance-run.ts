@@ -20,6 +20,7 @@ import { mergeHistograms } from './merge-histograms';
 import { statisticsOf } from '../common/histogram-statistics';
 import { mergeRunSummaries } from './merge-run-summaries';
 import { shareOfScenario } from './scenario-share';
+import { StoppedWhileWaitingError } from '../common/stopped-while-waiting';
 
 /** How long a result may still be on its way once its instance exited cleanly. */
 const RESULT_AFTER_EXIT_GRACE_MS = 3000;
@@ -61,7 +62,12 @@ interface Member {
   lastSeenMs: number;
   result?: AgentMessageOf<'result'>;
   lost?: string;
+  /** Its engine is prepared for its share. */
+  ready?: boolean;
 }
+
+/** How long an assigned instance may take to prepare its engine before it counts as lost. */
+const READY_TIMEOUT_MS = 60_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -172,6 +178,9 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
       member.result = message;
       options.onInstanceDone?.(member.agentId);
       changed();
+    } else if (message.type === 'ready') {
+      member.ready = true;
+      changed();
     } else if (message.type === 'failed') markLost(member, `its run failed: ${message.error}`);
   });
 
@@ -252,7 +261,7 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
     }
     clearInterval(announcer);
     announcer = undefined;
-    if (stopped) throw new Error(`run ${runId} was stopped before its instances started`);
+    if (stopped) throw new StoppedWhileWaitingError(`stopped while waiting for the instances to join (${members.size} of ${config.instances} joined)`);
     const joined = [...members.values()].slice(0, config.instances);
     if (joined.length === 0) throw new Error(`no instance joined run ${runId} within ${config.joinTimeout} ms: check that the instances can reach Redis at ${agentRedisUrl}`);
     if (joined.length < config.instances) log(`only ${joined.length} of ${config.instances} instances joined within ${config.joinTimeout} ms; running with them`);
@@ -261,11 +270,23 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
     joined.sort((a, b) => Number(b.local) - Number(a.local));
     const shares = joined.map((member, index) => ({ agentId: member.agentId, index, count: joined.length, sendsOsc: config.oscFrom === 'all' || index === 0 }));
     joined.forEach((member, index) => (member.share = shares[index]));
-    const [seconds, microseconds] = await redisTime(commands, channel);
-    const startAtMs = Number(seconds) * 1000 + Number(microseconds) / 1000 + config.startDelay;
-    await publish({ type: 'assign', runId, shares, startAtMs });
+    await publish({ type: 'assign', runId, shares });
     assigned = true;
     options.onAssigned?.(shares);
+    // Each instance prepares its engine (a thread of its own, warmed up, subscribed to the others'
+    // changes) and says so; all start at one Redis time once every one is ready.
+    const readyDeadline = Date.now() + READY_TIMEOUT_MS;
+    while (joined.some((member) => !member.ready && !member.lost) && Date.now() < readyDeadline && !stopped) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 100);
+      });
+    }
+    if (stopped) throw new StoppedWhileWaitingError(`stopped while waiting for the instances to be ready (${joined.filter((member) => member.ready).length} of ${joined.length} ready)`);
+    for (const member of joined) if (!member.ready) markLost(member, `not ready ${READY_TIMEOUT_MS / 1000} s after its share was assigned`);
+    const [seconds, microseconds] = await redisTime(commands, channel);
+    const startAtMs = Number(seconds) * 1000 + Number(microseconds) / 1000 + config.startDelay;
+    await publish({ type: 'start', runId, startAtMs });
     const startedAt = new Date(Date.now() + config.startDelay).toISOString();
     log(`run ${runId}: ${joined.length} instances, start in ${config.startDelay} ms, planned ${plannedDurationMs} ms`);
 

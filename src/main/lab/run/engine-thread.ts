@@ -2,9 +2,10 @@ import { errorWithExitCode } from '../../../shared/exit-codes';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { EngineEvent, EngineStartRequest, HostCommand } from '../common/engine-protocol';
-import { EventQueue, type EngineLink } from '../common/engine-link';
+import type { EngineEvent, EngineSendRequest, EngineSendResult, EngineStartRequest, HostCommand } from '../common/engine-protocol';
+import { EventQueue, isEarlyEvent, type EarlyListener, type EngineLink } from '../common/engine-link';
 import { startEngineWorker } from './engine-starter';
+import { StoppedWhileWaitingError } from '../common/stopped-while-waiting';
 
 /**
  * How to start engine-worker: the built file next to the bundle (out/main/engine-worker.js), or,
@@ -29,8 +30,10 @@ function workerEntry(): { entry: string | URL; eval: boolean } {
 /**
  * Starts the measured engine in a worker thread; resolves once it has started its run. What the
  * engine says before (a black-box bot's endpoint listening, its connection) goes to `early`.
+ * `stopped` stops the run before it started: whatever the engine waits for ends at once and this
+ * rejects with a StoppedWhileWaitingError saying what it waited for.
  */
-export function startEngineThread(request: EngineStartRequest, early?: (event: EngineEvent) => void): Promise<EngineLink> {
+export function startEngineThread(request: EngineStartRequest, early?: EarlyListener, stopped?: AbortSignal): Promise<EngineLink> {
   const { entry, eval: isEval } = workerEntry();
   // From the starter thread, at the normal priority (engine-starter.ts): not from this one.
   const worker = startEngineWorker(entry, { eval: isEval, workerData: request, name: 'cvlab-engine' });
@@ -39,9 +42,16 @@ export function startEngineThread(request: EngineStartRequest, early?: (event: E
   const exit = new Promise<void>((resolve) => worker.once('exit', () => ((exited = true), resolve())));
   return new Promise<EngineLink>((resolve, reject) => {
     let started = false;
+    const stopBeforeStart = (): void => {
+      if (!started && !exited) worker.postMessage({ type: 'stop' } satisfies HostCommand);
+    };
+    if (stopped?.aborted) stopBeforeStart();
+    else stopped?.addEventListener('abort', stopBeforeStart, { once: true });
+    void exit.then(() => stopped?.removeEventListener('abort', stopBeforeStart));
     worker.on('message', (event: EngineEvent) => {
       if (!started && event.type === 'started') {
         started = true;
+        stopped?.removeEventListener('abort', stopBeforeStart);
         resolve({
           threadId: event.threadId,
           startNs: event.startNs,
@@ -50,16 +60,21 @@ export function startEngineThread(request: EngineStartRequest, early?: (event: E
           stop: () => {
             if (!exited) worker.postMessage({ type: 'stop' } satisfies HostCommand);
           },
+          command: (command) => {
+            if (!exited) worker.postMessage(command satisfies HostCommand);
+          },
           terminate: async () => {
             if (!exited) await worker.terminate();
             await exit;
           },
         });
-      } else if (!started && (event.type === 'bot-listening' || event.type === 'bot-status')) {
-        early?.(event);
+      } else if (!started && isEarlyEvent(event)) {
+        early?.(event, (command) => {
+          if (!exited) worker.postMessage(command satisfies HostCommand);
+        });
       } else if (!started && event.type === 'failed') {
         started = true;
-        reject(errorWithExitCode(event.error, event.exitCode));
+        reject(event.stoppedWhileWaiting ? new StoppedWhileWaitingError(event.error) : errorWithExitCode(event.error, event.exitCode));
         void worker.terminate();
       } else queue.push(event);
     });
@@ -75,6 +90,20 @@ export function startEngineThread(request: EngineStartRequest, early?: (event: E
         reject(new Error(`the engine thread exited (code ${code}) before it started`));
       } else queue.push({ type: 'closed', ...(code !== 0 ? { closeError: `the engine thread exited with code ${code}` } : {}) });
     });
+  });
+}
+
+/** `cvlab send`: one message through cvlab's pipeline on an engine thread; its outcome, or the error with its exit code. */
+export function sendOnEngineThread(request: Omit<EngineSendRequest, 'type'>): Promise<EngineSendResult> {
+  const { entry, eval: isEval } = workerEntry();
+  const worker = startEngineWorker(entry, { eval: isEval, workerData: { type: 'send-once', ...request } satisfies EngineSendRequest, name: 'cvlab-engine' });
+  return new Promise<EngineSendResult>((resolve, reject) => {
+    worker.on('message', (event: EngineSendResult | EngineEvent) => {
+      if (event.type === 'sent') resolve(event);
+      else if (event.type === 'failed') reject(errorWithExitCode(event.error, event.exitCode));
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the engine thread exited (code ${code}) before it answered`)));
   });
 }
 

@@ -22,11 +22,21 @@ import {
   type BotResourceFrame,
   type StageStatistics,
   type ThresholdVerdict,
+  type FanoutCounters,
 } from '../../../shared/run';
 import { compileThresholds, METRIC_STAGES, ProbeLoadSchema, probeMessageCount, ScenarioSchema, type CompiledThreshold, type MetricStage, type Scenario } from '../../../shared/scenario';
-import { AuditBatchReader } from '../common/audit-batch';
-import { DEFAULT_WARM_UP_MESSAGES, type BlackBoxRequest, type BotProcessRef, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type LoopDelay, type WindowSnapshot } from '../common/engine-protocol';
+import { AuditBatchReader, type AuditBatch } from '../common/audit-batch';
+import {
+  DEFAULT_WARM_UP_MESSAGES,
+  type BlackBoxRequest,
+  type BotProcessRef,
+  type FanoutRequest,
+  type InstanceRequest,
+  type InstanceSnapshot,
+  type HostCommand, type EngineEvent, type EngineSnapshot, type EngineStartRequest, type LoopDelay, type WindowSnapshot } from '../common/engine-protocol';
 import { startEngineThread, startInThreadEngine, type EngineLink } from './engine-thread';
+import { isEarlyEvent } from '../common/engine-link';
+import { StoppedWhileWaitingError } from '../common/stopped-while-waiting';
 import { decodeTransferred } from '../common/histogram-transfer';
 import { monotonicNs } from '../common/monotonic-clock';
 import { RingOscTap } from './ring-osc-tap';
@@ -81,6 +91,43 @@ export interface RunControllerStartOptions extends RunStartOptions {
   readonly blackBox?: BlackBoxRequest;
   /** This run's system under test built on this thread (a function cannot cross threads: the engine then runs in-thread). */
   readonly createPipeline?: PipelineFactory;
+  /** A fan-out scaling run: the fan-out server the engine's thread starts, as data. */
+  readonly fanout?: FanoutRequest;
+  /** An instance of a multi-instance run: its share's settings, as data. */
+  readonly instance?: InstanceRequest;
+  /**
+   * Instances of one run start together: asked once the engine is prepared, answers when to send
+   * the first message (monotonic ns). A rejection stops the run before it starts.
+   */
+  readonly startGate?: () => Promise<number>;
+  /**
+   * The run exists (its id, plan and seed; state `starting`) before the engine waits for its bot,
+   * subscribers or start: a host keeps it from here, so a stop in that time ends it at once.
+   */
+  readonly onStarting?: (info: RunInfo) => void;
+}
+
+/** What a run kind's parts on the engine's thread report: where the fan-out server listens, its counts, an instance's propagation. */
+export interface EngineKindReport {
+  readonly runId: string;
+  /** Fan-out: the server listens here; the engine waits for the subscribers before its first message. */
+  readonly fanoutUrl?: string;
+  /** Fan-out: the server's counts so far (final with the final snapshot). */
+  readonly fanout?: FanoutCounters;
+  /** An instance: its propagation so far; once the engine closed, with the whole histogram. */
+  readonly instance?: InstanceSnapshot & { readonly propagationHistogram?: string };
+}
+
+/** What a host's session sets on its engine: where outcomes go, warm-up, timing. The system under test is built on the engine's thread. */
+export type SessionEngineOptions = Pick<RunControllerOptions, 'sink' | 'wantsOutcomes' | 'warmUpMessages' | 'progressIntervalMs' | 'drainTimeoutMs'>;
+
+/**
+ * The one place a session's RunController is built: the engine session (every host's) and an
+ * instance agent (a process of its own) both take theirs from here, so every run kind runs its
+ * engine the same way, on a thread of its own.
+ */
+export function createRunController(options: SessionEngineOptions = {}): RunController {
+  return new RunController(options);
 }
 
 /** One interval's full histograms on the host, readable only while the listener runs (benchmarks merge them). */
@@ -126,7 +173,8 @@ interface ActiveRun {
   readonly plan: ArrivalPlan;
   readonly engine: EngineLink;
   readonly tap: RingOscTap | undefined;
-  readonly audit: AuditBatchReader | undefined;
+  /** Takes each audit batch of the run: to a sink that decodes it itself, or decoded here and recorded. */
+  readonly audit: ((batch: AuditBatch) => void) | undefined;
   readonly metrics: RunMetrics;
   readonly sampler: ResourceSampler;
   readonly thresholds: CompiledThreshold[];
@@ -176,11 +224,14 @@ const ENGINE_ANSWER_GRACE_MS = 10_000;
 export class RunController {
   private active: ActiveRun | undefined;
   private starting = false;
+  /** The run being started: stop() aborts its waits; settled once start() has. */
+  private launching: { readonly stopper: AbortController; readonly settled: Promise<void> } | undefined;
   private readonly progressEmitter = new Emitter<RunProgress>();
   private readonly frameEmitter = new Emitter<RunFrame>();
   private readonly finishEmitter = new Emitter<RunSummary>();
   private readonly intervalEmitter = new Emitter<RecordedInterval>();
   private readonly botAwaitEmitter = new Emitter<BotAwaited>();
+  private readonly kindReportEmitter = new Emitter<EngineKindReport>();
   /** Black box: the bot's connection as the engine last reported it. */
   private botStatus: BotConnectionStatus | undefined;
 
@@ -194,6 +245,8 @@ export class RunController {
   readonly onDidRecordInterval: Event<RecordedInterval> = this.intervalEmitter.event;
   /** Black box: the chat endpoint and the OSC catcher listen, and the bot is started or awaited. */
   readonly onDidAwaitBot: Event<BotAwaited> = this.botAwaitEmitter.event;
+  /** Fan-out and instance runs: what their parts on the engine's thread report (before the start, with each snapshot, at the close). */
+  readonly onDidReportKind: Event<EngineKindReport> = this.kindReportEmitter.event;
 
   constructor(private readonly options: RunControllerOptions = {}) {}
 
@@ -204,14 +257,18 @@ export class RunController {
     }
     if (this.starting) throw new Error('a run is already starting: wait for it, or stop it, before starting another');
     this.starting = true;
+    const stopper = new AbortController();
+    const launched = this.launch(options, extras, stopper.signal);
+    this.launching = { stopper, settled: launched.then(() => undefined, () => undefined) };
     try {
-      return await this.launch(options, extras);
+      return await launched;
     } finally {
       this.starting = false;
+      this.launching = undefined;
     }
   }
 
-  private async launch(options: RunControllerStartOptions, extras: RunStartExtras): Promise<RunInfo> {
+  private async launch(options: RunControllerStartOptions, extras: RunStartExtras, stopped: AbortSignal): Promise<RunInfo> {
     const parsedScenario = parseOrThrow(ScenarioSchema, options.scenario, 'scenario');
     const rig = parseOrThrow(RigSchema, options.rig, 'rig');
     const overrides = options.overrides ? parseOrThrow(RunOverridesSchema, options.overrides, 'run overrides') : undefined;
@@ -240,12 +297,39 @@ export class RunController {
       warmUpMessages: this.options.warmUpMessages ?? DEFAULT_WARM_UP_MESSAGES,
       drainTimeoutMs: this.options.drainTimeoutMs ?? 10_000,
       ...(options.blackBox ? { blackBox: options.blackBox } : {}),
+      ...(options.fanout ? { fanout: options.fanout } : {}),
+      ...(options.instance ? { instance: options.instance } : {}),
+      ...(options.startGate ? { awaitStart: true } : {}),
       ...(extras.probe && probeLoad ? { probe: { variable: extras.probe.variable, rateHz: probeLoad.rateHz, viewers: probeLoad.viewers } } : {}),
     };
     this.botStatus = undefined;
     const blackBox = options.blackBox;
     // Before the engine has started its run (a bot not joined yet), what it says of the bot comes here.
-    const early = (event: EngineEvent): void => this.botEvent(id, blackBox, event);
+    const startGate = options.startGate;
+    const early = (event: EngineEvent, command?: (command: HostCommand) => void): void => {
+      if (event.type === 'ready' && startGate && command) {
+        startGate().then(
+          (atNs) => command({ type: 'start-at', atNs }),
+          () => command({ type: 'stop' }),
+        );
+      } else this.botEvent(id, blackBox, event);
+    };
+
+    const storeKind: RunInfo['store'] = rig.redisUrl ? 'redis' : 'memory';
+    const plannedMessages = plan.plannedMessages + (probeLoad ? probeMessageCount(plan.plannedDurationMs, probeLoad.rateHz) : 0);
+    options.onStarting?.({
+      id,
+      scenario: scenario.name,
+      rig: rig.name,
+      state: 'starting',
+      startedAt: new Date().toISOString(),
+      plannedDurationMs: plan.plannedDurationMs,
+      plannedMessages,
+      seed,
+      intervalMs: scenario.interval,
+      namespace,
+      store: storeKind,
+    });
 
     // Filled once the engine has started; the tap may hear a datagram before.
     const started: { run?: ActiveRun } = {};
@@ -257,11 +341,13 @@ export class RunController {
     try {
       // The probe is armed and its clock fitted before the first probe message is due.
       if (extras.probe && probeLoad) cvWatch = await extras.probe.watch(probeLoad);
+      if (stopped.aborted) throw new StoppedWhileWaitingError('stopped while the probe was armed, before the engine started');
       if (inThread) {
-        engine = await startInThreadEngine(request, createPipeline, this.options.stageHook, early);
+        engine = await startInThreadEngine(request, createPipeline, this.options.stageHook, early, stopped);
       } else {
         // The tap listens here, off the engine's thread; the engine announces datagrams in a shared ring.
-        const tapPort = this.options.pipelineModule ? undefined : rig.osc.tapPort;
+        // A bot run has no datagrams of cvlab's own to tap: its port is left alone (it may be the bot's).
+        const tapPort = this.options.pipelineModule || blackBox ? undefined : rig.osc.tapPort;
         const tapRing = tapPort !== undefined ? createTapRingBuffer() : undefined;
         if (tapPort !== undefined && tapRing) {
           tap = await RingOscTap.listen(tapPort, tapRing, (ns, dueNs) => {
@@ -269,7 +355,7 @@ export class RunController {
             if (run && !run.closed) this.recordTap(run, ns, dueNs - run.startNs);
           });
         }
-        engine = await startEngineThread({ ...request, ...(tapRing ? { tapRing } : {}) }, early);
+        engine = await startEngineThread({ ...request, ...(tapRing ? { tapRing } : {}) }, early, stopped);
       }
     } catch (error) {
       await tap?.close();
@@ -286,11 +372,11 @@ export class RunController {
       state: 'running',
       startedAt: new Date().toISOString(),
       plannedDurationMs: plan.plannedDurationMs,
-      plannedMessages: plan.plannedMessages + (probeLoad ? probeMessageCount(plan.plannedDurationMs, probeLoad.rateHz) : 0),
+      plannedMessages,
       seed,
       intervalMs: scenario.interval,
       namespace,
-      store: rig.redisUrl ? 'redis' : 'memory',
+      store: storeKind,
       engineThreadId: engine.threadId,
       ...(this.botStatus ? { bot: this.botStatus } : {}),
       ...(recorded && executor.type === 'replay' && plan instanceof ReplayArrivals
@@ -317,7 +403,7 @@ export class RunController {
       plan,
       engine,
       tap,
-      audit: request.audit ? new AuditBatchReader(rig, Date.now() - monotonicNs() / 1e6) : undefined,
+      audit: request.audit ? this.auditFeed(rig) : undefined,
       metrics,
       sampler: new ResourceSampler(),
       thresholds,
@@ -372,7 +458,7 @@ export class RunController {
     started.run = active;
     this.active = active;
     active.timers.push(setInterval(() => this.progress(active), this.options.progressIntervalMs ?? 250));
-    engine.listen((event) => (event.type === 'bot-listening' || event.type === 'bot-status' ? early(event) : this.receive(active, event, settleFinal, settleClosed)));
+    engine.listen((event) => (isEarlyEvent(event) ? early(event) : this.receive(active, event, settleFinal, settleClosed)));
     return info;
   }
 
@@ -398,11 +484,25 @@ export class RunController {
     run.bot = monitor;
   }
 
-  /** Stops the run now going on and resolves with its summary; undefined when nothing runs. */
+  /**
+   * Stops the run now going on and resolves with its summary; undefined when nothing runs. A run
+   * still starting (its engine waiting for a bot, subscribers or its start) is stopped at once:
+   * its start() rejects with a StoppedWhileWaitingError, and this resolves undefined.
+   */
   async stop(): Promise<RunSummary | undefined> {
+    const launching = this.launching;
+    if (!this.active && launching) {
+      launching.stopper.abort();
+      await launching.settled;
+    }
     const run = this.active;
     if (!run) return undefined;
     return this.finish(run, 'stopped');
+  }
+
+  /** An instance whose datagrams go to its relay: forward them to the converter from now on (the sending instance was lost). */
+  takeOverOsc(): void {
+    this.active?.engine.command({ type: 'take-over-osc' });
   }
 
   /** The run going on now. */
@@ -425,7 +525,8 @@ export class RunController {
   }
 
   private botEvent(runId: string, blackBox: BlackBoxRequest | undefined, event: EngineEvent): void {
-    if (event.type === 'bot-status') this.botStatus = event.status;
+    if (event.type === 'fanout-listening') this.kindReportEmitter.fire({ runId, fanoutUrl: event.url });
+    else if (event.type === 'bot-status') this.botStatus = event.status;
     else if (event.type === 'bot-listening') {
       const forward = blackBox?.forward;
       this.botAwaitEmitter.fire({
@@ -440,6 +541,7 @@ export class RunController {
   private receive(run: ActiveRun, event: EngineEvent, settleFinal: () => void, settleClosed: (error: string | undefined) => void): void {
     switch (event.type) {
       case 'snapshot':
+        if (event.fanout || event.instance) this.kindReportEmitter.fire({ runId: run.info.id, ...(event.fanout ? { fanout: event.fanout } : {}), ...(event.instance ? { instance: event.instance } : {}) });
         if (run.closed) return;
         this.absorb(run, event);
         if (event.final) {
@@ -459,12 +561,15 @@ export class RunController {
         return;
       case 'closed':
         if (event.blackBox) run.blackBox = event.blackBox;
+        if (event.instance) this.kindReportEmitter.fire({ runId: run.info.id, instance: event.instance });
         settleFinal();
         settleClosed(event.closeError);
         return;
       case 'started':
       case 'bot-listening':
       case 'bot-status':
+      case 'fanout-listening':
+      case 'ready':
         return;
     }
   }
@@ -486,17 +591,25 @@ export class RunController {
       absorbWindow(targets, window);
     }
     if (snapshot.probeSends) run.cv?.watch.addSends(snapshot.probeSends);
-    const audit = snapshot.audit;
+    if (snapshot.audit && run.audit) run.audit(snapshot.audit);
+  }
+
+  /** Where a run's audit batches go: whole to a sink that decodes them itself, else decoded here into the sink's records. */
+  private auditFeed(rig: RigConfig): ((batch: AuditBatch) => void) | undefined {
     const sink = this.options.sink;
-    if (audit && sink && run.audit) {
-      run.audit.read(audit, (record) => {
+    if (!sink) return undefined;
+    const wallClockOffsetMs = Date.now() - monotonicNs() / 1e6;
+    const whole = sink.batches?.(rig, wallClockOffsetMs);
+    if (whole) return whole;
+    const reader = new AuditBatchReader(rig, wallClockOffsetMs);
+    return (batch) =>
+      reader.read(batch, (record) => {
         try {
           sink.record(record);
         } catch (error) {
           console.error(`cvlab: the outcome sink failed: ${String(error)}`);
         }
       });
-    }
   }
 
   private recordTap(run: ActiveRun, ns: number, dueOffsetNs: number): void {

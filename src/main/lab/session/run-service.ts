@@ -25,14 +25,15 @@ import { alertFrameOf } from '../alerts/alert-frame-of';
 import { AlertMonitor } from '../alerts/alert-monitor';
 import { createConsoleAlertHandler } from '../alerts/console-alert-handler';
 import { createStoreAlertHandler } from '../alerts/store-alert-handler';
-import type { AuditLog } from '../audit/audit-log';
+import type { RunAuditLog } from '../audit/audit-thread';
 import { createAuditLog } from '../audit/create-audit-log';
 import { runFanoutScaling } from '../fanout/fanout-scaling-run';
 import { applyOverrides } from '../run/apply-overrides';
 import { withResolvedChatLog } from '../files/chat-log-path';
 import { createArrivalPlan } from '../common/arrival-plan';
-import { RunController, type RunControllerStartOptions, type RunStartExtras } from '../run/run-controller';
+import { createRunController, type RunController, type RunControllerStartOptions, type RunStartExtras } from '../run/run-controller';
 import type { CvProbe } from '../run/cv-probe';
+import { hostNice } from '../run/host-thread-priority';
 import { verdictOf } from '../metrics/thresholds';
 import { blackBoxRequestOf } from './bot-target';
 import type { RunStores } from './run-stores';
@@ -41,6 +42,7 @@ import { InstanceFrameMerger } from '../multi/instance-frame-merger';
 import { runMultiInstance, type MultiInstanceRunOptions } from '../multi/multi-instance-run';
 import type { OutcomeSink } from '../common/outcome-record';
 import type { BlackBoxRequest } from '../common/engine-protocol';
+import { StoppedWhileWaitingError } from '../common/stopped-while-waiting';
 import { checkRedisAnswers } from './redis-preflight';
 import { captureEnvironment } from '../report/capture-environment';
 import { RunFrameHistory } from './run-frame-history';
@@ -109,6 +111,18 @@ export interface RunOutcome {
   readonly alerts: readonly AlertEvent[];
 }
 
+/**
+ * The run was stopped before its first message, while its engine waited (a bot's JOIN, the
+ * fan-out's subscribers, the instances): `start()` rejects with this once the run is kept, and
+ * saved, as stopped. The message says what it waited for.
+ */
+export class RunStoppedBeforeStartError extends Error {
+  constructor(readonly outcome: RunOutcome) {
+    super(outcome.summary.reason ?? 'stopped before the run started');
+    this.name = 'RunStoppedBeforeStartError';
+  }
+}
+
 /** The in-process limiter started standing in for Redis during a run, or Redis answers again. */
 export interface DegradedNotice extends DegradedChange {
   readonly runId: string;
@@ -124,7 +138,7 @@ interface Session {
   readonly rig: RigConfig;
   readonly store: Store | undefined;
   readonly recorder: RunRecorder | undefined;
-  readonly audit: AuditLog | undefined;
+  readonly audit: RunAuditLog | undefined;
   /** Made once the run has its id (alert ids carry it: the store keys alerts by id). */
   monitor: AlertMonitor | undefined;
   readonly alerts: AlertEvent[];
@@ -228,10 +242,14 @@ export class RunService {
     this.log = options.log ?? ((line) => console.error(`cvlab: ${line}`));
     this.engineOwned = options.engine === undefined;
     // The audit log of the run going on takes each outcome after the hot path; none between runs.
-    const sink: OutcomeSink = { record: (entry) => this.auditSink?.record(entry) };
+    const sink: OutcomeSink = {
+      record: (entry) => this.auditSink?.record(entry),
+      // An audit log on a thread of its own takes the engine's batches whole.
+      batches: (rig, wallClockOffsetMs) => this.auditSink?.batches?.(rig, wallClockOffsetMs),
+    };
     this.controller = options.engine
       ? undefined
-      : new RunController({
+      : createRunController({
           sink,
           wantsOutcomes: () => this.auditSink !== undefined,
           ...(options.warmUpMessages !== undefined ? { warmUpMessages: options.warmUpMessages } : {}),
@@ -258,14 +276,14 @@ export class RunService {
     this.storeOpenError = undefined;
     const databaseUrl = this.options.stores?.databaseUrlFor(rig);
     const store = options.save === false ? undefined : await this.openStore(rig);
-    let audit: AuditLog | undefined;
+    let audit: RunAuditLog | undefined;
     // The embedded database runs on this thread: auditing into it is opt-in, it would load the system under test.
     const auditWanted = options.audit ?? Boolean(databaseUrl);
     // Instances of a multi-instance run are processes of their own: their outcomes never pass here.
     if (auditWanted && options.audit && kind === 'multi-instance') this.log('the audit log covers runs in this process; a multi-instance run is not audited (its instances are processes of their own)');
     if (store && kind !== 'multi-instance' && this.engineOwned && auditWanted) {
       if (!this.options.spoolDir) throw new Error('the audit log needs a spool folder (RunServiceOptions.spoolDir)');
-      audit = createAuditLog({ databaseUrl, store, spoolDir: this.options.spoolDir });
+      audit = createAuditLog({ databaseUrl, store, spoolDir: this.options.spoolDir, threadNice: hostNice() });
     }
     const recorder = store
       ? new RunRecorder(store, {
@@ -297,30 +315,46 @@ export class RunService {
       if (rigCopy !== undefined) void rm(dirname(rigCopy), { recursive: true, force: true });
     };
     const base = { kind, scenario, rig, store, recorder, audit, monitor: undefined, alerts, startedAtMs: Date.now(), subscriptions: [{ dispose: removeRigCopy }], degradation: new DegradedIntervals(), finished: false };
+    // The run is kept from the moment it exists, before its engine waits for anything (a bot's
+    // JOIN, subscribers, instances): a stop in that time finds it, and it is saved.
+    let opened: Session | undefined;
+    const open = (session: Session): void => {
+      if (opened) return;
+      opened = session;
+      this.active = session;
+      session.monitor ??= createMonitor(session.info.id);
+      this.history.start(session.info.id);
+      const saving = recorder?.start(session.info).catch((error: unknown) => {
+        this.log(`saving run ${session.info.id} failed: ${(error as Error).message}`);
+        throw error;
+      });
+      saving?.catch(() => undefined);
+    };
     let session: Session;
     try {
       if (options.probe && kind !== 'single') this.log(`the probe watches single-engine runs only: this ${kind} run is measured without chat → CV`);
-      if (kind === 'single') session = await this.startSingle(base, scenario, rig, audit, blackBox, options.probe);
-      else if (kind === 'fanout') session = await this.startFanout(base, scenario, rig, audit);
+      if (kind === 'single') session = await this.startSingle(base, open, scenario, rig, audit, blackBox, options.probe);
+      else if (kind === 'fanout') session = await this.startFanout(base, open, scenario, rig, audit);
       else session = this.startMultiInstance(base, scenario, rig, redisUrl as string);
     } catch (error) {
+      // A run that existed ended before its start: it is kept (stopped or failed), its audit log and rig copy closed with it.
+      const endedBeforeStart = (opened as Session | undefined)?.done;
+      if (endedBeforeStart) {
+        const outcome = await endedBeforeStart;
+        if (outcome.summary.stopReason === 'stopped') throw new RunStoppedBeforeStartError(outcome);
+        throw error;
+      }
       removeRigCopy();
       await audit?.close().catch(() => undefined);
       this.auditSink = undefined;
       throw error;
     }
-    session.monitor ??= createMonitor(session.info.id);
-    this.history.start(session.info.id);
-    const saving = recorder?.start(session.info).catch((error: unknown) => {
-      this.log(`saving run ${session.info.id} failed: ${(error as Error).message}`);
-      throw error;
-    });
-    saving?.catch(() => undefined);
+    open(session);
     this.startEmitter.fire(session.info);
     return session.info;
   }
 
-  /** Stops the run going on and resolves with its summary; null when none runs. */
+  /** Stops the run going on (or still starting: its waits end at once) and resolves with its summary; null when none runs. */
   async stop(): Promise<RunSummary | null> {
     const session = this.active;
     if (!session) return null;
@@ -393,7 +427,15 @@ export class RunService {
     }
   }
 
-  private async startSingle(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined, blackBox: BlackBoxRequest | undefined, probe: CvProbe | undefined): Promise<Session> {
+  private async startSingle(
+    base: Omit<Session, 'info' | 'stop' | 'done'>,
+    open: (session: Session) => void,
+    scenario: Scenario,
+    rig: RigConfig,
+    audit: RunAuditLog | undefined,
+    blackBox: BlackBoxRequest | undefined,
+    probe: CvProbe | undefined,
+  ): Promise<Session> {
     this.auditSink = audit;
     const engine = this.engine;
     let resolveSummary: (summary: RunSummary) => void = () => undefined;
@@ -412,25 +454,48 @@ export class RunService {
         else if (summary.run.id === known.runId) resolveSummary(summary);
       }),
     ];
-    const info = await engine.start({ scenario, rig, ...(blackBox ? { blackBox } : {}) }, probe ? { probe } : {});
-    known.runId = info.id;
+    let session: Session | undefined;
+    const sessionOf = (info: RunInfo): Session => {
+      known.runId = info.id;
+      const created: Session = {
+        ...base,
+        info,
+        subscriptions: [...base.subscriptions, ...subscriptions],
+        stop: async () => {
+          await engine.stop();
+        },
+        done: Promise.resolve(undefined as unknown as RunOutcome),
+      };
+      created.done = summaryArrived.then((summary) => this.finish(created, summary));
+      return created;
+    };
+    let info: RunInfo;
+    try {
+      info = await engine.start(
+        {
+          scenario,
+          rig,
+          ...(blackBox ? { blackBox } : {}),
+          // Kept (and stoppable) from here, while the engine waits for the bot.
+          onStarting: (starting) => open((session = sessionOf(starting))),
+        },
+        probe ? { probe } : {},
+      );
+    } catch (error) {
+      if (!session) {
+        for (const subscription of subscriptions) subscription.dispose();
+        throw error;
+      }
+      resolveSummary(this.summaryBeforeStart(session, error));
+      throw error;
+    }
+    session = session ? Object.assign(session, { info }) : sessionOf(info);
     const already = early.find((summary) => summary.run.id === info.id);
     if (already) resolveSummary(already);
-    const session: Session = {
-      ...base,
-      info,
-      subscriptions: [...base.subscriptions, ...subscriptions],
-      stop: async () => {
-        await engine.stop();
-      },
-      done: Promise.resolve(undefined as unknown as RunOutcome),
-    };
-    session.done = summaryArrived.then((summary) => this.finish(session, summary));
-    this.active = session;
     return session;
   }
 
-  private async startFanout(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, audit: AuditLog | undefined): Promise<Session> {
+  private async startFanout(base: Omit<Session, 'info' | 'stop' | 'done'>, open: (session: Session) => void, scenario: Scenario, rig: RigConfig, audit: RunAuditLog | undefined): Promise<Session> {
     const controller = this.controller;
     if (!controller) throw new BadInputError('scenario: a fan-out run needs cvlab\'s own engine, and this session was handed another: remove "fanout"');
     this.auditSink = audit;
@@ -443,42 +508,47 @@ export class RunService {
     let rejectInfo: (error: unknown) => void = () => undefined;
     const started = new Promise<RunInfo>((resolve, reject) => ((resolveInfo = resolve), (rejectInfo = reject)));
     const subscribers = { subscribers: scenario.fanout?.subscribers ?? 0, stalledSubscribers: scenario.fanout?.stalledSubscribers ?? 0 };
+    const ended: { running?: Promise<RunSummary> } = {};
+    const sessionOf = (info: RunInfo): Session => {
+      const created: Session = {
+        ...base,
+        info,
+        subscriptions: [...base.subscriptions, ...subscriptions],
+        stop: async () => {
+          await controller.stop();
+        },
+        done: Promise.resolve(undefined as unknown as RunOutcome),
+      };
+      created.done = (ended.running as Promise<RunSummary>).then(
+        (summary) => this.finish(created, summary),
+        (error: unknown) => this.finish(created, this.summaryBeforeStart(created, error)),
+      );
+      current.session = created;
+      return created;
+    };
     // The session's own engine runs it (with the fan-out stage attached); its id comes with the start.
     const running = runFanoutScaling({
       scenario,
       rig,
       engine: controller,
+      // Kept (and stoppable) from here, while the engine waits for the subscribers.
+      onStarting: (starting) => open(sessionOf(starting)),
       onStarted: resolveInfo,
       onFanoutLatency: (latency) => {
         const fanout = { ...subscribers, ...(latency ? { latency: { count: latency.count, p50: latency.p50, p95: latency.p95, p99: latency.p99, max: latency.max } } : {}) };
         if (current.session) current.session.live = { ...current.session.live, fanout };
       },
     });
+    ended.running = running;
     running.catch(rejectInfo);
     let info: RunInfo;
     try {
       info = await started;
     } catch (error) {
-      for (const subscription of subscriptions) subscription.dispose();
+      if (!current.session) for (const subscription of subscriptions) subscription.dispose();
       throw error;
     }
-    const session: Session = {
-      ...base,
-      info,
-      subscriptions: [...base.subscriptions, ...subscriptions],
-      stop: async () => {
-        await controller.stop();
-      },
-      done: Promise.resolve(undefined as unknown as RunOutcome),
-    };
-    current.session = session;
-    const own = session;
-    session.done = running.then(
-      (summary) => this.finish(own, summary),
-      (error: unknown) => this.finish(own, this.failedSummary(own, error)),
-    );
-    this.active = session;
-    return session;
+    return current.session ? Object.assign(current.session, { info }) : sessionOf(info);
   }
 
   private startMultiInstance(base: Omit<Session, 'info' | 'stop' | 'done'>, scenario: Scenario, rig: RigConfig, redisUrl: string): Session {
@@ -581,20 +651,23 @@ export class RunService {
         merger.finish();
         return this.finish(own, summary);
       },
-      (error: unknown) => this.finish(own, this.failedSummary(own, error)),
+      (error: unknown) => this.finish(own, this.summaryBeforeStart(own, error)),
     );
-    this.active = session;
     return session;
   }
 
-  /** A run that failed before it had figures: kept (and saved) as failed, with the reason in words. */
-  private failedSummary(session: Session, error: unknown): RunSummary {
+  /**
+   * A run that ended before it had figures: kept (and saved) as stopped when it was stopped while
+   * its engine waited, else as failed, with the reason in words.
+   */
+  private summaryBeforeStart(session: Session, error: unknown): RunSummary {
     const reason = error instanceof Error ? error.message : String(error);
+    const stopped = error instanceof StoppedWhileWaitingError;
     return {
-      run: { ...session.info, state: 'failed' },
+      run: { ...session.info, state: stopped ? 'finished' : 'failed' },
       endedAt: new Date().toISOString(),
       elapsedMs: Date.now() - session.startedAtMs,
-      stopReason: 'failed',
+      stopReason: stopped ? 'stopped' : 'failed',
       reason,
       sent: 0,
       completed: 0,

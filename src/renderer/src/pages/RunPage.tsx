@@ -189,19 +189,24 @@ export function RunPage(): React.JSX.Element {
   const [fixedMax, setFixedMax] = useState<number | null>(null);
   const [fixedText, setFixedText] = useState('20');
   const [cursors, setCursors] = useState<[number | null, number | null]>([null, null]);
-  // Keyboard focus follows Start to the run's own control (the Start button it came from is gone).
-  const stopButton = useRef<HTMLButtonElement>(null);
+  // Keyboard focus follows Start to the run's own control (the Start button it came from is gone):
+  // Pause, not Stop, so that Space (the pause key) on the focused button can never end the run.
+  const pauseButton = useRef<HTMLButtonElement>(null);
+  const focusedForRunId = useRef<string | null>(null);
   const runId = run?.id;
+  const runPageShown = page === 'run';
   useEffect(() => {
-    // Unless the technician already works on this page, focus moves from the (now hidden) Start they pressed.
-    if (!runId) return;
-    // After the frame that shows this page: a control inside a page still hidden cannot take focus.
+    // Once per run, once this page is shown (a control inside a hidden page cannot take focus; on a
+    // busy machine the page may show a few frames after the run starts), unless the technician
+    // already works on this page.
+    if (!runId || !runPageShown || focusedForRunId.current === runId) return;
     const frame = requestAnimationFrame(() => {
+      focusedForRunId.current = runId;
       const active = document.activeElement;
-      if (!active || active === document.body || !active.closest('[data-page=run]')) stopButton.current?.focus();
+      if (!active || active === document.body || !active.closest('[data-page=run]')) pauseButton.current?.focus();
     });
     return () => cancelAnimationFrame(frame);
-  }, [runId]);
+  }, [runId, runPageShown]);
   // Cursors belong to one run: a new run starts without the last one's A and B.
   const [cursorsRunId, setCursorsRunId] = useState<string | null>(null);
   if (run && run.id !== cursorsRunId) {
@@ -326,7 +331,6 @@ export function RunPage(): React.JSX.Element {
         <div className="run-actions">
           {run ? (
             <button
-              ref={stopButton}
               type="button"
               className="danger"
               onClick={() => void stop()}
@@ -347,6 +351,7 @@ export function RunPage(): React.JSX.Element {
             </button>
           )}
           <button
+            ref={pauseButton}
             type="button"
             onClick={togglePause}
             aria-pressed={paused}

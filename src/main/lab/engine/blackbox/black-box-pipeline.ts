@@ -28,6 +28,8 @@ import { TwitchViewerLines } from './twitch-viewer-line';
 export interface BlackBoxOptions extends BlackBoxRequest {
   /** Called once the endpoint listens, with the environment a bot needs (print it for `--bot-wait`). */
   readonly onListening?: (environment: Readonly<Record<string, string>>) => void;
+  /** Aborted when the run is stopped: the wait for the JOIN ends at once, the bot is stopped. */
+  readonly stopped?: AbortSignal;
 }
 
 const SWEEP_EVERY_MS = 20;
@@ -382,7 +384,7 @@ export async function createBlackBoxPipeline(rig: RigConfig, options: PipelineOp
       });
     }
     const timeoutMs = config.joinTimeoutMs ?? (config.command !== undefined ? 10_000 : 120_000);
-    const client = await endpoint.waitForJoin(timeoutMs, 'the bot', exitedEarly);
+    const client = await endpoint.waitForJoin(timeoutMs, 'the bot', exitedEarly, config.stopped);
     return new BlackBoxPipeline(rig, options, config, endpoint, catcher, bot, client);
   } catch (error) {
     await bot?.stop();

@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { Emitter, type Event } from '../../../../shared/emitter';
 import { ServiceUnreachableError } from '../../../../shared/exit-codes';
 import { monotonicNs } from '../../common/monotonic-clock';
+import { StoppedWhileWaitingError } from '../../common/stopped-while-waiting';
 import { formatTags, IrcLineSplitter, parseIrcLine, type IrcMessage } from '../../common/irc-line';
 
 /** The capabilities Twitch acknowledges. */
@@ -224,11 +225,18 @@ export class ChatEndpoint {
     return `${who} ${seen.join(', ')} but ${missing}${best.closed ? ', then disconnected' : ''}`;
   }
 
-  /** Resolves at the first JOIN of the viewers' channel; rejects after timeoutMs naming what was seen. */
-  waitForJoin(timeoutMs: number, who = 'the bot', abort?: Promise<string>): Promise<ChatClientStatus> {
+  /**
+   * Resolves at the first JOIN of the viewers' channel; rejects after timeoutMs naming what was
+   * seen, when `abort` says why the bot cannot join any more, or at once when the run is stopped.
+   */
+  waitForJoin(timeoutMs: number, who = 'the bot', abort?: Promise<string>, stopped?: AbortSignal): Promise<ChatClientStatus> {
     const joined = this.audience[0];
     if (joined) return Promise.resolve(joined.status);
     return new Promise((resolve, reject) => {
+      const onStop = (): void => {
+        finish();
+        reject(new StoppedWhileWaitingError(`stopped while waiting for ${who} to join #${this.channel} (0 of 1 joined; ${this.describeProgress(who)})`));
+      };
       const subscription = this.onDidJoin(({ status, channel }) => {
         if (channel !== `#${this.channel}`) return;
         finish();
@@ -241,7 +249,10 @@ export class ChatEndpoint {
       const finish = (): void => {
         clearTimeout(timer);
         subscription.dispose();
+        stopped?.removeEventListener('abort', onStop);
       };
+      if (stopped?.aborted) return onStop();
+      stopped?.addEventListener('abort', onStop, { once: true });
       abort?.then((reason) => {
         finish();
         reject(new ServiceUnreachableError('the chat bot', `${reason}; ${this.describeProgress(who)}`));

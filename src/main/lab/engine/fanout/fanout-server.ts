@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AppliedChange } from '../../../../shared/message';
+import { ServiceUnreachableError } from '../../../../shared/exit-codes';
+import { StoppedWhileWaitingError } from '../../common/stopped-while-waiting';
 import { fanoutClock, type FanoutMessage } from '../../common/fanout-message';
 
 /** What a subscriber receives for each accepted change (one JSON text frame). */
@@ -106,6 +108,29 @@ export class FanoutServer {
     }
   }
 
+  /** Resolves once `count` clients are connected; fails in words after `timeoutMs`, or at once when `stopped` is aborted. */
+  async waitForClients(count: number, timeoutMs: number, stopped?: AbortSignal): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.subscribers.size < count) {
+      if (stopped?.aborted) throw new StoppedWhileWaitingError(`stopped while waiting for the fan-out's subscribers to connect (${this.subscribers.size} of ${count} connected)`);
+      if (Date.now() > deadline) {
+        throw new ServiceUnreachableError("the fan-out's subscribers", `only ${this.subscribers.size} of ${count} connected within the ${formatSeconds(timeoutMs)} s limit`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /**
+   * Waits (bounded) until every client that is not slow has had all it was sent handed to the
+   * kernel, so closing cuts no change off a subscriber that reads.
+   */
+  async flush(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const waiting = (): boolean =>
+      [...this.subscribers].some((subscriber) => subscriber.slowSinceMs === undefined && (subscriber.pending.size > 0 || subscriber.socket.bufferedAmount > 0));
+    while (waiting() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, DRAIN_CHECK_MS));
+  }
+
   counters(): FanoutCounters {
     return { clients: this.subscribers.size, ...this.counts };
   }
@@ -206,4 +231,9 @@ export class FanoutServer {
     if (subscriber.drainTimer) clearInterval(subscriber.drainTimer);
     subscriber.drainTimer = undefined;
   }
+}
+
+/** 60000 → "60", 1500 → "1.5". */
+function formatSeconds(ms: number): string {
+  return String(Math.round(ms / 100) / 10);
 }

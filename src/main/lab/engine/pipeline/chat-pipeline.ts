@@ -43,6 +43,8 @@ export interface PipelineOptions {
   readonly checkTarget?: boolean;
   /** A Redis commit slower than this is decided in process (default 250 ms). */
   readonly redisCommandTimeoutMs?: number;
+  /** One write to Redis per event-loop turn for its commits (default true; see StateStoreOptions). */
+  readonly redisCoalesceWrites?: boolean;
 }
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -366,6 +368,7 @@ export async function createPipeline(rig: RigConfig, options: PipelineOptions): 
       namespace: options.namespace,
       instanceId: options.instanceId ?? randomUUID(),
       ...(options.redisCommandTimeoutMs !== undefined ? { commandTimeoutMs: options.redisCommandTimeoutMs } : {}),
+      ...(options.redisCoalesceWrites !== undefined ? { coalesceWrites: options.redisCoalesceWrites } : {}),
     });
     const pipeline = new Pipeline(new MessageValidator(rig), store, output, options);
     pipeline.watchDegraded();

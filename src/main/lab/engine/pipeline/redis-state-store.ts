@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { Writable } from 'node:stream';
 import { Cluster } from 'ioredis';
 import { Emitter } from '../../../../shared/emitter';
 import type { AppliedChange, Assignment } from '../../../../shared/message';
@@ -6,7 +7,7 @@ import type { RigConfig, VariableConfig } from '../../../../shared/rig';
 import { describeLimit, type LimitDecision } from './hybrid-rate-limiter';
 import { MemoryStateStore, unknownVariable } from './memory-state-store';
 import { redisCommitScript } from './redis-commit.lua';
-import { createRedisClient, describeRedisFailure, masterOfSlot, resolveRedisTarget, scanKeys, slotOfKey, type RedisClient, type RedisTarget } from '../../common/redis-target';
+import { createRedisClient, describeRedisFailure, masterOfSlot, nodeOfSlot, resolveRedisTarget, scanKeys, slotOfKey, type RedisClient, type RedisTarget } from '../../common/redis-target';
 import type { CommitResult, DegradedState, RemoteChange, StateStore, StateStoreCounters, StateStoreOptions, VariableState } from './state-store';
 
 export interface RedisStateStoreOptions extends StateStoreOptions {
@@ -74,6 +75,8 @@ function parsePublished(text: string): PublishedMessage | undefined {
 const LEASE_FRACTION = 0.6;
 /** How far the two clocks may drift apart per ms since the last reading (1000 ppm, twice NTP's worst slew). */
 const CLOCK_DRIFT_ALLOWANCE = 1e-3;
+/** Commits held for one write at most; a burst goes out in writes of this many. */
+const MAX_HELD_COMMITS = 32;
 /** How often a store that stopped asking Redis (a commit overran its timeout) checks whether it answers again. */
 const RECOVERY_PING_EVERY_MS = 100;
 
@@ -84,7 +87,7 @@ const sleep = (ms: number): Promise<'timeout'> =>
 
 /**
  * The state store on Redis: the limiter and the state write run as ONE Lua script (one round
- * trip, auto-pipelined with concurrent messages), each change is PUBLISHed for the other
+ * trip, written in one batch with the other commits of the same event-loop turn), each change is PUBLISHed for the other
  * instances, and every key expires if the process dies. When Redis fails or is slow, the
  * message goes through the in-process limiter and a memory mirror instead, and is counted.
  */
@@ -130,6 +133,11 @@ export class RedisStateStore implements StateStore {
   private readonly slot: number;
   /** The master that served the run's slot when last known (a Cluster), named when it fails. */
   private slotMaster: string | undefined;
+  /** The commit connection's socket while it holds this event-loop turn's commits (see holdWritesForThisTurn). */
+  private heldSocket: Writable | undefined;
+  private heldCommits = 0;
+  private releaseScheduled = false;
+  private readonly coalesceWrites: boolean;
 
   private constructor(
     private readonly rig: RigConfig,
@@ -147,6 +155,7 @@ export class RedisStateStore implements StateStore {
     this.publishHead = `{"i":${JSON.stringify(options.instanceId)},"w":`;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 250;
     this.leaseMs = this.commandTimeoutMs * LEASE_FRACTION;
+    this.coalesceWrites = options.coalesceWrites ?? true;
     subscriber.on(target.shardedPubSub ? 'smessage' : 'message', (channel: string, text: string) => {
       if (channel === this.keys.channel) this.receive(text);
     });
@@ -246,6 +255,7 @@ export class RedisStateStore implements StateStore {
       args[6] = (sentAtMs + this.offsetLowerBound(sentAtMs) + this.leaseMs).toFixed(3);
       const epoch = this.epoch;
       this.inFlightByEpoch.set(epoch, (this.inFlightByEpoch.get(epoch) ?? 0) + 1);
+      if (this.coalesceWrites) this.holdWritesForThisTurn();
       const pending = this.redis.cvlabCommit(...args);
       let timer: NodeJS.Timeout | undefined;
       // The timer's verdict waits for setImmediate: a reply that came in while this event loop was
@@ -300,6 +310,47 @@ export class RedisStateStore implements StateStore {
     }
     this.mirror.absorb(changes);
     return { ok: true, changes, limitNs };
+  }
+
+  /**
+   * Holds the commit connection's writes until the end of this event-loop turn (cork, then
+   * uncork on process.nextTick, which runs once this turn's callbacks and promise reactions are
+   * done): the commits of every message started in one turn go to Redis in one write, and Redis
+   * reads them in one read, instead of a syscall on each side per message. Each message is still
+   * its own EVALSHA with its own lease and reply. The lease counts from before the hold, so a
+   * held write only shortens it. A long turn (a burst after a stall) lets every
+   * MAX_HELD_COMMITS go as they fill, so the first of a burst does not wait for all the rest.
+   */
+  private holdWritesForThisTurn(): void {
+    if (this.heldSocket !== undefined) {
+      if (++this.heldCommits <= MAX_HELD_COMMITS) return;
+      this.releaseWrites();
+    }
+    const socket = this.commitSocket();
+    if (socket === undefined || socket.writableCorked > 0) return;
+    socket.cork();
+    this.heldSocket = socket;
+    this.heldCommits = 1;
+    if (this.releaseScheduled) return;
+    this.releaseScheduled = true;
+    process.nextTick(this.releaseAtTurnEnd);
+  }
+
+  private readonly releaseAtTurnEnd = (): void => {
+    this.releaseScheduled = false;
+    this.releaseWrites();
+  };
+
+  private releaseWrites(): void {
+    const socket = this.heldSocket;
+    this.heldSocket = undefined;
+    socket?.uncork();
+  }
+
+  /** The socket the commits travel on: the one server's, or that of the master of the run's slot. */
+  private commitSocket(): Writable | undefined {
+    if (!(this.redis instanceof Cluster)) return this.redis.stream;
+    return nodeOfSlot(this.redis, this.slot)?.stream;
   }
 
   /** The current state of the store's link to Redis. */

@@ -81,6 +81,11 @@ export interface StateStoreOptions {
   readonly keyTtlMs?: number;
   /** A Redis command slower than this fails and the message falls back to the in-process limiter. Default 250 ms. */
   readonly commandTimeoutMs?: number;
+  /**
+   * Send the commits of one event-loop turn to Redis in one write (default true); false writes
+   * each as it is made (the pipeline bench compares the two).
+   */
+  readonly coalesceWrites?: boolean;
   /** How long creating a Redis store waits for Redis before starting in fallback mode. Default 2000 ms. */
   readonly connectTimeoutMs?: number;
 }
