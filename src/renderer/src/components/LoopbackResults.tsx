@@ -164,6 +164,13 @@ export function LoopbackResults({
               </Fragment>
             );
           })}
+          {entries === null && !message && (
+            <tr>
+              <td colSpan={9} className="dim">
+                Reading the saved measurements… (the first read opens the database)
+              </td>
+            </tr>
+          )}
           {entries?.length === 0 && (
             <tr>
               <td colSpan={9} className="dim">
