@@ -120,6 +120,8 @@ describe('chat → CV with a probe connected (cvlab run --serial)', () => {
     expect(summary.stages.chatToCv?.p50).toBeLessThanOrEqual(summary.stages.cv?.p50 ?? 0);
     expect(cv.decomposition.chatToOscP50).toBeGreaterThan(0);
     expect(stdout).toMatch(/path at p50: chat → OSC .* \+ OSC → CV .* ≈ chat → CV/);
+    expect(stdout).toMatch(/each leg at p99: chat → OSC \S+ \S+, OSC → CV \S+ \S+, chat → CV \S+ \S+/);
+    expect(cv.decomposition.oscToCvP99).toBeGreaterThanOrEqual(cv.decomposition.oscToCvP50 ?? 0);
   });
 });
 

@@ -13,6 +13,9 @@ export function formatChatToCv(cv: ChatToCvSummary, stages: { readonly cv?: Stag
     [leg('cv (due → edge)', stages.cv), leg('chatToCv (line written → edge)', stages.chatToCv), leg('oscToCv (datagram → edge)', stages.oscToCv)].join('; '),
     `path at p50: chat → OSC ${formatNs(decomposition.chatToOscP50)} + OSC → CV ${formatNs(decomposition.oscToCvP50)} ≈ chat → CV ${formatNs(decomposition.chatToCvP50)}; every CV figure ${bound} (clock fit${cv.clock ? `, residual ${formatNs(cv.clock.residualUs * 1000)}, ${cv.clock.samples} PINGs${cv.clock.linkFit && cv.clock.linkFit !== 'fits' ? `, link: ${cv.clock.linkFit}` : ''}` : ''})`,
   ];
+  // Each leg's p99 on its own (legs' p99s do not add up: the slowest messages differ per leg).
+  if (decomposition.chatToOscP99 !== undefined || decomposition.oscToCvP99 !== undefined)
+    lines.push(`each leg at p99: chat → OSC ${formatNs(decomposition.chatToOscP99)}, OSC → CV ${formatNs(decomposition.oscToCvP99)}, chat → CV ${formatNs(decomposition.chatToCvP99)}`);
   if (cv.problem) lines.push(`PARTIAL: ${cv.problem}; the edges up to then are kept`);
   return lines.join('\n');
 }
