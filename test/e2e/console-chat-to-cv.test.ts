@@ -199,6 +199,8 @@ describe('chat → CV and the loop-back notebook in the console', () => {
     await saved.waitFor({ timeout: 60_000 });
     expect(await saved.getByTestId('cv-edges').textContent()).toBe(edges);
     expect(await reports.getByTestId('scenario-facts').locator('.term').first().getAttribute('title')).toBe(TERM_GLOSSARY.executor);
+    // Started here, in a browser through cvlab serve, and the report says so.
+    expect(await reports.locator('.report .editor-header').textContent()).toContain('started from a browser console (cvlab serve)');
     const table = await savedMeasurements(reports);
     const row = table.locator('tr[data-loopback-id]').first();
     expect(await row.textContent()).toMatch(/probe on cable B/);

@@ -43,6 +43,7 @@ describe('where a run was started', () => {
   it('says "a browser console (cvlab serve)" for a run started through serve, even when the request claims to be Electron', async () => {
     const html = await htmlOfLabRun('serve', { host: 'electron' } as Partial<RunStartOptions>);
     expect(html).toContain('<td>Started from</td><td>a browser console (cvlab serve)</td>');
+    expect(html).toMatch(/ · from a browser console \(cvlab serve\)<\/div><\/header>/);
     expect(html).not.toMatch(/Electron/);
   }, 120_000);
 

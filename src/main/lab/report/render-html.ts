@@ -259,7 +259,7 @@ export function renderReportHtml(report: RunReport, comparison?: RunComparison):
   const sections: string[] = [];
   sections.push(`<header><h1>${escapeHtml(title)}</h1>
 <div class="meta">Run <b>${escapeHtml(run.id)}</b> · <span class="badge ${run.status}">${run.status}</span>${run.baseline ? ' · <span class="badge unchanged">baseline</span>' : ''}
- · started ${time(run.startedAtMs)} · ${report.summary.durationMs === null ? 'duration unknown' : `${formatNumber(report.summary.durationMs / 1000)} s`} · ${formatCount(run.intervalCount)} intervals${report.environment ? ` · on ${escapeHtml(report.environment.hostname)}` : ''}</div></header>`);
+ · started ${time(run.startedAtMs)} · ${report.summary.durationMs === null ? 'duration unknown' : `${formatNumber(report.summary.durationMs / 1000)} s`} · ${formatCount(run.intervalCount)} intervals${report.environment ? ` · on ${escapeHtml(report.environment.hostname)}` : ''}${report.environment?.startedFrom ? ` · from ${escapeHtml(describeStartedFrom(report.environment))}` : ''}</div></header>`);
   if (report.notes?.length) {
     sections.push(`<section class="notes"><h2>Lab notebook</h2>${table(
       ['time', 'on', 'note', 'tags'],

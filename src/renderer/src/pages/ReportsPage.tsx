@@ -6,6 +6,7 @@ import type {
   TrendPoint,
 } from '../../../shared/report';
 import type { StageStatistics } from '../../../shared/run';
+import { describeStartedFrom } from '../../../shared/report';
 import { messageOf, useSession } from '../session';
 import { StageTable } from '../components/StageTable';
 import { BlackBoxSection, isBlackBox } from '../components/BlackBoxSection';
@@ -197,7 +198,7 @@ export function ReportsPage(): React.JSX.Element {
                 <div className="dim">
                   {report.run.id} · {when(report.run.startedAtMs)} · {formatCount(report.intervals.length)} intervals
                   {report.environment
-                    ? ` · ${report.environment.cpuModel} ×${report.environment.cores}, ${report.environment.os}`
+                    ? ` · ${report.environment.cpuModel} ×${report.environment.cores}, ${report.environment.os} · started from ${describeStartedFrom(report.environment)}`
                     : ''}
                 </div>
                 <div className="dim">
