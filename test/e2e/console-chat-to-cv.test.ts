@@ -143,7 +143,27 @@ describe('chat → CV and the loop-back notebook in the console', () => {
     await shoot('chat-to-cv-loopback-noted', 1440, 900);
     await page.setViewportSize({ width: 1024, height: 700 });
     expect(await noSidewaysScroll()).toBe(true);
-  }, 240_000);
+
+    // Found again on the Reports page, with its note; a second note from there.
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.keyboard.press('Alt+5');
+    const reports = page.locator('[data-page=reports]');
+    const listed = await savedMeasurements(reports);
+    const saved = listed.locator('tr[data-loopback-id]').first();
+    expect(await saved.textContent()).toMatch(/probe on cable B/);
+    // A second note, from the Reports page this time.
+    await saved.getByRole('button', { name: 'Note…' }).click();
+    await listed.getByLabel('note', { exact: true }).fill('re-seated the probe');
+    await listed.getByRole('button', { name: 'Add note' }).click();
+    await expect.poll(() => saved.textContent(), { timeout: 20_000 }).toMatch(/re-seated the probe/);
+    // The list of loop-back measurements in view at both sizes (the page scrolls inside its panel).
+    for (const [width, height] of [[1440, 900], [1024, 700]] as const) {
+      await page.setViewportSize({ width, height });
+      await listed.scrollIntoViewIfNeeded();
+      await screenshotAfterPaint(page, join(ARTIFACTS, `reports-loopback-list-${width}x${height}.png`));
+    }
+    expect(await noSidewaysScroll()).toBe(true);
+  }, 300_000);
 
   it('draws chat → OSC → CV live and after a run started with the probe connected, and the Reports page shows the same', async () => {
     await useRigAndProbe();
@@ -152,6 +172,7 @@ describe('chat → CV and the loop-back notebook in the console', () => {
     const offer = page.locator('[data-page=run]').getByTestId('probe-offer');
     await expect.poll(() => offer.textContent(), { timeout: 20_000 }).toMatch(/chat → CV with the connected probe \(.*probe: emulator-1\.1/);
     expect(await offer.getByRole('checkbox').isChecked()).toBe(true);
+    await shoot('run-probe-offer', 1440, 900);
     await page.keyboard.press('Alt+2');
     const scenarios = page.locator('[data-page=scenarios]');
     await scenarios.getByRole('button', { name: /^cv-check/ }).click();
@@ -201,21 +222,6 @@ describe('chat → CV and the loop-back notebook in the console', () => {
     expect(await reports.getByTestId('scenario-facts').locator('.term').first().getAttribute('title')).toBe(TERM_GLOSSARY.executor);
     // Started here, in a browser through cvlab serve, and the report says so.
     expect(await reports.locator('.report .editor-header').textContent()).toContain('started from a browser console (cvlab serve)');
-    const table = await savedMeasurements(reports);
-    const row = table.locator('tr[data-loopback-id]').first();
-    expect(await row.textContent()).toMatch(/probe on cable B/);
-    // A second note, from the Reports page this time.
-    await row.getByRole('button', { name: 'Note…' }).click();
-    await table.getByLabel('note', { exact: true }).fill('re-seated the probe');
-    await table.getByRole('button', { name: 'Add note' }).click();
-    await expect.poll(() => row.textContent(), { timeout: 20_000 }).toMatch(/re-seated the probe/);
-    // The list of loop-back measurements in view at both sizes (the page scrolls inside its panel).
-    for (const [width, height] of [[1440, 900], [1024, 700]] as const) {
-      await page.setViewportSize({ width, height });
-      await table.scrollIntoViewIfNeeded();
-      await screenshotAfterPaint(page, join(ARTIFACTS, `reports-loopback-list-${width}x${height}.png`));
-    }
-    expect(await noSidewaysScroll()).toBe(true);
   }, 300_000);
 
   it('compares two runs without contradicting itself, and the trend marks the run that has a note', async () => {
