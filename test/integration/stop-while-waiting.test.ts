@@ -15,7 +15,7 @@ import { FanoutServer } from '../../src/main/lab/engine/fanout/fanout-server';
 import { RunService, RunStoppedBeforeStartError } from '../../src/main/lab/session/run-service';
 import { RunStores } from '../../src/main/lab/session/run-stores';
 import { spawnCvlab } from '../setup/cvlab-run';
-import { databaseUrl, freePort } from '../setup/services';
+import { databaseUrl, freePort, redisUrl } from '../setup/services';
 import { waitFor } from '../setup/wait-for';
 
 let folder: string;
@@ -142,6 +142,32 @@ describe('Stop while the engine waits', () => {
       expect(Number(connected?.[1])).toBeLessThan(4000);
       await expect(starting).rejects.toBeInstanceOf(RunStoppedBeforeStartError);
       await waitFor(() => subscriberProcesses().length === 0, 'the subscriber process to end', 15_000);
+    } finally {
+      await service.dispose();
+    }
+  }, 120_000);
+
+  it('a multi-instance run whose instances never join: stopped, it ends within seconds, kept as stopped while waiting for the instances, its local instances ended', async () => {
+    const marker = `cvlab-instance-never-joins-${randomBytes(4).toString('hex')}`;
+    // Local instances that start and never join the run (nothing listens for its announcement).
+    const service = new RunService({ stores: null, log: () => undefined, instanceCommand: () => ({ command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)', marker] }) });
+    const scenario: ScenarioInput = {
+      name: 'stop-instances-while-waiting',
+      executor: { type: 'constant-arrival-rate', rate: 50, duration: '5s' },
+      traffic: { users: 20, mix: { valid: 100 } },
+      multiInstance: { instances: 2, joinTimeout: '2m' },
+    };
+    try {
+      await service.start({ scenario, rig: { ...rig, redisUrl: redisUrl() } });
+      await waitFor(() => processesWith(marker).length === 2, 'the local instances to run', 30_000);
+      const finished = service.finished();
+      const stoppedAt = Date.now();
+      const summary = await service.stop();
+      expect(Date.now() - stoppedAt).toBeLessThan(15_000);
+      expect(summary?.stopReason).toBe('stopped');
+      expect(summary?.reason).toBe('stopped while waiting for the instances to join (0 of 2 joined)');
+      expect((await finished)?.summary.stopReason).toBe('stopped');
+      await waitFor(() => processesWith(marker).length === 0, 'the local instances to end', 15_000);
     } finally {
       await service.dispose();
     }
