@@ -381,8 +381,9 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
   } finally {
     if (announcer) clearInterval(announcer);
     if (watchdog) clearInterval(watchdog);
-    // Give local instances a moment to exit by themselves, then make sure.
-    const deadline = Date.now() + 2_000;
+    // Give local instances with a share a moment to exit by themselves, then make sure (one
+    // without a share has nothing to hand in: a run stopped while they joined ends them at once).
+    const deadline = Date.now() + (assigned ? 2_000 : 0);
     while ([...children.values()].some((child) => child.exitCode === null && child.signalCode === null) && Date.now() < deadline) await sleep(50);
     for (const child of children.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await proxy?.close();

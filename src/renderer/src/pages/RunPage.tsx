@@ -169,6 +169,7 @@ export function RunPage(): React.JSX.Element {
     rig,
     page,
     starting,
+    awaitingBot,
     connection,
     navigate,
   } = useSession();
@@ -328,7 +329,8 @@ export function RunPage(): React.JSX.Element {
           )}
         </div>
         <div className="run-actions">
-          {run ? (
+          {/* While the run waits for its bot to join, Stop ends the wait at once (the run is kept as stopped). */}
+          {run || (starting && awaitingBot) ? (
             <button
               type="button"
               className="danger"
