@@ -130,4 +130,28 @@ describe('the console runs a bot', () => {
     expect(await saved.getByTestId('black-box-matches').textContent()).toMatch(/chat lines sent\s*400/);
     await shoot('console-bot-report');
   }, 360_000);
+
+  it('Stop on the Run page while the run waits for a bot ends the wait at once: the run is kept as stopped, saying what it waited for', async () => {
+    await page.keyboard.press('Alt+2');
+    const scenarios = page.locator('[data-page=scenarios]');
+    const target = scenarios.getByTestId('target-panel');
+    // Nobody will join: a free port, and a join timeout far longer than the test.
+    await target.getByRole('radio', { name: 'wait for my bot' }).check();
+    await target.locator('input[data-path="target.chatPort"]').fill(String(await freePort()));
+    await target.locator('input[data-path="target.joinTimeout"]').fill('2m');
+    await scenarios.getByRole('button', { name: 'Start run' }).click();
+
+    await page.keyboard.press('Alt+3');
+    const run = page.locator('[data-page=run]');
+    const stop = run.getByRole('button', { name: 'Stop' });
+    await waitFor(async () => (await stop.count()) > 0, 'Stop while the run waits for its bot', 60_000);
+    const stoppedAt = Date.now();
+    await stop.click();
+    const summary = run.locator('section.summary');
+    await waitFor(async () => /ended stopped — stopped while waiting for the bot to join #cvlab \(0 of 1 joined/.test((await summary.textContent().catch(() => '')) ?? ''), 'the stopped run\'s summary', 30_000);
+    expect(await run.getByTestId('run-verdict').textContent()).toBe('FAILED');
+    expect(Date.now() - stoppedAt).toBeLessThan(15_000);
+    await expect.poll(() => run.getByRole('button', { name: 'Start', exact: true }).count()).toBe(1);
+    await shoot('console-bot-stopped-while-waiting');
+  }, 120_000);
 });

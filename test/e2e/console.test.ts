@@ -522,7 +522,7 @@ describe('the console in a browser', () => {
     await report.getByLabel('note', { exact: true }).fill('smaller burst, cable B');
     await report.getByLabel('tags', { exact: true }).fill('cable-b');
     await report.getByRole('button', { name: 'Add note' }).click();
-    await expect.poll(() => report.getByLabel('notes', { exact: true }).textContent(), { timeout: 10_000 }).toMatch(/smaller burst, cable B.*cable-b/);
+    await expect.poll(() => report.getByRole('list', { name: 'notes', exact: true }).textContent(), { timeout: 10_000 }).toMatch(/smaller burst, cable B.*cable-b/);
     await reports.getByLabel('filter by tag').fill('cable-b');
     await expect.poll(() => reports.getByLabel('saved runs').locator('tbody tr[data-run-id]').count(), { timeout: 10_000 }).toBe(1);
     await reports.getByLabel('filter by tag').fill('');

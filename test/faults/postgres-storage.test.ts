@@ -171,7 +171,8 @@ describe('PostgreSQL faults', () => {
     expect(runRow(summary.run.id)?.hasSummary ?? false).toBe(false);
     // The next open of this database (here `cvlab runs`) writes it before looking for dead runs.
     const listing = cvlab(['runs', '--database-url', server.url, '--data-dir', join(run.dataFolder, 'cvlab', 'db')], run.dataFolder);
-    expect((await listing.done).code).toBe(0);
+    const listed = await listing.done;
+    expect(listed.code, listed.output).toBe(0);
     expect(runRow(summary.run.id)).toMatchObject({ status: summary.passed ? 'passed' : 'failed', hasSummary: true });
     const journalFiles = readdirSync(join(run.dataFolder, 'cvlab', 'journal'), { recursive: true }).filter((name) => String(name).endsWith('.json'));
     expect(journalFiles).toEqual([]);

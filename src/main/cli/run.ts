@@ -510,7 +510,7 @@ export function registerRunCommand(program: Command): void {
     });
   listExitCodes(command, {
     0: 'the run passed: every threshold held (and, with --baseline, no regression)',
-    1: 'failed: a threshold broke, --baseline found a regression, or the run was quit at once (a second Ctrl-C)',
+    1: 'failed: a threshold broke, --baseline found a regression, the run was stopped before it started (Ctrl-C while it waited for a bot, subscribers or instances), or it was quit at once (a second Ctrl-C)',
     2: 'bad input: a flag, the rig or the scenario file (each bad field is named)',
     3: "unavailable: Redis (the rig's redisUrl, --redis) or PostgreSQL (databaseUrl, --database-url, DATABASE_URL) did not answer, or the run could not be saved to it (a full disk under the embedded database included: the summary is still printed and in --json); the tap port or the chat port is taken; the probe (--serial) did not answer; black box: the bot never joined the chat (what it did and did not do is named)",
   });

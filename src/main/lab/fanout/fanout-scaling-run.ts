@@ -8,6 +8,7 @@ import { mergeHistograms } from '../multi/merge-histograms';
 import { statisticsOf } from '../common/histogram-statistics';
 import { FanoutSubscriberPool } from './fanout-subscriber-pool';
 import { RemoteSubscriberPool, type RemoteSubscriberReport } from './remote-subscriber-pool';
+import { StoppedWhileWaitingError } from '../common/stopped-while-waiting';
 
 export type { FanoutScalingSummary } from '../../../shared/run';
 
@@ -35,10 +36,12 @@ export async function runFanoutScaling(options: {
   await initHistograms();
   const controller = options.engine;
   const pools: { remote?: RemoteSubscriberPool; local: FanoutSubscriberPool[]; connecting?: Promise<void>; counters?: FanoutCounters } = { local: [] };
+  // A run stopped while its engine waited for the subscribers: their process is ended, not waited for.
+  const abandon = new AbortController();
   // Subscribers read in a process of their own where the build allows, so they do not slow the pipeline they measure.
   const connect = async (url: string): Promise<void> => {
     if (RemoteSubscriberPool.available()) {
-      pools.remote = await RemoteSubscriberPool.connect(url, config.subscribers, config.stalledSubscribers);
+      pools.remote = await RemoteSubscriberPool.connect(url, config.subscribers, config.stalledSubscribers, abandon.signal);
       return;
     }
     if (config.stalledSubscribers > 0) {
@@ -69,8 +72,9 @@ export async function runFanoutScaling(options: {
         },
       });
     } catch (error) {
+      if (error instanceof StoppedWhileWaitingError) abandon.abort();
       // The subscribers' own failure says more than the engine's wait for them.
-      await pools.connecting;
+      else await pools.connecting;
       throw error;
     }
     try {

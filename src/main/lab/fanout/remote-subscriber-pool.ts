@@ -25,16 +25,29 @@ export class RemoteSubscriberPool {
     return fileURLToPath(import.meta.url).endsWith('.ts');
   }
 
-  /** Starts the process and connects `count` subscribers (plus `stalled` ones that never read). */
-  static async connect(url: string, count: number, stalled = 0): Promise<RemoteSubscriberPool> {
+  /**
+   * Starts the process and connects `count` subscribers (plus `stalled` ones that never read).
+   * When connecting fails or `abandon` is aborted (the run was stopped), the process is ended.
+   */
+  static async connect(url: string, count: number, stalled = 0, abandon?: AbortSignal): Promise<RemoteSubscriberPool> {
     const here = fileURLToPath(import.meta.url);
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     const child = spawnTied(process.execPath, ['--import', tsx, join(dirname(here), 'fanout-subscriber-process.ts')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const pool = new RemoteSubscriberPool(child);
-    await pool.expect('ready');
-    child.send({ type: 'connect', url, count, stalled });
-    await pool.expect('connected');
-    return pool;
+    const end = (): void => void child.kill('SIGKILL');
+    if (abandon?.aborted) end();
+    else abandon?.addEventListener('abort', end, { once: true });
+    try {
+      const pool = new RemoteSubscriberPool(child);
+      await pool.expect('ready');
+      child.send({ type: 'connect', url, count, stalled });
+      await pool.expect('connected');
+      return pool;
+    } catch (error) {
+      if (child.exitCode === null && child.signalCode === null) end();
+      throw error;
+    } finally {
+      abandon?.removeEventListener('abort', end);
+    }
   }
 
   async resetHistogram(): Promise<void> {

@@ -13,7 +13,7 @@ import { MultiInstanceSchema, type MultiInstanceConfig, type Scenario } from '..
 import { applyOverrides } from '../run/apply-overrides';
 import { createArrivalPlan } from '../common/arrival-plan';
 import { initHistograms } from '../common/create-histogram';
-import { createRedisClient, redisTime, resolveRedisTarget, scanKeys, type RedisClient } from '../common/redis-target';
+import { createRedisClient, masterOfSlot, redisTime, resolveRedisTarget, scanKeys, slotOfKey, type RedisClient } from '../common/redis-target';
 import { ANNOUNCE_CHANNEL, controlChannel, parseAgentMessage, type AgentMessage, type AgentMessageOf, type InstanceShare } from './agent-protocol';
 import { DelayProxy } from './delay-proxy';
 import { mergeHistograms } from './merge-histograms';
@@ -285,6 +285,11 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
     if (stopped) throw new StoppedWhileWaitingError(`stopped while waiting for the instances to be ready (${joined.filter((member) => member.ready).length} of ${joined.length} ready)`);
     for (const member of joined) if (!member.ready) markLost(member, `not ready ${READY_TIMEOUT_MS / 1000} s after its share was assigned`);
     const [seconds, microseconds] = await redisTime(commands, channel);
+    if (target.cluster) {
+      // Which master the run's keys live on: a fault there is the one that degrades the run.
+      const slot = slotOfKey(channel);
+      log(`run ${runId}: its keys are in slot ${slot}, served by ${masterOfSlot(commands, slot) ?? 'a master not known yet'}`);
+    }
     const startAtMs = Number(seconds) * 1000 + Number(microseconds) / 1000 + config.startDelay;
     await publish({ type: 'start', runId, startAtMs });
     const startedAt = new Date(Date.now() + config.startDelay).toISOString();
@@ -376,8 +381,9 @@ export async function runMultiInstance(options: MultiInstanceRunOptions): Promis
   } finally {
     if (announcer) clearInterval(announcer);
     if (watchdog) clearInterval(watchdog);
-    // Give local instances a moment to exit by themselves, then make sure.
-    const deadline = Date.now() + 2_000;
+    // Give local instances with a share a moment to exit by themselves, then make sure (one
+    // without a share has nothing to hand in: a run stopped while they joined ends them at once).
+    const deadline = Date.now() + (assigned ? 2_000 : 0);
     while ([...children.values()].some((child) => child.exitCode === null && child.signalCode === null) && Date.now() < deadline) await sleep(50);
     for (const child of children.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await proxy?.close();

@@ -316,6 +316,22 @@ export class RunController {
     };
 
     const storeKind: RunInfo['store'] = rig.redisUrl ? 'redis' : 'memory';
+    // A replay's log and the part played: in the run's info from the start (the saved run keeps the info it started with).
+    const replayed: Pick<RunInfo, 'replay'> =
+      recorded && executor.type === 'replay' && plan instanceof ReplayArrivals
+        ? {
+            replay: {
+              log: chatLogIdentity(recorded.reading),
+              speed: executor.speed,
+              fromMs: plan.fromMs,
+              toMs: plan.toMs,
+              loop: executor.loop,
+              users: executor.users,
+              windowMessages: plan.windowMessages,
+              ...replayTimeline(plan.plannedMessages, plan.plannedDurationMs, scenario.interval, () => new ReplayArrivals(recorded, executor)),
+            },
+          }
+        : {};
     const plannedMessages = plan.plannedMessages + (probeLoad ? probeMessageCount(plan.plannedDurationMs, probeLoad.rateHz) : 0);
     options.onStarting?.({
       id,
@@ -329,6 +345,7 @@ export class RunController {
       intervalMs: scenario.interval,
       namespace,
       store: storeKind,
+      ...replayed,
     });
 
     // Filled once the engine has started; the tap may hear a datagram before.
@@ -379,20 +396,7 @@ export class RunController {
       store: storeKind,
       engineThreadId: engine.threadId,
       ...(this.botStatus ? { bot: this.botStatus } : {}),
-      ...(recorded && executor.type === 'replay' && plan instanceof ReplayArrivals
-        ? {
-            replay: {
-              log: chatLogIdentity(recorded.reading),
-              speed: executor.speed,
-              fromMs: plan.fromMs,
-              toMs: plan.toMs,
-              loop: executor.loop,
-              users: executor.users,
-              windowMessages: plan.windowMessages,
-              ...replayTimeline(plan.plannedMessages, plan.plannedDurationMs, scenario.interval, () => new ReplayArrivals(recorded, executor)),
-            },
-          }
-        : {}),
+      ...replayed,
     };
     const leakConfig = scenario.leakDetection;
     let settleFinal: () => void = () => undefined;

@@ -170,6 +170,7 @@ export function RunPage(): React.JSX.Element {
     rig,
     page,
     starting,
+    awaitingBot,
     connection,
     navigate,
   } = useSession();
@@ -329,7 +330,8 @@ export function RunPage(): React.JSX.Element {
           )}
         </div>
         <div className="run-actions">
-          {run ? (
+          {/* While the run waits for its bot to join, Stop ends the wait at once (the run is kept as stopped). */}
+          {run || (starting && awaitingBot) ? (
             <button
               type="button"
               className="danger"
