@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../setup/services';
-import { openConsole, requireChromium, screenshotAfterPaint } from '../setup/chromium';
+import { openConsole, requireChromium, screenshotAfterPaint, useRig } from '../setup/chromium';
 import { startCvlabServe } from '../setup/cvlab-serve';
 import { waitFor } from '../setup/wait-for';
 
@@ -50,10 +50,7 @@ afterAll(async () => {
 
 describe('a replay from the console', () => {
   it('chooses a chat log, shows its stats and rate timeline, and replays it with its recorded shape on the Run page', async () => {
-    await page.keyboard.press('Alt+1');
-    const rigPage = page.locator('[data-page=rig]');
-    await rigPage.getByRole('button', { name: /^bench/ }).click();
-    await rigPage.getByRole('button', { name: 'Use this rig' }).click();
+    await useRig(page, 'bench');
 
     await page.keyboard.press('Alt+2');
     const scenarios = page.locator('[data-page=scenarios]');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../setup/services';
-import { openConsole, requireChromium, screenshotAfterPaint } from '../setup/chromium';
+import { openConsole, requireChromium, screenshotAfterPaint, useRig } from '../setup/chromium';
 import { startCvlabServe } from '../setup/cvlab-serve';
 import { waitFor } from '../setup/wait-for';
 
@@ -68,10 +68,7 @@ afterAll(async () => {
 describe('a second console', () => {
   it('shows the run another console started, and one opened mid-run does too; either stops it', async () => {
     const first = await open();
-    await first.keyboard.press('Alt+1');
-    const rigPage = first.locator('[data-page=rig]');
-    await rigPage.getByRole('button', { name: /^bench/ }).click();
-    await rigPage.getByRole('button', { name: 'Use this rig' }).click();
+    await useRig(first, 'bench');
 
     // A finished run first: its verdict must not show over the next run in any console.
     await chooseScenario(first, 'burst', { 'executor.messages': '500', 'executor.window': '500ms' });

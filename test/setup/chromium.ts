@@ -2,6 +2,7 @@
 // background connections a closed network refuses (and that would slow every start).
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { waitFor } from './wait-for';
 
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -32,4 +33,17 @@ export function requireChromium(): void {
 export async function screenshotAfterPaint(page: Page, path: string): Promise<void> {
   await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))))');
   await page.screenshot({ path, fullPage: true });
+}
+
+/**
+ * Opens the rig file `name` on the Rig page and makes it the rig in use. The file is read before it
+ * can be used: clicking "Use this rig" before the editor holds it would use the rig shown before.
+ */
+export async function useRig(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Alt+1');
+  const rigPage = page.locator('[data-page=rig]');
+  await rigPage.getByRole('button', { name: new RegExp(`^${name}`) }).click();
+  await waitFor(async () => ((await rigPage.locator('.editor-header h2').textContent()) ?? '').startsWith(name), `the Rig page to show rig ${name}`, 20_000);
+  await rigPage.getByRole('button', { name: 'Use this rig' }).click();
+  await waitFor(async () => (await page.getByText(/^rig: /).first().textContent()) === `rig: ${name}`, `the console to use rig ${name}`, 20_000);
 }
