@@ -190,7 +190,9 @@ export class MeasuredEngine {
       direction: ProbeViewers.direction(index),
       dueNs,
       passedOn,
-      ...(passedOn && timings.e2e !== undefined ? { oscNs: dueNs + timings.e2e } : {}),
+      // The datagram left between the send's start and its return; the start, because a thread
+      // preempted just after the send would otherwise put the datagram after the CV edge it caused.
+      ...(passedOn && timings.e2e !== undefined ? { oscNs: dueNs + timings.e2e - (timings.send ?? 0) } : {}),
       ...(timings.chatWritten !== undefined ? { writtenNs: dueNs + timings.chatWritten } : {}),
     });
   }
