@@ -380,6 +380,12 @@ describe('the console in a browser', () => {
     expect(await alerts.getByTestId('alerts-vs-thresholds').textContent()).toMatch(/whole run once, at its end/);
     const count = await rows.count();
     await screenshots('alerts');
+    // At 1024 px the table fits its panel: nothing of a row is cut off or scrolled to.
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await expect
+      .poll(() => page.evaluate(`(() => { const table = document.querySelector('[data-page=alerts] .table-scroll'); return table ? table.scrollWidth - table.clientWidth : -1; })()`))
+      .toBe(0);
+    await page.setViewportSize({ width: 1440, height: 900 });
     await page.reload();
     await page.getByTestId('connection').getByText('connected').waitFor({ timeout: 10_000 });
     await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(count);

@@ -36,9 +36,7 @@ export function AlertsPage(): React.JSX.Element {
               <tr>
                 <th>run</th>
                 <th>state</th>
-                <th>severity</th>
-                <th>rule</th>
-                <th>condition</th>
+                <th>rule and its condition</th>
                 <th className="numeric">value fired → resolved</th>
                 <th className="numeric">fired</th>
                 <th className="numeric">lasted</th>
@@ -51,15 +49,19 @@ export function AlertsPage(): React.JSX.Element {
                     {firing.run?.scenario ?? '–'}
                     <div className="dim alert-run-id">{runIdOf(firing)}</div>
                   </td>
-                  <td className="verdict">{resolved ? 'resolved' : 'FIRING'}</td>
-                  <td>{firing.severity}</td>
-                  <td className="alert-rule">{firing.ruleName}</td>
-                  <td className="alert-condition">
-                    <code>
-                      {firing.metric} {firing.comparison} {formatAlertValue(firing.metric, firing.threshold, true)}
-                    </code>
+                  <td className="verdict">
+                    {resolved ? 'resolved' : 'FIRING'}
+                    <div className="dim">{firing.severity}</div>
                   </td>
-                  <td className="numeric">
+                  <td className="alert-rule">
+                    {firing.ruleName}
+                    <div className="alert-condition">
+                      <code>
+                        {firing.metric} {firing.comparison} {formatAlertValue(firing.metric, firing.threshold, true)}
+                      </code>
+                    </div>
+                  </td>
+                  <td className="numeric alert-value">
                     {formatAlertValue(firing.metric, firing.value)} →{' '}
                     {resolved
                       ? resolved.value === undefined
