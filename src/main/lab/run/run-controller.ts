@@ -333,12 +333,11 @@ export class RunController {
           }
         : {};
     const plannedMessages = plan.plannedMessages + (probeLoad ? probeMessageCount(plan.plannedDurationMs, probeLoad.rateHz) : 0);
-    options.onStarting?.({
+    // What the run is, the same while it waits for its engine and once it runs.
+    const described = {
       id,
       scenario: scenario.name,
       rig: rig.name,
-      state: 'starting',
-      startedAt: new Date().toISOString(),
       plannedDurationMs: plan.plannedDurationMs,
       plannedMessages,
       seed,
@@ -346,7 +345,8 @@ export class RunController {
       namespace,
       store: storeKind,
       ...replayed,
-    });
+    };
+    options.onStarting?.({ ...described, state: 'starting', startedAt: new Date().toISOString() });
 
     // Filled once the engine has started; the tap may hear a datagram before.
     const started: { run?: ActiveRun } = {};
@@ -383,20 +383,11 @@ export class RunController {
     }
 
     const info: RunInfo = {
-      id,
-      scenario: scenario.name,
-      rig: rig.name,
+      ...described,
       state: 'running',
       startedAt: new Date().toISOString(),
-      plannedDurationMs: plan.plannedDurationMs,
-      plannedMessages,
-      seed,
-      intervalMs: scenario.interval,
-      namespace,
-      store: storeKind,
       engineThreadId: engine.threadId,
       ...(this.botStatus ? { bot: this.botStatus } : {}),
-      ...replayed,
     };
     const leakConfig = scenario.leakDetection;
     let settleFinal: () => void = () => undefined;
